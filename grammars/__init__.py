@@ -1,0 +1,1 @@
+"""Grammar data (JSON Lines rule files), shipped as ``criteria_parser.grammars``; see README.md here."""

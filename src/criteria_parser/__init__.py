@@ -1,0 +1,13 @@
+"""criteria-parser: free-text eligibility criteria to a machine-readable criteria model."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("criteria-parser")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0"
+
+from .model import SCHEMA_VERSION, Listing  # noqa: E402
+from .parser import Parser, parse_file, parse_text  # noqa: E402
+
+__all__ = ["SCHEMA_VERSION", "Listing", "Parser", "parse_file", "parse_text", "__version__"]

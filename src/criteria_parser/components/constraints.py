@@ -1,0 +1,417 @@
+"""``criteria_constraints``: assemble quantities, cues and mentions into constraints.
+
+Reads ``doc._.cp_quantities``, ``doc._.cp_cues``, ``doc._.cp_mentions`` and
+``doc._.cp_context``; writes ``doc._.cp_constraints`` (``model.Constraint``
+list, offsets relative to the doc), ``doc._.cp_exceptions`` and
+``doc._.cp_any_children``.
+
+For each quantity, in order: the comparator is the prefix comparator or time
+relation right before it, a postfix comparator right after it ("92% or
+higher"), ``between`` for a range, ``=`` for a bare value of a score ("ECOG 0
+or 1"), or, for a time amount under an inherited "before <event>", an implied
+``<=`` (flagged); a quantity with none of these is not a constraint. The
+subject is the nearest lexicon mention before the comparator since the last
+constraint (all of them when they are coordinated: "ALT/AST"), else the first
+after the quantity, else the previous constraint's subject when an "or" joins
+them. Garbled units are resolved by the subject's plausible ranges
+(``lexicon.jsonl``). Constraints joined by "or"/"and/or" share a group; those
+inside an "except ..." clause have the role ``exception``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..grammar import Grammars, LexiconEntry, load_grammars
+from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
+from .comparators import CueFinder
+from .matches import Cue, Mention, Quantity, register_extensions
+
+#: What may stand between a prefix comparator and its number.
+_PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
+#: What may stand between a subject and its comparator without being flagged.
+_SUBJECT_GAP = re.compile(
+    r"^[\s:,]*(?:(?:is|was|are|were|be|being|of|should|must|level|levels|value|values|count|rate|score|result|"
+    r"results|in|at|on|by|with|has|have|had|been|the|a|an|must be|should be|grade|class|stage|greater|test)\s*)*[\s:,]*$",
+    re.IGNORECASE,
+)
+#: Joiners between coordinated subjects ("ALT/AST", "ALT and AST", "Alanine aminotransferase (ALT)/...").
+_COORDINATION = re.compile(r"^(?:[\s/,()]|and/or|and|or|&)*$", re.IGNORECASE)
+_PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
+_CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
+_SCORE_DIMENSIONS = {None, "score"}
+
+
+@dataclass
+class _Reading:
+    """What was decided for one quantity before subjects multiply it into constraints."""
+
+    comparator: str
+    rule: str
+    cue_start: Optional[int]
+    flags: list[Flag]
+    direction: Optional[str] = None
+    anchor: Optional[str] = None
+    end: int = 0
+
+
+class ConstraintAssembler:
+    """Turns the matches of one doc into constraints, with the rules of one grammar set."""
+
+    def __init__(self, grammars: Grammars) -> None:
+        self.cue_finder = CueFinder(grammars)
+        self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
+        self.dimensions = {u.ucum: u.dimension for u in grammars.units}
+
+    def assemble(self, doc: Doc) -> list[Constraint]:
+        """Constraints of ``doc``; also sets ``cp_exceptions`` and ``cp_any_children``."""
+        text = doc.text
+        cues: list[Cue] = doc._.cp_cues or []
+        mentions: list[Mention] = doc._.cp_mentions or []
+        doc._.cp_exceptions = _exception_spans(text, cues)
+        doc._.cp_any_children = any(c.kind == "any_children" for c in cues)
+        constraints: list[Constraint] = []
+        previous: Optional[tuple[list[Mention], int, int]] = None  # subjects, group, end
+        group = -1
+        for quantity in doc._.cp_quantities or []:
+            reading = self._read(doc, quantity, cues, mentions)
+            if reading is None:
+                continue
+            subject_end = reading.cue_start if reading.cue_start is not None else quantity.start
+            window_start = previous[2] if previous else 0
+            subjects = self._subjects_before(text, mentions, window_start, subject_end)
+            right = False
+            if not subjects:
+                subjects = self._subject_after(text, mentions, quantity)
+                right = bool(subjects)
+            joined_by_or = previous is not None and self._alternative(cues, previous[2], subject_end)
+            if not subjects and previous is not None and (joined_by_or or not text[previous[2]:subject_end].strip(" ,")):
+                subjects = previous[0]
+            if not (joined_by_or and previous is not None and subjects == previous[0]):
+                group += 1
+            built = self._build(text, quantity, reading, subjects, right, group, mentions, doc)
+            group += len(built) - 1  # coordinated subjects ("ALT/AST <= 3 x ULN") must each hold
+            constraints.extend(built)
+            previous = (subjects, group, max(quantity.text_end, reading.end))
+        return constraints
+
+    # -- comparator, direction, anchor ------------------------------------------------------------
+
+    def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention]) -> Optional[_Reading]:
+        text = doc.text
+        end = quantity.text_end
+        flags = list(quantity.flags)
+        prefix = _prefix_cue(text, cues, quantity.start)
+        postfix = _postfix_cue(text, cues, end, "comparator")
+        relation_after = _postfix_cue(text, cues, end, "time_relation")
+        is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.time_units
+        direction = anchor = None
+        if relation_after is not None and relation_after.direction:
+            anchor_cue = _postfix_cue(text, cues, relation_after.end, "anchor")
+            if anchor_cue is not None:
+                direction, anchor = relation_after.direction, anchor_cue.value
+                end = max(end, anchor_cue.end)
+        if quantity.value_high is not None:
+            reading = _Reading(Comparator.BETWEEN.value, quantity.rule, prefix.start if prefix else None, flags)
+        elif prefix is not None and prefix.value:
+            reading = _Reading(prefix.value, prefix.rule, prefix.start, flags)
+            if prefix.kind == "time_relation":
+                direction = direction or prefix.direction
+            if prefix.respelled:
+                flags.append(_flag(FlagKind.COMPARATOR_SPELLING, prefix, prefix.value))
+        elif postfix is not None:
+            reading = _Reading(postfix.value, postfix.rule, None, flags)
+            flags.append(Flag(kind=FlagKind.POSTFIX_COMPARATOR, read=text[quantity.start:postfix.end],
+                              understood=f"{postfix.value} {text[quantity.start:quantity.text_end]}",
+                              start=quantity.start, end=postfix.end, rule=postfix.rule))
+            end = max(end, postfix.end)
+        else:
+            reading = self._implicit(doc, quantity, is_time, flags, mentions)
+            if reading is None:
+                return None
+        if is_time and anchor is None:
+            inherited = self._inherited(doc)
+            if inherited is not None:
+                direction, anchor, flag = inherited
+                flags.append(flag)
+        if is_time and reading.comparator == "implicit":
+            if direction != "before":
+                return None
+            reading.comparator = Comparator.LE.value
+        reading.direction, reading.anchor, reading.end = (direction, anchor, end) if is_time else (None, None, end)
+        return reading
+
+    def _implicit(self, doc: Doc, quantity: Quantity, is_time: bool, flags: list[Flag],
+                  mentions: list[Mention]) -> Optional[_Reading]:
+        """A quantity without comparator: a time amount before an event, or a score's value."""
+        if is_time:
+            read = doc.text[quantity.start:quantity.text_end]
+            unit = quantity.unit.text if quantity.unit else ""
+            flags.append(Flag(kind=FlagKind.IMPLICIT_COMPARATOR, read=read,
+                              understood=f"<= {quantity.value:g} {unit} (within)",
+                              start=quantity.start, end=quantity.text_end, rule="implicit.within"))
+            return _Reading("implicit", "implicit.within", None, flags)
+        unit_dimension = quantity.unit.dimension if quantity.unit else None
+        nearest = next((m for m in reversed(mentions) if m.end <= quantity.start), None)
+        if (nearest is not None and nearest.entry.category == "score" and unit_dimension in _SCORE_DIMENSIONS
+                and len(doc.text[nearest.end:quantity.start].split()) <= 3 and quantity.reference is None):
+            return _Reading(Comparator.EQ.value, "implicit.score_value", None, flags)
+        return None
+
+    def _inherited(self, doc: Doc) -> Optional[tuple[str, str, Flag]]:
+        """Direction and anchor stated by an ancestor criterion ("... before infusion, ... any one ...")."""
+        for ancestor_text, offset in doc._.cp_context or ():
+            cues = self.cue_finder.find(ancestor_text)
+            for relation in cues:
+                if relation.kind != "time_relation" or not relation.direction:
+                    continue
+                anchor = _postfix_cue(ancestor_text, cues, relation.end, "anchor")
+                if anchor is not None:
+                    read = ancestor_text[relation.start:anchor.end]
+                    # offsets may be negative here (the ancestor comes before this doc); the parser shifts them
+                    flag = Flag.model_construct(kind=FlagKind.INHERITED.value, read=read,
+                                understood=f"{relation.direction} {anchor.value} (from the parent criterion)",
+                                start=relation.start + offset, end=anchor.end + offset, rule=anchor.rule)
+                    return relation.direction, anchor.value, flag
+        return None
+
+    # -- subjects ---------------------------------------------------------------------------------
+
+    @staticmethod
+    def _subjects_before(text: str, mentions: list[Mention], start: int, end: int) -> list[Mention]:
+        """The subject mentions before a comparator: the nearest, or all of a coordinated run."""
+        window = [m for m in mentions if m.start >= start and m.end <= end and m.entry.category != "method"]
+        breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, start, end)]
+        if breaks:
+            window = [m for m in window if m.start >= breaks[-1]] or window[-1:]
+        if not window:
+            return []
+        run = [window[-1]]
+        for mention in reversed(window[:-1]):
+            if not _COORDINATION.match(text[mention.end:run[0].start]):
+                break
+            run.insert(0, mention)
+        return run
+
+    @staticmethod
+    def _subject_after(text: str, mentions: list[Mention], quantity: Quantity) -> list[Mention]:
+        """A subject named after the quantity in the same clause ("within 72 hours of targeted therapy")."""
+        for mention in mentions:
+            if mention.start < quantity.end or mention.entry.category == "method":
+                continue
+            if _CLAUSE_BREAK.search(text, quantity.end, mention.start) or "(" in text[quantity.end:mention.start]:
+                return []
+            return [mention]
+        return []
+
+    @staticmethod
+    def _alternative(cues: list[Cue], start: int, end: int) -> bool:
+        return any(c.kind == "alternative" and c.start >= start and c.end <= end for c in cues)
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def _build(self, text: str, quantity: Quantity, reading: _Reading, subjects: list[Mention], right: bool,
+               group: int, mentions: list[Mention], doc: Doc) -> list[Constraint]:
+        entries: list[LexiconEntry] = []
+        for mention in subjects:
+            if mention.entry not in entries:
+                entries.append(mention.entry)
+        qualifier = _qualifier(text, mentions, quantity.text_end)
+        role = Role.EXCEPTION if any(s <= quantity.start < e for s, e in doc._.cp_exceptions) else Role.CONDITION
+        out = []
+        for index, entry in enumerate(entries or [None]):
+            own = [m for m in subjects if m.entry is entry]
+            flags = list(reading.flags)
+            unit, unit_flag = self._unit(quantity, entry)
+            if unit_flag:
+                flags.append(unit_flag)
+            flags.extend(_typo_flags(own))
+            subject_text, subject_start, kept = _subject_text(text, own, reading.cue_start or quantity.start, right)
+            if kept:
+                flags.append(kept)
+            kind = self._kind(quantity, reading, unit, entry)
+            starts = [quantity.start] + ([reading.cue_start] if reading.cue_start is not None else [])
+            ends = [reading.end, quantity.text_end] + ([qualifier[2]] if qualifier else [])
+            if subject_start is not None:
+                (ends if right else starts).append(subject_start if not right else own[-1].end)
+            text_start, text_end = min(starts), max(ends)
+            out.append(Constraint(
+                kind=kind,
+                subject=entry.name if entry else None,
+                subject_text=subject_text,
+                comparator=reading.comparator,
+                value=quantity.value,
+                value_high=quantity.value_high,
+                unit=unit,
+                unit_text=quantity.unit.text if quantity.unit else None,
+                relative_to=quantity.reference.relative_to if quantity.reference else None,
+                direction=reading.direction,
+                anchor=reading.anchor,
+                qualifier=qualifier[0] if qualifier else None,
+                role=role,
+                group=group + index,
+                start=quantity.start,
+                end=quantity.end,
+                text=text[text_start:text_end],
+                text_start=text_start,
+                text_end=text_end,
+                flags=sorted(flags, key=lambda f: f.start),
+                rule=reading.rule,
+            ))
+        return out
+
+    def _kind(self, quantity: Quantity, reading: _Reading, unit: Optional[str], entry: Optional[LexiconEntry]) -> str:
+        if quantity.reference is not None:
+            return ConstraintKind.RELATIVE_LIMIT.value
+        if reading.comparator == Comparator.BETWEEN.value:
+            return ConstraintKind.RANGE.value
+        if unit in self.time_units and not (entry and entry.category == "demographic"):
+            return ConstraintKind.TIME_WINDOW.value
+        if (entry and entry.category == "drug") or self.dimensions.get(unit or "") == "dose_rate":
+            return ConstraintKind.DOSE.value
+        return ConstraintKind.THRESHOLD.value
+
+    @staticmethod
+    def _unit(quantity: Quantity, entry: Optional[LexiconEntry]) -> tuple[Optional[str], Optional[Flag]]:
+        """The UCUM unit; a garbled unit is the first candidate whose plausible range holds the value."""
+        unit = quantity.unit
+        if unit is None:
+            return None, None
+        if not unit.repaired:
+            return unit.candidates[0], None
+        chosen = unit.candidates[0]
+        reason = "first candidate"
+        if entry is not None:
+            for candidate in unit.candidates:
+                low, high = entry.plausible.get(candidate, (None, None))
+                if low is not None and low <= quantity.value <= high:
+                    chosen, reason = candidate, f"plausible for {entry.name}: {low:g}-{high:g} {candidate}"
+                    break
+        flag = Flag(kind=FlagKind.UNIT_REPAIR, read=unit.text, understood=f"{chosen} ({reason})",
+                    start=unit.start, end=unit.end, rule=unit.rule)
+        return chosen, flag
+
+
+def _prefix_cue(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
+    """The comparator or time relation that ends right before ``position``, longest first."""
+    best = None
+    for cue in cues:
+        if cue.end > position or cue.kind not in ("comparator", "time_relation") or cue.position != "prefix":
+            continue
+        if cue.kind == "time_relation" and not cue.value:
+            continue
+        if _PREFIX_GAP.match(text[cue.end:position]) and (best is None or cue.end > best.end or
+                                                          (cue.end == best.end and cue.start < best.start)):
+            best = cue
+    return best
+
+
+def _postfix_cue(text: str, cues: list[Cue], position: int, kind: str) -> Optional[Cue]:
+    """The cue of ``kind`` that starts right after ``position`` (only spaces, ')' or 'the' between)."""
+    best = None
+    for cue in cues:
+        if cue.kind != kind or cue.start < position or (kind == "comparator" and cue.position != "postfix"):
+            continue
+        if re.match(r"^[\s)]*(?:the\s+)?$", text[position:cue.start], re.IGNORECASE):
+            if best is None or cue.end - cue.start > best.end - best.start:
+                best = cue
+    return best
+
+
+def _exception_spans(text: str, cues: list[Cue]) -> list[tuple[int, int]]:
+    """Each "except ..." clause: to the ')' that closes an open parenthesis, else to the clause end."""
+    spans = []
+    for cue in cues:
+        if cue.kind != "exception":
+            continue
+        depth = text.count("(", 0, cue.start) - text.count(")", 0, cue.start)
+        end = len(text)
+        if depth > 0:
+            level = 0
+            for i in range(cue.end, len(text)):
+                if text[i] == "(":
+                    level += 1
+                elif text[i] == ")":
+                    if level == 0:
+                        end = i
+                        break
+                    level -= 1
+        else:
+            stop = re.compile(r";|\.(?:\s|$)").search(text, cue.end)
+            end = stop.start() if stop else len(text)
+        spans.append((cue.start, end))
+    return spans
+
+
+def _qualifier(text: str, mentions: list[Mention], position: int) -> Optional[tuple[str, int, int]]:
+    """A method named right after a value: ">1% (flow cytometry)"."""
+    for mention in mentions:
+        if mention.entry.category == "method" and mention.start >= position:
+            if re.match(r"^[\s(]*(?:by|on|using|per)?[\s(]*$", text[position:mention.start], re.IGNORECASE):
+                close = re.match(r"\s*\)", text[mention.end:])
+                return mention.entry.name, mention.start, mention.end + (close.end() if close else 0)
+            return None
+    return None
+
+
+def _subject_text(text: str, own: list[Mention], comparator_start: int, right: bool):
+    """The subject as written, and a kept-as-text flag for unrecognized words in parentheses before the value."""
+    if not own:
+        return None, None, None
+    start, end = own[0].start, own[-1].end
+    if text[end:end + 1] == ")" and text.count("(", start, end) > text.count(")", start, end):
+        end += 1  # "Alanine aminotransferase (ALT" -> "... (ALT)"
+    if right:
+        return text[start:end], start, None
+    gap = text[end:comparator_start]
+    parenthesized = _PARENTHESIZED.match(gap)
+    if parenthesized:
+        inner = parenthesized.group(1)
+        at = end + gap.index(inner)
+        flag = Flag(kind=FlagKind.KEPT_AS_TEXT, read=inner, understood="not understood; kept in the subject text",
+                    start=at, end=at + len(inner), rule="subject.kept_as_text")
+        return text[start:at + len(inner)], start, flag
+    return text[start:end], start, None
+
+
+def _typo_flags(mentions: list[Mention]) -> list[Flag]:
+    flags = []
+    for mention in mentions:
+        if mention.typo:
+            read, understood, start, end = mention.typo
+            flags.append(Flag(kind=FlagKind.TYPO, read=read, understood=understood, start=start, end=end,
+                              rule=mention.entry.id))
+    return flags
+
+
+def _flag(kind: FlagKind, cue: Cue, understood: str) -> Flag:
+    return Flag(kind=kind, read=cue.text, understood=understood, start=cue.start, end=cue.end, rule=cue.rule)
+
+
+@Language.factory(
+    "criteria_constraints",
+    assigns=["doc._.cp_constraints", "doc._.cp_exceptions", "doc._.cp_any_children"],
+    requires=["doc._.cp_quantities", "doc._.cp_cues", "doc._.cp_mentions"],
+    default_config={"grammars_dir": None},
+)
+def make_constraints(nlp: Language, name: str, grammars_dir: Optional[str]) -> "ConstraintsComponent":
+    """Factory: ``nlp.add_pipe("criteria_constraints")``."""
+    return ConstraintsComponent(load_grammars(Path(grammars_dir) if grammars_dir else None))
+
+
+class ConstraintsComponent:
+    """Pipeline step that sets ``doc._.cp_constraints``."""
+
+    def __init__(self, grammars: Grammars) -> None:
+        register_extensions()
+        self.assembler = ConstraintAssembler(grammars)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.cp_constraints = self.assembler.assemble(doc)
+        return doc

@@ -1,0 +1,173 @@
+"""Parse listings: page layout -> criteria tree -> spaCy pipeline -> criteria model.
+
+:class:`Parser` loads the grammars and the pipeline once; ``parse_text`` and
+``parse_file`` turn one listing into a :class:`~criteria_parser.model.Listing`,
+``parse_many`` streams many through ``nlp.pipe``. Only criteria that may hold
+a value (a digit, a number word, an "except", or sub-items whose logic the
+text may state) go through the pipeline; all offsets in the model are offsets
+into the decoded input.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from spacy.tokens import Doc
+
+from . import __version__
+from .components.matches import register_extensions
+from .errors import InputError
+from .grammar import Grammars, load_grammars
+from .model import Constraint, Criterion, Excerpt, Flag, Listing, Logic, Section
+from .outline import Item, Outliner
+from .page import PageReader
+from .pipeline import build_pipeline, worth_parsing
+from .source import SourceText, read_source
+
+_NCT_IN_NAME = re.compile(r"NCT\d{8}")
+
+
+@dataclass
+class _Job:
+    """One criterion waiting for the pipeline."""
+
+    criterion: Criterion
+    context: list[tuple[str, int]]
+
+
+class Parser:
+    """Parses listings with one set of grammars and one pipeline."""
+
+    def __init__(self, grammars_dir: Optional[Path] = None) -> None:
+        register_extensions()
+        self.grammars: Grammars = load_grammars(grammars_dir)
+        self.version = f"{__version__}+grammars.{self.grammars.version}"
+        self.nlp = build_pipeline(grammars_dir)
+        self.page = PageReader(self.grammars.listing)
+        self.outliner = Outliner(self.grammars.listing.bullets)
+        exception_words = [p for c in self.grammars.cues if c.cue == "exception" for p in c.phrases]
+        self._worth = worth_parsing(self.grammars)
+        self._exception = re.compile(r"\b(?:" + "|".join(map(re.escape, exception_words)) + r")\b", re.IGNORECASE)
+
+    def parse_file(self, path: Path, assume_inclusion: bool = False) -> Listing:
+        """Read, decode and parse one file (see :meth:`parse_source`)."""
+        return self.parse_source(read_source(Path(path)), assume_inclusion)
+
+    def parse_text(self, text: str, source: Optional[str] = None, assume_inclusion: bool = False) -> Listing:
+        """Parse a listing given as text (see :meth:`parse_source`)."""
+        return self.parse_source(SourceText(text, source or "<text>"), assume_inclusion)
+
+    def parse_source(self, source: SourceText, assume_inclusion: bool = False) -> Listing:
+        """Parse one decoded listing.
+
+        Args:
+            source: the decoded text and its path.
+            assume_inclusion: read a text without section headings as one inclusion section
+                (for registry fields that hold only criteria) instead of refusing it.
+
+        Raises:
+            InputError: no criteria section was found and ``assume_inclusion`` is false.
+        """
+        return next(self.parse_many([source], assume_inclusion))
+
+    def parse_many(self, sources: Iterable[SourceText], assume_inclusion: bool = False,
+                   batch_size: int = 256) -> Iterator[Listing]:
+        """Parse many listings, batching their criteria through ``nlp.pipe``; yields in input order.
+
+        Raises:
+            InputError: as :meth:`parse_source`, for the first listing without sections.
+        """
+        for source in sources:
+            listing, jobs = self._layout(source, assume_inclusion)
+            docs = []
+            for job in jobs:
+                doc = self.nlp.make_doc(job.criterion.text)
+                doc._.cp_context = job.context
+                docs.append(doc)
+            for job, doc in zip(jobs, self.nlp.pipe(docs, batch_size=batch_size)):
+                _apply(job.criterion, doc)
+            yield listing
+
+    def _layout(self, source: SourceText, assume_inclusion: bool) -> tuple[Listing, list[_Job]]:
+        layout = self.page.read(source.text)
+        warnings = list(source.warnings) + layout.warnings
+        blocks = layout.sections
+        if not blocks:
+            if not assume_inclusion:
+                raise InputError(source.path, "no inclusion or exclusion criteria section found "
+                                 "(expected a heading such as 'Inclusion Criteria:')")
+            blocks = self.page.headless(source.text)
+            warnings.append("no criteria headings found; read the whole text as inclusion criteria")
+        trial = layout.trial
+        if trial.nct_id is None:
+            named = _NCT_IN_NAME.search(Path(source.path).name)
+            trial.nct_id = named.group() if named else None
+        jobs: list[_Job] = []
+        sections = []
+        for block in blocks:
+            items = self.outliner.outline(block.lines)
+            criteria = [self._criterion(source.text, item, "", [], jobs) for item in items]
+            if not criteria:
+                warnings.append(f"{block.kind.value} section '{block.heading}' has no criteria")
+            sections.append(Section(kind=block.kind, heading=block.heading, start=block.start, end=block.end,
+                                    criteria=criteria))
+        listing = Listing(parser_version=self.version, source=source.path, trial=trial, sections=sections,
+                          warnings=warnings)
+        return listing, jobs
+
+    def _criterion(self, text: str, item: Item, parent_label: str, ancestors: list[Criterion],
+                   jobs: list[_Job]) -> Criterion:
+        own = text[item.start:item.end].rstrip()
+        criterion = Criterion(label=f"{parent_label}.{item.label}" if parent_label else item.label,
+                              text=own, start=item.start, end=item.start + len(own))
+        chain = [criterion, *ancestors]
+        criterion.children = [self._criterion(text, child, criterion.label, chain, jobs) for child in item.children]
+        if item.children or self._worth.search(own) or self._exception.search(own):
+            context = [(a.text, a.start - criterion.start) for a in ancestors]
+            jobs.append(_Job(criterion, context))
+        return criterion
+
+
+def _apply(criterion: Criterion, doc: Doc) -> None:
+    """Copy what the pipeline found in ``doc`` onto ``criterion``, moving offsets into the file."""
+    delta = criterion.start
+    criterion.constraints = [_shift(c, delta) for c in doc._.cp_constraints]
+    criterion.exceptions = [
+        Excerpt(text=doc.text[s:e].rstrip(), start=s + delta, end=s + delta + len(doc.text[s:e].rstrip()))
+        for s, e in doc._.cp_exceptions
+    ]
+    if doc._.cp_any_children and criterion.children:
+        criterion.logic = Logic.ANY.value
+
+
+def _shift(constraint: Constraint, delta: int) -> Constraint:
+    flags = [Flag.model_validate({**f.model_dump(), "start": f.start + delta, "end": f.end + delta})
+             for f in constraint.flags]
+    return constraint.model_copy(update={
+        "start": constraint.start + delta, "end": constraint.end + delta,
+        "text_start": constraint.text_start + delta, "text_end": constraint.text_end + delta, "flags": flags,
+    })
+
+
+_DEFAULT: Optional[Parser] = None
+
+
+def default_parser() -> Parser:
+    """A shared :class:`Parser` with the packaged grammars, built on first use."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Parser()
+    return _DEFAULT
+
+
+def parse_text(text: str, source: Optional[str] = None, assume_inclusion: bool = False) -> Listing:
+    """Parse listing text with the default parser."""
+    return default_parser().parse_text(text, source, assume_inclusion)
+
+
+def parse_file(path: Path, assume_inclusion: bool = False) -> Listing:
+    """Parse a listing file with the default parser."""
+    return default_parser().parse_file(path, assume_inclusion)
