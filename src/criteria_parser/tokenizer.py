@@ -7,6 +7,8 @@ prefix and infix rules; each one says why. Registered as
 
 from __future__ import annotations
 
+import warnings
+
 import spacy
 from scispacy.custom_tokenizer import combined_rule_prefixes, combined_rule_tokenizer
 from spacy.language import Language
@@ -40,7 +42,10 @@ _EXTRA_INFIXES = [
 
 def criteria_tokenizer(nlp: Language) -> Tokenizer:
     """Build the tokenizer for ``nlp``: scispaCy's rules plus :data:`_EXTRA_PREFIXES` and :data:`_EXTRA_INFIXES`."""
-    tokenizer = combined_rule_tokenizer(nlp)
+    with warnings.catch_warnings():
+        # scispaCy's suffix classes compile with a harmless "Possible set union" FutureWarning
+        warnings.simplefilter("ignore", FutureWarning)
+        tokenizer = combined_rule_tokenizer(nlp)
     tokenizer.prefix_search = compile_prefix_regex(_EXTRA_PREFIXES + combined_rule_prefixes()).search
     scispacy_infixes = tokenizer.infix_finditer.__self__.pattern
     tokenizer.infix_finditer = compile_infix_regex(_EXTRA_INFIXES + [scispacy_infixes]).finditer

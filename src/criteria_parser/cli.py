@@ -1,0 +1,148 @@
+"""The ``criteria-parser`` command line.
+
+Every command reports a user's mistake (bad file, bad option) as one line on
+stderr and a non-zero exit, never a traceback; output files are written
+whole or not at all (:func:`criteria_parser.atomic.write_atomic`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+import typer
+
+from .atomic import write_atomic
+from .errors import CriteriaParserError, InputError
+
+app = typer.Typer(
+    name="criteria-parser",
+    help="Turn the free-text eligibility criteria of clinical-trial listings into a machine-readable model.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    flat = "flat"
+    csv = "csv"
+
+
+def _inputs(paths: list[Path]) -> Iterator[Path]:
+    """Files named, and the ``*.txt`` files of directories named, in order."""
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.txt") if p.is_file())
+            if not found:
+                raise InputError(str(path), "directory holds no .txt listings")
+            yield from found
+        else:
+            yield path
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print ``criteria-parser: message`` on stderr and exit with ``code``."""
+    typer.echo(f"criteria-parser: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def emit(chunks: Iterable[str], output: Optional[Path]) -> None:
+    """Write ``chunks`` to ``output`` atomically, or to stdout."""
+    if output is None:
+        try:
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+            sys.stdout.flush()
+        except BrokenPipeError:  # "| head": the reader has what it wanted
+            sys.stderr.close()
+            raise typer.Exit(0)
+    else:
+        write_atomic(output, "".join(chunks))
+
+
+@app.command()
+def parse(
+    paths: list[Path] = typer.Argument(..., help="Listing files, or directories of .txt listings."),
+    format: OutputFormat = typer.Option(OutputFormat.json, "--format", "-f", help="json (the model), flat (JSON Lines, one constraint a line) or csv."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
+    keep_going: bool = typer.Option(False, "--keep-going", help="Write what parsed even when some inputs fail (still exits 1)."),
+    assume_inclusion: bool = typer.Option(False, "--assume-inclusion", help="Read text without section headings as inclusion criteria."),
+    grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory instead of the packaged one."),
+) -> None:
+    """Parse listings and print their criteria model."""
+    from .flat import to_csv, to_jsonl
+    from .parser import Parser
+
+    try:
+        files = list(_inputs(paths))
+        parser = Parser(grammars)
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    listings, errors = [], []
+    for path in files:
+        try:
+            listings.append(parser.parse_file(path, assume_inclusion))
+        except CriteriaParserError as exc:
+            errors.append(str(exc))
+    for error in errors:
+        typer.echo(f"criteria-parser: {error}", err=True)
+    if errors and not keep_going:
+        raise typer.Exit(1)
+    if format is OutputFormat.json:
+        if len(files) == 1 and listings:
+            chunks: Iterable[str] = [listings[0].model_dump_json(indent=2) + "\n"]
+        else:
+            chunks = ["[\n", ",\n".join(l.model_dump_json(indent=2) for l in listings), "\n]\n"]
+    elif format is OutputFormat.flat:
+        chunks = (line + "\n" for line in to_jsonl(listings))
+    else:
+        chunks = to_csv(listings)
+    try:
+        emit(chunks, output)
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror}")
+    if errors:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the criteria model."""
+    from .model import Listing
+
+    typer.echo(json.dumps(Listing.model_json_schema(), indent=2))
+
+
+@app.command("eval")
+def evaluate(
+    corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings with '<name>.gold.json' files beside them."),
+    errors: int = typer.Option(50, "--errors", help="List at most this many disagreements."),
+    json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+) -> None:
+    """Compare parser output with every gold file of a corpus: precision, recall, F1 per field."""
+    from .evaluate import evaluate_corpus, render_report
+
+    try:
+        report = evaluate_corpus(corpus)
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    if json_out:
+        typer.echo(report.model_dump_json(indent=2))
+    else:
+        typer.echo(render_report(report, errors))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("criteria-parser: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
