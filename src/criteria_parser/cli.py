@@ -137,6 +137,9 @@ def evaluate(
         typer.echo(render_report(report, errors))
 
 
+from .commands import export, importing, show  # noqa: E402,F401  (register their commands)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
