@@ -122,3 +122,15 @@ def test_bad_input_gives_a_clear_failure_and_the_rest_goes_on(tmp_path, name, co
     assert list(records) == ["NCT90000001"]
     assert len(failures) == 1 and failures[0].source == str(tmp_path / name)
     assert reason in failures[0].reason
+
+
+def test_json_lines_are_streamed_and_a_bad_line_fails_alone(tmp_path):
+    good = (FIXTURES / "studies.jsonl").read_bytes().splitlines()
+    lines = [good[0], good[1][:40], b'{"protocolSection": "caf\xe9"}', good[1]]
+    (tmp_path / "mixed.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    (tmp_path / "mixed.jsonl.gz").write_bytes(gzip.compress(b"\n".join(lines)))
+    for name in ("mixed.jsonl", "mixed.jsonl.gz"):
+        records, failures = _read(tmp_path / name)
+        assert sorted(records) == ["NCT90000004", "NCT90000005"]
+        assert [(f.source.rsplit(":", 1)[-1], f.reason.split(":")[0]) for f in failures] == [
+            ("2", "invalid JSON at column 41"), ("3", "not UTF-8")]

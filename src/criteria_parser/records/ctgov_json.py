@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Union
 
 from .record import Failure, Item, Record
 
@@ -16,7 +16,7 @@ def read_json(name: str, text: str) -> Iterator[Item]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
-            yield from _read_lines(name, text)
+            yield from read_json_lines(name, text.splitlines())
         else:
             yield Failure(None, name, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
         return
@@ -31,8 +31,9 @@ def read_json(name: str, text: str) -> Iterator[Item]:
         yield study_record(data, name)
 
 
-def _read_lines(name: str, text: str) -> Iterator[Item]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def read_json_lines(name: str, lines: Iterable[Union[str, bytes]]) -> Iterator[Item]:
+    """Yield a record (or a failure) for every line of JSON Lines, read one line at a time."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         source = f"{name}:{number}"
@@ -40,6 +41,9 @@ def _read_lines(name: str, text: str) -> Iterator[Item]:
             study = json.loads(line)
         except json.JSONDecodeError as exc:
             yield Failure(None, source, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            continue
+        except UnicodeDecodeError as exc:
+            yield Failure(None, source, f"not UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1} cannot be decoded")
             continue
         yield study_record(study, source)
 

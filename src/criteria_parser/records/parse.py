@@ -16,10 +16,12 @@ def parse_records(parser: Parser, records: list[Record]) -> list[Union[tuple[Rec
     """Parse a batch through ``nlp.pipe``; a record the parser fails on becomes a failure, the rest go on."""
     prepared = [_prepare(record) for record in records]
     sources = [SourceText(text, record.source) for record, (text, _) in zip(records, prepared)]
-    try:
-        listings: list[Union[Listing, Exception]] = list(parser.parse_many(sources, assume_inclusion=True))
-    except Exception:  # noqa: BLE001 - find the record at fault, one by one
-        listings = [_parse_one(parser, source) for source in sources]
+    listings: list[Union[Listing, Exception]] = []
+    while len(listings) < len(sources):
+        try:  # parse_many yields in order, so an exception belongs to the record after the last yielded
+            listings.extend(parser.parse_many(sources[len(listings):], assume_inclusion=True))
+        except Exception as exc:  # noqa: BLE001 - reported as that record's failure; the rest go on
+            listings.append(exc)
     results: list[Union[tuple[Record, Listing], Failure]] = []
     for record, (_, offsets), listing in zip(records, prepared, listings):
         try:
@@ -33,13 +35,6 @@ def parse_records(parser: Parser, records: list[Record]) -> list[Union[tuple[Rec
 
 def _prepare(record: Record) -> tuple[str, Optional[list[int]]]:
     return unescape(record.text) if record.escaped else (record.text, None)
-
-
-def _parse_one(parser: Parser, source: SourceText) -> Union[Listing, Exception]:
-    try:
-        return parser.parse_source(source, assume_inclusion=True)
-    except Exception as exc:  # noqa: BLE001 - reported as the record's failure
-        return exc
 
 
 def _finish(record: Record, listing: Listing, offsets: Optional[list[int]]) -> Listing:

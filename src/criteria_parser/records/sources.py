@@ -1,7 +1,8 @@
 """Walk the inputs of an import: files, directories, ``.zip``/``.gz``/``.tar`` archives and stdin.
 
-Archives are read in memory, member by member, never unpacked to disk; the
-kind of archive is told by its first bytes. Every file or member becomes a
+Archives are read member by member, never unpacked to disk, and JSON Lines
+(plain or gzipped) one line at a time; the kind of archive is told by its
+first bytes. Every file or member becomes a
 name (``archive.zip/member.json``) and its bytes for :mod:`.detect`.
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
+import json
 import os
 import sys
 import tarfile
@@ -17,6 +20,7 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO, Iterator, Union
 
+from .ctgov_json import read_json_lines
 from .detect import read_document
 from .record import Failure, Item
 
@@ -45,19 +49,40 @@ def _walk(directory: Path) -> Iterator[Path]:
 
 
 def read_file(path: Path) -> Iterator[Item]:
-    """Yield the records of one file (an archive is opened from disk without loading it whole)."""
+    """Yield the records of one file, streaming zip archives and JSON Lines (also gzipped) from disk."""
     try:
         with open(path, "rb") as handle:
-            if handle.read(4) in _ZIP:
-                handle.seek(0)
+            head = handle.read(4)
+            handle.seek(0)
+            if head in _ZIP:
                 yield from _read_zip(str(path), handle)
                 return
-            handle.seek(0)
-            data = handle.read()
+            name = str(path)
+            stream: BinaryIO = handle
+            if head[:2] == _GZIP:
+                name, stream = (name[:-3] if name.endswith(".gz") else name), gzip.GzipFile(fileobj=handle)
+            first, second = stream.readline(), stream.readline()
+            if _json_line(first) and second.strip():
+                yield from read_json_lines(name, itertools.chain([first, second], stream))
+                return
+            data = first + second + stream.read()
     except OSError as exc:
-        yield Failure(None, str(path), f"cannot read: {exc.strerror}")
+        yield Failure(None, str(path), f"cannot read: {exc.strerror or exc}")
         return
-    yield from read_bytes(str(path), data)
+    except (EOFError, zlib.error) as exc:
+        yield Failure(None, str(path), f"broken gzip file: {exc}")
+        return
+    yield from read_bytes(name, data)
+
+
+def _json_line(line: bytes) -> bool:
+    """Whether ``line`` is a whole JSON object on its own (the first line of JSON Lines)."""
+    if not line.lstrip(b"\xef\xbb\xbf \t").startswith(b"{"):
+        return False
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
 
 
 def read_bytes(name: str, data: bytes) -> Iterator[Item]:

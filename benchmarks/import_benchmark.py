@@ -1,0 +1,129 @@
+"""Benchmark ``criteria-parser import``: records/s, criteria/s and peak memory per worker, with 1 and 2 workers.
+
+Builds a batch of ``--records`` studies (default 20,000) by replicating the real
+API v2 studies of ../shared/ctgov/ with fresh NCT ids (protocolSection only),
+then runs the real command line into a fresh store for each worker count while
+sampling the peak resident memory (VmHWM) of the import process and its
+workers from /proc. Prints a table and writes it to benchmarks/results/.
+
+    .venv/bin/python benchmarks/import_benchmark.py [--records 20000] [--workers 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CTGOV = ROOT.parent / "shared" / "ctgov" / "v2-json"
+
+
+def build_batch(path: Path, size: int) -> int:
+    """Write ``size`` studies as JSON Lines with fresh ids; return how many distinct real studies were used."""
+    studies = {}
+    for file in sorted(CTGOV.rglob("*.json")):
+        data = json.loads(file.read_text())
+        for study in data if isinstance(data, list) else [data]:
+            protocol = study.get("protocolSection", {})
+            nct = protocol.get("identificationModule", {}).get("nctId")
+            if nct and protocol.get("eligibilityModule", {}).get("eligibilityCriteria"):
+                studies[nct] = {"protocolSection": protocol}
+    originals = list(studies.values())
+    with path.open("w") as out:
+        for number in range(size):
+            study = originals[number % len(originals)]
+            study["protocolSection"]["identificationModule"]["nctId"] = f"NCT7{number:07d}"
+            out.write(json.dumps(study) + "\n")
+    return len(originals)
+
+
+def _peak_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found += [int(p) for p in (task / "children").read_text().split()]
+    except OSError:
+        pass
+    return found
+
+
+def run(batch: Path, workers: int, folder: Path) -> dict:
+    """Import the batch with ``workers`` processes into a fresh store; measure time and memory."""
+    db = folder / f"bench-{workers}.db"
+    command = [sys.executable, "-c", "from criteria_parser.cli import main; main()", "import", str(batch),
+               "--db", str(db), "--workers", str(workers), "--quiet"]
+    started = time.monotonic()
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    peaks: dict[int, int] = {}
+    while process.poll() is None:
+        for pid in [process.pid, *_children(process.pid)]:
+            peaks[pid] = max(peaks.get(pid, 0), _peak_kb(pid))
+        time.sleep(0.2)
+    seconds = time.monotonic() - started
+    summary = process.stderr.read().strip().splitlines()[0]
+    if process.returncode != 0:
+        raise SystemExit(f"import failed: {summary}")
+    con = sqlite3.connect(db)
+    records = con.execute("SELECT count(*) FROM trials").fetchone()[0]
+    criteria = con.execute("SELECT count(*) FROM criteria").fetchone()[0]
+    main = peaks.pop(process.pid, 0)
+    worker_peaks = list(peaks.values()) or [main]  # one worker parses in the main process
+    return {
+        "workers": workers, "records": records, "criteria": criteria, "seconds": round(seconds, 1),
+        "records_per_s": round(records / seconds, 1), "criteria_per_s": round(criteria / seconds, 1),
+        "peak_mb_per_worker": round(max(worker_peaks) / 1024), "peak_mb_main": round(main / 1024),
+        "summary": summary,
+    }
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--records", type=int, default=20000)
+    options.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = options.parse_args()
+    if not CTGOV.is_dir():
+        raise SystemExit(f"{CTGOV}: not found; the benchmark replicates those records")
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        batch = folder / "batch.jsonl"
+        distinct = build_batch(batch, args.records)
+        load = os.getloadavg()[0]
+        results = [run(batch, workers, folder) for workers in args.workers]
+    report = {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": platform.platform(),
+        "cpus": os.cpu_count(), "load_average_before": round(load, 2), "batch_records": args.records,
+        "distinct_studies": distinct, "runs": results,
+    }
+    if len(results) > 1:
+        report["scaling"] = round(results[-1]["records_per_s"] / results[0]["records_per_s"], 2)
+    out = ROOT / "benchmarks" / "results" / f"import-{time.strftime('%Y%m%d-%H%M')}.json"
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    for r in results:
+        print(f"workers {r['workers']}: {r['records']} records in {r['seconds']} s = {r['records_per_s']} records/s, "
+              f"{r['criteria_per_s']} criteria/s, peak {r['peak_mb_per_worker']} MB per worker "
+              f"(main {r['peak_mb_main']} MB)")
+    if "scaling" in report:
+        print(f"scaling 1 -> {results[-1]['workers']} workers: {report['scaling']}x; load average before: {load:.2f}")
+    print(f"written to {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
