@@ -1,4 +1,7 @@
-"""Killing a real import process mid-run leaves a consistent store, and a re-run completes it."""
+"""Killing a real import process mid-run leaves a consistent store, and a re-run completes it.
+
+While it runs, a second import into the same store is refused.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,9 @@ import time
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from criteria_parser.cli import app
 from criteria_parser.model import Listing
 
 FIXTURE = Path(__file__).parent / "fixtures" / "records" / "NCT90000001.json"
@@ -61,6 +66,8 @@ def test_a_killed_import_leaves_whole_trials_and_resumes(tmp_path, signum):
     while _count(db) < 20 and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert process.poll() is None, "the import ended before it could be killed"
+    second = CliRunner().invoke(app, ["import", str(batch), "--db", str(db), "--quiet"])
+    assert second.exit_code == 2 and f"pid {process.pid}) is writing to this store" in second.output
     workers = _children(process.pid)
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)

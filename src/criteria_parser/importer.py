@@ -11,6 +11,7 @@ process pool (:class:`LocalEngine`) or a Dask cluster
 from __future__ import annotations
 
 import collections
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -271,9 +272,14 @@ def _chunks(items: Iterable[Item], triage: _Triage, size: int) -> Iterator[tuple
         yield chunk, skipped
 
 
-def terminate_on_sigterm() -> None:
-    """Turn SIGTERM into KeyboardInterrupt, so a terminated import stops like an interrupted one."""
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises KeyboardInterrupt, so a terminated import stops like an interrupted one."""
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -113,20 +113,24 @@ class Store:
     """An open SQLite store; use as a context manager."""
 
     def __init__(self, path: Path, create: bool = True) -> None:
+        """Open (with ``create``, make) the store at ``path``; without ``create`` it is opened read-only."""
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise CriteriaParserError(f"{self.path}: no such store (run 'criteria-parser import' first)")
         self._lock: Optional[int] = None
         try:
-            self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
-            found = self.db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
-            if found is None:
+            if create:
+                self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(_SCHEMA)
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('store_version', ?)", (STORE_VERSION,))
-            elif found[0] != STORE_VERSION:
-                raise CriteriaParserError(f"{self.path}: store version {found[0]}, this tool writes {STORE_VERSION}")
+            else:
+                self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+            found = self.db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
+            if found is None or found[0] != STORE_VERSION:
+                version = found[0] if found else "unknown"
+                raise CriteriaParserError(f"{self.path}: store version {version}, this tool reads {STORE_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise CriteriaParserError(f"{self.path}: not a criteria-parser store: {exc}") from None
 

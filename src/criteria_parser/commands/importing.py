@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from ..cli import app, fail
 from ..errors import CriteriaParserError
+
+if TYPE_CHECKING:
+    from ..importer import Summary
 
 
 class EngineName(str, Enum):
@@ -34,7 +37,7 @@ def import_command(
     Records whose text and parser version are already in the store are skipped, so a re-run resumes an
     interrupted import; records that cannot be read or parsed go to the errors table and the import goes on.
     """
-    from ..importer import count_records, run_import, terminate_on_sigterm
+    from ..importer import Summary, count_records, run_import, terminate_as_interrupt
     from .progress import import_progress
 
     missing = [p for p in paths if p != "-" and not Path(p).exists()]
@@ -48,26 +51,29 @@ def import_command(
         fail("--scheduler needs --engine dask")
     try:
         sink = _open_sink(db, out, engine)
-        runner = _open_engine(engine, workers, scheduler, out, grammars)
     except CriteriaParserError as exc:
         fail(str(exc))
-    terminate_on_sigterm()
+    try:
+        runner = _open_engine(engine, workers, scheduler, out, grammars)
+    except CriteriaParserError as exc:
+        sink.close(False)
+        fail(str(exc))
     complete = False
     progress = import_progress(quiet)
     try:
-        with progress:
-            task = progress.add_task("counting records", total=None)
+        with terminate_as_interrupt(), progress:
+            task = progress.add_task("counting records", total=None, imported=0, unchanged=0, failed=0)
             total = count_records(paths) if not quiet else None
             progress.update(task, total=total, description="importing")
 
-            def advance(done: int, summary) -> None:
-                progress.update(task, advance=done, description=(
-                    f"imported {summary.imported} unchanged {summary.unchanged} failed {summary.failed}"))
+            def advance(done: int, summary: Summary) -> None:
+                progress.update(task, advance=done, imported=summary.imported, unchanged=summary.unchanged,
+                                failed=summary.failed)
 
             summary = run_import(paths, sink, runner, on_progress=advance)
         complete = True
     except KeyboardInterrupt:
-        typer.echo(f"criteria-parser: interrupted; what was written is complete, re-run to resume", err=True)
+        typer.echo("criteria-parser: interrupted; what was written is complete, re-run to resume", err=True)
         raise typer.Exit(130)
     finally:
         runner.close(complete)
@@ -106,7 +112,7 @@ def _open_engine(engine: EngineName, workers: int, scheduler: Optional[str], out
     return LocalEngine(workers, grammars)
 
 
-def _report(summary, target: Path, store: bool) -> None:
+def _report(summary: Summary, target: Path, store: bool) -> None:
     rate = summary.records / summary.seconds if summary.seconds else 0.0
     typer.echo(f"imported {summary.imported}, unchanged {summary.unchanged}, failed {summary.failed} "
                f"in {summary.seconds:.1f} s ({rate:.0f} records/s) into {target}", err=True)

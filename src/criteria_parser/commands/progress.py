@@ -1,4 +1,4 @@
-"""The import's progress bar (rich): records done, records/s, elapsed and ETA, on stderr."""
+"""The import's progress bar (rich): records done, records/s, elapsed, ETA and counts, on stderr."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def import_progress(quiet: bool) -> Progress:
     return Progress(
         SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), RateColumn(),
         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+        TextColumn("new {task.fields[imported]} same {task.fields[unchanged]} failed {task.fields[failed]}"),
         console=Console(stderr=True), disable=quiet, speed_estimate_period=10,
     )
 
