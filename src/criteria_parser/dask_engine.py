@@ -87,6 +87,8 @@ class _Future:
 class DaskEngine:
     """Parse on a Dask cluster; with no scheduler address, on a local cluster of ``workers`` processes."""
 
+    chunk_size = 500  #: records per shard
+
     def __init__(self, out: Path, workers: int, scheduler: Optional[str], grammars: Optional[Path]) -> None:
         from distributed import Client, LocalCluster
 
@@ -99,7 +101,7 @@ class DaskEngine:
                 self.client = Client(scheduler, timeout="30s")
             else:
                 self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                             dashboard_address=None)
+                                             dashboard_address=":0")
                 self.client = Client(self._cluster)
         except (OSError, TimeoutError) as exc:
             raise CriteriaParserError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None

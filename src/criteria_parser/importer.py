@@ -72,7 +72,8 @@ class Engine(Protocol):
     """Runs chunks of records somewhere and hands back their results."""
 
     version: str
-    slots: int
+    slots: int  #: chunks in flight at once
+    chunk_size: int  #: records per chunk
 
     def submit(self, chunk: list[Record]) -> Pending: ...
 
@@ -135,6 +136,8 @@ class Done:
 class LocalEngine:
     """Parse in this process (one worker) or in a pool of worker processes."""
 
+    chunk_size = 16
+
     def __init__(self, workers: int, grammars: Optional[Path] = None) -> None:
         self.slots = 2 * workers
         self._pool = None
@@ -193,7 +196,7 @@ class _Triage:
         return None if self.known.get(item.id) == (digest, self.version) else item
 
 
-def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: int = 16,
+def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int] = None,
                on_progress: Callable[[int, Summary], None] = lambda advance, summary: None) -> Summary:
     """Import every record of ``paths`` into ``sink``.
 
@@ -201,7 +204,7 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: int = 16,
         paths: files, directories, archives, or ``-`` for standard input.
         sink: the store or an output file.
         engine: runs the parsing.
-        chunk_size: records per task sent to a worker.
+        chunk_size: records per task sent to a worker (default: the engine's).
         on_progress: called with the number of records just finished and the running summary.
 
     Returns:
@@ -233,7 +236,7 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: int = 16,
         on_progress(size, summary)
         flush()
 
-    for chunk, skipped in _chunks(read_inputs(paths), triage, chunk_size):
+    for chunk, skipped in _chunks(read_inputs(paths), triage, chunk_size or engine.chunk_size):
         for item in skipped:
             if isinstance(item, Failure):
                 buffer.append(item)
