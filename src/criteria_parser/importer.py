@@ -17,10 +17,14 @@ import os
 import signal
 import threading
 import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Protocol, Union
 
+from .errors import CriteriaParserError
+from .grammar import load_grammars
 from .records import Failure, Item, Record, read_inputs
 from .store import ParsedTrial, parsed_trial
 
@@ -133,34 +137,49 @@ class Done:
         return self.result
 
 
+class _Future:
+    """A chunk running in the process pool."""
+
+    def __init__(self, future: Future) -> None:
+        self.future = future
+
+    def get(self) -> ChunkResult:
+        try:
+            return self.future.result()
+        except BrokenProcessPool:
+            raise CriteriaParserError("a parser process died (out of memory?); what was written is complete, "
+                                      "re-run to resume") from None
+
+
 class LocalEngine:
-    """Parse in this process (one worker) or in a pool of worker processes."""
+    """Parse in this process (one worker) or in a pool of worker processes, each with its own parser."""
 
     chunk_size = 16
 
     def __init__(self, workers: int, grammars: Optional[Path] = None) -> None:
+        global _PARSER
         self.slots = 2 * workers
-        self._pool = None
+        self._pool: Optional[ProcessPoolExecutor] = None
+        load_grammars(grammars)  # a bad grammar directory fails here, once, not in every worker
         if workers == 1:
             from .parser import Parser
 
-            global _PARSER
-            _PARSER = _PARSER or Parser(grammars)
+            if _PARSER is None or grammars is not None:
+                _PARSER = Parser(grammars)
             self.version = _PARSER.version
         else:
-            self._pool = multiprocessing.get_context("fork").Pool(workers, load_worker, (grammars,))
-            self.version = self._pool.apply(worker_version)
+            self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), load_worker, (grammars,))
+            self.version = _Future(self._pool.submit(worker_version)).get()
 
     def submit(self, chunk: list[Record]) -> Pending:
         if self._pool is None:
             return Done(parse_chunk(chunk))
-        return self._pool.apply_async(parse_chunk, (chunk,))
+        return _Future(self._pool.submit(parse_chunk, chunk))
 
     def close(self, complete: bool = True) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes (at once, dropping queued chunks, when the import did not complete)."""
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(wait=complete, cancel_futures=True)
 
 
 # ---- the main loop ----

@@ -53,6 +53,8 @@ def import_command(
         sink = _open_sink(db, out, engine)
     except CriteriaParserError as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"{out or db}: cannot write: {exc.strerror or exc}")
     try:
         runner = _open_engine(engine, workers, scheduler, out, grammars)
     except CriteriaParserError as exc:
@@ -75,6 +77,8 @@ def import_command(
     except KeyboardInterrupt:
         typer.echo("criteria-parser: interrupted; what was written is complete, re-run to resume", err=True)
         raise typer.Exit(130)
+    except CriteriaParserError as exc:
+        fail(str(exc), code=1)
     finally:
         runner.close(complete)
         sink.close(complete)
