@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -137,6 +138,9 @@ def test_out_writes_files_instead_of_the_store(records, tmp_path, engine, suffix
         listings = {r["nct_id"]: Listing.model_validate_json(r["listing"]) for r in rows}
         for row in rows:
             assert len(row["constraints"]) == len(list(listings[row["nct_id"]].constraints()))
+        unnested = duckdb.sql(f"SELECT nct_id, c.value FROM (SELECT nct_id, unnest(constraints) AS c "
+                              f"FROM '{out}') WHERE c.subject = 'creatinine' ORDER BY nct_id").fetchall()
+        assert unnested == [("NCT90000001", 1.5), ("NCT90000006", 2.0)]
     assert sorted(listings) == sorted(r["nct_id"] for r in rows) and len(rows) == TRIALS
     errors = [json.loads(line) for line in (tmp_path / f"parsed{suffix}.errors.jsonl").read_text().splitlines()]
     assert sorted(e["record_id"] for e in errors) == ["NCT90000003", "NCT90000009"]
