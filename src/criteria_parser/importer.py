@@ -31,6 +31,8 @@ from .store import ParsedTrial, parsed_trial
 #: Trials written per transaction (also flushed every :data:`_FLUSH_SECONDS`).
 _WRITE_BATCH = 256
 _FLUSH_SECONDS = 1.0
+#: Failures a summary keeps for the report (all go to the sink).
+_KEPT_FAILURES = 100
 
 
 @dataclass
@@ -53,7 +55,12 @@ class Summary:
     failed: int = 0
     criteria: int = 0
     seconds: float = 0.0
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)  #: the first :data:`_KEPT_FAILURES`, for the report
+
+    def fail(self, failures: list[Failure]) -> None:
+        """Count failures, keeping the first few."""
+        self.failed += len(failures)
+        self.failures.extend(failures[:max(0, _KEPT_FAILURES - len(self.failures))])
 
     @property
     def records(self) -> int:
@@ -69,6 +76,8 @@ class Sink(Protocol):
 
 
 class Pending(Protocol):
+    """A submitted chunk; ``get`` waits for its result."""
+
     def get(self) -> ChunkResult: ...
 
 
@@ -250,8 +259,7 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int
         summary.imported += result.imported
         summary.unchanged += result.unchanged
         summary.criteria += result.criteria
-        summary.failed += len(result.failures)
-        summary.failures.extend(result.failures)
+        summary.fail(result.failures)
         on_progress(size, summary)
         flush()
 
@@ -259,8 +267,7 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int
         for item in skipped:
             if isinstance(item, Failure):
                 buffer.append(item)
-                summary.failed += 1
-                summary.failures.append(item)
+                summary.fail([item])
             else:
                 summary.unchanged += 1
         if skipped:
