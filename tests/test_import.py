@@ -164,6 +164,15 @@ def test_cli_import_show_export(records, tmp_path, engine):
     assert len(models) == TRIALS and all(Listing.model_validate_json(m) for m in models)
 
 
+def test_cli_imports_standard_input(tmp_path, engine):
+    db = str(tmp_path / "trials.db")
+    result = CliRunner().invoke(app, ["import", "-", "--db", db, "--workers", "1", "--quiet"],
+                                input=(FIXTURES / "studies.jsonl").read_bytes())
+    assert result.exit_code == 0 and "imported 2, unchanged 0, failed 0" in result.output
+    sources = sqlite3.connect(db).execute("SELECT source FROM trials ORDER BY source").fetchall()
+    assert sources == [("<stdin>:1",), ("<stdin>:2",)]
+
+
 def test_cli_refuses_user_mistakes_in_one_line(tmp_path):
     cli = CliRunner()
     for args, message in (

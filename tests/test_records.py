@@ -134,3 +134,15 @@ def test_json_lines_are_streamed_and_a_bad_line_fails_alone(tmp_path):
         assert sorted(records) == ["NCT90000004", "NCT90000005"]
         assert [(f.source.rsplit(":", 1)[-1], f.reason.split(":")[0]) for f in failures] == [
             ("2", "invalid JSON at column 41"), ("3", "not UTF-8")]
+
+
+def test_aact_pipe_delimited_eligibilities_with_structured_columns(tmp_path):
+    (tmp_path / "eligibilities.txt").write_text(
+        "id|nct_id|sampling_method|gender|minimum_age|maximum_age|healthy_volunteers|population|criteria\n"
+        "1|NCT90000011||Female|18 Years|N/A|No||Inclusion Criteria:\n"
+        "2|NCT90000012||All|N/A|N/A|Accepts Healthy Volunteers||\n")
+    records, failures = _read(tmp_path)
+    record = records["NCT90000011"]
+    assert (record.format, record.sex, record.minimum_age, record.healthy_volunteers) == (
+        "aact-csv", "Female", "18 Years", False)
+    assert [(f.id, f.reason) for f in failures] == [("NCT90000012", "no eligibility criteria (empty criteria column)")]
