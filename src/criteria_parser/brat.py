@@ -1,0 +1,240 @@
+"""Read and write brat standoff (``.ann``) files in the Leaf Clinical Trials (LCT) scheme.
+
+LCT states a comparison as an ``Eq-Comparison`` event whose arguments are
+text-bound entities: ``Operator`` (an ``Eq-Operator`` carrying an
+``Eq-Operator-Value`` attribute: EQ, LT, LTEQ, GT, GTEQ, BETWEEN, PLUS-MINUS),
+``Value``/``Value2`` (``Eq-Value``), ``Unit``/``Per`` (``Eq-Unit``; ``Per`` is a
+unit's denominator: "mg/dL" is Unit "mg", Per "dL") and ``Temporal-Unit``
+(``Eq-Temporal-Unit`` carrying an ``Eq-Temporal-Unit-Value`` attribute).
+
+:func:`read_ann` parses a file into an :class:`Annotation`;
+:func:`comparisons` pulls the comparisons out of it; :func:`listing_ann`
+writes a parsed listing's constraints as such comparisons, so that
+``comparisons(read_ann(listing_ann(...)))`` gives back what was written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .errors import InputError
+from .model import Comparator, Constraint, Listing
+
+#: LCT operator attribute value -> our comparator.
+OPERATORS = {
+    "EQ": Comparator.EQ.value, "LT": Comparator.LT.value, "LTEQ": Comparator.LE.value, "GT": Comparator.GT.value,
+    "GTEQ": Comparator.GE.value, "BETWEEN": Comparator.BETWEEN.value, "PLUS-MINUS": Comparator.PLUS_MINUS.value,
+}
+_LCT_OPERATOR = {v: k for k, v in OPERATORS.items()}
+#: LCT temporal unit attribute value -> UCUM code.
+TEMPORAL_UNITS = {"second": "s", "minute": "min", "hour": "h", "day": "d", "week": "wk", "month": "mo", "year": "a"}
+_LCT_TEMPORAL = {v: k for k, v in TEMPORAL_UNITS.items()}
+
+_ENTITY = re.compile(r"^(?P<type>\S+) (?P<spans>\d+ \d+(?:;\d+ \d+)*)$")
+
+
+@dataclass
+class Entity:
+    """A text-bound annotation (``T`` line); a discontinuous one keeps its first and last offsets."""
+
+    id: str
+    type: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Event:
+    """An event (``E`` line): its type, trigger entity and (role, argument id) pairs."""
+
+    id: str
+    type: str
+    trigger: str
+    args: list[tuple[str, str]]
+
+
+@dataclass
+class Annotation:
+    """The annotations of one ``.ann`` file."""
+
+    entities: dict[str, Entity] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # target id -> {name: value}
+
+
+@dataclass
+class Comparison:
+    """One LCT comparison: the words as written and where they are."""
+
+    start: int
+    end: int
+    operator: Optional[str]  # LCT code (GTEQ, ...) or None when not annotated
+    values: list[Entity]  # Value then Value2, as annotated
+    units: list[Entity]  # Unit and Per arguments, in text order
+    temporal_unit: Optional[str]  # UCUM code of the Temporal-Unit attribute (a, mo, wk, d, h, min, s)
+    temporal_entity: Optional[Entity] = None
+
+
+def read_ann(path: str, ann_text: str, text: str) -> Annotation:
+    """Parse the standoff ``ann_text`` of the document ``text``.
+
+    Relations, notes and equivalences are skipped (the scorer needs none of them).
+
+    Raises:
+        InputError: a line is malformed or points outside the text (``path: line N: ...``).
+    """
+    annotation = Annotation()
+    for number, line in enumerate(ann_text.splitlines(), 1):
+        if not line.strip() or line[0] in "R*#N":
+            continue
+        parts = line.split("\t")
+        try:
+            if line[0] == "T":
+                found = _ENTITY.match(parts[1])
+                if not found:
+                    raise ValueError(f"bad entity '{parts[1]}'")
+                offsets = [int(n) for n in re.findall(r"\d+", found.group("spans"))]
+                start, end = offsets[0], offsets[-1]
+                if not 0 <= start <= end <= len(text):
+                    raise ValueError(f"span {start}-{end} outside the text ({len(text)} characters)")
+                annotation.entities[parts[0]] = Entity(parts[0], found.group("type"), start, end, text[start:end])
+            elif line[0] == "E":
+                head, *rest = parts[1].split()
+                kind, trigger = head.split(":", 1)
+                args = [tuple(a.split(":", 1)) for a in rest]
+                annotation.events[parts[0]] = Event(parts[0], kind, trigger, args)  # type: ignore[arg-type]
+            elif line[0] == "A":
+                name, target, *value = parts[1].split()
+                annotation.attributes.setdefault(target, {})[name] = value[0] if value else "true"
+            else:
+                raise ValueError(f"unknown annotation '{parts[0]}'")
+        except (IndexError, ValueError) as exc:
+            raise InputError(path, f"line {number}: {exc if isinstance(exc, ValueError) else 'missing field'}") from None
+    return annotation
+
+
+def comparisons(annotation: Annotation) -> list[Comparison]:
+    """The ``Eq-Comparison`` events of ``annotation`` that hold a value, by position."""
+    found = []
+    for event in annotation.events.values():
+        if event.type != "Eq-Comparison" or event.trigger not in annotation.entities:
+            continue
+        trigger = annotation.entities[event.trigger]
+        args = [(role.rstrip("0123456789") if role != "Value2" else role, annotation.entities.get(target))
+                for role, target in event.args]
+        values = [e for role, e in args if role == "Value" and e] + [e for role, e in args if role == "Value2" and e]
+        values = [e for e in values if e.type == "Eq-Value"]
+        if not values:
+            continue
+        operators = [e for role, e in args if role == "Operator" and e]
+        operator = annotation.attributes.get(operators[0].id, {}).get("Eq-Operator-Value") if operators else None
+        units = sorted((e for role, e in args if role in ("Unit", "Per") and e and e.type == "Eq-Unit"),
+                       key=lambda e: e.start)
+        temporal = next((e for role, e in args if e and e.type == "Eq-Temporal-Unit"
+                         and role in ("Temporal-Unit", "Per")), None)
+        temporal_value = annotation.attributes.get(temporal.id, {}).get("Eq-Temporal-Unit-Value") if temporal else None
+        found.append(Comparison(trigger.start, trigger.end, operator, values, units,
+                                TEMPORAL_UNITS.get(temporal_value or ""), temporal))
+    found.sort(key=lambda c: (c.values[0].start, c.start))
+    return found
+
+
+class _Writer:
+    """Numbers entities, events and attributes as brat expects (T1, E1, A1, ...)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: list[str] = []
+        self.counts = {"T": 0, "E": 0, "A": 0}
+
+    def _next(self, kind: str) -> str:
+        self.counts[kind] += 1
+        return f"{kind}{self.counts[kind]}"
+
+    def entity(self, kind: str, start: int, end: int) -> str:
+        ident = self._next("T")
+        self.lines.append(f"{ident}\t{kind} {start} {end}\t{self.text[start:end]}")
+        return ident
+
+    def attribute(self, name: str, target: str, value: str) -> None:
+        self.lines.append(f"{self._next('A')}\t{name} {target} {value}")
+
+    def event(self, kind: str, trigger: str, args: list[tuple[str, str]]) -> None:
+        arguments = " ".join(f"{role}:{target}" for role, target in args)
+        self.lines.append(f"{self._next('E')}\t{kind}:{trigger} {arguments}".rstrip())
+
+
+def listing_ann(listing: Listing, text: str) -> str:
+    """The constraints of ``listing`` (parsed from ``text``) as LCT comparisons in brat standoff."""
+    writer = _Writer(text)
+    for _, _, constraint in listing.constraints():
+        _write_constraint(writer, constraint, text)
+    return "".join(line + "\n" for line in writer.lines)
+
+
+def _write_constraint(writer: _Writer, constraint: Constraint, text: str) -> None:
+    value_spans = _value_spans(constraint, text)
+    if not value_spans:
+        return
+    start, end = constraint.text_start, constraint.text_end
+    trigger = writer.entity("Eq-Comparison", start, end)
+    args: list[tuple[str, str]] = []
+    operator_span = _operator_span(constraint, text, value_spans[0][0])
+    if operator_span is not None:
+        operator = writer.entity("Eq-Operator", *operator_span)
+        writer.attribute("Eq-Operator-Value", operator, _LCT_OPERATOR[constraint.comparator])
+        args.append(("Operator", operator))
+    for role, (value_start, value_end) in zip(("Value", "Value2"), value_spans):
+        args.append((role, writer.entity("Eq-Value", value_start, value_end)))
+    unit_span = _unit_span(constraint, text, value_spans[-1][1])
+    if unit_span is not None:
+        if constraint.unit in _LCT_TEMPORAL:
+            temporal = writer.entity("Eq-Temporal-Unit", *unit_span)
+            writer.attribute("Eq-Temporal-Unit-Value", temporal, _LCT_TEMPORAL[constraint.unit])
+            args.append(("Temporal-Unit", temporal))
+        else:
+            args.append(("Unit", writer.entity("Eq-Unit", *unit_span)))
+    writer.event("Eq-Comparison", trigger, args)
+
+
+_VALUE_TOKEN = re.compile(r"[\w.,]+")
+
+
+def _value_spans(constraint: Constraint, text: str) -> list[tuple[int, int]]:
+    """Spans of the value (and, for a range, the second value) inside the constraint's value span."""
+    tokens = [(m.start() + constraint.start, m.end() + constraint.start)
+              for m in _VALUE_TOKEN.finditer(text[constraint.start:constraint.end])]
+    tokens = [(s, e) for s, e in tokens if text[s:e].lower() not in ("and", "to", "through")]
+    if not tokens:
+        return []
+    if constraint.value_high is not None and len(tokens) >= 2:
+        return [tokens[0], tokens[-1]]
+    return [(tokens[0][0], tokens[-1][1])]
+
+
+def _operator_span(constraint: Constraint, text: str, value_start: int) -> Optional[tuple[int, int]]:
+    """The words of the comparator: before the value, else (a postfix "or more") after the value and unit."""
+    before = text[constraint.text_start:value_start]
+    stripped = before.strip(" \t:(")
+    if stripped:
+        offset = constraint.text_start + before.index(stripped)
+        return offset, offset + len(stripped)
+    for flag in constraint.flags:
+        if flag.kind == "postfix_comparator":
+            tail = text[constraint.end:flag.end]
+            words = re.search(r"(?:or|and)\s+\w+$", tail)
+            if words:
+                return constraint.end + words.start(), constraint.end + words.end()
+    return None
+
+
+def _unit_span(constraint: Constraint, text: str, value_end: int) -> Optional[tuple[int, int]]:
+    if not constraint.unit_text:
+        return None
+    at = text.find(constraint.unit_text, value_end, constraint.text_end)
+    if at < 0:
+        return None
+    return at, at + len(constraint.unit_text)

@@ -1,0 +1,297 @@
+"""Score the parser against a brat corpus annotated in the Leaf Clinical Trials (LCT) scheme.
+
+Every gold ``Eq-Comparison`` with a value becomes a tuple (comparator,
+value(s), unit); so does every constraint the parser finds in the ``.txt``.
+Scoring is at line level: a prediction counts where it sits on the line of
+the gold value. *Detection* needs the same value(s); the *full tuple* also
+needs the comparator, the second value, the unit and the time unit. Units of
+both sides are reduced to UCUM codes through ``grammars/units.jsonl`` (and the
+references of ``relative.jsonl``: "upper limit of normal" is ``ULN``), so
+"years" and "a" agree. A gold comparison without an operator is ``=``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .brat import OPERATORS, Comparison, comparisons, read_ann
+from .errors import InputError
+from .grammar import Grammars
+from .model import Constraint, Listing
+from .parser import Parser
+from .components.phrases import normalize
+from .source import read_source
+
+_ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
+_DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
+_MULTIPLIER = re.compile(r"^(?:x|×|times|fold)\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Tuple:
+    """One comparison reduced to what is scored."""
+
+    line: int
+    values: tuple[str, ...]
+    comparator: str
+    unit: Optional[str]
+    temporal: bool
+    text: str  # the words, for error listings
+
+
+@dataclass
+class Score:
+    """Counts and precision/recall/F1 of one slice."""
+
+    gold: int = 0
+    predicted: int = 0
+    detected: int = 0
+    detected_predictions: int = 0
+    full: int = 0
+
+    def add(self, other: "Score") -> None:
+        for name in ("gold", "predicted", "detected", "detected_predictions", "full"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @staticmethod
+    def _f(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def detection(self) -> tuple[float, float, float]:
+        p = self.detected_predictions / self.predicted if self.predicted else 0.0
+        r = self.detected / self.gold if self.gold else 0.0
+        return p, r, self._f(p, r)
+
+    def full_tuple(self) -> tuple[float, float, float]:
+        p = self.full / self.predicted if self.predicted else 0.0
+        r = self.full / self.gold if self.gold else 0.0
+        return p, r, self._f(p, r)
+
+
+@dataclass
+class Disagreement:
+    """A gold comparison not fully matched, or a prediction matching no gold comparison."""
+
+    document: str
+    line: int
+    kind: str  # miss | wrong | false_positive
+    gold: Optional[Tuple]
+    predicted: Optional[Tuple]
+    line_text: str
+
+
+@dataclass
+class Report:
+    """Scores overall, per operator and temporal vs not, with the disagreements."""
+
+    documents: int = 0
+    overall: Score = field(default_factory=Score)
+    by_operator: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
+    by_time: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
+    disagreements: list[Disagreement] = field(default_factory=list)
+
+
+class UnitNormalizer:
+    """Reduces a unit as written to a UCUM code with the grammars' unit forms and references."""
+
+    def __init__(self, grammars: Grammars) -> None:
+        self.exact: dict[str, str] = {}
+        self.folded: dict[str, str] = {}
+        for unit in grammars.units:
+            for form in unit.forms:
+                (self.exact if unit.case_sensitive else self.folded)[form if unit.case_sensitive else normalize(form)] = unit.ucum
+        for repair in grammars.unit_repairs:
+            for form in repair.read:
+                self.folded.setdefault(normalize(form), repair.candidates[0])
+        for rule in grammars.relative:
+            if rule.role == "reference":
+                for phrase in rule.phrases:
+                    self.folded.setdefault(normalize(phrase), rule.relative_to)
+        self.time_codes = {u.ucum for u in grammars.units if u.dimension == "time"}
+
+    def code(self, text: str) -> str:
+        """The UCUM code of ``text``; unknown units come back lower-cased without spaces."""
+        text = _MULTIPLIER.sub("", text.strip(" .,;:()")) or text
+        for candidate in (text, re.sub(r"\s+", "", text)):
+            if candidate in self.exact:
+                return self.exact[candidate]
+            if normalize(candidate) in self.folded:
+                return self.folded[normalize(candidate)]
+        compact = re.sub(r"\s+", "", text)
+        if "/" in compact.strip("/"):
+            return "/".join(self.code(part) for part in compact.split("/"))
+        return compact.lower()
+
+
+def value_key(text: str, number_words: dict[str, float]) -> Optional[str]:
+    """A value as scored: a number printed with ``:g``, a category in upper case, or None."""
+    text = text.strip(" .,;:()")
+    if _DIGITS.match(text):
+        return f"{float(text.replace(',', '').replace('−', '-')):g}"
+    if normalize(text) in number_words:
+        return f"{number_words[normalize(text)]:g}"
+    if _ROMAN.match(text.upper()) or re.fullmatch(r"[A-Da-d]", text):
+        return text.upper()
+    return None
+
+
+class LeafEvaluator:
+    """Runs the parser over a brat corpus and scores it."""
+
+    def __init__(self, parser: Optional[Parser] = None) -> None:
+        self.parser = parser or Parser()
+        grammars = self.parser.grammars
+        self.units = UnitNormalizer(grammars)
+        self.number_words = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
+
+    def gold_tuple(self, comparison: Comparison, text: str) -> Optional[Tuple]:
+        """The scored form of a gold comparison, or None when its value is not a number or category."""
+        values = [value_key(v.text, self.number_words) for v in comparison.values]
+        if any(v is None for v in values):
+            return None
+        comparator = OPERATORS.get(comparison.operator or "EQ", "=")
+        if comparator == "between" and len(values) == 2:
+            values.sort(key=_order)
+        pieces = list(comparison.units)
+        if comparison.temporal_entity is not None and pieces:
+            pieces.append(comparison.temporal_entity)
+        if pieces:
+            start, end = min(e.start for e in pieces), max(e.end for e in pieces)
+            unit: Optional[str] = self.units.code(text[start:end])
+        else:
+            unit = comparison.temporal_unit
+        line = text.count("\n", 0, comparison.values[0].start)
+        return Tuple(line, tuple(values), comparator, unit, comparison.temporal_unit is not None,
+                     text[comparison.start:comparison.end])
+
+    def predicted_tuple(self, constraint: Constraint, text: str) -> Tuple:
+        """The scored form of one of our constraints."""
+        if constraint.category is not None:
+            values: tuple[str, ...] = (constraint.category.upper(),)
+        else:
+            values = tuple(f"{v:g}" for v in (constraint.value, constraint.value_high) if v is not None)
+        if constraint.relative_to in ("ULN", "LLN"):
+            unit: Optional[str] = constraint.relative_to
+        elif constraint.unit:
+            unit = constraint.unit
+        else:
+            unit = self.units.code(constraint.unit_text) if constraint.unit_text else None
+        line = text.count("\n", 0, constraint.start)
+        return Tuple(line, values, constraint.comparator, unit, unit in self.units.time_codes, constraint.text)
+
+    def score_document(self, name: str, text: str, annotation_text: str, listing: Listing, report: Report) -> None:
+        """Score one document into ``report``."""
+        gold = [g for c in comparisons(read_ann(name, annotation_text, text)) if (g := self.gold_tuple(c, text))]
+        predicted = [self.predicted_tuple(c, text) for _, _, c in listing.constraints()]
+        lines = text.split("\n")
+        matches = _match(gold, predicted)
+        matched_predictions = {p for _, p, _ in matches}
+        for g_index, gold_tuple in enumerate(gold):
+            found = next(((p, full) for gi, p, full in matches if gi == g_index), None)
+            score = Score(gold=1, detected=found is not None, full=bool(found and found[1]))
+            self._count(report, gold_tuple, score, gold=True)
+            if found is None or not found[1]:
+                report.disagreements.append(Disagreement(name, gold_tuple.line + 1, "wrong" if found else "miss",
+                                                         gold_tuple, predicted[found[0]] if found else None,
+                                                         lines[gold_tuple.line].strip()))
+        for p_index, predicted_tuple in enumerate(predicted):
+            score = Score(predicted=1, detected_predictions=p_index in matched_predictions, full=0)
+            self._count(report, predicted_tuple, score, gold=False)
+            if p_index not in matched_predictions:
+                report.disagreements.append(Disagreement(name, predicted_tuple.line + 1, "false_positive", None,
+                                                         predicted_tuple, lines[predicted_tuple.line].strip()))
+
+    @staticmethod
+    def _count(report: Report, item: Tuple, score: Score, gold: bool) -> None:
+        report.overall.add(score)
+        report.by_operator[item.comparator].add(score)
+        report.by_time["temporal" if item.temporal else "not temporal"].add(score)
+
+    def evaluate(self, corpus: Path) -> Report:
+        """Parse and score every ``.txt`` with a ``.ann`` beside it under ``corpus``.
+
+        Raises:
+            InputError: the corpus holds no annotated documents, or a file is unreadable.
+        """
+        pairs = [(t, t.with_suffix(".ann")) for t in sorted(Path(corpus).rglob("*.txt"))
+                 if t.with_suffix(".ann").is_file()]
+        if not pairs:
+            raise InputError(str(corpus), "no .txt files with .ann annotations beside them")
+        report = Report()
+        sources = [read_source(t) for t, _ in pairs]
+        listings = self.parser.parse_many(sources, assume_inclusion=True)
+        for (txt, ann), source, listing in zip(pairs, sources, listings):
+            self.score_document(str(txt), source.text, ann.read_text(encoding="utf-8"), listing, report)
+            report.documents += 1
+        return report
+
+
+def _order(value: str) -> tuple[int, float, str]:
+    try:
+        return 0, float(value), ""
+    except ValueError:
+        return 1, 0.0, value
+
+
+def _match(gold: list[Tuple], predicted: list[Tuple]) -> list[tuple[int, int, bool]]:
+    """(gold index, prediction index, full) pairs: full-tuple agreements first, then same values on a line."""
+    pairs: list[tuple[int, int, bool]] = []
+    used_gold: set[int] = set()
+    used_predicted: set[int] = set()
+    for full in (True, False):
+        for gi, g in enumerate(gold):
+            if gi in used_gold:
+                continue
+            for pi, p in enumerate(predicted):
+                if pi in used_predicted or p.line != g.line or p.values != g.values:
+                    continue
+                if full and (p.comparator != g.comparator or p.unit != g.unit):
+                    continue
+                pairs.append((gi, pi, full))
+                used_gold.add(gi)
+                used_predicted.add(pi)
+                break
+    return pairs
+
+
+def render(report: Report, errors: int) -> str:
+    """The report as text: overall scores, tables by operator and by time, and up to ``errors`` disagreements."""
+    out = [f"documents: {report.documents}   gold comparisons: {report.overall.gold}   "
+           f"predicted: {report.overall.predicted}"]
+    p, r, f = report.overall.detection()
+    out.append(f"detection   P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+    p, r, f = report.overall.full_tuple()
+    out.append(f"full tuple  P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+    for title, table in (("operator", report.by_operator), ("time", report.by_time)):
+        out.append("")
+        out.append(f"{title:<14}{'gold':>6}{'pred':>6}{'det F1':>8}{'full P':>8}{'full R':>8}{'full F1':>8}")
+        for key in sorted(table):
+            s = table[key]
+            fp, fr, ff = s.full_tuple()
+            out.append(f"{key:<14}{s.gold:>6}{s.predicted:>6}{s.detection()[2]:>8.3f}{fp:>8.3f}{fr:>8.3f}{ff:>8.3f}")
+    if errors:
+        out.append("")
+        kinds = Counter(d.kind for d in report.disagreements)
+        out.append("disagreements: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+        for d in report.disagreements[:errors]:
+            out.append(f"{d.document}:{d.line}: {d.kind}: gold {_show(d.gold)}  ours {_show(d.predicted)}")
+            out.append(f"    | {d.line_text[:200]}")
+    return "\n".join(out)
+
+
+def _show(item: Optional[Tuple]) -> str:
+    if item is None:
+        return "-"
+    return f"[{item.comparator} {' '.join(item.values)} {item.unit or ''}]".replace(" ]", "]")
+
+
+def evaluate_brat(corpus: Path, parser: Optional[Parser] = None) -> Report:
+    """Score the parser on the brat corpus under ``corpus``."""
+    return LeafEvaluator(parser).evaluate(corpus)
+
+
+__all__ = ["LeafEvaluator", "Report", "Score", "Tuple", "UnitNormalizer", "evaluate_brat", "render", "value_key"]
