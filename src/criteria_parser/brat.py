@@ -123,10 +123,12 @@ def comparisons(annotation: Annotation) -> list[Comparison]:
         if event.type != "Eq-Comparison" or event.trigger not in annotation.entities:
             continue
         trigger = annotation.entities[event.trigger]
-        args = [(role.rstrip("0123456789") if role != "Value2" else role, annotation.entities.get(target))
-                for role, target in event.args]
-        values = [e for role, e in args if role == "Value" and e] + [e for role, e in args if role == "Value2" and e]
-        values = [e for e in values if e.type == "Eq-Value"]
+        args = [(role, annotation.entities.get(target)) for role, target in event.args]
+        values: list[Entity] = []
+        for role, entity in sorted(args, key=lambda a: a[0] != "Value"):  # Value, then Value2, Value3 as written
+            if role.startswith("Value") and entity and entity.type == "Eq-Value" and entity not in values:
+                values.append(entity)
+        args = [(role.rstrip("0123456789"), entity) for role, entity in args]
         if not values:
             continue
         operators = [e for role, e in args if role == "Operator" and e]

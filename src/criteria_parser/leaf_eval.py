@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
@@ -28,6 +28,7 @@ from .source import read_source
 
 _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
+_POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
 _MULTIPLIER = re.compile(r"^(?:x|×|times|fold)\s*", re.IGNORECASE)
 
 
@@ -148,15 +149,23 @@ class LeafEvaluator:
         self.units = UnitNormalizer(grammars)
         self.number_words = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
 
-    def gold_tuple(self, comparison: Comparison, text: str) -> Optional[Tuple]:
-        """The scored form of a gold comparison, or None when its value is not a number or category."""
-        values = [value_key(v.text, self.number_words) for v in comparison.values]
-        if any(v is None for v in values):
-            return None
-        comparator = OPERATORS.get(comparison.operator or "EQ", "=")
-        if comparator == "between" and len(values) == 2:
-            values.sort(key=_order)
+    def gold_tuples(self, comparison: Comparison, text: str) -> list[Tuple]:
+        """The scored forms of a gold comparison: one per value, except for a range or a plus-minus.
+
+        A value written as the power of ten of a count unit ("<100x109/L", where 109 lost its
+        superscript) is read as part of the unit, as LCT's guidelines ask. Comparisons whose values are
+        not numbers or categories are not scored.
+        """
+        entities = list(comparison.values)
         pieces = list(comparison.units)
+        for entity in entities[1:]:
+            if _POWER_OF_TEN.match(entity.text) and re.fullmatch(r"\s*[x×*]\s*", text[entities[0].end:entity.start]):
+                entities.remove(entity)
+                pieces.append(replace(entity, start=entities[0].end))
+        values = [value_key(e.text, self.number_words) for e in entities]
+        if any(v is None for v in values):
+            return []
+        comparator = OPERATORS.get(comparison.operator or "EQ", "=")
         if comparison.temporal_entity is not None and pieces:
             pieces.append(comparison.temporal_entity)
         if pieces:
@@ -164,9 +173,16 @@ class LeafEvaluator:
             unit: Optional[str] = self.units.code(text[start:end])
         else:
             unit = comparison.temporal_unit
-        line = text.count("\n", 0, comparison.values[0].start)
-        return Tuple(line, tuple(values), comparator, unit, comparison.temporal_unit is not None,
-                     text[comparison.start:comparison.end])
+        words = text[comparison.start:comparison.end]
+        temporal = comparison.temporal_unit is not None
+        if comparator == "between" and len(values) >= 2:
+            groups = [tuple(sorted(values, key=_order)[:: len(values) - 1])]
+        elif comparator == "+-" and len(values) == 2:
+            groups = [tuple(values)]
+        else:
+            groups = [(v,) for v in values]
+        return [Tuple(text.count("\n", 0, e.start), g, comparator, unit, temporal, words)
+                for e, g in zip(entities if len(groups) > 1 else entities[:1], groups)]
 
     def predicted_tuple(self, constraint: Constraint, text: str) -> Tuple:
         """The scored form of one of our constraints."""
@@ -185,7 +201,7 @@ class LeafEvaluator:
 
     def score_document(self, name: str, text: str, annotation_text: str, listing: Listing, report: Report) -> None:
         """Score one document into ``report``."""
-        gold = [g for c in comparisons(read_ann(name, annotation_text, text)) if (g := self.gold_tuple(c, text))]
+        gold = [g for c in comparisons(read_ann(name, annotation_text, text)) for g in self.gold_tuples(c, text)]
         predicted = [self.predicted_tuple(c, text) for _, _, c in listing.constraints()]
         lines = text.split("\n")
         matches = _match(gold, predicted)

@@ -12,20 +12,20 @@ import re
 from typing import Iterable
 
 
-def phrase_pattern(phrase: str) -> str:
-    """The regex source for one phrase."""
+def phrase_pattern(phrase: str, glued: bool = False) -> str:
+    """The regex source for one phrase; a ``glued`` phrase may follow a word character ("30kg")."""
     parts = [re.escape(part) for part in phrase.split()]
     body = r"\s+".join(parts) if parts else re.escape(phrase)
-    head = r"(?<![\w])" if phrase[:1].isalnum() else ""
+    head = r"(?<![\w])" if phrase[:1].isalnum() and not glued else ""
     tail = r"(?![\w])" if phrase[-1:].isalnum() else ""
     return head + body + tail
 
 
-def compile_phrases(phrases: Iterable[str], case_sensitive: bool = False) -> re.Pattern[str]:
-    """One regex matching any of ``phrases``, longest first."""
+def compile_phrases(phrases: Iterable[str], case_sensitive: bool = False, glued: bool = False) -> re.Pattern[str]:
+    """One regex matching any of ``phrases``, longest first (``glued``: see :func:`phrase_pattern`)."""
     unique = sorted(set(phrases), key=lambda p: (-len(p), p))
     flags = 0 if case_sensitive else re.IGNORECASE
-    return re.compile("|".join(phrase_pattern(p) for p in unique), flags)
+    return re.compile("|".join(phrase_pattern(p, glued) for p in unique), flags)
 
 
 def normalize(text: str) -> str:

@@ -50,8 +50,9 @@ class QuantityFinder:
             for form in repair.read:
                 self._units[normalize(form)] = (repair.id, tuple(repair.candidates), dims.pop() if len(dims) == 1 else "other", True)
                 insensitive.append(form)
-        self._unit_ci = compile_phrases(insensitive)
-        self._unit_cs = compile_phrases(sensitive, case_sensitive=True)
+        # units are matched right after a number, which they may touch ("30kg/m2")
+        self._unit_ci = compile_phrases(insensitive, glued=True)
+        self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
         self._joiner = re.compile(r"\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
         self._references = {}
