@@ -45,7 +45,8 @@ _SUBJECT_GAP = re.compile(
 _COORDINATION = re.compile(r"^(?:[\s/,()]|and/or|and|or|&)*$", re.IGNORECASE)
 _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
 _CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
-_SCORE_DIMENSIONS = {None, "score"}
+#: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
+_LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)?\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -80,7 +81,7 @@ class ConstraintAssembler:
         previous: Optional[tuple[list[Mention], int, int]] = None  # subjects, group, end
         group = -1
         for quantity in doc._.cp_quantities or []:
-            reading = self._read(doc, quantity, cues, mentions)
+            reading = self._read(doc, quantity, cues, mentions, constraints[-1] if constraints else None)
             if reading is None:
                 continue
             subject_end = reading.cue_start if reading.cue_start is not None else quantity.start
@@ -103,7 +104,8 @@ class ConstraintAssembler:
 
     # -- comparator, direction, anchor ------------------------------------------------------------
 
-    def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention]) -> Optional[_Reading]:
+    def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention],
+              last: Optional[Constraint]) -> Optional[_Reading]:
         text = doc.text
         end = quantity.text_end
         flags = list(quantity.flags)
@@ -132,7 +134,7 @@ class ConstraintAssembler:
                               start=quantity.start, end=postfix.end, rule=postfix.rule))
             end = max(end, postfix.end)
         else:
-            reading = self._implicit(doc, quantity, is_time, flags, mentions)
+            reading = self._implicit(doc, quantity, is_time, flags, mentions, last)
             if reading is None:
                 return None
         if is_time and anchor is None:
@@ -141,27 +143,40 @@ class ConstraintAssembler:
                 direction, anchor, flag = inherited
                 flags.append(flag)
         if is_time and reading.comparator == "implicit":
-            if direction != "before":
-                return None
-            reading.comparator = Comparator.LE.value
+            if direction == "before":
+                unit = quantity.unit.text if quantity.unit else ""
+                flags.append(Flag(kind=FlagKind.IMPLICIT_COMPARATOR, read=text[quantity.start:quantity.text_end],
+                                  understood=f"<= {quantity.value:g} {unit} (within)", start=quantity.start,
+                                  end=quantity.text_end, rule="implicit.within"))
+                reading.comparator = Comparator.LE.value
+            else:  # a stated amount of time: "for 6 weeks", "a 2-year history"
+                reading.comparator, reading.rule = Comparator.EQ.value, "implicit.amount"
         reading.direction, reading.anchor, reading.end = (direction, anchor, end) if is_time else (None, None, end)
         return reading
 
     def _implicit(self, doc: Doc, quantity: Quantity, is_time: bool, flags: list[Flag],
-                  mentions: list[Mention]) -> Optional[_Reading]:
-        """A quantity without comparator: a time amount before an event, or a score's value."""
+                  mentions: list[Mention], last: Optional[Constraint]) -> Optional[_Reading]:
+        """A quantity without comparator: an amount of time, a value on a scale, or an amount with a unit.
+
+        A value listed after an ``=`` value ("ECOG 0 or 1", "stage 4 or 5", "grade II/III") is another
+        ``=`` value of the same measure.
+        """
+        text = doc.text
+        if last is not None and last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]):
+            return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags)
         if is_time:
-            read = doc.text[quantity.start:quantity.text_end]
-            unit = quantity.unit.text if quantity.unit else ""
-            flags.append(Flag(kind=FlagKind.IMPLICIT_COMPARATOR, read=read,
-                              understood=f"<= {quantity.value:g} {unit} (within)",
-                              start=quantity.start, end=quantity.text_end, rule="implicit.within"))
             return _Reading("implicit", "implicit.within", None, flags)
-        unit_dimension = quantity.unit.dimension if quantity.unit else None
+        if quantity.reference is not None:
+            return None
+        unit = quantity.unit
+        if unit is not None and unit.dimension == "score" and unit.start < quantity.start:
+            return _Reading(Comparator.EQ.value, "implicit.scale_value", None, flags)
         nearest = next((m for m in reversed(mentions) if m.end <= quantity.start), None)
-        if (nearest is not None and nearest.entry.category == "score" and unit_dimension in _SCORE_DIMENSIONS
-                and len(doc.text[nearest.end:quantity.start].split()) <= 3 and quantity.reference is None):
+        if (nearest is not None and nearest.entry.category == "score" and (unit is None or unit.dimension == "score")
+                and len(text[nearest.end:quantity.start].split()) <= 3):
             return _Reading(Comparator.EQ.value, "implicit.score_value", None, flags)
+        if unit is not None and quantity.category is None:
+            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         return None
 
     def _inherited(self, doc: Doc) -> Optional[tuple[str, str, Flag]]:
@@ -246,8 +261,9 @@ class ConstraintAssembler:
                 subject=entry.name if entry else None,
                 subject_text=subject_text,
                 comparator=reading.comparator,
-                value=quantity.value,
+                value=quantity.value if quantity.category is None or quantity.value_high is not None else None,
                 value_high=quantity.value_high,
+                category=quantity.category,
                 unit=unit,
                 unit_text=quantity.unit.text if quantity.unit else None,
                 relative_to=quantity.reference.relative_to if quantity.reference else None,
@@ -267,6 +283,8 @@ class ConstraintAssembler:
         return out
 
     def _kind(self, quantity: Quantity, reading: _Reading, unit: Optional[str], entry: Optional[LexiconEntry]) -> str:
+        if quantity.category is not None:
+            return ConstraintKind.CATEGORY.value
         if quantity.reference is not None:
             return ConstraintKind.RELATIVE_LIMIT.value
         if reading.comparator == Comparator.BETWEEN.value:

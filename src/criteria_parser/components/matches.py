@@ -60,6 +60,7 @@ class Quantity:
     unit: Optional[UnitMatch] = None
     reference: Optional[Reference] = None
     joiner: Optional[str] = None  # range joiner as written ("-", "to", "and")
+    category: Optional[str] = None  # a roman numeral value ("III", or "I-II" for a range)
     flags: list[Flag] = field(default_factory=list)
     rule: str = "quantity.number"
 

@@ -24,9 +24,12 @@ from ..model import Flag, FlagKind
 from .matches import Quantity, Reference, UnitMatch, register_extensions
 from .phrases import compile_phrases, normalize, phrase_pattern
 
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|\d+)(?:\.\d+)?"
 #: A number not glued to a word before it ("CD5", "x10", "COVID-19") nor followed by an ordinal suffix or digit.
 _NUMBER = re.compile(r"(?<![\w.,^*/])(?<![A-Za-z]-)(?<![A-Za-z]\.)" + _DIGITS + r"(?!\d|st\b|nd\b|rd\b|th\b|[.,]\d)")
+#: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own.
+_ROMAN = r"(?-i:(?<![\w\-/.])(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]|-[A-Za-z]))"
+_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 _SPACE = re.compile(r"[ \t]*(?:\(\s*)?")
 _RANGE_COMPARATOR = re.compile(r"\s*(?:[<>≤≥≦≧＜＞]=?|=<|=>)?\s*")
 
@@ -37,7 +40,11 @@ class QuantityFinder:
     def __init__(self, grammars: Grammars) -> None:
         self.words = {normalize(w): (rule, rule.value) for rule in grammars.numbers for w in rule.words}
         word_re = compile_phrases(self.words)
-        self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<word>{word_re.pattern})", re.IGNORECASE)
+        self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<roman>{_ROMAN})|(?P<word>{word_re.pattern})",
+                                  re.IGNORECASE)
+        scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
+        self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + compile_phrases(scales).pattern + r")[\s:]*(?:of\s+)?$",
+                                        re.IGNORECASE)
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
         for unit in grammars.units:
@@ -84,7 +91,9 @@ class QuantityFinder:
 
     def _value(self, match: re.Match[str]) -> tuple[float, Optional[Flag]]:
         if match.group("digits"):
-            return float(match.group("digits").replace(",", "")), None
+            return _number(match.group("digits")), None
+        if match.group("roman"):
+            return float(_ROMAN_VALUES[match.group("roman")]), None
         read = match.group("word")
         rule, value = self.words[normalize(read)]
         understood = f"{value:g}"
@@ -93,19 +102,24 @@ class QuantityFinder:
 
     def _quantity(self, text: str, match: re.Match[str]) -> Quantity:
         value, flag = self._value(match)
+        roman = match.group("roman")
         quantity = Quantity(match.start(), match.end(), value, flags=[flag] if flag else [],
-                            rule="quantity.word" if flag else "quantity.number")
+                            rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
+                            category=roman)
         unit = self._unit(text, match.end())
         joined = self._joiner.match(text, unit.end if unit else match.end())
         second = self._range_end(text, joined) if joined else None
-        if second and second[1] >= value and _range_allowed(text, match.start(), joined.group("joiner")):
+        if (second and second[1] >= value and _range_allowed(text, match.start(), joined.group("joiner"))
+                and bool(second[0].group("roman")) == bool(roman)):
             high_match, quantity.value_high, high_flag = second
             quantity.end = high_match.end()
             quantity.joiner = joined.group("joiner")
             quantity.rule = "quantity.range"
             quantity.flags.extend([high_flag] if high_flag else [])
+            if roman:
+                quantity.category = f"{roman}-{high_match.group('roman')}"
             unit = self._unit(text, high_match.end()) or unit
-        quantity.unit = unit
+        quantity.unit = unit or self._scale(text, match.start())
         quantity.reference = self._relative(text, max(quantity.end, unit.end if unit else 0))
         return quantity
 
@@ -141,6 +155,15 @@ class QuantityFinder:
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
 
+    def _scale(self, text: str, position: int) -> Optional[UnitMatch]:
+        """The scale a value is read on, named right before it ("grade 3", "NYHA class III", "stage 4")."""
+        found = self._scale_before.search(text, max(0, position - 24), position)
+        if found is None:
+            return None
+        form = found.group("scale")
+        rule_id, candidates, dimension, repaired = self._units[normalize(form)]
+        return UnitMatch(found.start("scale"), found.end("scale"), form, candidates, dimension, rule_id, repaired)
+
     def _relative(self, text: str, position: int) -> Optional[Reference]:
         found = self._reference.match(text, position)
         if not found:
@@ -150,6 +173,13 @@ class QuantityFinder:
             return None  # "3 upper limit" needs a multiplier; a bare "3 ULN" does not
         return Reference(found.start("mult") if found.group("mult") else found.start("ref"), found.end(),
                          rule.relative_to, rule.id)
+
+
+def _number(digits: str) -> float:
+    """The value of digits as written: "1,500" is 1500, a decimal comma "7,0" is 7.0."""
+    if re.fullmatch(r"\d+,\d{1,2}(?:\.\d+)?", digits):
+        return float(digits.replace(",", "."))
+    return float(digits.replace(",", ""))
 
 
 def _range_allowed(text: str, start: int, joiner: str) -> bool:
