@@ -18,6 +18,7 @@ from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers
 from spacy.language import Language
 
 from . import components  # noqa: F401  (registers our factories)
+from .components.quantities import ROMAN
 from .grammar import Grammars, load_grammars
 from .tokenizer import criteria_tokenizer
 
@@ -43,12 +44,12 @@ def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
 
 
 def worth_parsing(grammars: Grammars) -> re.Pattern[str]:
-    """A cheap test for text that may hold a value: a digit or a number word.
+    """A cheap test for text that may hold a value: a digit, a roman numeral or a number word.
 
     Most criteria carry no number; the pipeline runs only on those that match.
     """
     words = sorted({w for rule in grammars.numbers for w in rule.words}, key=len, reverse=True)
-    return re.compile(r"\d|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+    return re.compile(r"\d|" + ROMAN + r"|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
 
 
 __all__ = ["PIPE_NAMES", "build_pipeline", "worth_parsing", "load_grammars"]

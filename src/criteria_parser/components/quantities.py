@@ -26,9 +26,10 @@ from .phrases import compile_phrases, normalize, phrase_pattern
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|\d+)(?:\.\d+)?"
 #: A number not glued to a word before it ("CD5", "x10", "COVID-19") nor followed by an ordinal suffix or digit.
-_NUMBER = re.compile(r"(?<![\w.,^*/])(?<![A-Za-z]-)(?<![A-Za-z]\.)" + _DIGITS + r"(?!\d|st\b|nd\b|rd\b|th\b|[.,]\d)")
+_NUMBER = re.compile(r"(?<![\w.^*/])(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
+                     + r"(?!\d|st\b|nd\b|rd\b|th\b|\.\d|,\d{3}(?!\d))")
 #: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own.
-_ROMAN = r"(?-i:(?<![\w\-/.])(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]|-[A-Za-z]))"
+ROMAN = r"(?-i:(?<![\w\-.])(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]|-[A-Za-z]))"
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 _SPACE = re.compile(r"[ \t]*(?:\(\s*)?")
 _RANGE_COMPARATOR = re.compile(r"\s*(?:[<>≤≥≦≧＜＞]=?|=<|=>)?\s*")
@@ -40,7 +41,7 @@ class QuantityFinder:
     def __init__(self, grammars: Grammars) -> None:
         self.words = {normalize(w): (rule, rule.value) for rule in grammars.numbers for w in rule.words}
         word_re = compile_phrases(self.words)
-        self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<roman>{_ROMAN})|(?P<word>{word_re.pattern})",
+        self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<roman>{ROMAN})|(?P<word>{word_re.pattern})",
                                   re.IGNORECASE)
         scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
         self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + compile_phrases(scales).pattern + r")[\s:]*(?:of\s+)?$",
@@ -186,7 +187,8 @@ def _range_allowed(text: str, start: int, joiner: str) -> bool:
     """'and' joins a range only after 'between' ("between 12 and 18")."""
     if joiner.lower() != "and":
         return True
-    return bool(re.search(r"between\s*$", text[max(0, start - 12):start], re.IGNORECASE))
+    return bool(re.search(r"between\s+(?:the\s+)?(?:ages?\s+of\s+|ages?\s+)?$|between\s*$",
+                          text[max(0, start - 30):start], re.IGNORECASE))
 
 
 @Language.factory(
