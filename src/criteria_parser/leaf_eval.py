@@ -7,7 +7,9 @@ the gold value. *Detection* needs the same value(s); the *full tuple* also
 needs the comparator, the second value, the unit and the time unit. Units of
 both sides are reduced to UCUM codes through ``grammars/units.jsonl`` (and the
 references of ``relative.jsonl``: "upper limit of normal" is ``ULN``), so
-"years" and "a" agree. A gold comparison without an operator is ``=``.
+"years" and "a" agree; a frequency counts by its time unit ("/wk" is "wk"), as
+LCT marks it. A gold comparison without an operator is ``=``; an ``=`` with
+several values ("ECOG 0 or 1") is one comparison per value.
 """
 
 from __future__ import annotations
@@ -114,6 +116,12 @@ class UnitNormalizer:
                     self.folded.setdefault(normalize(phrase), rule.relative_to)
         self.time_codes = {u.ucum for u in grammars.units if u.dimension == "time"}
 
+    def frequency(self, code: Optional[str]) -> Optional[str]:
+        """LCT gives a frequency ("3 times per week") its time unit only: "/wk" is scored as "wk"."""
+        if code and code.startswith("/") and code[1:] in self.time_codes:
+            return code[1:]
+        return code
+
     def code(self, text: str) -> str:
         """The UCUM code of ``text``; unknown units come back lower-cased without spaces."""
         text = _MULTIPLIER.sub("", text.strip(" .,;:()")) or text
@@ -170,6 +178,8 @@ class LeafEvaluator:
             pieces.append(comparison.temporal_entity)
         if pieces:
             start, end = min(e.start for e in pieces), max(e.end for e in pieces)
+            if text[start - 1:start] == "/":  # a bare denominator, "/mm3": LCT marks only "mm3"
+                start -= 1
             unit: Optional[str] = self.units.code(text[start:end])
         else:
             unit = comparison.temporal_unit
@@ -181,6 +191,7 @@ class LeafEvaluator:
             groups = [tuple(values)]
         else:
             groups = [(v,) for v in values]
+        unit = self.units.frequency(unit)
         return [Tuple(text.count("\n", 0, e.start), g, comparator, unit, temporal, words)
                 for e, g in zip(entities if len(groups) > 1 else entities[:1], groups)]
 
@@ -197,6 +208,7 @@ class LeafEvaluator:
         else:
             unit = self.units.code(constraint.unit_text) if constraint.unit_text else None
         line = text.count("\n", 0, constraint.start)
+        unit = self.units.frequency(unit)
         return Tuple(line, values, constraint.comparator, unit, unit in self.units.time_codes, constraint.text)
 
     def score_document(self, name: str, text: str, annotation_text: str, listing: Listing, report: Report) -> None:

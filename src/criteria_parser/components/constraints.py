@@ -162,6 +162,8 @@ class ConstraintAssembler:
         ``=`` value of the same measure.
         """
         text = doc.text
+        if quantity.paired and last is not None:
+            return _Reading(last.comparator, "implicit.paired_value", None, flags)
         if last is not None and last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]):
             return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags)
         if is_time:

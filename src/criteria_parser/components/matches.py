@@ -61,6 +61,7 @@ class Quantity:
     reference: Optional[Reference] = None
     joiner: Optional[str] = None  # range joiner as written ("-", "to", "and")
     category: Optional[str] = None  # a roman numeral value ("III", or "I-II" for a range)
+    paired: bool = False  # the second value of "140/90 mmHg"
     flags: list[Flag] = field(default_factory=list)
     rule: str = "quantity.number"
 

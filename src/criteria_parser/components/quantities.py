@@ -31,7 +31,12 @@ _NUMBER = re.compile(r"(?<![\w.^*/])(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)"
 #: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own.
 ROMAN = r"(?-i:(?<![\w\-.])(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]|-[A-Za-z]))"
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
-_SPACE = re.compile(r"[ \t]*(?:\(\s*)?")
+#: Between a number and its unit: spaces, an opening parenthesis, or a hyphen before a word ("12-month").
+_SPACE = re.compile(r"(?:-(?=[^\W\d_])|[ \t]*)(?:\(\s*)?")
+#: Between the parts of a compound unit: "mg per day", "cigarettes/day", "drinks a week".
+_PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
+#: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
+_PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d.,])")
 _RANGE_COMPARATOR = re.compile(r"\s*(?:[<>≤≥≦≧＜＞]=?|=<|=>)?\s*")
 
 
@@ -89,6 +94,22 @@ class QuantityFinder:
             quantity = self._quantity(text, match)
             found.append(quantity)
             position = max(quantity.text_end, match.end())
+            paired = self._paired(text, quantity)
+            if paired is not None:
+                found.append(paired)
+                position = paired.text_end
+
+    def _paired(self, text: str, quantity: Quantity) -> Optional[Quantity]:
+        """The second value of "140/90 mmHg" ("<50/40 mg/dl"), which lends its unit to the first."""
+        if quantity.unit is not None or quantity.value_high is not None or quantity.category is not None:
+            return None
+        second = _PAIRED.match(text, quantity.end)
+        unit = self._unit(text, second.end()) if second else None
+        if unit is None or unit.dimension in ("time", "frequency"):
+            return None
+        quantity.unit = unit
+        return Quantity(second.start("number"), second.end(), _number(second.group("number")), unit=unit,
+                        rule="quantity.paired", paired=True)
 
     def _value(self, match: re.Match[str]) -> tuple[float, Optional[Flag]]:
         if match.group("digits"):
@@ -148,6 +169,11 @@ class QuantityFinder:
         key = form if form in self._units else normalize(form)
         rule_id, candidates, dimension, repaired = self._units[key]
         end = best.end()
+        per = self._per_unit(text, end)
+        if per is not None and not repaired:
+            form, end = text[start:per.end], per.end
+            candidates = (candidates[0] + ("" if per.candidates[0].startswith("/") else "/") + per.candidates[0],)
+            dimension = "rate"
         opened = "(" in text[position:start]
         if opened:
             close = re.match(r"\s*\)", text[end:])
@@ -155,6 +181,18 @@ class QuantityFinder:
                 return None  # "(mg" without ")": not a unit in parentheses
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
+
+    def _per_unit(self, text: str, position: int) -> Optional[UnitMatch]:
+        """The denominator of a compound unit after ``position``: "/day", " per week", " weekly"."""
+        joined = _PER.match(text, position)
+        if joined is None:
+            return None
+        following = self._unit(text, joined.end()) if joined.group().strip() else None
+        if following is None:
+            following = self._unit(text, position)
+            if following is None or following.dimension != "frequency":
+                return None
+        return following
 
     def _scale(self, text: str, position: int) -> Optional[UnitMatch]:
         """The scale a value is read on, named right before it ("grade 3", "NYHA class III", "stage 4")."""
