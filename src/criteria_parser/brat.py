@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional
 
+from .components.comparators import CueFinder
 from .errors import InputError
+from .grammar import Grammars
 from .model import Comparator, Constraint, Listing
 
 #: LCT operator attribute value -> our comparator.
@@ -169,29 +171,50 @@ class _Writer:
         self.lines.append(f"{self._next('E')}\t{kind}:{trigger} {arguments}".rstrip())
 
 
-def listing_ann(listing: Listing, text: str) -> str:
-    """The constraints of ``listing`` (parsed from ``text``) as LCT comparisons in brat standoff."""
+#: Finds comparator cues in a text: ``(start, end, position)`` triples, position "prefix" or "postfix".
+CueSpans = Callable[[str], list[tuple[int, int, str]]]
+
+
+def comparator_spans(grammars: Grammars) -> CueSpans:
+    """A :data:`CueSpans` finder with the comparators and time relations of ``grammars``."""
+    finder = CueFinder(grammars)
+
+    def find(text: str) -> list[tuple[int, int, str]]:
+        return [(c.start, c.end, c.position) for c in finder.find(text)
+                if c.kind == "comparator" or (c.kind == "time_relation" and c.value)]
+    return find
+
+
+def listing_ann(listing: Listing, text: str, cues: CueSpans) -> str:
+    """The constraints of ``listing`` (parsed from ``text``) as LCT comparisons in brat standoff.
+
+    ``cues`` (:func:`comparator_spans`) locates the comparator words, which become the ``Operator``.
+    """
     writer = _Writer(text)
     for _, _, constraint in listing.constraints():
-        _write_constraint(writer, constraint, text)
+        _write_constraint(writer, constraint, text, cues)
     return "".join(line + "\n" for line in writer.lines)
 
 
-def _write_constraint(writer: _Writer, constraint: Constraint, text: str) -> None:
+def _write_constraint(writer: _Writer, constraint: Constraint, text: str, cues: CueSpans) -> None:
     value_spans = _value_spans(constraint, text)
     if not value_spans:
         return
     start, end = constraint.text_start, constraint.text_end
     trigger = writer.entity("Eq-Comparison", start, end)
     args: list[tuple[str, str]] = []
-    operator_span = _operator_span(constraint, text, value_spans[0][0])
-    if operator_span is not None:
+    operator_span = _operator_span(constraint, text, value_spans, cues)
+    if operator_span is not None or constraint.comparator != Comparator.EQ.value:
+        operator_span = operator_span or (value_spans[0][0], value_spans[-1][1])  # implied: "2 weeks [before ...]"
         operator = writer.entity("Eq-Operator", *operator_span)
         writer.attribute("Eq-Operator-Value", operator, _LCT_OPERATOR[constraint.comparator])
         args.append(("Operator", operator))
     for role, (value_start, value_end) in zip(("Value", "Value2"), value_spans):
         args.append((role, writer.entity("Eq-Value", value_start, value_end)))
-    unit_span = _unit_span(constraint, text, value_spans[-1][1])
+    if constraint.relative_to:
+        unit_span = _reference_span(text, value_spans[-1][1], constraint.text_end)
+    else:
+        unit_span = _unit_span(constraint, text, value_spans[-1][1])
     if unit_span is not None:
         if constraint.unit in _LCT_TEMPORAL:
             temporal = writer.entity("Eq-Temporal-Unit", *unit_span)
@@ -203,6 +226,7 @@ def _write_constraint(writer: _Writer, constraint: Constraint, text: str) -> Non
 
 
 _VALUE_TOKEN = re.compile(r"[\w.,]+")
+_REFERENCE = re.compile(r"\s*(?:x|×|\*|times?)?\s*(?:the\s+)?(?P<ref>\S.*?)\s*$", re.IGNORECASE)
 
 
 def _value_spans(constraint: Constraint, text: str) -> list[tuple[int, int]]:
@@ -217,26 +241,30 @@ def _value_spans(constraint: Constraint, text: str) -> list[tuple[int, int]]:
     return [(tokens[0][0], tokens[-1][1])]
 
 
-def _operator_span(constraint: Constraint, text: str, value_start: int) -> Optional[tuple[int, int]]:
-    """The words of the comparator: before the value, else (a postfix "or more") after the value and unit."""
-    before = text[constraint.text_start:value_start]
-    stripped = before.strip(" \t:(")
-    if stripped:
-        offset = constraint.text_start + before.index(stripped)
-        return offset, offset + len(stripped)
-    for flag in constraint.flags:
-        if flag.kind == "postfix_comparator":
-            tail = text[constraint.end:flag.end]
-            words = re.search(r"(?:or|and)\s+\w+$", tail)
-            if words:
-                return constraint.end + words.start(), constraint.end + words.end()
-    return None
+def _operator_span(constraint: Constraint, text: str, values: list[tuple[int, int]],
+                   cues: CueSpans) -> Optional[tuple[int, int]]:
+    """The comparator words: the last prefix cue before the value, else a postfix cue after it ("or more")."""
+    start, end = constraint.text_start, constraint.text_end
+    found = [(s + start, e + start, position) for s, e, position in cues(text[start:end])]
+    before = [(s, e) for s, e, position in found if position == "prefix" and e <= values[0][0]]
+    if before:
+        return before[-1]
+    after = [(s, e) for s, e, position in found if position == "postfix" and s >= values[-1][1]]
+    return after[0] if after else None
+
+
+def _reference_span(text: str, value_end: int, end: int) -> Optional[tuple[int, int]]:
+    """The reference of a relative limit ("upper limit of normal", "ULN"), without its multiplier."""
+    found = _REFERENCE.search(text, value_end, end)
+    return (found.start("ref"), found.end("ref")) if found and found.group("ref") else None
 
 
 def _unit_span(constraint: Constraint, text: str, value_end: int) -> Optional[tuple[int, int]]:
     if not constraint.unit_text:
         return None
     at = text.find(constraint.unit_text, value_end, constraint.text_end)
+    if at < 0:  # a scale named before its value: "grade 3"
+        at = text.find(constraint.unit_text, constraint.text_start, constraint.start)
     if at < 0:
         return None
     return at, at + len(constraint.unit_text)

@@ -123,10 +123,15 @@ def evaluate(
     corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings with '<name>.gold.json' files beside them."),
     errors: int = typer.Option(50, "--errors", help="List at most this many disagreements."),
     json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    brat: Optional[Path] = typer.Option(None, "--brat", help="Score against a brat corpus in the Leaf Clinical Trials scheme instead."),
 ) -> None:
     """Compare parser output with every gold file of a corpus: precision, recall, F1 per field."""
     from .evaluate import evaluate_corpus, render_report
 
+    if brat is not None:
+        from .leaf_eval import run_brat_eval
+
+        return run_brat_eval(brat, errors, json_out)
     try:
         report = evaluate_corpus(corpus)
     except CriteriaParserError as exc:
@@ -135,6 +140,11 @@ def evaluate(
         typer.echo(report.model_dump_json(indent=2))
     else:
         typer.echo(render_report(report, errors))
+
+
+from .brat_export import export_brat_command  # noqa: E402  (needs app, fail defined above)
+
+app.command("export-brat")(export_brat_command)
 
 
 def main() -> None:

@@ -198,7 +198,7 @@ class LeafEvaluator:
     def predicted_tuple(self, constraint: Constraint, text: str) -> Tuple:
         """The scored form of one of our constraints."""
         if constraint.category is not None:
-            values: tuple[str, ...] = (constraint.category.upper(),)
+            values: tuple[str, ...] = tuple(constraint.category.upper().split("-", 1))
         else:
             values = tuple(f"{v:g}" for v in (constraint.value, constraint.value_high) if v is not None)
         if constraint.relative_to in ("ULN", "LLN"):
@@ -315,6 +315,33 @@ def _show(item: Optional[Tuple]) -> str:
     if item is None:
         return "-"
     return f"[{item.comparator} {' '.join(item.values)} {item.unit or ''}]".replace(" ]", "]")
+
+
+def summary(report: Report) -> dict:
+    """Scores as plain data: overall, by operator and by time, detection and full tuple."""
+    def scores(score: Score) -> dict:
+        return {"gold": score.gold, "predicted": score.predicted,
+                "detection": dict(zip(("precision", "recall", "f1"), score.detection())),
+                "full_tuple": dict(zip(("precision", "recall", "f1"), score.full_tuple()))}
+    return {"documents": report.documents, "overall": scores(report.overall),
+            "by_operator": {k: scores(v) for k, v in sorted(report.by_operator.items())},
+            "by_time": {k: scores(v) for k, v in sorted(report.by_time.items())}}
+
+
+def run_brat_eval(corpus: Path, errors: int, as_json: bool) -> None:
+    """The ``eval --brat DIR`` command: score and print (one-line error and exit 2 on bad input)."""
+    import json
+
+    import typer
+
+    from .cli import fail
+    from .errors import CriteriaParserError
+
+    try:
+        report = evaluate_brat(corpus)
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(summary(report), indent=2) if as_json else render(report, errors))
 
 
 def evaluate_brat(corpus: Path, parser: Optional[Parser] = None) -> Report:

@@ -60,6 +60,7 @@ class _Reading:
     direction: Optional[str] = None
     anchor: Optional[str] = None
     end: int = 0
+    listed_after: Optional[Constraint] = None  # the "=" value this one is listed after ("stage 4 or 5")
 
 
 class ConstraintAssembler:
@@ -165,7 +166,7 @@ class ConstraintAssembler:
         if quantity.paired and last is not None:
             return _Reading(last.comparator, "implicit.paired_value", None, flags)
         if last is not None and last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]):
-            return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags)
+            return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags, listed_after=last)
         if is_time:
             return _Reading("implicit", "implicit.within", None, flags)
         if quantity.reference is not None:
@@ -246,6 +247,9 @@ class ConstraintAssembler:
             own = [m for m in subjects if m.entry is entry]
             flags = list(reading.flags)
             unit, unit_flag = self._unit(quantity, entry)
+            unit_text = quantity.unit.text if quantity.unit else None
+            if unit is None and reading.listed_after is not None:  # "stage 4 or 5": 5 is a stage too
+                unit, unit_text = reading.listed_after.unit, reading.listed_after.unit_text
             if unit_flag:
                 flags.append(unit_flag)
             flags.extend(_typo_flags(own))
@@ -267,7 +271,7 @@ class ConstraintAssembler:
                 value_high=quantity.value_high,
                 category=quantity.category,
                 unit=unit,
-                unit_text=quantity.unit.text if quantity.unit else None,
+                unit_text=unit_text,
                 relative_to=quantity.reference.relative_to if quantity.reference else None,
                 direction=reading.direction,
                 anchor=reading.anchor,

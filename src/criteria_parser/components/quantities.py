@@ -29,7 +29,7 @@ _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,
 _NUMBER = re.compile(r"(?<![\w.^*/])(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
                      + r"(?!\d|st\b|nd\b|rd\b|th\b|\.\d|,\d{3}(?!\d))")
 #: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own.
-ROMAN = r"(?-i:(?<![\w\-.])(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]))"
+ROMAN = r"(?-i:(?<![\w.])(?<![A-HJ-UWYZa-z]-)(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]))"
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 #: Between a number and its unit: spaces, an opening parenthesis, or a hyphen before a word ("12-month").
 _SPACE = re.compile(r"(?:-(?=[^\W\d_])|[ \t]*)(?:\(\s*)?")
