@@ -140,7 +140,9 @@ def value_key(text: str, number_words: dict[str, float]) -> Optional[str]:
     """A value as scored: a number printed with ``:g``, a category in upper case, or None."""
     text = text.strip(" .,;:()")
     if _DIGITS.match(text):
-        return f"{float(text.replace(',', '').replace('−', '-')):g}"
+        text = text.replace("−", "-")
+        decimal_comma = re.fullmatch(r"-?\d+,\d{1,2}", text)  # "7,0 mmol/l"
+        return f"{float(text.replace(',', '.') if decimal_comma else text.replace(',', '')):g}"
     if normalize(text) in number_words:
         return f"{number_words[normalize(text)]:g}"
     if _ROMAN.match(text.upper()) or re.fullmatch(r"[A-Da-d]", text):

@@ -178,8 +178,8 @@ class ConstraintAssembler:
         if (nearest is not None and nearest.entry.category == "score" and (unit is None or unit.dimension == "score")
                 and len(text[nearest.end:quantity.start].split()) <= 3):
             return _Reading(Comparator.EQ.value, "implicit.score_value", None, flags)
-        if unit is not None and quantity.category is None:
-            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
+        if unit is not None and quantity.category is None and text[quantity.end:unit.start] != "-":
+            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)  # not "a 10-point scale"
         return None
 
     def _inherited(self, doc: Doc) -> Optional[tuple[str, str, Flag]]:
