@@ -76,8 +76,8 @@ class Comparison:
     operator: Optional[str]  # LCT code (GTEQ, ...) or None when not annotated
     values: list[Entity]  # Value then Value2, as annotated
     units: list[Entity]  # Unit and Per arguments, in text order
-    temporal_unit: Optional[str]  # UCUM code of the Temporal-Unit attribute (a, mo, wk, d, h, min, s)
-    temporal_entity: Optional[Entity] = None
+    temporal_unit: Optional[str]  # UCUM code of the first Temporal-Unit's attribute (a, mo, wk, d, h, min, s)
+    temporal_entities: list[Entity] = field(default_factory=list)  # "days per week": days, week
 
 
 def read_ann(path: str, ann_text: str, text: str) -> Annotation:
@@ -137,11 +137,12 @@ def comparisons(annotation: Annotation) -> list[Comparison]:
         operator = annotation.attributes.get(operators[0].id, {}).get("Eq-Operator-Value") if operators else None
         units = sorted((e for role, e in args if role in ("Unit", "Per") and e and e.type == "Eq-Unit"),
                        key=lambda e: e.start)
-        temporal = next((e for role, e in args if e and e.type == "Eq-Temporal-Unit"
-                         and role in ("Temporal-Unit", "Per")), None)
+        temporals = sorted((e for role, e in args if e and e.type == "Eq-Temporal-Unit"
+                            and role in ("Temporal-Unit", "Per")), key=lambda e: e.start)
+        temporal = temporals[0] if temporals else None
         temporal_value = annotation.attributes.get(temporal.id, {}).get("Eq-Temporal-Unit-Value") if temporal else None
         found.append(Comparison(trigger.start, trigger.end, operator, values, units,
-                                TEMPORAL_UNITS.get(temporal_value or ""), temporal))
+                                TEMPORAL_UNITS.get(temporal_value or ""), temporals))
     found.sort(key=lambda c: (c.values[0].start, c.start))
     return found
 

@@ -31,6 +31,7 @@ from .source import read_source
 _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
 _POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
+_PER_WORD = re.compile(r"\s+(?:per|an?|each)\s+", re.IGNORECASE)
 _MULTIPLIER = re.compile(r"^(?:x|×|times|fold)\s*", re.IGNORECASE)
 
 
@@ -125,6 +126,7 @@ class UnitNormalizer:
     def code(self, text: str) -> str:
         """The UCUM code of ``text``; unknown units come back lower-cased without spaces."""
         text = _MULTIPLIER.sub("", text.strip(" .,;:()")) or text
+        text = _PER_WORD.sub("/", text)  # "cigarettes per day", "drinks a week"
         for candidate in (text, re.sub(r"\s+", "", text)):
             if candidate in self.exact:
                 return self.exact[candidate]
@@ -176,8 +178,8 @@ class LeafEvaluator:
         if any(v is None for v in values):
             return []
         comparator = OPERATORS.get(comparison.operator or "EQ", "=")
-        if comparison.temporal_entity is not None and pieces:
-            pieces.append(comparison.temporal_entity)
+        if pieces or len(comparison.temporal_entities) > 1:
+            pieces.extend(comparison.temporal_entities)
         if pieces:
             start, end = min(e.start for e in pieces), max(e.end for e in pieces)
             if text[start - 1:start] == "/":  # a bare denominator, "/mm3": LCT marks only "mm3"

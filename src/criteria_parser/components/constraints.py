@@ -111,6 +111,8 @@ class ConstraintAssembler:
         end = quantity.text_end
         flags = list(quantity.flags)
         prefix = _prefix_cue(text, cues, quantity.start)
+        if prefix is None and quantity.unit is not None and quantity.unit.end <= quantity.start:
+            prefix = _prefix_cue(text, cues, quantity.unit.start)  # "≥ grade II": the scale stands between
         postfix = _postfix_cue(text, cues, end, "comparator")
         relation_after = _postfix_cue(text, cues, end, "time_relation")
         is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.time_units

@@ -15,6 +15,8 @@ from typing import Iterable
 def phrase_pattern(phrase: str, glued: bool = False) -> str:
     """The regex source for one phrase; a ``glued`` phrase may follow a word character ("30kg")."""
     parts = [re.escape(part) for part in phrase.split()]
+    if glued:  # units: "mmol/ l", "mg /dL"
+        parts = [part.replace("/", r"\s?/\s?") for part in parts]
     body = r"\s+".join(parts) if parts else re.escape(phrase)
     head = r"(?<![\w])" if phrase[:1].isalnum() and not glued else ""
     tail = r"(?![\w])" if phrase[-1:].isalnum() else ""

@@ -49,7 +49,7 @@ class QuantityFinder:
         self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<roman>{ROMAN})|(?P<word>{word_re.pattern})",
                                   re.IGNORECASE)
         scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
-        self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + compile_phrases(scales).pattern + r")[\s:]*(?:of\s+)?$",
+        self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + compile_phrases(scales).pattern + r")[\s:]*(?:of\s+)?(?:(?:[<>≤≥≦≧＜＞]=?|=[<>]?|>/=|</=)\s*)?$",
                                         re.IGNORECASE)
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
@@ -166,7 +166,8 @@ class QuantityFinder:
         if best is None:
             return None
         form = best.group()
-        key = form if form in self._units else normalize(form)
+        unspaced = re.sub(r"\s*/\s*", "/", form)  # "mmol/ l" is "mmol/l"
+        key = next(k for k in (form, unspaced, normalize(form), normalize(unspaced)) if k in self._units)
         rule_id, candidates, dimension, repaired = self._units[key]
         end = best.end()
         per = self._per_unit(text, end)
