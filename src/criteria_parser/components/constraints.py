@@ -113,7 +113,7 @@ class ConstraintAssembler:
         prefix = _prefix_cue(text, cues, quantity.start)
         if prefix is None and quantity.unit is not None and quantity.unit.end <= quantity.start:
             prefix = _prefix_cue(text, cues, quantity.unit.start)  # "≥ grade II": the scale stands between
-        postfix = _postfix_cue(text, cues, end, "comparator")
+        postfix = _postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
         relation_after = _postfix_cue(text, cues, end, "time_relation")
         is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.time_units
         direction = anchor = None
@@ -171,8 +171,8 @@ class ConstraintAssembler:
             return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags, listed_after=last)
         if is_time:
             return _Reading("implicit", "implicit.within", None, flags)
-        if quantity.reference is not None:
-            return None
+        if quantity.reference is not None:  # "three times the upper limit of normal"
+            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         unit = quantity.unit
         if unit is not None and unit.dimension == "score" and unit.start < quantity.start:
             return _Reading(Comparator.EQ.value, "implicit.scale_value", None, flags)

@@ -31,8 +31,8 @@ _NUMBER = re.compile(r"(?<![\w.^*/])(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)"
 #: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own.
 ROMAN = r"(?-i:(?<![\w.])(?<![A-HJ-UWYZa-z]-)(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]))"
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
-#: Between a number and its unit: spaces, an opening parenthesis, or a hyphen before a word ("12-month").
-_SPACE = re.compile(r"(?:-(?=[^\W\d_])|[ \t]*)(?:\(\s*)?")
+#: Between a number and its unit: spaces, an opening parenthesis, a hyphen before a word ("12-month"), a "+".
+_SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": the "+" is a comparator
 #: Between the parts of a compound unit: "mg per day", "cigarettes/day", "drinks a week".
 _PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
