@@ -125,13 +125,14 @@ class UnitNormalizer:
 
     def code(self, text: str) -> str:
         """The UCUM code of ``text``; unknown units come back lower-cased without spaces."""
-        text = _MULTIPLIER.sub("", text.strip(" .,;:()")) or text
-        text = _PER_WORD.sub("/", text)  # "cigarettes per day", "drinks a week"
-        for candidate in (text, re.sub(r"\s+", "", text)):
-            if candidate in self.exact:
-                return self.exact[candidate]
-            if normalize(candidate) in self.folded:
-                return self.folded[normalize(candidate)]
+        text = _PER_WORD.sub("/", text.strip(" .,;:()"))  # "cigarettes per day", "drinks a week"
+        stripped = _MULTIPLIER.sub("", text) or text
+        candidates = [text, re.sub(r"\s+", "", text), stripped, re.sub(r"\s+", "", stripped)]
+        for table, key in ((self.exact, str), (self.folded, normalize)):
+            for candidate in candidates:
+                if key(candidate) in table:
+                    return table[key(candidate)]
+        text = stripped
         compact = re.sub(r"\s+", "", text)
         if "/" in compact.strip("/"):
             return "/".join(self.code(part) for part in compact.split("/"))

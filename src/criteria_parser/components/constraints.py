@@ -140,13 +140,16 @@ class ConstraintAssembler:
             reading = self._implicit(doc, quantity, is_time, flags, mentions, last)
             if reading is None:
                 return None
+        inherited = None
         if is_time and anchor is None:
             inherited = self._inherited(doc)
             if inherited is not None:
                 direction, anchor, flag = inherited
                 flags.append(flag)
         if is_time and reading.comparator == "implicit":
-            if direction == "before":
+            # under a parent's "before <event>" a bare amount is a window ("2 weeks received ...");
+            # with its own anchor it states the amount ("six months prior to enrollment")
+            if direction == "before" and inherited is not None:
                 unit = quantity.unit.text if quantity.unit else ""
                 flags.append(Flag(kind=FlagKind.IMPLICIT_COMPARATOR, read=text[quantity.start:quantity.text_end],
                                   understood=f"<= {quantity.value:g} {unit} (within)", start=quantity.start,
