@@ -227,7 +227,7 @@ def _write_constraint(writer: _Writer, constraint: Constraint, text: str, cues: 
 
 
 _VALUE_TOKEN = re.compile(r"[\w.,]+")
-_REFERENCE = re.compile(r"\s*(?:x|×|\*|times?)?\s*(?:the\s+)?(?P<ref>\S.*?)\s*$", re.IGNORECASE)
+_REFERENCE = re.compile(r"\s*(?P<ref>\S.*?)\s*$")
 
 
 def _value_spans(constraint: Constraint, text: str) -> list[tuple[int, int]]:
@@ -255,7 +255,7 @@ def _operator_span(constraint: Constraint, text: str, values: list[tuple[int, in
 
 
 def _reference_span(text: str, value_end: int, end: int) -> Optional[tuple[int, int]]:
-    """The reference of a relative limit ("upper limit of normal", "ULN"), without its multiplier."""
+    """The reference of a relative limit with its multiplier ("x ULN", "times the upper limit of normal")."""
     found = _REFERENCE.search(text, value_end, end)
     return (found.start("ref"), found.end("ref")) if found and found.group("ref") else None
 

@@ -32,7 +32,7 @@ _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
 _POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
 _PER_WORD = re.compile(r"\s+(?:per|an?|each)\s+", re.IGNORECASE)
-_MULTIPLIER = re.compile(r"^(?:x|×|times|fold)\s*", re.IGNORECASE)
+_MULTIPLIER = re.compile(r"^(?:(?:x|×|\*|times)\s*)?(?:the\s+)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -206,7 +206,7 @@ class LeafEvaluator:
             values: tuple[str, ...] = tuple(constraint.category.upper().split("-", 1))
         else:
             values = tuple(f"{v:g}" for v in (constraint.value, constraint.value_high) if v is not None)
-        if constraint.relative_to in ("ULN", "LLN"):
+        if constraint.relative_to:
             unit: Optional[str] = constraint.relative_to
         elif constraint.unit:
             unit = constraint.unit
@@ -218,7 +218,8 @@ class LeafEvaluator:
 
     def score_document(self, name: str, text: str, annotation_text: str, listing: Listing, report: Report) -> None:
         """Score one document into ``report``."""
-        gold = [g for c in comparisons(read_ann(name, annotation_text, text)) for g in self.gold_tuples(c, text)]
+        annotation = read_ann(str(Path(name).with_suffix(".ann")), annotation_text, text)
+        gold = [g for c in comparisons(annotation) for g in self.gold_tuples(c, text)]
         predicted = [self.predicted_tuple(c, text) for _, _, c in listing.constraints()]
         lines = text.split("\n")
         matches = _match(gold, predicted)
