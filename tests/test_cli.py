@@ -129,6 +129,18 @@ def test_eval_refuses_an_invalid_gold_file(tmp_path):
     assert "x.gold.json: invalid gold file at sections.0.kind" in result.stderr
 
 
+def test_oversized_file_is_refused_before_reading(tmp_path):
+    path = tmp_path / "huge.txt"
+    with path.open("wb") as out:
+        out.truncate(20 * 1024 * 1024)  # 20 MB, sparse
+    result = run("parse", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (f"criteria-parser: {path}: file is 21.0 MB, above the 10.0 MB limit "
+                                     "for one listing (raise it with --max-mb)")
+    result = run("parse", str(path), "--max-mb", "30")
+    assert result.stderr.strip() == f"criteria-parser: {path}: binary file: not a text listing"
+
+
 def test_large_file_parses(parser, tmp_path):
     block = SEED.read_text(encoding="utf-8").split("Exclusion Criteria:")[0].split("Inclusion Criteria:")[1]
     text = "Inclusion Criteria:\n" + block * 500  # about 0.6 MB; speed is measured in benchmarks/
