@@ -27,6 +27,8 @@ EXPECTED = {
     "patient-steroids-before-infusion.json": "ineligible",
     "patient-prednisone-5mg.json": "eligible",
     "patient-alt-4x-uln.json": "ineligible",
+    "patient-eligible.fhir.json": "eligible",
+    "patient-creatinine-mgdl.fhir.json": "ineligible",
 }
 
 

@@ -102,15 +102,15 @@ def export_rules_command(
 
     try:
         parsed = load_listing(listing, grammars)
-        plan = plan_for(parsed, grammars)
         if format is RulesFormat.jsonlogic:
             from .export_jsonlogic import export_jsonlogic
 
-            document = export_jsonlogic(plan)
+            document = export_jsonlogic(plan_for(parsed, grammars))
         else:
             from .export_fhir import export_fhir
+            from .grammar import load_grammars
 
-            document = export_fhir(plan)
+            document = export_fhir(parsed, load_grammars(grammars))
     except CriteriaParserError as exc:
         fail(str(exc))
     try:
