@@ -180,3 +180,9 @@ def test_bad_patient_files_give_one_line_errors(tmp_path, content, problem):
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=problem):
         load_patient(path)
+
+
+def test_a_patient_with_no_facts_is_never_met(listing):
+    result = _match_patient(listing, Patient(id="empty"))
+    assert result.status == "needs review"
+    assert {c.result for c in result.criteria} == {"unknown"}

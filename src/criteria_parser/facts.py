@@ -53,7 +53,8 @@ def _day(when: Optional[datetime]) -> str:
     return when.date().isoformat() if when else "undated"
 
 
-def _number(value: float) -> str:
+def number_text(value: float) -> str:
+    """A number as shown in reasons: four significant digits."""
     return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
 
 
@@ -133,7 +134,7 @@ class FactBuilder:
             facts.put(f"{path}.value", None, f"{where} on {_day(result.date)} has no value")
             return
         unit = normalize_unit(result.unit, self.matching)
-        written = f"{where} {_number(result.value)} {display_unit(unit, self.matching)}".rstrip()
+        written = f"{where} {number_text(result.value)} {display_unit(unit, self.matching)}".rstrip()
         value, problem = self._convert(result.value, unit, variable)
         facts.put(f"{path}.value", value, f"{written} ({_day(result.date)})" + (f": {problem}" if problem else ""))
         reference = result.reference_range
@@ -145,7 +146,7 @@ class FactBuilder:
                 continue
             ref_unit = normalize_unit(reference.unit, self.matching) or unit
             converted, problem = self._convert(limit, ref_unit, variable)
-            facts.put(f"{path}.{key}", converted, f"{key.upper()} {_number(limit)} "
+            facts.put(f"{path}.{key}", converted, f"{key.upper()} {number_text(limit)} "
                       f"{display_unit(ref_unit, self.matching)}".rstrip() + (f": {problem}" if problem else ""))
 
     def _latest(self, results: list[Result], variable: Variable, today: datetime) -> Optional[Result]:
@@ -241,7 +242,7 @@ class FactBuilder:
     def _describe(self, treatment: Treatment) -> str:
         dose = ""
         if treatment.dose:
-            dose = f" {_number(treatment.dose.value)} {display_unit(normalize_unit(treatment.dose.unit, self.matching), self.matching)}".rstrip()
+            dose = f" {number_text(treatment.dose.value)} {display_unit(normalize_unit(treatment.dose.unit, self.matching), self.matching)}".rstrip()
             if not treatment.dose.unit:
                 dose += " (dose without unit)"
         end = _day(treatment.end) if treatment.end else "ongoing"

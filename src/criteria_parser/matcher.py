@@ -17,7 +17,7 @@ from .checks import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
     ListingPlan, TreatmentWindow, Unknown, Unless,
 )
-from .facts import Facts, _number
+from .facts import Facts, number_text
 from .matching_grammar import MatchingGrammar
 from .units import UnitMismatch, convert, display_unit
 
@@ -126,7 +126,7 @@ class Evaluator:
                 value, unit = convert(value, unit, shown, self.matching), shown
             except UnitMismatch:
                 pass
-        return f"{_number(value)} {display_unit(unit, self.matching)}".rstrip()
+        return f"{number_text(value)} {display_unit(unit, self.matching)}".rstrip()
 
     def _compare(self, check: Compare) -> Outcome:
         variable = check.variable
@@ -197,7 +197,7 @@ class Evaluator:
             else:
                 ok = holds(dose, exception.comparator, exception.value)
                 excepted = MET if ok else NOT_MET
-                shown = f"{_number(dose)} {display_unit(exception.unit, self.matching)}"
+                shown = f"{number_text(dose)} {display_unit(exception.unit, self.matching)}"
                 relation = "within" if ok else "outside"
                 why = f"{shown} is {relation} the exception {exception.text}"
         elif exception.equivalent:
