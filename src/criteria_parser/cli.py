@@ -138,6 +138,12 @@ def evaluate(
         typer.echo(render_report(report, errors))
 
 
+from .match_cli import export_rules_command, match_command  # noqa: E402
+
+app.command("match")(match_command)
+app.command("export-rules")(export_rules_command)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
