@@ -138,6 +138,7 @@ def evaluate(
         typer.echo(render_report(report, errors))
 
 
+from .commands import export, importing, show  # noqa: E402,F401  (register their commands)
 from .match_cli import export_rules_command, match_command  # noqa: E402
 
 app.command("match")(match_command)
