@@ -31,7 +31,7 @@ from spacy.tokens import Doc
 from ..grammar import Grammars, LexiconEntry, load_grammars
 from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .comparators import CueFinder
-from .matches import Cue, Mention, Quantity, register_extensions
+from .matches import Cue, Mention, Quantity, register_extensions, text_of
 
 #: What may stand between a prefix comparator and its number.
 _PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
@@ -73,7 +73,7 @@ class ConstraintAssembler:
 
     def assemble(self, doc: Doc) -> list[Constraint]:
         """Constraints of ``doc``; also sets ``cp_exceptions`` and ``cp_any_children``."""
-        text = doc.text
+        text = text_of(doc)
         cues: list[Cue] = doc._.cp_cues or []
         mentions: list[Mention] = doc._.cp_mentions or []
         doc._.cp_exceptions = _exception_spans(text, cues)
@@ -107,7 +107,7 @@ class ConstraintAssembler:
 
     def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention],
               last: Optional[Constraint]) -> Optional[_Reading]:
-        text = doc.text
+        text = text_of(doc)
         end = quantity.text_end
         flags = list(quantity.flags)
         prefix = _prefix_cue(text, cues, quantity.start)
@@ -142,7 +142,7 @@ class ConstraintAssembler:
                 return None
         inherited = None
         if is_time and anchor is None:
-            inherited = self._inherited(doc)
+            inherited = self._inherited(doc._.cp_context or ())
             if inherited is not None:
                 direction, anchor, flag = inherited
                 flags.append(flag)
@@ -167,7 +167,7 @@ class ConstraintAssembler:
         A value listed after an ``=`` value ("ECOG 0 or 1", "stage 4 or 5", "grade II/III") is another
         ``=`` value of the same measure.
         """
-        text = doc.text
+        text = text_of(doc)
         if quantity.paired and last is not None:
             return _Reading(last.comparator, "implicit.paired_value", None, flags)
         if last is not None and last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]):
@@ -187,9 +187,9 @@ class ConstraintAssembler:
             return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)  # not "a 10-point scale"
         return None
 
-    def _inherited(self, doc: Doc) -> Optional[tuple[str, str, Flag]]:
+    def _inherited(self, context: list[tuple[str, int]]) -> Optional[tuple[str, str, Flag]]:
         """Direction and anchor stated by an ancestor criterion ("... before infusion, ... any one ...")."""
-        for ancestor_text, offset in doc._.cp_context or ():
+        for ancestor_text, offset in context:
             cues = self.cue_finder.find(ancestor_text)
             for relation in cues:
                 if relation.kind != "time_relation" or not relation.direction:
