@@ -19,7 +19,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from .components.comparators import CueFinder
 from .errors import InputError
 from .grammar import Grammars
 from .model import Comparator, Constraint, Listing
@@ -178,6 +177,8 @@ CueSpans = Callable[[str], list[tuple[int, int, str]]]
 
 def comparator_spans(grammars: Grammars) -> CueSpans:
     """A :data:`CueSpans` finder with the comparators and time relations of ``grammars``."""
+    from .components.comparators import CueFinder  # spaCy loads only when a command needs it
+
     finder = CueFinder(grammars)
 
     def find(text: str) -> list[tuple[int, int, str]]:
