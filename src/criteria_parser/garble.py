@@ -5,7 +5,8 @@ Real listings, scraped or machine-translated, are messier than curated text.
 comparators respelled (``≥`` as ``=>``, ``>/=`` or ``≧``; ``≤`` as ``=<``,
 ``</=`` or ``≦``; ``>``/``<`` full-width), the space after a comparator or a
 list number dropped, digits 1-12 of values written as words, the µ of µmol/L
-lost, typos in words outside the annotations (two inner letters swapped),
+lost, typos (two inner letters swapped) in time units ("monhts") and in words
+outside the annotations,
 bullets respelled, and CRLF line endings. Every edit replaces a span no
 annotation boundary falls strictly inside, so each boundary maps to the
 garbled text exactly; :func:`garble_corpus` writes the ``.txt``/``.ann`` pairs.
@@ -47,6 +48,12 @@ def _boundaries(ann: str) -> tuple[set[int], list[tuple[int, int, str]]]:
     return points, spans
 
 
+def _swap(word: str, rng: random.Random) -> str:
+    """``word`` with two inner letters swapped: "creatinine" -> "creatinnie"."""
+    k = rng.randrange(1, len(word) - 2)
+    return word[:k] + word[k + 1] + word[k] + word[k + 2:]
+
+
 def _edits(text: str, ann: str, rng: random.Random, rate: float) -> list[Edit]:
     points, spans = _boundaries(ann)
     inside = [(s, e) for s, e, _ in spans]
@@ -68,6 +75,8 @@ def _edits(text: str, ann: str, rng: random.Random, rate: float) -> list[Edit]:
         word = text[start:end]
         if kind == "Eq-Value" and word.isdigit() and 0 < int(word) <= 12 and rng.random() < rate * 4:
             candidates.append(Edit(start, end, _WORDS[int(word)]))
+        elif kind == "Eq-Temporal-Unit" and word.isalpha() and len(word) >= 5 and rng.random() < rate * 4:
+            candidates.append(Edit(start, end, _swap(word, rng)))  # "monhts"
     for found in re.finditer(r"(?m)^(\s*)-(\s+)", text):
         if rng.random() < 0.5:
             candidates.append(Edit(found.start(0) + len(found.group(1)), found.end(0), "• "))
@@ -76,10 +85,7 @@ def _edits(text: str, ann: str, rng: random.Random, rate: float) -> list[Edit]:
             candidates.append(Edit(found.end(1), found.end(1) + 1, ""))
     for found in re.finditer(r"[A-Za-z]{6,}", text):
         if not covered(found.start()) and rng.random() < rate:
-            word = found.group()
-            k = rng.randrange(1, len(word) - 2)
-            swapped = word[:k] + word[k + 1] + word[k] + word[k + 2:]
-            candidates.append(Edit(found.start(), found.end(), swapped))
+            candidates.append(Edit(found.start(), found.end(), _swap(found.group(), rng)))
     chosen: list[Edit] = []
     taken_until = -1
     for edit in sorted(candidates, key=lambda e: (e.start, e.end)):

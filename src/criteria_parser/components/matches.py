@@ -37,6 +37,7 @@ class UnitMatch:
     dimension: str
     rule: str
     repaired: bool = False
+    typo: Optional[str] = None  # the unit form a misspelled unit was read as ("monhts" -> "months")
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from rapidfuzz import fuzz, process
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -37,6 +38,9 @@ _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": th
 _PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d.,])")
+#: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
+_WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
+_FUZZY_UNIT_CUTOFF = 80.0
 _RANGE_COMPARATOR = re.compile(r"\s*(?:[<>≤≥≦≧＜＞]=?|=<|=>)?\s*")
 
 
@@ -64,12 +68,15 @@ class QuantityFinder:
                 self._units[normalize(form)] = (repair.id, tuple(repair.candidates), dims.pop() if len(dims) == 1 else "other", True)
                 insensitive.append(form)
         # units are matched right after a number, which they may touch ("30kg/m2")
+        self._fuzzy_units = sorted(normalize(f) for u in grammars.units if u.dimension == "time"
+                                   for f in u.forms if f.isalpha() and len(f) >= 5)
         self._unit_ci = compile_phrases(insensitive, glued=True)
         self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
         self._joiner = re.compile(r"\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
         self._references = {}
         multipliers, references = [], []
+        self._multiplier_words = {normalize(p) for r in grammars.relative if r.role == "multiplier" for p in r.phrases}
         for rule in grammars.relative:
             for phrase in rule.phrases:
                 if rule.role == "multiplier":
@@ -142,7 +149,11 @@ class QuantityFinder:
                 quantity.category = f"{roman}-{high_match.group('roman')}"
             unit = self._unit(text, high_match.end()) or unit
         quantity.unit = unit or self._scale(text, match.start())
-        quantity.reference = self._relative(text, max(quantity.end, unit.end if unit else 0))
+        if quantity.unit is not None and quantity.unit.typo:
+            quantity.flags.append(Flag(kind=FlagKind.TYPO, read=quantity.unit.text, understood=quantity.unit.typo,
+                                       start=quantity.unit.start, end=quantity.unit.end, rule=quantity.unit.rule))
+        quantity.reference = self._relative(text, max(quantity.end, unit.end if unit else 0),
+                                            normalize(match.group()) in self._multiplier_words)
         return quantity
 
     def _range_end(self, text: str, joined: re.Match[str]) -> Optional[tuple[re.Match[str], float, Optional[Flag]]]:
@@ -164,7 +175,7 @@ class QuantityFinder:
             if found and (best is None or found.end() > best.end()):
                 best = found
         if best is None:
-            return None
+            return self._misspelled_unit(text, start)
         form = best.group()
         unspaced = re.sub(r"\s*/\s*", "/", form)  # "mmol/ l" is "mmol/l"
         key = next(k for k in (form, unspaced, normalize(form), normalize(unspaced)) if k in self._units)
@@ -182,6 +193,18 @@ class QuantityFinder:
                 return None  # "(mg" without ")": not a unit in parentheses
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
+
+    def _misspelled_unit(self, text: str, start: int) -> Optional[UnitMatch]:
+        """A time unit written with a typo ("monhts", "wekes"): one edit or so from a form, same first letter."""
+        word = _WORD.match(text, start)
+        if word is None:
+            return None
+        found = process.extractOne(word.group().lower(), self._fuzzy_units, scorer=fuzz.ratio,
+                                   score_cutoff=_FUZZY_UNIT_CUTOFF)
+        if found is None or found[0][0] != word.group()[0].lower():
+            return None
+        rule_id, candidates, dimension, repaired = self._units[found[0]]
+        return UnitMatch(start, word.end(), word.group(), candidates, dimension, rule_id, repaired, typo=found[0])
 
     def _per_unit(self, text: str, position: int) -> Optional[UnitMatch]:
         """The denominator of a compound unit after ``position``: "/day", " per week", " weekly"."""
@@ -204,12 +227,13 @@ class QuantityFinder:
         rule_id, candidates, dimension, repaired = self._units[normalize(form)]
         return UnitMatch(found.start("scale"), found.end("scale"), form, candidates, dimension, rule_id, repaired)
 
-    def _relative(self, text: str, position: int) -> Optional[Reference]:
+    def _relative(self, text: str, position: int, multiplied: bool = False) -> Optional[Reference]:
+        """The reference after a value; ``multiplied``: the value itself is a multiplier ("twice")."""
         found = self._reference.match(text, position)
         if not found:
             return None
         rule = self._references[normalize(found.group("ref"))]
-        if rule.relative_to != "fold" and not found.group("mult") and not found.group("ref").isupper():
+        if rule.relative_to != "fold" and not (found.group("mult") or multiplied) and not found.group("ref").isupper():
             return None  # "3 upper limit" needs a multiplier; a bare "3 ULN" does not
         return Reference(found.start("mult") if found.group("mult") else found.start("ref"), found.end(),
                          rule.relative_to, rule.id)
