@@ -31,6 +31,8 @@ from .source import read_source
 _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
 _POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
+_UNIT_JOIN = re.compile(r"\s*(?:/|per\b|an?\b|each\b|[.∙·*x×])?\s*(?:10\^?\d*\s*)?/?\s*", re.IGNORECASE)
+_BARE_DENOMINATOR = re.compile(r"(?:/|\bper)\s*$", re.IGNORECASE)
 _PER_WORD = re.compile(r"\s+(?:per|an?|each)\s+", re.IGNORECASE)
 _MULTIPLIER = re.compile(r"^(?:(?:x|×|\*|times)\s*)?(?:the\s+)?", re.IGNORECASE)
 
@@ -181,13 +183,7 @@ class LeafEvaluator:
         comparator = OPERATORS.get(comparison.operator or "EQ", "=")
         if pieces or len(comparison.temporal_entities) > 1:
             pieces.extend(comparison.temporal_entities)
-        if pieces:
-            start, end = min(e.start for e in pieces), max(e.end for e in pieces)
-            if text[start - 1:start] == "/":  # a bare denominator, "/mm3": LCT marks only "mm3"
-                start -= 1
-            unit: Optional[str] = self.units.code(text[start:end])
-        else:
-            unit = comparison.temporal_unit
+        unit = self._gold_unit(pieces, text) if pieces else comparison.temporal_unit
         words = text[comparison.start:comparison.end]
         temporal = comparison.temporal_unit is not None
         if comparator == "between" and len(values) >= 2:
@@ -199,6 +195,24 @@ class LeafEvaluator:
         unit = self.units.frequency(unit)
         return [Tuple(text.count("\n", 0, e.start), g, comparator, unit, temporal, words)
                 for e, g in zip(entities if len(groups) > 1 else entities[:1], groups)]
+
+    def _gold_unit(self, pieces: list, text: str) -> Optional[str]:
+        """The unit of a gold comparison from its unit entities.
+
+        Entities joined only by a slash, "per" or spaces are one unit ("mg" + "dL", "cigarettes per day"); of
+        several units the first counts ("40 years to 85 years", "13 weeks 6 days"). A bare denominator
+        ("/mm3", "per ul": LCT marks only "mm3") gets its slash back.
+        """
+        pieces = sorted(pieces, key=lambda e: e.start)
+        units = [[pieces[0].start, pieces[0].end]]
+        for entity in pieces[1:]:
+            if _UNIT_JOIN.fullmatch(text[units[-1][1]:entity.start]):
+                units[-1][1] = max(units[-1][1], entity.end)
+            else:
+                units.append([entity.start, entity.end])
+        start, end = units[0]
+        slash = _BARE_DENOMINATOR.search(text, max(0, start - 6), start)
+        return self.units.code(("/" if slash else "") + text[start:end])
 
     def predicted_tuple(self, constraint: Constraint, text: str) -> Tuple:
         """The scored form of one of our constraints."""
