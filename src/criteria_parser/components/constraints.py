@@ -45,6 +45,8 @@ _SUBJECT_GAP = re.compile(
 _COORDINATION = re.compile(r"^(?:[\s/,()]|and/or|and|or|&)*$", re.IGNORECASE)
 _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
 _CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
+#: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
+_SUM = re.compile(r"\+\s*\d")
 #: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
 _LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)?\s*$", re.IGNORECASE)
 
@@ -114,6 +116,8 @@ class ConstraintAssembler:
         if prefix is None and quantity.unit is not None and quantity.unit.end <= quantity.start:
             prefix = _prefix_cue(text, cues, quantity.unit.start)  # "≥ grade II": the scale stands between
         postfix = _postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
+        if postfix is not None and _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
+            postfix = None
         relation_after = _postfix_cue(text, cues, end, "time_relation")
         is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.time_units
         direction = anchor = None
