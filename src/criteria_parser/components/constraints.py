@@ -45,6 +45,8 @@ _SUBJECT_GAP = re.compile(
 _COORDINATION = re.compile(r"^(?:[\s/,()]|and/or|and|or|&)*$", re.IGNORECASE)
 _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
 _CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
+#: A hyphenated amount before a noun modifies it ("2-hour glucose load", "10-point scale"): no value of its own.
+_MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
 _SUM = re.compile(r"\+\s*\d")
 #: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
@@ -176,7 +178,7 @@ class ConstraintAssembler:
             return _Reading(last.comparator, "implicit.paired_value", None, flags)
         if last is not None and last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]):
             return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags, listed_after=last)
-        if is_time:
+        if is_time and not _MODIFIER.match(text, quantity.end):
             return _Reading("implicit", "implicit.within", None, flags)
         if quantity.reference is not None:  # "three times the upper limit of normal"
             return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
@@ -187,8 +189,8 @@ class ConstraintAssembler:
         if (nearest is not None and nearest.entry.category == "score" and (unit is None or unit.dimension == "score")
                 and len(text[nearest.end:quantity.start].split()) <= 3):
             return _Reading(Comparator.EQ.value, "implicit.score_value", None, flags)
-        if unit is not None and quantity.category is None and text[quantity.end:unit.start] != "-":
-            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)  # not "a 10-point scale"
+        if unit is not None and quantity.category is None and not _MODIFIER.match(text, quantity.end):
+            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         return None
 
     def _inherited(self, context: list[tuple[str, int]]) -> Optional[tuple[str, str, Flag]]:
