@@ -41,6 +41,7 @@ _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d.,])")
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
+_INCLUSIVE = re.compile(r"\s*\((?:inclusive|exclusive|incl\.?|excl\.?)\)", re.IGNORECASE)
 _RANGE_COMPARATOR = re.compile(r"\s*(?:[<>≤≥≦≧＜＞]=?|=<|=>)?\s*")
 
 
@@ -136,7 +137,9 @@ class QuantityFinder:
                             rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
                             category=roman)
         unit = self._unit(text, match.end())
-        joined = self._joiner.match(text, unit.end if unit else match.end())
+        after = unit.end if unit else match.end()
+        inclusive = _INCLUSIVE.match(text, after)  # "50kg (inclusive) and 90kg"
+        joined = self._joiner.match(text, inclusive.end() if inclusive else after)
         second = self._range_end(text, joined) if joined else None
         if (second and second[1] >= value and _range_allowed(text, match.start(), joined.group("joiner"))
                 and bool(second[0].group("roman")) == bool(roman)):
