@@ -48,6 +48,8 @@ def test_scorer_counts_a_wrong_comparator_as_detected_but_not_full(parser, tmp_p
     report = LeafEvaluator(parser).evaluate(tmp_path)
     assert report.overall.detection()[2] == 1.0 and report.overall.full == 0
     assert [d.kind for d in report.disagreements] == ["wrong"]
+    assert report.by_operator[">"].full_tuple()[:2] == (0.0, 0.0)  # precision counts in the prediction's slice
+    assert report.by_operator[">="].detection()[1] == 1.0
 
 
 def test_units_and_values_normalize_as_written_by_either_side(parser):

@@ -57,10 +57,11 @@ class Score:
     predicted: int = 0
     detected: int = 0
     detected_predictions: int = 0
-    full: int = 0
+    full: int = 0  # gold comparisons fully matched (recall)
+    full_predictions: int = 0  # predictions fully matching one (precision; the slice may differ from gold's)
 
     def add(self, other: "Score") -> None:
-        for name in ("gold", "predicted", "detected", "detected_predictions", "full"):
+        for name in ("gold", "predicted", "detected", "detected_predictions", "full", "full_predictions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     @staticmethod
@@ -73,7 +74,7 @@ class Score:
         return p, r, self._f(p, r)
 
     def full_tuple(self) -> tuple[float, float, float]:
-        p = self.full / self.predicted if self.predicted else 0.0
+        p = self.full_predictions / self.predicted if self.predicted else 0.0
         r = self.full / self.gold if self.gold else 0.0
         return p, r, self._f(p, r)
 
@@ -247,7 +248,8 @@ class LeafEvaluator:
                                                          gold_tuple, predicted[found[0]] if found else None,
                                                          lines[gold_tuple.line].strip()))
         for p_index, predicted_tuple in enumerate(predicted):
-            score = Score(predicted=1, detected_predictions=p_index in matched_predictions, full=0)
+            full = any(p == p_index and f for _, p, f in matches)
+            score = Score(predicted=1, detected_predictions=p_index in matched_predictions, full_predictions=full)
             self._count(report, predicted_tuple, score, gold=False)
             if p_index not in matched_predictions:
                 report.disagreements.append(Disagreement(name, predicted_tuple.line + 1, "false_positive", None,
