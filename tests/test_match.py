@@ -89,16 +89,19 @@ def test_physiological_prednisone_is_excepted(listing):
     assert any("5 mg/d is within the exception prednisone < 10 mg/d" in r for r in criterion.reasons)
 
 
-def test_another_steroid_within_the_window_needs_review_for_an_equivalent_dose(listing):
-    patient = _example("patient-eligible.json")
-    patient.treatments.append(
-        Patient.model_validate({"id": "x", "treatments": [
-            {"name": "dexamethasone", "start": "2026-03-01", "end": "2026-03-02", "dose": {"value": 0.5, "unit": "mg/d"}}
-        ]}).treatments[0]
-    )
-    result = _match_patient(listing, patient)
-    assert _criterion(result, "exclusion", "6.1").result == "unknown"
-    assert result.status == "needs review"
+@pytest.mark.parametrize("drug,classes,dose,expected", [
+    ("dexamethasone", [], 0.5, "not met"),  # = prednisone 3.3 mg/d: physiological replacement
+    ("dexamethasone", [], 4, "met"),  # = prednisone 26.7 mg/d
+    ("deflazacort", ["systemic corticosteroids"], 6, "unknown"),  # no equivalence known
+    ("dexamethasone", [], None, "unknown"),  # dose not recorded
+])
+def test_other_steroids_count_by_their_prednisone_equivalent_dose(listing, drug, classes, dose, expected):
+    treatment = {"name": drug, "classes": classes, "start": "2026-03-01", "end": "2026-03-02"}
+    if dose is not None:
+        treatment["dose"] = {"value": dose, "unit": "mg/d"}
+    data = json.loads((EXAMPLES / "patient-eligible.json").read_text(encoding="utf-8"))
+    data["treatments"].append(treatment)
+    assert _criterion(_match_patient(listing, Patient.model_validate(data)), "exclusion", "6.1").result == expected
 
 
 def test_alt_four_times_uln_fails_the_relative_limit(listing):

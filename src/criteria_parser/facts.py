@@ -203,6 +203,7 @@ class FactBuilder:
             row["days_before"] = {a: self._days_before(treatment, patient.anchors.get(a.replace("_", " ")), today)
                                   for a in anchors}
             row["dose"] = self._dose(treatment, name)
+            row["dose_as"] = self._equivalents(treatment, name)
             rows.append(row)
             facts.notes[f"treatments[{index}]"] = self._describe(treatment)
         return rows
@@ -238,6 +239,25 @@ class FactBuilder:
             return convert(treatment.dose.value, unit, entry.unit, self.matching)
         except UnitMismatch:
             return None
+
+    def _equivalents(self, treatment: Treatment, name: str) -> dict[str, Optional[float]]:
+        """The dose in each reference drug's equivalents ({'prednisone': 26.7}), in that drug's usual unit."""
+        out: dict[str, Optional[float]] = {}
+        unit = normalize_unit(treatment.dose.unit, self.matching) if treatment.dose else None
+        for table in self.matching.dose_equivalents:
+            factors = {self.resolve(drug).lower(): factor for drug, factor in table.per_mg.items()}
+            factor = factors.get(name.lower())
+            reference = self.resolve(table.reference)
+            target = getattr(self.lexicon.get(reference), "unit", None) or table.unit
+            value = None
+            if factor is not None and unit is not None:
+                try:
+                    value = convert(convert(treatment.dose.value, unit, table.unit, self.matching) * factor,
+                                    table.unit, target, self.matching)
+                except UnitMismatch:
+                    value = None
+            out[slug(reference)] = value
+        return out
 
     def _describe(self, treatment: Treatment) -> str:
         dose = ""

@@ -201,7 +201,15 @@ class Evaluator:
                 relation = "within" if ok else "outside"
                 why = f"{shown} is {relation} the exception {exception.text}"
         elif exception.equivalent:
-            excepted, why = UNKNOWN, f"whether the dose is equivalent to {exception.text} needs review"
+            equivalent = row.get("dose_as", {}).get(exception.drug)
+            drug = exception.drug.replace("_", " ")
+            if equivalent is None:
+                excepted, why = UNKNOWN, f"its {drug}-equivalent dose is unknown, so the exception cannot be judged"
+            else:
+                ok = holds(equivalent, exception.comparator, exception.value)
+                excepted = MET if ok else NOT_MET
+                shown = f"{number_text(equivalent)} {display_unit(exception.unit, self.matching)}"
+                why = f"equivalent to {drug} {shown}, {'within' if ok else 'outside'} the exception {exception.text}"
         else:
             excepted, why = NOT_MET, f"not covered by the exception {exception.text}"
         truth = min(inside, 1 - excepted)
