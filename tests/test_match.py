@@ -86,7 +86,7 @@ def test_physiological_prednisone_is_excepted(listing):
     result = run_match(listing, EXAMPLES / "patient-prednisone-5mg.json")
     criterion = _criterion(result, "exclusion", "6.1")
     assert criterion.result == "not met"
-    assert any("5 mg/d is within the exception prednisone < 10 mg/d" in r for r in criterion.reasons)
+    assert any("its dose 5 mg/d is within the exception prednisone < 10 mg/d" in r for r in criterion.reasons)
 
 
 @pytest.mark.parametrize("drug,classes,dose,expected", [

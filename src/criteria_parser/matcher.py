@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from .checks import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
-    ListingPlan, TreatmentWindow, Unknown, Unless,
+    DoseException, ListingPlan, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts, number_text
 from .matching_grammar import MatchingGrammar
@@ -191,29 +191,22 @@ class Evaluator:
         if exception is None or inside == NOT_MET:
             return Outcome(inside, f"{said}: {TRUTH_WORDS[inside]}")
         if exception.drug in row["classes"]:
-            dose = row["dose"]
-            if dose is None:
-                excepted, why = UNKNOWN, f"dose unknown, so the exception ({exception.text}) cannot be judged"
-            else:
-                ok = holds(dose, exception.comparator, exception.value)
-                excepted = MET if ok else NOT_MET
-                shown = f"{number_text(dose)} {display_unit(exception.unit, self.matching)}"
-                relation = "within" if ok else "outside"
-                why = f"{shown} is {relation} the exception {exception.text}"
+            excepted, why = self._excepted(row["dose"], exception, "its dose")
         elif exception.equivalent:
-            equivalent = row.get("dose_as", {}).get(exception.drug)
             drug = exception.drug.replace("_", " ")
-            if equivalent is None:
-                excepted, why = UNKNOWN, f"its {drug}-equivalent dose is unknown, so the exception cannot be judged"
-            else:
-                ok = holds(equivalent, exception.comparator, exception.value)
-                excepted = MET if ok else NOT_MET
-                shown = f"{number_text(equivalent)} {display_unit(exception.unit, self.matching)}"
-                why = f"equivalent to {drug} {shown}, {'within' if ok else 'outside'} the exception {exception.text}"
+            excepted, why = self._excepted(row["dose_as"].get(exception.drug), exception, f"its {drug}-equivalent dose")
         else:
             excepted, why = NOT_MET, f"not covered by the exception {exception.text}"
         truth = min(inside, 1 - excepted)
         return Outcome(truth, f"{said}; {why}: {TRUTH_WORDS[truth]}")
+
+    def _excepted(self, dose: Optional[float], exception: DoseException, what: str) -> tuple[float, str]:
+        """Whether a treatment's (equivalent) dose falls under a dose exception, and why."""
+        if dose is None:
+            return UNKNOWN, f"{what} is unknown, so the exception {exception.text} cannot be judged"
+        ok = holds(dose, exception.comparator, exception.value)
+        shown = f"{number_text(dose)} {display_unit(exception.unit, self.matching)}"
+        return (MET if ok else NOT_MET), f"{what} {shown} is {'within' if ok else 'outside'} the exception {exception.text}"
 
     def _commitment(self, check: Commitment) -> Outcome:
         value = self.facts.get(check.variable.path)
