@@ -39,6 +39,10 @@ def test_match_json_is_machine_readable(parsed):
     document = json.loads(result.output)
     assert document["status"] == "eligible" and document["nct_id"] == "NCT06633354"
     assert {c["result"] for c in document["criteria"]} <= {"met", "not met", "unknown"}
+    inclusion_5 = next(c for c in document["criteria"] if c["section"] == "inclusion" and c["label"] == "5")
+    creatinine = next(f["values"] for f in inclusion_5["findings"] if f["values"]["variable"] == "obs.creatinine.value")
+    assert creatinine["unit"] == "umol/L" and creatinine["value"] == pytest.approx(79.56, abs=0.01)
+    assert (creatinine["comparator"], creatinine["limit"]) == ("<=", 176.8)
 
 
 @pytest.mark.parametrize("fmt,key", [("jsonlogic", "listing"), ("fhir", "entry")])

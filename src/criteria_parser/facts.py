@@ -189,7 +189,7 @@ class FactBuilder:
         days = (end - episode.onset).total_seconds() / DAY_SECONDS
         value = convert(days, "d", variable.unit, self.matching) if variable.unit else days
         facts.put(path, value, f"{episode.name} from {_day(episode.onset)} to "
-                  f"{_day(episode.end) if episode.end else 'now'} ({days / 30.4375:.1f} months)")
+                  f"{_day(episode.end) if episode.end else 'now'}")
 
     def _treatments(self, patient: Patient, anchors: list[str], today: datetime, facts: Facts) -> Optional[list]:
         if patient.treatments is None:
