@@ -40,11 +40,22 @@ def display_unit(unit: Optional[str], grammar: MatchingGrammar) -> str:
     return grammar.display_units.get(unit, unit)
 
 
-def _quantity(value: float, unit: str, grammar: MatchingGrammar) -> pint.Quantity:
+def quantity(value: float, unit: str, grammar: MatchingGrammar) -> pint.Quantity:
+    """``value unit`` as a pint quantity.
+
+    Raises:
+        UnitMismatch: pint cannot read the unit.
+    """
     registry = _registry()
+    expression = grammar.pint_units.get(unit, unit)
+    errors = (pint.errors.PintError, SyntaxError, TypeError, AttributeError, ValueError, AssertionError)
     try:
-        return value * registry.parse_expression(grammar.pint_units.get(unit, unit))
-    except (pint.errors.PintError, SyntaxError, TypeError, AttributeError, ValueError):
+        return registry.Quantity(value, expression)  # offset units (degC) need this form
+    except errors:
+        pass
+    try:
+        return value * registry.parse_expression(expression)  # scaled units (1e9 / L) need this one
+    except errors:
         raise UnitMismatch(f"unit '{unit}' is not understood") from None
 
 
@@ -63,12 +74,12 @@ def convert(value: float, unit: str, target: str, grammar: MatchingGrammar, mola
     """
     if unit == target:
         return value
-    quantity = _quantity(value, unit, grammar)
-    goal = _quantity(1.0, target, grammar)
-    candidates = [quantity]
+    given = quantity(value, unit, grammar)
+    goal = quantity(1.0, target, grammar)
+    candidates = [given]
     if molar_mass:
         mass = _registry().Quantity(molar_mass, "g/mol")
-        candidates += [quantity / mass, quantity * mass]
+        candidates += [given / mass, given * mass]
     for candidate in candidates:
         if candidate.dimensionality == goal.dimensionality:
             return float((candidate / goal).to("dimensionless").magnitude)
@@ -81,6 +92,6 @@ def is_time(unit: Optional[str], grammar: MatchingGrammar) -> bool:
     if not unit:
         return False
     try:
-        return _quantity(1.0, unit, grammar).dimensionality == _registry().parse_expression("day").dimensionality
+        return quantity(1.0, unit, grammar).dimensionality == _registry().parse_expression("day").dimensionality
     except UnitMismatch:
         return False
