@@ -83,3 +83,13 @@ def test_fhir_export_validates_and_keeps_what_fhir_cannot_say(listing):
     creatinine = json.dumps(next(c for c in criteria if c.linkId == "inclusion-5").model_dump(mode="json"))
     assert '"comparator": "<=", "unit": "umol/L", "system": "http://unitsofmeasure.org"' in creatinine.replace(
         '"code": "umol/L", ', "")
+
+
+def test_records_entered_in_error_say_nothing(tmp_path):
+    def void_lvef(data):
+        for entry in data["entry"]:
+            if entry["resource"].get("code", {}).get("text") == "LVEF":
+                entry["resource"]["status"] = "entered-in-error"
+
+    patient = load_patient(_bundle(tmp_path, void_lvef))
+    assert all(r.name != "LVEF" for r in patient.results)

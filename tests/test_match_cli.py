@@ -59,3 +59,17 @@ def test_missing_patient_file_is_one_line_and_nothing_written(parsed, tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "nobody.json: cannot read" in result.output
     assert not out.exists()
+
+
+def test_a_json_that_is_not_a_parsed_listing_is_refused(tmp_path):
+    patient = ROOT / "examples" / "patient-eligible.json"
+    result = CliRunner().invoke(app, ["match", str(patient), str(patient)])
+    assert result.exit_code == 2
+    assert "patient-eligible.json: not a parsed listing" in result.output
+
+
+def test_a_listing_without_criteria_needs_review(tmp_path):
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"parser_version": "test"}), encoding="utf-8")
+    result = CliRunner().invoke(app, ["match", str(empty), str(ROOT / "examples" / "patient-eligible.json")])
+    assert result.exit_code == 0 and "Result: NEEDS REVIEW" in result.output

@@ -136,7 +136,7 @@ def export_jsonlogic(plan: ListingPlan) -> dict:
               "has name, classes, days_before.<anchor>, dose (in the drug's usual unit) and dose_as.<drug> (the dose "
               "in equivalents of a reference drug, e.g. prednisone mg/d)"}],
         "criteria": rules,
-        "listing": {"min": top} if top else 1,
+        "listing": {"min": top} if top else UNKNOWN,
     }
 
 

@@ -251,8 +251,8 @@ class Evaluator:
 
 
 def overall(truths: list[tuple[str, float]]) -> float:
-    """Kleene: all inclusions met and no exclusion met."""
-    return min([t if section == "inclusion" else 1 - t for section, t in truths], default=MET)
+    """Kleene: all inclusions met and no exclusion met; a listing without criteria needs review."""
+    return min([t if section == "inclusion" else 1 - t for section, t in truths], default=UNKNOWN)
 
 
 def match(plan: ListingPlan, facts: Facts, matching: MatchingGrammar, patient_id: str, screening: str) -> MatchResult:
