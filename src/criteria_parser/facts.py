@@ -282,10 +282,12 @@ class FactBuilder:
                           f"confirmed {'yes' if last.answer else 'no'}: {last.about} ({_day(last.date)})")
         else:
             found = [d for d in patient.diagnoses if self._diagnosis_is(d, concept)]
-            for status, value in (("active", "present"), ("resolved", "inactive"), ("absent", "absent")):
+            for status, value, said in (("active", "present", "active"), ("resolved", "inactive", "resolved"),
+                                        ("absent", "absent", "ruled out")):
                 match = next((d for d in found if d.status == status), None)
                 if match is not None:
-                    facts.put(variable.path, value, f"{match.name} ({status})")
+                    named = "" if match.name.lower() == concept.name.lower() else f" ({match.name})"
+                    facts.put(variable.path, value, f"recorded as {said}{named}")
                     return
             facts.put(variable.path, None, f"{concept.name} neither recorded nor ruled out")
 
