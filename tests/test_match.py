@@ -177,6 +177,7 @@ def test_a_present_excluding_condition_excludes(listing):
     ("{not json", "line 1: not valid JSON"),
     ('{"id": "x", "results": [{"value": 1}]}', "results.0.name: Field required"),
     ('{"resourceType": "Patient"}', "a FHIR Patient is not a patient file: give a Bundle"),
+    ('{"id": "x", "results": [{"name": "ALT", "value": NaN}]}', "results.0.value: Input should be a finite number"),
 ])
 def test_bad_patient_files_give_one_line_errors(tmp_path, content, problem):
     path = tmp_path / "p.json"

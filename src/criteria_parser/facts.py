@@ -54,8 +54,10 @@ def _day(when: Optional[datetime]) -> str:
 
 
 def number_text(value: float) -> str:
-    """A number as shown in reasons: four significant digits."""
-    return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+    """A number as shown in reasons: whole numbers whole, others to four significant digits."""
+    if value == int(value) and abs(value) < 1e12:
+        return str(int(value))
+    return f"{value:.4g}"
 
 
 class FactBuilder:
@@ -120,7 +122,7 @@ class FactBuilder:
             born = datetime.combine(patient.birth_date, datetime.min.time())
             years = (today - born).days / 365.25
             value = convert(years, "a", variable.unit, self.matching) if variable.unit else years
-            facts.put(f"{path}.value", value, f"age {years:.0f} years (born {patient.birth_date.isoformat()})")
+            facts.put(f"{path}.value", value, f"age {number_text(years)} years (born {patient.birth_date.isoformat()})")
             return
         result = self._latest(patient.results, variable, today)
         if result is None:
