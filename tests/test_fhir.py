@@ -71,6 +71,7 @@ def test_fhir_export_validates_and_keeps_what_fhir_cannot_say(listing):
     study, evidence = (entry.resource for entry in parsed.entry)
     assert study.get_resource_type() == "ResearchStudy"
     assert study.recruitment.eligibility.reference == f"EvidenceVariable/{evidence.id}"
+    assert (study.identifier[0].value, study.progressStatus[0].state.text) == ("NCT06633354", "Recruiting")
     text = json.dumps(bundle)
     assert RELATIVE_TO in text and NOT_CHECKABLE in text
     criteria = evidence.characteristic[0].definitionByCombination.characteristic
