@@ -94,3 +94,10 @@ def test_records_entered_in_error_say_nothing(tmp_path):
 
     patient = load_patient(_bundle(tmp_path, void_lvef))
     assert all(r.name != "LVEF" for r in patient.results)
+
+
+def test_unknown_resource_type_in_a_bundle_is_a_one_line_error(tmp_path):
+    path = _bundle(tmp_path, lambda d: d["entry"][1]["resource"].update(resourceType="Labresult"))
+    with pytest.raises(InputError, match=r"not a valid FHIR R4 Bundle: bundle: KeyError") as caught:
+        load_patient(path)
+    assert "\n" not in str(caught.value)

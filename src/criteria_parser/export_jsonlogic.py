@@ -81,7 +81,8 @@ def _compare(check: Compare) -> Any:
         condition = _holds(_var(path), check.comparator, scale(check.value), high)
         if condition is None:
             return UNKNOWN
-        return _known(path, _known(reference, _truth(condition)))
+        positive = {"if": [{">": [_var(reference), 0]}, _truth(condition), UNKNOWN]}  # a ULN of 0 says nothing
+        return _known(path, _known(reference, positive))
     condition = _holds(_var(path), check.comparator, check.value, check.value_high)
     return UNKNOWN if condition is None else _known(path, _truth(condition))
 

@@ -9,6 +9,7 @@ screening date) gives ``null`` with the reason, never a guess.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Optional
@@ -55,6 +56,8 @@ def _day(when: Optional[datetime]) -> str:
 
 def number_text(value: float) -> str:
     """A number as shown in reasons: whole numbers whole, others to four significant digits."""
+    if not math.isfinite(value):
+        return str(value)
     if value == int(value) and abs(value) < 1e12:
         return str(int(value))
     return f"{value:.4g}"

@@ -134,10 +134,12 @@ def patient_from_bundle(data: dict, source: str) -> Patient:
 
     try:
         bundle = Bundle.model_validate(data)
-    except (ValidationError, ValueError, TypeError) as exc:
-        problem = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
+    except (ValidationError, ValueError, TypeError, LookupError, AttributeError) as exc:
+        # fhir.resources raises KeyError for an unknown resourceType, ValidationError for the rest
+        problem = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": f"{exc!r}"}
         where = ".".join(map(str, problem["loc"])) or "bundle"
-        raise InputError(source, f"not a valid FHIR R4 Bundle: {where}: {problem['msg']}") from None
+        message = problem["msg"].encode("unicode_escape").decode("ascii")  # one line, even for regex messages
+        raise InputError(source, f"not a valid FHIR R4 Bundle: {where}: {message}") from None
     anchors = {phrase.lower(): rule.name for rule in load_grammars().anchors for phrase in rule.phrases}
     patient: dict[str, Any] = {"results": [], "diagnoses": [], "treatments": [], "confirmations": [], "anchors": {}}
     found = None

@@ -159,7 +159,7 @@ class Evaluator:
             path = f"{variable.path}.{check.reference}"
             reference = self.facts.get(path)
             values.update(reference=check.reference.upper(), reference_value=reference)
-            if reference is None or reference == 0:
+            if reference is None or reference <= 0:
                 return Outcome(UNKNOWN, f"{note}; {self.facts.notes.get(path)}: cannot judge {symbol} "
                                f"{check.value:g} × {check.reference.upper()}: unknown", values=values)
             high = check.value_high * reference if check.value_high is not None else None
