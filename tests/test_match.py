@@ -190,3 +190,12 @@ def test_a_patient_with_no_facts_is_never_met(listing):
     result = _match_patient(listing, Patient(id="empty"))
     assert result.status == "needs review"
     assert {c.result for c in result.criteria} == {"unknown"}
+
+
+def test_treatment_ending_before_it_starts_is_reported_and_unknown(listing):
+    data = json.loads((EXAMPLES / "patient-eligible.json").read_text(encoding="utf-8"))
+    data["treatments"].append({"name": "prednisone", "start": "2026-03-02", "end": "2026-02-01",
+                               "dose": {"value": 20, "unit": "mg/d"}})
+    result = _match_patient(listing, Patient.model_validate(data))
+    assert _criterion(result, "exclusion", "6.1").result == "unknown"
+    assert any("prednisone ends 2026-02-01, before it starts 2026-03-02" in w for w in result.warnings)

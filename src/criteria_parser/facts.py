@@ -118,6 +118,9 @@ class FactBuilder:
             if treatment.start and treatment.start > today:
                 facts.warnings.append(f"{treatment.name} starts {_day(treatment.start)}, after the screening date: "
                                       "its dates are not used")
+            if treatment.start and treatment.end and treatment.end < treatment.start:
+                facts.warnings.append(f"{treatment.name} ends {_day(treatment.end)}, before it starts "
+                                      f"{_day(treatment.start)}: its dates are not used")
 
     def _observation(self, patient: Patient, variable: Variable, today: datetime, facts: Facts) -> None:
         path = variable.path
@@ -227,6 +230,8 @@ class FactBuilder:
     @staticmethod
     def _days_before(treatment: Treatment, anchor: Optional[datetime], today: datetime) -> Optional[float]:
         if anchor is None or treatment.start is None or treatment.start > today:
+            return None
+        if treatment.end is not None and treatment.end < treatment.start:
             return None
         last = min(treatment.end or anchor, anchor)  # ongoing: still given at the anchor
         if treatment.start > anchor:
