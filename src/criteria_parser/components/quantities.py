@@ -26,8 +26,9 @@ from .matches import Quantity, Reference, UnitMatch, register_extensions, text_o
 from .phrases import compile_phrases, normalize, phrase_pattern
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|\d+)(?:\.\d+)?"
-#: A number not glued to a word before it ("CD5", "x10", "COVID-19") nor followed by an ordinal suffix or digit.
-_NUMBER = re.compile(r"(?<![\w.^*/])(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
+#: A number not glued to a word before it ("CD5", "x10", "COVID-19"), not the minutes of a clock time ("22:00"),
+#: nor followed by an ordinal suffix or digit.
+_NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
                      + r"(?!\d|st\b|nd\b|rd\b|th\b|\.\d|,\d{3}(?!\d))")
 #: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own.
 ROMAN = r"(?-i:(?<![\w.])(?<![A-HJ-UWYZa-z]-)(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]))"
