@@ -25,3 +25,15 @@ def test_lct_construction(parser, case):
     for row, expected in zip(rows, case["expect"]):
         got = {key: sorted(f["kind"] for f in row["flags"]) if key == "flags" else row[key] for key in expected}
         assert got == expected
+
+
+@pytest.mark.parametrize("text, headings, count", [
+    ("Key Inclusion Criteria\n- Age ≥ 18 years\nSubject Exclusion\n- ECOG > 2\n", ["Key Inclusion Criteria", "Subject Exclusion"], 2),
+    ("Inclution criteria:\nAge 18 to 65 years\nExlusion Criteria\n• Creatinine > 2 mg/dL\n", ["Inclution criteria", "Exlusion Criteria"], 2),
+    ("Inclusion criteria\r\n1.Age>=18 years\r\n2.ECOG 0-1\r\nExclusion criteria\r\n1.Bilirubin > 1.5 x ULN\r\n", ["Inclusion criteria", "Exclusion criteria"], 3),
+    ("Criteria: Inclusion Criteria:\n  -  Surgery within the next 30 days\nExclusion Criteria:\n  -  Age < 18 years\n", ["Inclusion Criteria", "Exclusion Criteria"], 2),
+])
+def test_real_section_headings_and_unnumbered_criteria(parser, text, headings, count):
+    listing = parser.parse_text(text, "case.txt")
+    assert [s.heading for s in listing.sections] == headings
+    assert len(list(listing.constraints())) == count
