@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED, criteria_text
-from criteria_parser.brat import comparator_spans, comparisons, listing_ann, read_ann
+from criteria_parser.brat import comparator_spans, comparisons, comparisons_of, listing_ann, read_ann
 from criteria_parser.cli import app
 from criteria_parser.errors import InputError
 from criteria_parser.leaf_eval import LeafEvaluator, UnitNormalizer, value_key
@@ -63,7 +63,7 @@ def test_units_and_values_normalize_as_written_by_either_side(parser):
 
 
 def _tuples(evaluator, listing, text):
-    return sorted((t.line, t.values, t.comparator, t.unit) for _, _, c in listing.constraints()
+    return sorted((t.line, t.values, t.comparator, t.unit) for c in comparisons_of(listing)
                   for t in [evaluator.predicted_tuple(c, text)])
 
 

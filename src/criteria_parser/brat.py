@@ -193,9 +193,24 @@ def listing_ann(listing: Listing, text: str, cues: CueSpans) -> str:
     ``cues`` (:func:`comparator_spans`) locates the comparator words, which become the ``Operator``.
     """
     writer = _Writer(text)
-    for _, _, constraint in listing.constraints():
+    for constraint in comparisons_of(listing):
         _write_constraint(writer, constraint, text, cues)
     return "".join(line + "\n" for line in writer.lines)
+
+
+def comparisons_of(listing: Listing) -> list[Constraint]:
+    """The constraints of ``listing`` that are distinct comparisons in the text.
+
+    One value limiting several subjects ("ALT and AST ≤ 3 x ULN") is two constraints of ours but one comparison
+    in the text (and in LCT): the first constraint of each value span and reading stands for it.
+    """
+    seen, found = set(), []
+    for _, _, constraint in listing.constraints():
+        key = (constraint.start, constraint.end, constraint.comparator, constraint.unit, constraint.relative_to)
+        if key not in seen:
+            seen.add(key)
+            found.append(constraint)
+    return found
 
 
 def _write_constraint(writer: _Writer, constraint: Constraint, text: str, cues: CueSpans) -> None:

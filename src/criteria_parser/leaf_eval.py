@@ -1,7 +1,8 @@
 """Score the parser against a brat corpus annotated in the Leaf Clinical Trials (LCT) scheme.
 
 Every gold ``Eq-Comparison`` with a value becomes a tuple (comparator,
-value(s), unit); so does every constraint the parser finds in the ``.txt``.
+value(s), unit); so does every comparison the parser finds in the ``.txt``
+(constraints sharing one value span, "ALT and AST <= 3 x ULN", are one).
 Scoring is at line level: a prediction counts where it sits on the line of
 the gold value. *Detection* needs the same value(s); the *full tuple* also
 needs the comparator, the second value, the unit and the time unit. Units of
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-from .brat import OPERATORS, Comparison, comparisons, read_ann
+from .brat import OPERATORS, Comparison, comparisons, comparisons_of, read_ann
 from .errors import InputError
 from .grammar import Grammars
 from .model import Constraint, Listing
@@ -235,7 +236,7 @@ class LeafEvaluator:
         """Score one document into ``report``."""
         annotation = read_ann(str(Path(name).with_suffix(".ann")), annotation_text, text)
         gold = [g for c in comparisons(annotation) for g in self.gold_tuples(c, text)]
-        predicted = [self.predicted_tuple(c, text) for _, _, c in listing.constraints()]
+        predicted = [self.predicted_tuple(c, text) for c in comparisons_of(listing)]
         lines = text.split("\n")
         matches = _match(gold, predicted)
         matched_predictions = {p for _, p, _ in matches}
