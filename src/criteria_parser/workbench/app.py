@@ -1,0 +1,205 @@
+"""The workbench web app: corpus page, listing page, saving, proposing rows.
+
+Pages are rendered on the server with Jinja2 (autoescaping on: listing text is
+untrusted and always shows as text); ``static/workbench.js`` adds keyboard
+moves, selection-to-row and saving. Every file is reached through
+:class:`~criteria_parser.workbench.corpus.Corpus`, so nothing outside the
+corpus directory can be read or written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..errors import CriteriaParserError
+from ..model import Comparator, ConstraintKind, FlagKind, Listing, Role, TimeDirection
+from ..parser import Parser
+from . import reviewlog
+from .corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
+from .edits import ROW_FIELDS, EditsInvalid, apply_rows, changes, criterion_key, row_values
+from .highlight import marks, segments
+from .propose import propose
+from .security import Guard
+
+HERE = Path(__file__).parent
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
+    trim_blocks=True, lstrip_blocks=True,
+)
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+
+@dataclass
+class Workbench:
+    """What every request needs: the corpus, the parser, who curates, and the CSRF token."""
+
+    corpus: Corpus
+    parser: Parser
+    curator: str
+    csrf: str
+
+    def parsed(self, files: ListingFiles) -> Listing:
+        """The parser's reading of a listing, its source named relative to the corpus."""
+        listing = self.parser.parse_file(files.text)
+        listing.source = files.name
+        return listing
+
+    def page(self, name: str) -> dict[str, Any]:
+        """Everything the listing page shows: text segments, criteria tree, rows with their review state."""
+        files = self.corpus.files(name)
+        text = self.corpus.text(files)
+        gold = self.corpus.gold(files)
+        base = gold if gold is not None else self.parsed(files)
+        print_ = fingerprint(files.gold)
+        saved = reviewlog.last_save(files.log, print_) if gold is not None else None
+        rows = list(base.constraints())
+        if gold is None:
+            accepted: set[int] = set()
+        elif saved is not None:
+            accepted = set(saved.get("accepted", []))
+        else:
+            accepted = set(range(len(rows)))
+        if base.sections:
+            start, end = base.sections[0].start, base.sections[-1].end
+        else:
+            start, end = 0, len(text)
+        row_by_constraint = {id(c): (f"c{i}", i in accepted) for i, (_, _, c) in enumerate(rows)}
+        tree = []
+        for index, section in enumerate(base.sections):
+            criteria = []
+            for criterion in section.walk():
+                criteria.append({
+                    "key": criterion_key(index, criterion), "criterion": criterion,
+                    "depth": criterion.label.count("."),
+                    "rows": [{"id": row_by_constraint[id(c)][0], "accepted": row_by_constraint[id(c)][1],
+                              "values": row_values(c), "text": c.text, "flags": c.flags}
+                             for c in criterion.constraints],
+                })
+            tree.append({"section": section, "criteria": criteria})
+        return {
+            "name": name, "source": "gold" if gold is not None else "parser", "fingerprint": print_,
+            "status": reviewlog.status(gold is not None, saved), "segments": segments(text, start, end, marks(base)),
+            "view_start": start, "tree": tree, "rows": len(rows), "accepted": len(accepted),
+        }
+
+
+def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, parser: Optional[Parser] = None,
+               allowed_hosts: Optional[list[str]] = None) -> Starlette:
+    """The workbench app for one corpus directory.
+
+    Args:
+        corpus_dir: the directory of listings and gold files; nothing outside it is served or written.
+        curator: the name the review log records for every save.
+        token: when given, every request must carry it (see :mod:`.security`).
+        parser: a ready parser (one is built when omitted).
+        allowed_hosts: ``Host`` headers to answer (loopback names by default: a guard against DNS rebinding).
+    """
+    bench = Workbench(Corpus(corpus_dir), parser or Parser(), curator, secrets.token_urlsafe(32))
+
+    def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = TEMPLATES.get_template(template).render(csrf=bench.csrf, curator=bench.curator, **context)
+        return HTMLResponse(html, status_code=status_code)
+
+    async def corpus_page(request: Request) -> HTMLResponse:
+        listings = []
+        for name in bench.corpus.names():
+            files = bench.corpus.files(name)
+            try:
+                gold = bench.corpus.gold(files)
+                saved = reviewlog.last_save(files.log, fingerprint(files.gold)) if gold else None
+                shown = gold if gold is not None else bench.parsed(files)
+                listings.append({"name": name, "status": reviewlog.status(gold is not None, saved),
+                                 "constraints": sum(1 for _ in shown.constraints()), "f1": None, "error": None})
+            except CriteriaParserError as exc:
+                listings.append({"name": name, "status": "unreadable", "constraints": None, "f1": None,
+                                 "error": str(exc)})
+        return render("corpus.html", corpus=str(corpus_dir), listings=listings)
+
+    async def listing_page(request: Request) -> HTMLResponse:
+        name = request.path_params["name"]
+        try:
+            page = bench.page(name)
+        except UnsafePathError as exc:
+            return render("error.html", status_code=404, message=str(exc))
+        except CriteriaParserError as exc:
+            return render("error.html", status_code=422, message=str(exc))
+        return render("listing.html", **page, fields=ROW_FIELDS, kinds=[k.value for k in ConstraintKind],
+                      comparators=[c.value for c in Comparator], roles=[r.value for r in Role],
+                      directions=[d.value for d in TimeDirection], flag_kinds=[f.value for f in FlagKind],
+                      units=sorted({u.ucum for u in bench.parser.grammars.units}))
+
+    async def save(request: Request) -> JSONResponse:
+        body = await _json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
+            return JSONResponse({"error": "expected {\"fingerprint\": ..., \"rows\": [...]}"}, status_code=400)
+        try:
+            files = bench.corpus.files(request.path_params["name"])
+            text = bench.corpus.text(files)
+            old = bench.corpus.gold(files)
+            listing, accepted = apply_rows(old if old is not None else bench.parsed(files), body["rows"], text)
+            listing.source = files.name
+            new_print = bench.corpus.save_gold(files, listing, str(body.get("fingerprint", ABSENT)))
+        except UnsafePathError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        except EditsInvalid as exc:
+            return JSONResponse({"error": "some rows are not valid; see the reasons beside the fields",
+                                 "rows": exc.errors}, status_code=422)
+        except StaleGoldError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=409)
+        except CriteriaParserError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=422)
+        total = sum(1 for _ in listing.constraints())
+        status = reviewlog.CURATED if len(accepted) == total else reviewlog.IN_PROGRESS
+        entry = reviewlog.append(files.log, {
+            "curator": bench.curator, "listing": files.name, "action": "save", "status": status,
+            "base": body.get("fingerprint", ABSENT), "gold": new_print, "accepted": accepted,
+            "changes": changes(old, listing),
+        })
+        return JSONResponse({"fingerprint": new_print, "status": status, "changes": len(entry["changes"]),
+                             "time": entry["time"]})
+
+    async def propose_row(request: Request) -> JSONResponse:
+        body = await _json(request)
+        try:
+            start, end = int(body["start"]), int(body["end"])
+            files = bench.corpus.files(request.path_params["name"])
+            text = bench.corpus.text(files)
+        except (KeyError, TypeError, ValueError):
+            return JSONResponse({"error": "expected {\"start\": int, \"end\": int}"}, status_code=400)
+        except UnsafePathError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=404)
+        if not 0 <= start < end <= len(text):
+            return JSONResponse({"error": f"span {start}-{end} is not inside the listing"}, status_code=400)
+        return JSONResponse({"values": propose(bench.parser, text, start, end)})
+
+    routes = [
+        Route("/", corpus_page),
+        Route("/listing/{name:path}", listing_page),
+        Route("/api/save/{name:path}", save, methods=["POST"]),
+        Route("/api/propose/{name:path}", propose_row, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS),
+        Middleware(Guard, csrf=bench.csrf, token=token),
+    ]
+    return Starlette(routes=routes, middleware=middleware)
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        return None
