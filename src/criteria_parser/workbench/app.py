@@ -28,7 +28,7 @@ from ..model import Comparator, ConstraintKind, FlagKind, Listing, Role, TimeDir
 from ..parser import Parser
 from . import reviewlog
 from .corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
-from .edits import ROW_FIELDS, EditsInvalid, apply_rows, changes, criterion_key, row_values
+from .edits import ROW_FIELDS, EditsInvalid, apply_rows, changes, criterion_key, row_values, unit_spellings
 from .highlight import marks, segments
 from .propose import propose
 from .security import Guard
@@ -49,6 +49,9 @@ class Workbench:
     parser: Parser
     curator: str
     csrf: str
+
+    def __post_init__(self) -> None:
+        self.spellings = unit_spellings({u.ucum: u.forms for u in self.parser.grammars.units})
 
     def parsed(self, files: ListingFiles) -> Listing:
         """The parser's reading of a listing, its source named relative to the corpus."""
@@ -147,8 +150,8 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         try:
             files = bench.corpus.files(request.path_params["name"])
             text = bench.corpus.text(files)
-            old = bench.corpus.gold(files)
-            listing, accepted = apply_rows(old if old is not None else bench.parsed(files), body["rows"], text)
+            base = bench.corpus.gold(files) or bench.parsed(files)
+            listing, accepted = apply_rows(base, body["rows"], text, bench.spellings)
             listing.source = files.name
             new_print = bench.corpus.save_gold(files, listing, str(body.get("fingerprint", ABSENT)))
         except UnsafePathError as exc:
@@ -165,7 +168,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         entry = reviewlog.append(files.log, {
             "curator": bench.curator, "listing": files.name, "action": "save", "status": status,
             "base": body.get("fingerprint", ABSENT), "gold": new_print, "accepted": accepted,
-            "changes": changes(old, listing),
+            "changes": changes(base, listing),
         })
         return JSONResponse({"fingerprint": new_print, "status": status, "changes": len(entry["changes"]),
                              "time": entry["time"]})

@@ -11,7 +11,7 @@ are refused with one reason per field.
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any, Mapping
 
 from pydantic import ValidationError
 
@@ -62,13 +62,29 @@ def row_values(constraint: Constraint) -> dict[str, str]:
     return values
 
 
-def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion) -> Constraint:
+def unit_spellings(units: Mapping[str, list[str]]) -> dict[str, str]:
+    """Map every way of writing a known unit (forms, UCUM codes in any case) to its UCUM code.
+
+    Args:
+        units: UCUM code -> forms, as ``grammars/units.jsonl`` holds them.
+    """
+    spellings = {}
+    for ucum, forms in units.items():
+        for form in (*forms, ucum):
+            spellings.setdefault(form.lower(), ucum)
+    return spellings
+
+
+def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
+                     spellings: Mapping[str, str] = {}) -> Constraint:
     """Validate one row against the model and the provenance rules.
 
     Args:
         fields: the row's values as the page sent them (strings, empty for none).
         text: the listing text the spans point into.
         criterion: the criterion the row belongs to.
+        spellings: from :func:`unit_spellings`; a unit written as a known unit but not as its UCUM code
+            (``µmol/L``, ``mg/dl``) is refused with the code to write instead.
 
     Raises:
         EditsInvalid: with the row's reasons under the key ``""``.
@@ -104,6 +120,9 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion) ->
                 errors.setdefault(field, error["msg"].removeprefix("Value error, "))
         else:
             errors.update(_provenance(constraint, text, criterion))
+            ucum = spellings.get((constraint.unit or "").lower())
+            if constraint.unit and ucum and constraint.unit not in spellings.values():
+                errors["unit"] = f"not a UCUM code: write '{ucum}' for {constraint.unit}"
             if not errors:
                 return constraint
     raise EditsInvalid({"": errors})
@@ -124,7 +143,7 @@ def _provenance(constraint: Constraint, text: str, criterion: Criterion) -> dict
     elif not constraint.text.strip():
         errors["text_start"] = "the constraint's span holds no text"
     if not (constraint.text_start <= constraint.start and constraint.end <= constraint.text_end):
-        errors["start"] = (f"the value span {constraint.start}-{constraint.end} must lie inside the constraint's "
+        errors["start" if constraint.start < constraint.text_start else "end"] = (f"the value span {constraint.start}-{constraint.end} must lie inside the constraint's "
                            f"text {constraint.text_start}-{constraint.text_end}")
     for flag in constraint.flags:
         if flag.end > len(text) or flag.end < flag.start:
@@ -132,13 +151,15 @@ def _provenance(constraint: Constraint, text: str, criterion: Criterion) -> dict
     return errors
 
 
-def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str) -> tuple[Listing, list[int]]:
+def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
+               spellings: Mapping[str, str] = {}) -> tuple[Listing, list[int]]:
     """A copy of ``base`` whose constraints are exactly ``rows``.
 
     Args:
         base: the listing the page was built from (criteria tree, trial, sections kept).
         rows: ``{"id", "criterion", "accepted", "fields"}`` per row, in page order.
         text: the listing text.
+        spellings: see :func:`build_constraint`.
 
     Returns:
         The new listing and the indexes (in :meth:`Listing.constraints` order) of the accepted rows.
@@ -157,7 +178,7 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str) -> tuple[Li
             errors[row_id] = {"row": f"no criterion {row.get('criterion')!r} in this listing"}
             continue
         try:
-            constraint = build_constraint(row["fields"], text, criterion)
+            constraint = build_constraint(row["fields"], text, criterion, spellings)
         except EditsInvalid as exc:
             errors[row_id] = exc.errors[""]
             continue
@@ -179,15 +200,14 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str) -> tuple[Li
     return listing, accepted
 
 
-def changes(old: Optional[Listing], new: Listing) -> list[dict[str, Any]]:
-    """What differs between two versions of a listing's constraints, per criterion, for the review log.
+def changes(old: Listing, new: Listing) -> list[dict[str, Any]]:
+    """What differs between two versions of a listing's constraints, per criterion, for the review log
+    (the first save compares with the parser's proposal the curator started from).
 
     Constraints are matched by their text span; a matched pair reports the fields that differ as
     ``{field: [old, new]}``, the rest are ``added`` or ``removed``.
     """
-    def table(listing: Optional[Listing]) -> dict[tuple[str, int, int], dict[str, Any]]:
-        if listing is None:
-            return {}
+    def table(listing: Listing) -> dict[tuple[str, int, int], dict[str, Any]]:
         rows = {}
         for section_index, section in enumerate(listing.sections):
             for criterion in section.walk():
