@@ -84,6 +84,8 @@ class Outliner:
                     continue
                 found = ("", "plain", line.indent, line.indent)
             value, style, indent, offset = found
+            if style == "letter" and value.lower() in "ivx" and not _continues_letters(stack, value, indent):
+                style = "roman"  # "i." opens a roman list unless it follows "h." at the same indent
             body_start = line.start + offset
             item = Item(value, style, indent, body_start, line.end)
             parent_depth = self._depth(stack, item)
@@ -106,8 +108,12 @@ class Outliner:
     @staticmethod
     def _depth(stack: list[Item], item: Item) -> int:
         """How many open items stay open above ``item`` (its depth in the tree)."""
+        restart = item.label in ("1", "a", "A", "i", "I")
+        for depth in range(len(stack) - 1, -1, -1):
+            if stack[depth].style == item.style and _follows(stack[depth].label, item.label):
+                return depth  # "3." after "2." is its sibling, whatever the indent (innermost list first)
         for depth, open_item in enumerate(stack):
-            if open_item.style == item.style and abs(open_item.indent - item.indent) <= 1:
+            if open_item.style == item.style and abs(open_item.indent - item.indent) <= 1 and not restart:
                 return depth
         for depth, open_item in enumerate(stack):
             if open_item.style == item.style and item.indent < open_item.indent:
@@ -115,6 +121,33 @@ class Outliner:
         if len(stack) > 1 and item.style == "letter" and item.indent < stack[-1].indent:
             return len(stack) - 1  # a stray lettered item after a sub-list joins it
         return len(stack)
+
+
+def _ordinal(label: str) -> Optional[int]:
+    if label.isdigit():
+        return int(label)
+    lower = label.lower()
+    if len(lower) > 1 or lower in "ivx":
+        values = {"i": 1, "v": 5, "x": 10}
+        if all(ch in values for ch in lower):
+            total = 0
+            for a, b in zip(lower, lower[1:] + " "):
+                total += -values[a] if values.get(b, 0) > values[a] else values[a]
+            return total
+    return ord(lower) - ord("a") + 1 if len(lower) == 1 and lower.isalpha() else None
+
+
+def _follows(previous: str, label: str) -> bool:
+    """Whether ``label`` comes right after ``previous`` in its numbering (2 -> 3, b -> c, ii -> iii)."""
+    if "." in previous or "." in label or not previous or not label:
+        return False
+    before, after = _ordinal(previous), _ordinal(label)
+    return before is not None and after is not None and after == before + 1
+
+
+def _continues_letters(stack: list[Item], value: str, indent: int) -> bool:
+    return any(item.style == "letter" and item.indent == indent and len(item.label) == 1
+               and ord(item.label.lower()) == ord(value.lower()) - 1 for item in stack)
 
 
 def _style(value: str) -> str:

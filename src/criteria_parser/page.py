@@ -86,7 +86,7 @@ class PageReader:
         self._headings.update({h: SectionKind.EXCLUSION for h in grammar.exclusion_headings})
         by_length = sorted(self._headings, key=len, reverse=True)
         self._heading_re = re.compile(
-            r"^(?:" + "|".join(re.escape(h) for h in by_length) + r")(?=$|[\s:(\-])", re.IGNORECASE
+            r"(?:" + "|".join(re.escape(h) for h in by_length) + r")(?=$|[\s:(\-*_])", re.IGNORECASE
         )
         self._end_markers = {m.lower() for m in grammar.end_markers}
         self._chrome = {c.lower() for c in grammar.chrome_lines}
@@ -113,12 +113,12 @@ class PageReader:
             if colon > 60:
                 return None
             body = match.end() + (colon + 1 if colon >= 0 else len(rest))
-            if not tail.strip():
+            if not tail.strip(" \t*_"):
                 body = len(line.text)
             return self._headings[match.group().lower()], line.text[lead:match.end()], body
         words = stripped.lower()
         if len(words) <= 40 and ("clu" in words or "crit" in words):
-            found = process.extractOne(words, self._headings, scorer=fuzz.ratio, score_cutoff=_FUZZY_HEADING_CUTOFF)
+            found = process.extractOne(words, list(self._headings), scorer=fuzz.ratio, score_cutoff=_FUZZY_HEADING_CUTOFF)
             if found:
                 return self._headings[found[0]], stripped, len(line.text)
         return None

@@ -294,7 +294,7 @@ class ConstraintAssembler:
                     chosen, reason = candidate, f"plausible for {entry.name}: {low:g}-{high:g} {candidate}"
                     break
         flag = Flag(kind=FlagKind.UNIT_REPAIR, read=unit.text, understood=f"{chosen} ({reason})",
-                    start=unit.start, end=unit.end, rule=unit.rule)
+                    start=unit.start, end=unit.start + len(unit.text), rule=unit.rule)
         return chosen, flag
 
 

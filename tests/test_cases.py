@@ -1,0 +1,27 @@
+"""Small criteria of the team's own, one construction each (tests/cases/constraints.jsonl).
+
+Each line: ``text`` of one criterion and the constraints ``expect``-ed from it, in order; only the keys given
+are checked (``flags`` lists the flag kinds). Curators can add lines without writing Python.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import criteria_text
+from criteria_parser.flat import flat_rows
+
+CASES = [json.loads(line) for line in (Path(__file__).parent / "cases" / "constraints.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])
+def test_case(parser, case):
+    listing = parser.parse_text(criteria_text("1. " + case["text"]), "case.txt")
+    rows = list(flat_rows(listing))
+    assert len(rows) == len(case["expect"]), [(r["subject"], r["comparator"], r["value"]) for r in rows]
+    for row, expected in zip(rows, case["expect"]):
+        got = {key: sorted(f["kind"] for f in row["flags"]) if key == "flags" else row[key] for key in expected}
+        assert got == expected

@@ -1,0 +1,107 @@
+"""Grammar files: the loader's validation, and every rule matching its own example."""
+
+from __future__ import annotations
+
+import shutil
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from criteria_parser.components.comparators import CueFinder
+from criteria_parser.components.quantities import QuantityFinder
+from criteria_parser.errors import GrammarError
+from criteria_parser.grammar import load_grammars
+
+GRAMMARS = load_grammars()
+
+
+@pytest.fixture()
+def grammar_copy(tmp_path: Path) -> Path:
+    with resources.as_file(resources.files("criteria_parser.grammars")) as source:
+        shutil.copytree(source, tmp_path / "g")
+    return tmp_path / "g"
+
+
+def _append(path: Path, line: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines, line]) + "\n", encoding="utf-8")
+    return len(lines) + 1
+
+
+def test_unknown_key_is_an_error_naming_file_and_line(grammar_copy):
+    number = _append(grammar_copy / "numbers.jsonl", '{"id": "num.extra", "words": ["x"], "value": 1, "example": "x", "colour": "red"}')
+    with pytest.raises(GrammarError, match=rf"^numbers.jsonl:{number}: colour: Extra inputs are not permitted"):
+        load_grammars(grammar_copy)
+
+
+def test_duplicate_id_is_an_error(grammar_copy):
+    number = _append(grammar_copy / "anchors.jsonl", '{"id": "num.four", "name": "x", "phrases": ["x"], "example": "x"}')
+    with pytest.raises(GrammarError, match=rf"^anchors.jsonl:{number}: duplicate rule id 'num.four' \(first in numbers.jsonl:\d+\)"):
+        load_grammars(grammar_copy)
+
+
+def test_broken_json_is_an_error(grammar_copy):
+    number = _append(grammar_copy / "units.jsonl", '{"id": "unit.broken", ')
+    with pytest.raises(GrammarError, match=rf"^units.jsonl:{number}: not valid JSON"):
+        load_grammars(grammar_copy)
+
+
+def test_bad_plausible_range_is_an_error(grammar_copy):
+    number = _append(grammar_copy / "lexicon.jsonl", '{"id": "lex.bad", "name": "bad", "category": "lab", "synonyms": ["bad"], "plausible": {"mg/dL": [5, 1]}, "example": "bad"}')
+    with pytest.raises(GrammarError, match=rf"^lexicon.jsonl:{number}: plausible: Value error, plausible range for mg/dL has low > high"):
+        load_grammars(grammar_copy)
+
+
+def test_missing_file_is_an_error(grammar_copy):
+    (grammar_copy / "cues.jsonl").unlink()
+    with pytest.raises(GrammarError, match="cues.jsonl: grammar file missing"):
+        load_grammars(grammar_copy)
+
+
+def test_lexicon_plausible_units_are_known_units():
+    known = {u.ucum for u in GRAMMARS.units}
+    for entry in GRAMMARS.lexicon:
+        assert set(entry.plausible) <= known, entry.id
+        assert entry.unit is None or entry.unit in known, entry.id
+
+
+def test_unit_repair_candidates_are_known_units():
+    known = {u.ucum for u in GRAMMARS.units}
+    for repair in GRAMMARS.unit_repairs:
+        assert set(repair.candidates) <= known, repair.id
+
+
+CUE_RULES = [r for r in GRAMMARS.comparators + GRAMMARS.time_relations + GRAMMARS.anchors
+             + [c for c in GRAMMARS.cues if c.cue in ("alternative", "conjunction", "exception", "any_children")]]
+
+
+@pytest.mark.parametrize("rule", CUE_RULES, ids=lambda r: r.id)
+def test_cue_rule_matches_its_example(rule):
+    assert rule.id in {cue.rule for cue in CueFinder(GRAMMARS).find(rule.example)}
+
+
+QUANTITY_RULES = GRAMMARS.units + GRAMMARS.unit_repairs + GRAMMARS.numbers + [
+    r for r in GRAMMARS.relative if r.role == "reference"]
+
+
+@pytest.mark.parametrize("rule", QUANTITY_RULES, ids=lambda r: r.id)
+def test_quantity_rule_matches_its_example(rule):
+    found = set()
+    for quantity in QuantityFinder(GRAMMARS).find(rule.example):
+        found.add(quantity.unit.rule if quantity.unit else None)
+        found.add(quantity.reference.rule if quantity.reference else None)
+        found.update(flag.rule for flag in quantity.flags)
+    assert rule.id in found
+
+
+@pytest.mark.parametrize("rule", [r for r in GRAMMARS.relative if r.role == "multiplier"]
+                         + [c for c in GRAMMARS.cues if c.cue in ("range", "clause_break")], ids=lambda r: r.id)
+def test_joiner_rule_example_holds_one_of_its_phrases(rule):
+    assert any(phrase in rule.example for phrase in rule.phrases)
+
+
+@pytest.mark.parametrize("entry", GRAMMARS.lexicon, ids=lambda e: e.id)
+def test_lexicon_entry_matches_its_example(parser, entry):
+    doc = parser.nlp(entry.example)
+    assert entry.id in {m.entry.id for m in doc._.cp_mentions}

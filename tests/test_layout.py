@@ -1,0 +1,101 @@
+"""Page layout and criteria trees: headings, chrome, numbering styles, wrapped lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from criteria_parser.errors import InputError
+
+
+def labels(section):
+    out = []
+    for criterion in section.criteria:
+        out.extend(c.label for c in criterion.walk())
+    return out
+
+
+@pytest.mark.parametrize("heading,kind", [
+    ("Inclusion Criteria:", "inclusion"),
+    ("Key Inclusion Criteria:", "inclusion"),
+    ("Inclusion criteria", "inclusion"),
+    ("INCLUSION CRITERIA:", "inclusion"),
+    ("Inclution Criteria:", "inclusion"),
+    ("Subject Exclusion Criteria:", "exclusion"),
+    ("Exclusion Criteria for cohort B:", "exclusion"),
+    ("**Exclusion Criteria:**", "exclusion"),
+])
+def test_heading_variants(parser, heading, kind):
+    listing = parser.parse_text(f"{heading}\n1. Age over 18 years\n", "h.txt")
+    assert [s.kind for s in listing.sections] == [kind]
+    assert listing.sections[0].criteria[0].text == "Age over 18 years"
+
+
+def test_misspelled_heading_is_warned(parser):
+    listing = parser.parse_text("Inclution Criteria:\n1. Age over 18 years\n", "h.txt")
+    assert listing.warnings == ["line 1: read heading 'Inclution Criteria' as inclusion"]
+
+
+def test_sentence_starting_with_inclusion_is_not_a_heading(parser):
+    listing = parser.parse_text("Inclusion Criteria:\n1. x\nInclusion of patients who relapsed is allowed\n", "h.txt")
+    assert len(listing.sections) == 1
+
+
+def test_no_sections_is_an_error_unless_assumed(parser):
+    with pytest.raises(InputError, match="no inclusion or exclusion criteria section found"):
+        parser.parse_text("Just a page about a trial.\nNothing else.\n", "none.txt")
+    listing = parser.parse_text("Age ≥ 18 years\nECOG 0-1\n", "bare.txt", assume_inclusion=True)
+    assert [c.label for c in listing.sections[0].criteria] == ["1", "2"]
+    assert "no criteria headings found" in listing.warnings[0]
+
+
+def test_heading_with_text_on_the_same_line(parser):
+    listing = parser.parse_text("Inclusion Criteria: age ≥ 18 years\n", "h.txt")
+    criterion = listing.sections[0].criteria[0]
+    assert criterion.text == "age ≥ 18 years"
+    assert criterion.constraints[0].value == 18
+
+
+def test_numbering_styles_nest(parser):
+    text = "\n".join([
+        "Exclusion Criteria:",
+        "1. First",
+        "   a) sub one",
+        "   b) sub two",
+        "      i. deeper",
+        "      ii. deeper two",
+        "2.Second without space",
+        "  • 3. Bulleted number",
+        "    (1) parenthesised sub-item",
+        "4) Closing parenthesis",
+    ]) + "\n"
+    listing = parser.parse_text(text, "n.txt")
+    assert labels(listing.sections[0]) == ["1", "1.a", "1.b", "1.b.i", "1.b.ii", "2", "3", "3.1", "4"]
+    assert listing.sections[0].criteria[1].text == "Second without space"
+
+
+def test_bullets_without_numbers_are_numbered_by_position(parser):
+    text = "Inclusion Criteria:\n\n  - Adults\n  - Signed consent\n    obtained before screening\n  - ECOG 0-1\n"
+    listing = parser.parse_text(text, "b.txt")
+    section = listing.sections[0]
+    assert labels(section) == ["1", "2", "3"]
+    assert section.criteria[1].text == "Signed consent\n    obtained before screening"
+
+
+def test_crlf_offsets_point_into_the_original(parser):
+    text = "Inclusion Criteria:\r\n1. Creatinine ≤ 1.5 mg/dL\r\n2. ECOG 0-2\r\n"
+    listing = parser.parse_text(text, "crlf.txt")
+    for _, criterion, constraint in listing.constraints():
+        assert text[constraint.text_start:constraint.text_end] == constraint.text
+        assert "\r" not in criterion.text
+    assert labels(listing.sections[0]) == ["1", "2"]
+
+
+def test_chrome_after_criteria_is_ignored(parser):
+    text = "Inclusion Criteria:\n1. ECOG 0-2\n\nFAQs\n\nWhat is a clinical trial? 30 days of fun.\n"
+    listing = parser.parse_text(text, "c.txt")
+    assert labels(listing.sections[0]) == ["1"]
+
+
+def test_nct_id_from_file_name(parser):
+    listing = parser.parse_text("Inclusion Criteria:\n1. ECOG 0-2\n", "corpus/NCT01234567.txt")
+    assert listing.trial.nct_id == "NCT01234567"
