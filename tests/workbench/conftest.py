@@ -1,4 +1,5 @@
-"""Fixtures of the workbench tests: a temporary corpus holding a copy of the seed listing, and the app on it."""
+"""Fixtures of the workbench tests: a temporary corpus holding a copy of the seed listing, and the app on it
+(``parser`` comes from the suite's conftest)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,6 @@ from criteria_parser.workbench.edits import criterion_key, row_values
 
 SEED = Path(__file__).resolve().parents[2] / "corpora" / "NCT06633354-listing.txt"
 NAME = SEED.name
-
-
-@pytest.fixture(scope="session")
-def parser() -> Parser:
-    return Parser()
 
 
 @pytest.fixture

@@ -254,3 +254,48 @@ def test_log_is_only_appended(client, parser, corpus):
     save(client, rows, fingerprint(corpus / GOLD))
     assert (corpus / LOG).read_text().startswith(first)
     assert os.path.getsize(corpus / LOG) > len(first.encode())
+
+
+def test_corpus_page_shows_parser_f1_against_gold(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    find(rows, "total bilirubin")["fields"]["unit"] = "mmol/L"
+    save(client, rows)
+    page = client.get("/").text
+    assert f'/diff/{NAME}' in page
+    f1 = float(page.split('<td class="num">')[2].split("<")[0])
+    assert 0.9 < f1 < 1.0
+
+
+def test_diff_shows_disagreements_first_and_takes_only_checked_changes(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    bilirubin = find(rows, "total bilirubin")
+    bilirubin["fields"].update(unit="mmol/L", value="5")
+    rows.remove(find(rows, "creatinine"))
+    save(client, rows)
+    page = client.get(f"/diff/{NAME}").text
+    assert page.index('class="differs"') < page.index('class="agree"')
+    assert page.count('class="differs"') == 3  # bilirubin value and unit, creatinine only in the parser
+    ids = dict(zip(("value", "unit", "constraint"),
+                   [page.split('value="', 1)[1].split('"')[0] for page in page.split('class="take"')[1:]]))
+    print_ = fingerprint(corpus / GOLD)
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    answer = client.post(f"/api/take/{NAME}", json={"fingerprint": print_, "take": [ids["unit"], ids["constraint"]]},
+                         headers=headers)
+    assert answer.status_code == 200, answer.text
+    gold = {c.subject: c for _, _, c in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()}
+    assert gold["total bilirubin"].unit == "umol/L" and gold["total bilirubin"].value == 5  # value refused
+    assert "creatinine" in gold
+    entry = json.loads((corpus / LOG).read_text().splitlines()[-1])
+    assert entry["action"] == "take parser changes" and entry["curator"] == "alice"
+    stale = client.post(f"/api/take/{NAME}", json={"fingerprint": print_, "take": []}, headers=headers)
+    assert stale.status_code == 409
+    unknown = client.post(f"/api/take/{NAME}", json={"fingerprint": fingerprint(corpus / GOLD), "take": ["p99.unit"]},
+                          headers=headers)
+    assert unknown.status_code == 409 and "p99.unit" in unknown.json()["error"]
+
+
+def test_diff_without_gold_and_outside_corpus(client):
+    assert "No gold file yet" in client.get(f"/diff/{NAME}").text
+    assert client.get("/diff/..%2Fx.txt").status_code == 404
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    assert client.post(f"/api/take/{NAME}", json={"fingerprint": "absent", "take": []}, headers=headers).status_code == 409

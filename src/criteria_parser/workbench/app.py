@@ -19,14 +19,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from pydantic import ValidationError
+
 from ..errors import CriteriaParserError
+from ..evaluate import compare
 from ..model import Comparator, ConstraintKind, FlagKind, Listing, Role, TimeDirection
 from ..parser import Parser
 from . import reviewlog
+from .diff import diff, take
 from .corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
 from .edits import ROW_FIELDS, EditsInvalid, apply_rows, changes, criterion_key, row_values, unit_spellings
 from .highlight import marks, segments
@@ -122,23 +126,18 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
             try:
                 gold = bench.corpus.gold(files)
                 saved = reviewlog.last_save(files.log, fingerprint(files.gold)) if gold else None
-                shown = gold if gold is not None else bench.parsed(files)
+                parsed = bench.parsed(files)
+                shown = gold if gold is not None else parsed
                 listings.append({"name": name, "status": reviewlog.status(gold is not None, saved),
-                                 "constraints": sum(1 for _ in shown.constraints()), "f1": None, "error": None})
+                                 "constraints": sum(1 for _ in shown.constraints()),
+                                 "f1": compare(parsed, gold).f1 if gold is not None else None, "error": None})
             except CriteriaParserError as exc:
                 listings.append({"name": name, "status": "unreadable", "constraints": None, "f1": None,
                                  "error": str(exc)})
         return render("corpus.html", corpus=str(corpus_dir), listings=listings)
 
     async def listing_page(request: Request) -> HTMLResponse:
-        name = request.path_params["name"]
-        try:
-            page = bench.page(name)
-        except UnsafePathError as exc:
-            return render("error.html", status_code=404, message=str(exc))
-        except CriteriaParserError as exc:
-            return render("error.html", status_code=422, message=str(exc))
-        return render("listing.html", **page, fields=ROW_FIELDS, kinds=[k.value for k in ConstraintKind],
+        return render("listing.html", **bench.page(request.path_params["name"]), fields=ROW_FIELDS, kinds=[k.value for k in ConstraintKind],
                       comparators=[c.value for c in Comparator], roles=[r.value for r in Role],
                       directions=[d.value for d in TimeDirection], flag_kinds=[f.value for f in FlagKind],
                       units=sorted({u.ucum for u in bench.parser.grammars.units}))
@@ -146,23 +145,13 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
     async def save(request: Request) -> JSONResponse:
         body = await _json(request)
         if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
-            return JSONResponse({"error": "expected {\"fingerprint\": ..., \"rows\": [...]}"}, status_code=400)
-        try:
-            files = bench.corpus.files(request.path_params["name"])
-            text = bench.corpus.text(files)
-            base = bench.corpus.gold(files) or bench.parsed(files)
-            listing, accepted = apply_rows(base, body["rows"], text, bench.spellings)
-            listing.source = files.name
-            new_print = bench.corpus.save_gold(files, listing, str(body.get("fingerprint", ABSENT)))
-        except UnsafePathError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=404)
-        except EditsInvalid as exc:
-            return JSONResponse({"error": "some rows are not valid; see the reasons beside the fields",
-                                 "rows": exc.errors}, status_code=422)
-        except StaleGoldError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=409)
-        except CriteriaParserError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=422)
+            raise Refused(400, "expected {\"fingerprint\": ..., \"rows\": [...]}")
+        files = bench.corpus.files(request.path_params["name"])
+        text = bench.corpus.text(files)
+        base = bench.corpus.gold(files) or bench.parsed(files)
+        listing, accepted = apply_rows(base, body["rows"], text, bench.spellings)
+        listing.source = files.name
+        new_print = bench.corpus.save_gold(files, listing, str(body.get("fingerprint", ABSENT)))
         total = sum(1 for _ in listing.constraints())
         status = reviewlog.CURATED if len(accepted) == total else reviewlog.IN_PROGRESS
         entry = reviewlog.append(files.log, {
@@ -173,18 +162,51 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         return JSONResponse({"fingerprint": new_print, "status": status, "changes": len(entry["changes"]),
                              "time": entry["time"]})
 
+    async def diff_page(request: Request) -> HTMLResponse:
+        name = request.path_params["name"]
+        files = bench.corpus.files(name)
+        gold = bench.corpus.gold(files)
+        parsed = bench.parsed(files)
+        entries = diff(parsed, gold) if gold is not None else []
+        return render("diff.html", name=name, gold_missing=gold is None, fingerprint=fingerprint(files.gold),
+                      entries=entries, changes=sum(len(e.changes) for e in entries),
+                      f1=compare(parsed, gold).f1 if gold is not None else None)
+
+    async def take_changes(request: Request) -> JSONResponse:
+        body = await _json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("take"), list):
+            raise Refused(400, "expected {\"fingerprint\": ..., \"take\": [change ids]}")
+        files = bench.corpus.files(request.path_params["name"])
+        gold = bench.corpus.gold(files)
+        if gold is None:
+            raise Refused(409, "no gold file to change: save the listing first")
+        try:
+            new, unknown = take(bench.parsed(files), gold, {str(i) for i in body["take"]})
+        except ValidationError as exc:
+            raise Refused(422, f"these changes together make an invalid constraint: {exc.errors()[0]['msg']}")
+        if unknown:
+            raise Refused(409, f"no such change(s): {', '.join(unknown)}; reload the diff")
+        new_print = bench.corpus.save_gold(files, new, str(body.get("fingerprint", ABSENT)))
+        before = reviewlog.last_save(files.log, str(body.get("fingerprint"))) or {}
+        curated = before.get("status", reviewlog.CURATED) == reviewlog.CURATED
+        entry = reviewlog.append(files.log, {
+            "curator": bench.curator, "listing": files.name, "action": "take parser changes",
+            "status": reviewlog.CURATED if curated else reviewlog.IN_PROGRESS, "base": body.get("fingerprint", ABSENT),
+            "gold": new_print, "accepted": list(range(sum(1 for _ in new.constraints()))) if curated else [],
+            "taken": sorted(body["take"]), "changes": changes(gold, new),
+        })
+        return JSONResponse({"fingerprint": new_print, "changes": len(entry["changes"])})
+
     async def propose_row(request: Request) -> JSONResponse:
         body = await _json(request)
         try:
             start, end = int(body["start"]), int(body["end"])
-            files = bench.corpus.files(request.path_params["name"])
-            text = bench.corpus.text(files)
         except (KeyError, TypeError, ValueError):
-            return JSONResponse({"error": "expected {\"start\": int, \"end\": int}"}, status_code=400)
-        except UnsafePathError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=404)
+            raise Refused(400, "expected {\"start\": int, \"end\": int}") from None
+        files = bench.corpus.files(request.path_params["name"])
+        text = bench.corpus.text(files)
         if not 0 <= start < end <= len(text):
-            return JSONResponse({"error": f"span {start}-{end} is not inside the listing"}, status_code=400)
+            raise Refused(400, f"span {start}-{end} is not inside the listing")
         return JSONResponse({"values": propose(bench.parser, text, start, end)})
 
     routes = [
@@ -192,13 +214,38 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         Route("/listing/{name:path}", listing_page),
         Route("/api/save/{name:path}", save, methods=["POST"]),
         Route("/api/propose/{name:path}", propose_row, methods=["POST"]),
+        Route("/diff/{name:path}", diff_page),
+        Route("/api/take/{name:path}", take_changes, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS),
         Middleware(Guard, csrf=bench.csrf, token=token),
     ]
-    return Starlette(routes=routes, middleware=middleware)
+    def refuse(request: Request, exc: Exception) -> Response:
+        status, extra = _STATUS.get(type(exc), 422), {}
+        if isinstance(exc, Refused):
+            status = exc.status
+        elif isinstance(exc, EditsInvalid):
+            extra = {"rows": exc.errors}
+        message = "some rows are not valid; see the reasons beside the fields" if extra else str(exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, **extra}, status_code=status)
+        return render("error.html", status_code=status, message=message)
+
+    handlers = {error: refuse for error in (CriteriaParserError, EditsInvalid)}
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+
+
+class Refused(CriteriaParserError):
+    """A request the workbench refuses, with its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+_STATUS = {UnsafePathError: 404, StaleGoldError: 409}
 
 
 async def _json(request: Request) -> Any:
