@@ -31,6 +31,7 @@ class OutputFormat(str, Enum):
     json = "json"
     flat = "flat"
     csv = "csv"
+    html = "html"
 
 
 def _inputs(paths: list[Path]) -> Iterator[Path]:
@@ -68,7 +69,7 @@ def emit(chunks: Iterable[str], output: Optional[Path]) -> None:
 @app.command()
 def parse(
     paths: list[Path] = typer.Argument(..., help="Listing files, or directories of .txt listings."),
-    format: OutputFormat = typer.Option(OutputFormat.json, "--format", "-f", help="json (the model), flat (JSON Lines, one constraint a line) or csv."),
+    format: OutputFormat = typer.Option(OutputFormat.json, "--format", "-f", help="json (the model), flat (JSON Lines, one constraint a line), csv, or html (a page with every constraint highlighted)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Write what parsed even when some inputs fail (still exits 1)."),
     assume_inclusion: bool = typer.Option(False, "--assume-inclusion", help="Read text without section headings as inclusion criteria."),
@@ -98,6 +99,10 @@ def parse(
             chunks: Iterable[str] = [listings[0].model_dump_json(indent=2) + "\n"]
         else:
             chunks = ["[\n", ",\n".join(l.model_dump_json(indent=2) for l in listings), "\n]\n"]
+    elif format is OutputFormat.html:
+        from .workbench.reports import listing_page
+
+        chunks = [listing_page(listings)]
     elif format is OutputFormat.flat:
         chunks = (line + "\n" for line in to_jsonl(listings))
     else:
@@ -123,6 +128,7 @@ def evaluate(
     corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings with '<name>.gold.json' files beside them."),
     errors: int = typer.Option(50, "--errors", help="List at most this many disagreements."),
     json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    html_out: bool = typer.Option(False, "--html", help="Print the scores as a self-contained HTML page."),
 ) -> None:
     """Compare parser output with every gold file of a corpus: precision, recall, F1 per field."""
     from .evaluate import evaluate_corpus, render_report
@@ -133,6 +139,10 @@ def evaluate(
         fail(str(exc))
     if json_out:
         typer.echo(report.model_dump_json(indent=2))
+    elif html_out:
+        from .workbench.reports import eval_page
+
+        typer.echo(eval_page(report))
     else:
         typer.echo(render_report(report, errors))
 
