@@ -74,6 +74,7 @@ def parse(
     keep_going: bool = typer.Option(False, "--keep-going", help="Write what parsed even when some inputs fail (still exits 1)."),
     assume_inclusion: bool = typer.Option(False, "--assume-inclusion", help="Read text without section headings as inclusion criteria."),
     grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory instead of the packaged one."),
+    max_mb: float = typer.Option(10.0, "--max-mb", min=0.001, help="Refuse input files larger than this many megabytes."),
 ) -> None:
     """Parse listings and print their criteria model."""
     from .flat import to_csv, to_jsonl
@@ -87,7 +88,7 @@ def parse(
     listings, errors = [], []
     for path in files:
         try:
-            listings.append(parser.parse_file(path, assume_inclusion))
+            listings.append(parser.parse_file(path, assume_inclusion, int(max_mb * 1e6)))
         except CriteriaParserError as exc:
             errors.append(str(exc))
     for error in errors:
@@ -162,6 +163,13 @@ def review(
         serve(corpus, host, port, token, curator)
     except CriteriaParserError as exc:
         fail(str(exc))
+
+
+from .commands import export, importing, show  # noqa: E402,F401  (register their commands)
+from .match_cli import export_rules_command, match_command  # noqa: E402
+
+app.command("match")(match_command)
+app.command("export-rules")(export_rules_command)
 
 
 def main() -> None:

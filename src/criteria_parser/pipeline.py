@@ -1,20 +1,18 @@
 """Build the spaCy pipeline that extracts constraints from one criterion's text.
 
-``spacy.blank("en")`` with our tokenizer (scispaCy's rules plus ours), then
-scispaCy's ``abbreviation_detector`` and our four components:
-``criteria_quantities`` -> ``criteria_comparators`` -> ``criteria_subjects``
+``spacy.blank("en")`` with our tokenizer (scispaCy's rules plus ours), then our
+components: ``criteria_quantities`` -> ``criteria_abbreviations`` (scispaCy's
+abbreviation algorithm) -> ``criteria_comparators`` -> ``criteria_subjects``
 -> ``criteria_constraints``. No trained model is loaded.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Optional
 
 import spacy
-from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers "abbreviation_detector")
 from spacy.language import Language
 
 from . import components  # noqa: F401  (registers our factories)
@@ -23,7 +21,7 @@ from .tokenizer import criteria_tokenizer
 
 PIPE_NAMES = (
     "criteria_quantities",
-    "abbreviation_detector",
+    "criteria_abbreviations",
     "criteria_comparators",
     "criteria_subjects",
     "criteria_constraints",
@@ -32,13 +30,11 @@ PIPE_NAMES = (
 
 def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
     """A ready pipeline; ``grammars_dir`` replaces the packaged grammars."""
-    # scispaCy's detector keeps an empty global matcher, which spaCy warns about on every doc
-    warnings.filterwarnings("ignore", message=r"\[W036\]")
     nlp = spacy.blank("en")
     nlp.tokenizer = criteria_tokenizer(nlp)
     config = {"grammars_dir": str(grammars_dir)} if grammars_dir else {}
     for name in PIPE_NAMES:
-        nlp.add_pipe(name, config=config if name.startswith("criteria_") else {})
+        nlp.add_pipe(name, config=config if name != "criteria_abbreviations" else {})
     return nlp
 
 

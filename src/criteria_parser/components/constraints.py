@@ -31,7 +31,7 @@ from spacy.tokens import Doc
 from ..grammar import Grammars, LexiconEntry, load_grammars
 from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .comparators import CueFinder
-from .matches import Cue, Mention, Quantity, register_extensions
+from .matches import Cue, Mention, Quantity, register_extensions, text_of
 
 #: What may stand between a prefix comparator and its number.
 _PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
@@ -71,7 +71,7 @@ class ConstraintAssembler:
 
     def assemble(self, doc: Doc) -> list[Constraint]:
         """Constraints of ``doc``; also sets ``cp_exceptions`` and ``cp_any_children``."""
-        text = doc.text
+        text = text_of(doc)
         cues: list[Cue] = doc._.cp_cues or []
         mentions: list[Mention] = doc._.cp_mentions or []
         doc._.cp_exceptions = _exception_spans(text, cues)
@@ -104,7 +104,7 @@ class ConstraintAssembler:
     # -- comparator, direction, anchor ------------------------------------------------------------
 
     def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention]) -> Optional[_Reading]:
-        text = doc.text
+        text = text_of(doc)
         end = quantity.text_end
         flags = list(quantity.flags)
         prefix = _prefix_cue(text, cues, quantity.start)
@@ -136,7 +136,7 @@ class ConstraintAssembler:
             if reading is None:
                 return None
         if is_time and anchor is None:
-            inherited = self._inherited(doc)
+            inherited = self._inherited(doc._.cp_context or ())
             if inherited is not None:
                 direction, anchor, flag = inherited
                 flags.append(flag)
@@ -151,7 +151,7 @@ class ConstraintAssembler:
                   mentions: list[Mention]) -> Optional[_Reading]:
         """A quantity without comparator: a time amount before an event, or a score's value."""
         if is_time:
-            read = doc.text[quantity.start:quantity.text_end]
+            read = text_of(doc)[quantity.start:quantity.text_end]
             unit = quantity.unit.text if quantity.unit else ""
             flags.append(Flag(kind=FlagKind.IMPLICIT_COMPARATOR, read=read,
                               understood=f"<= {quantity.value:g} {unit} (within)",
@@ -160,13 +160,13 @@ class ConstraintAssembler:
         unit_dimension = quantity.unit.dimension if quantity.unit else None
         nearest = next((m for m in reversed(mentions) if m.end <= quantity.start), None)
         if (nearest is not None and nearest.entry.category == "score" and unit_dimension in _SCORE_DIMENSIONS
-                and len(doc.text[nearest.end:quantity.start].split()) <= 3 and quantity.reference is None):
+                and len(text_of(doc)[nearest.end:quantity.start].split()) <= 3 and quantity.reference is None):
             return _Reading(Comparator.EQ.value, "implicit.score_value", None, flags)
         return None
 
-    def _inherited(self, doc: Doc) -> Optional[tuple[str, str, Flag]]:
+    def _inherited(self, context: list[tuple[str, int]]) -> Optional[tuple[str, str, Flag]]:
         """Direction and anchor stated by an ancestor criterion ("... before infusion, ... any one ...")."""
-        for ancestor_text, offset in doc._.cp_context or ():
+        for ancestor_text, offset in context:
             cues = self.cue_finder.find(ancestor_text)
             for relation in cues:
                 if relation.kind != "time_relation" or not relation.direction:

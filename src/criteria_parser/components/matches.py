@@ -100,6 +100,14 @@ class Mention:
     typo: Optional[tuple[str, str, int, int]] = None
 
 
+def text_of(doc: Doc) -> str:
+    """``doc.text``, computed once per doc (spaCy joins every token's text on each access)."""
+    text = doc.user_data.get("cp_text")
+    if text is None:
+        text = doc.user_data["cp_text"] = doc.text
+    return text
+
+
 def register_extensions() -> None:
     """Register the ``Doc`` extensions the components read and write (idempotent)."""
     for name in ("cp_context", "cp_quantities", "cp_cues", "cp_mentions", "cp_constraints", "cp_exceptions",

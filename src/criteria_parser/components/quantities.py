@@ -1,6 +1,6 @@
 """``criteria_quantities``: find numbers, ranges, units and relative references.
 
-Reads ``doc.text``; writes ``doc._.cp_quantities`` (:class:`Quantity` list).
+Reads ``text_of(doc)``; writes ``doc._.cp_quantities`` (:class:`Quantity` list).
 Numbers are digits or number words (``grammars/numbers.jsonl``, flagged as
 ``number_word``); a number glued to letters ("CD5", "COVID-19", "2nd") is an
 identifier, not a value. After a number come, in this order and each
@@ -21,7 +21,7 @@ from spacy.tokens import Doc
 
 from ..grammar import Grammars, load_grammars
 from ..model import Flag, FlagKind
-from .matches import Quantity, Reference, UnitMatch, register_extensions
+from .matches import Quantity, Reference, UnitMatch, register_extensions, text_of
 from .phrases import compile_phrases, normalize, phrase_pattern
 
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
@@ -176,5 +176,5 @@ class QuantitiesComponent:
         self.finder = QuantityFinder(grammars)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.cp_quantities = self.finder.find(doc.text)
+        doc._.cp_quantities = self.finder.find(text_of(doc))
         return doc

@@ -1,0 +1,88 @@
+"""ClinicalTrials.gov API v2 study JSON: one study, an array of studies, an API page, or JSON Lines."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from .record import Failure, Item, Record
+
+_CRITERIA_PATH = "protocolSection.eligibilityModule.eligibilityCriteria"
+
+
+def read_json(name: str, text: str) -> Iterator[Item]:
+    """Yield a record (or a failure) for every study in a JSON or JSON Lines document."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data":
+            yield from _read_lines(name, text)
+        else:
+            yield Failure(None, name, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
+        return
+    if isinstance(data, dict) and isinstance(data.get("studies"), list):  # an API v2 /studies page
+        data = data["studies"]
+    if isinstance(data, list):
+        if not data:
+            yield Failure(None, name, "empty JSON array: no studies")
+        for index, study in enumerate(data):
+            yield study_record(study, f"{name}[{index}]")
+    else:
+        yield study_record(data, name)
+
+
+def _read_lines(name: str, text: str) -> Iterator[Item]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        source = f"{name}:{number}"
+        try:
+            study = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Failure(None, source, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            continue
+        yield study_record(study, source)
+
+
+def study_record(study: Any, source: str) -> Item:
+    """One API v2 study object as a record; a failure when it is not a study or has no criteria."""
+    protocol = study.get("protocolSection") if isinstance(study, dict) else None
+    if not isinstance(protocol, dict):
+        return Failure(None, source, "not a ClinicalTrials.gov study (no protocolSection)")
+    nct_id = _get(protocol, "identificationModule", "nctId")
+    if not isinstance(nct_id, str) or not nct_id.strip():
+        return Failure(None, source, "study without protocolSection.identificationModule.nctId")
+    eligibility = _get(protocol, "eligibilityModule") or {}
+    text = eligibility.get("eligibilityCriteria") if isinstance(eligibility, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return Failure(nct_id, source, f"no eligibility criteria ({_CRITERIA_PATH} is missing or empty)")
+    healthy = eligibility.get("healthyVolunteers")
+    return Record(
+        id=nct_id.strip(), source=source, format="ctgov-json", text=text, escaped=True,
+        title=_text(_get(protocol, "identificationModule", "briefTitle"))
+        or _text(_get(protocol, "identificationModule", "officialTitle")),
+        status=_text(_get(protocol, "statusModule", "overallStatus")),
+        phase=", ".join(_texts(_get(protocol, "designModule", "phases"))) or None,
+        conditions=_texts(_get(protocol, "conditionsModule", "conditions")),
+        sex=_text(eligibility.get("sex")),
+        minimum_age=_text(eligibility.get("minimumAge")),
+        maximum_age=_text(eligibility.get("maximumAge")),
+        healthy_volunteers=healthy if isinstance(healthy, bool) else None,
+        std_ages=_texts(eligibility.get("stdAges")),
+    )
+
+
+def _get(node: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() or None if isinstance(value, str) else None
+
+
+def _texts(value: Any) -> list[str]:
+    return [v.strip() for v in value if isinstance(v, str) and v.strip()] if isinstance(value, list) else []

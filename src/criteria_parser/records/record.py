@@ -1,0 +1,51 @@
+"""What every input reader yields: a trial record to parse, or a failure to report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Optional, Union
+
+
+@dataclass
+class Record:
+    """One trial as read from an input, before parsing.
+
+    ``text`` is the criteria text exactly as the input holds it (after XML or
+    CSV decoding); the stored spans point into it. ``escaped`` says the text
+    uses Markdown escapes (``\\>=``) that are removed before parsing.
+    """
+
+    id: str
+    source: str
+    format: str
+    text: str
+    escaped: bool = False
+    title: Optional[str] = None
+    status: Optional[str] = None
+    phase: Optional[str] = None
+    conditions: list[str] = field(default_factory=list)
+    sex: Optional[str] = None
+    minimum_age: Optional[str] = None
+    maximum_age: Optional[str] = None
+    healthy_volunteers: Optional[bool] = None
+    std_ages: list[str] = field(default_factory=list)
+
+    @property
+    def text_hash(self) -> str:
+        """SHA-256 of everything parsed from the record (not where it was read from)."""
+        content = {k: v for k, v in asdict(self).items() if k != "source"}
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Failure:
+    """A record (or a whole input) that could not be read or parsed."""
+
+    id: Optional[str]
+    source: str
+    reason: str
+
+
+Item = Union[Record, Failure]

@@ -1,0 +1,107 @@
+"""Walk the inputs of an import: files, directories, ``.zip``/``.gz``/``.tar`` archives and stdin.
+
+Archives are read in memory, member by member, never unpacked to disk; the
+kind of archive is told by its first bytes. Every file or member becomes a
+name (``archive.zip/member.json``) and its bytes for :mod:`.detect`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+import tarfile
+import zipfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Iterator, Union
+
+from .detect import read_document
+from .record import Failure, Item
+
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_GZIP = b"\x1f\x8b"
+
+
+def read_inputs(paths: list[Union[str, Path]]) -> Iterator[Item]:
+    """Yield every record (or failure) of the inputs, in order; ``-`` reads standard input."""
+    for path in paths:
+        if str(path) == "-":
+            yield from read_bytes("<stdin>", sys.stdin.buffer.read())
+        elif Path(path).is_dir():
+            for file in _walk(Path(path)):
+                yield from read_file(file)
+        else:
+            yield from read_file(Path(path))
+
+
+def _walk(directory: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(root) / name
+
+
+def read_file(path: Path) -> Iterator[Item]:
+    """Yield the records of one file (an archive is opened from disk without loading it whole)."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) in _ZIP:
+                handle.seek(0)
+                yield from _read_zip(str(path), handle)
+                return
+            handle.seek(0)
+            data = handle.read()
+    except OSError as exc:
+        yield Failure(None, str(path), f"cannot read: {exc.strerror}")
+        return
+    yield from read_bytes(str(path), data)
+
+
+def read_bytes(name: str, data: bytes) -> Iterator[Item]:
+    """Yield the records of one input given as bytes, opening archives inside it."""
+    if data[:4] in _ZIP:
+        yield from _read_zip(name, io.BytesIO(data))
+    elif data[:2] == _GZIP:
+        try:
+            inner = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            yield Failure(None, name, f"broken gzip file: {exc}")
+            return
+        yield from read_bytes(name[:-3] if name.endswith(".gz") else name, inner)
+    elif data[257:262] == b"ustar":
+        yield from _read_tar(name, data)
+    else:
+        yield from read_document(name, data)
+
+
+def _read_zip(name: str, handle: BinaryIO) -> Iterator[Item]:
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            if not members:
+                yield Failure(None, name, "empty archive: no files in it")
+            for member in members:
+                try:
+                    data = archive.read(member)
+                except (zipfile.BadZipFile, OSError, zlib.error) as exc:
+                    yield Failure(None, f"{name}/{member.filename}", f"cannot read archive member: {exc}")
+                    continue
+                yield from read_bytes(f"{name}/{member.filename}", data)
+    except zipfile.BadZipFile as exc:
+        yield Failure(None, name, f"broken zip archive: {exc}")
+
+
+def _read_tar(name: str, data: bytes) -> Iterator[Item]:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            members = [m for m in archive.getmembers() if m.isfile()]
+            if not members:
+                yield Failure(None, name, "empty archive: no files in it")
+            for member in members:
+                handle = archive.extractfile(member)
+                yield from read_bytes(f"{name}/{member.name}", handle.read() if handle else b"")
+    except tarfile.TarError as exc:
+        yield Failure(None, name, f"broken tar archive: {exc}")

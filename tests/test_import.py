@@ -1,0 +1,175 @@
+"""Importing records into the store and into files; resuming; failures; show and export."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from criteria_parser.cli import app
+from criteria_parser.importer import LocalEngine, run_import
+from criteria_parser.model import Listing
+from criteria_parser.outputs import FileOutput
+from criteria_parser.records.markdown import unescape
+from criteria_parser.store import Store, StoreLocked
+
+FIXTURES = Path(__file__).parent / "fixtures" / "records"
+README = Path(__file__).parents[1] / "README.md"
+TRIALS = 8
+
+
+@pytest.fixture(scope="module")
+def engine():
+    runner = LocalEngine(1)
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def records(tmp_path) -> Path:
+    folder = tmp_path / "records"
+    shutil.copytree(FIXTURES, folder)
+    return folder
+
+
+def _import(records: Path, db: Path, engine):
+    with Store(db) as store:
+        store.lock()
+        return run_import([records], store, engine)
+
+
+def test_import_writes_trials_criteria_constraints_and_errors(records, tmp_path, engine):
+    db = tmp_path / "trials.db"
+    summary = _import(records, db, engine)
+    assert (summary.imported, summary.unchanged, summary.failed) == (TRIALS, 0, 2)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == TRIALS
+    assert sorted(con.execute("SELECT record_id FROM errors")) == [("NCT90000003",), ("NCT90000009",)]
+    listing_json, text, version = con.execute(
+        "SELECT listing, criteria_text, parser_version FROM trials WHERE nct_id = 'NCT90000001'").fetchone()
+    listing = Listing.model_validate_json(listing_json)
+    assert version == listing.parser_version
+    for _, criterion, constraint in listing.constraints():
+        if criterion.label != "registry":  # spans point into the stored (escaped) text
+            assert unescape(text[constraint.text_start:constraint.text_end])[0] == constraint.text
+    structured = con.execute("SELECT subject, comparator, value, unit, category FROM constraints "
+                             "WHERE nct_id = 'NCT90000001' AND structured ORDER BY id").fetchall()
+    assert structured == [("sex", "=", None, None, "female"), ("age", ">=", 18.0, "a", None),
+                          ("age", "<=", 75.0, "a", None)]
+    counted = con.execute("SELECT count(*) FROM constraints WHERE nct_id = 'NCT90000001'").fetchone()[0]
+    assert counted == len(list(listing.constraints()))
+
+
+def test_reimport_is_a_no_op_and_a_new_parser_version_reparses(records, tmp_path, engine):
+    db = tmp_path / "trials.db"
+    _import(records, db, engine)
+    again = _import(records, db, engine)
+    assert (again.imported, again.unchanged, again.failed) == (0, TRIALS, 2)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE trials SET parser_version = '0.0.1' WHERE nct_id = 'NCT90000006'")
+    (records / "NCT90000001.json").write_text((records / "NCT90000001.json").read_text().replace("4 weeks", "6 weeks"))
+    third = _import(records, db, engine)
+    assert (third.imported, third.unchanged) == (2, TRIALS - 2)
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT value FROM constraints WHERE nct_id = 'NCT90000001' AND subject = 'radiotherapy'"
+                       ).fetchall() == [(6.0,)]
+    assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == TRIALS
+
+
+def test_a_fixed_record_leaves_the_errors_table(records, tmp_path, engine):
+    db = tmp_path / "trials.db"
+    _import(records, db, engine)
+    csv = records / "aact_trials.csv"
+    csv.write_text(csv.read_text().replace('Asthma,""', 'Asthma,"Inclusion Criteria:\n - FEV1 >= 50%"'))
+    summary = _import(records, db, engine)
+    assert summary.imported == 1 and summary.failed == 1
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT record_id FROM errors").fetchall() == [("NCT90000003",)]
+
+
+def test_a_second_import_into_the_same_store_is_refused(tmp_path):
+    with Store(tmp_path / "trials.db") as first:
+        first.lock()
+        with Store(tmp_path / "trials.db") as second, pytest.raises(StoreLocked, match="another import"):
+            second.lock()
+    with Store(tmp_path / "trials.db") as third:
+        third.lock()  # released when the first closed
+
+
+def test_readme_queries_answer_on_the_store(records, tmp_path, engine):
+    db = tmp_path / "trials.db"
+    _import(records, db, engine)
+    queries = re.findall(r"```sql\n(.*?)```", README.read_text(), re.DOTALL)
+    assert len(queries) == 3
+    con = sqlite3.connect(db)
+    answers = [{row[0] for row in con.execute(query)} for query in queries]
+    assert answers == [{"NCT90000001"}, {"NCT90000001"}, {"NCT90000001"}]  # female, 18-75 years
+    con.execute("INSERT INTO criteria (nct_id, section, label, text) VALUES ('NCT90000005', 'exclusion', '9', "
+                "'Untreated brain metastases')")
+    assert {row[0] for row in con.execute(queries[2])} == {"NCT90000001"}  # 12-17 years: no 75-year-old
+    con.execute("INSERT INTO criteria (nct_id, section, label, text) VALUES ('NCT90000004', 'exclusion', '9', "
+                "'Brain metastases')")
+    assert {row[0] for row in con.execute(queries[2])} == {"NCT90000001"}  # male only
+    con.execute("INSERT INTO criteria (nct_id, section, label, text) VALUES ('NCT90000002', 'exclusion', '9', "
+                "'Brain metastases')")
+    assert {row[0] for row in con.execute(queries[2])} == {"NCT90000001", "NCT90000002"}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_out_writes_files_instead_of_the_store(records, tmp_path, engine, suffix):
+    out = tmp_path / f"parsed{suffix}"
+    output = FileOutput(out)
+    summary = run_import([records], output, engine)
+    output.close()
+    assert summary.imported == TRIALS
+    if suffix == ".jsonl":
+        rows = [json.loads(line) for line in out.read_text().splitlines()]
+        listings = {r["nct_id"]: Listing.model_validate(r["listing"]) for r in rows}
+    else:
+        table = pq.read_table(out)
+        rows = table.to_pylist()
+        listings = {r["nct_id"]: Listing.model_validate_json(r["listing"]) for r in rows}
+        for row in rows:
+            assert len(row["constraints"]) == len(list(listings[row["nct_id"]].constraints()))
+    assert sorted(listings) == sorted(r["nct_id"] for r in rows) and len(rows) == TRIALS
+    errors = [json.loads(line) for line in (tmp_path / f"parsed{suffix}.errors.jsonl").read_text().splitlines()]
+    assert sorted(e["record_id"] for e in errors) == ["NCT90000003", "NCT90000009"]
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_cli_import_show_export(records, tmp_path, engine):
+    cli = CliRunner()
+    db = str(tmp_path / "trials.db")
+    result = cli.invoke(app, ["import", str(records), "--db", db, "--workers", "1", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert f"imported {TRIALS}, unchanged 0, failed 2" in result.output
+    shown = cli.invoke(app, ["show", "NCT90000006", "--db", db])
+    assert shown.exit_code == 0 and Listing.model_validate_json(shown.output).trial.nct_id == "NCT90000006"
+    missing = cli.invoke(app, ["show", "NCT00000000", "--db", db])
+    assert missing.exit_code == 2 and "NCT00000000: not in" in missing.output
+    flat = cli.invoke(app, ["export", "--db", db, "--format", "flat"]).output.splitlines()
+    count = sqlite3.connect(db).execute("SELECT count(*) FROM constraints").fetchone()[0]
+    assert len(flat) == count and json.loads(flat[0])["nct_id"].startswith("NCT")
+    models = cli.invoke(app, ["export", "--db", db, "--format", "json"]).output.splitlines()
+    assert len(models) == TRIALS and all(Listing.model_validate_json(m) for m in models)
+
+
+def test_cli_refuses_user_mistakes_in_one_line(tmp_path):
+    cli = CliRunner()
+    for args, message in (
+        (["import", str(tmp_path / "nope")], "no such file or directory"),
+        (["import", str(FIXTURES), "--out", str(tmp_path / "x.csv")], "must end in .jsonl or .parquet"),
+        (["import", str(FIXTURES), "--engine", "dask"], "give --out DIRECTORY"),
+        (["show", "NCT1", "--db", str(tmp_path / "none.db")], "no such store"),
+    ):
+        result = cli.invoke(app, args)
+        assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    (tmp_path / "junk.db").write_text("not sqlite at all, just some words in a file" * 50)
+    result = cli.invoke(app, ["export", "--db", str(tmp_path / "junk.db")])
+    assert result.exit_code == 2 and "not a criteria-parser store" in result.output

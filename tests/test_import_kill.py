@@ -1,0 +1,90 @@
+"""Killing a real import process mid-run leaves a consistent store, and a re-run completes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from criteria_parser.model import Listing
+
+FIXTURE = Path(__file__).parent / "fixtures" / "records" / "NCT90000001.json"
+RECORDS = 400
+
+
+def _batch(path: Path) -> None:
+    study = json.loads(FIXTURE.read_text())
+    with path.open("w") as out:
+        for number in range(RECORDS):
+            study["protocolSection"]["identificationModule"]["nctId"] = f"NCT8{number:07d}"
+            module = study["protocolSection"]["eligibilityModule"]
+            module["eligibilityCriteria"] = module["eligibilityCriteria"].replace(
+                "within 4 weeks", f"within {number % 9 + 1} weeks")
+            out.write(json.dumps(study) + "\n")
+
+
+def _count(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            return con.execute("SELECT count(*) FROM trials").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(p) for p in (task / "children").read_text().split()]
+    return found
+
+
+def _import(batch: Path, db: Path) -> subprocess.Popen:
+    command = [sys.executable, "-c", "from criteria_parser.cli import main; main()", "import", str(batch), "--db", str(db),
+               "--workers", "2", "--quiet"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to find worker processes")
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_import_leaves_whole_trials_and_resumes(tmp_path, signum):
+    batch, db = tmp_path / "batch.jsonl", tmp_path / "trials.db"
+    _batch(batch)
+    process = _import(batch, db)
+    deadline = time.monotonic() + 120
+    while _count(db) < 20 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process.poll() is None, "the import ended before it could be killed"
+    workers = _children(process.pid)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    if signum == signal.SIGTERM:
+        assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
+    else:
+        assert process.returncode == -signal.SIGKILL
+    time.sleep(3)  # orphaned workers notice their parent is gone within a second
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()
+                and "zombie" not in Path(f"/proc/{pid}/status").read_text()]
+
+    con = sqlite3.connect(db)
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    committed = con.execute("SELECT count(*) FROM trials").fetchone()[0]
+    assert 0 < committed < RECORDS
+    for nct_id, listing_json in con.execute("SELECT nct_id, listing FROM trials"):
+        listing = Listing.model_validate_json(listing_json)
+        stored = con.execute("SELECT count(*) FROM constraints WHERE nct_id = ?", (nct_id,)).fetchone()[0]
+        criteria = con.execute("SELECT count(*) FROM criteria WHERE nct_id = ?", (nct_id,)).fetchone()[0]
+        assert (stored, criteria) == (len(list(listing.constraints())), len(list(listing.walk())))
+    con.close()
+
+    rerun = _import(batch, db)
+    _, stderr = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, stderr
+    assert f"imported {RECORDS - committed}, unchanged {committed}, failed 0" in stderr
+    assert _count(db) == RECORDS

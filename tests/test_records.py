@@ -1,0 +1,124 @@
+"""Reading trial records: format detection, fields, Markdown escapes, archives and bad input."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from criteria_parser.records import Failure, Record, read_inputs
+from criteria_parser.records.markdown import unescape
+
+FIXTURES = Path(__file__).parent / "fixtures" / "records"
+
+
+def _read(*paths) -> tuple[dict[str, Record], list[Failure]]:
+    records, failures = {}, []
+    for item in read_inputs(list(paths)):
+        if isinstance(item, Failure):
+            failures.append(item)
+        else:
+            records[item.id] = item
+    return records, failures
+
+
+def test_every_format_of_the_fixtures_is_read():
+    records, failures = _read(FIXTURES)
+    assert {r.id: r.format for r in records.values()} == {
+        "NCT90000001": "ctgov-json", "NCT90000002": "ctgov-json", "NCT90000004": "ctgov-json",
+        "NCT90000005": "ctgov-json", "NCT90000006": "ctgov-xml", "NCT90000007": "aact-csv",
+        "NCT90000008": "aact-csv", "NCT90000010": "text",
+    }
+    assert sorted((f.id, Path(f.source).name) for f in failures) == [
+        ("NCT90000003", "ctg-studies.json[1]"), ("NCT90000009", "aact_trials.csv:19")]
+    assert all("no eligibility criteria" in f.reason for f in failures)
+
+
+def test_format_is_told_by_content_not_name(tmp_path):
+    for source, name in (("NCT90000001.json", "a.txt"), ("NCT90000006.xml", "b.dat"), ("aact_trials.csv", "c")):
+        shutil.copy(FIXTURES / source, tmp_path / name)
+    records, _ = _read(tmp_path)
+    assert {r.format for r in records.values()} == {"ctgov-json", "ctgov-xml", "aact-csv"}
+
+
+def test_v2_json_fields_keep_the_escaped_text():
+    record = _read(FIXTURES / "NCT90000001.json")[0]["NCT90000001"]
+    assert record.escaped and "Age \\>= 18 years" in record.text
+    assert (record.title, record.status, record.phase) == ("Single study file", "RECRUITING", "PHASE1, PHASE2")
+    assert (record.sex, record.minimum_age, record.maximum_age) == ("FEMALE", "18 Years", "75 Years")
+    assert record.conditions == ["Lymphoma"] and record.std_ages == ["ADULT", "OLDER_ADULT"]
+    assert record.healthy_volunteers is False
+
+
+def test_arrays_and_json_lines_name_each_record_by_position():
+    records, _ = _read(FIXTURES / "ctg-studies.json", FIXTURES / "studies.jsonl")
+    assert records["NCT90000002"].source.endswith("ctg-studies.json[0]")
+    assert records["NCT90000005"].source.endswith("studies.jsonl:2")
+
+
+def test_legacy_xml_fields_are_decoded():
+    record = _read(FIXTURES / "NCT90000006.xml")[0]["NCT90000006"]
+    assert "> 48 hours of age and < 120 hours" in record.text and not record.escaped
+    assert record.conditions == ["Candidiasis", "Prematurity"]
+    assert (record.sex, record.minimum_age, record.maximum_age) == ("All", "N/A", "5 Days")
+
+
+def test_aact_csv_skips_a_repeated_header_and_splits_conditions():
+    records, _ = _read(FIXTURES / "aact_trials.csv")
+    assert sorted(records) == ["NCT90000007", "NCT90000008"]
+    assert records["NCT90000007"].conditions == ["COVID-19", "Pneumonia"]
+    assert records["NCT90000008"].title == "A second CSV record after a repeated header"
+
+
+def test_unescape_maps_every_character_back():
+    escaped = "Age \\>= 18, \\*active\\* \\[x\\] a\\b"
+    plain, offsets = unescape(escaped)
+    assert plain == "Age >= 18, *active* [x] a\\b"
+    assert len(offsets) == len(plain) + 1 and offsets[-1] == len(escaped)
+    assert all(escaped[offsets[i]] == ch for i, ch in enumerate(plain))
+
+
+def test_archives_are_read_without_unpacking(tmp_path):
+    zipped = tmp_path / "records.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        for file in FIXTURES.iterdir():
+            archive.write(file, f"dump/{file.name}")
+    (tmp_path / "studies.jsonl.gz").write_bytes(gzip.compress((FIXTURES / "studies.jsonl").read_bytes()))
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.add(FIXTURES / "NCT90000006.xml", "NCT90000006.xml")
+    (tmp_path / "xml.tar.gz").write_bytes(buffer.getvalue())
+
+    direct, _ = _read(FIXTURES)
+    from_zip, _ = _read(zipped)
+    assert {k: r.text_hash for k, r in from_zip.items()} == {k: r.text_hash for k, r in direct.items()}
+    assert from_zip["NCT90000006"].source == f"{zipped}/dump/NCT90000006.xml"
+    assert sorted(_read(tmp_path / "studies.jsonl.gz")[0]) == ["NCT90000004", "NCT90000005"]
+    assert list(_read(tmp_path / "xml.tar.gz")[0]) == ["NCT90000006"]
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("truncated.json", b'{"protocolSection": {"identificationModule": {"nctId": "NCT9', "invalid JSON at line 1 column"),
+    ("latin1.json", '{"x": "caf\u00e9"}'.encode("latin-1"), "not UTF-8: byte 0xe9 on line 1"),
+    ("empty.zip", None, "empty archive"),
+    ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+    ("other.json", b'{"name": "not a study"}', "not a ClinicalTrials.gov study"),
+    ("notes.txt", b"Shopping list: eggs, milk.\n", "not a trial record"),
+    ("feed.xml", b"<rss><channel/></rss>", "not a ClinicalTrials.gov record"),
+    ("empty.json", b"  \n", "empty file"),
+])
+def test_bad_input_gives_a_clear_failure_and_the_rest_goes_on(tmp_path, name, content, reason):
+    if content is None:
+        zipfile.ZipFile(tmp_path / name, "w").close()
+    else:
+        (tmp_path / name).write_bytes(content)
+    shutil.copy(FIXTURES / "NCT90000001.json", tmp_path / "good.json")
+    records, failures = _read(tmp_path)
+    assert list(records) == ["NCT90000001"]
+    assert len(failures) == 1 and failures[0].source == str(tmp_path / name)
+    assert reason in failures[0].reason
