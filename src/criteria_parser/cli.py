@@ -148,24 +148,7 @@ def evaluate(
         typer.echo(render_report(report, errors))
 
 
-@app.command()
-def review(
-    corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings (.txt) and their gold files."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; anything but loopback needs --token."),
-    port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
-    token: Optional[str] = typer.Option(None, "--token", help="Secret every request must carry."),
-    curator: Optional[str] = typer.Option(None, "--curator", help="Name the review log records (default: login name)."),
-) -> None:
-    """Start the curator workbench: correct extractions in the browser and save them as gold."""
-    from .workbench.serve import serve
-
-    try:
-        serve(corpus, host, port, token, curator)
-    except CriteriaParserError as exc:
-        fail(str(exc))
-
-
-from .commands import export, importing, show  # noqa: E402,F401  (register their commands)
+from .commands import export, importing, review, show  # noqa: E402,F401  (register their commands)
 from .match_cli import export_rules_command, match_command  # noqa: E402
 
 app.command("match")(match_command)

@@ -32,9 +32,10 @@ from ..parser import Parser
 from . import reviewlog
 from .diff import diff, take
 from .corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
-from .edits import ROW_FIELDS, EditsInvalid, apply_rows, changes, criterion_key, row_values, unit_spellings
+from .edits import ROW_FIELDS, EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
 from .highlight import marks, segments
 from .propose import propose
+from .saving import record_save
 from .security import Guard
 
 HERE = Path(__file__).parent
@@ -151,16 +152,10 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         base = bench.corpus.gold(files) or bench.parsed(files)
         listing, accepted = apply_rows(base, body["rows"], text, bench.spellings)
         listing.source = files.name
-        new_print = bench.corpus.save_gold(files, listing, str(body.get("fingerprint", ABSENT)))
-        total = sum(1 for _ in listing.constraints())
-        status = reviewlog.CURATED if len(accepted) == total else reviewlog.IN_PROGRESS
-        entry = reviewlog.append(files.log, {
-            "curator": bench.curator, "listing": files.name, "action": "save", "status": status,
-            "base": body.get("fingerprint", ABSENT), "gold": new_print, "accepted": accepted,
-            "changes": changes(base, listing),
-        })
-        return JSONResponse({"fingerprint": new_print, "status": status, "changes": len(entry["changes"]),
-                             "time": entry["time"]})
+        entry = record_save(bench.corpus, files, base, listing, str(body.get("fingerprint", ABSENT)), bench.curator,
+                            "save", accepted)
+        return JSONResponse({"fingerprint": entry["gold"], "status": entry["status"],
+                             "changes": len(entry["changes"]), "time": entry["time"]})
 
     async def diff_page(request: Request) -> HTMLResponse:
         name = request.path_params["name"]
@@ -186,16 +181,12 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
             raise Refused(422, f"these changes together make an invalid constraint: {exc.errors()[0]['msg']}")
         if unknown:
             raise Refused(409, f"no such change(s): {', '.join(unknown)}; reload the diff")
-        new_print = bench.corpus.save_gold(files, new, str(body.get("fingerprint", ABSENT)))
-        before = reviewlog.last_save(files.log, str(body.get("fingerprint"))) or {}
+        expected = str(body.get("fingerprint", ABSENT))
+        before = reviewlog.last_save(files.log, expected) or {}
         curated = before.get("status", reviewlog.CURATED) == reviewlog.CURATED
-        entry = reviewlog.append(files.log, {
-            "curator": bench.curator, "listing": files.name, "action": "take parser changes",
-            "status": reviewlog.CURATED if curated else reviewlog.IN_PROGRESS, "base": body.get("fingerprint", ABSENT),
-            "gold": new_print, "accepted": list(range(sum(1 for _ in new.constraints()))) if curated else [],
-            "taken": sorted(body["take"]), "changes": changes(gold, new),
-        })
-        return JSONResponse({"fingerprint": new_print, "changes": len(entry["changes"])})
+        entry = record_save(bench.corpus, files, gold, new, expected, bench.curator, "take parser changes",
+                            None if curated else [], taken=sorted(body["take"]))
+        return JSONResponse({"fingerprint": entry["gold"], "changes": len(entry["changes"])})
 
     async def propose_row(request: Request) -> JSONResponse:
         body = await _json(request)

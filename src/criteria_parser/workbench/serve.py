@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import socket
 from pathlib import Path
 from typing import Optional
@@ -11,7 +10,7 @@ from ..errors import CriteriaParserError
 from .security import is_loopback
 
 
-def serve(corpus: Path, host: str, port: int, token: Optional[str], curator: Optional[str]) -> None:
+def serve(corpus: Path, host: str, port: int, token: Optional[str], curator: str) -> None:
     """Serve the workbench until interrupted.
 
     Raises:
@@ -25,7 +24,6 @@ def serve(corpus: Path, host: str, port: int, token: Optional[str], curator: Opt
     if not is_loopback(host) and not token:
         raise CriteriaParserError(f"--host {host} is reachable from other machines: give --token SECRET "
                                   "(every request must then carry it)")
-    curator = curator or getpass.getuser()
     app = create_app(corpus, curator, token, allowed_hosts=None if is_loopback(host) else ["*"])
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
