@@ -299,3 +299,13 @@ def test_diff_without_gold_and_outside_corpus(client):
     assert client.get("/diff/..%2Fx.txt").status_code == 404
     headers = {"X-CSRF-Token": csrf_of(client)}
     assert client.post(f"/api/take/{NAME}", json={"fingerprint": "absent", "take": []}, headers=headers).status_code == 409
+
+
+def test_saving_unchanged_rows_keeps_the_gold_as_it_was(client, parser, corpus):
+    gold = parsed(parser, corpus).model_copy(update={"parser_version": "gold", "source": "corpora/" + NAME})
+    (corpus / GOLD).write_text(gold.model_dump_json(indent=2))
+    page = client.get(f"/listing/{NAME}").text
+    assert "curated" in page and page.count(' accepted"') == sum(1 for _ in gold.constraints())
+    answer = save(client, rows_of(gold), fingerprint(corpus / GOLD))
+    assert answer.status_code == 200 and answer.json()["changes"] == 0
+    assert Listing.model_validate_json((corpus / GOLD).read_text()) == gold

@@ -151,7 +151,6 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         text = bench.corpus.text(files)
         base = bench.corpus.gold(files) or bench.parsed(files)
         listing, accepted = apply_rows(base, body["rows"], text, bench.spellings)
-        listing.source = files.name
         entry = record_save(bench.corpus, files, base, listing, str(body.get("fingerprint", ABSENT)), bench.curator,
                             "save", accepted)
         return JSONResponse({"fingerprint": entry["gold"], "status": entry["status"],
