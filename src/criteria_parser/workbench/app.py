@@ -57,12 +57,19 @@ class Workbench:
 
     def __post_init__(self) -> None:
         self.spellings = unit_spellings({u.ucum: u.forms for u in self.parser.grammars.units})
+        self._parsed: dict[str, tuple[tuple[int, int], Listing]] = {}
 
     def parsed(self, files: ListingFiles) -> Listing:
-        """The parser's reading of a listing, its source named relative to the corpus."""
-        listing = self.parser.parse_file(files.text)
-        listing.source = files.name
-        return listing
+        """The parser's reading of a listing, its source named relative to the corpus (re-parsed only when the
+        file changed)."""
+        stat = files.text.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
+        cached = self._parsed.get(files.name)
+        if cached is None or cached[0] != version:
+            listing = self.parser.parse_file(files.text)
+            listing.source = files.name
+            cached = self._parsed[files.name] = (version, listing)
+        return cached[1].model_copy(deep=True)
 
     def page(self, name: str) -> dict[str, Any]:
         """Everything the listing page shows: text segments, criteria tree, rows with their review state."""

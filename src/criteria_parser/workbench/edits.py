@@ -204,15 +204,18 @@ def changes(old: Listing, new: Listing) -> list[dict[str, Any]]:
     """What differs between two versions of a listing's constraints, per criterion, for the review log
     (the first save compares with the parser's proposal the curator started from).
 
-    Constraints are matched by their text span; a matched pair reports the fields that differ as
-    ``{field: [old, new]}``, the rest are ``added`` or ``removed``.
+    Constraints are matched by their criterion and spans (and their order among constraints with the same
+    spans); a matched pair reports the fields that differ as ``{field: [old, new]}``, the rest are ``added`` or
+    ``removed``.
     """
-    def table(listing: Listing) -> dict[tuple[str, int, int], dict[str, Any]]:
-        rows = {}
+    def table(listing: Listing) -> dict[tuple[str, int, int, int], dict[str, Any]]:
+        rows: dict[tuple[str, int, int, int], dict[str, Any]] = {}
         for section_index, section in enumerate(listing.sections):
             for criterion in section.walk():
                 for constraint in criterion.constraints:
-                    key = (criterion_key(section_index, criterion), constraint.text_start, constraint.start)
+                    key = (criterion_key(section_index, criterion), constraint.text_start, constraint.start, 0)
+                    while key in rows:
+                        key = (*key[:3], key[3] + 1)
                     rows[key] = constraint.model_dump(mode="json")
         return rows
 
