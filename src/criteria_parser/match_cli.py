@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from pydantic import ValidationError
 
-from .checks import ListingPlan, compile_listing
 from .errors import CriteriaParserError, InputError
 from .model import Listing
+
+if TYPE_CHECKING:  # pint and the checks load only when a command needs them
+    from .checks import ListingPlan
 
 
 class MatchFormat(str, Enum):
@@ -41,8 +43,9 @@ def load_listing(path: Path, grammars: Optional[Path] = None) -> Listing:
     return Parser(grammars).parse_file(path)
 
 
-def plan_for(listing: Listing, grammars: Optional[Path] = None) -> ListingPlan:
+def plan_for(listing: Listing, grammars: Optional[Path] = None) -> "ListingPlan":
     """Compile ``listing`` with the (packaged or given) grammars."""
+    from .checks import compile_listing
     from .grammar import load_grammars
     from .matching_grammar import load_matching_grammar
 
@@ -51,6 +54,7 @@ def plan_for(listing: Listing, grammars: Optional[Path] = None) -> ListingPlan:
 
 def run_match(listing: Listing, patient_path: Path, grammars: Optional[Path] = None):
     """Match one patient file against ``listing``; returns the :class:`~.matcher.MatchResult`."""
+    from .checks import compile_listing
     from .facts import build_facts
     from .grammar import load_grammars
     from .matcher import match
