@@ -36,8 +36,8 @@ def review(
 @app.command("export-label-studio")
 def export_label_studio(
     corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings (.txt)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the tasks here (atomically) instead of stdout."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Also write the Label Studio labeling config (XML) here."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the tasks here, not to stdout."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Also write the labeling config (XML) here."),
 ) -> None:
     """Write Label Studio tasks with the parser's constraints as pre-annotations."""
     from ..parser import Parser

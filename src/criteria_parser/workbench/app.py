@@ -27,12 +27,12 @@ from pydantic import ValidationError
 
 from ..errors import CriteriaParserError
 from ..evaluate import compare
-from ..model import Comparator, ConstraintKind, FlagKind, Listing, Role, TimeDirection
+from ..model import Comparator, ConstraintKind, Listing, Role, TimeDirection
 from ..parser import Parser
 from . import reviewlog
 from .diff import diff, take
 from .corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
-from .edits import ROW_FIELDS, EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
+from .edits import EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
 from .highlight import marks, segments
 from .propose import propose
 from .saving import record_save
@@ -106,7 +106,7 @@ class Workbench:
         return {
             "name": name, "source": "gold" if gold is not None else "parser", "fingerprint": print_,
             "status": reviewlog.status(gold is not None, saved), "segments": segments(text, start, end, marks(base)),
-            "view_start": start, "tree": tree, "rows": len(rows), "accepted": len(accepted),
+            "view_start": start, "tree": tree,
         }
 
 
@@ -145,9 +145,10 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         return render("corpus.html", corpus=str(corpus_dir), listings=listings)
 
     async def listing_page(request: Request) -> HTMLResponse:
-        return render("listing.html", **bench.page(request.path_params["name"]), fields=ROW_FIELDS, kinds=[k.value for k in ConstraintKind],
-                      comparators=[c.value for c in Comparator], roles=[r.value for r in Role],
-                      directions=[d.value for d in TimeDirection], flag_kinds=[f.value for f in FlagKind],
+        return render("listing.html", **bench.page(request.path_params["name"]),
+                      kinds=[k.value for k in ConstraintKind], comparators=[c.value for c in Comparator],
+                      roles=[r.value for r in Role],
+                      directions=[d.value for d in TimeDirection],
                       units=sorted({u.ucum for u in bench.parser.grammars.units}))
 
     async def save(request: Request) -> JSONResponse:

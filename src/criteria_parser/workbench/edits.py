@@ -143,8 +143,9 @@ def _provenance(constraint: Constraint, text: str, criterion: Criterion) -> dict
     elif not constraint.text.strip():
         errors["text_start"] = "the constraint's span holds no text"
     if not (constraint.text_start <= constraint.start and constraint.end <= constraint.text_end):
-        errors["start" if constraint.start < constraint.text_start else "end"] = (f"the value span {constraint.start}-{constraint.end} must lie inside the constraint's "
-                           f"text {constraint.text_start}-{constraint.text_end}")
+        side = "start" if constraint.start < constraint.text_start else "end"
+        errors[side] = (f"the value span {constraint.start}-{constraint.end} must lie inside the constraint's "
+                        f"text {constraint.text_start}-{constraint.text_end}")
     for flag in constraint.flags:
         if flag.end > len(text) or flag.end < flag.start:
             errors["flags"] = f"flag {flag.kind} has span {flag.start}-{flag.end} outside the listing"
