@@ -55,8 +55,12 @@ def server(corpus: Path, parser):
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    while not uv.started:
+    for _ in range(400):  # at most 20 s
+        if uv.started:
+            break
         thread.join(0.05)
+    else:
+        pytest.fail("the workbench server did not start")
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     uv.should_exit = True
     thread.join(10)
