@@ -18,6 +18,7 @@ from typing import Optional
 
 from ..evaluate import CONSTRAINT_FIELDS, _criteria, _label_key, _pair, _render
 from ..model import Constraint, Listing
+from .highlight import describe
 
 #: The model fields behind each scored field of :data:`~criteria_parser.evaluate.CONSTRAINT_FIELDS`.
 MODEL_FIELDS: dict[str, tuple[str, ...]] = {
@@ -73,10 +74,10 @@ def diff(parsed: Listing, gold: Listing) -> list[Entry]:
             entries.append(entry)
         for g in missed:
             entries.append(Entry(key[0], key[1], g.text, g.text_start, g, None,
-                                 [Change(f"m{_next(counters, 'm')}", "constraint", "present", None)]))
+                                 [Change(f"m{_next(counters, 'm')}", "constraint", describe(g), None)]))
         for p in extra:
             entries.append(Entry(key[0], key[1], p.text, p.text_start, None, p,
-                                 [Change(f"e{_next(counters, 'e')}", "constraint", None, "present")]))
+                                 [Change(f"e{_next(counters, 'e')}", "constraint", None, describe(p))]))
     return sorted(entries, key=lambda e: (not e.changes, e.start))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..model import Listing
+from ..model import Constraint, Listing
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,21 @@ class Segment:
     closing: list[Mark] = field(default_factory=list)
 
 
-def marks(listing: Listing, describe=None) -> list[Mark]:
+def describe(constraint: Constraint) -> str:
+    """A constraint in a few words: ``threshold · total bilirubin <= 51 umol/L``."""
+    value = constraint.category if constraint.value is None else f"{constraint.value:g}"
+    if constraint.value_high is not None:
+        value += f"-{constraint.value_high:g}"
+    parts = [constraint.subject or "?", constraint.comparator, value, constraint.unit or "",
+             f"x {constraint.relative_to}" if constraint.relative_to else "",
+             f"{constraint.direction} {constraint.anchor}" if constraint.anchor else ""]
+    return f"{constraint.kind.replace('_', ' ')} · " + " ".join(p for p in parts if p)
+
+
+def marks(listing: Listing, labelled: bool = False) -> list[Mark]:
     """A mark per constraint of ``listing``, ids ``c0``, ``c1``... in :meth:`Listing.constraints` order."""
     return [
-        Mark(f"c{i}", c.kind, c.text_start, c.text_end, c.start, c.end, describe(c) if describe else "")
+        Mark(f"c{i}", c.kind, c.text_start, c.text_end, c.start, c.end, describe(c) if labelled else "")
         for i, (_, _, c) in enumerate(listing.constraints())
     ]
 

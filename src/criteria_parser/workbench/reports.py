@@ -15,23 +15,12 @@ from typing import Iterable
 from markupsafe import Markup
 
 from ..evaluate import CorpusEval, Disagreement
-from ..model import Constraint, ConstraintKind, Listing
+from ..model import ConstraintKind, Listing
 from ..source import read_source
 from .app import HERE, TEMPLATES
-from .highlight import Mark, Segment, marks, segments
+from .highlight import Mark, Segment, describe, marks, segments
 
 _CONTEXT = 80
-
-
-def describe(constraint: Constraint) -> str:
-    """A constraint in a few words: ``threshold · total bilirubin <= 51 umol/L``."""
-    value = constraint.category if constraint.value is None else f"{constraint.value:g}"
-    if constraint.value_high is not None:
-        value += f"-{constraint.value_high:g}"
-    parts = [constraint.subject or "?", constraint.comparator, value, constraint.unit or "",
-             f"x {constraint.relative_to}" if constraint.relative_to else "",
-             f"{constraint.direction} {constraint.anchor}" if constraint.anchor else ""]
-    return f"{constraint.kind.replace('_', ' ')} · " + " ".join(p for p in parts if p)
 
 
 @lru_cache(maxsize=1)
@@ -49,7 +38,7 @@ def listing_page(listings: Iterable[Listing]) -> str:
     for listing in listings:
         text = _text(listing.source)
         start, end = (listing.sections[0].start, listing.sections[-1].end) if listing.sections else (0, len(text))
-        shown.append({"listing": listing, "segments": segments(text, start, end, marks(listing, describe)),
+        shown.append({"listing": listing, "segments": segments(text, start, end, marks(listing, labelled=True)),
                       "criteria": [(s, c) for s, c in listing.walk()], "describe": describe})
     return TEMPLATES.get_template("report_listing.html").render(
         style=_stylesheet(), listings=shown, kinds=[k.value for k in ConstraintKind])
