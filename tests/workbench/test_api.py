@@ -309,3 +309,13 @@ def test_saving_unchanged_rows_keeps_the_gold_as_it_was(client, parser, corpus):
     answer = save(client, rows_of(gold), fingerprint(corpus / GOLD))
     assert answer.status_code == 200 and answer.json()["changes"] == 0
     assert Listing.model_validate_json((corpus / GOLD).read_text()) == gold
+
+
+def test_eval_reflects_a_correction_saved_in_the_workbench(client, parser, corpus):
+    from criteria_parser.evaluate import evaluate_corpus
+
+    rows = rows_of(parsed(parser, corpus))
+    find(rows, "total bilirubin")["fields"]["unit"] = "mmol/L"
+    assert save(client, rows).status_code == 200
+    report = evaluate_corpus(corpus, parser)
+    assert [(d.field, d.gold, d.parsed) for d in report.disagreements] == [("unit", "mmol/L", "umol/L")]
