@@ -71,6 +71,7 @@ def test_fhir_export_validates_and_keeps_what_fhir_cannot_say(listing):
     study, evidence = (entry.resource for entry in parsed.entry)
     assert study.get_resource_type() == "ResearchStudy"
     assert study.recruitment.eligibility.reference == f"EvidenceVariable/{evidence.id}"
+    assert (study.identifier[0].value, study.progressStatus[0].state.text) == ("NCT06633354", "Recruiting")
     text = json.dumps(bundle)
     assert RELATIVE_TO in text and NOT_CHECKABLE in text
     criteria = evidence.characteristic[0].definitionByCombination.characteristic
@@ -83,3 +84,20 @@ def test_fhir_export_validates_and_keeps_what_fhir_cannot_say(listing):
     creatinine = json.dumps(next(c for c in criteria if c.linkId == "inclusion-5").model_dump(mode="json"))
     assert '"comparator": "<=", "unit": "umol/L", "system": "http://unitsofmeasure.org"' in creatinine.replace(
         '"code": "umol/L", ', "")
+
+
+def test_records_entered_in_error_say_nothing(tmp_path):
+    def void_lvef(data):
+        for entry in data["entry"]:
+            if entry["resource"].get("code", {}).get("text") == "LVEF":
+                entry["resource"]["status"] = "entered-in-error"
+
+    patient = load_patient(_bundle(tmp_path, void_lvef))
+    assert all(r.name != "LVEF" for r in patient.results)
+
+
+def test_unknown_resource_type_in_a_bundle_is_a_one_line_error(tmp_path):
+    path = _bundle(tmp_path, lambda d: d["entry"][1]["resource"].update(resourceType="Labresult"))
+    with pytest.raises(InputError, match=r"not a valid FHIR R4 Bundle: bundle: KeyError") as caught:
+        load_patient(path)
+    assert "\n" not in str(caught.value)

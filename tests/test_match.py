@@ -86,19 +86,22 @@ def test_physiological_prednisone_is_excepted(listing):
     result = run_match(listing, EXAMPLES / "patient-prednisone-5mg.json")
     criterion = _criterion(result, "exclusion", "6.1")
     assert criterion.result == "not met"
-    assert any("5 mg/d is within the exception prednisone < 10 mg/d" in r for r in criterion.reasons)
+    assert any("its dose 5 mg/d is within the exception prednisone < 10 mg/d" in r for r in criterion.reasons)
 
 
-def test_another_steroid_within_the_window_needs_review_for_an_equivalent_dose(listing):
-    patient = _example("patient-eligible.json")
-    patient.treatments.append(
-        Patient.model_validate({"id": "x", "treatments": [
-            {"name": "dexamethasone", "start": "2026-03-01", "end": "2026-03-02", "dose": {"value": 0.5, "unit": "mg/d"}}
-        ]}).treatments[0]
-    )
-    result = _match_patient(listing, patient)
-    assert _criterion(result, "exclusion", "6.1").result == "unknown"
-    assert result.status == "needs review"
+@pytest.mark.parametrize("drug,classes,dose,expected", [
+    ("dexamethasone", [], 0.5, "not met"),  # = prednisone 3.3 mg/d: physiological replacement
+    ("dexamethasone", [], 4, "met"),  # = prednisone 26.7 mg/d
+    ("deflazacort", ["systemic corticosteroids"], 6, "unknown"),  # no equivalence known
+    ("dexamethasone", [], None, "unknown"),  # dose not recorded
+])
+def test_other_steroids_count_by_their_prednisone_equivalent_dose(listing, drug, classes, dose, expected):
+    treatment = {"name": drug, "classes": classes, "start": "2026-03-01", "end": "2026-03-02"}
+    if dose is not None:
+        treatment["dose"] = {"value": dose, "unit": "mg/d"}
+    data = json.loads((EXAMPLES / "patient-eligible.json").read_text(encoding="utf-8"))
+    data["treatments"].append(treatment)
+    assert _criterion(_match_patient(listing, Patient.model_validate(data)), "exclusion", "6.1").result == expected
 
 
 def test_alt_four_times_uln_fails_the_relative_limit(listing):
@@ -174,6 +177,7 @@ def test_a_present_excluding_condition_excludes(listing):
     ("{not json", "line 1: not valid JSON"),
     ('{"id": "x", "results": [{"value": 1}]}', "results.0.name: Field required"),
     ('{"resourceType": "Patient"}', "a FHIR Patient is not a patient file: give a Bundle"),
+    ('{"id": "x", "results": [{"name": "ALT", "value": NaN}]}', "results.0.value: Input should be a finite number"),
 ])
 def test_bad_patient_files_give_one_line_errors(tmp_path, content, problem):
     path = tmp_path / "p.json"
@@ -186,3 +190,12 @@ def test_a_patient_with_no_facts_is_never_met(listing):
     result = _match_patient(listing, Patient(id="empty"))
     assert result.status == "needs review"
     assert {c.result for c in result.criteria} == {"unknown"}
+
+
+def test_treatment_ending_before_it_starts_is_reported_and_unknown(listing):
+    data = json.loads((EXAMPLES / "patient-eligible.json").read_text(encoding="utf-8"))
+    data["treatments"].append({"name": "prednisone", "start": "2026-03-02", "end": "2026-02-01",
+                               "dose": {"value": 20, "unit": "mg/d"}})
+    result = _match_patient(listing, Patient.model_validate(data))
+    assert _criterion(result, "exclusion", "6.1").result == "unknown"
+    assert any("prednisone ends 2026-02-01, before it starts 2026-03-02" in w for w in result.warnings)

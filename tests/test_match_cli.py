@@ -39,6 +39,10 @@ def test_match_json_is_machine_readable(parsed):
     document = json.loads(result.output)
     assert document["status"] == "eligible" and document["nct_id"] == "NCT06633354"
     assert {c["result"] for c in document["criteria"]} <= {"met", "not met", "unknown"}
+    inclusion_5 = next(c for c in document["criteria"] if c["section"] == "inclusion" and c["label"] == "5")
+    creatinine = next(f["values"] for f in inclusion_5["findings"] if f["values"]["variable"] == "obs.creatinine.value")
+    assert creatinine["unit"] == "umol/L" and creatinine["value"] == pytest.approx(79.56, abs=0.01)
+    assert (creatinine["comparator"], creatinine["limit"]) == ("<=", 176.8)
 
 
 @pytest.mark.parametrize("fmt,key", [("jsonlogic", "listing"), ("fhir", "entry")])
@@ -55,3 +59,17 @@ def test_missing_patient_file_is_one_line_and_nothing_written(parsed, tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "nobody.json: cannot read" in result.output
     assert not out.exists()
+
+
+def test_a_json_that_is_not_a_parsed_listing_is_refused(tmp_path):
+    patient = ROOT / "examples" / "patient-eligible.json"
+    result = CliRunner().invoke(app, ["match", str(patient), str(patient)])
+    assert result.exit_code == 2
+    assert "patient-eligible.json: not a parsed listing" in result.output
+
+
+def test_a_listing_without_criteria_needs_review(tmp_path):
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"parser_version": "test"}), encoding="utf-8")
+    result = CliRunner().invoke(app, ["match", str(empty), str(ROOT / "examples" / "patient-eligible.json")])
+    assert result.exit_code == 0 and "Result: NEEDS REVIEW" in result.output

@@ -65,7 +65,7 @@ class DoseException:
     comparator: str
     value: float
     unit: Optional[str]
-    equivalent: bool  # 'or an equivalent dose': other drugs of the class are unknown, not excluded
+    equivalent: bool  # 'or an equivalent dose': other drugs count by their dose in ``drug`` equivalents
     text: str
 
 

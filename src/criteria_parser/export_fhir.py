@@ -155,6 +155,10 @@ def export_fhir(listing: Listing, grammars: Grammars) -> dict:
         study["identifier"] = [{"system": "https://clinicaltrials.gov", "value": listing.trial.nct_id}]
     if listing.trial.conditions:
         study["condition"] = [{"text": c} for c in listing.trial.conditions]
+    if listing.trial.phase:
+        study["phase"] = {"text": listing.trial.phase}
+    if listing.trial.status:
+        study["progressStatus"] = [{"state": {"text": listing.trial.status}, "actual": True}]
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
         {"fullUrl": f"urn:criteria-parser:ResearchStudy:{name}", "resource": study},
         {"fullUrl": f"urn:criteria-parser:EvidenceVariable:{name}-eligibility", "resource": evidence},

@@ -4,7 +4,8 @@ Every rule returns a number: 1 met, 0.5 unknown, 0 not met (Kleene logic:
 "all" is ``min``, "any" is ``max``, "not" is ``1 - x``). The ``listing`` rule
 returns 1 eligible, 0.5 needs review, 0 ineligible. Rules read the variables
 listed under ``variables`` (dotted paths into the data, values already in the
-listed unit); :func:`jsonlogic_data` builds that data from a patient.
+listed unit); :func:`jsonlogic_data` builds that data from a patient. Missing
+values are tested with strict ``===`` null, since engines differ on ``0 == null``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _var(path: str) -> dict:
 
 def _known(path: str, rule: Any) -> dict:
     """``rule`` when the variable is present, else unknown."""
-    return {"if": [{"==": [_var(path), None]}, UNKNOWN, rule]}
+    return {"if": [{"===": [_var(path), None]}, UNKNOWN, rule]}
 
 
 def _truth(condition: Any) -> dict:
@@ -63,7 +64,7 @@ def to_jsonlogic(check: Check) -> Any:
         return _window(check)
     if isinstance(check, Commitment):
         path = check.variable.path
-        return _known(path, _truth({"==": [_var(path), True]}))
+        return _known(path, _truth({"===": [_var(path), True]}))
     return _concept(check)
 
 
@@ -71,7 +72,7 @@ def _compare(check: Compare) -> Any:
     variable = check.variable
     if check.category is not None:
         path = f"{variable.path}.category"
-        return _known(path, _truth({"==": [_var(path), check.category]}))
+        return _known(path, _truth({"===": [_var(path), check.category]}))
     path = variable.path if variable.kind == "event" else f"{variable.path}.value"
     if check.reference:
         reference = f"{variable.path}.{check.reference}"
@@ -80,7 +81,8 @@ def _compare(check: Compare) -> Any:
         condition = _holds(_var(path), check.comparator, scale(check.value), high)
         if condition is None:
             return UNKNOWN
-        return _known(path, _known(reference, _truth(condition)))
+        positive = {"if": [{">": [_var(reference), 0]}, _truth(condition), UNKNOWN]}  # a ULN of 0 says nothing
+        return _known(path, _known(reference, positive))
     condition = _holds(_var(path), check.comparator, check.value, check.value_high)
     return UNKNOWN if condition is None else _known(path, _truth(condition))
 
@@ -88,26 +90,29 @@ def _compare(check: Compare) -> Any:
 def _window(check: TreatmentWindow) -> Any:
     days = f"current.days_before.{check.anchor}"
     inside = _holds(_var(days), check.comparator, check.days)
-    window = {"if": [{"==": [_var(days), None]}, UNKNOWN, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
+    window = {"if": [{"===": [_var(days), None]}, UNKNOWN, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
     counted: Any = window
     exception = check.exception
     if exception is not None:
         dose = _known("current.dose", _truth(_holds(_var("current.dose"), exception.comparator, exception.value)))
-        other = UNKNOWN if exception.equivalent else 0
+        other: Any = 0
+        if exception.equivalent:
+            path = f"current.dose_as.{exception.drug}"
+            other = _known(path, _truth(_holds(_var(path), exception.comparator, exception.value)))
         excepted = {"if": [{"in": [exception.drug, _var("current.classes")]}, dose, other]}
         counted = {"min": [window, {"-": [1, excepted]}]}
     member = {"if": [{"in": [check.treatment_class, _var("current.classes")]}, counted, 0]}
     over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), member]}, 0]}
-    return {"if": [{"==": [_var("treatments"), None]}, UNKNOWN, over]}
+    return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
 
 
 def _concept(check: ConceptCheck) -> Any:
     path = check.variable.path
     inactive = 0 if check.active_only else 1
     return {"if": [
-        {"==": [_var(path), "present"]}, 1,
-        {"==": [_var(path), "absent"]}, 0,
-        {"==": [_var(path), "inactive"]}, inactive,
+        {"===": [_var(path), "present"]}, 1,
+        {"===": [_var(path), "absent"]}, 0,
+        {"===": [_var(path), "inactive"]}, inactive,
         UNKNOWN,
     ]}
 
@@ -129,9 +134,10 @@ def export_jsonlogic(plan: ListingPlan) -> dict:
         "variables": [
             {"path": v.path, "unit": v.unit, "description": v.description} for v in plan.variables.values()
         ] + [{"path": "treatments", "unit": None, "description": "treatment history, null when not given; each "
-              "has name, classes, days_before.<anchor> and dose (in the drug's usual unit)"}],
+              "has name, classes, days_before.<anchor>, dose (in the drug's usual unit) and dose_as.<drug> (the dose "
+              "in equivalents of a reference drug, e.g. prednisone mg/d)"}],
         "criteria": rules,
-        "listing": {"min": top} if top else 1,
+        "listing": {"min": top} if top else UNKNOWN,
     }
 
 

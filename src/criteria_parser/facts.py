@@ -9,6 +9,7 @@ screening date) gives ``null`` with the reason, never a guess.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Optional
@@ -54,8 +55,12 @@ def _day(when: Optional[datetime]) -> str:
 
 
 def number_text(value: float) -> str:
-    """A number as shown in reasons: four significant digits."""
-    return f"{value:.4g}" if abs(value) < 1e5 else f"{value:.3e}"
+    """A number as shown in reasons: whole numbers whole, others to four significant digits."""
+    if not math.isfinite(value):
+        return str(value)
+    if value == int(value) and abs(value) < 1e12:
+        return str(int(value))
+    return f"{value:.4g}"
 
 
 class FactBuilder:
@@ -113,6 +118,9 @@ class FactBuilder:
             if treatment.start and treatment.start > today:
                 facts.warnings.append(f"{treatment.name} starts {_day(treatment.start)}, after the screening date: "
                                       "its dates are not used")
+            if treatment.start and treatment.end and treatment.end < treatment.start:
+                facts.warnings.append(f"{treatment.name} ends {_day(treatment.end)}, before it starts "
+                                      f"{_day(treatment.start)}: its dates are not used")
 
     def _observation(self, patient: Patient, variable: Variable, today: datetime, facts: Facts) -> None:
         path = variable.path
@@ -120,7 +128,7 @@ class FactBuilder:
             born = datetime.combine(patient.birth_date, datetime.min.time())
             years = (today - born).days / 365.25
             value = convert(years, "a", variable.unit, self.matching) if variable.unit else years
-            facts.put(f"{path}.value", value, f"age {years:.0f} years (born {patient.birth_date.isoformat()})")
+            facts.put(f"{path}.value", value, f"age {number_text(years)} years (born {patient.birth_date.isoformat()})")
             return
         result = self._latest(patient.results, variable, today)
         if result is None:
@@ -189,7 +197,7 @@ class FactBuilder:
         days = (end - episode.onset).total_seconds() / DAY_SECONDS
         value = convert(days, "d", variable.unit, self.matching) if variable.unit else days
         facts.put(path, value, f"{episode.name} from {_day(episode.onset)} to "
-                  f"{_day(episode.end) if episode.end else 'now'} ({days / 30.4375:.1f} months)")
+                  f"{_day(episode.end) if episode.end else 'now'}")
 
     def _treatments(self, patient: Patient, anchors: list[str], today: datetime, facts: Facts) -> Optional[list]:
         if patient.treatments is None:
@@ -203,6 +211,7 @@ class FactBuilder:
             row["days_before"] = {a: self._days_before(treatment, patient.anchors.get(a.replace("_", " ")), today)
                                   for a in anchors}
             row["dose"] = self._dose(treatment, name)
+            row["dose_as"] = self._equivalents(treatment, name)
             rows.append(row)
             facts.notes[f"treatments[{index}]"] = self._describe(treatment)
         return rows
@@ -222,6 +231,8 @@ class FactBuilder:
     def _days_before(treatment: Treatment, anchor: Optional[datetime], today: datetime) -> Optional[float]:
         if anchor is None or treatment.start is None or treatment.start > today:
             return None
+        if treatment.end is not None and treatment.end < treatment.start:
+            return None
         last = min(treatment.end or anchor, anchor)  # ongoing: still given at the anchor
         if treatment.start > anchor:
             last = treatment.start
@@ -238,6 +249,25 @@ class FactBuilder:
             return convert(treatment.dose.value, unit, entry.unit, self.matching)
         except UnitMismatch:
             return None
+
+    def _equivalents(self, treatment: Treatment, name: str) -> dict[str, Optional[float]]:
+        """The dose in each reference drug's equivalents ({'prednisone': 26.7}), in that drug's usual unit."""
+        out: dict[str, Optional[float]] = {}
+        unit = normalize_unit(treatment.dose.unit, self.matching) if treatment.dose else None
+        for table in self.matching.dose_equivalents:
+            factors = {self.resolve(drug).lower(): factor for drug, factor in table.per_mg.items()}
+            factor = factors.get(name.lower())
+            reference = self.resolve(table.reference)
+            target = getattr(self.lexicon.get(reference), "unit", None) or table.unit
+            value = None
+            if factor is not None and unit is not None:
+                try:
+                    value = convert(convert(treatment.dose.value, unit, table.unit, self.matching) * factor,
+                                    table.unit, target, self.matching)
+                except UnitMismatch:
+                    value = None
+            out[slug(reference)] = value
+        return out
 
     def _describe(self, treatment: Treatment) -> str:
         dose = ""
@@ -262,10 +292,12 @@ class FactBuilder:
                           f"confirmed {'yes' if last.answer else 'no'}: {last.about} ({_day(last.date)})")
         else:
             found = [d for d in patient.diagnoses if self._diagnosis_is(d, concept)]
-            for status, value in (("active", "present"), ("resolved", "inactive"), ("absent", "absent")):
+            for status, value, said in (("active", "present", "active"), ("resolved", "inactive", "resolved"),
+                                        ("absent", "absent", "ruled out")):
                 match = next((d for d in found if d.status == status), None)
                 if match is not None:
-                    facts.put(variable.path, value, f"{match.name} ({status})")
+                    named = "" if match.name.lower() == concept.name.lower() else f" ({match.name})"
+                    facts.put(variable.path, value, f"recorded as {said}{named}")
                     return
             facts.put(variable.path, None, f"{concept.name} neither recorded nor ruled out")
 

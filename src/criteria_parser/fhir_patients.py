@@ -19,6 +19,7 @@ from .errors import InputError
 from .patients import Confirmation, Diagnosis, Patient, Quantity, ReferenceRange, Result, Treatment
 
 LOINC = "http://loinc.org"
+VOID = {"entered-in-error", "cancelled", "not-taken", "not-done"}  # statuses of records that say nothing
 ACTIVE = {"active", "recurrence", "relapse"}
 PER_DAY = {"d": 1.0, "h": 24.0, "wk": 1 / 7}
 
@@ -43,6 +44,8 @@ def _unit(quantity: Any) -> Optional[str]:
 
 
 def _observation(resource: Any, patient: dict) -> None:
+    if resource.status in VOID:
+        return
     name = _concept_name(resource.code) or "unnamed observation"
     when = resource.effectiveDateTime
     if resource.valueBoolean is not None:
@@ -67,6 +70,8 @@ def _observation(resource: Any, patient: dict) -> None:
 
 def _condition(resource: Any, patient: dict) -> None:
     verification = _code(resource.verificationStatus)
+    if verification in VOID:
+        return
     clinical = _code(resource.clinicalStatus)
     status = "absent" if verification == "refuted" else "active" if clinical in ACTIVE or clinical is None else "resolved"
     patient["diagnoses"].append(Diagnosis(
@@ -91,7 +96,7 @@ def _daily_dose(dosage: Any) -> Optional[Quantity]:
 
 
 def _medication(resource: Any, patient: dict) -> None:
-    if resource.status in ("not-taken", "entered-in-error", "not-done"):
+    if resource.status in VOID:
         return
     period = resource.effectivePeriod
     start = period.start if period else resource.effectiveDateTime
@@ -129,10 +134,12 @@ def patient_from_bundle(data: dict, source: str) -> Patient:
 
     try:
         bundle = Bundle.model_validate(data)
-    except (ValidationError, ValueError, TypeError) as exc:
-        problem = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": str(exc)}
+    except (ValidationError, ValueError, TypeError, LookupError, AttributeError) as exc:
+        # fhir.resources raises KeyError for an unknown resourceType, ValidationError for the rest
+        problem = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": f"{exc!r}"}
         where = ".".join(map(str, problem["loc"])) or "bundle"
-        raise InputError(source, f"not a valid FHIR R4 Bundle: {where}: {problem['msg']}") from None
+        message = problem["msg"].encode("unicode_escape").decode("ascii")  # one line, even for regex messages
+        raise InputError(source, f"not a valid FHIR R4 Bundle: {where}: {message}") from None
     anchors = {phrase.lower(): rule.name for rule in load_grammars().anchors for phrase in rule.phrases}
     patient: dict[str, Any] = {"results": [], "diagnoses": [], "treatments": [], "confirmations": [], "anchors": {}}
     found = None

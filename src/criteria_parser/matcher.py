@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from .checks import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
-    ListingPlan, TreatmentWindow, Unknown, Unless,
+    DoseException, ListingPlan, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts, number_text
 from .matching_grammar import MatchingGrammar
@@ -49,13 +49,22 @@ class Outcome:
     truth: float
     reason: str = ""
     parts: list["Outcome"] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
 
-    def lines(self) -> list[str]:
-        """The reasons of the leaves, in order."""
-        if not self.parts:
-            return [self.reason] if self.reason else []
-        out = [line for part in self.parts for line in part.lines()]
-        return out + ([self.reason] if self.reason else [])
+    def findings(self) -> list["Finding"]:
+        """The leaves' (and combinations') reasons with the values compared, in order."""
+        out = [finding for part in self.parts for finding in part.findings()]
+        if self.reason:
+            out.append(Finding(result=TRUTH_WORDS[self.truth], reason=self.reason, values=self.values))
+        return out
+
+
+class Finding(BaseModel):
+    """One reason: its answer, in words, and the values it compared (canonical units)."""
+
+    result: str
+    reason: str
+    values: dict[str, Any]
 
 
 class CriterionResult(BaseModel):
@@ -66,6 +75,7 @@ class CriterionResult(BaseModel):
     text: str
     result: str
     reasons: list[str]
+    findings: list[Finding]
     top_level: bool
 
 
@@ -136,98 +146,113 @@ class Evaluator:
         value = self.facts.get(base)
         note = self.facts.notes.get(base, f"no {variable.subject}")
         symbol = SYMBOLS.get(check.comparator, check.comparator)
+        values = {"variable": base, "value": value, "unit": variable.unit, "comparator": check.comparator,
+                  "limit": check.category if check.category is not None else check.value}
+        if check.value_high is not None:
+            values["limit_high"] = check.value_high
         if value is None:
-            return Outcome(UNKNOWN, f"{note}: unknown")
+            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
         if check.category is not None:
             truth = MET if str(value).strip().lower() == check.category.lower() else NOT_MET
-            return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}")
+            return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)
         if check.reference:
-            reference = self.facts.get(f"{variable.path}.{check.reference}")
-            if reference is None or reference == 0:
-                return Outcome(UNKNOWN, f"{note}; {self.facts.notes.get(f'{variable.path}.{check.reference}')}: "
-                               f"cannot judge {symbol} {check.value:g} × {check.reference.upper()}: unknown")
-            ok = holds(value / reference, check.comparator, check.value, check.value_high)
-            said = (f"{note} = {value / reference:.2f} × {check.reference.upper()} "
-                    f"({self.facts.notes.get(f'{variable.path}.{check.reference}')}) {symbol} {check.value:g} × "
-                    f"{check.reference.upper()}")
+            path = f"{variable.path}.{check.reference}"
+            reference = self.facts.get(path)
+            values.update(reference=check.reference.upper(), reference_value=reference)
+            if reference is None or reference <= 0:
+                return Outcome(UNKNOWN, f"{note}; {self.facts.notes.get(path)}: cannot judge {symbol} "
+                               f"{check.value:g} × {check.reference.upper()}: unknown", values=values)
+            high = check.value_high * reference if check.value_high is not None else None
+            ok = holds(value, check.comparator, check.value * reference, high)
+            said = (f"{note} = {value / reference:.2f} × {check.reference.upper()} ({self.facts.notes.get(path)}) "
+                    f"{symbol} {check.value:g} × {check.reference.upper()}")
         else:
             ok = holds(value, check.comparator, check.value, check.value_high)
             converted = self._show(value, variable.unit, check.shown_unit)
             limit = self._show(check.value, variable.unit, check.shown_unit)
             if check.value_high is not None:
                 limit += f" and {self._show(check.value_high, variable.unit, check.shown_unit)}"
-            said = f"{note}" + ("" if note.startswith(converted) or converted in note else f" = {converted}")
+            said = f"{note}" + ("" if converted in note else f" = {converted}")
             said += f" {symbol} {limit}"
         if ok is None:
-            return Outcome(UNKNOWN, f"{said}: comparator not machine-checkable: unknown")
+            return Outcome(UNKNOWN, f"{said}: comparator not machine-checkable: unknown", values=values)
         truth = MET if ok else NOT_MET
-        return Outcome(truth, f"{said}: {TRUTH_WORDS[truth]}")
+        return Outcome(truth, f"{said}: {TRUTH_WORDS[truth]}", values=values)
 
     def _window(self, check: TreatmentWindow) -> Outcome:
         rows = self.facts.data.get("treatments")
         what = check.treatment_class.replace("_", " ")
         if rows is None:
-            return Outcome(UNKNOWN, f"{what} within {check.shown}: no treatment history given: unknown")
+            return Outcome(UNKNOWN, f"{what} within {check.shown}: no treatment history given: unknown",
+                           values={"variable": "treatments", "value": None})
         parts = []
         for index, row in enumerate(rows):
             if check.treatment_class not in row["classes"]:
                 continue
             parts.append(self._treatment(check, row, self.facts.notes.get(f"treatments[{index}]", row["name"])))
         if not parts:
-            return Outcome(NOT_MET, f"no {what} in the treatment history: not met")
+            return Outcome(NOT_MET, f"no {what} in the treatment history: not met",
+                           values={"variable": "treatments", "class": check.treatment_class, "treatments": 0})
         return Outcome(max(p.truth for p in parts), parts=parts)
 
     def _treatment(self, check: TreatmentWindow, row: dict, note: str) -> Outcome:
         days = row["days_before"].get(check.anchor)
         anchor = check.anchor.replace("_", " ")
+        values = {"variable": "treatments", "treatment": row["name"], "class": check.treatment_class,
+                  "anchor": check.anchor, "days_before": days, "comparator": check.comparator, "limit_days": check.days}
         if days is None:
             inside, said = UNKNOWN, f"{note}: timing relative to the {anchor} unknown (dates or {anchor} date missing)"
         else:
             ok = days >= 0 and holds(days, check.comparator, check.days)
             inside = MET if ok else NOT_MET
-            when = f"{days:g} days before the {anchor}" if days >= 0 else f"after the {anchor}"
+            when = f"{days:g} days before the {anchor}" if days > 0 else f"after the {anchor}" if days < 0 \
+                else f"on the day of the {anchor}"
             said = f"{note}: last given {when}, {'within' if ok else 'outside'} {check.shown}"
         exception = check.exception
         if exception is None or inside == NOT_MET:
-            return Outcome(inside, f"{said}: {TRUTH_WORDS[inside]}")
+            return Outcome(inside, f"{said}: {TRUTH_WORDS[inside]}", values=values)
         if exception.drug in row["classes"]:
-            dose = row["dose"]
-            if dose is None:
-                excepted, why = UNKNOWN, f"dose unknown, so the exception ({exception.text}) cannot be judged"
-            else:
-                ok = holds(dose, exception.comparator, exception.value)
-                excepted = MET if ok else NOT_MET
-                shown = f"{number_text(dose)} {display_unit(exception.unit, self.matching)}"
-                relation = "within" if ok else "outside"
-                why = f"{shown} is {relation} the exception {exception.text}"
+            excepted, why = self._excepted(row["dose"], exception, "its dose")
         elif exception.equivalent:
-            excepted, why = UNKNOWN, f"whether the dose is equivalent to {exception.text} needs review"
+            drug = exception.drug.replace("_", " ")
+            excepted, why = self._excepted(row["dose_as"].get(exception.drug), exception, f"its {drug}-equivalent dose")
         else:
             excepted, why = NOT_MET, f"not covered by the exception {exception.text}"
         truth = min(inside, 1 - excepted)
-        return Outcome(truth, f"{said}; {why}: {TRUTH_WORDS[truth]}")
+        values.update(dose=row["dose"], dose_as=row["dose_as"], excepted=TRUTH_WORDS[excepted])
+        return Outcome(truth, f"{said}; {why}: {TRUTH_WORDS[truth]}", values=values)
+
+    def _excepted(self, dose: Optional[float], exception: DoseException, what: str) -> tuple[float, str]:
+        """Whether a treatment's (equivalent) dose falls under a dose exception, and why."""
+        if dose is None:
+            return UNKNOWN, f"{what} is unknown, so the exception {exception.text} cannot be judged"
+        ok = holds(dose, exception.comparator, exception.value)
+        shown = f"{number_text(dose)} {display_unit(exception.unit, self.matching)}"
+        return (MET if ok else NOT_MET), f"{what} {shown} is {'within' if ok else 'outside'} the exception {exception.text}"
 
     def _commitment(self, check: Commitment) -> Outcome:
         value = self.facts.get(check.variable.path)
         note = self.facts.notes.get(check.variable.path, "")
+        values = {"variable": check.variable.path, "value": value}
         if value is None:
-            return Outcome(UNKNOWN, f"future commitment ('{check.text}'): needs confirmation: unknown")
+            return Outcome(UNKNOWN, f"future commitment ('{check.text}'): needs confirmation: unknown", values=values)
         truth = MET if value else NOT_MET
-        return Outcome(truth, f"future commitment ('{check.text}'), {note}: {TRUTH_WORDS[truth]}")
+        return Outcome(truth, f"future commitment ('{check.text}'), {note}: {TRUTH_WORDS[truth]}", values=values)
 
     def _concept(self, check: ConceptCheck) -> Outcome:
         value = self.facts.get(check.variable.path)
         note = self.facts.notes.get(check.variable.path, "")
+        values = {"variable": check.variable.path, "value": value, "active_only": check.active_only}
         if value is None:
-            return Outcome(UNKNOWN, f"{note}: unknown")
+            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
         truth = {"present": MET, "absent": NOT_MET}.get(value, NOT_MET if check.active_only else MET)
         suffix = " (the criterion asks for an active one)" if value == "inactive" and check.active_only else ""
-        return Outcome(truth, f"{check.text}: {note}{suffix}: {TRUTH_WORDS[truth]}")
+        return Outcome(truth, f"{check.text}: {note}{suffix}: {TRUTH_WORDS[truth]}", values=values)
 
 
 def overall(truths: list[tuple[str, float]]) -> float:
-    """Kleene: all inclusions met and no exclusion met."""
-    return min([t if section == "inclusion" else 1 - t for section, t in truths], default=MET)
+    """Kleene: all inclusions met and no exclusion met; a listing without criteria needs review."""
+    return min([t if section == "inclusion" else 1 - t for section, t in truths], default=UNKNOWN)
 
 
 def match(plan: ListingPlan, facts: Facts, matching: MatchingGrammar, patient_id: str, screening: str) -> MatchResult:
@@ -238,9 +263,11 @@ def match(plan: ListingPlan, facts: Facts, matching: MatchingGrammar, patient_id
         outcome = evaluator.evaluate(criterion.check)
         if criterion.top_level:
             truths.append((criterion.section, outcome.truth))
+        findings = outcome.findings()
         results.append(CriterionResult(
             section=criterion.section, label=criterion.label, text=" ".join(criterion.text.split()),
-            result=TRUTH_WORDS[outcome.truth], reasons=outcome.lines(), top_level=criterion.top_level,
+            result=TRUTH_WORDS[outcome.truth], reasons=[f.reason for f in findings], findings=findings,
+            top_level=criterion.top_level,
         ))
     return MatchResult(
         patient=patient_id, listing=plan.listing.source, nct_id=plan.listing.trial.nct_id,

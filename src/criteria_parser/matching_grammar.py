@@ -30,6 +30,15 @@ class TreatmentClass(_Model):
     systemic: bool = Field(description="Whether only systemic routes count (topical, inhaled do not).")
 
 
+class DoseEquivalents(_Model):
+    """How many mg of ``reference`` one mg of each drug is worth ('an equivalent dose')."""
+
+    reference: str
+    unit: str = Field(description="UCUM unit the equivalent dose is given in, e.g. mg/d.")
+    per_mg: dict[str, float] = Field(min_length=1)
+    note: str
+
+
 class Concept(_Model):
     """Something a criterion names that the patient's record can answer."""
 
@@ -51,6 +60,7 @@ class MatchingGrammar(_Model):
     display_units: dict[str, str]
     active_cues: list[str]
     equivalent_cues: list[str]
+    dose_equivalents: list[DoseEquivalents]
     systemic_routes_excluded: list[str]
     treatment_classes: list[TreatmentClass]
     concepts: list[Concept]

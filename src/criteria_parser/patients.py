@@ -18,7 +18,7 @@ from .errors import InputError
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 def _naive(value: datetime) -> datetime:

@@ -40,12 +40,28 @@ def display_unit(unit: Optional[str], grammar: MatchingGrammar) -> str:
     return grammar.display_units.get(unit, unit)
 
 
-def _quantity(value: float, unit: str, grammar: MatchingGrammar) -> pint.Quantity:
-    registry = _registry()
+def quantity(value: float, unit: str, grammar: MatchingGrammar) -> pint.Quantity:
+    """``value unit`` as a pint quantity.
+
+    Raises:
+        UnitMismatch: pint cannot read the unit.
+    """
+    parsed = _parse(grammar.pint_units.get(unit, unit))
+    if parsed is None:
+        raise UnitMismatch(f"unit '{unit}' is not understood")
     try:
-        return value * registry.parse_expression(grammar.pint_units.get(unit, unit))
-    except (pint.errors.PintError, SyntaxError, TypeError, AttributeError, ValueError):
-        raise UnitMismatch(f"unit '{unit}' is not understood") from None
+        return value * parsed  # scaled units (1e9 / L) need this form
+    except pint.errors.OffsetUnitCalculusError:
+        return _registry().Quantity(value, parsed.units)  # offset units (degC) this one
+
+
+@lru_cache(maxsize=None)
+def _parse(expression: str) -> Optional[pint.Quantity]:
+    """A pint unit expression, read once; None if pint cannot read it."""
+    try:
+        return _registry().parse_expression(expression)
+    except (pint.errors.PintError, SyntaxError, TypeError, AttributeError, ValueError, AssertionError):
+        return None
 
 
 def convert(value: float, unit: str, target: str, grammar: MatchingGrammar, molar_mass: Optional[float] = None) -> float:
@@ -63,17 +79,32 @@ def convert(value: float, unit: str, target: str, grammar: MatchingGrammar, mola
     """
     if unit == target:
         return value
-    quantity = _quantity(value, unit, grammar)
-    goal = _quantity(1.0, target, grammar)
-    candidates = [quantity]
+    source, goal = grammar.pint_units.get(unit, unit), grammar.pint_units.get(target, target)
+    for expression, written in ((source, unit), (goal, target)):
+        if _parse(expression) is None:
+            raise UnitMismatch(f"unit '{written}' is not understood")
+    factor = _factor(source, goal, molar_mass)
+    if factor is None:
+        bridge = "" if molar_mass else " (no molar mass known to bridge mass and substance)"
+        raise UnitMismatch(f"{display_unit(unit, grammar)} cannot be converted to {display_unit(target, grammar)}{bridge}")
+    return value * factor
+
+
+@lru_cache(maxsize=None)
+def _factor(source: str, target: str, molar_mass: Optional[float]) -> Optional[float]:
+    """How many ``target`` one ``source`` is (through the molar mass if needed); None if they do not convert."""
+    given, goal = _parse(source), _parse(target)
+    candidates = [given]
     if molar_mass:
         mass = _registry().Quantity(molar_mass, "g/mol")
-        candidates += [quantity / mass, quantity * mass]
+        candidates += [given / mass, given * mass]
     for candidate in candidates:
         if candidate.dimensionality == goal.dimensionality:
-            return float((candidate / goal).to("dimensionless").magnitude)
-    bridge = "" if molar_mass else " (no molar mass known to bridge mass and substance)"
-    raise UnitMismatch(f"{display_unit(unit, grammar)} cannot be converted to {display_unit(target, grammar)}{bridge}")
+            try:
+                return float((candidate / goal).to("dimensionless").magnitude)
+            except pint.errors.PintError:  # offset units (degC) have no factor
+                return None
+    return None
 
 
 def is_time(unit: Optional[str], grammar: MatchingGrammar) -> bool:
@@ -81,6 +112,6 @@ def is_time(unit: Optional[str], grammar: MatchingGrammar) -> bool:
     if not unit:
         return False
     try:
-        return _quantity(1.0, unit, grammar).dimensionality == _registry().parse_expression("day").dimensionality
+        return quantity(1.0, unit, grammar).dimensionality == _registry().parse_expression("day").dimensionality
     except UnitMismatch:
         return False
