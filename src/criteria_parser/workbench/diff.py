@@ -16,7 +16,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..evaluate import CONSTRAINT_FIELDS, _criteria, _label_key, _pair, _render
+from ..evaluate import CONSTRAINT_FIELDS, criteria_by_label, label_sort_key, pair_constraints, render_value
 from ..model import Constraint, Listing
 from .highlight import describe
 
@@ -56,21 +56,21 @@ class Entry:
 def diff(parsed: Listing, gold: Listing) -> list[Entry]:
     """Every constraint of either listing, disagreements first, each group in text order."""
     entries = []
-    gold_criteria, parsed_criteria = _criteria(gold), _criteria(parsed)
-    keys = sorted(set(gold_criteria) | set(parsed_criteria), key=lambda k: (k[0], _label_key(k[1])))
+    gold_criteria, parsed_criteria = criteria_by_label(gold), criteria_by_label(parsed)
+    keys = sorted(set(gold_criteria) | set(parsed_criteria), key=lambda k: (k[0], label_sort_key(k[1])))
     counters = {"p": 0, "m": 0, "e": 0}
     for key in keys:
         g_cons = gold_criteria[key][0].constraints if key in gold_criteria else []
         p_cons = parsed_criteria[key][0].constraints if key in parsed_criteria else []
-        pairs, missed, extra = _pair(g_cons, p_cons)
+        pairs, missed, extra = pair_constraints(g_cons, p_cons)
         for g, p in pairs:
             entry = Entry(key[0], key[1], g.text, g.text_start, g, p)
             number = _next(counters, "p")
             for name, read in CONSTRAINT_FIELDS.items():
                 if read(g) == read(p):
-                    entry.same.append((name, _render(read(g))))
+                    entry.same.append((name, render_value(read(g))))
                 else:
-                    entry.changes.append(Change(f"p{number}.{name}", name, _render(read(g)), _render(read(p))))
+                    entry.changes.append(Change(f"p{number}.{name}", name, render_value(read(g)), render_value(read(p))))
             entries.append(entry)
         for g in missed:
             entries.append(Entry(key[0], key[1], g.text, g.text_start, g, None,
@@ -96,7 +96,7 @@ def take(parsed: Listing, gold: Listing, taken: set[str]) -> tuple[Listing, list
         pydantic.ValidationError: the changes taken make a constraint invalid (a range's high value without its low).
     """
     new = gold.model_copy(deep=True)
-    criteria = _criteria(new)
+    criteria = criteria_by_label(new)
     applied = set()
     for entry in diff(parsed, new):
         for change in entry.changes:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from ..parser import Parser
-from ..parser import _shift as shift_constraint
+from ..parser import shift_constraint
 from .edits import row_values
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
