@@ -134,7 +134,7 @@ class Parser:
 def _apply(criterion: Criterion, doc: Doc) -> None:
     """Copy what the pipeline found in ``doc`` onto ``criterion``, moving offsets into the file."""
     delta = criterion.start
-    criterion.constraints = [_shift(c, delta) for c in doc._.cp_constraints]
+    criterion.constraints = [shift_constraint(c, delta) for c in doc._.cp_constraints]
     criterion.exceptions = [
         Excerpt(text=doc.text[s:e].rstrip(), start=s + delta, end=s + delta + len(doc.text[s:e].rstrip()))
         for s, e in doc._.cp_exceptions
@@ -143,7 +143,8 @@ def _apply(criterion: Criterion, doc: Doc) -> None:
         criterion.logic = Logic.ANY.value
 
 
-def _shift(constraint: Constraint, delta: int) -> Constraint:
+def shift_constraint(constraint: Constraint, delta: int) -> Constraint:
+    """A copy of ``constraint`` with every offset (value, words, flags) moved by ``delta``."""
     flags = [Flag.model_validate({**f.model_dump(), "start": f.start + delta, "end": f.end + delta})
              for f in constraint.flags]
     return constraint.model_copy(update={
