@@ -54,6 +54,8 @@ class QuantityFinder:
         word_re = compile_phrases(self.words)
         self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<roman>{ROMAN})|(?P<word>{word_re.pattern})",
                                   re.IGNORECASE)
+        # after a range joiner a letter may precede the hyphen: the unit of the low end ("8yr-18yrs")
+        self._range_number = re.compile(self._number.pattern.replace("(?<![A-Za-z]-)", "", 1), re.IGNORECASE)
         scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
         self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + compile_phrases(scales).pattern + r")[\s:]*(?:of\s+)?(?:(?:[<>≤≥≦≧＜＞]=?|=[<>]?|>/=|</=)\s*)?$",
                                         re.IGNORECASE)
@@ -162,7 +164,7 @@ class QuantityFinder:
 
     def _range_end(self, text: str, joined: re.Match[str]) -> Optional[tuple[re.Match[str], float, Optional[Flag]]]:
         spaces = _RANGE_COMPARATOR.match(text, joined.end())
-        high_match = self._number.match(text, spaces.end())
+        high_match = self._range_number.match(text, spaces.end())
         if high_match is None:
             return None
         high, flag = self._value(high_match)
