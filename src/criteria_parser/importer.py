@@ -84,9 +84,16 @@ _PARSER = None
 
 
 def load_worker(grammars: Optional[Path]) -> None:
-    """Load this process's parser (once), and end the process if its parent dies."""
+    """Load this process's parser (once), and end the process if its parent dies.
+
+    A worker keeps no state worth saving, so it dies at once on SIGTERM (the parent's handler, inherited
+    through fork, would raise inside the pool's machinery) and leaves Ctrl-C to its parent.
+    """
     global _PARSER
     from .parser import Parser
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     if _PARSER is None:
         _PARSER = Parser(grammars)
@@ -153,8 +160,12 @@ class LocalEngine:
         return self._pool.apply_async(parse_chunk, (chunk,))
 
     def close(self, complete: bool = True) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes; after an interruption, without waiting for their chunks."""
         if self._pool is not None:
+            if not complete:
+                for process in self._pool._pool:  # noqa: SLF001  (multiprocessing keeps its workers here)
+                    if process.pid and process.is_alive():
+                        os.kill(process.pid, signal.SIGKILL)
             self._pool.terminate()
             self._pool.join()
 
