@@ -31,6 +31,7 @@ class OutputFormat(str, Enum):
     json = "json"
     flat = "flat"
     csv = "csv"
+    html = "html"
 
 
 def _inputs(paths: list[Path]) -> Iterator[Path]:
@@ -68,11 +69,12 @@ def emit(chunks: Iterable[str], output: Optional[Path]) -> None:
 @app.command()
 def parse(
     paths: list[Path] = typer.Argument(..., help="Listing files, or directories of .txt listings."),
-    format: OutputFormat = typer.Option(OutputFormat.json, "--format", "-f", help="json (the model), flat (JSON Lines, one constraint a line) or csv."),
+    format: OutputFormat = typer.Option(OutputFormat.json, "--format", "-f", help="json (the model), flat (JSON Lines, one constraint a line), csv, or html (a page with every constraint highlighted)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Write what parsed even when some inputs fail (still exits 1)."),
     assume_inclusion: bool = typer.Option(False, "--assume-inclusion", help="Read text without section headings as inclusion criteria."),
     grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory instead of the packaged one."),
+    max_mb: float = typer.Option(10.0, "--max-mb", min=0.001, help="Refuse input files larger than this many megabytes."),
 ) -> None:
     """Parse listings and print their criteria model."""
     from .flat import to_csv, to_jsonl
@@ -86,7 +88,7 @@ def parse(
     listings, errors = [], []
     for path in files:
         try:
-            listings.append(parser.parse_file(path, assume_inclusion))
+            listings.append(parser.parse_file(path, assume_inclusion, int(max_mb * 1e6)))
         except CriteriaParserError as exc:
             errors.append(str(exc))
     for error in errors:
@@ -98,6 +100,10 @@ def parse(
             chunks: Iterable[str] = [listings[0].model_dump_json(indent=2) + "\n"]
         else:
             chunks = ["[\n", ",\n".join(l.model_dump_json(indent=2) for l in listings), "\n]\n"]
+    elif format is OutputFormat.html:
+        from .workbench.reports import listing_page
+
+        chunks = [listing_page(listings)]
     elif format is OutputFormat.flat:
         chunks = (line + "\n" for line in to_jsonl(listings))
     else:
@@ -123,21 +129,39 @@ def evaluate(
     corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings with '<name>.gold.json' files beside them."),
     errors: int = typer.Option(50, "--errors", help="List at most this many disagreements."),
     json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
+    html_out: bool = typer.Option(False, "--html", help="Print the scores as a self-contained HTML page."),
+    brat: Optional[Path] = typer.Option(None, "--brat", help="Score against a brat corpus in the Leaf Clinical Trials scheme instead."),
 ) -> None:
     """Compare parser output with every gold file of a corpus: precision, recall, F1 per field."""
     from .evaluate import evaluate_corpus, render_report
 
+    if brat is not None:
+        from .leaf_eval import run_brat_eval
+
+        return run_brat_eval(brat, errors, json_out)
     try:
         report = evaluate_corpus(corpus)
     except CriteriaParserError as exc:
         fail(str(exc))
     if json_out:
         typer.echo(report.model_dump_json(indent=2))
+    elif html_out:
+        from .workbench.reports import eval_page
+
+        typer.echo(eval_page(report))
     else:
         typer.echo(render_report(report, errors))
 
 
-from .commands import export, importing, show  # noqa: E402,F401  (register their commands)
+from .brat_export import export_brat_command  # noqa: E402  (needs app, fail defined above)
+
+app.command("export-brat")(export_brat_command)
+
+from .commands import export, importing, review, show  # noqa: E402,F401  (register their commands)
+from .match_cli import export_rules_command, match_command  # noqa: E402
+
+app.command("match")(match_command)
+app.command("export-rules")(export_rules_command)
 
 
 def main() -> None:

@@ -107,17 +107,18 @@ class CorpusEval(BaseModel):
         return [d for listing in self.listings for d in listing.disagreements]
 
 
-def _render(value: Any) -> Optional[str]:
+def render_value(value: Any) -> Optional[str]:
+    """A field's value as short text for reports ("-" for a missing part of a tuple)."""
     if value is None:
         return None
     if isinstance(value, tuple):
-        return " ".join("-" if v is None else _render(v) for v in value)
+        return " ".join("-" if v is None else render_value(v) for v in value)
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
 
 
-def _pair(gold: list[Constraint], parsed: list[Constraint]) -> tuple[list[tuple[Constraint, Constraint]], list[Constraint], list[Constraint]]:
+def pair_constraints(gold: list[Constraint], parsed: list[Constraint]) -> tuple[list[tuple[Constraint, Constraint]], list[Constraint], list[Constraint]]:
     """Pair constraints by overlapping value span, preferring the same subject."""
     pairs, left = [], list(parsed)
     unpaired_gold = []
@@ -139,18 +140,18 @@ def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "")
 
     def disagree(section: str, label: str, field: str, g: Any, p: Any, where: Any) -> None:
         disagreements.append(Disagreement(listing=name, section=section, criterion=label, field=field,
-                                          gold=_render(g), parsed=_render(p), text=where.text,
+                                          gold=render_value(g), parsed=render_value(p), text=where.text,
                                           start=getattr(where, "text_start", where.start),
                                           end=getattr(where, "text_end", where.end)))
 
-    gold_criteria = _criteria(gold)
-    parsed_criteria = _criteria(parsed)
-    for key in sorted(set(gold_criteria) | set(parsed_criteria), key=lambda k: (k[0], _label_key(k[1]))):
+    gold_criteria = criteria_by_label(gold)
+    parsed_criteria = criteria_by_label(parsed)
+    for key in sorted(set(gold_criteria) | set(parsed_criteria), key=lambda k: (k[0], label_sort_key(k[1]))):
         section, label = key
         g_crit, p_crit = gold_criteria.get(key), parsed_criteria.get(key)
         g_cons = g_crit[0].constraints if g_crit else []
         p_cons = p_crit[0].constraints if p_crit else []
-        pairs, missed, extra = _pair(g_cons, p_cons)
+        pairs, missed, extra = pair_constraints(g_cons, p_cons)
         for field, read in CONSTRAINT_FIELDS.items():
             score = scores[field]
             for g, p in pairs:
@@ -185,12 +186,12 @@ def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "")
             scores["trial"].fn += g_value not in (None, [])
             scores["trial"].fp += p_value not in (None, [])
             disagreements.append(Disagreement(listing=name, section="trial", criterion="", field=f"trial.{field}",
-                                              gold=_render(g_value), parsed=_render(p_value), text="", start=0, end=0))
+                                              gold=render_value(g_value), parsed=render_value(p_value), text="", start=0, end=0))
     disagreements.sort(key=lambda d: (d.start, d.field))
     return ListingEval(listing=name, gold_file=gold_file, scores=scores, disagreements=disagreements)
 
 
-def _criteria(listing: Listing) -> dict[tuple[str, str], tuple[Criterion, str]]:
+def criteria_by_label(listing: Listing) -> dict[tuple[str, str], tuple[Criterion, str]]:
     """Criteria by (section, label), each with its parent's label."""
     out: dict[tuple[str, str], tuple[Criterion, str]] = {}
     for section in listing.sections:
@@ -208,7 +209,8 @@ def _shape(criterion: Criterion, parent: str) -> tuple:
     return (parent, criterion.start, criterion.end, criterion.logic, exceptions)
 
 
-def _label_key(label: str) -> tuple:
+def label_sort_key(label: str) -> tuple:
+    """Sort key putting criterion labels in reading order: 2 < 10, 2.1 < 2.c."""
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in label.split("."))
 
 

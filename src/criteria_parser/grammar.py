@@ -103,7 +103,7 @@ class TimeRelationRule(Rule):
     """A word placing a time window: ``within`` (comparator <=), ``after`` (direction after)."""
 
     phrases: list[str] = Field(min_length=1)
-    comparator: Optional[Literal["<", "<=", ">", ">="]] = None
+    comparator: Optional[Literal["<", "<=", ">", ">=", "="]] = None
     direction: Optional[Literal["before", "after"]] = None
     position: Literal["prefix", "postfix"] = "prefix"
 

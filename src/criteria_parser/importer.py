@@ -99,9 +99,16 @@ _PARSER = None
 
 
 def load_worker(grammars: Optional[Path]) -> None:
-    """Load this process's parser (once), and end the process if its parent dies."""
+    """Load this process's parser (once), and end the process if its parent dies.
+
+    A worker keeps no state worth saving, so it dies at once on SIGTERM (the parent's handler, inherited
+    through fork, would raise inside the pool's machinery) and leaves Ctrl-C to its parent.
+    """
     global _PARSER
     from .parser import Parser
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     if _PARSER is None:
         _PARSER = Parser(grammars)
@@ -186,8 +193,12 @@ class LocalEngine:
         return _Future(self._pool.submit(parse_chunk, chunk))
 
     def close(self, complete: bool = True) -> None:
-        """Stop the worker processes (at once, dropping queued chunks, when the import did not complete)."""
+        """Stop the worker processes; after an interruption at once, without waiting for their chunks."""
         if self._pool is not None:
+            if not complete:
+                for process in list(self._pool._processes.values()):  # noqa: SLF001  (the executor's workers)
+                    if process.pid and process.is_alive():
+                        os.kill(process.pid, signal.SIGKILL)
             self._pool.shutdown(wait=complete, cancel_futures=True)
 
 

@@ -30,6 +30,7 @@ class Item:
     indent: int
     start: int
     end: int
+    opens_list: bool = False  # its text ends with ":" ("any of the following:")
     children: list["Item"] = field(default_factory=list)
 
 
@@ -81,13 +82,14 @@ class Outliner:
             if found is None:
                 if last is not None and self._continues(line, last):
                     last.end = line.end
+                    last.opens_list = line.text.rstrip().endswith(":")
                     continue
                 found = ("", "plain", line.indent, line.indent)
             value, style, indent, offset = found
             if style == "letter" and value.lower() in "ivx" and not _continues_letters(stack, value, indent):
                 style = "roman"  # "i." opens a roman list unless it follows "h." at the same indent
             body_start = line.start + offset
-            item = Item(value, style, indent, body_start, line.end)
+            item = Item(value, style, indent, body_start, line.end, line.text.rstrip().endswith(":"))
             parent_depth = self._depth(stack, item)
             del stack[parent_depth:]
             siblings = stack[-1].children if stack else roots
@@ -113,8 +115,9 @@ class Outliner:
             if stack[depth].style == item.style and _follows(stack[depth].label, item.label):
                 return depth  # "3." after "2." is its sibling, whatever the indent (innermost list first)
         for depth, open_item in enumerate(stack):
-            if open_item.style == item.style and abs(open_item.indent - item.indent) <= 1 and not restart:
-                return depth
+            if open_item.style == item.style and abs(open_item.indent - item.indent) <= 1:
+                if not (restart and open_item.opens_list):
+                    return depth  # a list restarting "1." under "following:" nests; elsewhere it is a sibling
         for depth, open_item in enumerate(stack):
             if open_item.style == item.style and item.indent < open_item.indent:
                 return depth

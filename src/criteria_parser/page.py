@@ -24,6 +24,8 @@ _DATE = re.compile(
     r"^\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{4}$|^\d{4}-\d{2}-\d{2}$",
     re.IGNORECASE,
 )
+#: A label some registries put before the heading on the same line.
+_HEADING_PREFIX = re.compile(r"(?:eligibility\s+)?criteria\s*:\s*", re.IGNORECASE)
 #: Below this similarity a line is not taken for a misspelled heading.
 _FUZZY_HEADING_CUTOFF = 88
 
@@ -102,6 +104,8 @@ class PageReader:
         if not stripped or len(stripped) > 120:
             return None
         lead = len(line.text) - len(line.text.lstrip(" \t#*_>•-"))
+        prefix = _HEADING_PREFIX.match(line.text, lead)  # "Criteria: Inclusion Criteria:"
+        lead = prefix.end() if prefix and self._heading_re.match(line.text, prefix.end()) else lead
         match = self._heading_re.match(line.text, lead)
         if match:
             rest = line.text[match.end():]

@@ -25,7 +25,7 @@ from .model import Constraint, Criterion, Excerpt, Flag, Listing, Logic, Section
 from .outline import Item, Outliner
 from .page import PageReader
 from .pipeline import build_pipeline, worth_parsing
-from .source import SourceText, read_source
+from .source import DEFAULT_MAX_BYTES, SourceText, read_source
 
 _NCT_IN_NAME = re.compile(r"NCT\d{8}")
 
@@ -52,9 +52,9 @@ class Parser:
         self._worth = worth_parsing(self.grammars)
         self._exception = re.compile(r"\b(?:" + "|".join(map(re.escape, exception_words)) + r")\b", re.IGNORECASE)
 
-    def parse_file(self, path: Path, assume_inclusion: bool = False) -> Listing:
-        """Read, decode and parse one file (see :meth:`parse_source`)."""
-        return self.parse_source(read_source(Path(path)), assume_inclusion)
+    def parse_file(self, path: Path, assume_inclusion: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> Listing:
+        """Read, decode and parse one file (see :meth:`parse_source`); larger files than ``max_bytes`` are refused."""
+        return self.parse_source(read_source(Path(path), max_bytes), assume_inclusion)
 
     def parse_text(self, text: str, source: Optional[str] = None, assume_inclusion: bool = False) -> Listing:
         """Parse a listing given as text (see :meth:`parse_source`)."""
@@ -134,7 +134,7 @@ class Parser:
 def _apply(criterion: Criterion, doc: Doc) -> None:
     """Copy what the pipeline found in ``doc`` onto ``criterion``, moving offsets into the file."""
     delta = criterion.start
-    criterion.constraints = [_shift(c, delta) for c in doc._.cp_constraints]
+    criterion.constraints = [shift_constraint(c, delta) for c in doc._.cp_constraints]
     criterion.exceptions = [
         Excerpt(text=doc.text[s:e].rstrip(), start=s + delta, end=s + delta + len(doc.text[s:e].rstrip()))
         for s, e in doc._.cp_exceptions
@@ -143,7 +143,8 @@ def _apply(criterion: Criterion, doc: Doc) -> None:
         criterion.logic = Logic.ANY.value
 
 
-def _shift(constraint: Constraint, delta: int) -> Constraint:
+def shift_constraint(constraint: Constraint, delta: int) -> Constraint:
+    """A copy of ``constraint`` with every offset (value, words, flags) moved by ``delta``."""
     flags = [Flag.model_validate({**f.model_dump(), "start": f.start + delta, "end": f.end + delta})
              for f in constraint.flags]
     return constraint.model_copy(update={

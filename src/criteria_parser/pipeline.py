@@ -1,29 +1,28 @@
 """Build the spaCy pipeline that extracts constraints from one criterion's text.
 
-``spacy.blank("en")`` with our tokenizer (scispaCy's rules plus ours), then
-scispaCy's ``abbreviation_detector`` and our four components:
-``criteria_quantities`` -> ``criteria_comparators`` -> ``criteria_subjects``
+``spacy.blank("en")`` with our tokenizer (scispaCy's rules plus ours), then our
+components: ``criteria_quantities`` -> ``criteria_abbreviations`` (scispaCy's
+abbreviation algorithm) -> ``criteria_comparators`` -> ``criteria_subjects``
 -> ``criteria_constraints``. No trained model is loaded.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Optional
 
 import spacy
-from scispacy.abbreviation import AbbreviationDetector  # noqa: F401  (registers "abbreviation_detector")
 from spacy.language import Language
 
 from . import components  # noqa: F401  (registers our factories)
+from .components.quantities import ROMAN
 from .grammar import Grammars, load_grammars
 from .tokenizer import criteria_tokenizer
 
 PIPE_NAMES = (
     "criteria_quantities",
-    "abbreviation_detector",
+    "criteria_abbreviations",
     "criteria_comparators",
     "criteria_subjects",
     "criteria_constraints",
@@ -32,23 +31,21 @@ PIPE_NAMES = (
 
 def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
     """A ready pipeline; ``grammars_dir`` replaces the packaged grammars."""
-    # scispaCy's detector keeps an empty global matcher, which spaCy warns about on every doc
-    warnings.filterwarnings("ignore", message=r"\[W036\]")
     nlp = spacy.blank("en")
     nlp.tokenizer = criteria_tokenizer(nlp)
     config = {"grammars_dir": str(grammars_dir)} if grammars_dir else {}
     for name in PIPE_NAMES:
-        nlp.add_pipe(name, config=config if name.startswith("criteria_") else {})
+        nlp.add_pipe(name, config=config if name != "criteria_abbreviations" else {})
     return nlp
 
 
 def worth_parsing(grammars: Grammars) -> re.Pattern[str]:
-    """A cheap test for text that may hold a value: a digit or a number word.
+    """A cheap test for text that may hold a value: a digit, a roman numeral or a number word.
 
     Most criteria carry no number; the pipeline runs only on those that match.
     """
     words = sorted({w for rule in grammars.numbers for w in rule.words}, key=len, reverse=True)
-    return re.compile(r"\d|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+    return re.compile(r"\d|" + ROMAN + r"|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
 
 
 __all__ = ["PIPE_NAMES", "build_pipeline", "worth_parsing", "load_grammars"]

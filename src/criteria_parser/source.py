@@ -58,13 +58,25 @@ def decode(data: bytes, path: str) -> SourceText:
     return SourceText(text, path, [f"not UTF-8 (first bad byte on line {line}); decoded as Windows-1252"])
 
 
-def read_source(path: Path) -> SourceText:
+#: Listings are kilobytes; a file above this is almost surely not one (a dump, a log, a binary).
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
     """Read and decode one input file.
 
+    Args:
+        path: the file.
+        max_bytes: refuse larger files (parsing time grows linearly; this bounds it).
+
     Raises:
-        InputError: the file cannot be read, or :func:`decode` refuses it.
+        InputError: the file cannot be read, is too large, or :func:`decode` refuses it.
     """
     try:
+        size = Path(path).stat().st_size
+        if size > max_bytes:
+            raise InputError(str(path), f"file is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit "
+                             "for one listing (raise it with --max-mb)")
         data = Path(path).read_bytes()
     except IsADirectoryError:
         raise InputError(str(path), "is a directory, not a file") from None

@@ -1,6 +1,6 @@
 """``criteria_comparators``: find comparators, time relations, anchors and logic cues.
 
-Reads ``doc.text``; writes ``doc._.cp_cues`` (:class:`Cue` list, by start).
+Reads ``text_of(doc)``; writes ``doc._.cp_cues`` (:class:`Cue` list, by start).
 Phrases come from ``comparators.jsonl`` (prefix "at least", postfix "or
 higher", respelled "=<" flagged), ``time_relations.jsonl`` ("within",
 "after"), ``anchors.jsonl`` ("the last cell infusion") and ``cues.jsonl``
@@ -19,7 +19,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..grammar import Grammars, load_grammars
-from .matches import Cue, register_extensions
+from .matches import Cue, register_extensions, text_of
 from .phrases import compile_phrases, normalize
 
 #: Cue kinds of cues.jsonl that this step finds (range joiners and clause breaks are read elsewhere).
@@ -86,5 +86,5 @@ class ComparatorsComponent:
         self.finder = CueFinder(grammars)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.cp_cues = self.finder.find(doc.text)
+        doc._.cp_cues = self.finder.find(text_of(doc))
         return doc

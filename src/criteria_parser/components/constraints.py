@@ -31,7 +31,7 @@ from spacy.tokens import Doc
 from ..grammar import Grammars, LexiconEntry, load_grammars
 from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .comparators import CueFinder
-from .matches import Cue, Mention, Quantity, register_extensions
+from .matches import Cue, Mention, Quantity, register_extensions, text_of
 
 #: What may stand between a prefix comparator and its number.
 _PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
@@ -45,7 +45,12 @@ _SUBJECT_GAP = re.compile(
 _COORDINATION = re.compile(r"^(?:[\s/,()]|and/or|and|or|&)*$", re.IGNORECASE)
 _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
 _CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
-_SCORE_DIMENSIONS = {None, "score"}
+#: A hyphenated amount before a noun modifies it ("2-hour glucose load", "10-point scale"): no value of its own.
+_MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
+#: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
+_SUM = re.compile(r"\+\s*\d")
+#: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
+_LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)?\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -59,6 +64,7 @@ class _Reading:
     direction: Optional[str] = None
     anchor: Optional[str] = None
     end: int = 0
+    listed_after: Optional[Constraint] = None  # the "=" value this one is listed after ("stage 4 or 5")
 
 
 class ConstraintAssembler:
@@ -71,7 +77,7 @@ class ConstraintAssembler:
 
     def assemble(self, doc: Doc) -> list[Constraint]:
         """Constraints of ``doc``; also sets ``cp_exceptions`` and ``cp_any_children``."""
-        text = doc.text
+        text = text_of(doc)
         cues: list[Cue] = doc._.cp_cues or []
         mentions: list[Mention] = doc._.cp_mentions or []
         doc._.cp_exceptions = _exception_spans(text, cues)
@@ -80,7 +86,7 @@ class ConstraintAssembler:
         previous: Optional[tuple[list[Mention], int, int]] = None  # subjects, group, end
         group = -1
         for quantity in doc._.cp_quantities or []:
-            reading = self._read(doc, quantity, cues, mentions)
+            reading = self._read(doc, quantity, cues, mentions, constraints[-1] if constraints else None)
             if reading is None:
                 continue
             subject_end = reading.cue_start if reading.cue_start is not None else quantity.start
@@ -103,12 +109,17 @@ class ConstraintAssembler:
 
     # -- comparator, direction, anchor ------------------------------------------------------------
 
-    def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention]) -> Optional[_Reading]:
-        text = doc.text
+    def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention],
+              last: Optional[Constraint]) -> Optional[_Reading]:
+        text = text_of(doc)
         end = quantity.text_end
         flags = list(quantity.flags)
         prefix = _prefix_cue(text, cues, quantity.start)
-        postfix = _postfix_cue(text, cues, end, "comparator")
+        if prefix is None and quantity.unit is not None and quantity.unit.end <= quantity.start:
+            prefix = _prefix_cue(text, cues, quantity.unit.start)  # "≥ grade II": the scale stands between
+        postfix = _postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
+        if postfix is not None and _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
+            postfix = None
         relation_after = _postfix_cue(text, cues, end, "time_relation")
         is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.time_units
         direction = anchor = None
@@ -132,41 +143,59 @@ class ConstraintAssembler:
                               start=quantity.start, end=postfix.end, rule=postfix.rule))
             end = max(end, postfix.end)
         else:
-            reading = self._implicit(doc, quantity, is_time, flags, mentions)
+            reading = self._implicit(doc, quantity, is_time, flags, mentions, last)
             if reading is None:
                 return None
+        inherited = None
         if is_time and anchor is None:
-            inherited = self._inherited(doc)
+            inherited = self._inherited(doc._.cp_context or ())
             if inherited is not None:
                 direction, anchor, flag = inherited
                 flags.append(flag)
         if is_time and reading.comparator == "implicit":
-            if direction != "before":
-                return None
-            reading.comparator = Comparator.LE.value
+            # under a parent's "before <event>" a bare amount is a window ("2 weeks received ...");
+            # with its own anchor it states the amount ("six months prior to enrollment")
+            if direction == "before" and inherited is not None:
+                unit = quantity.unit.text if quantity.unit else ""
+                flags.append(Flag(kind=FlagKind.IMPLICIT_COMPARATOR, read=text[quantity.start:quantity.text_end],
+                                  understood=f"<= {quantity.value:g} {unit} (within)", start=quantity.start,
+                                  end=quantity.text_end, rule="implicit.within"))
+                reading.comparator = Comparator.LE.value
+            else:  # a stated amount of time: "for 6 weeks", "a 2-year history"
+                reading.comparator, reading.rule = Comparator.EQ.value, "implicit.amount"
         reading.direction, reading.anchor, reading.end = (direction, anchor, end) if is_time else (None, None, end)
         return reading
 
     def _implicit(self, doc: Doc, quantity: Quantity, is_time: bool, flags: list[Flag],
-                  mentions: list[Mention]) -> Optional[_Reading]:
-        """A quantity without comparator: a time amount before an event, or a score's value."""
-        if is_time:
-            read = doc.text[quantity.start:quantity.text_end]
-            unit = quantity.unit.text if quantity.unit else ""
-            flags.append(Flag(kind=FlagKind.IMPLICIT_COMPARATOR, read=read,
-                              understood=f"<= {quantity.value:g} {unit} (within)",
-                              start=quantity.start, end=quantity.text_end, rule="implicit.within"))
+                  mentions: list[Mention], last: Optional[Constraint]) -> Optional[_Reading]:
+        """A quantity without comparator: an amount of time, a value on a scale, or an amount with a unit.
+
+        A value listed after an ``=`` value ("ECOG 0 or 1", "stage 4 or 5", "grade II/III") is another
+        ``=`` value of the same measure.
+        """
+        text = text_of(doc)
+        if quantity.paired and last is not None:
+            return _Reading(last.comparator, "implicit.paired_value", None, flags)
+        if last is not None and last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]):
+            return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags, listed_after=last)
+        if is_time and not _MODIFIER.match(text, quantity.end):
             return _Reading("implicit", "implicit.within", None, flags)
-        unit_dimension = quantity.unit.dimension if quantity.unit else None
+        if quantity.reference is not None:  # "three times the upper limit of normal"
+            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
+        unit = quantity.unit
+        if unit is not None and unit.dimension == "score" and unit.start < quantity.start:
+            return _Reading(Comparator.EQ.value, "implicit.scale_value", None, flags)
         nearest = next((m for m in reversed(mentions) if m.end <= quantity.start), None)
-        if (nearest is not None and nearest.entry.category == "score" and unit_dimension in _SCORE_DIMENSIONS
-                and len(doc.text[nearest.end:quantity.start].split()) <= 3 and quantity.reference is None):
+        if (nearest is not None and nearest.entry.category == "score" and (unit is None or unit.dimension == "score")
+                and len(text[nearest.end:quantity.start].split()) <= 3):
             return _Reading(Comparator.EQ.value, "implicit.score_value", None, flags)
+        if unit is not None and quantity.category is None and not _MODIFIER.match(text, quantity.end):
+            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         return None
 
-    def _inherited(self, doc: Doc) -> Optional[tuple[str, str, Flag]]:
+    def _inherited(self, context: list[tuple[str, int]]) -> Optional[tuple[str, str, Flag]]:
         """Direction and anchor stated by an ancestor criterion ("... before infusion, ... any one ...")."""
-        for ancestor_text, offset in doc._.cp_context or ():
+        for ancestor_text, offset in context:
             cues = self.cue_finder.find(ancestor_text)
             for relation in cues:
                 if relation.kind != "time_relation" or not relation.direction:
@@ -229,6 +258,9 @@ class ConstraintAssembler:
             own = [m for m in subjects if m.entry is entry]
             flags = list(reading.flags)
             unit, unit_flag = self._unit(quantity, entry)
+            unit_text = quantity.unit.text if quantity.unit else None
+            if unit is None and reading.listed_after is not None:  # "stage 4 or 5": 5 is a stage too
+                unit, unit_text = reading.listed_after.unit, reading.listed_after.unit_text
             if unit_flag:
                 flags.append(unit_flag)
             flags.extend(_typo_flags(own))
@@ -246,10 +278,11 @@ class ConstraintAssembler:
                 subject=entry.name if entry else None,
                 subject_text=subject_text,
                 comparator=reading.comparator,
-                value=quantity.value,
+                value=quantity.value if quantity.category is None or quantity.value_high is not None else None,
                 value_high=quantity.value_high,
+                category=quantity.category,
                 unit=unit,
-                unit_text=quantity.unit.text if quantity.unit else None,
+                unit_text=unit_text,
                 relative_to=quantity.reference.relative_to if quantity.reference else None,
                 direction=reading.direction,
                 anchor=reading.anchor,
@@ -267,6 +300,8 @@ class ConstraintAssembler:
         return out
 
     def _kind(self, quantity: Quantity, reading: _Reading, unit: Optional[str], entry: Optional[LexiconEntry]) -> str:
+        if quantity.category is not None:
+            return ConstraintKind.CATEGORY.value
         if quantity.reference is not None:
             return ConstraintKind.RELATIVE_LIMIT.value
         if reading.comparator == Comparator.BETWEEN.value:

@@ -37,6 +37,7 @@ class UnitMatch:
     dimension: str
     rule: str
     repaired: bool = False
+    typo: Optional[str] = None  # the unit form a misspelled unit was read as ("monhts" -> "months")
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Quantity:
     unit: Optional[UnitMatch] = None
     reference: Optional[Reference] = None
     joiner: Optional[str] = None  # range joiner as written ("-", "to", "and")
+    category: Optional[str] = None  # a roman numeral value ("III", or "I-II" for a range)
+    paired: bool = False  # the second value of "140/90 mmHg"
     flags: list[Flag] = field(default_factory=list)
     rule: str = "quantity.number"
 
@@ -98,6 +101,14 @@ class Mention:
     text: str
     entry: LexiconEntry
     typo: Optional[tuple[str, str, int, int]] = None
+
+
+def text_of(doc: Doc) -> str:
+    """``doc.text``, computed once per doc (spaCy joins every token's text on each access)."""
+    text = doc.user_data.get("cp_text")
+    if text is None:
+        text = doc.user_data["cp_text"] = doc.text
+    return text
 
 
 def register_extensions() -> None:

@@ -3,7 +3,10 @@
 One place decides how a phrase is matched: case-insensitively unless asked,
 whitespace in a phrase matching any run of whitespace (listings wrap lines),
 word boundaries where the phrase starts or ends with a letter or digit, and
-longer phrases preferred at the same position.
+the longest phrase preferred at a position. The phrases are folded into a
+character trie before they become a regex, so the engine rejects a position
+on its first character instead of trying every phrase there (several times
+faster than a plain alternation on lexicons of hundreds of phrases).
 """
 
 from __future__ import annotations
@@ -11,21 +14,61 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+_END = ""  # trie key marking the end of a phrase
+
+
+def _trie(phrases: Iterable[str]) -> dict:
+    root: dict = {}
+    for phrase in phrases:
+        node = root
+        for part_index, part in enumerate(phrase.split()):
+            if part_index:
+                node = node.setdefault(" ", {})
+            for char in part:
+                node = node.setdefault(char, {})
+        node[_END] = phrase
+    return root
+
+
+def _emit(node: dict, glued: bool = False) -> str:
+    branches = []
+    for key in sorted(k for k in node if k != _END):
+        edge = r"\s+" if key == " " else r"\s?/\s?" if key == "/" and glued else re.escape(key)
+        branches.append(edge + _emit(node[key], glued))
+    if _END in node:
+        phrase = node[_END]
+        branches.append(r"(?!\w)" if phrase[-1:].isalnum() else "")
+    if len(branches) == 1:
+        return branches[0]
+    return "(?:" + "|".join(branches) + ")"
+
 
 def phrase_pattern(phrase: str) -> str:
     """The regex source for one phrase."""
-    parts = [re.escape(part) for part in phrase.split()]
-    body = r"\s+".join(parts) if parts else re.escape(phrase)
-    head = r"(?<![\w])" if phrase[:1].isalnum() else ""
-    tail = r"(?![\w])" if phrase[-1:].isalnum() else ""
-    return head + body + tail
+    return compile_source([phrase])
 
 
-def compile_phrases(phrases: Iterable[str], case_sensitive: bool = False) -> re.Pattern[str]:
-    """One regex matching any of ``phrases``, longest first."""
-    unique = sorted(set(phrases), key=lambda p: (-len(p), p))
+def compile_source(phrases: Iterable[str], case_sensitive: bool = True, glued: bool = False) -> str:
+    """The regex source matching any of ``phrases``, longest first, with word boundaries.
+
+    A ``glued`` phrase (a unit) may follow a word character ("30kg") and may have spaces around a slash
+    ("mmol/ l").
+    """
+    cleaned = {p if case_sensitive else p.lower() for p in phrases if p.strip()}
+    words = _trie(p for p in cleaned if p[:1].isalnum())
+    symbols = _trie(p for p in cleaned if not p[:1].isalnum())
+    parts = []
+    if words:
+        parts.append(("" if glued else r"(?<!\w)") + _emit(words, glued))
+    if symbols:
+        parts.append(_emit(symbols, glued))
+    return "|".join(f"(?:{p})" for p in parts) or r"(?!)"
+
+
+def compile_phrases(phrases: Iterable[str], case_sensitive: bool = False, glued: bool = False) -> re.Pattern[str]:
+    """One regex matching any of ``phrases``, longest first (``glued``: see :func:`compile_source`)."""
     flags = 0 if case_sensitive else re.IGNORECASE
-    return re.compile("|".join(phrase_pattern(p) for p in unique), flags)
+    return re.compile(compile_source(phrases, case_sensitive, glued), flags)
 
 
 def normalize(text: str) -> str:

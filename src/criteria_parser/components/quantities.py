@@ -1,6 +1,6 @@
 """``criteria_quantities``: find numbers, ranges, units and relative references.
 
-Reads ``doc.text``; writes ``doc._.cp_quantities`` (:class:`Quantity` list).
+Reads ``text_of(doc)``; writes ``doc._.cp_quantities`` (:class:`Quantity` list).
 Numbers are digits or number words (``grammars/numbers.jsonl``, flagged as
 ``number_word``); a number glued to letters ("CD5", "COVID-19", "2nd") is an
 identifier, not a value. After a number come, in this order and each
@@ -16,18 +16,33 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from rapidfuzz import fuzz, process
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..grammar import Grammars, load_grammars
 from ..model import Flag, FlagKind
-from .matches import Quantity, Reference, UnitMatch, register_extensions
+from .matches import Quantity, Reference, UnitMatch, register_extensions, text_of
 from .phrases import compile_phrases, normalize, phrase_pattern
 
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?"
-#: A number not glued to a word before it ("CD5", "x10", "COVID-19") nor followed by an ordinal suffix or digit.
-_NUMBER = re.compile(r"(?<![\w.,^*/])(?<![A-Za-z]-)(?<![A-Za-z]\.)" + _DIGITS + r"(?!\d|st\b|nd\b|rd\b|th\b|[.,]\d)")
-_SPACE = re.compile(r"[ \t]*(?:\(\s*)?")
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|\d+)(?:\.\d+)?"
+#: A number not glued to a word before it ("CD5", "x10", "COVID-19"), not the minutes of a clock time ("22:00"),
+#: nor followed by an ordinal suffix or digit.
+_NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
+                     + r"(?!\d|st\b|nd\b|rd\b|th\b|\.\d|,\d{3}(?!\d))")
+#: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own.
+ROMAN = r"(?-i:(?<![\w.])(?<![A-HJ-UWYZa-z]-)(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]))"
+_ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+#: Between a number and its unit: spaces, an opening parenthesis, a hyphen before a word ("12-month"), a "+".
+_SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": the "+" is a comparator
+#: Between the parts of a compound unit: "mg per day", "cigarettes/day", "drinks a week".
+_PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
+#: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
+_PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d.,])")
+#: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
+_WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
+_FUZZY_UNIT_CUTOFF = 80.0
+_INCLUSIVE = re.compile(r"\s*\((?:inclusive|exclusive|incl\.?|excl\.?)\)", re.IGNORECASE)
 _RANGE_COMPARATOR = re.compile(r"\s*(?:[<>≤≥≦≧＜＞]=?|=<|=>)?\s*")
 
 
@@ -37,7 +52,13 @@ class QuantityFinder:
     def __init__(self, grammars: Grammars) -> None:
         self.words = {normalize(w): (rule, rule.value) for rule in grammars.numbers for w in rule.words}
         word_re = compile_phrases(self.words)
-        self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<word>{word_re.pattern})", re.IGNORECASE)
+        self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<roman>{ROMAN})|(?P<word>{word_re.pattern})",
+                                  re.IGNORECASE)
+        # after a range joiner a letter may precede the hyphen: the unit of the low end ("8yr-18yrs")
+        self._range_number = re.compile(self._number.pattern.replace("(?<![A-Za-z]-)", "", 1), re.IGNORECASE)
+        scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
+        self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + compile_phrases(scales).pattern + r")[\s:]*(?:of\s+)?(?:(?:[<>≤≥≦≧＜＞]=?|=[<>]?|>/=|</=)\s*)?$",
+                                        re.IGNORECASE)
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
         for unit in grammars.units:
@@ -50,12 +71,16 @@ class QuantityFinder:
             for form in repair.read:
                 self._units[normalize(form)] = (repair.id, tuple(repair.candidates), dims.pop() if len(dims) == 1 else "other", True)
                 insensitive.append(form)
-        self._unit_ci = compile_phrases(insensitive)
-        self._unit_cs = compile_phrases(sensitive, case_sensitive=True)
+        # units are matched right after a number, which they may touch ("30kg/m2")
+        self._fuzzy_units = sorted(normalize(f) for u in grammars.units if u.dimension == "time"
+                                   for f in u.forms if f.isalpha() and len(f) >= 5)
+        self._unit_ci = compile_phrases(insensitive, glued=True)
+        self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
         self._joiner = re.compile(r"\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
         self._references = {}
         multipliers, references = [], []
+        self._multiplier_words = {normalize(p) for r in grammars.relative if r.role == "multiplier" for p in r.phrases}
         for rule in grammars.relative:
             for phrase in rule.phrases:
                 if rule.role == "multiplier":
@@ -80,10 +105,28 @@ class QuantityFinder:
             quantity = self._quantity(text, match)
             found.append(quantity)
             position = max(quantity.text_end, match.end())
+            paired = self._paired(text, quantity)
+            if paired is not None:
+                found.append(paired)
+                position = paired.text_end
+
+    def _paired(self, text: str, quantity: Quantity) -> Optional[Quantity]:
+        """The second value of "140/90 mmHg" ("<50/40 mg/dl"), which lends its unit to the first."""
+        if quantity.unit is not None or quantity.value_high is not None or quantity.category is not None:
+            return None
+        second = _PAIRED.match(text, quantity.end)
+        unit = self._unit(text, second.end()) if second else None
+        if unit is None or unit.dimension in ("time", "frequency"):
+            return None
+        quantity.unit = unit
+        return Quantity(second.start("number"), second.end(), _number(second.group("number")), unit=unit,
+                        rule="quantity.paired", paired=True)
 
     def _value(self, match: re.Match[str]) -> tuple[float, Optional[Flag]]:
         if match.group("digits"):
-            return float(match.group("digits").replace(",", "")), None
+            return _number(match.group("digits")), None
+        if match.group("roman"):
+            return float(_ROMAN_VALUES[match.group("roman")]), None
         read = match.group("word")
         rule, value = self.words[normalize(read)]
         understood = f"{value:g}"
@@ -92,25 +135,36 @@ class QuantityFinder:
 
     def _quantity(self, text: str, match: re.Match[str]) -> Quantity:
         value, flag = self._value(match)
+        roman = match.group("roman")
         quantity = Quantity(match.start(), match.end(), value, flags=[flag] if flag else [],
-                            rule="quantity.word" if flag else "quantity.number")
+                            rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
+                            category=roman)
         unit = self._unit(text, match.end())
-        joined = self._joiner.match(text, unit.end if unit else match.end())
+        after = unit.end if unit else match.end()
+        inclusive = _INCLUSIVE.match(text, after)  # "50kg (inclusive) and 90kg"
+        joined = self._joiner.match(text, inclusive.end() if inclusive else after)
         second = self._range_end(text, joined) if joined else None
-        if second and second[1] >= value and _range_allowed(text, match.start(), joined.group("joiner")):
+        if (second and second[1] >= value and _range_allowed(text, match.start(), joined.group("joiner"))
+                and bool(second[0].group("roman")) == bool(roman)):
             high_match, quantity.value_high, high_flag = second
             quantity.end = high_match.end()
             quantity.joiner = joined.group("joiner")
             quantity.rule = "quantity.range"
             quantity.flags.extend([high_flag] if high_flag else [])
+            if roman:
+                quantity.category = f"{roman}-{high_match.group('roman')}"
             unit = self._unit(text, high_match.end()) or unit
-        quantity.unit = unit
-        quantity.reference = self._relative(text, max(quantity.end, unit.end if unit else 0))
+        quantity.unit = unit or self._scale(text, match.start())
+        if quantity.unit is not None and quantity.unit.typo:
+            quantity.flags.append(Flag(kind=FlagKind.TYPO, read=quantity.unit.text, understood=quantity.unit.typo,
+                                       start=quantity.unit.start, end=quantity.unit.end, rule=quantity.unit.rule))
+        quantity.reference = self._relative(text, max(quantity.end, unit.end if unit else 0),
+                                            normalize(match.group()) in self._multiplier_words)
         return quantity
 
     def _range_end(self, text: str, joined: re.Match[str]) -> Optional[tuple[re.Match[str], float, Optional[Flag]]]:
         spaces = _RANGE_COMPARATOR.match(text, joined.end())
-        high_match = self._number.match(text, spaces.end())
+        high_match = self._range_number.match(text, spaces.end())
         if high_match is None:
             return None
         high, flag = self._value(high_match)
@@ -127,11 +181,17 @@ class QuantityFinder:
             if found and (best is None or found.end() > best.end()):
                 best = found
         if best is None:
-            return None
+            return self._misspelled_unit(text, start)
         form = best.group()
-        key = form if form in self._units else normalize(form)
+        unspaced = re.sub(r"\s*/\s*", "/", form)  # "mmol/ l" is "mmol/l"
+        key = next(k for k in (form, unspaced, normalize(form), normalize(unspaced)) if k in self._units)
         rule_id, candidates, dimension, repaired = self._units[key]
         end = best.end()
+        per = self._per_unit(text, end)
+        if per is not None and not repaired:
+            form, end = text[start:per.end], per.end
+            candidates = (candidates[0] + ("" if per.candidates[0].startswith("/") else "/") + per.candidates[0],)
+            dimension = "rate"
         opened = "(" in text[position:start]
         if opened:
             close = re.match(r"\s*\)", text[end:])
@@ -140,22 +200,64 @@ class QuantityFinder:
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
 
-    def _relative(self, text: str, position: int) -> Optional[Reference]:
+    def _misspelled_unit(self, text: str, start: int) -> Optional[UnitMatch]:
+        """A time unit written with a typo ("monhts", "wekes"): one edit or so from a form, same first letter."""
+        word = _WORD.match(text, start)
+        if word is None:
+            return None
+        found = process.extractOne(word.group().lower(), self._fuzzy_units, scorer=fuzz.ratio,
+                                   score_cutoff=_FUZZY_UNIT_CUTOFF)
+        if found is None or found[0][0] != word.group()[0].lower():
+            return None
+        rule_id, candidates, dimension, repaired = self._units[found[0]]
+        return UnitMatch(start, word.end(), word.group(), candidates, dimension, rule_id, repaired, typo=found[0])
+
+    def _per_unit(self, text: str, position: int) -> Optional[UnitMatch]:
+        """The denominator of a compound unit after ``position``: "/day", " per week", " weekly"."""
+        joined = _PER.match(text, position)
+        if joined is None:
+            return None
+        following = self._unit(text, joined.end()) if joined.group().strip() else None
+        if following is None:
+            following = self._unit(text, position)
+            if following is None or following.dimension != "frequency":
+                return None
+        return following
+
+    def _scale(self, text: str, position: int) -> Optional[UnitMatch]:
+        """The scale a value is read on, named right before it ("grade 3", "NYHA class III", "stage 4")."""
+        found = self._scale_before.search(text, max(0, position - 24), position)
+        if found is None:
+            return None
+        form = found.group("scale")
+        rule_id, candidates, dimension, repaired = self._units[normalize(form)]
+        return UnitMatch(found.start("scale"), found.end("scale"), form, candidates, dimension, rule_id, repaired)
+
+    def _relative(self, text: str, position: int, multiplied: bool = False) -> Optional[Reference]:
+        """The reference after a value; ``multiplied``: the value itself is a multiplier ("twice")."""
         found = self._reference.match(text, position)
         if not found:
             return None
         rule = self._references[normalize(found.group("ref"))]
-        if rule.relative_to != "fold" and not found.group("mult") and not found.group("ref").isupper():
+        if rule.relative_to != "fold" and not (found.group("mult") or multiplied) and not found.group("ref").isupper():
             return None  # "3 upper limit" needs a multiplier; a bare "3 ULN" does not
         return Reference(found.start("mult") if found.group("mult") else found.start("ref"), found.end(),
                          rule.relative_to, rule.id)
+
+
+def _number(digits: str) -> float:
+    """The value of digits as written: "1,500" is 1500, a decimal comma "7,0" is 7.0."""
+    if re.fullmatch(r"\d+,\d{1,2}(?:\.\d+)?", digits):
+        return float(digits.replace(",", "."))
+    return float(digits.replace(",", ""))
 
 
 def _range_allowed(text: str, start: int, joiner: str) -> bool:
     """'and' joins a range only after 'between' ("between 12 and 18")."""
     if joiner.lower() != "and":
         return True
-    return bool(re.search(r"between\s*$", text[max(0, start - 12):start], re.IGNORECASE))
+    return bool(re.search(r"between\s+(?:the\s+)?(?:ages?\s+of\s+|ages?\s+)?$|between\s*$",
+                          text[max(0, start - 30):start], re.IGNORECASE))
 
 
 @Language.factory(
@@ -176,5 +278,5 @@ class QuantitiesComponent:
         self.finder = QuantityFinder(grammars)
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.cp_quantities = self.finder.find(doc.text)
+        doc._.cp_quantities = self.finder.find(text_of(doc))
         return doc

@@ -45,6 +45,7 @@ class SubjectFinder:
             for abbreviation in entry.abbreviations:
                 self._abbreviations.setdefault(abbreviation, entry)
         self._vocabulary = {w for words in self._phrases for w in words}
+        self._first_words = {words[0] for words in self._phrases if words}
         self._fuzzy_choices = sorted(self._fuzzy_words)
         self._longest = max(len(words) for words in self._phrases)
         self.fuzzy_cutoff = fuzzy_cutoff
@@ -61,26 +62,28 @@ class SubjectFinder:
 
     def find(self, doc: Doc, fuzzy: bool) -> list[Mention]:
         """Mentions in ``doc``; misspellings are matched only when ``fuzzy``."""
-        words = [t.lower_ for t in doc]
+        strings = doc.vocab.strings
+        orths = [strings[h] for h in doc.to_array("ORTH")]
+        words = [w.lower() for w in orths]
         typos: dict[int, str] = {}
         if fuzzy:
-            for i, token in enumerate(doc):
-                corrected = self.correct(token.text)
+            for i, word in enumerate(orths):
+                corrected = self.correct(word)
                 if corrected:
                     words[i] = corrected
                     typos[i] = corrected
         mentions: list[Mention] = []
         i = 0
-        while i < len(doc):
+        while i < len(words):
             match = self._match_at(words, i)
-            if match is None and doc[i].text in self._abbreviations:
-                match = (i + 1, self._abbreviations[doc[i].text])
+            if match is None and orths[i] in self._abbreviations:
+                match = (i + 1, self._abbreviations[orths[i]])
             if match is None:
                 i += 1
                 continue
             end, entry = match
             span = doc[i:end]
-            typo = next(((doc[j].text, typos[j], doc[j].idx, doc[j].idx + len(doc[j])) for j in range(i, end) if j in typos), None)
+            typo = next(((orths[j], typos[j], doc[j].idx, doc[j].idx + len(orths[j])) for j in range(i, end) if j in typos), None)
             mentions.append(Mention(span.start_char, span.end_char, span.text, entry, typo))
             i = end
         mentions.extend(self._abbreviation_mentions(doc, mentions))
@@ -88,6 +91,8 @@ class SubjectFinder:
         return mentions
 
     def _match_at(self, words: list[str], i: int) -> Optional[tuple[int, LexiconEntry]]:
+        if words[i] not in self._first_words:
+            return None
         for length in range(min(self._longest, len(words) - i), 0, -1):
             entry = self._phrases.get(tuple(words[i:i + length]))
             if entry is not None:

@@ -1,0 +1,362 @@
+"""Compile a parsed listing into checks over documented patient variables.
+
+Each criterion becomes a tree of checks; each check reads variables named by a
+fixed scheme (README, "Matching patients"), with limits converted to the
+variable's one canonical unit. The built-in evaluator (:mod:`.matcher`) and the
+JsonLogic export (:mod:`.export_jsonlogic`) both walk these trees, so they
+cannot disagree about what a criterion means.
+
+Truth values are Kleene's: 1 met, 0.5 unknown, 0 not met; "all" is the minimum,
+"any" the maximum, "not" is one minus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from .grammar import Grammars, LexiconEntry
+from .matching_grammar import MatchingGrammar
+from .model import Constraint, Criterion, Listing, Section
+from .units import UnitMismatch, convert, display_unit, is_time
+
+MET, UNKNOWN, NOT_MET = 1.0, 0.5, 0.0
+TRUTH_WORDS = {MET: "met", UNKNOWN: "unknown", NOT_MET: "not met"}
+
+
+def slug(name: str) -> str:
+    """A variable-name part: 'total bilirubin' -> 'total_bilirubin'."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A patient variable a check reads: its dotted path, meaning and canonical unit."""
+
+    path: str
+    kind: str  # obs, event, treatment, concept, confirmation
+    subject: str
+    unit: Optional[str] = None
+    method: Optional[str] = None
+    anchor: Optional[str] = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A value (or its ratio to the ULN/LLN) against a limit in the variable's unit."""
+
+    variable: Variable
+    comparator: str
+    value: Optional[float]
+    text: str
+    value_high: Optional[float] = None
+    category: Optional[str] = None
+    reference: Optional[str] = None  # 'uln' or 'lln' for relative limits
+    shown_unit: Optional[str] = None  # the unit the listing wrote the limit in
+
+
+@dataclass(frozen=True)
+class DoseException:
+    """'except prednisone < 10 mg/d': a treatment of ``drug`` below the dose is excepted."""
+
+    drug: str
+    comparator: str
+    value: float
+    unit: Optional[str]
+    equivalent: bool  # 'or an equivalent dose': other drugs count by their dose in ``drug`` equivalents
+    text: str
+
+
+@dataclass(frozen=True)
+class TreatmentWindow:
+    """A treatment of a class within a time before an anchor (days), less excepted treatments."""
+
+    treatment_class: str
+    anchor: str
+    comparator: str
+    days: float
+    text: str
+    shown: str
+    exception: Optional[DoseException] = None
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A promise about the future ('contraception 6 months after the last infusion'): needs confirmation."""
+
+    variable: Variable
+    text: str
+
+
+@dataclass(frozen=True)
+class ConceptCheck:
+    """A named condition, treatment or confirmation answered from the record."""
+
+    variable: Variable
+    active_only: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """Text the machine cannot check."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """All parts (minimum)."""
+
+    parts: tuple["Check", ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Any part (maximum)."""
+
+    parts: tuple["Check", ...]
+
+
+@dataclass(frozen=True)
+class Agreeing:
+    """Parts whose joining word is unclear: the answer when "all" and "any" agree, else unknown."""
+
+    parts: tuple["Check", ...]
+
+
+@dataclass(frozen=True)
+class Unless:
+    """``condition`` and not any of ``exceptions``."""
+
+    condition: "Check"
+    exceptions: tuple["Check", ...]
+
+
+@dataclass(frozen=True)
+class AtMostUnknown:
+    """``part``, but never more than unknown: an exception was stated that cannot be checked."""
+
+    part: "Check"
+    reason: str
+
+
+Check = Union[
+    Compare, TreatmentWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless, AtMostUnknown
+]
+
+
+@dataclass
+class CriterionPlan:
+    """One criterion (any level of the tree) and its check."""
+
+    section: str
+    label: str
+    text: str
+    check: Check
+    top_level: bool
+
+
+@dataclass
+class ListingPlan:
+    """Every criterion's check, and the variables they read."""
+
+    listing: Listing
+    criteria: list[CriterionPlan] = field(default_factory=list)
+    variables: dict[str, Variable] = field(default_factory=dict)
+
+
+class Compiler:
+    """Turns constraints into checks, using the lexicon and the matching grammar."""
+
+    def __init__(self, grammars: Grammars, matching: MatchingGrammar) -> None:
+        self.grammars = grammars
+        self.matching = matching
+        self.lexicon = {entry.name: entry for entry in grammars.lexicon}
+        self.variables: dict[str, Variable] = {}
+
+    def compile(self, listing: Listing) -> ListingPlan:
+        """Checks for every criterion of ``listing``."""
+        plan = ListingPlan(listing=listing)
+        for section in listing.sections:
+            for top in section.criteria:
+                for criterion in top.walk():
+                    check = self.criterion(section, criterion)
+                    plan.criteria.append(
+                        CriterionPlan(section.kind, criterion.label, criterion.text, check, criterion is top)
+                    )
+        plan.variables = dict(sorted(self.variables.items()))
+        return plan
+
+    def criterion(self, section: Section, criterion: Criterion) -> Check:
+        """The check of one criterion, its children included."""
+        own = self._own(criterion)
+        if not criterion.children:
+            return own if own is not None else self._concepts(section, criterion)
+        children = tuple(self.criterion(section, child) for child in criterion.children)
+        combined: Check = AnyOf(children) if criterion.logic == "any" else AllOf(children)
+        return combined if own is None else AllOf((own, combined))
+
+    def _own(self, criterion: Criterion) -> Optional[Check]:
+        conditions = [c for c in criterion.constraints if c.role == "condition"]
+        exceptions = [c for c in criterion.constraints if c.role == "exception"]
+        if not conditions:
+            return None
+        doses = [c for c in exceptions if c.kind == "dose" and c.subject]
+        dose = self._dose_exception(doses[0], criterion) if doses else None
+        groups: dict[int, list[Check]] = {}
+        used_dose = False
+        for constraint in conditions:
+            check = self.constraint(constraint)
+            if isinstance(check, TreatmentWindow) and dose is not None:
+                check = TreatmentWindow(**{**check.__dict__, "exception": dose})
+                used_dose = True
+            groups.setdefault(constraint.group, []).append(check)
+        parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
+        result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
+        rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
+        if rest:
+            result = Unless(result, tuple(self.constraint(c) for c in rest))
+        for excerpt in criterion.exceptions:
+            if not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
+                result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
+        return result
+
+    def _dose_exception(self, constraint: Constraint, criterion: Criterion) -> DoseException:
+        entry = self.lexicon.get(constraint.subject or "")
+        unit = (entry.unit if entry and entry.unit else None) or constraint.unit
+        value = constraint.value if constraint.value is not None else 0.0
+        if constraint.unit and unit and constraint.unit != unit:
+            value = convert(value, constraint.unit, unit, self.matching)
+        excerpt = " ".join(e.text for e in criterion.exceptions)
+        return DoseException(
+            drug=slug(constraint.subject or ""),
+            comparator=constraint.comparator,
+            value=value,
+            unit=unit,
+            equivalent=self.matching.has_cue(excerpt, self.matching.equivalent_cues),
+            text=constraint.text,
+        )
+
+    def constraint(self, constraint: Constraint) -> Check:
+        """The check of one constraint, or :class:`Unknown` with the reason."""
+        subject = constraint.subject
+        if not subject:
+            return Unknown(f"no subject recognized in '{constraint.text}'")
+        entry = self.lexicon.get(subject)
+        try:
+            if constraint.kind == "time_window":
+                return self._time_window(constraint, entry)
+            if constraint.kind == "dose":
+                return Unknown(f"dose limits are checked only as exceptions: '{constraint.text}'")
+            if constraint.kind == "relative_limit":
+                return self._relative(constraint, entry)
+            return self._compare(constraint, entry)
+        except UnitMismatch as exc:
+            return Unknown(f"'{constraint.text}': {exc}")
+
+    def _variable(self, variable: Variable) -> Variable:
+        known = self.variables.setdefault(variable.path, variable)
+        if known != variable:
+            raise UnitMismatch(f"variable {variable.path} is read in {known.unit} and {variable.unit}")
+        return known
+
+    def _obs(self, subject: str, method: Optional[str], unit: Optional[str], suffix: str = "") -> Variable:
+        path = f"obs.{slug(subject)}" + (f".{slug(method)}" if method else "")
+        described = f"latest {subject}" + (f" by {method}" if method else "")
+        return self._variable(
+            Variable(path, "obs", subject, unit, method, description=described + (f", in {unit}" if unit else ""))
+        )
+
+    def _canonical(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Optional[str]:
+        if entry is not None and entry.unit:
+            return entry.unit
+        if is_time(constraint.unit, self.matching):
+            return self.matching.canonical_units["time"]
+        return constraint.unit
+
+    def _compare(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        unit = self._canonical(constraint, entry)
+        variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
+        value, high = self._limits(constraint, unit, entry)
+        return Compare(variable, constraint.comparator, value, constraint.text, high, constraint.category,
+                       shown_unit=constraint.unit)
+
+    def _limits(self, constraint: Constraint, unit: Optional[str], entry: Optional[LexiconEntry]):
+        molar = entry.molar_mass if entry else None
+        values = []
+        for number in (constraint.value, constraint.value_high):
+            if number is not None and constraint.unit and unit and constraint.unit != unit:
+                number = convert(number, constraint.unit, unit, self.matching, molar)
+            values.append(number)
+        return values[0], values[1]
+
+    def _relative(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        reference = (constraint.relative_to or "").lower()
+        if reference == "fold":
+            variable = self._obs(constraint.subject or "", constraint.qualifier, "{fold}")
+            return Compare(variable, constraint.comparator, constraint.value, constraint.text,
+                           constraint.value_high, shown_unit="{fold}")
+        if reference not in ("uln", "lln"):
+            return Unknown(f"relative to '{constraint.relative_to}' is not machine-checkable: '{constraint.text}'")
+        unit = entry.unit if entry and entry.unit else None
+        variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
+        return Compare(variable, constraint.comparator, constraint.value, constraint.text, constraint.value_high,
+                       reference=reference)
+
+    def _time_window(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        subject = constraint.subject or ""
+        if constraint.direction == "after":
+            variable = self._variable(Variable(f"confirmed.{slug(subject)}", "confirmation", subject,
+                                               description=f"whether the patient confirmed: {subject}"))
+            return Commitment(variable, constraint.text)
+        day = self.matching.canonical_units["time"]
+        if constraint.anchor:
+            if not self._is_treatment(subject, entry):
+                return Unknown(f"time windows are checked for treatments only: '{constraint.text}'")
+            if constraint.value is None or not constraint.unit:
+                return Unknown(f"time window without a duration: '{constraint.text}'")
+            days = convert(constraint.value, constraint.unit, day, self.matching)
+            anchor = slug(constraint.anchor)
+            self._variable(Variable(f"treatments[].days_before.{anchor}", "treatment", "treatments", day, anchor=anchor,
+                                    description=f"days from a treatment's last day to the {constraint.anchor}"))
+            shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {constraint.anchor}"
+            return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
+        if entry is not None and entry.category == "event":
+            variable = self._variable(Variable(f"events.{slug(subject)}.duration", "event", subject, day,
+                                               description=f"how long the {subject} lasted, in {day}"))
+            value, high = self._limits(constraint, day, None)
+            return Compare(variable, constraint.comparator, value, constraint.text, high, shown_unit=constraint.unit)
+        return self._compare(constraint, entry)
+
+    def _is_treatment(self, subject: str, entry: Optional[LexiconEntry]) -> bool:
+        return (entry is not None and entry.category in ("treatment", "drug")) or bool(
+            self.matching.treatment_class(subject)
+        )
+
+    def _concepts(self, section: Section, criterion: Criterion) -> Check:
+        concepts = self.matching.concepts_in(criterion.text)
+        if not concepts:
+            return Unknown("not machine-checkable: no limit or known condition in the text")
+        active = self.matching.has_cue(criterion.text, self.matching.active_cues)
+        checks = []
+        for concept in concepts:
+            variable = self._variable(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
+                                               description=f"{concept.kind} '{concept.name}': "
+                                               "present, inactive, absent or null"))
+            checks.append(ConceptCheck(variable, active, concept.name))
+        if len(checks) == 1:
+            return checks[0]
+        alternatives = self._alternatives(criterion.text)
+        return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
+
+    def _alternatives(self, text: str) -> bool:
+        cues = [p for cue in self.grammars.cues if cue.cue == "alternative" for p in cue.phrases]
+        return self.matching.has_cue(text, cues)
+
+
+def compile_listing(listing: Listing, grammars: Grammars, matching: MatchingGrammar) -> ListingPlan:
+    """Checks for every criterion of ``listing`` (see :class:`Compiler`)."""
+    return Compiler(grammars, matching).compile(listing)

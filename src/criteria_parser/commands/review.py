@@ -1,0 +1,90 @@
+"""``criteria-parser review``, ``export-label-studio``, ``import-annotations``: curating gold files."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..atomic import write_atomic
+from ..cli import app, emit, fail
+from ..errors import CriteriaParserError
+
+CURATOR_HELP = "Name the review log records (default: login name)."
+
+
+@app.command()
+def review(
+    corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings (.txt) and their gold files."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on; anything but loopback needs --token."),
+    port: int = typer.Option(8765, "--port", help="Port to listen on (0: any free port)."),
+    token: Optional[str] = typer.Option(None, "--token", help="Secret every request must carry."),
+    curator: Optional[str] = typer.Option(None, "--curator", help=CURATOR_HELP),
+) -> None:
+    """Start the curator workbench: correct extractions in the browser and save them as gold."""
+    from ..workbench.serve import serve
+
+    try:
+        serve(corpus, host, port, token, curator or getpass.getuser())
+    except CriteriaParserError as exc:
+        fail(str(exc))
+
+
+@app.command("export-label-studio")
+def export_label_studio(
+    corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings (.txt)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the tasks here, not to stdout."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Also write the labeling config (XML) here."),
+) -> None:
+    """Write Label Studio tasks with the parser's constraints as pre-annotations."""
+    from ..parser import Parser
+    from ..workbench.corpus import Corpus
+    from ..workbench.labelstudio import export_tasks, labeling_config
+
+    try:
+        tasks = export_tasks(Corpus(corpus), Parser())
+        emit([json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"], output)
+        if config is not None:
+            write_atomic(config, labeling_config())
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename}: cannot write: {exc.strerror}")
+
+
+@app.command("import-annotations")
+def import_annotations(
+    export_file: Path = typer.Argument(..., help="A Label Studio JSON export of tasks made by export-label-studio."),
+    corpus: Path = typer.Option(Path("corpora"), "--corpus", help="The corpus the tasks' listings live in."),
+    curator: Optional[str] = typer.Option(None, "--curator", help=CURATOR_HELP),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace gold files that exist already."),
+) -> None:
+    """Read curated Label Studio annotations back into gold files (validated; all or nothing)."""
+    from ..parser import Parser
+    from ..workbench.corpus import Corpus, fingerprint
+    from ..workbench.labelstudio import import_tasks
+    from ..workbench.saving import record_save
+
+    try:
+        tasks = json.loads(export_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{export_file}: cannot read: {exc.strerror}")
+    except ValueError as exc:
+        fail(f"{export_file}: not JSON: {exc}")
+    if not isinstance(tasks, list):
+        fail(f"{export_file}: not a Label Studio JSON export (expected a list of tasks)")
+    try:
+        store = Corpus(corpus)
+        imported = import_tasks(tasks, store, Parser(), str(export_file))
+        for item in imported:
+            if item.files.gold.exists() and not overwrite:
+                raise CriteriaParserError(f"{item.files.gold}: exists already (--overwrite replaces it)")
+        for item in imported:
+            record_save(store, item.files, item.parsed, item.gold, fingerprint(item.files.gold),
+                        curator or getpass.getuser(), "import label-studio")
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    typer.echo(f"criteria-parser: {len(imported)} gold file(s) written from {export_file}", err=True)

@@ -1,0 +1,125 @@
+"""Knowledge the matcher needs, kept as data in ``grammars/matching.json``.
+
+Unit spellings for pint, display forms, treatment classes with their members,
+and the concepts (conditions, treatments, confirmations) that answer criteria
+without a numeric constraint. Validated on load; errors read ``matching.json: problem``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import GrammarError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TreatmentClass(_Model):
+    """A class of treatments and the drugs or procedures in it."""
+
+    name: str
+    members: list[str] = Field(min_length=1)
+    systemic: bool = Field(description="Whether only systemic routes count (topical, inhaled do not).")
+
+
+class DoseEquivalents(_Model):
+    """How many mg of ``reference`` one mg of each drug is worth ('an equivalent dose')."""
+
+    reference: str
+    unit: str = Field(description="UCUM unit the equivalent dose is given in, e.g. mg/d.")
+    per_mg: dict[str, float] = Field(min_length=1)
+    note: str
+
+
+class Concept(_Model):
+    """Something a criterion names that the patient's record can answer."""
+
+    id: str = Field(pattern=r"^concept\.[a-z0-9_]+$")
+    name: str
+    kind: Literal["condition", "treatment", "confirmation"]
+    phrases: list[str] = Field(min_length=1, description="How criteria and records write it (case-insensitive).")
+    codes: list[str] = Field(default_factory=list, description="ICD-10 (prefix match) or SNOMED CT codes.")
+    example: str
+
+
+class MatchingGrammar(_Model):
+    """The whole of ``matching.json``."""
+
+    version: str
+    pint_units: dict[str, str]
+    canonical_units: dict[str, str]
+    unit_aliases: dict[str, str]
+    display_units: dict[str, str]
+    active_cues: list[str]
+    equivalent_cues: list[str]
+    dose_equivalents: list[DoseEquivalents]
+    systemic_routes_excluded: list[str]
+    treatment_classes: list[TreatmentClass]
+    concepts: list[Concept]
+
+    def treatment_class(self, name: str) -> Optional[TreatmentClass]:
+        """The class called ``name`` (case-insensitive), if any."""
+        return next((c for c in self.treatment_classes if c.name.lower() == name.lower()), None)
+
+    def concepts_in(self, text: str) -> list[Concept]:
+        """Concepts named in ``text``, longest phrase first, each once, never two on the same words."""
+        candidates = sorted(
+            ((phrase, concept) for concept in self.concepts for phrase in concept.phrases),
+            key=lambda pair: -len(pair[0]),
+        )
+        taken: list[tuple[int, int]] = []
+        found: list[tuple[int, Concept]] = []
+        for phrase, concept in candidates:
+            for match in phrase_pattern(phrase).finditer(text):
+                span = match.span()
+                if any(span[0] < end and start < span[1] for start, end in taken):
+                    continue
+                taken.append(span)
+                if concept not in [c for _, c in found]:
+                    found.append((span[0], concept))
+        return [concept for _, concept in sorted(found, key=lambda pair: pair[0])]
+
+    def has_cue(self, text: str, cues: list[str]) -> bool:
+        """Whether any cue word stands in ``text``."""
+        return any(phrase_pattern(cue).search(text) for cue in cues)
+
+
+@lru_cache(maxsize=None)
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A case-insensitive pattern for ``phrase`` as whole words."""
+    return re.compile(rf"(?<![\w+]){re.escape(phrase)}(?![\w+])", re.IGNORECASE)
+
+
+def load_matching_grammar(directory: Optional[Path] = None) -> MatchingGrammar:
+    """Read and validate ``matching.json`` (the packaged one unless ``directory`` is given).
+
+    Raises:
+        GrammarError: the file is missing or invalid.
+    """
+    if directory is None:
+        return _packaged()
+    return _read(Path(directory) / "matching.json")
+
+
+@lru_cache(maxsize=1)
+def _packaged() -> MatchingGrammar:
+    with resources.as_file(resources.files("criteria_parser.grammars") / "matching.json") as path:
+        return _read(Path(path))
+
+
+def _read(path: Path) -> MatchingGrammar:
+    try:
+        return MatchingGrammar.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GrammarError(f"{path}: grammar file missing") from None
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        raise GrammarError(f"matching.json: {problem}") from None

@@ -1,0 +1,253 @@
+"""The workbench web app: corpus page, listing page, saving, proposing rows.
+
+Pages are rendered on the server with Jinja2 (autoescaping on: listing text is
+untrusted and always shows as text); ``static/workbench.js`` adds keyboard
+moves, selection-to-row and saving. Every file is reached through
+:class:`~criteria_parser.workbench.corpus.Corpus`, so nothing outside the
+corpus directory can be read or written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from pydantic import ValidationError
+
+from ..errors import CriteriaParserError
+from ..evaluate import compare
+from ..model import Comparator, ConstraintKind, Listing, Role, TimeDirection
+from ..parser import Parser
+from . import reviewlog
+from .diff import diff, take
+from .corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
+from .edits import EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
+from .highlight import marks, segments
+from .propose import propose
+from .saving import record_save
+from .security import Guard
+
+HERE = Path(__file__).parent
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
+    trim_blocks=True, lstrip_blocks=True,
+)
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+
+@dataclass
+class Workbench:
+    """What every request needs: the corpus, the parser, who curates, and the CSRF token."""
+
+    corpus: Corpus
+    parser: Parser
+    curator: str
+    csrf: str
+
+    def __post_init__(self) -> None:
+        self.spellings = unit_spellings({u.ucum: u.forms for u in self.parser.grammars.units})
+        self._parsed: dict[str, tuple[tuple[int, int], Listing]] = {}
+
+    def parsed(self, files: ListingFiles) -> Listing:
+        """The parser's reading of a listing, its source named relative to the corpus (re-parsed only when the
+        file changed)."""
+        stat = files.text.stat()
+        version = (stat.st_mtime_ns, stat.st_size)
+        cached = self._parsed.get(files.name)
+        if cached is None or cached[0] != version:
+            listing = self.parser.parse_file(files.text)
+            listing.source = files.name
+            cached = self._parsed[files.name] = (version, listing)
+        return cached[1].model_copy(deep=True)
+
+    def page(self, name: str) -> dict[str, Any]:
+        """Everything the listing page shows: text segments, criteria tree, rows with their review state."""
+        files = self.corpus.files(name)
+        text = self.corpus.text(files)
+        gold = self.corpus.gold(files)
+        base = gold if gold is not None else self.parsed(files)
+        print_ = fingerprint(files.gold)
+        saved = reviewlog.last_save(files.log, print_) if gold is not None else None
+        rows = list(base.constraints())
+        if gold is None:
+            accepted: set[int] = set()
+        elif saved is not None:
+            accepted = set(saved.get("accepted", []))
+        else:
+            accepted = set(range(len(rows)))
+        if base.sections:
+            start, end = base.sections[0].start, base.sections[-1].end
+        else:
+            start, end = 0, len(text)
+        row_by_constraint = {id(c): (f"c{i}", i in accepted) for i, (_, _, c) in enumerate(rows)}
+        tree = []
+        for index, section in enumerate(base.sections):
+            criteria = []
+            for criterion in section.walk():
+                criteria.append({
+                    "key": criterion_key(index, criterion), "criterion": criterion,
+                    "depth": criterion.label.count("."),
+                    "rows": [{"id": row_by_constraint[id(c)][0], "accepted": row_by_constraint[id(c)][1],
+                              "values": row_values(c), "text": c.text, "flags": c.flags}
+                             for c in criterion.constraints],
+                })
+            tree.append({"section": section, "criteria": criteria})
+        return {
+            "name": name, "source": "gold" if gold is not None else "parser", "fingerprint": print_,
+            "status": reviewlog.status(gold is not None, saved), "segments": segments(text, start, end, marks(base)),
+            "view_start": start, "tree": tree,
+        }
+
+
+def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, parser: Optional[Parser] = None,
+               allowed_hosts: Optional[list[str]] = None) -> Starlette:
+    """The workbench app for one corpus directory.
+
+    Args:
+        corpus_dir: the directory of listings and gold files; nothing outside it is served or written.
+        curator: the name the review log records for every save.
+        token: when given, every request must carry it (see :mod:`.security`).
+        parser: a ready parser (one is built when omitted).
+        allowed_hosts: ``Host`` headers to answer (loopback names by default: a guard against DNS rebinding).
+    """
+    bench = Workbench(Corpus(corpus_dir), parser or Parser(), curator, secrets.token_urlsafe(32))
+
+    def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = TEMPLATES.get_template(template).render(csrf=bench.csrf, curator=bench.curator, **context)
+        return HTMLResponse(html, status_code=status_code)
+
+    async def corpus_page(request: Request) -> HTMLResponse:
+        listings = []
+        for name in bench.corpus.names():
+            files = bench.corpus.files(name)
+            try:
+                gold = bench.corpus.gold(files)
+                saved = reviewlog.last_save(files.log, fingerprint(files.gold)) if gold else None
+                parsed = bench.parsed(files)
+                shown = gold if gold is not None else parsed
+                listings.append({"name": name, "status": reviewlog.status(gold is not None, saved),
+                                 "constraints": sum(1 for _ in shown.constraints()),
+                                 "f1": compare(parsed, gold).f1 if gold is not None else None, "error": None})
+            except CriteriaParserError as exc:
+                listings.append({"name": name, "status": "unreadable", "constraints": None, "f1": None,
+                                 "error": str(exc)})
+        return render("corpus.html", corpus=str(corpus_dir), listings=listings)
+
+    async def listing_page(request: Request) -> HTMLResponse:
+        return render("listing.html", **bench.page(request.path_params["name"]),
+                      kinds=[k.value for k in ConstraintKind], comparators=[c.value for c in Comparator],
+                      roles=[r.value for r in Role],
+                      directions=[d.value for d in TimeDirection],
+                      units=sorted({u.ucum for u in bench.parser.grammars.units}))
+
+    async def save(request: Request) -> JSONResponse:
+        body = await _json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
+            raise Refused(400, "expected {\"fingerprint\": ..., \"rows\": [...]}")
+        files = bench.corpus.files(request.path_params["name"])
+        text = bench.corpus.text(files)
+        base = bench.corpus.gold(files) or bench.parsed(files)
+        listing, accepted = apply_rows(base, body["rows"], text, bench.spellings)
+        entry = record_save(bench.corpus, files, base, listing, str(body.get("fingerprint", ABSENT)), bench.curator,
+                            "save", accepted)
+        return JSONResponse({"fingerprint": entry["gold"], "status": entry["status"],
+                             "changes": len(entry["changes"]), "time": entry["time"]})
+
+    async def diff_page(request: Request) -> HTMLResponse:
+        name = request.path_params["name"]
+        files = bench.corpus.files(name)
+        gold = bench.corpus.gold(files)
+        parsed = bench.parsed(files)
+        entries = diff(parsed, gold) if gold is not None else []
+        return render("diff.html", name=name, gold_missing=gold is None, fingerprint=fingerprint(files.gold),
+                      entries=entries, changes=sum(len(e.changes) for e in entries),
+                      f1=compare(parsed, gold).f1 if gold is not None else None)
+
+    async def take_changes(request: Request) -> JSONResponse:
+        body = await _json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("take"), list):
+            raise Refused(400, "expected {\"fingerprint\": ..., \"take\": [change ids]}")
+        files = bench.corpus.files(request.path_params["name"])
+        gold = bench.corpus.gold(files)
+        if gold is None:
+            raise Refused(409, "no gold file to change: save the listing first")
+        try:
+            new, unknown = take(bench.parsed(files), gold, {str(i) for i in body["take"]})
+        except ValidationError as exc:
+            raise Refused(422, f"these changes together make an invalid constraint: {exc.errors()[0]['msg']}")
+        if unknown:
+            raise Refused(409, f"no such change(s): {', '.join(unknown)}; reload the diff")
+        expected = str(body.get("fingerprint", ABSENT))
+        before = reviewlog.last_save(files.log, expected) or {}
+        curated = before.get("status", reviewlog.CURATED) == reviewlog.CURATED
+        entry = record_save(bench.corpus, files, gold, new, expected, bench.curator, "take parser changes",
+                            None if curated else [], taken=sorted(body["take"]))
+        return JSONResponse({"fingerprint": entry["gold"], "changes": len(entry["changes"])})
+
+    async def propose_row(request: Request) -> JSONResponse:
+        body = await _json(request)
+        try:
+            start, end = int(body["start"]), int(body["end"])
+        except (KeyError, TypeError, ValueError):
+            raise Refused(400, "expected {\"start\": int, \"end\": int}") from None
+        files = bench.corpus.files(request.path_params["name"])
+        text = bench.corpus.text(files)
+        if not 0 <= start < end <= len(text):
+            raise Refused(400, f"span {start}-{end} is not inside the listing")
+        return JSONResponse({"values": propose(bench.parser, text, start, end)})
+
+    routes = [
+        Route("/", corpus_page),
+        Route("/listing/{name:path}", listing_page),
+        Route("/api/save/{name:path}", save, methods=["POST"]),
+        Route("/api/propose/{name:path}", propose_row, methods=["POST"]),
+        Route("/diff/{name:path}", diff_page),
+        Route("/api/take/{name:path}", take_changes, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS),
+        Middleware(Guard, csrf=bench.csrf, token=token),
+    ]
+    def refuse(request: Request, exc: Exception) -> Response:
+        status, extra = _STATUS.get(type(exc), 422), {}
+        if isinstance(exc, Refused):
+            status = exc.status
+        elif isinstance(exc, EditsInvalid):
+            extra = {"rows": exc.errors}
+        message = "some rows are not valid; see the reasons beside the fields" if extra else str(exc)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, **extra}, status_code=status)
+        return render("error.html", status_code=status, message=message)
+
+    handlers = {error: refuse for error in (CriteriaParserError, EditsInvalid)}
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+
+
+class Refused(CriteriaParserError):
+    """A request the workbench refuses, with its HTTP status."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+_STATUS = {UnsafePathError: 404, StaleGoldError: 409}
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except ValueError:
+        return None

@@ -1,0 +1,156 @@
+"""Label Studio interchange: our extractions out as pre-annotated tasks, curated annotations back in as gold.
+
+A task holds a listing's whole text (``data.text``) and its corpus name
+(``data.source``). Each constraint is a ``labels`` region over its text span,
+labelled with its kind, carrying the whole constraint as JSON in the region's
+``meta.text`` so that nothing is lost on the way back. A region a curator draws
+in Label Studio has no such JSON: the parser reads the region's text to fill
+it, as the workbench does for a selection. Label Studio counts offsets in
+UTF-16 code units, the model in code points; both directions convert.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+from xml.sax.saxutils import quoteattr
+
+from ..errors import CriteriaParserError
+from ..model import ConstraintKind, Criterion, Listing
+from ..parser import Parser
+from .corpus import Corpus, ListingFiles
+from .edits import EditsInvalid, build_constraint
+from .propose import propose
+
+FROM_NAME = "kind"
+TO_NAME = "text"
+#: Label colours, the workbench's highlight colours.
+COLOURS = {"threshold": "#fde68a", "relative_limit": "#bfdbfe", "range": "#bbf7d0", "dose": "#fbcfe8",
+           "time_window": "#ddd6fe", "category": "#e5e7eb"}
+
+
+def labeling_config() -> str:
+    """The Label Studio labeling configuration the tasks are made for."""
+    labels = "\n".join(f"    <Label value={quoteattr(k.value)} background={quoteattr(COLOURS[k.value])}/>"
+                       for k in ConstraintKind)
+    return (f'<View>\n  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n{labels}\n  </Labels>\n'
+            f'  <Text name="{TO_NAME}" value="$text"/>\n</View>\n')
+
+
+def _to_utf16(text: str, offset: int) -> int:
+    return len(text[:offset].encode("utf-16-le")) // 2
+
+
+def _from_utf16(text: str, offset: int) -> int:
+    units = 0
+    for index, char in enumerate(text):
+        if units >= offset:
+            return index
+        units += 2 if ord(char) > 0xFFFF else 1
+    return len(text)
+
+
+def task(listing: Listing, name: str, text: str) -> dict[str, Any]:
+    """One Label Studio task with the listing's constraints as pre-annotations."""
+    result = []
+    for index, (_, _, constraint) in enumerate(listing.constraints()):
+        result.append({
+            "id": f"c{index}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
+            "value": {"start": _to_utf16(text, constraint.text_start), "end": _to_utf16(text, constraint.text_end),
+                      "text": constraint.text, "labels": [constraint.kind]},
+            "meta": {"text": [constraint.model_dump_json()]},
+        })
+    return {"data": {"text": text, "source": name, "nct_id": listing.trial.nct_id},
+            "predictions": [{"model_version": listing.parser_version, "result": result}]}
+
+
+def export_tasks(corpus: Corpus, parser: Parser) -> list[dict[str, Any]]:
+    """Tasks for every listing of the corpus (listings the parser refuses raise)."""
+    tasks = []
+    for name in corpus.names():
+        files = corpus.files(name)
+        tasks.append(task(parser.parse_file(files.text), name, corpus.text(files)))
+    return tasks
+
+
+@dataclass
+class Imported:
+    """A gold listing read from one annotated task."""
+
+    files: ListingFiles
+    parsed: Listing
+    gold: Listing
+
+
+def _deepest(listing: Listing, start: int, end: int) -> Criterion | None:
+    inside = [c for _, c in listing.walk() if c.start <= start and end <= c.end]
+    return min(inside, key=lambda c: c.end - c.start, default=None)
+
+
+def import_tasks(tasks: Iterable[Any], corpus: Corpus, parser: Parser, source: str) -> list[Imported]:
+    """Gold listings from the latest annotation of every annotated task of a Label Studio JSON export.
+
+    Raises:
+        CriteriaParserError: ``source: task N: what is wrong`` for the first task or region that cannot be
+            read; nothing is returned (so nothing is written) then.
+    """
+    imported = []
+    for number, item in enumerate(tasks, 1):
+        where = f"{source}: task {number}"
+        if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
+            raise CriteriaParserError(f"{where}: not a Label Studio task (no 'data')")
+        annotations = [a for a in item.get("annotations") or [] if not a.get("was_cancelled")]
+        if not annotations:
+            continue
+        files = corpus.files(str(item["data"].get("source", "")))
+        text = corpus.text(files)
+        if item["data"].get("text") not in (None, text):
+            raise CriteriaParserError(f"{where}: the task's text is not the text of {files.name} any more")
+        parsed = parser.parse_file(files.text)
+        parsed.source = files.name
+        gold = parsed.model_copy(deep=True)
+        for _, criterion in gold.walk():
+            criterion.constraints = []
+        for region in annotations[-1].get("result") or []:
+            if region.get("type") != "labels":
+                continue
+            region_id = region.get("id", "?")
+            try:
+                criterion, constraint = _constraint(region, text, gold, parser)
+            except (CriteriaParserError, TypeError, ValueError) as exc:
+                raise CriteriaParserError(f"{where}: region {region_id}: {exc}") from None
+            if criterion is None:
+                raise CriteriaParserError(f"{where}: region {region_id} does not lie inside one criterion")
+            try:
+                criterion.constraints.append(build_constraint(constraint, text, criterion))
+            except EditsInvalid as exc:
+                reasons = "; ".join(f"{field}: {reason}" for field, reason in exc.errors[""].items())
+                raise CriteriaParserError(f"{where}: region {region_id}: {reasons}") from None
+        for _, criterion in gold.walk():
+            criterion.constraints.sort(key=lambda c: (c.text_start, c.start))
+        imported.append(Imported(files, parsed, gold))
+    return imported
+
+
+def _constraint(region: dict[str, Any], text: str, gold: Listing, parser: Parser) -> tuple[Criterion | None, dict]:
+    """The criterion a region belongs to and the row values it stands for."""
+    value = region.get("value") or {}
+    start, end = _from_utf16(text, int(value.get("start", 0))), _from_utf16(text, int(value.get("end", 0)))
+    criterion = _deepest(gold, start, end)
+    meta = (region.get("meta") or {}).get("text") or []
+    if meta:
+        try:
+            fields = {k: v for k, v in json.loads(meta[0]).items() if k != "text"}
+        except (ValueError, AttributeError):
+            raise CriteriaParserError("its meta is not the constraint JSON the export wrote") from None
+    else:
+        fields = propose(parser, text, start, end)
+    labels = value.get("labels") or []
+    if labels:
+        fields["kind"] = labels[0]
+    if not (start <= int(fields.get("start") or -1) and int(fields.get("end") or -1) <= end):
+        fields["start"], fields["end"] = str(start), str(end)  # the region was moved off its value
+    fields.update(text_start=str(start), text_end=str(end))
+    return criterion, fields
+

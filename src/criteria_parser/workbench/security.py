@@ -1,0 +1,87 @@
+"""Guards of the workbench: access token, cross-site request protection, safe response headers.
+
+* With a token (required when binding to anything but loopback), every request
+  must carry it: ``?token=`` once (it is then kept in an HttpOnly, SameSite=Strict
+  cookie and dropped from the address), the cookie, or ``Authorization: Bearer``.
+* State-changing requests (anything but GET/HEAD) must send the page's CSRF
+  token in ``X-CSRF-Token`` and a JSON body, and an ``Origin``, when sent, must be
+  the workbench's own: a page of another site can neither read the token nor
+  send such a request without a CORS preflight we never answer.
+* Every response forbids inline script, framing and MIME sniffing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from typing import Optional
+from urllib.parse import urlencode
+
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+
+TOKEN_COOKIE = "cp_review_token"
+CSRF_HEADER = "x-csrf-token"
+_SAFE_METHODS = {"GET", "HEAD"}
+_HEADERS = {
+    "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names this machine only (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _same(given: Optional[str], expected: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+class Guard(BaseHTTPMiddleware):
+    """Checks the token and the CSRF token, and adds the safety headers."""
+
+    def __init__(self, app, csrf: str, token: Optional[str]) -> None:
+        super().__init__(app)
+        self.csrf = csrf
+        self.token = token
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        response = await self._check(request, call_next)
+        for name, value in _HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    async def _check(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        if self.token is not None:
+            offered = request.query_params.get("token")
+            if _same(offered, self.token) and request.method in _SAFE_METHODS:
+                rest = {k: v for k, v in request.query_params.items() if k != "token"}
+                target = request.url.path + ("?" + urlencode(rest) if rest else "")
+                response = RedirectResponse(target, status_code=303)
+                response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict", path="/")
+                return response
+            bearer = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or None
+            if not (_same(request.cookies.get(TOKEN_COOKIE), self.token) or _same(bearer, self.token)):
+                return PlainTextResponse("401: this workbench needs its access token (open the address "
+                                         "'criteria-parser review' printed, with ?token=...)", status_code=401)
+        if request.method not in _SAFE_METHODS:
+            origin = request.headers.get("origin")
+            if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+                return JSONResponse({"error": "cross-site request refused (foreign Origin)"}, status_code=403)
+            if not _same(request.headers.get(CSRF_HEADER), self.csrf):
+                return JSONResponse({"error": "cross-site request refused (missing or wrong CSRF token); "
+                                              "reload the page"}, status_code=403)
+            if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+                return JSONResponse({"error": "send JSON (Content-Type: application/json)"}, status_code=415)
+        return await call_next(request)

@@ -1,0 +1,39 @@
+"""``criteria-parser review``: start the workbench on one corpus and print its address."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Optional
+
+from ..errors import CriteriaParserError
+from .security import is_loopback
+
+
+def serve(corpus: Path, host: str, port: int, token: Optional[str], curator: str) -> None:
+    """Serve the workbench until interrupted.
+
+    Raises:
+        CriteriaParserError: a non-loopback address without ``--token``, a corpus that is not a
+            directory, or a port that cannot be bound.
+    """
+    import uvicorn
+
+    from .app import create_app
+
+    if not is_loopback(host) and not token:
+        raise CriteriaParserError(f"--host {host} is reachable from other machines: give --token SECRET "
+                                  "(every request must then carry it)")
+    app = create_app(corpus, curator, token, allowed_hosts=None if is_loopback(host) else ["*"])
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        raise CriteriaParserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")
+    print(f"criteria-parser review: {corpus} for curator {curator} at {address}  (Ctrl+C stops)", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    server.run(sockets=[sock])

@@ -1,0 +1,287 @@
+// criteria-parser review: keyboard moves, selection-to-row, highlighting and saving for the listing page.
+// All text goes into the page through textContent, never innerHTML: listing text is untrusted.
+"use strict";
+(function () {
+  const bench = document.getElementById("workbench");
+  if (!bench) return;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const pre = document.getElementById("listing-text");
+  const viewStart = Number(pre.dataset.start);
+  const viewText = Array.from(pre.textContent); // code points: the model's offsets count code points
+  const message = document.getElementById("message");
+  let current = -1;
+  let dirty = false;
+  let added = 0;
+
+  const rows = () => Array.from(document.querySelectorAll(".tree-pane .row"));
+  const live = () => rows().filter((r) => !r.classList.contains("deleted"));
+  const field = (row, name) => row.querySelector(`[name="${name}"]`);
+
+  function say(text, kind) {
+    message.textContent = text;
+    message.className = kind || "";
+  }
+
+  function progress() {
+    const all = live();
+    const done = all.filter((r) => r.classList.contains("accepted")).length;
+    document.getElementById("progress").textContent = `${done} of ${all.length} rows accepted`;
+  }
+
+  function select(index, scroll = true) {
+    const all = rows();
+    if (!all.length) return;
+    current = Math.max(0, Math.min(index, all.length - 1));
+    all.forEach((r, i) => r.classList.toggle("current", i === current));
+    const row = all[current];
+    if (scroll) row.scrollIntoView({ block: "nearest" });
+    let first = null;
+    pre.querySelectorAll(".seg").forEach((seg) => {
+      const on = (seg.dataset.refs || "").split(" ").includes(row.dataset.id);
+      seg.classList.toggle("focus", on);
+      if (on && !first) first = seg;
+    });
+    if (first && scroll) first.scrollIntoView({ block: "nearest" });
+  }
+
+  function currentRow() {
+    return rows()[current] || null;
+  }
+
+  function touch(row) {
+    dirty = true;
+    row.classList.add("accepted", "edited");
+    progress();
+  }
+
+  // --- highlighting (the same cut as highlight.py, redone after every edit) ---
+  function marks() {
+    return live().map((row) => ({
+      ref: row.dataset.id,
+      kind: field(row, "kind").value,
+      ts: Number(field(row, "text_start").value), te: Number(field(row, "text_end").value),
+      vs: Number(field(row, "start").value), ve: Number(field(row, "end").value),
+    })).filter((m) => Number.isInteger(m.ts) && Number.isInteger(m.te) && m.ts < m.te);
+  }
+
+  function rehighlight() {
+    const lo = viewStart, hi = viewStart + viewText.length;
+    const found = marks().filter((m) => m.ts < hi && m.te > lo);
+    const edges = new Set([lo, hi]);
+    found.forEach((m) => [m.ts, m.te, m.vs, m.ve].forEach((e) => { if (e > lo && e < hi) edges.add(e); }));
+    const cuts = Array.from(edges).sort((a, b) => a - b);
+    const frag = document.createDocumentFragment();
+    for (let i = 0; i + 1 < cuts.length; i++) {
+      const a = cuts[i], b = cuts[i + 1];
+      const covering = found.filter((m) => m.ts <= a && b <= m.te).sort((x, y) => (x.te - x.ts) - (y.te - y.ts));
+      const seg = document.createElement("span");
+      seg.className = "seg";
+      if (covering.length) {
+        seg.classList.add("hl", "k-" + covering[0].kind);
+        seg.dataset.refs = covering.map((m) => m.ref).join(" ");
+        if (covering.some((m) => m.vs <= a && b <= m.ve)) seg.classList.add("val");
+      }
+      seg.dataset.start = String(a);
+      seg.textContent = viewText.slice(a - lo, b - lo).join("");
+      frag.appendChild(seg);
+    }
+    pre.replaceChildren(frag);
+    if (current >= 0) select(current, false);
+  }
+
+  // --- selection to offsets ---
+  function offsetOf(node, offset) {
+    if (node === pre) {
+      const child = pre.childNodes[offset];
+      return child ? Number(child.dataset.start) : viewStart + viewText.length;
+    }
+    const seg = (node.nodeType === Node.TEXT_NODE ? node.parentElement : node).closest(".seg");
+    if (!seg || !pre.contains(seg)) return null;
+    const before = node.nodeType === Node.TEXT_NODE ? node.textContent.slice(0, offset) : "";
+    return Number(seg.dataset.start) + Array.from(before).length;
+  }
+
+  function selectionSpan() {
+    const sel = window.getSelection();
+    if (!sel.rangeCount || sel.isCollapsed) return null;
+    const range = sel.getRangeAt(0);
+    let start = offsetOf(range.startContainer, range.startOffset);
+    let end = offsetOf(range.endContainer, range.endOffset);
+    if (start === null || end === null || end <= start) return null;
+    const text = viewText.slice(start - viewStart, end - viewStart).join("");
+    start += text.length - text.trimStart().length; // the same span, without the blanks around it
+    end -= text.length - text.trimEnd().length;
+    return end > start ? { start, end } : null;
+  }
+
+  function criterionAt(start, end) {
+    let best = null;
+    document.querySelectorAll(".tree-pane .crit").forEach((crit) => {
+      const cs = Number(crit.dataset.start), ce = Number(crit.dataset.end);
+      if (cs <= start && end <= ce && (!best || ce - cs < Number(best.dataset.end) - Number(best.dataset.start))) best = crit;
+    });
+    return best;
+  }
+
+  async function post(path, body) {
+    const response = await fetch(path, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = { error: `${response.status} ${response.statusText}` }; }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  async function addFromSelection() {
+    const span = selectionSpan();
+    if (!span) { say("Select the constraint's words in the listing text first.", "bad"); return; }
+    const crit = criterionAt(span.start, span.end);
+    if (!crit) { say("The selection must lie inside one criterion.", "bad"); return; }
+    const answer = await post("/api/propose/" + encodeURIComponent(bench.dataset.name), span);
+    if (!answer.ok) { say(answer.data.error, "bad"); return; }
+    const row = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
+    row.dataset.id = "n" + (++added);
+    Object.entries(answer.data.values).forEach(([name, value]) => { const input = field(row, name); if (input) input.value = value; });
+    row.querySelector(".quote").textContent = viewText.slice(span.start - viewStart, span.end - viewStart).join("");
+    crit.querySelector(".rows").appendChild(row);
+    wire(row);
+    kindClass(row);
+    renderFlags(row);
+    touch(row);
+    rehighlight();
+    window.getSelection().removeAllRanges();
+    select(rows().indexOf(row));
+    field(row, "subject").focus();
+    say("Row added from the selection: check its fields.", "ok");
+  }
+
+  // --- rows ---
+  function kindClass(row) {
+    row.className = row.className.replace(/\bk-\S+/g, "").trim() + " k-" + field(row, "kind").value;
+  }
+
+  function renderFlags(row) {
+    const box = row.querySelector(".flags");
+    let flags = [];
+    try { flags = JSON.parse(field(row, "flags").value || "[]"); } catch (e) { flags = []; }
+    box.replaceChildren(...(Array.isArray(flags) ? flags : []).map((flag) => {
+      const chip = document.createElement("span");
+      chip.className = "flag";
+      chip.textContent = String(flag.kind);
+      chip.title = `${flag.read} → ${flag.understood}`;
+      return chip;
+    }));
+  }
+
+  function wire(row) {
+    row.addEventListener("click", () => select(rows().indexOf(row), false));
+    row.querySelector(".accept").addEventListener("click", () => { accept(row); });
+    row.querySelector(".reject").addEventListener("click", () => { reject(row); });
+    row.querySelectorAll("input, select, textarea").forEach((input) => {
+      input.addEventListener("input", () => {
+        touch(row);
+        const err = row.querySelector(`.err[data-for="${input.name}"]`);
+        if (err) err.textContent = "";
+        if (input.name === "kind") kindClass(row);
+        if (input.name === "flags") renderFlags(row);
+        if (["kind", "start", "end", "text_start", "text_end"].includes(input.name)) rehighlight();
+      });
+    });
+  }
+
+  function accept(row) {
+    row.classList.remove("deleted");
+    touch(row);
+    rehighlight();
+  }
+
+  function reject(row) {
+    row.classList.toggle("deleted");
+    dirty = true;
+    progress();
+    rehighlight();
+  }
+
+  function clearErrors() {
+    document.querySelectorAll(".tree-pane .err").forEach((e) => { e.textContent = ""; });
+    document.querySelectorAll(".tree-pane .row.invalid").forEach((r) => r.classList.remove("invalid"));
+  }
+
+  async function save() {
+    clearErrors();
+    const payload = {
+      fingerprint: bench.dataset.fingerprint,
+      rows: live().map((row) => {
+        const fields = {};
+        row.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => { fields[input.name] = input.value; });
+        return { id: row.dataset.id, criterion: row.closest(".crit").dataset.key, accepted: row.classList.contains("accepted"), fields };
+      }),
+    };
+    say("Saving…");
+    const answer = await post("/api/save/" + encodeURIComponent(bench.dataset.name), payload);
+    if (answer.ok) {
+      bench.dataset.fingerprint = answer.data.fingerprint;
+      dirty = false;
+      const status = document.getElementById("status");
+      status.textContent = answer.data.status;
+      status.className = "status status-" + answer.data.status.replace(" ", "-");
+      say(`Saved as gold (${answer.data.status}, ${answer.data.changes} change(s) logged).`, "ok");
+      return;
+    }
+    say(answer.data.error || `save failed (${answer.status})`, "bad");
+    const refused = answer.data.rows || {};
+    let first = null;
+    rows().forEach((row) => {
+      const errors = refused[row.dataset.id];
+      if (!errors) return;
+      row.classList.add("invalid");
+      first = first || row;
+      Object.entries(errors).forEach(([name, reason]) => {
+        const err = row.querySelector(`.err[data-for="${name}"]`) || row.querySelector('.err[data-for="row"]');
+        err.textContent = reason;
+        const more = err.closest("details");
+        if (more) more.open = true;
+      });
+    });
+    if (first) select(rows().indexOf(first));
+  }
+
+  // --- keyboard ---
+  document.addEventListener("keydown", (event) => {
+    const typing = event.target.matches("input, select, textarea");
+    if ((event.ctrlKey || event.metaKey) && event.key === "s") { event.preventDefault(); save(); return; }
+    if (typing) {
+      if (event.key === "Escape") { const row = event.target.closest(".row"); event.target.blur(); if (row) row.focus(); }
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const row = currentRow();
+    switch (event.key) {
+      case "j": case "ArrowDown": select(current + 1); break;
+      case "k": case "ArrowUp": select(current - 1); break;
+      case "a": if (row) { accept(row); select(current + 1); } break;
+      case "x": case "Delete": if (row) { reject(row); select(current + 1); } break;
+      case "e": case "Enter": if (row) field(row, "subject").focus(); break;
+      case "n": addFromSelection(); break;
+      case "s": save(); break;
+      default: return;
+    }
+    event.preventDefault();
+  });
+
+  pre.addEventListener("click", (event) => {
+    const seg = event.target.closest(".seg");
+    if (!seg || !seg.dataset.refs || !window.getSelection().isCollapsed) return;
+    const index = rows().findIndex((r) => r.dataset.id === seg.dataset.refs.split(" ")[0]);
+    if (index >= 0) select(index);
+  });
+  document.getElementById("save").addEventListener("click", save);
+  document.getElementById("add").addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
+  document.getElementById("add").addEventListener("click", addFromSelection);
+  window.addEventListener("beforeunload", (event) => { if (dirty) event.preventDefault(); });
+  rows().forEach(wire);
+  progress();
+  if (rows().length) select(0, false);
+})();

@@ -1,0 +1,108 @@
+"""brat standoff in the LCT scheme: reading, scoring our own small fixture, export and round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import SEED, criteria_text
+from criteria_parser.brat import comparator_spans, comparisons, comparisons_of, listing_ann, read_ann
+from criteria_parser.cli import app
+from criteria_parser.errors import InputError
+from criteria_parser.leaf_eval import LeafEvaluator, UnitNormalizer, value_key
+
+FIXTURE = Path(__file__).parent / "fixtures" / "lct"
+
+
+def test_reader_builds_comparisons_with_operator_values_and_units():
+    text = (FIXTURE / "NCT00000001.txt").read_text(encoding="utf-8")
+    found = comparisons(read_ann("x.ann", (FIXTURE / "NCT00000001.ann").read_text(encoding="utf-8"), text))
+    first = found[0]
+    assert (first.operator, [v.text for v in first.values], first.temporal_unit) == ("GTEQ", ["18"], "a")
+    assert [v.text for v in found[1].values] == ["0", "1"] and found[1].operator is None
+
+
+@pytest.mark.parametrize("line, message", [
+    ("T1\tEq-Value 5 2000\t18", "line 1: span 5-2000 outside the text"),
+    ("T1\tEq-Value five six\t18", "line 1: bad entity"),
+    ("X1\tsomething", "line 1: unknown annotation 'X1'"),
+])
+def test_reader_reports_file_and_line_of_a_bad_annotation(line, message):
+    with pytest.raises(InputError, match=f"^doc.ann: {message}"):
+        read_ann("doc.ann", line + "\n", "Age ≥ 18 years")
+
+
+def test_scorer_on_own_fixture_gets_every_tuple(parser):
+    report = LeafEvaluator(parser).evaluate(FIXTURE)
+    assert report.overall.gold == 8  # "0 or 1" and "III or IV" are one '=' comparison per value
+    assert report.overall.full_tuple() == (1.0, 1.0, 1.0)
+
+
+def test_scorer_counts_a_wrong_comparator_as_detected_but_not_full(parser, tmp_path):
+    (tmp_path / "a.txt").write_text("Inclusion Criteria:\n  1. Age > 18 years\n", encoding="utf-8")
+    (tmp_path / "a.ann").write_text(
+        "T1\tEq-Comparison 29 39\t> 18 years\nT2\tEq-Operator 29 30\t>\nA1\tEq-Operator-Value T2 GTEQ\n"
+        "T3\tEq-Value 31 33\t18\nE1\tEq-Comparison:T1 Operator:T2 Value:T3\n", encoding="utf-8")
+    report = LeafEvaluator(parser).evaluate(tmp_path)
+    assert report.overall.detection()[2] == 1.0 and report.overall.full == 0
+    assert [d.kind for d in report.disagreements] == ["wrong"]
+    assert report.by_operator[">"].full_tuple()[:2] == (0.0, 0.0)  # precision counts in the prediction's slice
+    assert report.by_operator[">="].detection()[1] == 1.0
+
+
+def test_units_and_values_normalize_as_written_by_either_side(parser):
+    units = UnitNormalizer(parser.grammars)
+    assert units.code("years") == units.code("yrs") == "a"
+    assert units.code("x109/L") == units.code("10^9/L") == "10*9/L"
+    assert units.code("mg / dl") == "mg/dL" and units.code("cigarettes per day") == "{cigarettes}/d"
+    assert units.code("upper limit of normal") == "ULN"
+    words = {"three": 3.0}
+    assert [value_key(v, words) for v in ("1,500", "7,0", "three", "III", "abc")] == ["1500", "7", "3", "III", None]
+
+
+def _tuples(evaluator, listing, text):
+    return sorted((t.line, t.values, t.comparator, t.unit) for c in comparisons_of(listing)
+                  for t in [evaluator.predicted_tuple(c, text)])
+
+
+@pytest.mark.parametrize("text", [
+    SEED.read_text(encoding="utf-8"),
+    (FIXTURE / "NCT00000001.txt").read_text(encoding="utf-8"),
+    criteria_text("1. Body weight 50-90 kg", "2. ASA I-II", "3. No smoking in the past 6 months",
+                  "4. Smokes ≥ 10 cigarettes per day", "5. 18 years of age or older"),
+])
+def test_export_round_trips_what_the_scheme_holds(parser, text):
+    listing = parser.parse_text(text, "doc.txt")
+    ann = listing_ann(listing, text, comparator_spans(parser.grammars))
+    evaluator = LeafEvaluator(parser)
+    read_back = [t for c in comparisons(read_ann("doc.ann", ann, text)) for t in evaluator.gold_tuples(c, text)]
+    assert sorted((t.line, t.values, t.comparator, t.unit) for t in read_back) == _tuples(evaluator, listing, text)
+
+
+def test_export_brat_command_writes_a_brat_collection(tmp_path):
+    result = CliRunner().invoke(app, ["export-brat", str(SEED), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    assert sorted(p.name for p in out.iterdir()) == ["NCT06633354-listing.ann", "NCT06633354-listing.txt", "annotation.conf"]
+    text = (out / "NCT06633354-listing.txt").read_text(encoding="utf-8")
+    for line in (out / "NCT06633354-listing.ann").read_text(encoding="utf-8").splitlines():
+        if line.startswith("T"):  # brat checks that each entity's text is the text at its offsets
+            ident, kind_span, words = line.split("\t")
+            _, start, end = kind_span.split()
+            assert text[int(start):int(end)] == words
+
+
+def test_export_brat_refuses_a_non_listing_without_writing(tmp_path):
+    bad = tmp_path / "empty.txt"
+    bad.write_text("", encoding="utf-8")
+    result = CliRunner().invoke(app, ["export-brat", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "empty.txt" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_eval_brat_reports_a_directory_without_annotations(tmp_path):
+    result = CliRunner().invoke(app, ["eval", "--brat", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "no .txt files with .ann annotations" in result.output

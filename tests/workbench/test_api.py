@@ -1,0 +1,321 @@
+"""API tests of every workbench route, including each refusal."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from starlette.testclient import TestClient
+
+from criteria_parser.model import Listing
+from criteria_parser.workbench.app import create_app
+from criteria_parser.workbench.corpus import Corpus, UnsafePathError, fingerprint
+
+from .conftest import NAME, csrf_of, rows_of, save
+
+GOLD = NAME.replace(".txt", ".gold.json")
+LOG = NAME.replace(".txt", ".review.jsonl")
+
+
+def parsed(parser, corpus: Path) -> Listing:
+    return parser.parse_file(corpus / NAME)
+
+
+def find(rows: list[dict], subject: str) -> dict:
+    return next(row for row in rows if row["fields"]["subject"] == subject)
+
+
+def test_corpus_page_lists_listing_with_status_and_count(client, parser, corpus):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert NAME in page.text and "not reviewed" in page.text
+    count = sum(1 for _ in parsed(parser, corpus).constraints())
+    assert f'<td class="num">{count}</td>' in page.text
+
+
+def test_listing_page_shows_parser_rows_and_highlights(client, parser, corpus):
+    page = client.get(f"/listing/{NAME}")
+    assert page.status_code == 200
+    listing = parsed(parser, corpus)
+    assert page.text.count('class="row k-') == sum(1 for _ in listing.constraints()) + 1  # + the empty template
+    assert 'class="seg hl k-threshold val"' in page.text and "showing the parser&#39;s proposal" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'")
+
+
+def test_save_writes_valid_gold_and_logs_the_curator(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    find(rows, "total bilirubin")["fields"]["unit"] = "mmol/L"
+    answer = save(client, rows)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "curated"
+    gold = Listing.model_validate_json((corpus / GOLD).read_text())
+    units = {c.subject: c.unit for _, _, c in gold.constraints()}
+    assert units["total bilirubin"] == "mmol/L" and gold.source == NAME
+    entry = json.loads((corpus / LOG).read_text().splitlines()[-1])
+    assert entry["curator"] == "alice" and entry["status"] == "curated"
+    assert entry["gold"] == fingerprint(corpus / GOLD) == answer.json()["fingerprint"]
+    assert {"criterion": "0:5", "text": "Total bilirubin ≤51 (mol/L)",
+            "changed": {"unit": ["umol/L", "mmol/L"]}} in entry["changes"]
+    assert "curated" in client.get("/").text
+    assert "showing the saved gold" in client.get(f"/listing/{NAME}").text
+
+
+def test_unaccepted_rows_leave_the_listing_in_progress(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    rows[0]["accepted"] = False
+    answer = save(client, rows)
+    assert answer.json()["status"] == "in progress"
+    assert "in progress" in client.get("/").text
+    page = client.get(f"/listing/{NAME}").text
+    assert page.count('class="row k-') - page.count('accepted"') == 2  # the unaccepted row and the template
+
+
+def test_deleted_and_added_rows(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    creatinine = find(rows, "creatinine")
+    rows.remove(creatinine)
+    assert save(client, rows).status_code == 200
+    gold_print = fingerprint(corpus / GOLD)
+    assert "creatinine" not in {c.subject for _, _, c in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()}
+    creatinine["id"] = "n1"
+    answer = save(client, rows + [creatinine], gold_print)
+    assert answer.status_code == 200, answer.text
+    entry = json.loads((corpus / LOG).read_text().splitlines()[-1])
+    assert [c["text"] for c in entry["changes"]] == ["creatinine ≤176.8 (mol/L)"] and "added" in entry["changes"][0]
+
+
+@pytest.mark.parametrize("field, value, reason", [
+    ("value", "abc", "valid number"),
+    ("comparator", "≤", "Input should be"),
+    ("unit", "µmol/L", "write 'umol/L'"),
+    ("text_start", "1", "inside criterion 5"),
+    ("end", "1500", "must lie inside the constraint"),
+    ("flags", "[{", "not valid JSON"),
+])
+def test_bad_edit_is_refused_with_the_reason_beside_the_field(client, parser, corpus, field, value, reason):
+    rows = rows_of(parsed(parser, corpus))
+    row = find(rows, "total bilirubin")
+    row["fields"][field] = value
+    answer = save(client, rows)
+    assert answer.status_code == 422
+    assert reason in answer.json()["rows"][row["id"]][field]
+    assert not (corpus / GOLD).exists() and not (corpus / LOG).exists()
+
+
+def test_range_with_high_below_low_is_refused_on_value_high(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    ecog = find(rows, "ECOG")
+    ecog["fields"].update(value="3", value_high="1")
+    answer = save(client, rows)
+    assert answer.json()["rows"][ecog["id"]] == {"value_high": "value_high is below value"}
+
+
+def test_text_is_read_from_the_span_not_typed(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    find(rows, "total bilirubin")["fields"]["text"] = "anything"
+    assert "unknown field(s): text" in save(client, rows).json()["rows"]["c4"]["row"]
+
+
+def test_stale_save_is_refused(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    assert save(client, rows).status_code == 200
+    answer = save(client, rows, "absent")  # a second curator who loaded the page before the first save
+    assert answer.status_code == 409 and "changed on disk" in answer.json()["error"]
+    current = fingerprint(corpus / GOLD)
+    (corpus / GOLD).write_text((corpus / GOLD).read_text().replace("umol/L", "mmol/L"))  # a git pull
+    before = (corpus / GOLD).read_text()
+    assert save(client, rows, current).status_code == 409
+    assert (corpus / GOLD).read_text() == before
+    assert len((corpus / LOG).read_text().splitlines()) == 1
+
+
+@pytest.mark.parametrize("path", [
+    "/listing/..%2F..%2Fetc%2Fpasswd", "/listing/%2Fetc%2Fpasswd", "/listing/sub%2F..%2F..%2Fsecret.txt",
+    "/listing/.hidden.txt", "/listing/NCT06633354-listing.gold.json",
+])
+def test_path_traversal_is_refused(client, path):
+    answer = client.get(path)
+    assert answer.status_code == 404
+
+
+def test_symlinks_out_of_the_corpus_are_neither_listed_nor_read(client, corpus, tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("Inclusion Criteria:\n1. secret <= 5 mg\n")
+    (corpus / "link.txt").symlink_to(outside)
+    (corpus / "linked-dir").symlink_to(tmp_path, target_is_directory=True)
+    assert "link.txt" not in client.get("/").text
+    assert client.get("/listing/link.txt").status_code == 404
+    assert client.get("/listing/linked-dir/secret.txt").status_code == 404
+    (corpus / NAME.replace(".txt", ".gold.json")).symlink_to(outside)
+    assert client.get(f"/listing/{NAME}").status_code == 404
+    with pytest.raises(UnsafePathError):
+        Corpus(corpus).files(NAME)
+
+
+def test_save_outside_the_corpus_is_refused(client, corpus, tmp_path):
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    answer = client.post("/api/save/..%2Fescape.txt", json={"fingerprint": "absent", "rows": []}, headers=headers)
+    assert answer.status_code == 404
+    assert not (tmp_path / "escape.gold.json").exists()
+
+
+def test_missing_token_is_refused(corpus, parser):
+    client = TestClient(create_app(corpus, "bob", token="s3cret", parser=parser, allowed_hosts=["testserver"]),
+                        follow_redirects=False)
+    assert client.get("/").status_code == 401
+    assert client.get("/?token=wrong").status_code == 401
+    assert client.get(f"/listing/{NAME}").status_code == 401
+    assert client.get("/static/workbench.js").status_code == 401
+    entry = client.get("/?token=s3cret")
+    assert entry.status_code == 303 and entry.headers["location"] == "/"
+    assert "httponly" in entry.headers["set-cookie"].lower() and "samesite=strict" in entry.headers["set-cookie"].lower()
+    assert client.get("/").status_code == 200  # the cookie now carries it
+    bearer = TestClient(create_app(corpus, "bob", token="s3cret", parser=parser, allowed_hosts=["testserver"]))
+    assert bearer.get("/", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_binding_beyond_loopback_needs_a_token(corpus):
+    from criteria_parser.errors import CriteriaParserError
+    from criteria_parser.workbench.serve import serve
+
+    with pytest.raises(CriteriaParserError, match="--token"):
+        serve(corpus, "0.0.0.0", 0, None, "carol")
+
+
+def test_foreign_host_header_is_refused(client):
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+
+
+def test_cross_site_requests_are_refused(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    body = {"fingerprint": "absent", "rows": rows}
+    assert client.post(f"/api/save/{NAME}", json=body).status_code == 403
+    assert client.post(f"/api/save/{NAME}", json=body, headers={"X-CSRF-Token": "guess"}).status_code == 403
+    token = csrf_of(client)
+    foreign = client.post(f"/api/save/{NAME}", json=body,
+                          headers={"X-CSRF-Token": token, "Origin": "http://evil.example"})
+    assert foreign.status_code == 403
+    form = client.post(f"/api/save/{NAME}", content=json.dumps(body),
+                       headers={"X-CSRF-Token": token, "Content-Type": "text/plain"})
+    assert form.status_code == 415
+    assert not (corpus / GOLD).exists()
+
+
+def test_markup_in_listing_text_shows_as_text(client, corpus, parser):
+    hostile = ("Inclusion Criteria:\n1. <script>alert(1)</script> creatinine <= 1.5 mg/dL\n"
+               "2. <img src=x onerror=alert(2)> age >= 18 years\n")
+    (corpus / "hostile.txt").write_text(hostile)
+    page = client.get("/listing/hostile.txt").text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "hostile.txt" in client.get("/").text
+
+
+def test_hostile_file_name_shows_as_text(client, corpus):
+    (corpus / "<b>x.txt").write_text("Inclusion Criteria:\n1. age >= 18 years\n")
+    assert "<b>x.txt" not in client.get("/").text
+
+
+def test_propose_reads_the_selection(client, corpus):
+    text = (corpus / NAME).read_text(encoding="utf-8")
+    start = text.index("creatinine ≤176.8")
+    end = start + len("creatinine ≤176.8 (mol/L)")
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    values = client.post(f"/api/propose/{NAME}", json={"start": start, "end": end}, headers=headers).json()["values"]
+    assert values["subject"] == "creatinine" and values["value"] == "176.8" and values["unit"] == "umol/L"
+    assert (int(values["text_start"]), int(values["text_end"])) == (start, end)
+    plain = text.index("Active infection with no cure")
+    values = client.post(f"/api/propose/{NAME}", json={"start": plain, "end": plain + 16},
+                         headers=headers).json()["values"]
+    assert values["value"] == "" and values["text_start"] == str(plain)
+    refused = client.post(f"/api/propose/{NAME}", json={"start": 5, "end": 10**7}, headers=headers)
+    assert refused.status_code == 400
+
+
+def test_invalid_gold_file_is_reported_not_crashed(client, corpus):
+    (corpus / GOLD).write_text('{"parser_version": 3}')
+    page = client.get(f"/listing/{NAME}")
+    assert page.status_code == 422 and "not a valid gold file" in page.text
+    assert "unreadable" in client.get("/").text
+
+
+def test_static_files_and_unknown_routes(client):
+    assert "addFromSelection" in client.get("/static/workbench.js").text
+    assert client.get("/static/..%2F..%2Fapp.py").status_code == 404
+    assert client.get("/nothing").status_code == 404
+
+
+def test_log_is_only_appended(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    save(client, rows)
+    first = (corpus / LOG).read_text()
+    save(client, rows, fingerprint(corpus / GOLD))
+    assert (corpus / LOG).read_text().startswith(first)
+    assert os.path.getsize(corpus / LOG) > len(first.encode())
+
+
+def test_corpus_page_shows_parser_f1_against_gold(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    find(rows, "total bilirubin")["fields"]["unit"] = "mmol/L"
+    save(client, rows)
+    page = client.get("/").text
+    assert f'/diff/{NAME}' in page
+    f1 = float(page.split('<td class="num">')[2].split("<")[0])
+    assert 0.9 < f1 < 1.0
+
+
+def test_diff_shows_disagreements_first_and_takes_only_checked_changes(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    bilirubin = find(rows, "total bilirubin")
+    bilirubin["fields"].update(unit="mmol/L", value="5")
+    rows.remove(find(rows, "creatinine"))
+    save(client, rows)
+    page = client.get(f"/diff/{NAME}").text
+    assert page.index('class="differs"') < page.index('class="agree"')
+    assert page.count('class="differs"') == 3  # bilirubin value and unit, creatinine only in the parser
+    ids = dict(zip(("value", "unit", "constraint"),
+                   [page.split('value="', 1)[1].split('"')[0] for page in page.split('class="take"')[1:]]))
+    print_ = fingerprint(corpus / GOLD)
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    answer = client.post(f"/api/take/{NAME}", json={"fingerprint": print_, "take": [ids["unit"], ids["constraint"]]},
+                         headers=headers)
+    assert answer.status_code == 200, answer.text
+    gold = {c.subject: c for _, _, c in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()}
+    assert gold["total bilirubin"].unit == "umol/L" and gold["total bilirubin"].value == 5  # value refused
+    assert "creatinine" in gold
+    entry = json.loads((corpus / LOG).read_text().splitlines()[-1])
+    assert entry["action"] == "take parser changes" and entry["curator"] == "alice"
+    stale = client.post(f"/api/take/{NAME}", json={"fingerprint": print_, "take": []}, headers=headers)
+    assert stale.status_code == 409
+    unknown = client.post(f"/api/take/{NAME}", json={"fingerprint": fingerprint(corpus / GOLD), "take": ["p99.unit"]},
+                          headers=headers)
+    assert unknown.status_code == 409 and "p99.unit" in unknown.json()["error"]
+
+
+def test_diff_without_gold_and_outside_corpus(client):
+    assert "No gold file yet" in client.get(f"/diff/{NAME}").text
+    assert client.get("/diff/..%2Fx.txt").status_code == 404
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    assert client.post(f"/api/take/{NAME}", json={"fingerprint": "absent", "take": []}, headers=headers).status_code == 409
+
+
+def test_saving_unchanged_rows_keeps_the_gold_as_it_was(client, parser, corpus):
+    gold = parsed(parser, corpus).model_copy(update={"parser_version": "gold", "source": "corpora/" + NAME})
+    (corpus / GOLD).write_text(gold.model_dump_json(indent=2))
+    page = client.get(f"/listing/{NAME}").text
+    assert "curated" in page and page.count(' accepted"') == sum(1 for _ in gold.constraints())
+    answer = save(client, rows_of(gold), fingerprint(corpus / GOLD))
+    assert answer.status_code == 200 and answer.json()["changes"] == 0
+    assert Listing.model_validate_json((corpus / GOLD).read_text()) == gold
+
+
+def test_eval_reflects_a_correction_saved_in_the_workbench(client, parser, corpus):
+    from criteria_parser.evaluate import evaluate_corpus
+
+    rows = rows_of(parsed(parser, corpus))
+    find(rows, "total bilirubin")["fields"]["unit"] = "mmol/L"
+    assert save(client, rows).status_code == 200
+    report = evaluate_corpus(corpus, parser)
+    assert [(d.field, d.gold, d.parsed) for d in report.disagreements] == [("unit", "mmol/L", "umol/L")]

@@ -1,0 +1,166 @@
+"""End-to-end tests in a real headless browser: Playwright driving Debian's Chromium (``.ci/run`` installs it).
+
+The workbench runs in a uvicorn thread on a free loopback port; each test copies the seed listing into its
+own corpus directory.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from criteria_parser.model import Listing
+from criteria_parser.workbench.app import create_app
+
+from .conftest import NAME
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+GOLD = NAME.replace(".txt", ".gold.json")
+LOG = NAME.replace(".txt", ".review.jsonl")
+
+#: Selects ``needle`` in the listing text as a curator's mouse would (a DOM range over the text nodes).
+SELECT = """needle => {
+  const pre = document.getElementById("listing-text");
+  const at = pre.textContent.indexOf(needle);
+  const walker = document.createTreeWalker(pre, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  let seen = 0, node;
+  while ((node = walker.nextNode())) {
+    const length = node.textContent.length;
+    if (at >= seen && at < seen + length) range.setStart(node, at - seen);
+    if (at + needle.length > seen && at + needle.length <= seen + length) { range.setEnd(node, at + needle.length - seen); break; }
+    seen += length;
+  }
+  const selection = window.getSelection();
+  selection.removeAllRanges();
+  selection.addRange(range);
+  return selection.toString();
+}"""
+
+
+@pytest.fixture
+def server(corpus: Path, parser):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    app = create_app(corpus, "e2e-curator", parser=parser)
+    uv = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(400):  # at most 20 s
+        if uv.started:
+            break
+        thread.join(0.05)
+    else:
+        pytest.fail("the workbench server did not start")
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    uv.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_page(viewport={"width": 1500, "height": 950})
+        tab.problems = []
+        tab.on("pageerror", lambda error: tab.problems.append(str(error)))
+        tab.on("dialog", lambda dialog: (tab.problems.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+        yield tab
+        browser.close()
+
+
+def row_of(page, subject: str):
+    return page.locator(f'.tree-pane .row:has(input[name="subject"][value="{subject}"])')
+
+
+def test_correct_unit_add_missed_constraint_save_and_reload(page, server, corpus, parser):
+    # a gold file from an earlier review: the bilirubin unit left as written, the creatinine limit missed
+    gold = parser.parse_file(corpus / NAME)
+    for _, criterion, constraint in list(gold.constraints()):
+        if constraint.subject == "total bilirubin":
+            constraint.unit = "mol/L"
+        if constraint.subject == "creatinine":
+            criterion.constraints.remove(constraint)
+    (corpus / GOLD).write_text(gold.model_dump_json(indent=2))
+
+    page.goto(f"{server}/listing/{NAME}")
+    bilirubin = row_of(page, "total bilirubin")
+    assert bilirubin.locator('input[name="unit"]').input_value() == "mol/L"
+    bilirubin.locator('input[name="unit"]').fill("umol/L")
+    page.keyboard.press("Escape")
+    assert page.evaluate(SELECT, "creatinine ≤176.8 (mol/L)") == "creatinine ≤176.8 (mol/L)"
+    page.keyboard.press("n")
+    added = page.locator('.tree-pane .row[data-id="n1"]')
+    added.wait_for()
+    assert added.locator('input[name="subject"]').input_value() == "creatinine"
+    assert added.locator('input[name="value"]').input_value() == "176.8"
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")
+    page.locator("#message", has_text="Saved as gold").wait_for()
+
+    page.reload()
+    assert row_of(page, "total bilirubin").locator('input[name="unit"]').input_value() == "umol/L"
+    creatinine = row_of(page, "creatinine")
+    assert creatinine.count() == 1 and "accepted" in creatinine.get_attribute("class")
+    assert page.locator('#listing-text .seg.hl.val', has_text="176.8").count() == 1
+    saved = {c.subject: c for _, _, c in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()}
+    text = (corpus / NAME).read_text(encoding="utf-8")
+    assert saved["total bilirubin"].unit == "umol/L"
+    assert text[saved["creatinine"].text_start:saved["creatinine"].text_end] == "creatinine ≤176.8 (mol/L)"
+    entry = json.loads((corpus / LOG).read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["curator"] == "e2e-curator" and entry["status"] == "curated"
+    assert {"criterion": "0:5", "text": "Total bilirubin ≤51 (mol/L)", "changed": {"unit": ["mol/L", "umol/L"]}} \
+        in entry["changes"]
+    assert any(c["text"] == "creatinine ≤176.8 (mol/L)" and "added" in c for c in entry["changes"])
+    assert page.problems == []
+
+
+def test_keyboard_accept_reject_and_refused_edit(page, server, corpus, parser):
+    page.goto(f"{server}/listing/{NAME}")
+    total = sum(1 for _ in parser.parse_file(corpus / NAME).constraints())
+    assert page.locator("#progress").text_content() == f"0 of {total} rows accepted"
+    page.keyboard.press("x")  # the first row is wrong: delete it
+    for _ in range(total - 1):
+        page.keyboard.press("a")
+    assert page.locator("#progress").text_content() == f"{total - 1} of {total - 1} rows accepted"
+    page.keyboard.press("k")
+    page.keyboard.press("e")
+    focused = page.evaluate("document.activeElement.name")
+    assert focused == "subject"
+    row = page.locator(".tree-pane .row.current")
+    row.locator('input[name="value"]').fill("abc")
+    page.keyboard.press("Control+s")
+    reason = row.locator('.err[data-for="value"]')
+    reason.wait_for()
+    assert "valid number" in reason.text_content()
+    assert not (corpus / GOLD).exists()
+    row.locator('input[name="value"]').fill("5")
+    page.click("#save")
+    page.locator("#message", has_text="Saved as gold").wait_for()
+    assert page.locator("#status").text_content() == "curated"
+    assert sum(1 for _ in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()) == total - 1
+    assert page.problems == []
+
+
+def test_markup_in_listing_never_runs(page, server, corpus):
+    (corpus / "hostile.txt").write_text(
+        "Inclusion Criteria:\n1. <script>alert(1)</script> creatinine <= 1.5 mg/dL\n"
+        "2. <img src=x onerror=alert(2)> age >= 18 years\n")
+    page.goto(f"{server}/listing/hostile.txt")
+    text = page.locator("#listing-text").text_content()
+    assert "<script>alert(1)</script>" in text and "<img src=x onerror=alert(2)>" in text
+    assert page.locator("#listing-text script, #listing-text img, .tree-pane script, .tree-pane img").count() == 0
+    page.keyboard.press("a")  # re-highlighting after an edit builds the text again
+    assert page.locator("#listing-text script, #listing-text img").count() == 0
+    assert page.problems == []
