@@ -81,6 +81,12 @@ def test_reimport_is_a_no_op_and_a_new_parser_version_reparses(records, tmp_path
     assert con.execute("SELECT value FROM constraints WHERE nct_id = 'NCT90000001' AND subject = 'radiotherapy'"
                        ).fetchall() == [(6.0,)]
     assert con.execute("SELECT count(*) FROM trials").fetchone()[0] == TRIALS
+    search = ("SELECT c.nct_id, c.text FROM criteria c JOIN criteria_fts f ON f.rowid = c.id "
+              "WHERE criteria_fts MATCH ?")
+    assert con.execute(search, ('"within 6 weeks"',)).fetchall() == [
+        ("NCT90000001", "Radiotherapy within 6 weeks prior to enrollment")]
+    assert con.execute(search, ('"within 4 weeks"',)).fetchall() == []  # the replaced text left the index
+    assert con.execute("INSERT INTO criteria_fts(criteria_fts, rank) VALUES ('integrity-check', 1)")
 
 
 def test_a_fixed_record_leaves_the_errors_table(records, tmp_path, engine):
@@ -104,22 +110,29 @@ def test_a_second_import_into_the_same_store_is_refused(tmp_path):
 
 
 def test_readme_queries_answer_on_the_store(records, tmp_path, engine):
+    exclusion = "Exclusion Criteria:\n\n* Untreated brain metastases"
+    study = json.loads((FIXTURES / "NCT90000001.json").read_text())
+    more = []
+    for nct_id, sex, minimum, maximum in (("NCT90000021", "ALL", "18 Years", "65 Years"),
+                                          ("NCT90000022", "MALE", "18 Years", None),
+                                          ("NCT90000023", "ALL", "50 Years", None)):
+        copy = json.loads(json.dumps(study))
+        protocol = copy["protocolSection"]
+        protocol["identificationModule"]["nctId"] = nct_id
+        protocol["eligibilityModule"].update(eligibilityCriteria=exclusion, sex=sex, minimumAge=minimum)
+        protocol["eligibilityModule"].pop("maximumAge")
+        if maximum:
+            protocol["eligibilityModule"]["maximumAge"] = maximum
+        more.append(copy)
+    (records / "more.json").write_text(json.dumps(more))
     db = tmp_path / "trials.db"
     _import(records, db, engine)
     queries = re.findall(r"```sql\n(.*?)```", README.read_text(), re.DOTALL)
     assert len(queries) == 3
     con = sqlite3.connect(db)
     answers = [{row[0] for row in con.execute(query)} for query in queries]
-    assert answers == [{"NCT90000001"}, {"NCT90000001"}, {"NCT90000001"}]  # female, 18-75 years
-    con.execute("INSERT INTO criteria (nct_id, section, label, text) VALUES ('NCT90000005', 'exclusion', '9', "
-                "'Untreated brain metastases')")
-    assert {row[0] for row in con.execute(queries[2])} == {"NCT90000001"}  # 12-17 years: no 75-year-old
-    con.execute("INSERT INTO criteria (nct_id, section, label, text) VALUES ('NCT90000004', 'exclusion', '9', "
-                "'Brain metastases')")
-    assert {row[0] for row in con.execute(queries[2])} == {"NCT90000001"}  # male only
-    con.execute("INSERT INTO criteria (nct_id, section, label, text) VALUES ('NCT90000002', 'exclusion', '9', "
-                "'Brain metastases')")
-    assert {row[0] for row in con.execute(queries[2])} == {"NCT90000001", "NCT90000002"}
+    # NCT90000001: female, 18-75 years, excludes brain metastases; 21 is 18-65 and 22 male only
+    assert answers == [{"NCT90000001"}, {"NCT90000001"}, {"NCT90000001", "NCT90000023"}]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])

@@ -21,7 +21,7 @@ from criteria_parser.cli import app
 from criteria_parser.model import Listing
 
 FIXTURE = Path(__file__).parent / "fixtures" / "records" / "NCT90000001.json"
-RECORDS = 400
+RECORDS = 5000  # several seconds of work on two cores, so the kill lands mid-run
 
 
 def _batch(path: Path) -> None:
@@ -89,6 +89,8 @@ def test_a_killed_import_leaves_whole_trials_and_resumes(tmp_path, signum):
         criteria = con.execute("SELECT count(*) FROM criteria WHERE nct_id = ?", (nct_id,)).fetchone()[0]
         assert (stored, criteria) == (len(list(listing.constraints())), len(list(listing.walk())))
     con.close()
+    if signum == signal.SIGTERM:
+        return  # resuming is the same after either signal; test it once
 
     rerun = _import(batch, db)
     _, stderr = rerun.communicate(timeout=300)

@@ -193,12 +193,12 @@ class LocalEngine:
         return _Future(self._pool.submit(parse_chunk, chunk))
 
     def close(self, complete: bool = True) -> None:
-        """Stop the worker processes; after an interruption at once, without waiting for their chunks."""
+        """Stop the worker processes; after an interruption, queued chunks are dropped.
+
+        Workers are not killed: one killed while sending its result would leave the executor waiting for the
+        rest of the message forever. The chunks already running (at most two per worker) finish first.
+        """
         if self._pool is not None:
-            if not complete:
-                for process in list(self._pool._processes.values()):  # noqa: SLF001  (the executor's workers)
-                    if process.pid and process.is_alive():
-                        os.kill(process.pid, signal.SIGKILL)
             self._pool.shutdown(wait=complete, cancel_futures=True)
 
 

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS trials (
     criteria_text TEXT NOT NULL, text_hash TEXT NOT NULL, parser_version TEXT NOT NULL, listing TEXT NOT NULL,
     imported_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS criteria (
-    id INTEGER PRIMARY KEY, nct_id TEXT NOT NULL REFERENCES trials(nct_id), section TEXT NOT NULL,
+    id INTEGER PRIMARY KEY AUTOINCREMENT, nct_id TEXT NOT NULL REFERENCES trials(nct_id), section TEXT NOT NULL,
     label TEXT NOT NULL, logic TEXT, text TEXT NOT NULL, start INTEGER, "end" INTEGER);
 CREATE TABLE IF NOT EXISTS constraints (
     id INTEGER PRIMARY KEY, source TEXT, nct_id TEXT NOT NULL REFERENCES trials(nct_id), section TEXT NOT NULL,
@@ -59,8 +59,6 @@ CREATE INDEX IF NOT EXISTS constraints_subject ON constraints(subject, kind, rel
 CREATE INDEX IF NOT EXISTS constraints_anchor ON constraints(kind, anchor);
 CREATE INDEX IF NOT EXISTS errors_record ON errors(record_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS criteria_fts USING fts5(text, content='criteria', content_rowid='id');
-CREATE TRIGGER IF NOT EXISTS criteria_fts_insert AFTER INSERT ON criteria BEGIN
-    INSERT INTO criteria_fts(rowid, text) VALUES (new.id, new.text); END;
 CREATE TRIGGER IF NOT EXISTS criteria_fts_delete AFTER DELETE ON criteria BEGIN
     INSERT INTO criteria_fts(criteria_fts, rowid, text) VALUES ('delete', old.id, old.text); END;
 """
@@ -175,6 +173,7 @@ class Store:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
+            indexed = db.execute("SELECT coalesce(max(id), 0) FROM criteria").fetchone()[0]
             for item in batch:
                 if isinstance(item, Failure):
                     db.execute("DELETE FROM errors WHERE source = ?", (item.source,))
@@ -187,6 +186,8 @@ class Store:
                 db.execute(_insert("trials", TRIAL_COLUMNS), item.trial)
                 db.executemany(_insert("criteria", CRITERIA_COLUMNS), item.criteria)
                 db.executemany(_insert("constraints", CONSTRAINT_COLUMNS), item.constraints)
+            # one insert into the full-text index per batch costs a fraction of one per row (ids only grow)
+            db.execute("INSERT INTO criteria_fts(rowid, text) SELECT id, text FROM criteria WHERE id > ?", (indexed,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

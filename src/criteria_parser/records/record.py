@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Optional, Union
 
 
@@ -35,8 +35,8 @@ class Record:
     @property
     def text_hash(self) -> str:
         """SHA-256 of everything parsed from the record (not where it was read from)."""
-        content = {k: v for k, v in asdict(self).items() if k != "source"}
-        return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()
+        content = [getattr(self, f.name) for f in fields(self) if f.name != "source"]
+        return hashlib.sha256(json.dumps(content).encode("utf-8")).hexdigest()
 
 
 @dataclass
