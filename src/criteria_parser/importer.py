@@ -161,13 +161,17 @@ class LocalEngine:
 
     def close(self, complete: bool = True) -> None:
         """Stop the worker processes; after an interruption, without waiting for their chunks."""
-        if self._pool is not None:
-            if not complete:
-                for process in self._pool._pool:  # noqa: SLF001  (multiprocessing keeps its workers here)
-                    if process.pid and process.is_alive():
-                        os.kill(process.pid, signal.SIGKILL)
+        if self._pool is None:
+            return
+        if complete:
             self._pool.terminate()
             self._pool.join()
+            return
+        # interrupted: kill the workers without Pool.terminate(), which can deadlock when a worker dies while
+        # the pool's task pipe is full; the caller then leaves with os._exit
+        for process in self._pool._pool:  # noqa: SLF001  (multiprocessing keeps its workers here)
+            if process.pid and process.is_alive():
+                os.kill(process.pid, signal.SIGKILL)
 
 
 # ---- the main loop ----

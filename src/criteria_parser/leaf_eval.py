@@ -24,7 +24,7 @@ from typing import Optional
 from .brat import OPERATORS, Comparison, comparisons, comparisons_of, read_ann
 from .errors import InputError
 from .grammar import Grammars
-from .model import Constraint, Listing
+from .model import Comparator, Constraint, Listing
 from .parser import Parser
 from .components.phrases import normalize
 from .source import read_source
@@ -183,6 +183,10 @@ class LeafEvaluator:
         if any(v is None for v in values):
             return []
         comparator = OPERATORS.get(comparison.operator or "EQ", "=")
+        if comparison.operator is None and comparison.period in ("past", "recent") and comparison.temporal_unit:
+            # the scheme writes "in the past 6 months" as a past period with no operator: a window reaching
+            # back from now, which our model (and issue 3) states as <= 6 mo before
+            comparator = Comparator.LE.value
         if pieces or len(comparison.temporal_entities) > 1:
             pieces.extend(comparison.temporal_entities)
         unit = self._gold_unit(pieces, text) if pieces else comparison.temporal_unit

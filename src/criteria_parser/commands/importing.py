@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Optional
@@ -67,11 +68,16 @@ def import_command(
             summary = run_import(paths, sink, runner, on_progress=advance)
         complete = True
     except KeyboardInterrupt:
-        typer.echo(f"criteria-parser: interrupted; what was written is complete, re-run to resume", err=True)
-        raise typer.Exit(130)
+        pass
     finally:
+        sink.close(complete)  # the store first: what was written stays whole
         runner.close(complete)
-        sink.close(complete)
+    if not complete:
+        typer.echo("criteria-parser: interrupted; what was written is complete, re-run to resume", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # multiprocessing's exit handlers would try to stop the killed pool again and can deadlock on its queues
+        os._exit(130)
     _report(summary, out or db, out is None)
 
 
