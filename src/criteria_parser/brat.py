@@ -80,6 +80,18 @@ class Comparison:
     period: Optional[str] = None  # Eq-Temporal-Period-Value: past, recent, present, future, anytime
 
 
+def stated_comparator(comparison: Comparison) -> str:
+    """Our comparator for an LCT comparison: its operator; ``<=`` for a past period without one.
+
+    The scheme writes "in the past 6 months" as a past ``Temporal-Period`` with no operator: a window reaching
+    back from now, which the criteria model states as ``<= 6 mo`` before. Any other comparison without an
+    operator states equality.
+    """
+    if comparison.operator is None and comparison.period in ("past", "recent") and comparison.temporal_unit:
+        return Comparator.LE.value
+    return OPERATORS.get(comparison.operator or "EQ", Comparator.EQ.value)
+
+
 def read_ann(path: str, ann_text: str, text: str) -> Annotation:
     """Parse the standoff ``ann_text`` of the document ``text``.
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-from .brat import OPERATORS, Comparison, comparisons, comparisons_of, read_ann
+from .brat import Comparison, comparisons, comparisons_of, read_ann, stated_comparator
 from .errors import InputError
 from .grammar import Grammars
-from .model import Comparator, Constraint, Listing
+from .model import Constraint, Listing
 from .parser import Parser
 from .components.phrases import normalize
 from .source import read_source
@@ -182,11 +182,7 @@ class LeafEvaluator:
         values = [value_key(e.text, self.number_words) for e in entities]
         if any(v is None for v in values):
             return []
-        comparator = OPERATORS.get(comparison.operator or "EQ", "=")
-        if comparison.operator is None and comparison.period in ("past", "recent") and comparison.temporal_unit:
-            # the scheme writes "in the past 6 months" as a past period with no operator: a window reaching
-            # back from now, which our model (and issue 3) states as <= 6 mo before
-            comparator = Comparator.LE.value
+        comparator = stated_comparator(comparison)
         if pieces or len(comparison.temporal_entities) > 1:
             pieces.extend(comparison.temporal_entities)
         unit = self._gold_unit(pieces, text) if pieces else comparison.temporal_unit
