@@ -11,7 +11,7 @@ import pytest
 from criteria_parser.errors import InputError
 from criteria_parser.export_fhir import NOT_CHECKABLE, RELATIVE_TO, export_fhir
 from criteria_parser.grammar import load_grammars
-from criteria_parser.match_cli import run_match
+from criteria_parser.screening import run_match
 from criteria_parser.patients import load_patient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,7 +11,7 @@ from criteria_parser.checks import compile_listing
 from criteria_parser.errors import InputError
 from criteria_parser.facts import build_facts
 from criteria_parser.grammar import load_grammars
-from criteria_parser.match_cli import run_match
+from criteria_parser.screening import run_match
 from criteria_parser.matcher import match
 from criteria_parser.matching_grammar import load_matching_grammar
 from criteria_parser.patients import Patient, load_patient

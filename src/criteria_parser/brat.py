@@ -77,6 +77,19 @@ class Comparison:
     units: list[Entity]  # Unit and Per arguments, in text order
     temporal_unit: Optional[str]  # UCUM code of the first Temporal-Unit's attribute (a, mo, wk, d, h, min, s)
     temporal_entities: list[Entity] = field(default_factory=list)  # "days per week": days, week
+    period: Optional[str] = None  # Eq-Temporal-Period-Value: past, recent, present, future, anytime
+
+
+def stated_comparator(comparison: Comparison) -> str:
+    """Our comparator for an LCT comparison: its operator; ``<=`` for a past period without one.
+
+    The scheme writes "in the past 6 months" as a past ``Temporal-Period`` with no operator: a window reaching
+    back from now, which the criteria model states as ``<= 6 mo`` before. Any other comparison without an
+    operator states equality.
+    """
+    if comparison.operator is None and comparison.period in ("past", "recent") and comparison.temporal_unit:
+        return Comparator.LE.value
+    return OPERATORS.get(comparison.operator or "EQ", Comparator.EQ.value)
 
 
 def read_ann(path: str, ann_text: str, text: str) -> Annotation:
@@ -140,8 +153,10 @@ def comparisons(annotation: Annotation) -> list[Comparison]:
                             and role in ("Temporal-Unit", "Per")), key=lambda e: e.start)
         temporal = temporals[0] if temporals else None
         temporal_value = annotation.attributes.get(temporal.id, {}).get("Eq-Temporal-Unit-Value") if temporal else None
+        periods = [e for role, e in args if role == "Temporal-Period" and e]
+        period = annotation.attributes.get(periods[0].id, {}).get("Eq-Temporal-Period-Value") if periods else None
         found.append(Comparison(trigger.start, trigger.end, operator, values, units,
-                                TEMPORAL_UNITS.get(temporal_value or ""), temporals))
+                                TEMPORAL_UNITS.get(temporal_value or ""), temporals, period))
     found.sort(key=lambda c: (c.values[0].start, c.start))
     return found
 

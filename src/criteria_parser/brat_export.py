@@ -12,8 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import typer
-
 from .atomic import write_atomic
 from .brat import comparator_spans, listing_ann
 from .errors import CriteriaParserError, InputError
@@ -67,19 +65,3 @@ def export_brat(paths: list[Path], out: Path, assume_inclusion: bool = False,
     except OSError as exc:
         raise InputError(str(out), f"cannot write: {exc.strerror}") from None
     return written
-
-
-def export_brat_command(
-    paths: list[Path] = typer.Argument(..., help="Listing files, or directories of .txt listings."),
-    out: Path = typer.Option(..., "--out", help="Directory to write the .txt/.ann pairs and annotation.conf into."),
-    assume_inclusion: bool = typer.Option(False, "--assume-inclusion", help="Read text without section headings as inclusion criteria."),
-    grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory instead of the packaged one."),
-) -> None:
-    """Write extractions as brat standoff (LCT scheme) that opens in brat for correction."""
-    from .cli import fail
-
-    try:
-        written = export_brat(paths, out, assume_inclusion, grammars)
-    except CriteriaParserError as exc:
-        fail(str(exc))
-    typer.echo(f"wrote {len(written)} document(s) to {out}", err=True)

@@ -153,15 +153,7 @@ def evaluate(
         typer.echo(render_report(report, errors))
 
 
-from .brat_export import export_brat_command  # noqa: E402  (needs app, fail defined above)
-
-app.command("export-brat")(export_brat_command)
-
-from .commands import export, importing, review, show  # noqa: E402,F401  (register their commands)
-from .match_cli import export_rules_command, match_command  # noqa: E402
-
-app.command("match")(match_command)
-app.command("export-rules")(export_rules_command)
+from .commands import export, export_brat, importing, match, review, show  # noqa: E402,F401  (register their commands)
 
 
 def main() -> None:

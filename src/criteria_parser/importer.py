@@ -193,13 +193,18 @@ class LocalEngine:
         return _Future(self._pool.submit(parse_chunk, chunk))
 
     def close(self, complete: bool = True) -> None:
-        """Stop the worker processes; after an interruption, queued chunks are dropped.
+        """Stop the worker processes; after an interruption, kill them without waiting for their chunks.
 
-        Workers are not killed: one killed while sending its result would leave the executor waiting for the
-        rest of the message forever. The chunks already running (at most two per worker) finish first.
+        A worker killed while sending its result leaves the executor's exit handler waiting forever, so after
+        ``close(complete=False)`` the caller leaves with ``os._exit``.
         """
-        if self._pool is not None:
-            self._pool.shutdown(wait=complete, cancel_futures=True)
+        if self._pool is None:
+            return
+        if not complete:
+            for process in list(self._pool._processes.values()):  # noqa: SLF001  (the executor's workers)
+                if process.is_alive():
+                    os.kill(process.pid, signal.SIGKILL)
+        self._pool.shutdown(wait=complete, cancel_futures=True)
 
 
 # ---- the main loop ----

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-from .brat import OPERATORS, Comparison, comparisons, comparisons_of, read_ann
+from .brat import Comparison, comparisons, comparisons_of, read_ann, stated_comparator
 from .errors import InputError
 from .grammar import Grammars
 from .model import Constraint, Listing
@@ -182,7 +182,7 @@ class LeafEvaluator:
         values = [value_key(e.text, self.number_words) for e in entities]
         if any(v is None for v in values):
             return []
-        comparator = OPERATORS.get(comparison.operator or "EQ", "=")
+        comparator = stated_comparator(comparison)
         if pieces or len(comparison.temporal_entities) > 1:
             pieces.extend(comparison.temporal_entities)
         unit = self._gold_unit(pieces, text) if pieces else comparison.temporal_unit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
@@ -75,13 +76,18 @@ def import_command(
             summary = run_import(paths, sink, runner, on_progress=advance)
         complete = True
     except KeyboardInterrupt:
-        typer.echo("criteria-parser: interrupted; what was written is complete, re-run to resume", err=True)
-        raise typer.Exit(130)
-    except CriteriaParserError as exc:
-        fail(str(exc), code=1)
+        problem, code = "interrupted", 130
+    except CriteriaParserError as exc:  # a parser process died
+        problem, code = str(exc), 1
     finally:
+        sink.close(complete)  # the store first: what was written stays whole
         runner.close(complete)
-        sink.close(complete)
+    if not complete:
+        typer.echo(f"criteria-parser: {problem}; what was written is complete, re-run to resume", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # the exit handlers of concurrent.futures would wait on the killed workers' queues
+        os._exit(code)
     _report(summary, out or db, out is None)
 
 

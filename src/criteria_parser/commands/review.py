@@ -57,34 +57,55 @@ def export_label_studio(
 
 @app.command("import-annotations")
 def import_annotations(
-    export_file: Path = typer.Argument(..., help="A Label Studio JSON export of tasks made by export-label-studio."),
-    corpus: Path = typer.Option(Path("corpora"), "--corpus", help="The corpus the tasks' listings live in."),
+    source: Path = typer.Argument(..., help="A Label Studio JSON export of tasks made by export-label-studio, "
+                                           "or a brat directory of .txt/.ann pairs (as export-brat writes)."),
+    corpus: Path = typer.Option(Path("corpora"), "--corpus", help="The corpus the Label Studio tasks' listings live in."),
     curator: Optional[str] = typer.Option(None, "--curator", help=CURATOR_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace gold files that exist already."),
 ) -> None:
-    """Read curated Label Studio annotations back into gold files (validated; all or nothing)."""
+    """Read curated annotations (Label Studio, or brat) back into gold files (validated; all or nothing).
+
+    A brat directory is its own corpus: each gold file is written beside its .txt.
+    """
     from ..parser import Parser
     from ..workbench.corpus import Corpus, fingerprint
-    from ..workbench.labelstudio import import_tasks
     from ..workbench.saving import record_save
 
     try:
-        tasks = json.loads(export_file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"{export_file}: cannot read: {exc.strerror}")
-    except ValueError as exc:
-        fail(f"{export_file}: not JSON: {exc}")
-    if not isinstance(tasks, list):
-        fail(f"{export_file}: not a Label Studio JSON export (expected a list of tasks)")
-    try:
-        store = Corpus(corpus)
-        imported = import_tasks(tasks, store, Parser(), str(export_file))
+        if source.is_dir():
+            from ..workbench.brat_import import import_brat
+
+            store, action = Corpus(source), "import brat"
+            imported = import_brat(store, Parser())
+        else:
+            from ..workbench.labelstudio import import_tasks
+
+            tasks = _read_tasks(source)
+            store, action = Corpus(corpus), "import label-studio"
+            imported = import_tasks(tasks, store, Parser(), str(source))
         for item in imported:
             if item.files.gold.exists() and not overwrite:
                 raise CriteriaParserError(f"{item.files.gold}: exists already (--overwrite replaces it)")
         for item in imported:
             record_save(store, item.files, item.parsed, item.gold, fingerprint(item.files.gold),
-                        curator or getpass.getuser(), "import label-studio")
+                        curator or getpass.getuser(), action)
     except CriteriaParserError as exc:
         fail(str(exc))
-    typer.echo(f"criteria-parser: {len(imported)} gold file(s) written from {export_file}", err=True)
+    typer.echo(f"criteria-parser: {len(imported)} gold file(s) written from {source}", err=True)
+
+
+def _read_tasks(export_file: Path) -> list:
+    """The tasks of a Label Studio JSON export.
+
+    Raises:
+        CriteriaParserError: the file cannot be read, is not JSON, or is not a list of tasks.
+    """
+    try:
+        tasks = json.loads(export_file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CriteriaParserError(f"{export_file}: cannot read: {exc.strerror}") from None
+    except ValueError as exc:
+        raise CriteriaParserError(f"{export_file}: not JSON: {exc}") from None
+    if not isinstance(tasks, list):
+        raise CriteriaParserError(f"{export_file}: not a Label Studio JSON export (expected a list of tasks)")
+    return tasks

@@ -83,7 +83,8 @@ class Imported:
     gold: Listing
 
 
-def _deepest(listing: Listing, start: int, end: int) -> Criterion | None:
+def deepest_criterion(listing: Listing, start: int, end: int) -> Criterion | None:
+    """The innermost criterion whose text holds ``start``..``end``, if any."""
     inside = [c for _, c in listing.walk() if c.start <= start and end <= c.end]
     return min(inside, key=lambda c: c.end - c.start, default=None)
 
@@ -137,7 +138,7 @@ def _constraint(region: dict[str, Any], text: str, gold: Listing, parser: Parser
     """The criterion a region belongs to and the row values it stands for."""
     value = region.get("value") or {}
     start, end = _from_utf16(text, int(value.get("start", 0))), _from_utf16(text, int(value.get("end", 0)))
-    criterion = _deepest(gold, start, end)
+    criterion = deepest_criterion(gold, start, end)
     meta = (region.get("meta") or {}).get("text") or []
     if meta:
         try:

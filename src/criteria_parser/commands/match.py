@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import Optional
 
 import typer
-from pydantic import ValidationError
 
-from .errors import CriteriaParserError, InputError
-from .model import Listing
-
-if TYPE_CHECKING:  # pint and the checks load only when a command needs them
-    from .checks import ListingPlan
+from ..cli import app, emit, fail
+from ..errors import CriteriaParserError
+from ..screening import load_listing, plan_for, run_match
 
 
 class MatchFormat(str, Enum):
@@ -27,47 +24,7 @@ class RulesFormat(str, Enum):
     fhir = "fhir"
 
 
-def load_listing(path: Path, grammars: Optional[Path] = None) -> Listing:
-    """A listing from a text file (parsed) or from the JSON the ``parse`` command writes."""
-    if path.suffix.lower() == ".json":
-        try:
-            return Listing.model_validate_json(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError(str(path), f"cannot read: {exc.strerror}") from None
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(str(path), f"not a parsed listing: {'.'.join(map(str, first['loc']))}: "
-                             f"{first['msg']}") from None
-    from .parser import Parser
-
-    return Parser(grammars).parse_file(path)
-
-
-def plan_for(listing: Listing, grammars: Optional[Path] = None) -> "ListingPlan":
-    """Compile ``listing`` with the (packaged or given) grammars."""
-    from .checks import compile_listing
-    from .grammar import load_grammars
-    from .matching_grammar import load_matching_grammar
-
-    return compile_listing(listing, load_grammars(grammars), load_matching_grammar(grammars))
-
-
-def run_match(listing: Listing, patient_path: Path, grammars: Optional[Path] = None):
-    """Match one patient file against ``listing``; returns the :class:`~.matcher.MatchResult`."""
-    from .checks import compile_listing
-    from .facts import build_facts
-    from .grammar import load_grammars
-    from .matcher import match
-    from .matching_grammar import load_matching_grammar
-    from .patients import load_patient
-
-    patient = load_patient(patient_path)
-    lexicon, matching = load_grammars(grammars), load_matching_grammar(grammars)
-    plan = compile_listing(listing, lexicon, matching)
-    facts = build_facts(patient, plan, lexicon, matching)
-    return match(plan, facts, matching, patient.id, patient.screening_date().date().isoformat())
-
-
+@app.command("match")
 def match_command(
     listing: Path = typer.Argument(..., help="A listing (.txt), or the JSON written by 'parse'."),
     patients: list[Path] = typer.Argument(..., help="Patient JSON files or FHIR R4 Bundles."),
@@ -76,8 +33,7 @@ def match_command(
     grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory."),
 ) -> None:
     """Check patients against a listing: met / not met / unknown per criterion, and eligibility."""
-    from .cli import emit, fail
-    from .screening_note import render_note
+    from ..screening_note import render_note
 
     try:
         parsed = load_listing(listing, grammars)
@@ -95,6 +51,7 @@ def match_command(
         fail(f"{output}: cannot write: {exc.strerror}")
 
 
+@app.command("export-rules")
 def export_rules_command(
     listing: Path = typer.Argument(..., help="A listing (.txt), or the JSON written by 'parse'."),
     format: RulesFormat = typer.Option(..., "--format", "-f", help="jsonlogic, or fhir (R5 EvidenceVariable + ResearchStudy)."),
@@ -102,17 +59,15 @@ def export_rules_command(
     grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory."),
 ) -> None:
     """Export a listing's criteria as rules for other engines: JsonLogic or FHIR R5."""
-    from .cli import emit, fail
-
     try:
         parsed = load_listing(listing, grammars)
         if format is RulesFormat.jsonlogic:
-            from .export_jsonlogic import export_jsonlogic
+            from ..export_jsonlogic import export_jsonlogic
 
             document = export_jsonlogic(plan_for(parsed, grammars))
         else:
-            from .export_fhir import export_fhir
-            from .grammar import load_grammars
+            from ..export_fhir import export_fhir
+            from ..grammar import load_grammars
 
             document = export_fhir(parsed, load_grammars(grammars))
     except CriteriaParserError as exc:
