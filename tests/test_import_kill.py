@@ -97,3 +97,17 @@ def test_a_killed_import_leaves_whole_trials_and_resumes(tmp_path, signum):
     assert rerun.returncode == 0, stderr
     assert f"imported {RECORDS - committed}, unchanged {committed}, failed 0" in stderr
     assert _count(db) == RECORDS
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to find worker processes")
+def test_a_dead_worker_ends_the_import_with_a_clear_message(tmp_path):
+    batch, db = tmp_path / "batch.jsonl", tmp_path / "trials.db"
+    _batch(batch)
+    process = _import(batch, db)
+    while _count(db) < 20 and process.poll() is None:
+        time.sleep(0.05)
+    os.kill(_children(process.pid)[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1 and "a parser process died" in stderr and "Traceback" not in stderr
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
