@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cached_property
 from dataclasses import dataclass, field, fields
 from typing import Optional, Union
 
@@ -32,9 +33,9 @@ class Record:
     healthy_volunteers: Optional[bool] = None
     std_ages: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def text_hash(self) -> str:
-        """SHA-256 of everything parsed from the record (not where it was read from)."""
+        """SHA-256 of everything parsed from the record (not where it was read from); travels with the record."""
         content = [getattr(self, f.name) for f in fields(self) if f.name != "source"]
         return hashlib.sha256(json.dumps(content).encode("utf-8")).hexdigest()
 
