@@ -35,7 +35,8 @@ class ComparatorRule(Rule):
 
     phrases: list[str] = Field(min_length=1)
     comparator: Literal["<", "<=", ">", ">=", "=", "+-"]
-    position: Literal["prefix", "postfix"] = "prefix"
+    position: Literal["prefix", "postfix", "measure"] = Field(
+        default="prefix", description='"measure": a prefix that may name what it bounds first ("minimum age: 18").')
     respelled: bool = Field(default=False, description="A non-standard spelling, recorded as a flag.")
 
 
@@ -116,10 +117,14 @@ class AnchorRule(Rule):
 
 
 class CueRule(Rule):
-    """A logic cue: alternatives (or), children combine with any, exception opener, range joiner."""
+    """A logic cue: alternatives (or), children combine with any, exception opener, range joiner.
+
+    ``count``: after a bare number, it counts items ("four of the following"); ``label``: before a number, the
+    number labels something ("n=20" is a sample size) and states no criterion.
+    """
 
     phrases: list[str] = Field(min_length=1)
-    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break"]
+    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "count", "label"]
 
 
 class ListingGrammar(BaseModel):

@@ -24,6 +24,8 @@ from .phrases import compile_phrases, normalize
 
 #: Cue kinds of cues.jsonl that this step finds (range joiners and clause breaks are read elsewhere).
 _LOGIC_CUES = ("alternative", "conjunction", "exception", "any_children")
+#: Cue kinds that say what a bare number is: a count of items, or a label.
+_ITEM_CUES = ("count", "label")
 
 
 class CueFinder:
@@ -37,7 +39,7 @@ class CueFinder:
                 key = f"{rule.position}:{normalize(phrase)}"
                 comparators[key] = Cue(0, 0, phrase, "comparator", rule.comparator, None, rule.position,
                                        rule.respelled, rule.id)
-        for position in ("prefix", "postfix"):
+        for position in ("prefix", "postfix", "measure"):
             table = {k.split(":", 1)[1]: v for k, v in comparators.items() if k.startswith(position + ":")}
             self._add(table)
         relations = {
@@ -52,6 +54,9 @@ class CueFinder:
             for c in grammars.cues if c.cue in _LOGIC_CUES for p in c.phrases
         }
         self._add(logic)
+        for kind in _ITEM_CUES:  # own tables: "of the following" lies inside "one of the following"
+            self._add({normalize(p): Cue(0, 0, p, kind, rule=c.id) for c in grammars.cues if c.cue == kind
+                       for p in c.phrases})
 
     def _add(self, table: dict[str, Cue]) -> None:
         self._tables.append((compile_phrases(table), table))

@@ -35,6 +35,8 @@ from .matches import Cue, Mention, Quantity, register_extensions, text_of
 
 #: What may stand between a prefix comparator and its number.
 _PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
+#: What a "measure" comparator may name before its value: "minimum disease duration of 5", "Maximum Age: 99".
+_MEASURE_GAP = re.compile(r"^\s+(?:[^\W\d_][\w-]*\s+){0,2}[^\W\d_][\w-]*(?:\s*:|\s+(?:of|was|is))\s*$")
 #: What may stand between a subject and its comparator without being flagged.
 _SUBJECT_GAP = re.compile(
     r"^[\s:,]*(?:(?:is|was|are|were|be|being|of|should|must|level|levels|value|values|count|rate|score|result|"
@@ -112,6 +114,9 @@ class ConstraintAssembler:
     def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention],
               last: Optional[Constraint]) -> Optional[_Reading]:
         text = text_of(doc)
+        if any(c.kind == "label" and c.end <= quantity.start and not text[c.end:quantity.start].strip()
+               for c in cues):
+            return None  # "(n=16)": a sample size, not a criterion
         end = quantity.text_end
         flags = list(quantity.flags)
         prefix = _prefix_cue(text, cues, quantity.start)
@@ -180,6 +185,8 @@ class ConstraintAssembler:
             return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags, listed_after=last)
         if is_time and not _MODIFIER.match(text, quantity.end):
             return _Reading("implicit", "implicit.within", None, flags)
+        if quantity.unit is None and _postfix_cue(text, doc._.cp_cues or [], quantity.text_end, "count"):
+            return _Reading(Comparator.EQ.value, "implicit.count", None, flags)  # "four of the following"
         if quantity.reference is not None:  # "three times the upper limit of normal"
             return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         unit = quantity.unit
@@ -337,11 +344,12 @@ def _prefix_cue(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
     """The comparator or time relation that ends right before ``position``, longest first."""
     best = None
     for cue in cues:
-        if cue.end > position or cue.kind not in ("comparator", "time_relation") or cue.position != "prefix":
+        if cue.end > position or cue.kind not in ("comparator", "time_relation") or cue.position == "postfix":
             continue
         if cue.kind == "time_relation" and not cue.value:
             continue
-        if _PREFIX_GAP.match(text[cue.end:position]) and (best is None or cue.end > best.end or
+        gap = _MEASURE_GAP if cue.position == "measure" else _PREFIX_GAP
+        if gap.match(text[cue.end:position]) and (best is None or cue.end > best.end or
                                                           (cue.end == best.end and cue.start < best.start)):
             best = cue
     return best

@@ -77,7 +77,8 @@ class QuantityFinder:
         self._unit_ci = compile_phrases(insensitive, glued=True)
         self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
-        self._joiner = re.compile(r"\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
+        # a suspended hyphen may end the low end: "aged between 18- and 65-years"
+        self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
         self._references = {}
         multipliers, references = [], []
         self._multiplier_words = {normalize(p) for r in grammars.relative if r.role == "multiplier" for p in r.phrases}
@@ -153,7 +154,8 @@ class QuantityFinder:
             quantity.flags.extend([high_flag] if high_flag else [])
             if roman:
                 quantity.category = f"{roman}-{high_match.group('roman')}"
-            unit = self._unit(text, high_match.end()) or unit
+            unit = (self._unit(text, high_match.end()) or self._closed_unit(text, match.start(), high_match.end())
+                    or unit)
         quantity.unit = unit or self._scale(text, match.start())
         if quantity.unit is not None and quantity.unit.typo:
             quantity.flags.append(Flag(kind=FlagKind.TYPO, read=quantity.unit.text, understood=quantity.unit.typo,
@@ -199,6 +201,13 @@ class QuantityFinder:
                 return None  # "(mg" without ")": not a unit in parentheses
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
+
+    def _closed_unit(self, text: str, start: int, end: int) -> Optional[UnitMatch]:
+        """The unit after a parenthesized range: "between (16-24) weeks"."""
+        closed = re.match(r"\s*\)", text[end:end + 3])
+        if closed is None or not text[:start].rstrip().endswith("("):
+            return None
+        return self._unit(text, end + closed.end())
 
     def _misspelled_unit(self, text: str, start: int) -> Optional[UnitMatch]:
         """A time unit written with a typo ("monhts", "wekes"): one edit or so from a form, same first letter."""
