@@ -32,6 +32,7 @@ from ..grammar import Grammars, LexiconEntry, load_grammars
 from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .comparators import CueFinder
 from .matches import Cue, Mention, Quantity, register_extensions, text_of
+from .phrases import normalize
 
 #: What may stand between a prefix comparator and its number.
 _PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
@@ -49,6 +50,8 @@ _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
 _CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
 #: A hyphenated amount before a noun modifies it ("2-hour glucose load", "10-point scale"): no value of its own.
 _MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
+#: A noun counted by the bare number a criterion opens with ("Four video-recordings", "12 seizures").
+_COUNTED = re.compile(r"[ \t]+[^\W\d_]")
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
 _SUM = re.compile(r"\+\s*\d")
 #: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
@@ -122,6 +125,8 @@ class ConstraintAssembler:
         prefix = _prefix_cue(text, cues, quantity.start)
         if prefix is None and quantity.unit is not None and quantity.unit.end <= quantity.start:
             prefix = _prefix_cue(text, cues, quantity.unit.start)  # "≥ grade II": the scale stands between
+        if prefix is not None and prefix.kind == "time_relation" and quantity.unit is None:
+            prefix = None  # "in the last five diary entries": a count, not a time window
         postfix = _postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
         if postfix is not None and _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
             postfix = None
@@ -181,12 +186,19 @@ class ConstraintAssembler:
         text = text_of(doc)
         if quantity.paired and last is not None:
             return _Reading(last.comparator, "implicit.paired_value", None, flags)
-        if last is not None and last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]):
-            return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags, listed_after=last)
+        if last is not None and (
+                (last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]))
+                or (quantity.unit is not None and last.unit_text is not None and last.value_high is None
+                    and normalize(quantity.unit.text) == normalize(last.unit_text)
+                    and _LISTED.match(text[last.text_end:quantity.start]))):
+            # "above 20 g and 30 g": a value listed after another with the same unit shares its comparator
+            return _Reading(last.comparator, "implicit.listed_value", None, flags, listed_after=last)
         if is_time and not _MODIFIER.match(text, quantity.end):
             return _Reading("implicit", "implicit.within", None, flags)
-        if quantity.unit is None and _postfix_cue(text, doc._.cp_cues or [], quantity.text_end, "count"):
-            return _Reading(Comparator.EQ.value, "implicit.count", None, flags)  # "four of the following"
+        if quantity.unit is None and quantity.category is None and (
+                _postfix_cue(text, doc._.cp_cues or [], quantity.text_end, "count")  # "four of the following"
+                or (not text[:quantity.start].strip() and _COUNTED.match(text, quantity.end))):  # "Two parents"
+            return _Reading(Comparator.EQ.value, "implicit.count", None, flags)
         if quantity.reference is not None:  # "three times the upper limit of normal"
             return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         unit = quantity.unit
