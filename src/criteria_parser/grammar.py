@@ -75,6 +75,8 @@ class LexiconEntry(Rule):
     loinc: Optional[str] = None
     molar_mass: Optional[float] = Field(default=None, description="g/mol, for mass <-> substance conversion.")
     fuzzy: bool = Field(default=True, description="Whether misspellings of the synonyms are matched.")
+    paired: bool = Field(default=False, description='Values come in pairs "N/M" (systolic/diastolic), unit or not.')
+    letters: list[str] = Field(default_factory=list, description='Letter categories of a score ("Child-Pugh C").')
 
     @field_validator("plausible")
     @classmethod

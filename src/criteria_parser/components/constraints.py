@@ -79,6 +79,7 @@ class ConstraintAssembler:
         self.cue_finder = CueFinder(grammars)
         self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
         self.dimensions = {u.ucum: u.dimension for u in grammars.units}
+        self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
 
     def assemble(self, doc: Doc) -> list[Constraint]:
         """Constraints of ``doc``; also sets ``cp_exceptions`` and ``cp_any_children``."""
@@ -184,7 +185,9 @@ class ConstraintAssembler:
         ``=`` value of the same measure.
         """
         text = text_of(doc)
-        if quantity.paired and last is not None:
+        if quantity.paired:
+            if last is None or not (quantity.unit is not None or self.paired_subjects & {last.subject}):
+                return None  # "2/10", "4/1/2019": not a pair of values of one measure
             return _Reading(last.comparator, "implicit.paired_value", None, flags)
         if last is not None and (
                 (last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]))

@@ -38,7 +38,7 @@ _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": th
 #: Between the parts of a compound unit: "mg per day", "cigarettes/day", "drinks a week".
 _PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
-_PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d.,])")
+_PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
@@ -59,6 +59,11 @@ class QuantityFinder:
         scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
         self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + compile_phrases(scales).pattern + r")[\s:]*(?:of\s+)?(?:(?:[<>≤≥≦≧＜＞]=?|=[<>]?|>/=|</=)\s*)?$",
                                         re.IGNORECASE)
+        letters = sorted({letter for e in grammars.lexicon for letter in e.letters})
+        self._letter = re.compile(
+            lettered_scales(grammars) + r"[\s:]*(?:(?:" + compile_phrases(scales).pattern
+            + r")\s*)?(?P<letter>(?-i:" + "|".join(map(re.escape, letters)) + r"))(?![\w])", re.IGNORECASE
+        ) if letters else None
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
         for unit in grammars.units:
@@ -102,7 +107,7 @@ class QuantityFinder:
         while True:
             match = self._number.search(text, position)
             if match is None:
-                return found
+                return self._with_letters(text, found)
             quantity = self._quantity(text, match)
             found.append(quantity)
             position = max(quantity.text_end, match.end())
@@ -111,14 +116,32 @@ class QuantityFinder:
                 found.append(paired)
                 position = paired.text_end
 
+    def _with_letters(self, text: str, found: list[Quantity]) -> list[Quantity]:
+        """``found`` with the letter categories of scales that have them ("Child-Pugh class C")."""
+        if self._letter is None:
+            return found
+        for match in self._letter.finditer(text):
+            start, end = match.span("letter")
+            if any(q.start < end and start < q.text_end for q in found):
+                continue
+            found.append(Quantity(start, end, float(ord(match.group("letter")) - ord("A") + 1),
+                                  unit=self._unit(text, end) or self._scale(text, start), rule="quantity.letter",
+                                  category=match.group("letter")))
+        return sorted(found, key=lambda q: q.start)
+
     def _paired(self, text: str, quantity: Quantity) -> Optional[Quantity]:
         """The second value of "140/90 mmHg" ("<50/40 mg/dl"), which lends its unit to the first."""
         if quantity.unit is not None or quantity.value_high is not None or quantity.category is not None:
             return None
         second = _PAIRED.match(text, quantity.end)
-        unit = self._unit(text, second.end()) if second else None
-        if unit is None or unit.dimension in ("time", "frequency"):
+        if second is None:
             return None
+        unit = self._unit(text, second.end())
+        if unit is not None and unit.dimension in ("time", "frequency"):
+            return None
+        if unit is None:  # "> 140/90": a pair only where the subject's values come in pairs (constraints step)
+            return Quantity(second.start("number"), second.end(), _number(second.group("number")),
+                            rule="quantity.paired", paired=True)
         quantity.unit = unit
         return Quantity(second.start("number"), second.end(), _number(second.group("number")), unit=unit,
                         rule="quantity.paired", paired=True)
@@ -252,6 +275,12 @@ class QuantityFinder:
             return None  # "3 upper limit" needs a multiplier; a bare "3 ULN" does not
         return Reference(found.start("mult") if found.group("mult") else found.start("ref"), found.end(),
                          rule.relative_to, rule.id)
+
+
+def lettered_scales(grammars: Grammars) -> str:
+    """A pattern for the names of scales with letter categories ("Child-Pugh"), from ``lexicon.jsonl``."""
+    names = [s for e in grammars.lexicon if e.letters for s in e.synonyms]
+    return r"(?<![\w])(?:" + compile_phrases(names).pattern + r")" if names else r"(?!)"
 
 
 def _number(digits: str) -> float:
