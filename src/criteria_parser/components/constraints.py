@@ -33,6 +33,7 @@ from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .comparators import CueFinder
 from .matches import Cue, Mention, Quantity, register_extensions, text_of
 from .phrases import normalize
+from .quantities import ROMAN
 
 #: What may stand between a prefix comparator and its number.
 _PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
@@ -54,6 +55,8 @@ _MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
 _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
 _SUM = re.compile(r"\+\s*\d")
+#: Roman numerals listed together are categories of one scale, named or not: "Axis I or II", "III/IV".
+_LISTED_ROMAN = re.compile(r"\s*(?:,\s*or|and/or|,|/|or|and)\s*" + ROMAN)
 #: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
 _LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)?\s*$", re.IGNORECASE)
 
@@ -205,6 +208,8 @@ class ConstraintAssembler:
         if quantity.reference is not None:  # "three times the upper limit of normal"
             return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         unit = quantity.unit
+        if quantity.rule == "quantity.roman" and _LISTED_ROMAN.match(text, quantity.end):
+            return _Reading(Comparator.EQ.value, "implicit.listed_category", None, flags)  # "bipolar I and II"
         if unit is not None and unit.dimension == "score" and unit.start < quantity.start:
             return _Reading(Comparator.EQ.value, "implicit.scale_value", None, flags)
         nearest = next((m for m in reversed(mentions) if m.end <= quantity.start), None)

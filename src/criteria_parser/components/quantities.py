@@ -25,7 +25,9 @@ from ..model import Flag, FlagKind
 from .matches import Quantity, Reference, UnitMatch, register_extensions, text_of
 from .phrases import compile_phrases, normalize, phrase_pattern
 
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|\d+)(?:\.\d+)?"
+#: A decimal comma ("7,0 mmol/l"); without a unit or comparator "1,2" lists two values ("ASA status 1,2").
+_DECIMAL_COMMA = r"\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|"
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|" + _DECIMAL_COMMA + r"\d+)(?:\.\d+)?"
 #: A number not glued to a word before it ("CD5", "x10", "COVID-19"), not the minutes of a clock time ("22:00"),
 #: nor followed by an ordinal suffix or digit.
 _NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
@@ -43,7 +45,6 @@ _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
 _INCLUSIVE = re.compile(r"\s*\((?:inclusive|exclusive|incl\.?|excl\.?)\)", re.IGNORECASE)
-_RANGE_COMPARATOR = re.compile(r"\s*(?:[<>≤≥≦≧＜＞]=?|=<|=>)?\s*")
 
 
 class QuantityFinder:
@@ -54,6 +55,9 @@ class QuantityFinder:
         word_re = compile_phrases(self.words)
         self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<roman>{ROMAN})|(?P<word>{word_re.pattern})",
                                   re.IGNORECASE)
+        self._listed_number = re.compile(self._number.pattern.replace(_DECIMAL_COMMA, ""), re.IGNORECASE)
+        prefixes = [p for c in grammars.comparators if c.position != "postfix" for p in c.phrases]
+        self._compared = re.compile(r"(?:" + compile_phrases(prefixes).pattern + r")\s*$", re.IGNORECASE)
         # after a range joiner a letter may precede the hyphen: the unit of the low end ("8yr-18yrs")
         self._range_number = re.compile(self._number.pattern.replace("(?<![A-Za-z]-)", "", 1), re.IGNORECASE)
         scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
@@ -81,6 +85,10 @@ class QuantityFinder:
                                    for f in u.forms if f.isalpha() and len(f) >= 5)
         self._unit_ci = compile_phrases(insensitive, glued=True)
         self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
+        # the high end may repeat its bound: "4 to < 17 years", "11 to no older than 17 years"
+        upper = [p for c in grammars.comparators if c.comparator in ("<", "<=") and c.position == "prefix"
+                 for p in c.phrases]
+        self._range_comparator = re.compile(r"\s*(?:" + compile_phrases(upper).pattern + r")?\s*", re.IGNORECASE)
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
         # a suspended hyphen may end the low end: "aged between 18- and 65-years"
         self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
@@ -109,6 +117,11 @@ class QuantityFinder:
             if match is None:
                 return self._with_letters(text, found)
             quantity = self._quantity(text, match)
+            if (match.group("digits") and "," in match.group("digits") and quantity.unit is None
+                    and quantity.reference is None and not self._compared.search(text, max(0, match.start() - 40),
+                                                                                   match.start())):
+                match = self._listed_number.match(text, match.start())
+                quantity = self._quantity(text, match)
             found.append(quantity)
             position = max(quantity.text_end, match.end())
             paired = self._paired(text, quantity)
@@ -188,7 +201,7 @@ class QuantityFinder:
         return quantity
 
     def _range_end(self, text: str, joined: re.Match[str]) -> Optional[tuple[re.Match[str], float, Optional[Flag]]]:
-        spaces = _RANGE_COMPARATOR.match(text, joined.end())
+        spaces = self._range_comparator.match(text, joined.end())
         high_match = self._range_number.match(text, spaces.end())
         if high_match is None:
             return None
