@@ -122,11 +122,13 @@ class CueRule(Rule):
     """A logic cue: alternatives (or), children combine with any, exception opener, range joiner.
 
     ``count``: after a bare number, it counts items ("four of the following"); ``label``: before a number, the
-    number labels something ("n=20" is a sample size) and states no criterion.
+    number labels something ("n=20" is a sample size) and states no criterion; ``scale``: the number before it,
+    after "on a", is the size of a scale ("on a 0-10 scale"), not a value.
     """
 
     phrases: list[str] = Field(min_length=1)
-    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "count", "label"]
+    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "count", "label",
+                 "scale"]
 
 
 class ListingGrammar(BaseModel):

@@ -24,8 +24,8 @@ from .phrases import compile_phrases, normalize
 
 #: Cue kinds of cues.jsonl that this step finds (range joiners and clause breaks are read elsewhere).
 _LOGIC_CUES = ("alternative", "conjunction", "exception", "any_children")
-#: Cue kinds that say what a bare number is: a count of items, or a label.
-_ITEM_CUES = ("count", "label")
+#: Cue kinds that say what a bare number is: a count of items, a label, the size of a scale.
+_ITEM_CUES = ("count", "label", "scale")
 
 
 class CueFinder:

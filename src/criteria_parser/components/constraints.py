@@ -53,6 +53,9 @@ _CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
 _MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
 #: A noun counted by the bare number a criterion opens with ("Four video-recordings", "12 seizures").
 _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
+#: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
+_ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
+_SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
 _SUM = re.compile(r"\+\s*\d")
 #: Roman numerals listed together are categories of one scale, named or not: "Axis I or II", "III/IV".
@@ -124,6 +127,10 @@ class ConstraintAssembler:
         if any(c.kind == "label" and c.end <= quantity.start and not text[c.end:quantity.start].strip()
                for c in cues):
             return None  # "(n=16)": a sample size, not a criterion
+        if _ON_A.search(text, 0, quantity.start) and any(
+                c.kind == "scale" and c.start >= quantity.text_end and _SCALE_GAP.match(text[quantity.text_end:c.start])
+                for c in cues):
+            return None  # "on a 0-10 numeric scale": the scale's size
         end = quantity.text_end
         flags = list(quantity.flags)
         prefix = _prefix_cue(text, cues, quantity.start)
