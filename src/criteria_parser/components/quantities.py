@@ -41,6 +41,8 @@ _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": th
 _PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
+#: One word between a number and the time unit it counts: "15 headache days".
+_COUNTED_WORD = re.compile(r"[ \t]+([^\W\d_]{3,})[ \t]+")
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
@@ -176,7 +178,7 @@ class QuantityFinder:
         quantity = Quantity(match.start(), match.end(), value, flags=[flag] if flag else [],
                             rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
                             category=roman)
-        unit = self._unit(text, match.end())
+        unit = self._unit(text, match.end()) or self._counted_time(text, match.end())
         after = unit.end if unit else match.end()
         inclusive = _INCLUSIVE.match(text, after)  # "50kg (inclusive) and 90kg"
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
@@ -238,6 +240,16 @@ class QuantityFinder:
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
 
+    def _counted_time(self, text: str, position: int) -> Optional[UnitMatch]:
+        """Days counted with a word between: "≥ 15 headache days", "5 consecutive days"."""
+        word = _COUNTED_WORD.match(text, position)
+        if word is None or self._unit(text, word.start(1)) is not None or normalize(word.group(1)) in self.words:
+            return None
+        unit = self._unit(text, word.end())
+        if unit is None or unit.dimension != "time" or unit.start != word.end() or unit.end != _word_end(text, unit.end):
+            return None
+        return unit
+
     def _closed_unit(self, text: str, start: int, end: int) -> Optional[UnitMatch]:
         """The unit after a parenthesized range: "between (16-24) weeks"."""
         closed = re.match(r"\s*\)", text[end:end + 3])
@@ -294,6 +306,12 @@ def lettered_scales(grammars: Grammars) -> str:
     """A pattern for the names of scales with letter categories ("Child-Pugh"), from ``lexicon.jsonl``."""
     names = [s for e in grammars.lexicon if e.letters for s in e.synonyms]
     return r"(?<![\w])(?:" + compile_phrases(names).pattern + r")" if names else r"(?!)"
+
+
+def _word_end(text: str, position: int) -> int:
+    """Where the word running at ``position`` ends."""
+    found = re.compile(r"\w*").match(text, position)
+    return found.end()
 
 
 def _number(digits: str) -> float:
