@@ -61,7 +61,7 @@ _SUM = re.compile(r"\+\s*\d")
 #: Roman numerals listed together are categories of one scale, named or not: "Axis I or II", "III/IV".
 _LISTED_ROMAN = re.compile(r"\s*(?:,\s*or|and/or|,|/|or|and)\s*" + ROMAN)
 #: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
-_LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)?\s*$", re.IGNORECASE)
+_LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)\s*$", re.IGNORECASE)
 
 
 @dataclass

@@ -41,6 +41,8 @@ _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": th
 _PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
+#: Between values listed before a shared unit: "500, 1000, and 2000 Hz", "0, 1 and 6 months".
+_LISTED_BEFORE = re.compile(r"\s*(?:,\s*(?:and|or)|,|and|or)\s*", re.IGNORECASE)
 #: One word between a number and the time unit it counts: "15 headache days".
 _COUNTED_WORD = re.compile(r"[ \t]+([^\W\d_]{3,})[ \t]+")
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
@@ -117,7 +119,7 @@ class QuantityFinder:
         while True:
             match = self._number.search(text, position)
             if match is None:
-                return self._with_letters(text, found)
+                return self._with_letters(text, _share_units(text, found))
             quantity = self._quantity(text, match)
             if (match.group("digits") and "," in match.group("digits") and quantity.unit is None
                     and quantity.reference is None and not self._compared.search(text, max(0, match.start() - 40),
@@ -306,6 +308,17 @@ def lettered_scales(grammars: Grammars) -> str:
     """A pattern for the names of scales with letter categories ("Child-Pugh"), from ``lexicon.jsonl``."""
     names = [s for e in grammars.lexicon if e.letters for s in e.synonyms]
     return r"(?<![\w])(?:" + compile_phrases(names).pattern + r")" if names else r"(?!)"
+
+
+def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
+    """Values listed before the one that carries the unit share it: "at 500, 1000, and 2000 Hz"."""
+    for index in range(len(found) - 2, -1, -1):
+        quantity, following = found[index], found[index + 1]
+        if (quantity.unit is None and quantity.value_high is None and quantity.category is None
+                and quantity.reference is None and following.unit is not None and not following.paired
+                and following.unit.start > following.start and _LISTED_BEFORE.fullmatch(text, quantity.end, following.start)):
+            quantity.unit = following.unit
+    return found
 
 
 def _word_end(text: str, position: int) -> int:
