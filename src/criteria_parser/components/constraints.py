@@ -6,10 +6,15 @@ list, offsets relative to the doc), ``doc._.cp_exceptions`` and
 ``doc._.cp_any_children``.
 
 For each quantity, in order: the comparator is the prefix comparator or time
-relation right before it, a postfix comparator right after it ("92% or
-higher"), ``between`` for a range, ``=`` for a bare value of a score ("ECOG 0
-or 1"), or, for a time amount under an inherited "before <event>", an implied
-``<=`` (flagged); a quantity with none of these is not a constraint. The
+relation right before it (a "measure" comparator may name its measure first:
+"minimum disease duration of 5 years"), a postfix comparator right after it
+("92% or higher"), ``between`` for a range, ``=`` for a bare value of a score
+("ECOG 0 or 1"), a count ("four of the following") or a listed category
+("Axis I or II"), the comparator of the value it is listed after with the same
+unit ("above 20 g and 30 g"), or, for a time amount under an inherited
+"before <event>", an implied ``<=`` (flagged); a quantity with none of these,
+a sample size "(n=20)" or the size of a scale ("on a 0-10 scale") is not a
+constraint. The
 subject is the nearest lexicon mention before the comparator since the last
 constraint (all of them when they are coordinated: "ALT/AST"), else the first
 after the quantity, else the previous constraint's subject when an "or" joins
@@ -128,8 +133,8 @@ class ConstraintAssembler:
                for c in cues):
             return None  # "(n=16)": a sample size, not a criterion
         if _ON_A.search(text, 0, quantity.start) and any(
-                c.kind == "scale" and c.start >= quantity.text_end and _SCALE_GAP.match(text[quantity.text_end:c.start])
-                for c in cues):
+                c.kind == "scale" and c.start >= quantity.text_end
+                and _SCALE_GAP.match(text[quantity.text_end:c.start]) for c in cues):
             return None  # "on a 0-10 numeric scale": the scale's size
         end = quantity.text_end
         flags = list(quantity.flags)

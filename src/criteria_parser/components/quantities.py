@@ -8,6 +8,9 @@ optional: a range joiner and second number (``cues.jsonl`` range phrases), a
 unit (``units.jsonl``, or a garbled form of ``unit_repairs.jsonl`` that keeps
 its candidate units for the constraint step to choose by plausibility), and a
 relative reference (``relative.jsonl``: "times the upper limit of normal").
+Values listed before a unit share it ("500, 1000 and 2000 Hz"); scales with
+letter categories (``letters`` of ``lexicon.jsonl``) give letter values
+("Child-Pugh class C").
 """
 
 from __future__ import annotations
@@ -248,9 +251,9 @@ class QuantityFinder:
         if word is None or self._unit(text, word.start(1)) is not None or normalize(word.group(1)) in self.words:
             return None
         unit = self._unit(text, word.end())
-        if unit is None or unit.dimension != "time" or unit.start != word.end() or unit.end != _word_end(text, unit.end):
+        if unit is None or unit.dimension != "time" or unit.start != word.end():
             return None
-        return unit
+        return unit if unit.end == _word_end(text, unit.end) else None
 
     def _closed_unit(self, text: str, start: int, end: int) -> Optional[UnitMatch]:
         """The unit after a parenthesized range: "between (16-24) weeks"."""
@@ -316,7 +319,8 @@ def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
         quantity, following = found[index], found[index + 1]
         if (quantity.unit is None and quantity.value_high is None and quantity.category is None
                 and quantity.reference is None and following.unit is not None and not following.paired
-                and following.unit.start > following.start and _LISTED_BEFORE.fullmatch(text, quantity.end, following.start)):
+                and following.unit.start > following.start
+                and _LISTED_BEFORE.fullmatch(text, quantity.end, following.start)):
             quantity.unit = following.unit
     return found
 
