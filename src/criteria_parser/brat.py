@@ -278,7 +278,7 @@ def _operator_span(constraint: Constraint, text: str, values: list[tuple[int, in
     """The comparator words: the last prefix cue before the value, else a postfix cue after it ("or more")."""
     start, end = constraint.text_start, constraint.text_end
     found = [(s + start, e + start, position) for s, e, position in cues(text[start:end])]
-    before = [(s, e) for s, e, position in found if position == "prefix" and e <= values[0][0]]
+    before = [(s, e) for s, e, position in found if position != "postfix" and e <= values[0][0]]
     if before:
         return before[-1]
     after = [(s, e) for s, e, position in found if position == "postfix" and s >= values[-1][1]]

@@ -35,7 +35,8 @@ class ComparatorRule(Rule):
 
     phrases: list[str] = Field(min_length=1)
     comparator: Literal["<", "<=", ">", ">=", "=", "+-"]
-    position: Literal["prefix", "postfix"] = "prefix"
+    position: Literal["prefix", "postfix", "measure"] = Field(
+        default="prefix", description='"measure": a prefix that may name what it bounds first ("minimum age: 18").')
     respelled: bool = Field(default=False, description="A non-standard spelling, recorded as a flag.")
 
 
@@ -74,6 +75,8 @@ class LexiconEntry(Rule):
     loinc: Optional[str] = None
     molar_mass: Optional[float] = Field(default=None, description="g/mol, for mass <-> substance conversion.")
     fuzzy: bool = Field(default=True, description="Whether misspellings of the synonyms are matched.")
+    paired: bool = Field(default=False, description='Values come in pairs "N/M" (systolic/diastolic), unit or not.')
+    letters: list[str] = Field(default_factory=list, description='Letter categories of a score ("Child-Pugh C").')
 
     @field_validator("plausible")
     @classmethod
@@ -116,10 +119,16 @@ class AnchorRule(Rule):
 
 
 class CueRule(Rule):
-    """A logic cue: alternatives (or), children combine with any, exception opener, range joiner."""
+    """A logic cue: alternatives (or), children combine with any, exception opener, range joiner.
+
+    ``count``: after a bare number, it counts items ("four of the following"); ``label``: before a number, the
+    number labels something ("n=20" is a sample size) and states no criterion; ``scale``: the number before it,
+    after "on a", is the size of a scale ("on a 0-10 scale"), not a value.
+    """
 
     phrases: list[str] = Field(min_length=1)
-    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break"]
+    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "count", "label",
+                 "scale"]
 
 
 class ListingGrammar(BaseModel):

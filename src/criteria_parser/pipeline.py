@@ -16,7 +16,7 @@ import spacy
 from spacy.language import Language
 
 from . import components  # noqa: F401  (registers our factories)
-from .components.quantities import ROMAN
+from .components.quantities import ROMAN, lettered_scales
 from .grammar import Grammars, load_grammars
 from .tokenizer import criteria_tokenizer
 
@@ -40,12 +40,13 @@ def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
 
 
 def worth_parsing(grammars: Grammars) -> re.Pattern[str]:
-    """A cheap test for text that may hold a value: a digit, a roman numeral or a number word.
+    """A cheap test for text that may hold a value: a digit, a roman numeral, a number word or a lettered scale.
 
     Most criteria carry no number; the pipeline runs only on those that match.
     """
     words = sorted({w for rule in grammars.numbers for w in rule.words}, key=len, reverse=True)
-    return re.compile(r"\d|" + ROMAN + r"|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+    return re.compile(r"\d|" + ROMAN + r"|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b|"
+                      + lettered_scales(grammars), re.IGNORECASE)
 
 
 __all__ = ["PIPE_NAMES", "build_pipeline", "worth_parsing", "load_grammars"]

@@ -24,6 +24,8 @@ from .phrases import compile_phrases, normalize
 
 #: Cue kinds of cues.jsonl that this step finds (range joiners and clause breaks are read elsewhere).
 _LOGIC_CUES = ("alternative", "conjunction", "exception", "any_children")
+#: Cue kinds that say what a bare number is: a count of items, a label, the size of a scale.
+_ITEM_CUES = ("count", "label", "scale")
 
 
 class CueFinder:
@@ -37,9 +39,8 @@ class CueFinder:
                 key = f"{rule.position}:{normalize(phrase)}"
                 comparators[key] = Cue(0, 0, phrase, "comparator", rule.comparator, None, rule.position,
                                        rule.respelled, rule.id)
-        for position in ("prefix", "postfix"):
-            table = {k.split(":", 1)[1]: v for k, v in comparators.items() if k.startswith(position + ":")}
-            self._add(table)
+        for positions in (("prefix",), ("postfix", "measure")):  # "minimum" is a prefix and a measure phrase
+            self._add({k.split(":", 1)[1]: v for k, v in comparators.items() if k.split(":", 1)[0] in positions})
         relations = {
             normalize(p): Cue(0, 0, p, "time_relation", r.comparator, r.direction, r.position, False, r.id)
             for r in grammars.time_relations for p in r.phrases
@@ -52,6 +53,9 @@ class CueFinder:
             for c in grammars.cues if c.cue in _LOGIC_CUES for p in c.phrases
         }
         self._add(logic)
+        # a table of their own: "of the following" lies inside "one of the following"
+        self._add({normalize(p): Cue(0, 0, p, c.cue, rule=c.id) for c in grammars.cues if c.cue in _ITEM_CUES
+                   for p in c.phrases})
 
     def _add(self, table: dict[str, Cue]) -> None:
         self._tables.append((compile_phrases(table), table))

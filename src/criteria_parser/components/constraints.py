@@ -6,10 +6,15 @@ list, offsets relative to the doc), ``doc._.cp_exceptions`` and
 ``doc._.cp_any_children``.
 
 For each quantity, in order: the comparator is the prefix comparator or time
-relation right before it, a postfix comparator right after it ("92% or
-higher"), ``between`` for a range, ``=`` for a bare value of a score ("ECOG 0
-or 1"), or, for a time amount under an inherited "before <event>", an implied
-``<=`` (flagged); a quantity with none of these is not a constraint. The
+relation right before it (a "measure" comparator may name its measure first:
+"minimum disease duration of 5 years"), a postfix comparator right after it
+("92% or higher"), ``between`` for a range, ``=`` for a bare value of a score
+("ECOG 0 or 1"), a count ("four of the following") or a listed category
+("Axis I or II"), the comparator of the value it is listed after with the same
+unit ("above 20 g and 30 g"), or, for a time amount under an inherited
+"before <event>", an implied ``<=`` (flagged); a quantity with none of these,
+a sample size "(n=20)" or the size of a scale ("on a 0-10 scale") is not a
+constraint. The
 subject is the nearest lexicon mention before the comparator since the last
 constraint (all of them when they are coordinated: "ALT/AST"), else the first
 after the quantity, else the previous constraint's subject when an "or" joins
@@ -32,9 +37,13 @@ from ..grammar import Grammars, LexiconEntry, load_grammars
 from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .comparators import CueFinder
 from .matches import Cue, Mention, Quantity, register_extensions, text_of
+from .phrases import normalize
+from .quantities import ROMAN
 
 #: What may stand between a prefix comparator and its number.
 _PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
+#: What a "measure" comparator may name before its value: "minimum disease duration of 5", "Maximum Age: 99".
+_MEASURE_GAP = re.compile(r"^\s+(?:[^\W\d_][\w-]*\s+){0,2}[^\W\d_][\w-]*(?:\s*:|\s+(?:of|was|is))\s*$")
 #: What may stand between a subject and its comparator without being flagged.
 _SUBJECT_GAP = re.compile(
     r"^[\s:,]*(?:(?:is|was|are|were|be|being|of|should|must|level|levels|value|values|count|rate|score|result|"
@@ -47,10 +56,17 @@ _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
 _CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
 #: A hyphenated amount before a noun modifies it ("2-hour glucose load", "10-point scale"): no value of its own.
 _MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
+#: A noun counted by the bare number a criterion opens with ("Four video-recordings", "12 seizures").
+_COUNTED = re.compile(r"[ \t]+[^\W\d_]")
+#: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
+_ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
+_SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
 _SUM = re.compile(r"\+\s*\d")
+#: Roman numerals listed together are categories of one scale, named or not: "Axis I or II", "III/IV".
+_LISTED_ROMAN = re.compile(r"\s*(?:,\s*or|and/or|,|/|or|and)\s*" + ROMAN)
 #: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
-_LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)?\s*$", re.IGNORECASE)
+_LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -74,6 +90,7 @@ class ConstraintAssembler:
         self.cue_finder = CueFinder(grammars)
         self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
         self.dimensions = {u.ucum: u.dimension for u in grammars.units}
+        self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
 
     def assemble(self, doc: Doc) -> list[Constraint]:
         """Constraints of ``doc``; also sets ``cp_exceptions`` and ``cp_any_children``."""
@@ -112,11 +129,20 @@ class ConstraintAssembler:
     def _read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention],
               last: Optional[Constraint]) -> Optional[_Reading]:
         text = text_of(doc)
+        if any(c.kind == "label" and c.end <= quantity.start and not text[c.end:quantity.start].strip()
+               for c in cues):
+            return None  # "(n=16)": a sample size, not a criterion
+        if _ON_A.search(text, 0, quantity.start) and any(
+                c.kind == "scale" and c.start >= quantity.text_end
+                and _SCALE_GAP.match(text[quantity.text_end:c.start]) for c in cues):
+            return None  # "on a 0-10 numeric scale": the scale's size
         end = quantity.text_end
         flags = list(quantity.flags)
         prefix = _prefix_cue(text, cues, quantity.start)
         if prefix is None and quantity.unit is not None and quantity.unit.end <= quantity.start:
             prefix = _prefix_cue(text, cues, quantity.unit.start)  # "≥ grade II": the scale stands between
+        if prefix is not None and prefix.kind == "time_relation" and quantity.unit is None:
+            prefix = None  # "in the last five diary entries": a count, not a time window
         postfix = _postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
         if postfix is not None and _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
             postfix = None
@@ -174,15 +200,28 @@ class ConstraintAssembler:
         ``=`` value of the same measure.
         """
         text = text_of(doc)
-        if quantity.paired and last is not None:
+        if quantity.paired:
+            if last is None or not (quantity.unit is not None or self.paired_subjects & {last.subject}):
+                return None  # "2/10", "4/1/2019": not a pair of values of one measure
             return _Reading(last.comparator, "implicit.paired_value", None, flags)
-        if last is not None and last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]):
-            return _Reading(Comparator.EQ.value, "implicit.listed_value", None, flags, listed_after=last)
+        if last is not None and (
+                (last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]))
+                or (quantity.unit is not None and last.unit_text is not None and last.value_high is None
+                    and normalize(quantity.unit.text) == normalize(last.unit_text)
+                    and _LISTED.match(text[last.text_end:quantity.start]))):
+            # "above 20 g and 30 g": a value listed after another with the same unit shares its comparator
+            return _Reading(last.comparator, "implicit.listed_value", None, flags, listed_after=last)
         if is_time and not _MODIFIER.match(text, quantity.end):
             return _Reading("implicit", "implicit.within", None, flags)
+        if quantity.unit is None and quantity.category is None and (
+                _postfix_cue(text, doc._.cp_cues or [], quantity.text_end, "count")  # "four of the following"
+                or (not text[:quantity.start].strip() and _COUNTED.match(text, quantity.end))):  # "Two parents"
+            return _Reading(Comparator.EQ.value, "implicit.count", None, flags)
         if quantity.reference is not None:  # "three times the upper limit of normal"
             return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         unit = quantity.unit
+        if quantity.rule == "quantity.roman" and _LISTED_ROMAN.match(text, quantity.end):
+            return _Reading(Comparator.EQ.value, "implicit.listed_category", None, flags)  # "bipolar I and II"
         if unit is not None and unit.dimension == "score" and unit.start < quantity.start:
             return _Reading(Comparator.EQ.value, "implicit.scale_value", None, flags)
         nearest = next((m for m in reversed(mentions) if m.end <= quantity.start), None)
@@ -337,11 +376,12 @@ def _prefix_cue(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
     """The comparator or time relation that ends right before ``position``, longest first."""
     best = None
     for cue in cues:
-        if cue.end > position or cue.kind not in ("comparator", "time_relation") or cue.position != "prefix":
+        if cue.end > position or cue.kind not in ("comparator", "time_relation") or cue.position == "postfix":
             continue
         if cue.kind == "time_relation" and not cue.value:
             continue
-        if _PREFIX_GAP.match(text[cue.end:position]) and (best is None or cue.end > best.end or
+        gap = _MEASURE_GAP if cue.position == "measure" else _PREFIX_GAP
+        if gap.match(text[cue.end:position]) and (best is None or cue.end > best.end or
                                                           (cue.end == best.end and cue.start < best.start)):
             best = cue
     return best

@@ -8,6 +8,9 @@ optional: a range joiner and second number (``cues.jsonl`` range phrases), a
 unit (``units.jsonl``, or a garbled form of ``unit_repairs.jsonl`` that keeps
 its candidate units for the constraint step to choose by plausibility), and a
 relative reference (``relative.jsonl``: "times the upper limit of normal").
+Values listed before a unit share it ("500, 1000 and 2000 Hz"); scales with
+letter categories (``letters`` of ``lexicon.jsonl``) give letter values
+("Child-Pugh class C").
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from ..model import Flag, FlagKind
 from .matches import Quantity, Reference, UnitMatch, register_extensions, text_of
 from .phrases import compile_phrases, normalize, phrase_pattern
 
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|\d+)(?:\.\d+)?"
+#: A decimal comma ("7,0 mmol/l"); without a unit or comparator "1,2" lists two values ("ASA status 1,2").
+_DECIMAL_COMMA = r"\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|"
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|" + _DECIMAL_COMMA + r"\d+)(?:\.\d+)?"
 #: A number not glued to a word before it ("CD5", "x10", "COVID-19"), not the minutes of a clock time ("22:00"),
 #: nor followed by an ordinal suffix or digit.
 _NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
@@ -38,12 +43,15 @@ _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": th
 #: Between the parts of a compound unit: "mg per day", "cigarettes/day", "drinks a week".
 _PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
-_PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d.,])")
+_PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
+#: Between values listed before a shared unit: "500, 1000, and 2000 Hz", "0, 1 and 6 months".
+_LISTED_BEFORE = re.compile(r"\s*(?:,\s*(?:and|or)|,|and|or)\s*", re.IGNORECASE)
+#: One word between a number and the time unit it counts: "15 headache days".
+_COUNTED_WORD = re.compile(r"[ \t]+([^\W\d_]{3,})[ \t]+")
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
 _INCLUSIVE = re.compile(r"\s*\((?:inclusive|exclusive|incl\.?|excl\.?)\)", re.IGNORECASE)
-_RANGE_COMPARATOR = re.compile(r"\s*(?:[<>≤≥≦≧＜＞]=?|=<|=>)?\s*")
 
 
 class QuantityFinder:
@@ -54,11 +62,19 @@ class QuantityFinder:
         word_re = compile_phrases(self.words)
         self._number = re.compile(f"(?P<digits>{_NUMBER.pattern})|(?P<roman>{ROMAN})|(?P<word>{word_re.pattern})",
                                   re.IGNORECASE)
+        self._listed_number = re.compile(self._number.pattern.replace(_DECIMAL_COMMA, ""), re.IGNORECASE)
+        prefixes = [p for c in grammars.comparators if c.position != "postfix" for p in c.phrases]
+        self._compared = re.compile(r"(?:" + compile_phrases(prefixes).pattern + r")\s*$", re.IGNORECASE)
         # after a range joiner a letter may precede the hyphen: the unit of the low end ("8yr-18yrs")
         self._range_number = re.compile(self._number.pattern.replace("(?<![A-Za-z]-)", "", 1), re.IGNORECASE)
         scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
         self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + compile_phrases(scales).pattern + r")[\s:]*(?:of\s+)?(?:(?:[<>≤≥≦≧＜＞]=?|=[<>]?|>/=|</=)\s*)?$",
                                         re.IGNORECASE)
+        letters = sorted({letter for e in grammars.lexicon for letter in e.letters})
+        self._letter = re.compile(
+            lettered_scales(grammars) + r"[\s:]*(?:(?:" + compile_phrases(scales).pattern
+            + r")\s*)?(?P<letter>(?-i:" + "|".join(map(re.escape, letters)) + r"))(?![\w])", re.IGNORECASE
+        ) if letters else None
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
         for unit in grammars.units:
@@ -76,8 +92,13 @@ class QuantityFinder:
                                    for f in u.forms if f.isalpha() and len(f) >= 5)
         self._unit_ci = compile_phrases(insensitive, glued=True)
         self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
+        # the high end may repeat its bound: "4 to < 17 years", "11 to no older than 17 years"
+        upper = [p for c in grammars.comparators if c.comparator in ("<", "<=") and c.position == "prefix"
+                 for p in c.phrases]
+        self._range_comparator = re.compile(r"\s*(?:" + compile_phrases(upper).pattern + r")?\s*", re.IGNORECASE)
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
-        self._joiner = re.compile(r"\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
+        # a suspended hyphen may end the low end: "aged between 18- and 65-years"
+        self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
         self._references = {}
         multipliers, references = [], []
         self._multiplier_words = {normalize(p) for r in grammars.relative if r.role == "multiplier" for p in r.phrases}
@@ -101,8 +122,13 @@ class QuantityFinder:
         while True:
             match = self._number.search(text, position)
             if match is None:
-                return found
+                return self._with_letters(text, _share_units(text, found))
             quantity = self._quantity(text, match)
+            if (match.group("digits") and "," in match.group("digits") and quantity.unit is None
+                    and quantity.reference is None and not self._compared.search(text, max(0, match.start() - 40),
+                                                                                   match.start())):
+                match = self._listed_number.match(text, match.start())
+                quantity = self._quantity(text, match)
             found.append(quantity)
             position = max(quantity.text_end, match.end())
             paired = self._paired(text, quantity)
@@ -110,14 +136,32 @@ class QuantityFinder:
                 found.append(paired)
                 position = paired.text_end
 
+    def _with_letters(self, text: str, found: list[Quantity]) -> list[Quantity]:
+        """``found`` with the letter categories of scales that have them ("Child-Pugh class C")."""
+        if self._letter is None:
+            return found
+        for match in self._letter.finditer(text):
+            start, end = match.span("letter")
+            if any(q.start < end and start < q.text_end for q in found):
+                continue
+            found.append(Quantity(start, end, float(ord(match.group("letter")) - ord("A") + 1),
+                                  unit=self._unit(text, end) or self._scale(text, start), rule="quantity.letter",
+                                  category=match.group("letter")))
+        return sorted(found, key=lambda q: q.start)
+
     def _paired(self, text: str, quantity: Quantity) -> Optional[Quantity]:
         """The second value of "140/90 mmHg" ("<50/40 mg/dl"), which lends its unit to the first."""
         if quantity.unit is not None or quantity.value_high is not None or quantity.category is not None:
             return None
         second = _PAIRED.match(text, quantity.end)
-        unit = self._unit(text, second.end()) if second else None
-        if unit is None or unit.dimension in ("time", "frequency"):
+        if second is None:
             return None
+        unit = self._unit(text, second.end())
+        if unit is not None and unit.dimension in ("time", "frequency"):
+            return None
+        if unit is None:  # "> 140/90": a pair only where the subject's values come in pairs (constraints step)
+            return Quantity(second.start("number"), second.end(), _number(second.group("number")),
+                            rule="quantity.paired", paired=True)
         quantity.unit = unit
         return Quantity(second.start("number"), second.end(), _number(second.group("number")), unit=unit,
                         rule="quantity.paired", paired=True)
@@ -139,7 +183,7 @@ class QuantityFinder:
         quantity = Quantity(match.start(), match.end(), value, flags=[flag] if flag else [],
                             rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
                             category=roman)
-        unit = self._unit(text, match.end())
+        unit = self._unit(text, match.end()) or self._counted_time(text, match.end())
         after = unit.end if unit else match.end()
         inclusive = _INCLUSIVE.match(text, after)  # "50kg (inclusive) and 90kg"
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
@@ -153,7 +197,8 @@ class QuantityFinder:
             quantity.flags.extend([high_flag] if high_flag else [])
             if roman:
                 quantity.category = f"{roman}-{high_match.group('roman')}"
-            unit = self._unit(text, high_match.end()) or unit
+            unit = (self._unit(text, high_match.end()) or self._closed_unit(text, match.start(), high_match.end())
+                    or unit)
         quantity.unit = unit or self._scale(text, match.start())
         if quantity.unit is not None and quantity.unit.typo:
             quantity.flags.append(Flag(kind=FlagKind.TYPO, read=quantity.unit.text, understood=quantity.unit.typo,
@@ -163,7 +208,7 @@ class QuantityFinder:
         return quantity
 
     def _range_end(self, text: str, joined: re.Match[str]) -> Optional[tuple[re.Match[str], float, Optional[Flag]]]:
-        spaces = _RANGE_COMPARATOR.match(text, joined.end())
+        spaces = self._range_comparator.match(text, joined.end())
         high_match = self._range_number.match(text, spaces.end())
         if high_match is None:
             return None
@@ -199,6 +244,23 @@ class QuantityFinder:
                 return None  # "(mg" without ")": not a unit in parentheses
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
+
+    def _counted_time(self, text: str, position: int) -> Optional[UnitMatch]:
+        """Days counted with a word between: "≥ 15 headache days", "5 consecutive days"."""
+        word = _COUNTED_WORD.match(text, position)
+        if word is None or self._unit(text, word.start(1)) is not None or normalize(word.group(1)) in self.words:
+            return None
+        unit = self._unit(text, word.end())
+        if unit is None or unit.dimension != "time" or unit.start != word.end():
+            return None
+        return unit if unit.end == _word_end(text, unit.end) else None
+
+    def _closed_unit(self, text: str, start: int, end: int) -> Optional[UnitMatch]:
+        """The unit after a parenthesized range: "between (16-24) weeks"."""
+        closed = re.match(r"\s*\)", text[end:end + 3])
+        if closed is None or not text[:start].rstrip().endswith("("):
+            return None
+        return self._unit(text, end + closed.end())
 
     def _misspelled_unit(self, text: str, start: int) -> Optional[UnitMatch]:
         """A time unit written with a typo ("monhts", "wekes"): one edit or so from a form, same first letter."""
@@ -243,6 +305,30 @@ class QuantityFinder:
             return None  # "3 upper limit" needs a multiplier; a bare "3 ULN" does not
         return Reference(found.start("mult") if found.group("mult") else found.start("ref"), found.end(),
                          rule.relative_to, rule.id)
+
+
+def lettered_scales(grammars: Grammars) -> str:
+    """A pattern for the names of scales with letter categories ("Child-Pugh"), from ``lexicon.jsonl``."""
+    names = [s for e in grammars.lexicon if e.letters for s in e.synonyms]
+    return r"(?<![\w])(?:" + compile_phrases(names).pattern + r")" if names else r"(?!)"
+
+
+def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
+    """Values listed before the one that carries the unit share it: "at 500, 1000, and 2000 Hz"."""
+    for index in range(len(found) - 2, -1, -1):
+        quantity, following = found[index], found[index + 1]
+        if (quantity.unit is None and quantity.value_high is None and quantity.category is None
+                and quantity.reference is None and following.unit is not None and not following.paired
+                and following.unit.start > following.start
+                and _LISTED_BEFORE.fullmatch(text, quantity.end, following.start)):
+            quantity.unit = following.unit
+    return found
+
+
+def _word_end(text: str, position: int) -> int:
+    """Where the word running at ``position`` ends."""
+    found = re.compile(r"\w*").match(text, position)
+    return found.end()
 
 
 def _number(digits: str) -> float:
