@@ -14,7 +14,7 @@ from typing import Optional
 
 from .atomic import write_atomic
 from .brat import comparator_spans, listing_ann
-from .errors import CriteriaParserError, InputError
+from .errors import InputError
 
 #: The part of LCT's annotation.conf our export uses (brat refuses types it is not told about).
 ANNOTATION_CONF = """[entities]

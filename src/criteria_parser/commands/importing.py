@@ -38,7 +38,7 @@ def import_command(
     Records whose text and parser version are already in the store are skipped, so a re-run resumes an
     interrupted import; records that cannot be read or parsed go to the errors table and the import goes on.
     """
-    from ..importer import Summary, count_records, run_import, terminate_as_interrupt
+    from ..importer import count_records, run_import, terminate_as_interrupt
     from .progress import import_progress
 
     missing = [p for p in paths if p != "-" and not Path(p).exists()]

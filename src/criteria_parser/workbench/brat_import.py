@@ -12,30 +12,19 @@ Every constraint is validated like a workbench edit; one bad comparison refuses 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 
-from ..brat import comparisons, read_ann, stated_comparator
+from ..brat import comparisons, read_ann
 from ..errors import CriteriaParserError
 from ..leaf_eval import LeafEvaluator
-from ..model import Comparator, Listing
+from ..model import Comparator
 from ..parser import Parser
-from .corpus import Corpus, ListingFiles
-from .edits import EditsInvalid, build_constraint, row_values
-from .labelstudio import deepest_criterion
+from .corpus import Corpus
+from .edits import append_row, row_values, sort_rows
+from .labelstudio import Imported, deepest_criterion
 from .propose import propose
 
 
-@dataclass
-class ImportedBrat:
-    """A gold listing read from one ``.ann`` file."""
-
-    files: ListingFiles
-    parsed: Listing
-    gold: Listing
-
-
-def import_brat(corpus: Corpus, parser: Parser) -> list[ImportedBrat]:
+def import_brat(corpus: Corpus, parser: Parser) -> list[Imported]:
     """Gold listings from every ``.ann`` file beside a listing of ``corpus``.
 
     Raises:
@@ -69,14 +58,9 @@ def import_brat(corpus: Corpus, parser: Parser) -> list[ImportedBrat]:
                 raise CriteriaParserError(f"{where}: not inside one criterion")
             for scored in reader.gold_tuples(comparison, text):
                 for fields in _rows(parser, text, comparison, scored, by_value):
-                    try:
-                        criterion.constraints.append(build_constraint(fields, text, criterion))
-                    except EditsInvalid as exc:
-                        reasons = "; ".join(f"{field}: {reason}" for field, reason in exc.errors[""].items())
-                        raise CriteriaParserError(f"{where}: {reasons}") from None
-        for _, criterion in gold.walk():
-            criterion.constraints.sort(key=lambda c: (c.text_start, c.start))
-        imported.append(ImportedBrat(files, parsed, gold))
+                    append_row(criterion, fields, text, where)
+        sort_rows(gold)
+        imported.append(Imported(files, parsed, gold))
     return imported
 
 

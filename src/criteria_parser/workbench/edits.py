@@ -15,6 +15,7 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
+from ..errors import CriteriaParserError
 from ..model import Constraint, Criterion, Listing
 
 #: Fields a row edits, in the order the page shows them (``text`` is derived from the span).
@@ -126,6 +127,25 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
             if not errors:
                 return constraint
     raise EditsInvalid({"": errors})
+
+
+def append_row(criterion: Criterion, fields: dict[str, Any], text: str, where: str) -> None:
+    """Validate ``fields`` with :func:`build_constraint` and append the constraint to ``criterion``.
+
+    Raises:
+        CriteriaParserError: ``where: field: reason; ...`` when the row is refused.
+    """
+    try:
+        criterion.constraints.append(build_constraint(fields, text, criterion))
+    except EditsInvalid as exc:
+        reasons = "; ".join(f"{field}: {reason}" for field, reason in exc.errors[""].items())
+        raise CriteriaParserError(f"{where}: {reasons}") from None
+
+
+def sort_rows(listing: Listing) -> None:
+    """Put every criterion's constraints in text order."""
+    for _, criterion in listing.walk():
+        criterion.constraints.sort(key=lambda c: (c.text_start, c.start))
 
 
 def _model_field(message: str) -> str:

@@ -20,7 +20,7 @@ from ..errors import CriteriaParserError
 from ..model import ConstraintKind, Criterion, Listing
 from ..parser import Parser
 from .corpus import Corpus, ListingFiles
-from .edits import EditsInvalid, build_constraint
+from .edits import append_row, sort_rows
 from .propose import propose
 
 FROM_NAME = "kind"
@@ -123,13 +123,8 @@ def import_tasks(tasks: Iterable[Any], corpus: Corpus, parser: Parser, source: s
                 raise CriteriaParserError(f"{where}: region {region_id}: {exc}") from None
             if criterion is None:
                 raise CriteriaParserError(f"{where}: region {region_id} does not lie inside one criterion")
-            try:
-                criterion.constraints.append(build_constraint(constraint, text, criterion))
-            except EditsInvalid as exc:
-                reasons = "; ".join(f"{field}: {reason}" for field, reason in exc.errors[""].items())
-                raise CriteriaParserError(f"{where}: region {region_id}: {reasons}") from None
-        for _, criterion in gold.walk():
-            criterion.constraints.sort(key=lambda c: (c.text_start, c.start))
+            append_row(criterion, constraint, text, f"{where}: region {region_id}")
+        sort_rows(gold)
         imported.append(Imported(files, parsed, gold))
     return imported
 
