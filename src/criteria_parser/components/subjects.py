@@ -15,6 +15,7 @@ ties to a long form found in the lexicon is a mention of that entry too.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -49,6 +50,8 @@ class SubjectFinder:
         self._fuzzy_choices = sorted(self._fuzzy_words)
         self._longest = max(len(words) for words in self._phrases)
         self.fuzzy_cutoff = fuzzy_cutoff
+        # a pure function of the word (the lexicon never changes after loading): remember its answers
+        self.correct = lru_cache(maxsize=1 << 16)(self.correct)
 
     def correct(self, word: str) -> Optional[str]:
         """The lexicon word ``word`` is a misspelling of, if any."""
