@@ -127,7 +127,7 @@ class CueRule(Rule):
     """
 
     phrases: list[str] = Field(min_length=1)
-    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "count", "label",
+    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "value_filler", "count", "label",
                  "scale"]
 
 

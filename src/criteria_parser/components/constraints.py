@@ -40,16 +40,8 @@ from .matches import Cue, Mention, Quantity, register_extensions, text_of
 from .phrases import normalize
 from .quantities import ROMAN
 
-#: What may stand between a prefix comparator and its number.
-_PREFIX_GAP = re.compile(r"^[\s:(]*(?:(?:of|the|a|an|approximately|about|be)\s+)?[\s(]*$", re.IGNORECASE)
 #: What a "measure" comparator may name before its value: "minimum disease duration of 5", "Maximum Age: 99".
 _MEASURE_GAP = re.compile(r"^\s+(?:[^\W\d_][\w-]*\s+){0,2}[^\W\d_][\w-]*(?:\s*:|\s+(?:of|was|is))\s*$")
-#: What may stand between a subject and its comparator without being flagged.
-_SUBJECT_GAP = re.compile(
-    r"^[\s:,]*(?:(?:is|was|are|were|be|being|of|should|must|level|levels|value|values|count|rate|score|result|"
-    r"results|in|at|on|by|with|has|have|had|been|the|a|an|must be|should be|grade|class|stage|greater|test)\s*)*[\s:,]*$",
-    re.IGNORECASE,
-)
 #: Joiners between coordinated subjects ("ALT/AST", "ALT and AST", "Alanine aminotransferase (ALT)/...").
 _COORDINATION = re.compile(r"^(?:[\s/,()]|and/or|and|or|&)*$", re.IGNORECASE)
 _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
@@ -91,6 +83,10 @@ class ConstraintAssembler:
         self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
         self.dimensions = {u.ucum: u.dimension for u in grammars.units}
         self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
+        fillers = [p for c in grammars.cues if c.cue == "value_filler" for p in c.phrases]
+        #: what may stand between a prefix comparator and its number ("minimum of approximately 12")
+        self.prefix_gap = re.compile(r"^[\s:(]*(?:(?:" + "|".join(map(re.escape, fillers)) + r")\s+)?[\s(]*$",
+                                     re.IGNORECASE)
 
     def assemble(self, doc: Doc) -> list[Constraint]:
         """Constraints of ``doc``; also sets ``cp_exceptions`` and ``cp_any_children``."""
@@ -138,9 +134,9 @@ class ConstraintAssembler:
             return None  # "on a 0-10 numeric scale": the scale's size
         end = quantity.text_end
         flags = list(quantity.flags)
-        prefix = _prefix_cue(text, cues, quantity.start)
+        prefix = _prefix_cue(text, cues, quantity.start, self.prefix_gap)
         if prefix is None and quantity.unit is not None and quantity.unit.end <= quantity.start:
-            prefix = _prefix_cue(text, cues, quantity.unit.start)  # "≥ grade II": the scale stands between
+            prefix = _prefix_cue(text, cues, quantity.unit.start, self.prefix_gap)  # "≥ grade II": the scale stands between
         if prefix is not None and prefix.kind == "time_relation" and quantity.unit is None:
             prefix = None  # "in the last five diary entries": a count, not a time window
         postfix = _postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
@@ -372,7 +368,7 @@ class ConstraintAssembler:
         return chosen, flag
 
 
-def _prefix_cue(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
+def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Pattern[str]) -> Optional[Cue]:
     """The comparator or time relation that ends right before ``position``, longest first."""
     best = None
     for cue in cues:
@@ -380,7 +376,7 @@ def _prefix_cue(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
             continue
         if cue.kind == "time_relation" and not cue.value:
             continue
-        gap = _MEASURE_GAP if cue.position == "measure" else _PREFIX_GAP
+        gap = _MEASURE_GAP if cue.position == "measure" else prefix_gap
         if gap.match(text[cue.end:position]) and (best is None or cue.end > best.end or
                                                           (cue.end == best.end and cue.start < best.start)):
             best = cue
