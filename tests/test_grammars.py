@@ -29,27 +29,24 @@ def _append(path: Path, line: str) -> int:
     return len(lines) + 1
 
 
-def test_unknown_key_is_an_error_naming_file_and_line(grammar_copy):
-    number = _append(grammar_copy / "numbers.jsonl", '{"id": "num.extra", "words": ["x"], "value": 1, "example": "x", "colour": "red"}')
-    with pytest.raises(GrammarError, match=rf"^numbers.jsonl:{number}: colour: Extra inputs are not permitted"):
-        load_grammars(grammar_copy)
+BAD_LINES = [
+    # file, line appended, message after "file:line: "
+    ("numbers.jsonl", '{"id": "num.extra", "words": ["x"], "value": 1, "example": "x", "colour": "red"}',
+     r"colour: Extra inputs are not permitted"),
+    ("anchors.jsonl", '{"id": "num.four", "name": "x", "phrases": ["x"], "example": "x"}',
+     r"duplicate rule id 'num.four' \(first in numbers.jsonl:\d+\)"),
+    ("units.jsonl", '{"id": "unit.broken", ', r"not valid JSON"),
+    ("lexicon.jsonl", '{"id": "lex.bad", "name": "bad", "category": "lab", "synonyms": ["bad"], '
+     '"plausible": {"mg/dL": [5, 1]}, "example": "bad"}',
+     r"plausible: Value error, plausible range for mg/dL has low > high"),
+]
 
 
-def test_duplicate_id_is_an_error(grammar_copy):
-    number = _append(grammar_copy / "anchors.jsonl", '{"id": "num.four", "name": "x", "phrases": ["x"], "example": "x"}')
-    with pytest.raises(GrammarError, match=rf"^anchors.jsonl:{number}: duplicate rule id 'num.four' \(first in numbers.jsonl:\d+\)"):
-        load_grammars(grammar_copy)
-
-
-def test_broken_json_is_an_error(grammar_copy):
-    number = _append(grammar_copy / "units.jsonl", '{"id": "unit.broken", ')
-    with pytest.raises(GrammarError, match=rf"^units.jsonl:{number}: not valid JSON"):
-        load_grammars(grammar_copy)
-
-
-def test_bad_plausible_range_is_an_error(grammar_copy):
-    number = _append(grammar_copy / "lexicon.jsonl", '{"id": "lex.bad", "name": "bad", "category": "lab", "synonyms": ["bad"], "plausible": {"mg/dL": [5, 1]}, "example": "bad"}')
-    with pytest.raises(GrammarError, match=rf"^lexicon.jsonl:{number}: plausible: Value error, plausible range for mg/dL has low > high"):
+@pytest.mark.parametrize("name,line,message", BAD_LINES, ids=["unknown key", "duplicate id", "broken JSON",
+                                                              "bad plausible range"])
+def test_a_bad_line_is_an_error_naming_file_and_line(grammar_copy, name, line, message):
+    number = _append(grammar_copy / name, line)
+    with pytest.raises(GrammarError, match=rf"^{name}:{number}: {message}"):
         load_grammars(grammar_copy)
 
 
