@@ -12,13 +12,17 @@ import sqlite3
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from criteria_parser.cli import app
+from criteria_parser.errors import CriteriaParserError
+from criteria_parser.importer import LocalEngine, _Future
 from criteria_parser.model import Listing
+from criteria_parser.records import read_inputs
 
 FIXTURE = Path(__file__).parent / "fixtures" / "records" / "NCT90000001.json"
 RECORDS = 5000  # several seconds of work on two cores, so the kill lands mid-run
@@ -111,3 +115,30 @@ def test_a_dead_worker_ends_the_import_with_a_clear_message(tmp_path):
     assert process.returncode == 1 and "a parser process died" in stderr and "Traceback" not in stderr
     with sqlite3.connect(db) as con:
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_dead_worker_is_reported_both_when_collecting_and_when_submitting():
+    """The pool notices a dead worker at some moment: a chunk in flight and every later submission fail alike."""
+    chunk = list(read_inputs([FIXTURE]))
+    engine = LocalEngine(2)
+    try:
+        for process in list(engine._pool._processes.values()):
+            os.kill(process.pid, signal.SIGKILL)
+        with pytest.raises(CriteriaParserError, match="a parser process died"):
+            engine.submit(chunk).get()
+        with pytest.raises(CriteriaParserError, match="a parser process died"):
+            engine.submit(chunk)  # the pool is broken by now: submitting itself fails
+    finally:
+        engine.close(complete=False)
+
+
+def test_a_result_that_never_arrives_from_a_dead_worker_does_not_hang_the_import():
+    """A worker killed while sending its result leaves the executor waiting forever; our wait notices the death."""
+    engine = LocalEngine(2)
+    try:
+        engine.submit(list(read_inputs([FIXTURE]))).get()  # the workers are up
+        os.kill(next(iter(engine._pool._processes.values())).pid, signal.SIGKILL)
+        with pytest.raises(CriteriaParserError, match="a parser process died"):
+            _Future(Future(), engine._worker_died).get()  # a result that will never come
+    finally:
+        engine.close(complete=False)

@@ -18,6 +18,7 @@ import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,18 +154,30 @@ class Done:
         return self.result
 
 
-class _Future:
-    """A chunk running in the process pool."""
+_WORKER_DIED = "a parser process died (out of memory?)"
+_WATCH_SECONDS = 0.5
 
-    def __init__(self, future: Future) -> None:
+
+class _Future:
+    """A chunk running in the process pool.
+
+    The executor notices most dead workers itself, but a worker killed while sending its result leaves the
+    executor reading half a message forever; so while waiting we also look at the workers every half second.
+    """
+
+    def __init__(self, future: Future, worker_died: Callable[[], bool]) -> None:
         self.future = future
+        self.worker_died = worker_died
 
     def get(self) -> ChunkResult:
-        try:
-            return self.future.result()
-        except BrokenProcessPool:
-            raise CriteriaParserError("a parser process died (out of memory?); what was written is complete, "
-                                      "re-run to resume") from None
+        while True:
+            try:
+                return self.future.result(timeout=_WATCH_SECONDS)
+            except BrokenProcessPool:
+                raise CriteriaParserError(_WORKER_DIED) from None
+            except FutureTimeout:
+                if self.worker_died():
+                    raise CriteriaParserError(_WORKER_DIED) from None
 
 
 class LocalEngine:
@@ -185,12 +198,25 @@ class LocalEngine:
             self.version = _PARSER.version
         else:
             self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), load_worker, (grammars,))
-            self.version = _Future(self._pool.submit(worker_version)).get()
+            self.version = _Future(self._pool.submit(worker_version), self._worker_died).get()
 
     def submit(self, chunk: list[Record]) -> Pending:
         if self._pool is None:
             return Done(parse_chunk(chunk))
-        return _Future(self._pool.submit(parse_chunk, chunk))
+        if self._worker_died():
+            raise CriteriaParserError(_WORKER_DIED)
+        try:  # the pool may notice a death first
+            return _Future(self._pool.submit(parse_chunk, chunk), self._worker_died)
+        except BrokenProcessPool:
+            raise CriteriaParserError(_WORKER_DIED) from None
+
+    def _worker_died(self) -> bool:
+        return any(process.exitcode is not None for process in self._workers())
+
+    def _workers(self) -> list:
+        """The executor's worker processes (none once it is shut down)."""
+        processes = self._pool._processes if self._pool else None  # noqa: SLF001  (no public accessor)
+        return list((processes or {}).values())
 
     def close(self, complete: bool = True) -> None:
         """Stop the worker processes; after an interruption, kill them without waiting for their chunks.
@@ -201,8 +227,8 @@ class LocalEngine:
         if self._pool is None:
             return
         if not complete:
-            for process in list(self._pool._processes.values()):  # noqa: SLF001  (the executor's workers)
-                if process.is_alive():
+            for process in self._workers():
+                with contextlib.suppress(ProcessLookupError):  # it may end between the two calls
                     os.kill(process.pid, signal.SIGKILL)
         self._pool.shutdown(wait=complete, cancel_futures=True)
 
