@@ -82,7 +82,7 @@ def test_export_round_trips_what_the_scheme_holds(parser, text):
 
 
 def test_export_brat_command_writes_a_brat_collection(tmp_path):
-    result = CliRunner().invoke(app, ["export-brat", str(SEED), "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(app, ["export", "--format", "brat", str(SEED), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == ["NCT06633354-listing.ann", "NCT06633354-listing.txt", "annotation.conf"]
@@ -97,7 +97,7 @@ def test_export_brat_command_writes_a_brat_collection(tmp_path):
 def test_export_brat_refuses_a_non_listing_without_writing(tmp_path):
     bad = tmp_path / "empty.txt"
     bad.write_text("", encoding="utf-8")
-    result = CliRunner().invoke(app, ["export-brat", str(bad), "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(app, ["export", "--format", "brat", str(bad), "--out", str(tmp_path / "out")])
     assert result.exit_code == 2 and "empty.txt" in result.output
     assert not (tmp_path / "out").exists()
 

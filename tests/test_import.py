@@ -193,6 +193,11 @@ def test_cli_refuses_user_mistakes_in_one_line(tmp_path):
         (["import", str(FIXTURES), "--out", str(tmp_path / "x.csv")], "must end in .jsonl or .parquet"),
         (["import", str(FIXTURES), "--engine", "dask"], "give --out DIRECTORY"),
         (["show", "NCT1", "--db", str(tmp_path / "none.db")], "no such store"),
+        (["export", str(FIXTURES), "--format", "flat"], "exports the store given by --db"),
+        (["export", str(FIXTURES), "--format", "brat"], "give it with --output DIR"),
+        (["export", str(FIXTURES), "--format", "brat", "-o", str(tmp_path / "b"), "--config", "c.xml"],
+         "--config is for --format label-studio"),
+        (["export", str(FIXTURES / "NCT90000001.json"), "--format", "label-studio"], "one corpus directory"),
     ):
         result = cli.invoke(app, args)
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

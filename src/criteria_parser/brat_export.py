@@ -1,4 +1,4 @@
-"""``criteria-parser export-brat``: write our extractions as brat standoff in the LCT scheme.
+"""``criteria-parser export --format brat``: write our extractions as brat standoff in the LCT scheme.
 
 For each listing, ``<out>/<name>.txt`` (the decoded text, UTF-8, so brat's
 offsets are ours) and ``<out>/<name>.ann`` (:func:`criteria_parser.brat.listing_ann`),

@@ -153,7 +153,7 @@ def evaluate(
         typer.echo(render_report(report, errors))
 
 
-from .commands import export, export_brat, importing, match, review, show  # noqa: E402,F401  (register their commands)
+from .commands import export, importing, match, review, show  # noqa: E402,F401  (register their commands)
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""brat round trip: export-brat writes our extractions, import-annotations reads corrected .ann files as gold."""
+"""brat round trip: export --format brat writes our extractions, import-annotations reads corrected .ann files as gold."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ GOLD_NAME = SEED.name.replace(".txt", ".gold.json")
 
 def exported(tmp_path: Path) -> Path:
     out = tmp_path / "brat"
-    result = runner.invoke(app, ["export-brat", str(SEED), "--out", str(out)])
+    result = runner.invoke(app, ["export", "--format", "brat", str(SEED), "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
 

@@ -19,7 +19,7 @@ GOLD = NAME.replace(".txt", ".gold.json")
 
 def exported(corpus: Path, tmp_path: Path) -> list[dict]:
     out, config = tmp_path / "tasks.json", tmp_path / "config.xml"
-    result = runner.invoke(app, ["export-label-studio", str(corpus), "-o", str(out), "--config", str(config)])
+    result = runner.invoke(app, ["export", "--format", "label-studio", str(corpus), "-o", str(out), "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert '<Labels name="kind" toName="text">' in config.read_text() and 'value="time_window"' in config.read_text()
     return json.loads(out.read_text(encoding="utf-8"))

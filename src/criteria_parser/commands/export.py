@@ -1,4 +1,4 @@
-"""``criteria-parser export``: dump the store as flat constraint rows or as criteria models."""
+"""``criteria-parser export``: the store as flat rows or models; listings as brat or Label Studio tasks."""
 
 from __future__ import annotations
 
@@ -9,22 +9,46 @@ from typing import Iterator, Optional
 
 import typer
 
+from ..atomic import write_atomic
 from ..cli import app, emit, fail
 from ..errors import CriteriaParserError
+
+CORPUS = Path("corpora")
 
 
 class ExportFormat(str, Enum):
     flat = "flat"
     json = "json"
+    brat = "brat"
+    label_studio = "label-studio"
 
 
 @app.command()
 def export(
-    db: Path = typer.Option(Path("trials.db"), "--db", help="The SQLite store."),
-    format: ExportFormat = typer.Option(ExportFormat.flat, "--format", "-f", help="flat (JSON Lines, one constraint a line) or json (JSON Lines, one criteria model a line)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
+    paths: Optional[list[Path]] = typer.Argument(None, help="brat and label-studio: the listings to export (files or directories; default corpora/). flat and json export the store instead."),
+    format: ExportFormat = typer.Option(ExportFormat.flat, "--format", "-f", help="flat (JSON Lines, one stored constraint a line), json (JSON Lines, one stored criteria model a line), brat (.txt/.ann pairs in the Leaf Clinical Trials scheme), or label-studio (tasks with pre-annotations)."),
+    db: Path = typer.Option(Path("trials.db"), "--db", help="flat and json: the SQLite store."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", "--out", help="Write here (atomically) instead of stdout; for brat, the directory to write (required)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="label-studio: also write the labeling config (XML) here."),
+    assume_inclusion: bool = typer.Option(False, "--assume-inclusion", help="brat: read text without section headings as inclusion criteria."),
+    grammars: Optional[Path] = typer.Option(None, "--grammars", help="brat: use this grammar directory instead of the packaged one."),
 ) -> None:
-    """Dump every stored trial, ordered by NCT id."""
+    """Dump the store (flat, json), or write listings' extractions for curation in brat or Label Studio."""
+    if format in (ExportFormat.flat, ExportFormat.json):
+        if paths:
+            fail(f"--format {format.value} exports the store given by --db; to parse files use "
+                 f"'criteria-parser parse FILE --format flat'")
+        _store(db, format, output)
+    elif config is not None and format is not ExportFormat.label_studio:
+        fail("--config is for --format label-studio")
+    elif format is ExportFormat.brat:
+        _brat(paths or [CORPUS], output, assume_inclusion, grammars)
+    else:
+        _label_studio(paths or [CORPUS], output, config)
+
+
+def _store(db: Path, format: ExportFormat, output: Optional[Path]) -> None:
+    """Every stored trial, ordered by NCT id."""
     from ..store import Store
 
     try:
@@ -40,3 +64,35 @@ def export(
             emit(lines, output)
         except OSError as exc:
             fail(f"{output}: cannot write: {exc.strerror}")
+
+
+def _brat(paths: list[Path], out: Optional[Path], assume_inclusion: bool, grammars: Optional[Path]) -> None:
+    """The .txt/.ann pairs and annotation.conf of a brat collection that opens for correction."""
+    from ..brat_export import export_brat
+
+    if out is None:
+        fail("--format brat writes a directory of .txt/.ann pairs: give it with --output DIR")
+    try:
+        written = export_brat(paths, out, assume_inclusion, grammars)
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    typer.echo(f"wrote {len(written)} document(s) to {out}", err=True)
+
+
+def _label_studio(paths: list[Path], output: Optional[Path], config: Optional[Path]) -> None:
+    """Label Studio tasks (one per listing of a corpus directory) with our constraints as pre-annotations."""
+    from ..parser import Parser
+    from ..workbench.corpus import Corpus
+    from ..workbench.labelstudio import export_tasks, labeling_config
+
+    if len(paths) != 1 or not paths[0].is_dir():
+        fail("--format label-studio exports one corpus directory of listings (.txt)")
+    try:
+        tasks = export_tasks(Corpus(paths[0]), Parser())
+        emit([json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"], output)
+        if config is not None:
+            write_atomic(config, labeling_config())
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{exc.filename}: cannot write: {exc.strerror}")

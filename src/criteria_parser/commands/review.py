@@ -1,4 +1,4 @@
-"""``criteria-parser review``, ``export-label-studio``, ``import-annotations``: curating gold files."""
+"""``criteria-parser review`` and ``import-annotations``: curating gold files."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Optional
 
 import typer
 
-from ..atomic import write_atomic
-from ..cli import app, emit, fail
+from ..cli import app, fail
 from ..errors import CriteriaParserError
 
 CURATOR_HELP = "Name the review log records (default: login name)."
@@ -33,32 +32,10 @@ def review(
         fail(str(exc))
 
 
-@app.command("export-label-studio")
-def export_label_studio(
-    corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings (.txt)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the tasks here, not to stdout."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Also write the labeling config (XML) here."),
-) -> None:
-    """Write Label Studio tasks with the parser's constraints as pre-annotations."""
-    from ..parser import Parser
-    from ..workbench.corpus import Corpus
-    from ..workbench.labelstudio import export_tasks, labeling_config
-
-    try:
-        tasks = export_tasks(Corpus(corpus), Parser())
-        emit([json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"], output)
-        if config is not None:
-            write_atomic(config, labeling_config())
-    except CriteriaParserError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{exc.filename}: cannot write: {exc.strerror}")
-
-
 @app.command("import-annotations")
 def import_annotations(
-    source: Path = typer.Argument(..., help="A Label Studio JSON export of tasks made by export-label-studio, "
-                                           "or a brat directory of .txt/.ann pairs (as export-brat writes)."),
+    source: Path = typer.Argument(..., help="A Label Studio JSON export of tasks made by export --format label-studio, "
+                                           "or a brat directory of .txt/.ann pairs (as export --format brat writes)."),
     corpus: Path = typer.Option(Path("corpora"), "--corpus", help="The corpus the Label Studio tasks' listings live in."),
     curator: Optional[str] = typer.Option(None, "--curator", help=CURATOR_HELP),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace gold files that exist already."),

@@ -1,12 +1,12 @@
-"""Read brat standoff (LCT scheme) back into gold files: the return leg of ``export-brat``.
+"""Read brat standoff (LCT scheme) back into gold files: the return leg of ``export --format brat``.
 
-A brat directory holds ``<name>.txt`` and ``<name>.ann`` pairs (as ``export-brat`` writes them, corrected in
+A brat directory holds ``<name>.txt`` and ``<name>.ann`` pairs (as ``export --format brat`` writes them, corrected in
 brat). Each ``Eq-Comparison`` becomes one gold constraint of the criterion its words lie in: comparator from
 the operator (:func:`~criteria_parser.brat.stated_comparator`), values from the ``Value`` entities, unit from
 the ``Unit``/``Per``/``Temporal-Unit`` arguments (reduced to UCUM as the scorer does). What the scheme cannot
 hold (subject, anchor, qualifier, role, group, flags) comes from the parser's constraints on the same value
 (all of them where one value serves several subjects, "ALT/AST <= 3 x ULN"), else from the parser's reading
-of the comparison's words, so a round trip of ``export-brat`` output loses nothing.
+of the comparison's words, so a round trip of ``export --format brat`` output loses nothing.
 Every constraint is validated like a workbench edit; one bad comparison refuses the whole import.
 """
 
