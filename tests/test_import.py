@@ -198,6 +198,7 @@ def test_cli_refuses_user_mistakes_in_one_line(tmp_path):
         (["export", str(FIXTURES), "--format", "brat", "-o", str(tmp_path / "b"), "--config", "c.xml"],
          "--config is for --format label-studio"),
         (["export", str(FIXTURES / "NCT90000001.json"), "--format", "label-studio"], "one corpus directory"),
+        (["export", "--format", "jsonlogic"], "the criteria of one listing: give its file"),
     ):
         result = cli.invoke(app, args)
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

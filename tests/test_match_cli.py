@@ -1,4 +1,4 @@
-"""The match and export-rules commands as a user runs them."""
+"""The match command, and export --format jsonlogic|fhir, as a user runs them."""
 
 from __future__ import annotations
 
@@ -46,9 +46,9 @@ def test_match_json_is_machine_readable(parsed):
 
 
 @pytest.mark.parametrize("fmt,key", [("jsonlogic", "listing"), ("fhir", "entry")])
-def test_export_rules_writes_the_format(parsed, tmp_path, fmt, key):
+def test_export_writes_rules_in_the_format(parsed, tmp_path, fmt, key):
     out = tmp_path / f"rules.{fmt}.json"
-    result = CliRunner().invoke(app, ["export-rules", str(parsed), "--format", fmt, "-o", str(out)])
+    result = CliRunner().invoke(app, ["export", str(parsed), "--format", fmt, "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert key in json.loads(out.read_text(encoding="utf-8"))
 

@@ -1,4 +1,4 @@
-"""``criteria-parser export``: the store as flat rows or models; listings as brat or Label Studio tasks."""
+"""``criteria-parser export``: the store as flat rows or models; listings for brat, Label Studio or rule engines."""
 
 from __future__ import annotations
 
@@ -21,19 +21,21 @@ class ExportFormat(str, Enum):
     json = "json"
     brat = "brat"
     label_studio = "label-studio"
+    jsonlogic = "jsonlogic"
+    fhir = "fhir"
 
 
 @app.command()
 def export(
-    paths: Optional[list[Path]] = typer.Argument(None, help="brat and label-studio: the listings to export (files or directories; default corpora/). flat and json export the store instead."),
-    format: ExportFormat = typer.Option(ExportFormat.flat, "--format", "-f", help="flat (JSON Lines, one stored constraint a line), json (JSON Lines, one stored criteria model a line), brat (.txt/.ann pairs in the Leaf Clinical Trials scheme), or label-studio (tasks with pre-annotations)."),
+    paths: Optional[list[Path]] = typer.Argument(None, help="brat and label-studio: the listings to export (files or directories; default corpora/); jsonlogic and fhir: one listing (.txt, or the JSON written by 'parse'). flat and json export the store instead."),
+    format: ExportFormat = typer.Option(ExportFormat.flat, "--format", "-f", help="flat (JSON Lines, one stored constraint a line), json (JSON Lines, one stored criteria model a line), brat (.txt/.ann pairs in the Leaf Clinical Trials scheme), label-studio (tasks with pre-annotations), jsonlogic (one rule per criterion and one for the listing), or fhir (R5 EvidenceVariable + ResearchStudy)."),
     db: Path = typer.Option(Path("trials.db"), "--db", help="flat and json: the SQLite store."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", "--out", help="Write here (atomically) instead of stdout; for brat, the directory to write (required)."),
     config: Optional[Path] = typer.Option(None, "--config", help="label-studio: also write the labeling config (XML) here."),
     assume_inclusion: bool = typer.Option(False, "--assume-inclusion", help="brat: read text without section headings as inclusion criteria."),
-    grammars: Optional[Path] = typer.Option(None, "--grammars", help="brat: use this grammar directory instead of the packaged one."),
+    grammars: Optional[Path] = typer.Option(None, "--grammars", help="Parse with this grammar directory instead of the packaged one."),
 ) -> None:
-    """Dump the store (flat, json), or write listings' extractions for curation in brat or Label Studio."""
+    """Dump the store (flat, json); write listings for curation (brat, label-studio) or for rule engines."""
     if format in (ExportFormat.flat, ExportFormat.json):
         if paths:
             fail(f"--format {format.value} exports the store given by --db; to parse files use "
@@ -43,8 +45,12 @@ def export(
         fail("--config is for --format label-studio")
     elif format is ExportFormat.brat:
         _brat(paths or [CORPUS], output, assume_inclusion, grammars)
-    else:
+    elif format is ExportFormat.label_studio:
         _label_studio(paths or [CORPUS], output, config)
+    else:
+        if not paths or len(paths) != 1:
+            fail(f"--format {format.value} exports the criteria of one listing: give its file")
+        _rules(paths[0], format, output, grammars)
 
 
 def _store(db: Path, format: ExportFormat, output: Optional[Path]) -> None:
@@ -96,3 +102,26 @@ def _label_studio(paths: list[Path], output: Optional[Path], config: Optional[Pa
         fail(str(exc))
     except OSError as exc:
         fail(f"{exc.filename}: cannot write: {exc.strerror}")
+
+
+def _rules(listing: Path, format: ExportFormat, output: Optional[Path], grammars: Optional[Path]) -> None:
+    """A listing's criteria as rules for other engines: JsonLogic, or FHIR R5 resources."""
+    from ..screening import load_listing, plan_for
+
+    try:
+        parsed = load_listing(listing, grammars)
+        if format is ExportFormat.jsonlogic:
+            from ..export_jsonlogic import export_jsonlogic
+
+            document = export_jsonlogic(plan_for(parsed, grammars))
+        else:
+            from ..export_fhir import export_fhir
+            from ..grammar import load_grammars
+
+            document = export_fhir(parsed, load_grammars(grammars))
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    try:
+        emit([json.dumps(document, indent=2, ensure_ascii=False) + "\n"], output)
+    except OSError as exc:
+        fail(f"{output}: cannot write: {exc.strerror}")

@@ -1,4 +1,4 @@
-"""The ``match`` and ``export-rules`` commands: a patient against a listing, and rules for other engines."""
+"""The ``match`` command: patients checked against a listing's criteria."""
 
 from __future__ import annotations
 
@@ -11,17 +11,12 @@ import typer
 
 from ..cli import app, emit, fail
 from ..errors import CriteriaParserError
-from ..screening import load_listing, plan_for, run_match
+from ..screening import load_listing, run_match
 
 
 class MatchFormat(str, Enum):
     text = "text"
     json = "json"
-
-
-class RulesFormat(str, Enum):
-    jsonlogic = "jsonlogic"
-    fhir = "fhir"
 
 
 @app.command("match")
@@ -47,32 +42,5 @@ def match_command(
         chunks = ["\n".join(render_note(r) for r in results)]
     try:
         emit(chunks, output)
-    except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror}")
-
-
-@app.command("export-rules")
-def export_rules_command(
-    listing: Path = typer.Argument(..., help="A listing (.txt), or the JSON written by 'parse'."),
-    format: RulesFormat = typer.Option(..., "--format", "-f", help="jsonlogic, or fhir (R5 EvidenceVariable + ResearchStudy)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
-    grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory."),
-) -> None:
-    """Export a listing's criteria as rules for other engines: JsonLogic or FHIR R5."""
-    try:
-        parsed = load_listing(listing, grammars)
-        if format is RulesFormat.jsonlogic:
-            from ..export_jsonlogic import export_jsonlogic
-
-            document = export_jsonlogic(plan_for(parsed, grammars))
-        else:
-            from ..export_fhir import export_fhir
-            from ..grammar import load_grammars
-
-            document = export_fhir(parsed, load_grammars(grammars))
-    except CriteriaParserError as exc:
-        fail(str(exc))
-    try:
-        emit([json.dumps(document, indent=2, ensure_ascii=False) + "\n"], output)
     except OSError as exc:
         fail(f"{output}: cannot write: {exc.strerror}")
