@@ -8,10 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from conftest import criteria_text
 from criteria_parser.components.comparators import CueFinder
 from criteria_parser.components.quantities import QuantityFinder
 from criteria_parser.errors import GrammarError
+from criteria_parser.flat import flat_rows
 from criteria_parser.grammar import load_grammars
+from criteria_parser.parser import Parser
 
 GRAMMARS = load_grammars()
 
@@ -102,3 +105,29 @@ def test_joiner_rule_example_holds_one_of_its_phrases(rule):
 def test_lexicon_entry_matches_its_example(parser, entry):
     doc = parser.nlp(entry.example)
     assert entry.id in {m.entry.id for m in doc._.cp_mentions}
+
+
+#: What each joiner cue's example reads as with the cue: (comparator, value, value_high, unit) of each constraint.
+JOINER_READINGS = {
+    "cue.listing": [("=", 0.0, None, None), ("=", 1.0, None, None)],
+    "cue.per": [("=", 10.0, None, "{cigarettes}/d")],
+    "cue.bound_note": [("between", 50.0, 90.0, "kg")],
+}
+
+
+@pytest.mark.parametrize("rule", [c for c in GRAMMARS.cues if c.cue in ("listing", "per", "bound_note")],
+                         ids=lambda r: r.id)
+def test_joiner_cue_is_what_reads_its_example(parser, grammar_copy, rule):
+    """The words joining listed values, compound units and noted bounds come from cues.jsonl, not the code."""
+    text = criteria_text("1. " + rule.example)
+
+    def readings(with_parser: Parser) -> list[tuple]:
+        rows = flat_rows(with_parser.parse_text(text, "case.txt"))
+        return [(r["comparator"], r["value"], r["value_high"], r["unit"], r["rule"]) for r in rows]
+
+    cues = grammar_copy / "cues.jsonl"
+    kept = [line for line in cues.read_text(encoding="utf-8").splitlines(keepends=True) if f'"{rule.id}"' not in line]
+    cues.write_text("".join(kept), encoding="utf-8")
+    found = readings(parser)
+    assert [reading[:4] for reading in found] == JOINER_READINGS[rule.id]
+    assert readings(Parser(grammar_copy)) != found

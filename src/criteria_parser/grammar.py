@@ -123,12 +123,14 @@ class CueRule(Rule):
 
     ``count``: after a bare number, it counts items ("four of the following"); ``label``: before a number, the
     number labels something ("n=20" is a sample size) and states no criterion; ``scale``: the number before it,
-    after "on a", is the size of a scale ("on a 0-10 scale"), not a value.
+    after "on a", is the size of a scale ("on a 0-10 scale"), not a value. ``listing``: joins listed values or
+    subjects ("0 or 1", "ALT/AST"); ``per``: joins the parts of a compound unit ("mg per day"); ``bound_note``:
+    a note after a range's bound that does not change it ("50 kg (inclusive)").
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "value_filler", "count", "label",
-                 "scale"]
+                 "scale", "listing", "per", "bound_note"]
 
 
 class ListingGrammar(BaseModel):
@@ -147,6 +149,7 @@ class ListingGrammar(BaseModel):
     nct_pattern: str
     conditions_heading: list[str]
     bullets: list[str]
+    months: list[str] = Field(description="How month names begin: a line of a date ('12 Nov 2024') is chrome.")
 
 
 RULE_MODELS: dict[str, type[Rule]] = {

@@ -20,10 +20,6 @@ from .model import SectionKind, TrialInfo
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _HEADING_NOISE = re.compile(r"^[\s#*_>•\-]+|[\s*_:]+$")
-_DATE = re.compile(
-    r"^\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]* \d{4}$|^\d{4}-\d{2}-\d{2}$",
-    re.IGNORECASE,
-)
 #: A label some registries put before the heading on the same line.
 _HEADING_PREFIX = re.compile(r"(?:eligibility\s+)?criteria\s*:\s*", re.IGNORECASE)
 #: Below this similarity a line is not taken for a misspelled heading.
@@ -97,6 +93,8 @@ class PageReader:
         self._phase = re.compile(grammar.phase_pattern, re.IGNORECASE)
         self._nct = re.compile(grammar.nct_pattern)
         self._conditions_heading = {c.lower() for c in grammar.conditions_heading}
+        months = "|".join(re.escape(m) for m in grammar.months)
+        self._date = re.compile(rf"^\d{{1,2}} (?:{months})[a-z]* \d{{4}}$|^\d{{4}}-\d{{2}}-\d{{2}}$", re.IGNORECASE)
 
     def heading(self, line: Line) -> Optional[tuple[SectionKind, str, int]]:
         """If ``line`` is a section heading: its kind, its words, and where the rest of the line starts."""
@@ -198,7 +196,7 @@ class PageReader:
         for words in texts[start:]:
             if not words:
                 continue
-            if words.lower() in self._chrome or _DATE.match(words):
+            if words.lower() in self._chrome or self._date.match(words):
                 return None
             return words
         return None

@@ -37,13 +37,11 @@ from ..grammar import Grammars, LexiconEntry, load_grammars
 from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .comparators import CueFinder
 from .matches import Cue, Mention, Quantity, register_extensions, text_of
-from .phrases import normalize
-from .quantities import ROMAN
+from .phrases import compile_phrases, normalize
+from .quantities import ROMAN, cue_phrases, joiner_pattern
 
 #: What a "measure" comparator may name before its value: "minimum disease duration of 5", "Maximum Age: 99".
 _MEASURE_GAP = re.compile(r"^\s+(?:[^\W\d_][\w-]*\s+){0,2}[^\W\d_][\w-]*(?:\s*:|\s+(?:of|was|is))\s*$")
-#: Joiners between coordinated subjects ("ALT/AST", "ALT and AST", "Alanine aminotransferase (ALT)/...").
-_COORDINATION = re.compile(r"^(?:[\s/,()]|and/or|and|or|&)*$", re.IGNORECASE)
 _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
 _CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
 #: A hyphenated amount before a noun modifies it ("2-hour glucose load", "10-point scale"): no value of its own.
@@ -55,10 +53,6 @@ _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
 _SUM = re.compile(r"\+\s*\d")
-#: Roman numerals listed together are categories of one scale, named or not: "Axis I or II", "III/IV".
-_LISTED_ROMAN = re.compile(r"\s*(?:,\s*or|and/or|,|/|or|and)\s*" + ROMAN)
-#: What may stand between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV".
-_LISTED = re.compile(r"^\s*(?:,|/|or|and|and/or|,\s*or)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -85,6 +79,14 @@ class ConstraintAssembler:
         self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
         fillers = [p for c in grammars.cues if c.cue == "value_filler" for p in c.phrases]
         #: what may stand between a prefix comparator and its number ("minimum of approximately 12")
+        #: between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV"
+        self.listed = joiner_pattern(grammars, "listing")
+        #: roman numerals listed together are categories of one scale, named or not: "Axis I or II", "III/IV"
+        self.listed_roman = re.compile(self.listed.pattern + ROMAN, re.IGNORECASE)
+        #: between coordinated subjects: "ALT/AST", "ALT and AST", "Alanine aminotransferase (ALT)/..."; the
+        #: phrases of one word only (", or" is "," and "or"), so the repetition cannot backtrack over spaces
+        single = [p for p in cue_phrases(grammars, "listing") if " " not in p]
+        self.coordination = re.compile(r"(?:[\s()]|" + compile_phrases(single).pattern + r")*", re.IGNORECASE)
         self.prefix_gap = re.compile(r"^[\s:(]*(?:(?:" + "|".join(map(re.escape, fillers)) + r")\s+)?[\s(]*$",
                                      re.IGNORECASE)
 
@@ -201,10 +203,10 @@ class ConstraintAssembler:
                 return None  # "2/10", "4/1/2019": not a pair of values of one measure
             return _Reading(last.comparator, "implicit.paired_value", None, flags)
         if last is not None and (
-                (last.comparator == Comparator.EQ.value and _LISTED.match(text[last.end:quantity.start]))
+                (last.comparator == Comparator.EQ.value and self.listed.fullmatch(text[last.end:quantity.start]))
                 or (quantity.unit is not None and last.unit_text is not None and last.value_high is None
                     and normalize(quantity.unit.text) == normalize(last.unit_text)
-                    and _LISTED.match(text[last.text_end:quantity.start]))):
+                    and self.listed.fullmatch(text[last.text_end:quantity.start]))):
             # "above 20 g and 30 g": a value listed after another with the same unit shares its comparator
             return _Reading(last.comparator, "implicit.listed_value", None, flags, listed_after=last)
         if is_time and not _MODIFIER.match(text, quantity.end):
@@ -216,7 +218,7 @@ class ConstraintAssembler:
         if quantity.reference is not None:  # "three times the upper limit of normal"
             return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
         unit = quantity.unit
-        if quantity.rule == "quantity.roman" and _LISTED_ROMAN.match(text, quantity.end):
+        if quantity.rule == "quantity.roman" and self.listed_roman.match(text, quantity.end):
             return _Reading(Comparator.EQ.value, "implicit.listed_category", None, flags)  # "bipolar I and II"
         if unit is not None and unit.dimension == "score" and unit.start < quantity.start:
             return _Reading(Comparator.EQ.value, "implicit.scale_value", None, flags)
@@ -247,8 +249,7 @@ class ConstraintAssembler:
 
     # -- subjects ---------------------------------------------------------------------------------
 
-    @staticmethod
-    def _subjects_before(text: str, mentions: list[Mention], start: int, end: int) -> list[Mention]:
+    def _subjects_before(self, text: str, mentions: list[Mention], start: int, end: int) -> list[Mention]:
         """The subject mentions before a comparator: the nearest, or all of a coordinated run."""
         window = [m for m in mentions if m.start >= start and m.end <= end and m.entry.category != "method"]
         breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, start, end)]
@@ -258,7 +259,7 @@ class ConstraintAssembler:
             return []
         run = [window[-1]]
         for mention in reversed(window[:-1]):
-            if not _COORDINATION.match(text[mention.end:run[0].start]):
+            if not self.coordination.fullmatch(text[mention.end:run[0].start]):
                 break
             run.insert(0, mention)
         return run

@@ -40,18 +40,13 @@ ROMAN = r"(?-i:(?<![\w.])(?<![A-HJ-UWYZa-z]-)(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
 #: Between a number and its unit: spaces, an opening parenthesis, a hyphen before a word ("12-month"), a "+".
 _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": the "+" is a comparator
-#: Between the parts of a compound unit: "mg per day", "cigarettes/day", "drinks a week".
-_PER = re.compile(r"\s*(?:/|per\b|an?\b|each\b)\s*", re.IGNORECASE)
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
-#: Between values listed before a shared unit: "500, 1000, and 2000 Hz", "0, 1 and 6 months".
-_LISTED_BEFORE = re.compile(r"\s*(?:,\s*(?:and|or)|,|and|or)\s*", re.IGNORECASE)
 #: One word between a number and the time unit it counts: "15 headache days".
 _COUNTED_WORD = re.compile(r"[ \t]+([^\W\d_]{3,})[ \t]+")
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
-_INCLUSIVE = re.compile(r"\s*\((?:inclusive|exclusive|incl\.?|excl\.?)\)", re.IGNORECASE)
 
 
 class QuantityFinder:
@@ -99,6 +94,11 @@ class QuantityFinder:
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
         # a suspended hyphen may end the low end: "aged between 18- and 65-years"
         self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
+        #: between the parts of a compound unit ("mg per day", "cigarettes/day", "drinks a week"), between values
+        #: listed before a shared unit ("500, 1000, and 2000 Hz"), and after a bound ("50kg (inclusive) and 90kg")
+        self._per = joiner_pattern(grammars, "per")
+        self._listed_before = joiner_pattern(grammars, "listing")
+        self._bound_note = joiner_pattern(grammars, "bound_note")
         self._references = {}
         multipliers, references = [], []
         self._multiplier_words = {normalize(p) for r in grammars.relative if r.role == "multiplier" for p in r.phrases}
@@ -122,7 +122,7 @@ class QuantityFinder:
         while True:
             match = self._number.search(text, position)
             if match is None:
-                return self._with_letters(text, _share_units(text, found))
+                return self._with_letters(text, _share_units(text, found, self._listed_before))
             quantity = self._quantity(text, match)
             if (match.group("digits") and "," in match.group("digits") and quantity.unit is None
                     and quantity.reference is None and not self._compared.search(text, max(0, match.start() - 40),
@@ -185,7 +185,7 @@ class QuantityFinder:
                             category=roman)
         unit = self._unit(text, match.end()) or self._counted_time(text, match.end())
         after = unit.end if unit else match.end()
-        inclusive = _INCLUSIVE.match(text, after)  # "50kg (inclusive) and 90kg"
+        inclusive = self._bound_note.match(text, after)
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
         second = self._range_end(text, joined) if joined else None
         if (second and second[1] >= value and _range_allowed(text, match.start(), joined.group("joiner"))
@@ -276,7 +276,7 @@ class QuantityFinder:
 
     def _per_unit(self, text: str, position: int) -> Optional[UnitMatch]:
         """The denominator of a compound unit after ``position``: "/day", " per week", " weekly"."""
-        joined = _PER.match(text, position)
+        joined = self._per.match(text, position)
         if joined is None:
             return None
         following = self._unit(text, joined.end()) if joined.group().strip() else None
@@ -313,14 +313,24 @@ def lettered_scales(grammars: Grammars) -> str:
     return r"(?<![\w])(?:" + compile_phrases(names).pattern + r")" if names else r"(?!)"
 
 
-def _share_units(text: str, found: list[Quantity]) -> list[Quantity]:
+def cue_phrases(grammars: Grammars, cue: str) -> list[str]:
+    """The phrases of the ``cue`` rules of ``cues.jsonl``."""
+    return [p for rule in grammars.cues if rule.cue == cue for p in rule.phrases]
+
+
+def joiner_pattern(grammars: Grammars, cue: str) -> re.Pattern[str]:
+    """One of the phrases of the ``cue`` rules of ``cues.jsonl``, with any spaces around it."""
+    return re.compile(r"\s*(?:" + compile_phrases(cue_phrases(grammars, cue)).pattern + r")\s*", re.IGNORECASE)
+
+
+def _share_units(text: str, found: list[Quantity], listed: re.Pattern[str]) -> list[Quantity]:
     """Values listed before the one that carries the unit share it: "at 500, 1000, and 2000 Hz"."""
     for index in range(len(found) - 2, -1, -1):
         quantity, following = found[index], found[index + 1]
         if (quantity.unit is None and quantity.value_high is None and quantity.category is None
                 and quantity.reference is None and following.unit is not None and not following.paired
                 and following.unit.start > following.start
-                and _LISTED_BEFORE.fullmatch(text, quantity.end, following.start)):
+                and listed.fullmatch(text, quantity.end, following.start)):
             quantity.unit = following.unit
     return found
 
