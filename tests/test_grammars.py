@@ -107,27 +107,29 @@ def test_lexicon_entry_matches_its_example(parser, entry):
     assert entry.id in {m.entry.id for m in doc._.cp_mentions}
 
 
-#: What each joiner cue's example reads as with the cue: (comparator, value, value_high, unit) of each constraint.
+#: Joiner words that are data: what each rule's example reads as with the rule, as (comparator, value,
+#: value_high, unit, relative_to) of each constraint.
 JOINER_READINGS = {
-    "cue.listing": [("=", 0.0, None, None), ("=", 1.0, None, None)],
-    "cue.per": [("=", 10.0, None, "{cigarettes}/d")],
-    "cue.bound_note": [("between", 50.0, 90.0, "kg")],
+    ("cues.jsonl", "cue.listing"): [("=", 0.0, None, None, None), ("=", 1.0, None, None, None)],
+    ("cues.jsonl", "cue.per"): [("=", 10.0, None, "{cigarettes}/d", None)],
+    ("cues.jsonl", "cue.bound_note"): [("between", 50.0, 90.0, "kg", None)],
+    ("relative.jsonl", "rel.filler"): [("=", 2.5, None, None, "ULN")],
 }
 
 
-@pytest.mark.parametrize("rule", [c for c in GRAMMARS.cues if c.cue in ("listing", "per", "bound_note")],
-                         ids=lambda r: r.id)
-def test_joiner_cue_is_what_reads_its_example(parser, grammar_copy, rule):
-    """The words joining listed values, compound units and noted bounds come from cues.jsonl, not the code."""
+@pytest.mark.parametrize("name,rule_id", JOINER_READINGS, ids=[rule_id for _, rule_id in JOINER_READINGS])
+def test_joiner_rule_is_what_reads_its_example(parser, grammar_copy, name, rule_id):
+    """Listed values, compound units, noted bounds and ULN fillers are read with grammars/ words, not the code's."""
+    rule = next(r for r in GRAMMARS.rules() if r.id == rule_id)
     text = criteria_text("1. " + rule.example)
 
     def readings(with_parser: Parser) -> list[tuple]:
         rows = flat_rows(with_parser.parse_text(text, "case.txt"))
-        return [(r["comparator"], r["value"], r["value_high"], r["unit"], r["rule"]) for r in rows]
+        return [(r["comparator"], r["value"], r["value_high"], r["unit"], r["relative_to"], r["rule"]) for r in rows]
 
-    cues = grammar_copy / "cues.jsonl"
-    kept = [line for line in cues.read_text(encoding="utf-8").splitlines(keepends=True) if f'"{rule.id}"' not in line]
-    cues.write_text("".join(kept), encoding="utf-8")
+    path = grammar_copy / name
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if f'"{rule_id}"' not in line]
+    path.write_text("".join(kept), encoding="utf-8")
     found = readings(parser)
-    assert [reading[:4] for reading in found] == JOINER_READINGS[rule.id]
+    assert [reading[:5] for reading in found] == JOINER_READINGS[name, rule_id]
     assert readings(Parser(grammar_copy)) != found

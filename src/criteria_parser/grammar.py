@@ -95,10 +95,10 @@ class NumberWordRule(Rule):
 
 
 class RelativeRule(Rule):
-    """A reference for relative limits (ULN) or a multiplier word (times, x)."""
+    """A reference for relative limits (ULN), a multiplier word (times, x), or a filler word between them (the)."""
 
     phrases: list[str] = Field(min_length=1)
-    role: Literal["reference", "multiplier"]
+    role: Literal["reference", "multiplier", "filler"]
     relative_to: Optional[str] = None
 
 

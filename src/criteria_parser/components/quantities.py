@@ -100,18 +100,16 @@ class QuantityFinder:
         self._listed_before = joiner_pattern(grammars, "listing")
         self._bound_note = joiner_pattern(grammars, "bound_note")
         self._references = {}
-        multipliers, references = [], []
-        self._multiplier_words = {normalize(p) for r in grammars.relative if r.role == "multiplier" for p in r.phrases}
+        multipliers = [p for r in grammars.relative if r.role == "multiplier" for p in r.phrases]
+        fillers = [p for r in grammars.relative if r.role == "filler" for p in r.phrases]
+        self._multiplier_words = {normalize(p) for p in multipliers}
         for rule in grammars.relative:
-            for phrase in rule.phrases:
-                if rule.role == "multiplier":
-                    multipliers.append(phrase)
-                else:
-                    self._references[normalize(phrase)] = rule
-                    references.append(phrase)
+            if rule.role == "reference":
+                self._references.update((normalize(phrase), rule) for phrase in rule.phrases)
         self._reference = re.compile(
-            r"\s*(?:(?P<mult>" + compile_phrases(multipliers).pattern + r")\s*)?(?:(?:the|an?|institutional|of)\s+)*"
-            r"(?P<ref>" + compile_phrases(references).pattern + r")",
+            r"\s*(?:(?P<mult>" + compile_phrases(multipliers).pattern + r")\s*)?"
+            r"(?:(?:" + compile_phrases(fillers).pattern + r")\s+)*"
+            r"(?P<ref>" + compile_phrases(self._references).pattern + r")",
             re.IGNORECASE,
         )
 
