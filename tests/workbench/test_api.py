@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from criteria_parser.evaluate import evaluate_corpus, render_report
 from criteria_parser.model import Listing
 from criteria_parser.workbench.app import create_app
 from criteria_parser.workbench.corpus import Corpus, UnsafePathError, fingerprint
+from criteria_parser.workbench.reports import eval_page
 
 from .conftest import NAME, csrf_of, rows_of, save
 
@@ -70,6 +72,10 @@ def test_unaccepted_rows_leave_the_listing_in_progress(client, parser, corpus):
     assert "in progress" in client.get("/").text
     page = client.get(f"/listing/{NAME}").text
     assert page.count('class="row k-') - page.count('accepted"') == 2  # the unaccepted row and the template
+    report = evaluate_corpus(corpus, parser)
+    assert [listing.status for listing in report.listings] == ["in progress"]
+    assert f"note: {GOLD} is in progress" in render_report(report)
+    assert "<td>in progress</td>" in eval_page(report)
 
 
 def test_deleted_and_added_rows(client, parser, corpus):
@@ -312,10 +318,9 @@ def test_saving_unchanged_rows_keeps_the_gold_as_it_was(client, parser, corpus):
 
 
 def test_eval_reflects_a_correction_saved_in_the_workbench(client, parser, corpus):
-    from criteria_parser.evaluate import evaluate_corpus
-
     rows = rows_of(parsed(parser, corpus))
     find(rows, "total bilirubin")["fields"]["unit"] = "mmol/L"
     assert save(client, rows).status_code == 200
     report = evaluate_corpus(corpus, parser)
     assert [(d.field, d.gold, d.parsed) for d in report.disagreements] == [("unit", "mmol/L", "umol/L")]
+    assert [listing.status for listing in report.listings] == ["curated"] and "note:" not in render_report(report)

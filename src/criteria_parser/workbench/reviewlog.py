@@ -73,3 +73,13 @@ def status(has_gold: bool, saved: Optional[dict[str, Any]]) -> str:
     if saved is not None and saved.get("status") == IN_PROGRESS:
         return IN_PROGRESS
     return CURATED
+
+
+def gold_status(gold: Path) -> str:
+    """Review status of the gold file ``<name>.gold.json``, from the review log beside it."""
+    from .corpus import fingerprint
+
+    if not gold.is_file():
+        return NOT_REVIEWED
+    log = gold.with_name(gold.name.removesuffix(".gold.json") + ".review.jsonl")
+    return status(True, last_save(log, fingerprint(gold)))
