@@ -142,3 +142,11 @@ def test_a_result_that_never_arrives_from_a_dead_worker_does_not_hang_the_import
             _Future(Future(), engine._worker_died).get()  # a result that will never come
     finally:
         engine.close(complete=False)
+
+
+def test_a_worker_started_after_its_parent_died_ends_itself():
+    """A worker still loading its parser when the import is killed must not live on holding the import's pipes."""
+    code = ("import time; from criteria_parser.importer import load_worker; "
+            "load_worker(None, 1); time.sleep(60)")  # pid 1 stands for the import: not this process's parent
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=50)
+    assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr

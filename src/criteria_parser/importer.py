@@ -99,11 +99,12 @@ class Engine(Protocol):
 _PARSER = None
 
 
-def load_worker(grammars: Optional[Path]) -> None:
-    """Load this process's parser (once), and end the process if its parent dies.
+def load_worker(grammars: Optional[Path], parent: int) -> None:
+    """Load this process's parser (once), and end the process as soon as its parent (pid ``parent``) is gone.
 
     A worker keeps no state worth saving, so it dies at once on SIGTERM (the parent's handler, inherited
-    through fork, would raise inside the pool's machinery) and leaves Ctrl-C to its parent.
+    through fork, would raise inside the pool's machinery) and leaves Ctrl-C to its parent. The parent's pid
+    comes from the parent: a parent killed while this worker still loads its parser is noticed too.
     """
     global _PARSER
     from .parser import Parser
@@ -111,16 +112,14 @@ def load_worker(grammars: Optional[Path]) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    if _PARSER is None:
-        _PARSER = Parser(grammars)
-    parent = os.getppid()
-
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+    if _PARSER is None:
+        _PARSER = Parser(grammars)
 
 
 def worker_version() -> str:
@@ -197,7 +196,8 @@ class LocalEngine:
                 _PARSER = Parser(grammars)
             self.version = _PARSER.version
         else:
-            self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), load_worker, (grammars,))
+            self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), load_worker,
+                                             (grammars, os.getpid()))
             self.version = _Future(self._pool.submit(worker_version), self._worker_died).get()
 
     def submit(self, chunk: list[Record]) -> Pending:
