@@ -110,6 +110,10 @@ def test_failed_input_writes_nothing(tmp_path):
     assert result.exit_code == 1
     assert [json.loads(line)["subject"] for line in out.read_text().splitlines()] == ["ECOG"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary file left
+    assert out.stat().st_mode & 0o777 == 0o644  # readable by others, like any file the user writes
+    out.chmod(0o600)
+    run("parse", str(good), "--format", "flat", "--output", str(out))
+    assert out.stat().st_mode & 0o777 == 0o600  # a replaced file keeps its permissions
 
 
 def test_eval_reports_every_field(tmp_path):

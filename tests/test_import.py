@@ -14,11 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from criteria_parser.cli import app
+from criteria_parser import importer
 from criteria_parser.importer import LocalEngine, run_import
 from criteria_parser.model import Listing
 from criteria_parser.outputs import FileOutput
 from criteria_parser.records.markdown import unescape
-from criteria_parser.store import Store, StoreLocked
+from criteria_parser.import_lock import ImportLocked
+from criteria_parser.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"
 README = Path(__file__).parents[1] / "README.md"
@@ -103,7 +105,7 @@ def test_a_fixed_record_leaves_the_errors_table(records, tmp_path, engine):
 def test_a_second_import_into_the_same_store_is_refused(tmp_path):
     with Store(tmp_path / "trials.db") as first:
         first.lock()
-        with Store(tmp_path / "trials.db") as second, pytest.raises(StoreLocked, match="another import"):
+        with Store(tmp_path / "trials.db") as second, pytest.raises(ImportLocked, match="another import"):
             second.lock()
     with Store(tmp_path / "trials.db") as third:
         third.lock()  # released when the first closed
@@ -160,6 +162,86 @@ def test_out_writes_files_instead_of_the_store(records, tmp_path, engine, suffix
     assert not list(tmp_path.glob(".*.tmp"))
 
 
+def _file_rows(out: Path) -> dict[str, dict]:
+    rows = ([json.loads(line) for line in out.read_text().splitlines()] if out.suffix == ".jsonl"
+            else pq.read_table(out).to_pylist())
+    for row in rows:
+        row.pop("imported_at")
+        if isinstance(row["listing"], str):
+            row["listing"] = json.loads(row["listing"])
+    return {row["nct_id"]: row for row in rows}
+
+
+def _import_to_file(records: Path, out: Path, engine, **options):
+    output = FileOutput(out)
+    complete = False
+    try:
+        summary = run_import([records], output, engine, **options)
+        complete = True
+    finally:
+        output.close(complete)
+    return summary
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_out_file_resumes_like_the_store(records, tmp_path, engine, suffix):
+    out = tmp_path / f"parsed{suffix}"
+    first = _import_to_file(records, out, engine)
+    written = _file_rows(out)
+    assert (first.imported, first.unchanged, len(written)) == (TRIALS, 0, TRIALS)
+    assert out.stat().st_mode & 0o777 == 0o644
+    again = _import_to_file(records, out, engine)
+    assert (again.imported, again.unchanged, again.failed) == (0, TRIALS, 2)
+    assert _file_rows(out) == written
+    errors = (tmp_path / f"parsed{suffix}.errors.jsonl").read_text().splitlines()
+    assert sorted(json.loads(e)["record_id"] for e in errors) == ["NCT90000003", "NCT90000009"]
+
+    xml = records / "NCT90000006.xml"
+    xml.write_text(xml.read_text().replace("creatinine &gt; 2 mg/dL", "creatinine &gt; 2.5 mg/dL"))
+    changed = _import_to_file(records, out, engine)
+    assert (changed.imported, changed.unchanged) == (1, TRIALS - 1)
+    now = _file_rows(out)
+    assert sorted(now) == sorted(written) and now["NCT90000001"] == written["NCT90000001"]
+    assert now["NCT90000006"]["text_hash"] != written["NCT90000006"]["text_hash"]
+
+
+def test_an_interrupted_out_file_keeps_whole_trials_and_resumes(records, tmp_path, engine, monkeypatch):
+    """Ctrl-C (or SIGTERM, or a dead worker) mid-import: what was written is renamed into place; a re-run resumes."""
+    monkeypatch.setattr(importer, "_WRITE_BATCH", 1)
+
+    class Interrupted:
+        slots, chunk_size, version = engine.slots, 1, engine.version
+
+        def __init__(self) -> None:
+            self.submitted = 0
+
+        def submit(self, chunk):
+            self.submitted += 1
+            if self.submitted == 5:
+                raise KeyboardInterrupt
+            return engine.submit(chunk)
+
+    out = tmp_path / "parsed.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        _import_to_file(records, out, Interrupted())
+    kept = _file_rows(out)
+    assert 0 < len(kept) < TRIALS and not list(tmp_path.glob(".*.tmp"))
+    for row in kept.values():
+        assert Listing.model_validate(row["listing"]).source
+    resumed = _import_to_file(records, out, engine)
+    assert (resumed.imported, resumed.unchanged) == (TRIALS - len(kept), len(kept))
+    assert len(_file_rows(out)) == TRIALS
+
+
+def test_two_imports_into_one_out_file_are_refused(tmp_path):
+    out = tmp_path / "parsed.parquet"
+    first = FileOutput(out)
+    with pytest.raises(ImportLocked, match="is writing to this output file"):
+        FileOutput(out)
+    first.close()
+    FileOutput(out).close()
+
+
 def test_cli_import_show_export(records, tmp_path, engine):
     cli = CliRunner()
     db = str(tmp_path / "trials.db")
@@ -188,6 +270,7 @@ def test_cli_imports_standard_input(tmp_path, engine):
 
 def test_cli_refuses_user_mistakes_in_one_line(tmp_path):
     cli = CliRunner()
+    (tmp_path / "notes.jsonl").write_text("my own notes, not an import\n")
     for args, message in (
         (["import", str(tmp_path / "nope")], "no such file or directory"),
         (["import", str(FIXTURES), "--out", str(tmp_path / "x.csv")], "must end in .jsonl or .parquet"),
@@ -199,6 +282,7 @@ def test_cli_refuses_user_mistakes_in_one_line(tmp_path):
          "--config is for --format label-studio"),
         (["export", str(FIXTURES / "NCT90000001.json"), "--format", "label-studio"], "one corpus directory"),
         (["export", "--format", "jsonlogic"], "the criteria of one listing: give its file"),
+        (["import", str(FIXTURES), "--out", str(tmp_path / "notes.jsonl")], "notes.jsonl:1: cannot resume"),
     ):
         result = cli.invoke(app, args)
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

@@ -11,7 +11,6 @@ plus ``structured``) and ``errors`` (records that could not be read or parsed).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sqlite3
@@ -22,6 +21,7 @@ from typing import Iterator, Optional, Union
 
 from .errors import CriteriaParserError
 from .flat import FLAT_COLUMNS, flat_rows
+from .import_lock import take_import_lock
 from .model import FlagKind, Listing
 from .records import Failure, Record
 
@@ -103,10 +103,6 @@ def _insert(table: str, columns: tuple[str, ...]) -> str:
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
 
 
-class StoreLocked(CriteriaParserError):
-    """Another import holds the store's lock."""
-
-
 class Store:
     """An open SQLite store; use as a context manager."""
 
@@ -149,19 +145,9 @@ class Store:
         """Take the store's import lock (released on close, or by the system when the process dies).
 
         Raises:
-            StoreLocked: another import is writing to this store.
+            ImportLocked: another import is writing to this store.
         """
-        handle = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(handle, 32).decode(errors="replace").strip() or "unknown"
-            os.close(handle)
-            raise StoreLocked(f"{self.path}: another import (pid {holder}) is writing to this store; "
-                              "wait for it to finish or import into another --db") from None
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, str(os.getpid()).encode(), 0)
-        self._lock = handle
+        self._lock = take_import_lock(self.path, "store", "wait for it to finish or import into another --db")
 
     def known(self) -> dict[str, tuple[str, str]]:
         """``nct_id -> (text_hash, parser_version)`` of every stored trial."""
