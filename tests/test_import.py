@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import duckdb
@@ -231,6 +232,13 @@ def test_an_interrupted_out_file_keeps_whole_trials_and_resumes(records, tmp_pat
     resumed = _import_to_file(records, out, engine)
     assert (resumed.imported, resumed.unchanged) == (TRIALS - len(kept), len(kept))
     assert len(_file_rows(out)) == TRIALS
+
+
+def test_records_are_counted_in_the_background_for_the_progress_bar(records):
+    counted = []
+    done = threading.Event()
+    importer.count_records_in_background([records], lambda total: (counted.append(total), done.set()))
+    assert done.wait(60) and counted == [importer.count_records([records])] and counted[0] >= TRIALS
 
 
 def test_two_imports_into_one_out_file_are_refused(tmp_path):

@@ -38,7 +38,7 @@ def import_command(
     Records whose text and parser version are already in the store are skipped, so a re-run resumes an
     interrupted import; records that cannot be read or parsed go to the errors table and the import goes on.
     """
-    from ..importer import count_records, run_import, terminate_as_interrupt
+    from ..importer import count_records_in_background, run_import, terminate_as_interrupt
     from .progress import import_progress
 
     missing = [p for p in paths if p != "-" and not Path(p).exists()]
@@ -65,9 +65,9 @@ def import_command(
     progress = import_progress(quiet)
     try:
         with terminate_as_interrupt(), progress:
-            task = progress.add_task("counting records", total=None, imported=0, unchanged=0, failed=0)
-            total = count_records(paths) if not quiet else None
-            progress.update(task, total=total, description="importing")
+            task = progress.add_task("importing", total=None, imported=0, unchanged=0, failed=0)
+            if not quiet:  # the bar starts now; its total (and ETA) comes when the inputs are counted
+                count_records_in_background(paths, lambda total: progress.update(task, total=total))
 
             def advance(done: int, summary: Summary) -> None:
                 progress.update(task, advance=done, imported=summary.imported, unchanged=summary.unchanged,
