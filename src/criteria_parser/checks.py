@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from .grammar import Grammars, LexiconEntry
-from .matching_grammar import MatchingGrammar
+from .matching_grammar import CategoryScale, MatchingGrammar
 from .model import Constraint, Criterion, Listing, Section
 from .units import UnitMismatch, convert, display_unit, is_time
 
@@ -35,7 +35,7 @@ class Variable:
     """A patient variable a check reads: its dotted path, meaning and canonical unit."""
 
     path: str
-    kind: str  # obs, event, treatment, concept, confirmation
+    kind: str  # obs, scale, event, event_window, treatment, concept, confirmation
     subject: str
     unit: Optional[str] = None
     method: Optional[str] = None
@@ -45,7 +45,7 @@ class Variable:
 
 @dataclass(frozen=True)
 class Compare:
-    """A value (or its ratio to the ULN/LLN) against a limit in the variable's unit."""
+    """A value (or its ratio to the ULN/LLN, or its rank on a category scale) against a limit in the variable's unit."""
 
     variable: Variable
     comparator: str
@@ -55,6 +55,7 @@ class Compare:
     category: Optional[str] = None
     reference: Optional[str] = None  # 'uln' or 'lln' for relative limits
     shown_unit: Optional[str] = None  # the unit the listing wrote the limit in
+    scale: Optional[str] = None  # the category scale whose ranks ``value`` and ``value_high`` are
 
 
 @dataclass(frozen=True)
@@ -278,11 +279,28 @@ class Compiler:
         return constraint.unit
 
     def _compare(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        scale = self.matching.scale(constraint.subject)
+        if constraint.category is not None and scale is not None:
+            return self._scale_compare(constraint, scale)
         unit = self._canonical(constraint, entry)
         variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
         value, high = self._limits(constraint, unit, entry)
         return Compare(variable, constraint.comparator, value, constraint.text, high, constraint.category,
                        shown_unit=constraint.unit)
+
+    def _scale_compare(self, constraint: Constraint, scale: CategoryScale) -> Check:
+        ranks = self.matching.category_ranks(scale, constraint.category or "")
+        if ranks is None:
+            return Unknown(f"'{constraint.category}' is not a category of the {scale.subject} scale ({scale.shown()}): "
+                           f"'{constraint.text}'")
+        names = [scale.categories[r - scale.first] for r in ranks]
+        comparator = "between" if len(ranks) == 2 else constraint.comparator
+        variable = self._variable(Variable(
+            f"obs.{slug(scale.subject)}.rank", "scale", scale.subject,
+            description=f"latest {scale.subject} as its rank: {scale.categories[0]} = {scale.first}, "
+                        f"{scale.categories[1]} = {scale.first + 1}, ... ({scale.shown()})"))
+        return Compare(variable, comparator, float(ranks[0]), constraint.text,
+                       float(ranks[1]) if len(ranks) == 2 else None, " and ".join(names), scale=scale.subject)
 
     def _limits(self, constraint: Constraint, unit: Optional[str], entry: Optional[LexiconEntry]):
         molar = entry.molar_mass if entry else None

@@ -70,6 +70,8 @@ def to_jsonlogic(check: Check) -> Any:
 
 def _compare(check: Compare) -> Any:
     variable = check.variable
+    if check.scale is not None:
+        return _known(variable.path, _truth(_holds(_var(variable.path), check.comparator, check.value, check.value_high)))
     if check.category is not None:
         path = f"{variable.path}.category"
         return _known(path, _truth({"===": [_var(path), check.category]}))

@@ -97,6 +97,8 @@ class FactBuilder:
         for variable in plan.variables.values():
             if variable.kind == "obs":
                 self._observation(patient, variable, today, facts)
+            elif variable.kind == "scale":
+                self._scale(patient, variable, today, facts)
             elif variable.kind == "event":
                 self._event(patient, variable, today, facts)
             elif variable.kind == "concept":
@@ -156,6 +158,27 @@ class FactBuilder:
             converted, problem = self._convert(limit, ref_unit, variable)
             facts.put(f"{path}.{key}", converted, f"{key.upper()} {number_text(limit)} "
                       f"{display_unit(ref_unit, self.matching)}".rstrip() + (f": {problem}" if problem else ""))
+
+    def _scale(self, patient: Patient, variable: Variable, today: datetime, facts: Facts) -> None:
+        scale = self.matching.scale(variable.subject)
+        result = self._latest(patient.results, variable, today)
+        if scale is None or result is None:
+            facts.put(variable.path, None, f"no {variable.subject} result")
+            return
+        if result.category is not None:
+            written, rank = result.category, self.matching.category_rank(scale, result.category)
+        elif result.value is not None:
+            written, rank = number_text(result.value), scale.rank_of_value(result.value)
+        else:
+            facts.put(variable.path, None, f"{result.name} on {_day(result.date)} has no value")
+            return
+        if rank is None:
+            facts.put(variable.path, None, f"{result.name} '{written}' ({_day(result.date)}) is not on the "
+                      f"{scale.subject} scale ({scale.shown()})")
+            return
+        category = scale.categories[rank - scale.first]
+        shown = category if written == category else f"{written} = {category}"
+        facts.put(variable.path, rank, f"{result.name} {shown} ({_day(result.date)})")
 
     def _latest(self, results: list[Result], variable: Variable, today: datetime) -> Optional[Result]:
         wanted = variable.subject.lower()

@@ -1,7 +1,8 @@
 """Read a FHIR R4 Bundle into a :class:`~.patients.Patient` (validated with fhir.resources' R4B models).
 
 What is read: Patient (birthDate, gender); Observation (LOINC code, valueQuantity
-in UCUM, referenceRange, method, effectiveDateTime; valueBoolean as a confirmation);
+in UCUM or a category as valueCodeableConcept or valueString, referenceRange, method,
+effectiveDateTime; valueBoolean as a confirmation);
 Condition (clinicalStatus, verificationStatus ``refuted`` = absent, onset, abatement);
 MedicationStatement / MedicationAdministration (medication, period, route, daily dose);
 Procedure (``completed``: a treatment; ``preparation``: a planned anchor such as the
@@ -63,7 +64,7 @@ def _observation(resource: Any, patient: dict) -> None:
         )
     patient["results"].append(Result(
         name=name, loinc=_code(resource.code, LOINC), value=float(value) if value is not None else None,
-        category=_concept_name(resource.valueCodeableConcept), unit=_unit(quantity), date=when,
+        category=_concept_name(resource.valueCodeableConcept) or resource.valueString, unit=_unit(quantity), date=when,
         method=_concept_name(resource.method), reference_range=reference,
     ))
 

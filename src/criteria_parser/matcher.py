@@ -140,18 +140,21 @@ class Evaluator:
 
     def _compare(self, check: Compare) -> Outcome:
         variable = check.variable
-        base = variable.path if variable.kind == "event" else f"{variable.path}.value"
-        if check.category is not None:
+        base = variable.path if variable.kind in ("event", "scale") else f"{variable.path}.value"
+        if check.category is not None and check.scale is None:
             base = f"{variable.path}.category"
         value = self.facts.get(base)
         note = self.facts.notes.get(base, f"no {variable.subject}")
         symbol = SYMBOLS.get(check.comparator, check.comparator)
         values = {"variable": base, "value": value, "unit": variable.unit, "comparator": check.comparator,
-                  "limit": check.category if check.category is not None else check.value}
+                  "limit": check.category if check.category is not None and check.scale is None else check.value}
         if check.value_high is not None:
             values["limit_high"] = check.value_high
         if value is None:
             return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        if check.scale is not None:
+            truth = MET if holds(value, check.comparator, check.value, check.value_high) else NOT_MET
+            return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)
         if check.category is not None:
             truth = MET if str(value).strip().lower() == check.category.lower() else NOT_MET
             return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)

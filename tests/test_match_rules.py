@@ -1,0 +1,96 @@
+"""Category scales, dose limits and event windows: met, not met and unknown, the same in JsonLogic."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from json_logic import jsonLogic
+
+from criteria_parser.checks import TRUTH_WORDS, compile_listing
+from criteria_parser.export_jsonlogic import export_jsonlogic
+from criteria_parser.facts import build_facts
+from criteria_parser.grammar import load_grammars
+from criteria_parser.matcher import match
+from criteria_parser.matching_grammar import load_matching_grammar
+from criteria_parser.patients import Patient
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "match"
+RICH = json.loads((FIXTURES / "patient-rich.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def parser():
+    from criteria_parser.parser import Parser
+
+    return Parser()
+
+
+def run(parser, listing: str, patient: dict):
+    """Match ``patient`` against ``listing`` and require the JsonLogic export to agree on every criterion."""
+    plan = compile_listing(parser.parse_text(listing), load_grammars(), load_matching_grammar())
+    facts = build_facts(Patient.model_validate(patient), plan, load_grammars(), load_matching_grammar())
+    result = match(plan, facts, load_matching_grammar(), patient["id"], patient["as_of"])
+    data = json.loads(json.dumps(facts.data))
+    for rule, criterion in zip(export_jsonlogic(plan)["criteria"], result.criteria):
+        assert TRUTH_WORDS[float(jsonLogic(rule["rule"], data))] == criterion.result, criterion.label
+    return result
+
+
+def answer(result, section: str, label: str):
+    """The result and reasons of one criterion."""
+    found = next(c for c in result.criteria if c.section == section and c.label == label)
+    return found.result, found.reasons
+
+
+def patient(**results) -> dict:
+    """The rich patient with some score results replaced: ``NYHA={"category": "III"}``, or None to drop it."""
+    data = copy.deepcopy(RICH)
+    for name, value in results.items():
+        data["results"] = [r for r in data["results"] if r["name"] != name.replace("_", "-")]
+        if value is not None:
+            data["results"].append({"name": name.replace("_", "-"), "date": "2026-02-25", **value})
+    return data
+
+
+SCORES = """Inclusion Criteria:
+1. ECOG 0-1
+2. ASA I-II
+Exclusion Criteria:
+1. NYHA class III or IV heart failure
+2. Child-Pugh C
+3. NYHA class ≥ III
+4. New York Heart Association (NYHA) grade VI heart failure
+"""
+
+
+def test_categories_compare_by_rank_on_their_scale(parser):
+    result = run(parser, SCORES, patient(NYHA={"category": "Ⅲ"}, ASA={"category": "class II"},
+                                         Child_Pugh={"value": 11}))
+    assert answer(result, "inclusion", "2") == ("met", ["ASA class II = II (2026-02-25) between I and II: met"])
+    assert answer(result, "exclusion", "1")[0] == "met"
+    assert "NYHA Ⅲ = III (2026-02-25) = III: met" in answer(result, "exclusion", "1")[1]
+    assert answer(result, "exclusion", "2") == ("met", ["Child-Pugh 11 = C (2026-02-25) = C: met"])
+    assert answer(result, "exclusion", "3") == ("met", ["NYHA Ⅲ = III (2026-02-25) ≥ III: met"])
+
+
+def test_categories_not_met_for_a_lower_class_and_roman_is_arabic(parser):
+    result = run(parser, SCORES, patient(NYHA={"value": 2}, ASA={"category": "3"}, Child_Pugh={"category": "B"}))
+    assert answer(result, "inclusion", "2") == ("not met", ["ASA 3 = III (2026-02-25) between I and II: not met"])
+    assert answer(result, "exclusion", "1")[0] == "not met"
+    assert answer(result, "exclusion", "2") == ("not met", ["Child-Pugh B (2026-02-25) = C: not met"])
+    assert answer(result, "exclusion", "3")[0] == "not met"
+
+
+def test_missing_or_off_scale_categories_are_unknown_with_the_reason(parser):
+    result = run(parser, SCORES, patient(NYHA={"category": "V"}, ASA=None, Child_Pugh={"value": 3}))
+    assert answer(result, "inclusion", "2") == ("unknown", ["no ASA result: unknown"])
+    assert answer(result, "exclusion", "3") == (
+        "unknown", ["NYHA 'V' (2026-02-25) is not on the NYHA scale (I, II, III, IV): unknown"])
+    assert answer(result, "exclusion", "2") == (
+        "unknown", ["Child-Pugh '3' (2026-02-25) is not on the Child-Pugh scale (A, B, C): unknown"])
+    assert answer(result, "exclusion", "4") == ("unknown", [
+        "'VI' is not a category of the NYHA scale (I, II, III, IV): 'New York Heart Association (NYHA) grade VI': "
+        "unknown"])
