@@ -94,3 +94,62 @@ def test_missing_or_off_scale_categories_are_unknown_with_the_reason(parser):
     assert answer(result, "exclusion", "4") == ("unknown", [
         "'VI' is not a category of the NYHA scale (I, II, III, IV): 'New York Heart Association (NYHA) grade VI': "
         "unknown"])
+
+
+DOSES = """Inclusion Criteria:
+1. Stable dose of metformin ≤ 2000 mg/d
+Exclusion Criteria:
+1. Prednisone > 20 mg/day or equivalent within 4 weeks before enrollment
+2. Prednisone > 20 within 4 weeks before enrollment
+3. Dexamethasone > 4 mg/day
+"""
+RECENT = {"start": "2026-02-01", "end": "2026-02-20"}
+
+
+def treated(*treatments) -> dict:
+    """The rich patient with its treatment history replaced."""
+    return {**copy.deepcopy(RICH), "treatments": list(treatments)}
+
+
+def test_dose_limits_met_by_the_dose_or_its_equivalent(parser):
+    result = run(parser, DOSES, treated(
+        {"name": "metformin", "start": "2020-01-01", "dose": {"value": 1.5, "unit": "g/d"}},
+        {"name": "dexamethasone", "dose": {"value": 6, "unit": "mg/d"}, "start": "2026-02-01"}))
+    assert answer(result, "inclusion", "1") == ("met", [
+        "metformin 1.5 g/d, 2020-01-01 to ongoing: ongoing at the screening; its dose 1500 mg/d is within the limit "
+        "metformin ≤ 2000 mg/d: met"])
+    assert answer(result, "exclusion", "1") == ("met", [
+        "dexamethasone 6 mg/d, 2026-02-01 to ongoing: last given on the day of the enrollment, within 4 weeks before "
+        "enrollment; its prednisone-equivalent dose 40 mg/d is within the limit Prednisone > 20 mg/day: met"])
+    assert answer(result, "exclusion", "3")[0] == "met"
+    assert result.status == "ineligible"
+
+
+def test_dose_limits_not_met_by_a_lower_dose_an_ended_treatment_or_none(parser):
+    result = run(parser, DOSES, treated(
+        {"name": "metformin", "start": "2020-01-01", "end": "2025-12-31", "dose": {"value": 1000, "unit": "mg/d"}},
+        {"name": "prednisolone", "dose": {"value": 15, "unit": "mg/d"}, **RECENT}))
+    assert answer(result, "inclusion", "1") == ("not met", [
+        "metformin 1000 mg/d, 2020-01-01 to 2025-12-31: not ongoing at the screening: not met"])
+    assert answer(result, "exclusion", "1") == ("not met", [
+        "prednisolone 15 mg/d, 2026-02-01 to 2026-02-20: last given 16 days before the enrollment, within 4 weeks "
+        "before enrollment; its dose 15 mg/d is outside the limit Prednisone > 20 mg/day: not met"])
+    assert answer(result, "exclusion", "3") == ("not met", ["no dexamethasone in the treatment history: not met"])
+    over = run(parser, DOSES, treated({"name": "metformin", "start": "2020-01-01", "dose": {"value": 2550, "unit": "mg/d"}}))
+    assert answer(over, "inclusion", "1")[0] == "not met"
+
+
+def test_dose_unknown_without_a_unit_a_dose_a_date_or_a_history(parser):
+    result = run(parser, DOSES, treated(
+        {"name": "metformin", "start": "2020-01-01", "dose": {"value": 1000}},
+        {"name": "prednisone", **RECENT}))
+    assert answer(result, "inclusion", "1") == ("unknown", [
+        "metformin 1000 (dose without unit), 2020-01-01 to ongoing: ongoing at the screening; its dose is unknown, "
+        "so the limit metformin ≤ 2000 mg/d cannot be judged: unknown"])
+    assert answer(result, "exclusion", "1")[0] == "unknown"
+    reasons = answer(result, "exclusion", "2")[1]
+    assert reasons[0] == "dose limit without a unit: 'Prednisone > 20': unknown"
+    undated = run(parser, DOSES, treated({"name": "metformin", "dose": {"value": 1000, "unit": "mg/d"}}))
+    assert answer(undated, "inclusion", "1")[0] == "unknown"
+    nothing = run(parser, DOSES, {k: v for k, v in RICH.items() if k != "treatments"})
+    assert answer(nothing, "inclusion", "1")[0] == "unknown"

@@ -13,7 +13,7 @@ Truth values are Kleene's: 1 met, 0.5 unknown, 0 not met; "all" is the minimum,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 from .grammar import Grammars, LexiconEntry
@@ -59,8 +59,9 @@ class Compare:
 
 
 @dataclass(frozen=True)
-class DoseException:
-    """'except prednisone < 10 mg/d': a treatment of ``drug`` below the dose is excepted."""
+class DoseLimit:
+    """A daily dose of ``drug`` against a limit: the dose a window asks for ('prednisone > 20 mg/day'), or
+    the dose an exception lets pass ('except prednisone < 10 mg/d')."""
 
     drug: str
     comparator: str
@@ -72,7 +73,8 @@ class DoseException:
 
 @dataclass(frozen=True)
 class TreatmentWindow:
-    """A treatment of a class within a time before an anchor (days), less excepted treatments."""
+    """A treatment of a class within a time before an anchor (days), at a dose if one is asked for, less excepted
+    treatments. A dose limit with no window is a window of 0 days before the screening: the treatment is ongoing."""
 
     treatment_class: str
     anchor: str
@@ -80,7 +82,8 @@ class TreatmentWindow:
     days: float
     text: str
     shown: str
-    exception: Optional[DoseException] = None
+    dose: Optional[DoseLimit] = None
+    exception: Optional[DoseLimit] = None
 
 
 @dataclass(frozen=True)
@@ -206,13 +209,24 @@ class Compiler:
         if not conditions:
             return None
         doses = [c for c in exceptions if c.kind == "dose" and c.subject]
-        dose = self._dose_exception(doses[0], criterion) if doses else None
+        dose = self._dose_limit(doses[0], criterion.exceptions) if doses else None
+        compiled: list[tuple[Constraint, Union[Check, DoseLimit]]] = []
+        for constraint in conditions:
+            limit = self._dose_condition(constraint, criterion)
+            compiled.append((constraint, limit if limit is not None else self.constraint(constraint)))
+        asked = {c.subject: check for c, check in compiled if isinstance(check, DoseLimit)}
+        windows = {c.subject for c, check in compiled if isinstance(check, TreatmentWindow)}
         groups: dict[int, list[Check]] = {}
         used_dose = False
-        for constraint in conditions:
-            check = self.constraint(constraint)
+        for constraint, check in compiled:
+            if isinstance(check, DoseLimit):
+                if constraint.subject in windows:
+                    continue  # the dose a window asks for: checked per treatment with the window
+                check = self._ongoing(constraint, check)
+            elif isinstance(check, TreatmentWindow) and constraint.subject in asked:
+                check = replace(check, dose=asked[constraint.subject])
             if isinstance(check, TreatmentWindow) and dose is not None:
-                check = TreatmentWindow(**{**check.__dict__, "exception": dose})
+                check = replace(check, exception=dose)
                 used_dose = True
             groups.setdefault(constraint.group, []).append(check)
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
@@ -225,14 +239,42 @@ class Compiler:
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
         return result
 
-    def _dose_exception(self, constraint: Constraint, criterion: Criterion) -> DoseException:
+    def _dose_condition(self, constraint: Constraint, criterion: Criterion) -> Union[DoseLimit, Unknown, None]:
+        """The dose limit a condition states ('prednisone > 20 mg/day'), :class:`Unknown` when it cannot be
+        checked, None when the constraint is not a dose of a named drug."""
+        entry = self.lexicon.get(constraint.subject or "")
+        is_drug = entry is not None and entry.category == "drug" and constraint.kind in ("threshold", "range")
+        if not constraint.subject or not (constraint.kind == "dose" or is_drug):
+            return None
+        if constraint.value is None or constraint.comparator not in ("<", "<=", ">", ">=", "="):
+            return Unknown(f"dose limit without a single value: '{constraint.text}'")
+        if not constraint.unit:
+            return Unknown(f"dose limit without a unit: '{constraint.text}'")
+        try:
+            return self._dose_limit(constraint, [criterion])
+        except UnitMismatch as exc:
+            return Unknown(f"'{constraint.text}': {exc}")
+
+    def _ongoing(self, constraint: Constraint, limit: DoseLimit) -> TreatmentWindow:
+        """A dose limit without a window: a treatment ongoing at the screening at that dose."""
+        anchor = slug(self.matching.screening_anchor)
+        self._treatment_anchor(anchor, self.matching.screening_anchor)
+        return TreatmentWindow(slug(constraint.subject or ""), anchor, "<=", 0.0, constraint.text,
+                               f"the {self.matching.screening_anchor}", dose=limit)
+
+    def _treatment_anchor(self, anchor: str, written: str) -> None:
+        day = self.matching.canonical_units["time"]
+        self._variable(Variable(f"treatments[].days_before.{anchor}", "treatment", "treatments", day, anchor=anchor,
+                                description=f"days from a treatment's last day to the {written}"))
+
+    def _dose_limit(self, constraint: Constraint, excerpts: list) -> DoseLimit:
         entry = self.lexicon.get(constraint.subject or "")
         unit = (entry.unit if entry and entry.unit else None) or constraint.unit
         value = constraint.value if constraint.value is not None else 0.0
         if constraint.unit and unit and constraint.unit != unit:
             value = convert(value, constraint.unit, unit, self.matching)
-        excerpt = " ".join(e.text for e in criterion.exceptions)
-        return DoseException(
+        excerpt = " ".join(e.text for e in excerpts)
+        return DoseLimit(
             drug=slug(constraint.subject or ""),
             comparator=constraint.comparator,
             value=value,
@@ -250,8 +292,6 @@ class Compiler:
         try:
             if constraint.kind == "time_window":
                 return self._time_window(constraint, entry)
-            if constraint.kind == "dose":
-                return Unknown(f"dose limits are checked only as exceptions: '{constraint.text}'")
             if constraint.kind == "relative_limit":
                 return self._relative(constraint, entry)
             return self._compare(constraint, entry)
@@ -338,8 +378,7 @@ class Compiler:
                 return Unknown(f"time window without a duration: '{constraint.text}'")
             days = convert(constraint.value, constraint.unit, day, self.matching)
             anchor = slug(constraint.anchor)
-            self._variable(Variable(f"treatments[].days_before.{anchor}", "treatment", "treatments", day, anchor=anchor,
-                                    description=f"days from a treatment's last day to the {constraint.anchor}"))
+            self._treatment_anchor(anchor, constraint.anchor)
             shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {constraint.anchor}"
             return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
         if entry is not None and entry.category == "event":

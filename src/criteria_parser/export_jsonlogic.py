@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .checks import (
-    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, ListingPlan,
+    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, ListingPlan,
     TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts
@@ -89,22 +89,30 @@ def _compare(check: Compare) -> Any:
     return UNKNOWN if condition is None else _known(path, _truth(condition))
 
 
+def _dosed(limit: DoseLimit) -> Any:
+    """Whether the current treatment's dose (or its equivalent dose) is within ``limit``; 0 when not covered."""
+    dose = _known("current.dose", _truth(_holds(_var("current.dose"), limit.comparator, limit.value)))
+    other: Any = 0
+    if limit.equivalent:
+        path = f"current.dose_as.{limit.drug}"
+        other = _known(path, _truth(_holds(_var(path), limit.comparator, limit.value)))
+    return {"if": [{"in": [limit.drug, _var("current.classes")]}, dose, other]}
+
+
 def _window(check: TreatmentWindow) -> Any:
     days = f"current.days_before.{check.anchor}"
     inside = _holds(_var(days), check.comparator, check.days)
     window = {"if": [{"===": [_var(days), None]}, UNKNOWN, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
     counted: Any = window
-    exception = check.exception
-    if exception is not None:
-        dose = _known("current.dose", _truth(_holds(_var("current.dose"), exception.comparator, exception.value)))
-        other: Any = 0
-        if exception.equivalent:
-            path = f"current.dose_as.{exception.drug}"
-            other = _known(path, _truth(_holds(_var(path), exception.comparator, exception.value)))
-        excepted = {"if": [{"in": [exception.drug, _var("current.classes")]}, dose, other]}
-        counted = {"min": [window, {"-": [1, excepted]}]}
-    member = {"if": [{"in": [check.treatment_class, _var("current.classes")]}, counted, 0]}
-    over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), member]}, 0]}
+    if check.dose is not None:
+        counted = {"min": [window, _dosed(check.dose)]}
+    if check.exception is not None:
+        counted = {"min": [counted, {"-": [1, _dosed(check.exception)]}]}
+    member: Any = {"in": [check.treatment_class, _var("current.classes")]}
+    if check.dose is not None and check.dose.equivalent:
+        equivalent = f"current.dose_as.{check.dose.drug}"
+        member = {"or": [member, {"!": {"===": [_var(equivalent), None]}}]}
+    over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, 0]}]}, 0]}
     return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
 
 

@@ -231,7 +231,7 @@ class FactBuilder:
         for index, treatment in enumerate(patient.treatments):
             name = self.resolve(treatment.name)
             row: dict[str, Any] = {"name": name, "classes": self._classes(treatment, name)}
-            row["days_before"] = {a: self._days_before(treatment, patient.anchors.get(a.replace("_", " ")), today)
+            row["days_before"] = {a: self._days_before(treatment, self._anchor(patient, a, today), today)
                                   for a in anchors}
             row["dose"] = self._dose(treatment, name)
             row["dose_as"] = self._equivalents(treatment, name)
@@ -249,6 +249,13 @@ class FactBuilder:
             if treatment_class.systemic and route in self.matching.systemic_routes_excluded:
                 classes.discard(slug(treatment_class.name))
         return sorted(classes)
+
+    def _anchor(self, patient: Patient, anchor: str, today: datetime) -> Optional[datetime]:
+        """The date of an anchor: the patient's, or the screening date for the screening anchor."""
+        when = patient.anchors.get(anchor.replace("_", " "))
+        if when is None and anchor == slug(self.matching.screening_anchor):
+            return today
+        return when
 
     @staticmethod
     def _days_before(treatment: Treatment, anchor: Optional[datetime], today: datetime) -> Optional[float]:
