@@ -101,3 +101,19 @@ def test_unknown_resource_type_in_a_bundle_is_a_one_line_error(tmp_path):
     with pytest.raises(InputError, match=r"not a valid FHIR R4 Bundle: bundle: KeyError") as caught:
         load_patient(path)
     assert "\n" not in str(caught.value)
+
+
+def test_fhir_categories_as_strings_and_recorded_dates_are_read(tmp_path):
+    def add(data):
+        subject = {"reference": data["entry"][1]["resource"]["subject"]["reference"]}
+        data["entry"] += [
+            {"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "NYHA class"},
+                          "subject": subject, "valueString": "III", "effectiveDateTime": "2026-03-01"}},
+            {"resource": {"resourceType": "Condition", "code": {"text": "myocardial infarction"},
+                          "subject": subject, "recordedDate": "2026-01-05"}},
+        ]
+
+    patient = load_patient(_bundle(tmp_path, add))
+    assert next(r for r in patient.results if r.name == "NYHA class").category == "III"
+    assert next(d for d in patient.diagnoses if d.name == "myocardial infarction").recorded.isoformat() == \
+        "2026-01-05T00:00:00"

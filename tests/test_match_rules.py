@@ -153,3 +153,61 @@ def test_dose_unknown_without_a_unit_a_dose_a_date_or_a_history(parser):
     assert answer(undated, "inclusion", "1")[0] == "unknown"
     nothing = run(parser, DOSES, {k: v for k, v in RICH.items() if k != "treatments"})
     assert answer(nothing, "inclusion", "1")[0] == "unknown"
+
+
+EVENTS = """Exclusion Criteria:
+1. Myocardial infarction within 6 months before randomization
+2. Stroke within 3 months prior to screening
+3. Major surgery within 4 weeks before randomization
+4. Life-threatening arrhythmia within prior 6 months
+5. Something rare within 6 months
+"""
+
+
+def diagnosed(*diagnoses, **changes) -> dict:
+    """The rich patient with its diagnoses replaced."""
+    return {**copy.deepcopy(RICH), "diagnoses": list(diagnoses), **changes}
+
+
+def test_event_windows_met_by_a_recent_onset_or_recorded_date(parser):
+    result = run(parser, EVENTS, diagnosed(
+        {"name": "acute myocardial infarction", "code": "I21.4", "status": "resolved", "onset": "2026-01-10"},
+        {"name": "cerebral infarction", "recorded": "2026-02-01"},
+        treatments=[{"name": "laparotomy", "classes": ["major surgery"], "start": "2026-02-20", "end": "2026-02-20"}]))
+    assert answer(result, "exclusion", "1") == ("met", [
+        "acute myocardial infarction onset 2026-01-10, 59 days before the randomization, within 6 months before "
+        "randomization: met"])
+    assert answer(result, "exclusion", "2") == ("met", [
+        "cerebral infarction recorded 2026-02-01, 28 days before the screening, within 3 months before screening: met"])
+    assert answer(result, "exclusion", "3")[0] == "met"
+    assert result.status == "ineligible"
+
+
+def test_event_windows_not_met_by_an_old_episode_or_a_ruled_out_condition(parser):
+    result = run(parser, EVENTS, diagnosed(
+        {"name": "myocardial infarction", "status": "resolved", "onset": "2023-06-01"},
+        {"name": "stroke", "status": "absent"},
+        {"name": "ventricular arrhythmia", "onset": "2025-01-05"}))
+    assert answer(result, "exclusion", "1") == ("not met", [
+        "myocardial infarction onset 2023-06-01, 1013 days before the randomization, outside 6 months before "
+        "randomization: not met"])
+    assert answer(result, "exclusion", "2") == ("not met", ["stroke ruled out: not met"])
+    assert answer(result, "exclusion", "3")[0] == "not met"
+    assert answer(result, "exclusion", "4")[0] == "not met"
+
+
+def test_event_windows_unknown_without_dates_anchor_record_or_vocabulary(parser):
+    result = run(parser, EVENTS, diagnosed(
+        {"name": "myocardial infarction", "onset": "2023-06-01"}, {"name": "myocardial infarction"},
+        {"name": "CVA", "onset": "2026-06-01"}, anchors={}))
+    assert answer(result, "exclusion", "1") == ("unknown", ["myocardial infarction: no randomization date: unknown"])
+    assert answer(result, "exclusion", "2") == ("unknown", ["CVA: no usable onset date: unknown"])
+    assert answer(result, "exclusion", "4") == ("unknown", ["no arrhythmia recorded: unknown"])
+    assert answer(result, "exclusion", "5") == ("unknown", [
+        "time windows are checked for treatments and the conditions of the matching grammar only: "
+        "'within 6 months': unknown"])
+    dated_and_not = run(parser, EVENTS, diagnosed(
+        {"name": "myocardial infarction", "onset": "2023-06-01"}, {"name": "myocardial infarction"}))
+    assert answer(dated_and_not, "exclusion", "1") == ("unknown", [
+        "myocardial infarction onset 2023-06-01, 1013 days before the randomization, outside 6 months before "
+        "randomization; another episode has no usable date: unknown"])

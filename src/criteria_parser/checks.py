@@ -87,6 +87,22 @@ class TreatmentWindow:
 
 
 @dataclass(frozen=True)
+class EventWindow:
+    """A recorded condition (onset, else recorded date) within a time before an anchor (days)."""
+
+    variable: Variable  # events.<condition>.days_before.<anchor>; events.<condition>.recorded beside it
+    comparator: str
+    days: float
+    text: str
+    shown: str
+
+    @property
+    def recorded(self) -> str:
+        """The path saying whether the condition is recorded: present, undated, absent (ruled out) or null."""
+        return self.variable.path.split(".days_before.")[0] + ".recorded"
+
+
+@dataclass(frozen=True)
 class Commitment:
     """A promise about the future ('contraception 6 months after the last infusion'): needs confirmation."""
 
@@ -148,7 +164,7 @@ class AtMostUnknown:
 
 
 Check = Union[
-    Compare, TreatmentWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless, AtMostUnknown
+    Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless, AtMostUnknown
 ]
 
 
@@ -213,7 +229,7 @@ class Compiler:
         compiled: list[tuple[Constraint, Union[Check, DoseLimit]]] = []
         for constraint in conditions:
             limit = self._dose_condition(constraint, criterion)
-            compiled.append((constraint, limit if limit is not None else self.constraint(constraint)))
+            compiled.append((constraint, limit if limit is not None else self.constraint(constraint, criterion)))
         asked = {c.subject: check for c, check in compiled if isinstance(check, DoseLimit)}
         windows = {c.subject for c, check in compiled if isinstance(check, TreatmentWindow)}
         groups: dict[int, list[Check]] = {}
@@ -233,7 +249,7 @@ class Compiler:
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
         rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
         if rest:
-            result = Unless(result, tuple(self.constraint(c) for c in rest))
+            result = Unless(result, tuple(self.constraint(c, criterion) for c in rest))
         for excerpt in criterion.exceptions:
             if not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
@@ -283,13 +299,18 @@ class Compiler:
             text=constraint.text,
         )
 
-    def constraint(self, constraint: Constraint) -> Check:
-        """The check of one constraint, or :class:`Unknown` with the reason."""
+    def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None) -> Check:
+        """The check of one constraint (in ``criterion``, whose text may name the event of a window), or
+        :class:`Unknown` with the reason."""
         subject = constraint.subject
-        if not subject:
-            return Unknown(f"no subject recognized in '{constraint.text}'")
-        entry = self.lexicon.get(subject)
+        entry = self.lexicon.get(subject or "")
         try:
+            if constraint.kind == "time_window" and constraint.direction != "after" and (
+                constraint.anchor or constraint.direction == "before"
+            ):
+                return self._window_before(constraint, entry, criterion)
+            if not subject:
+                return Unknown(f"no subject recognized in '{constraint.text}'")
             if constraint.kind == "time_window":
                 return self._time_window(constraint, entry)
             if constraint.kind == "relative_limit":
@@ -364,6 +385,35 @@ class Compiler:
         return Compare(variable, constraint.comparator, constraint.value, constraint.text, constraint.value_high,
                        reference=reference)
 
+    def _window_before(self, constraint: Constraint, entry: Optional[LexiconEntry],
+                       criterion: Optional[Criterion]) -> Check:
+        """A treatment, or else the condition the criterion names, within a time before the anchor (the screening
+        date when none is named)."""
+        if constraint.value is None or not constraint.unit:
+            return Unknown(f"time window without a duration: '{constraint.text}'")
+        written = constraint.anchor or self.matching.screening_anchor
+        anchor, day = slug(written), self.matching.canonical_units["time"]
+        days = convert(constraint.value, constraint.unit, day, self.matching)
+        shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {written}"
+        subject = constraint.subject or ""
+        if subject and self._is_treatment(subject, entry):
+            self._treatment_anchor(anchor, written)
+            return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
+        event = None
+        if criterion is not None:
+            event = self.matching.event_near(criterion.text, max(constraint.text_start - criterion.start, 0))
+        if event is None:
+            return Unknown(f"time windows are checked for treatments and the conditions of the matching grammar "
+                           f"only: '{constraint.text}'")
+        base = f"events.{slug(event.name)}"
+        variable = self._variable(Variable(
+            f"{base}.days_before.{anchor}", "event_window", event.name, day, anchor=anchor,
+            description=f"days from the latest {event.name} (onset, else recorded date) to the {written}"))
+        self._variable(Variable(f"{base}.recorded", "event_record", event.name,
+                                description=f"{event.name}: present, undated (an episode has no usable date), "
+                                "absent (ruled out) or null (not recorded)"))
+        return EventWindow(variable, constraint.comparator, days, constraint.text, shown)
+
     def _time_window(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
         subject = constraint.subject or ""
         if constraint.direction == "after":
@@ -371,16 +421,6 @@ class Compiler:
                                                description=f"whether the patient confirmed: {subject}"))
             return Commitment(variable, constraint.text)
         day = self.matching.canonical_units["time"]
-        if constraint.anchor:
-            if not self._is_treatment(subject, entry):
-                return Unknown(f"time windows are checked for treatments only: '{constraint.text}'")
-            if constraint.value is None or not constraint.unit:
-                return Unknown(f"time window without a duration: '{constraint.text}'")
-            days = convert(constraint.value, constraint.unit, day, self.matching)
-            anchor = slug(constraint.anchor)
-            self._treatment_anchor(anchor, constraint.anchor)
-            shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {constraint.anchor}"
-            return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
         if entry is not None and entry.category == "event":
             variable = self._variable(Variable(f"events.{slug(subject)}.duration", "event", subject, day,
                                                description=f"how long the {subject} lasted, in {day}"))

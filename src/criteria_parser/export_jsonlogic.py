@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .checks import (
-    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, ListingPlan,
+    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow, ListingPlan,
     TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts
@@ -62,6 +62,8 @@ def to_jsonlogic(check: Check) -> Any:
         return _compare(check)
     if isinstance(check, TreatmentWindow):
         return _window(check)
+    if isinstance(check, EventWindow):
+        return _event_window(check)
     if isinstance(check, Commitment):
         path = check.variable.path
         return _known(path, _truth({"===": [_var(path), True]}))
@@ -114,6 +116,18 @@ def _window(check: TreatmentWindow) -> Any:
         member = {"or": [member, {"!": {"===": [_var(equivalent), None]}}]}
     over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, 0]}]}, 0]}
     return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
+
+
+def _event_window(check: EventWindow) -> Any:
+    days, recorded = _var(check.variable.path), _var(check.recorded)
+    inside = {"and": [{">=": [days, 0]}, _holds(days, check.comparator, check.days)]}
+    return {"if": [
+        {"===": [recorded, "absent"]}, 0,
+        {"===": [days, None]}, UNKNOWN,
+        inside, 1,
+        {"===": [recorded, "undated"]}, UNKNOWN,
+        0,
+    ]}
 
 
 def _concept(check: ConceptCheck) -> Any:

@@ -101,6 +101,8 @@ class FactBuilder:
                 self._scale(patient, variable, today, facts)
             elif variable.kind == "event":
                 self._event(patient, variable, today, facts)
+            elif variable.kind == "event_window":
+                self._event_window(patient, variable, today, facts)
             elif variable.kind == "concept":
                 self._concept(patient, variable, facts)
             elif variable.kind == "confirmation":
@@ -221,6 +223,32 @@ class FactBuilder:
         value = convert(days, "d", variable.unit, self.matching) if variable.unit else days
         facts.put(path, value, f"{episode.name} from {_day(episode.onset)} to "
                   f"{_day(episode.end) if episode.end else 'now'}")
+
+    def _event_window(self, patient: Patient, variable: Variable, today: datetime, facts: Facts) -> None:
+        """Days from the latest episode of a condition to an anchor, and whether it is recorded at all."""
+        concept = next(c for c in self.matching.concepts if c.name == variable.subject)
+        found = [d for d in patient.diagnoses if self._diagnosis_is(d, concept)]
+        occurred = [d for d in found if d.status != "absent"]
+        recorded = variable.path.split(".days_before.")[0] + ".recorded"
+        if not occurred:
+            ruled_out = next((d for d in found if d.status == "absent"), None)
+            named = f" ({ruled_out.name})" if ruled_out and ruled_out.name.lower() != concept.name.lower() else ""
+            note = f"{concept.name} ruled out{named}" if ruled_out else f"no {concept.name} recorded"
+            facts.put(recorded, "absent" if ruled_out else None, note)
+            facts.put(variable.path, None, note)
+            return
+        dated = [(d, d.onset or d.recorded) for d in occurred]
+        usable = [(d, when) for d, when in dated if when is not None and when <= today]
+        facts.put(recorded, "present" if len(usable) == len(dated) else "undated",
+                  ", ".join(d.name for d in occurred) + " recorded")
+        anchor = self._anchor(patient, variable.anchor or "", today)
+        if not usable or anchor is None:
+            missing = f"no {(variable.anchor or '').replace('_', ' ')} date" if usable else "no usable onset date"
+            facts.put(variable.path, None, f"{occurred[0].name}: {missing}")
+            return
+        latest, when = max(usable, key=lambda pair: pair[1])
+        note = f"{latest.name} {'onset' if latest.onset else 'recorded'} {_day(when)}"
+        facts.put(variable.path, (anchor - when).total_seconds() / DAY_SECONDS, note)
 
     def _treatments(self, patient: Patient, anchors: list[str], today: datetime, facts: Facts) -> Optional[list]:
         if patient.treatments is None:

@@ -3,7 +3,7 @@
 What is read: Patient (birthDate, gender); Observation (LOINC code, valueQuantity
 in UCUM or a category as valueCodeableConcept or valueString, referenceRange, method,
 effectiveDateTime; valueBoolean as a confirmation);
-Condition (clinicalStatus, verificationStatus ``refuted`` = absent, onset, abatement);
+Condition (clinicalStatus, verificationStatus ``refuted`` = absent, onset, recordedDate, abatement);
 MedicationStatement / MedicationAdministration (medication, period, route, daily dose);
 Procedure (``completed``: a treatment; ``preparation``: a planned anchor such as the
 infusion); Consent (``active``: informed consent). Bundle.timestamp is the screening date.
@@ -77,7 +77,7 @@ def _condition(resource: Any, patient: dict) -> None:
     status = "absent" if verification == "refuted" else "active" if clinical in ACTIVE or clinical is None else "resolved"
     patient["diagnoses"].append(Diagnosis(
         name=_concept_name(resource.code) or "unnamed condition", code=_code(resource.code), status=status,
-        onset=resource.onsetDateTime, end=resource.abatementDateTime,
+        onset=resource.onsetDateTime, recorded=resource.recordedDate, end=resource.abatementDateTime,
     ))
 
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from .checks import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
-    DoseLimit, ListingPlan, TreatmentWindow, Unknown, Unless,
+    DoseLimit, EventWindow, ListingPlan, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts, number_text
 from .matching_grammar import MatchingGrammar
@@ -40,6 +40,13 @@ def holds(value: Any, comparator: str, limit: Any, high: Any = None) -> Optional
     if comparator == "between":
         return limit <= value <= high
     return None
+
+
+def _when(days: float, anchor: str) -> str:
+    """'12 days before the infusion', 'on the day of the infusion' or 'after the infusion'."""
+    if days > 0:
+        return f"{days:g} days before the {anchor}"
+    return f"after the {anchor}" if days < 0 else f"on the day of the {anchor}"
 
 
 @dataclass
@@ -126,6 +133,8 @@ class Evaluator:
             return self._compare(check)
         if isinstance(check, TreatmentWindow):
             return self._window(check)
+        if isinstance(check, EventWindow):
+            return self._event_window(check)
         if isinstance(check, Commitment):
             return self._commitment(check)
         return self._concept(check)
@@ -216,9 +225,7 @@ class Evaluator:
         else:
             ok = days >= 0 and holds(days, check.comparator, check.days)
             inside = MET if ok else NOT_MET
-            when = f"{days:g} days before the {anchor}" if days > 0 else f"after the {anchor}" if days < 0 \
-                else f"on the day of the {anchor}"
-            said = f"{note}: last given {when}, {'within' if ok else 'outside'} {check.shown}"
+            said = f"{note}: last given {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
             if check.days == 0:
                 said = f"{note}: {'ongoing' if ok else 'not ongoing'} at the {anchor}"
         truth, whys, judgements = inside, [], {}
@@ -248,6 +255,24 @@ class Evaluator:
         ok = holds(dose, limit.comparator, limit.value)
         shown = f"{number_text(dose)} {display_unit(limit.unit, self.matching)}"
         return (MET if ok else NOT_MET), f"{what} {shown} is {'within' if ok else 'outside'} the {word} {limit.text}"
+
+    def _event_window(self, check: EventWindow) -> Outcome:
+        path, anchor = check.variable.path, (check.variable.anchor or "").replace("_", " ")
+        days, recorded = self.facts.get(path), self.facts.get(check.recorded)
+        note = self.facts.notes.get(path, f"no {check.variable.subject} recorded")
+        values = {"variable": path, "value": days, "recorded": recorded, "comparator": check.comparator,
+                  "limit_days": check.days}
+        if recorded == "absent":
+            return Outcome(NOT_MET, f"{note}: not met", values=values)
+        if days is None:
+            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        ok = days >= 0 and holds(days, check.comparator, check.days)
+        said = f"{note}, {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
+        if ok:
+            return Outcome(MET, f"{said}: met", values=values)
+        if recorded == "undated":
+            return Outcome(UNKNOWN, f"{said}; another episode has no usable date: unknown", values=values)
+        return Outcome(NOT_MET, f"{said}: not met", values=values)
 
     def _commitment(self, check: Commitment) -> Outcome:
         value = self.facts.get(check.variable.path)

@@ -129,6 +129,10 @@ class MatchingGrammar(_Model):
 
     def concepts_in(self, text: str) -> list[Concept]:
         """Concepts named in ``text``, longest phrase first, each once, never two on the same words."""
+        return [concept for _, concept in self.concept_spans(text)]
+
+    def concept_spans(self, text: str) -> list[tuple[int, Concept]]:
+        """Where in ``text`` each concept is first named (as :meth:`concepts_in`), in reading order."""
         candidates = sorted(
             ((phrase, concept) for concept in self.concepts for phrase in concept.phrases),
             key=lambda pair: -len(pair[0]),
@@ -143,7 +147,16 @@ class MatchingGrammar(_Model):
                 taken.append(span)
                 if concept not in [c for _, c in found]:
                     found.append((span[0], concept))
-        return [concept for _, concept in sorted(found, key=lambda pair: pair[0])]
+        return sorted(found, key=lambda pair: pair[0])
+
+    def event_near(self, text: str, position: int) -> Optional[Concept]:
+        """The condition a time window at ``position`` of ``text`` is about: the last one named before it, else
+        the first after it."""
+        conditions = [(start, c) for start, c in self.concept_spans(text) if c.kind == "condition"]
+        before = [c for start, c in conditions if start < position]
+        if before:
+            return before[-1]
+        return conditions[0][1] if conditions else None
 
     def has_cue(self, text: str, cues: list[str]) -> bool:
         """Whether any cue word stands in ``text``."""
