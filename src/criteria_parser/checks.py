@@ -396,7 +396,7 @@ class Compiler:
         days = convert(constraint.value, constraint.unit, day, self.matching)
         shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {written}"
         subject = constraint.subject or ""
-        if subject and self._is_treatment(subject, entry):
+        if subject and self.matching.is_treatment(subject, entry.category if entry else None):
             self._treatment_anchor(anchor, written)
             return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
         event = None
@@ -427,11 +427,6 @@ class Compiler:
             value, high = self._limits(constraint, day, None)
             return Compare(variable, constraint.comparator, value, constraint.text, high, shown_unit=constraint.unit)
         return self._compare(constraint, entry)
-
-    def _is_treatment(self, subject: str, entry: Optional[LexiconEntry]) -> bool:
-        return (entry is not None and entry.category in ("treatment", "drug")) or bool(
-            self.matching.treatment_class(subject)
-        )
 
     def _concepts(self, section: Section, criterion: Criterion) -> Check:
         concepts = self.matching.concepts_in(criterion.text)

@@ -53,6 +53,13 @@ class CategoryScale(_Model):
         """The categories as a reason writes them: 'I, II, III, IV'."""
         return ", ".join(self.categories)
 
+    def names(self, comparator: str, low: int, high: Optional[int] = None) -> list[str]:
+        """The categories whose rank satisfies ``rank comparator low`` (or lies between low and high)."""
+        tests = {"<": lambda r: r < low, "<=": lambda r: r <= low, ">": lambda r: r > low, ">=": lambda r: r >= low,
+                 "=": lambda r: r == low, "between": lambda r: low <= r <= (high if high is not None else low)}
+        test = tests.get(comparator)
+        return [name for index, name in enumerate(self.categories) if test and test(index + self.first)]
+
     def rank_of_value(self, value: float) -> Optional[int]:
         """The rank of a numeric result: its category by points, else the number itself when on the scale."""
         if self.points:
@@ -97,6 +104,10 @@ class MatchingGrammar(_Model):
     def treatment_class(self, name: str) -> Optional[TreatmentClass]:
         """The class called ``name`` (case-insensitive), if any."""
         return next((c for c in self.treatment_classes if c.name.lower() == name.lower()), None)
+
+    def is_treatment(self, subject: str, category: Optional[str]) -> bool:
+        """Whether a subject (with its lexicon category) is a treatment: a drug, a therapy or a treatment class."""
+        return category in ("treatment", "drug") or bool(self.treatment_class(subject))
 
     def scale(self, subject: Optional[str]) -> Optional[CategoryScale]:
         """The category scale of a score, if it has one."""
