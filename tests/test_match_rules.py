@@ -161,6 +161,7 @@ EVENTS = """Exclusion Criteria:
 3. Major surgery within 4 weeks before randomization
 4. Life-threatening arrhythmia within prior 6 months
 5. Something rare within 6 months
+6. Antibiotic treatment the prior 3 months
 """
 
 
@@ -211,3 +212,13 @@ def test_event_windows_unknown_without_dates_anchor_record_or_vocabulary(parser)
     assert answer(dated_and_not, "exclusion", "1") == ("unknown", [
         "myocardial infarction onset 2023-06-01, 1013 days before the randomization, outside 6 months before "
         "randomization; another episode has no usable date: unknown"])
+
+
+def test_a_window_on_a_treatment_the_criterion_names_reads_the_treatment_history(parser):
+    recent = run(parser, EVENTS, diagnosed(treatments=[
+        {"name": "amoxicillin", "start": "2026-01-10", "end": "2026-01-17", "dose": {"value": 1500, "unit": "mg/d"}}]))
+    assert answer(recent, "exclusion", "6") == ("met", [
+        "amoxicillin 1500 mg/d, 2026-01-10 to 2026-01-17: last given 43 days before the screening, within 3 months "
+        "before screening: met"])
+    assert answer(run(parser, EVENTS, diagnosed()), "exclusion", "6") == (
+        "not met", ["no antibiotics in the treatment history: not met"])

@@ -387,8 +387,8 @@ class Compiler:
 
     def _window_before(self, constraint: Constraint, entry: Optional[LexiconEntry],
                        criterion: Optional[Criterion]) -> Check:
-        """A treatment, or else the condition the criterion names, within a time before the anchor (the screening
-        date when none is named)."""
+        """A treatment, or else the condition or treatment the criterion names (concepts of the matching grammar),
+        within a time before the anchor (the screening date when none is named)."""
         if constraint.value is None or not constraint.unit:
             return Unknown(f"time window without a duration: '{constraint.text}'")
         written = constraint.anchor or self.matching.screening_anchor
@@ -405,6 +405,9 @@ class Compiler:
         if event is None:
             return Unknown(f"time windows are checked for treatments and the conditions of the matching grammar "
                            f"only: '{constraint.text}'")
+        if event.kind == "treatment":
+            self._treatment_anchor(anchor, written)
+            return TreatmentWindow(slug(event.name), anchor, constraint.comparator, days, constraint.text, shown)
         base = f"events.{slug(event.name)}"
         variable = self._variable(Variable(
             f"{base}.days_before.{anchor}", "event_window", event.name, day, anchor=anchor,
