@@ -145,7 +145,8 @@ RICH_VARIANTS = {  # the rich patient changed to reach every branch of the categ
     "metformin stopped": lambda d: d["treatments"][0].update(end="2026-01-01"),
     "dexamethasone high, recent": lambda d: d["treatments"].append(
         {"name": "dexamethasone", "dose": {"value": 6, "unit": "mg/d"}, "start": "2026-02-15"}),
-    "prednisone high, recent": lambda d: d["treatments"][1].update(end="2026-02-25", dose={"value": 30, "unit": "mg/d"}),
+    "prednisone high, recent": lambda d: d["treatments"][1].update(
+        end="2026-02-25", dose={"value": 30, "unit": "mg/d"}),
     "steroid without equivalence": lambda d: d["treatments"].append(
         {"name": "deflazacort", "classes": ["systemic corticosteroids"], "start": "2026-02-15"}),
     "recent myocardial infarction": lambda d: d["diagnoses"][1].update(onset="2026-01-20"),

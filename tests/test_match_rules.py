@@ -135,7 +135,8 @@ def test_dose_limits_not_met_by_a_lower_dose_an_ended_treatment_or_none(parser):
         "prednisolone 15 mg/d, 2026-02-01 to 2026-02-20: last given 16 days before the enrollment, within 4 weeks "
         "before enrollment; its dose 15 mg/d is outside the limit Prednisone > 20 mg/day: not met"])
     assert answer(result, "exclusion", "3") == ("not met", ["no dexamethasone in the treatment history: not met"])
-    over = run(parser, DOSES, treated({"name": "metformin", "start": "2020-01-01", "dose": {"value": 2550, "unit": "mg/d"}}))
+    over = run(parser, DOSES, treated(
+        {"name": "metformin", "start": "2020-01-01", "dose": {"value": 2550, "unit": "mg/d"}}))
     assert answer(over, "inclusion", "1")[0] == "not met"
 
 

@@ -45,7 +45,7 @@ class Variable:
 
 @dataclass(frozen=True)
 class Compare:
-    """A value (or its ratio to the ULN/LLN, or its rank on a category scale) against a limit in the variable's unit."""
+    """A value (its ratio to the ULN/LLN, or its rank on a category scale) against a limit in the variable's unit."""
 
     variable: Variable
     comparator: str
@@ -164,7 +164,8 @@ class AtMostUnknown:
 
 
 Check = Union[
-    Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless, AtMostUnknown
+    Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless,
+    AtMostUnknown,
 ]
 
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from .checks import (
-    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow, ListingPlan,
-    TreatmentWindow, Unknown, Unless,
+    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
+    ListingPlan, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts
 
@@ -73,7 +73,8 @@ def to_jsonlogic(check: Check) -> Any:
 def _compare(check: Compare) -> Any:
     variable = check.variable
     if check.scale is not None:
-        return _known(variable.path, _truth(_holds(_var(variable.path), check.comparator, check.value, check.value_high)))
+        rank = _holds(_var(variable.path), check.comparator, check.value, check.value_high)
+        return _known(variable.path, _truth(rank))
     if check.category is not None:
         path = f"{variable.path}.category"
         return _known(path, _truth({"===": [_var(path), check.category]}))

@@ -114,7 +114,7 @@ class MatchingGrammar(_Model):
         return next((s for s in self.category_scales if s.subject == subject), None)
 
     def category_rank(self, scale: CategoryScale, text: str) -> Optional[int]:
-        """The rank of one category as written ('class Ⅲ', 'III', '3'), or None when the scale has no such category."""
+        """The rank of one category as written ('class Ⅲ', 'III', '3'); None when the scale has no such category."""
         for written, meant in self.category_aliases.items():
             text = text.replace(written, meant)
         noise = {w.lower() for w in self.category_words} | {scale.subject.lower()}
