@@ -223,3 +223,20 @@ def test_a_window_on_a_treatment_the_criterion_names_reads_the_treatment_history
         "before screening: met"])
     assert answer(run(parser, EVENTS, diagnosed()), "exclusion", "6") == (
         "not met", ["no antibiotics in the treatment history: not met"])
+
+
+def test_a_score_given_as_a_category_is_its_value_on_scales_ranked_by_value(parser):
+    met = run(parser, SCORES, patient(ECOG={"category": "1"}))
+    assert answer(met, "inclusion", "1") == ("met", ["ECOG 1 (2026-02-25) between 0 and 1: met"])
+    off = run(parser, SCORES, patient(ECOG={"category": "7"}))
+    assert answer(off, "inclusion", "1") == ("unknown", ["ECOG on 2026-02-25 has no value: unknown"])
+
+
+def test_a_window_is_about_the_condition_named_nearest_before_its_value(parser):
+    listing = ("Exclusion Criteria:\n1. Known history of: severe congestive heart failure (NYHA Class IV), and/or "
+               "myocardial infarction within the last 6 months.\n")
+    result = run(parser, listing, diagnosed(
+        {"name": "heart failure", "onset": "2026-01-01"},
+        {"name": "myocardial infarction", "status": "resolved", "onset": "2023-06-01"}))
+    assert "myocardial infarction onset 2023-06-01, 1004 days before the screening, outside 6 months before " \
+           "screening: not met" in answer(result, "exclusion", "1")[1]

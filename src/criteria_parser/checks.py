@@ -402,7 +402,7 @@ class Compiler:
             return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
         event = None
         if criterion is not None:
-            event = self.matching.event_near(criterion.text, max(constraint.text_start - criterion.start, 0))
+            event = self.matching.event_near(criterion.text, max(constraint.start - criterion.start, 0))
         if event is None:
             return Unknown(f"time windows are checked for treatments and the conditions of the matching grammar "
                            f"only: '{constraint.text}'")

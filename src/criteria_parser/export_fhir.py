@@ -71,7 +71,7 @@ class FhirExporter:
         if self._anchored(constraint) and constraint.direction != "after" and criterion is not None and not (
             subject and self.matching.is_treatment(subject, entry.category if entry else None)
         ):
-            event = self.matching.event_near(criterion.text, max(constraint.text_start - criterion.start, 0))
+            event = self.matching.event_near(criterion.text, max(constraint.start - criterion.start, 0))
             if event is not None:
                 return event.name
         return subject or constraint.subject_text or "unknown"

@@ -142,6 +142,10 @@ class FactBuilder:
         where = f"{result.name}" + (f" ({result.method})" if result.method else "")
         if result.category is not None:
             facts.put(f"{path}.category", result.category, f"{where} {result.category} ({_day(result.date)})")
+        rank = self._rank(variable, result)
+        if result.value is None and rank is not None:  # ECOG given as the category "1": its rank is its value
+            facts.put(f"{path}.value", float(rank), f"{where} {result.category} ({_day(result.date)})")
+            return
         if result.value is None:
             facts.put(f"{path}.value", None, f"{where} on {_day(result.date)} has no value")
             return
@@ -160,6 +164,13 @@ class FactBuilder:
             converted, problem = self._convert(limit, ref_unit, variable)
             facts.put(f"{path}.{key}", converted, f"{key.upper()} {number_text(limit)} "
                       f"{display_unit(ref_unit, self.matching)}".rstrip() + (f": {problem}" if problem else ""))
+
+    def _rank(self, variable: Variable, result: Result) -> Optional[int]:
+        """The rank of a result's category on a scale whose ranks are its values (ECOG, NYHA; not Child-Pugh)."""
+        scale = self.matching.scale(variable.subject)
+        if scale is None or scale.points or result.category is None or variable.unit is not None:
+            return None
+        return self.matching.category_rank(scale, result.category)
 
     def _scale(self, patient: Patient, variable: Variable, today: datetime, facts: Facts) -> None:
         scale = self.matching.scale(variable.subject)

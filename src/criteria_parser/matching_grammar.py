@@ -161,8 +161,8 @@ class MatchingGrammar(_Model):
         return sorted(found, key=lambda pair: pair[0])
 
     def event_near(self, text: str, position: int) -> Optional[Concept]:
-        """The condition or treatment a time window at ``position`` of ``text`` is about: the last one named
-        before it, else the first after it."""
+        """The condition or treatment a time window whose value stands at ``position`` of ``text`` is about: the
+        last one named before it, else the first after it."""
         conditions = [(start, c) for start, c in self.concept_spans(text) if c.kind in ("condition", "treatment")]
         before = [c for start, c in conditions if start < position]
         if before:
