@@ -240,3 +240,14 @@ def test_a_window_is_about_the_condition_named_nearest_before_its_value(parser):
         {"name": "myocardial infarction", "status": "resolved", "onset": "2023-06-01"}))
     assert "myocardial infarction onset 2023-06-01, 1004 days before the screening, outside 6 months before " \
            "screening: not met" in answer(result, "exclusion", "1")[1]
+
+
+def test_a_condition_named_with_an_exception_is_at_most_unknown(parser):
+    listing = "Exclusion Criteria:\n1. Malignancy, except adequately treated skin cancer\n2. Stroke\n"
+    skin = diagnosed({"name": "basal cell carcinoma of the skin", "code": "C44.91", "onset": "2025-01-01"},
+                     {"name": "stroke", "status": "absent"})
+    result = run(parser, listing, skin)
+    assert answer(result, "exclusion", "1") == ("unknown", [
+        "malignancy: recorded as active (basal cell carcinoma of the skin): met",
+        "an exception cannot be checked: 'except adequately treated skin cancer'"])
+    assert answer(result, "exclusion", "2") == ("not met", ["stroke: recorded as ruled out: not met"])

@@ -433,10 +433,22 @@ class Compiler:
         return self._compare(constraint, entry)
 
     def _concepts(self, section: Section, criterion: Criterion) -> Check:
-        concepts = self.matching.concepts_in(criterion.text)
+        """The concepts a criterion without limits names, outside its exceptions; a stated exception makes a met
+        answer unknown ('malignancy, except adequately treated skin cancer')."""
+        text = criterion.text
+        for excerpt in criterion.exceptions:
+            start, end = max(excerpt.start - criterion.start, 0), max(excerpt.end - criterion.start, 0)
+            text = text[:start] + " " * (end - start) + text[end:]
+        check = self._named(section, text)
+        for excerpt in criterion.exceptions:
+            check = AtMostUnknown(check, f"an exception cannot be checked: '{excerpt.text}'")
+        return check
+
+    def _named(self, section: Section, text: str) -> Check:
+        concepts = self.matching.concepts_in(text)
         if not concepts:
             return Unknown("not machine-checkable: no limit or known condition in the text")
-        active = self.matching.has_cue(criterion.text, self.matching.active_cues)
+        active = self.matching.has_cue(text, self.matching.active_cues)
         checks = []
         for concept in concepts:
             variable = self._variable(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
@@ -445,7 +457,7 @@ class Compiler:
             checks.append(ConceptCheck(variable, active, concept.name))
         if len(checks) == 1:
             return checks[0]
-        alternatives = self._alternatives(criterion.text)
+        alternatives = self._alternatives(text)
         return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
 
     def _alternatives(self, text: str) -> bool:
