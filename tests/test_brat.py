@@ -60,6 +60,7 @@ def test_units_and_values_normalize_as_written_by_either_side(parser):
     assert units.code("upper limit of normal") == "ULN"
     words = {"three": 3.0}
     assert [value_key(v, words) for v in ("1,500", "7,0", "three", "III", "abc")] == ["1500", "7", "3", "III", None]
+    assert value_key("Ⅲ", words) == "III"  # a roman numeral sign (U+2162) is scored as its letters
 
 
 def _tuples(evaluator, listing, text):

@@ -128,3 +128,90 @@ def test_agreement_on_randomly_changed_patients(plan):
         for rule, result in zip(exported["criteria"], builtin.criteria):
             assert TRUTH_WORDS[float(jsonLogic(rule["rule"], values))] == result.result, (data, rule["label"])
         checked += 1
+
+
+RICH = ROOT / "tests" / "fixtures" / "match" / "patient-rich.json"
+RICH_VARIANTS = {  # the rich patient changed to reach every branch of the category, dose and event-window rules
+    "as given": lambda d: None,
+    "NYHA III as a roman numeral sign": lambda d: d["results"][0].update(category="Ⅲ"),
+    "NYHA off the scale": lambda d: d["results"][0].update(category="V"),
+    "NYHA as a number": lambda d: d["results"][0].update(category=None, value=4),
+    "Child-Pugh in points": lambda d: d["results"][2].update(category=None, value=8),
+    "Child-Pugh C": lambda d: d["results"][2].update(category="C"),
+    "no ASA": lambda d: d["results"].pop(3),
+    "ASA III and ECOG 2": lambda d: (d["results"][3].update(category="III"), d["results"][1].update(value=2)),
+    "metformin over the limit": lambda d: d["treatments"][0]["dose"].update(value=2550),
+    "metformin without a unit": lambda d: d["treatments"][0]["dose"].pop("unit"),
+    "metformin stopped": lambda d: d["treatments"][0].update(end="2026-01-01"),
+    "dexamethasone high, recent": lambda d: d["treatments"].append(
+        {"name": "dexamethasone", "dose": {"value": 6, "unit": "mg/d"}, "start": "2026-02-15"}),
+    "prednisone high, recent": lambda d: d["treatments"][1].update(
+        end="2026-02-25", dose={"value": 30, "unit": "mg/d"}),
+    "steroid without equivalence": lambda d: d["treatments"].append(
+        {"name": "deflazacort", "classes": ["systemic corticosteroids"], "start": "2026-02-15"}),
+    "recent myocardial infarction": lambda d: d["diagnoses"][1].update(onset="2026-01-20"),
+    "undated myocardial infarction": lambda d: d["diagnoses"][1].pop("onset"),
+    "myocardial infarction recorded only": lambda d: d["diagnoses"][1].update(onset=None, recorded="2025-12-01"),
+    "stroke recorded recently": lambda d: d["diagnoses"][2].update(status="active", onset="2026-02-01"),
+    "no randomization date": lambda d: d["anchors"].pop("randomization"),
+    "recent surgery": lambda d: d["treatments"][2].update(start="2026-02-25", end="2026-02-25"),
+    "no treatment history": lambda d: d.pop("treatments"),
+    "nothing known": lambda d: [d.pop(k) for k in list(d) if k != "id"],
+}
+
+
+@pytest.fixture(scope="module")
+def rich_plan():
+    from criteria_parser.parser import Parser
+
+    listing = Parser().parse_file(ROOT / "tests" / "fixtures" / "match" / "listing-scores.txt")
+    return compile_listing(listing, load_grammars(), load_matching_grammar())
+
+
+def _agree(plan, patient: Patient) -> None:
+    exported = json.loads(json.dumps(export_jsonlogic(plan)))
+    facts = build_facts(patient, plan, load_grammars(), load_matching_grammar())
+    data = json.loads(json.dumps(jsonlogic_data(facts)))
+    builtin = match(plan, facts, load_matching_grammar(), patient.id, "test")
+    for rule, result in zip(exported["criteria"], builtin.criteria):
+        assert TRUTH_WORDS[float(jsonLogic(rule["rule"], data))] == result.result, (rule["label"], result.reasons)
+    assert STATUS[float(jsonLogic(exported["listing"], data))] == builtin.status
+
+
+@pytest.mark.parametrize("change", list(RICH_VARIANTS.values()), ids=list(RICH_VARIANTS))
+def test_category_dose_and_event_rules_agree_with_the_built_in_evaluator(rich_plan, change):
+    data = json.loads(RICH.read_text(encoding="utf-8"))
+    change(data)
+    _agree(rich_plan, Patient.model_validate(data))
+
+
+def test_the_rich_variants_reach_met_not_met_and_unknown_of_every_new_check(rich_plan):
+    seen: dict[str, set] = {}
+    for change in RICH_VARIANTS.values():
+        data = json.loads(RICH.read_text(encoding="utf-8"))
+        change(data)
+        patient = Patient.model_validate(data)
+        facts = build_facts(patient, rich_plan, load_grammars(), load_matching_grammar())
+        for result in match(rich_plan, facts, load_matching_grammar(), patient.id, "test").criteria:
+            seen.setdefault(f"{result.section} {result.label}", set()).add(result.result)
+    assert {label for label, answers in seen.items() if answers != {"met", "not met", "unknown"}} == set(), seen
+
+
+def test_agreement_on_randomly_changed_rich_patients(rich_plan):
+    chance = random.Random(7)
+    base = json.loads(RICH.read_text(encoding="utf-8"))
+    checked = 0
+    while checked < 100:
+        data = json.loads(json.dumps(base))
+        for _ in range(chance.randint(1, 3)):
+            *parents, last = chance.choice(list(_leaves(data)))
+            node = data
+            for key in parents:
+                node = node[key]
+            node[last] = chance.choice(MUTATIONS + ["III", "C", "2026-02-25"])
+        try:
+            patient = Patient.model_validate(data)
+        except ValidationError:
+            continue
+        _agree(rich_plan, patient)
+        checked += 1

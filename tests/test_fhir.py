@@ -101,3 +101,42 @@ def test_unknown_resource_type_in_a_bundle_is_a_one_line_error(tmp_path):
     with pytest.raises(InputError, match=r"not a valid FHIR R4 Bundle: bundle: KeyError") as caught:
         load_patient(path)
     assert "\n" not in str(caught.value)
+
+
+def test_fhir_categories_as_strings_and_recorded_dates_are_read(tmp_path):
+    def add(data):
+        subject = {"reference": data["entry"][1]["resource"]["subject"]["reference"]}
+        data["entry"] += [
+            {"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "NYHA class"},
+                          "subject": subject, "valueString": "III", "effectiveDateTime": "2026-03-01"}},
+            {"resource": {"resourceType": "Condition", "code": {"text": "myocardial infarction"},
+                          "subject": subject, "recordedDate": "2026-01-05"}},
+        ]
+
+    patient = load_patient(_bundle(tmp_path, add))
+    assert next(r for r in patient.results if r.name == "NYHA class").category == "III"
+    assert next(d for d in patient.diagnoses if d.name == "myocardial infarction").recorded.isoformat() == \
+        "2026-01-05T00:00:00"
+
+
+def test_fhir_export_of_scales_doses_and_event_windows():
+    from criteria_parser.parser import Parser
+
+    listing = Parser().parse_file(ROOT / "tests" / "fixtures" / "match" / "listing-scores.txt")
+    criteria = export_fhir(listing, load_grammars())["entry"][1]["resource"]["characteristic"][0][
+        "definitionByCombination"]["characteristic"]
+    by_id = {c["linkId"]: c for c in criteria}
+
+    def categories(characteristic):
+        return [p["definitionByTypeAndValue"]["valueCodeableConcept"]["text"]
+                for p in characteristic["definitionByCombination"]["characteristic"]]
+
+    assert categories(by_id["inclusion-2"]) == ["I", "II"]  # ASA I-II
+    assert categories(by_id["exclusion-8"]) == ["III", "IV"]  # NYHA class ≥ III
+    steroid = by_id["exclusion-3"]  # the dose is the value of the window on the same drug
+    assert steroid["definitionByTypeAndValue"]["valueQuantity"]["code"] == "mg/d"
+    assert steroid["definitionByTypeAndValue"]["valueQuantity"]["comparator"] == ">"
+    assert steroid["timeFromEvent"][0]["range"]["low"]["value"] == -4
+    infarction = by_id["exclusion-4"]
+    assert infarction["definitionByTypeAndValue"]["type"]["text"] == "myocardial infarction"
+    assert infarction["timeFromEvent"][0]["eventCodeableConcept"]["text"] == "screening"

@@ -73,3 +73,14 @@ def test_a_listing_without_criteria_needs_review(tmp_path):
     empty.write_text(json.dumps({"parser_version": "test"}), encoding="utf-8")
     result = CliRunner().invoke(app, ["match", str(empty), str(ROOT / "examples" / "patient-eligible.json")])
     assert result.exit_code == 0 and "Result: NEEDS REVIEW" in result.output
+
+
+def test_match_answers_scores_doses_and_event_windows_of_a_rich_patient():
+    fixtures = ROOT / "tests" / "fixtures" / "match"
+    result = CliRunner().invoke(app, ["match", str(fixtures / "listing-scores.txt"),
+                                      str(fixtures / "patient-rich.json")])
+    assert result.exit_code == 0, result.output
+    assert "Result: ELIGIBLE" in result.output and "[unknown]" not in result.output
+    assert "ASA II (2026-02-20) between I and II: met" in result.output
+    assert "its dose 1500 mg/d is within the limit metformin ≤ 2000 mg/d: met" in result.output
+    assert "stroke ruled out: not met" in result.output

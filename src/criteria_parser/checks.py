@@ -13,11 +13,11 @@ Truth values are Kleene's: 1 met, 0.5 unknown, 0 not met; "all" is the minimum,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 from .grammar import Grammars, LexiconEntry
-from .matching_grammar import MatchingGrammar
+from .matching_grammar import CategoryScale, MatchingGrammar
 from .model import Constraint, Criterion, Listing, Section
 from .units import UnitMismatch, convert, display_unit, is_time
 
@@ -35,7 +35,7 @@ class Variable:
     """A patient variable a check reads: its dotted path, meaning and canonical unit."""
 
     path: str
-    kind: str  # obs, event, treatment, concept, confirmation
+    kind: str  # obs, scale, event, event_window, treatment, concept, confirmation
     subject: str
     unit: Optional[str] = None
     method: Optional[str] = None
@@ -45,7 +45,7 @@ class Variable:
 
 @dataclass(frozen=True)
 class Compare:
-    """A value (or its ratio to the ULN/LLN) against a limit in the variable's unit."""
+    """A value (its ratio to the ULN/LLN, or its rank on a category scale) against a limit in the variable's unit."""
 
     variable: Variable
     comparator: str
@@ -55,11 +55,13 @@ class Compare:
     category: Optional[str] = None
     reference: Optional[str] = None  # 'uln' or 'lln' for relative limits
     shown_unit: Optional[str] = None  # the unit the listing wrote the limit in
+    scale: Optional[str] = None  # the category scale whose ranks ``value`` and ``value_high`` are
 
 
 @dataclass(frozen=True)
-class DoseException:
-    """'except prednisone < 10 mg/d': a treatment of ``drug`` below the dose is excepted."""
+class DoseLimit:
+    """A daily dose of ``drug`` against a limit: the dose a window asks for ('prednisone > 20 mg/day'), or
+    the dose an exception lets pass ('except prednisone < 10 mg/d')."""
 
     drug: str
     comparator: str
@@ -71,7 +73,8 @@ class DoseException:
 
 @dataclass(frozen=True)
 class TreatmentWindow:
-    """A treatment of a class within a time before an anchor (days), less excepted treatments."""
+    """A treatment of a class within a time before an anchor (days), at a dose if one is asked for, less excepted
+    treatments. A dose limit with no window is a window of 0 days before the screening: the treatment is ongoing."""
 
     treatment_class: str
     anchor: str
@@ -79,7 +82,24 @@ class TreatmentWindow:
     days: float
     text: str
     shown: str
-    exception: Optional[DoseException] = None
+    dose: Optional[DoseLimit] = None
+    exception: Optional[DoseLimit] = None
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """A recorded condition (onset, else recorded date) within a time before an anchor (days)."""
+
+    variable: Variable  # events.<condition>.days_before.<anchor>; events.<condition>.recorded beside it
+    comparator: str
+    days: float
+    text: str
+    shown: str
+
+    @property
+    def recorded(self) -> str:
+        """The path saying whether the condition is recorded: present, undated, absent (ruled out) or null."""
+        return self.variable.path.split(".days_before.")[0] + ".recorded"
 
 
 @dataclass(frozen=True)
@@ -144,7 +164,8 @@ class AtMostUnknown:
 
 
 Check = Union[
-    Compare, TreatmentWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless, AtMostUnknown
+    Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless,
+    AtMostUnknown,
 ]
 
 
@@ -205,33 +226,72 @@ class Compiler:
         if not conditions:
             return None
         doses = [c for c in exceptions if c.kind == "dose" and c.subject]
-        dose = self._dose_exception(doses[0], criterion) if doses else None
+        dose = self._dose_limit(doses[0], criterion.exceptions) if doses else None
+        compiled: list[tuple[Constraint, Union[Check, DoseLimit]]] = []
+        for constraint in conditions:
+            limit = self._dose_condition(constraint, criterion)
+            compiled.append((constraint, limit if limit is not None else self.constraint(constraint, criterion)))
+        asked = {c.subject: check for c, check in compiled if isinstance(check, DoseLimit)}
+        windows = {c.subject for c, check in compiled if isinstance(check, TreatmentWindow)}
         groups: dict[int, list[Check]] = {}
         used_dose = False
-        for constraint in conditions:
-            check = self.constraint(constraint)
+        for constraint, check in compiled:
+            if isinstance(check, DoseLimit):
+                if constraint.subject in windows:
+                    continue  # the dose a window asks for: checked per treatment with the window
+                check = self._ongoing(constraint, check)
+            elif isinstance(check, TreatmentWindow) and constraint.subject in asked:
+                check = replace(check, dose=asked[constraint.subject])
             if isinstance(check, TreatmentWindow) and dose is not None:
-                check = TreatmentWindow(**{**check.__dict__, "exception": dose})
+                check = replace(check, exception=dose)
                 used_dose = True
             groups.setdefault(constraint.group, []).append(check)
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
         rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
         if rest:
-            result = Unless(result, tuple(self.constraint(c) for c in rest))
+            result = Unless(result, tuple(self.constraint(c, criterion) for c in rest))
         for excerpt in criterion.exceptions:
             if not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
         return result
 
-    def _dose_exception(self, constraint: Constraint, criterion: Criterion) -> DoseException:
+    def _dose_condition(self, constraint: Constraint, criterion: Criterion) -> Union[DoseLimit, Unknown, None]:
+        """The dose limit a condition states ('prednisone > 20 mg/day'), :class:`Unknown` when it cannot be
+        checked, None when the constraint is not a dose of a named drug."""
+        entry = self.lexicon.get(constraint.subject or "")
+        is_drug = entry is not None and entry.category == "drug" and constraint.kind in ("threshold", "range")
+        if not constraint.subject or not (constraint.kind == "dose" or is_drug):
+            return None
+        if constraint.value is None or constraint.comparator not in ("<", "<=", ">", ">=", "="):
+            return Unknown(f"dose limit without a single value: '{constraint.text}'")
+        if not constraint.unit:
+            return Unknown(f"dose limit without a unit: '{constraint.text}'")
+        try:
+            return self._dose_limit(constraint, [criterion])
+        except UnitMismatch as exc:
+            return Unknown(f"'{constraint.text}': {exc}")
+
+    def _ongoing(self, constraint: Constraint, limit: DoseLimit) -> TreatmentWindow:
+        """A dose limit without a window: a treatment ongoing at the screening at that dose."""
+        anchor = slug(self.matching.screening_anchor)
+        self._treatment_anchor(anchor, self.matching.screening_anchor)
+        return TreatmentWindow(slug(constraint.subject or ""), anchor, "<=", 0.0, constraint.text,
+                               f"the {self.matching.screening_anchor}", dose=limit)
+
+    def _treatment_anchor(self, anchor: str, written: str) -> None:
+        day = self.matching.canonical_units["time"]
+        self._variable(Variable(f"treatments[].days_before.{anchor}", "treatment", "treatments", day, anchor=anchor,
+                                description=f"days from a treatment's last day to the {written}"))
+
+    def _dose_limit(self, constraint: Constraint, excerpts: list) -> DoseLimit:
         entry = self.lexicon.get(constraint.subject or "")
         unit = (entry.unit if entry and entry.unit else None) or constraint.unit
         value = constraint.value if constraint.value is not None else 0.0
         if constraint.unit and unit and constraint.unit != unit:
             value = convert(value, constraint.unit, unit, self.matching)
-        excerpt = " ".join(e.text for e in criterion.exceptions)
-        return DoseException(
+        excerpt = " ".join(e.text for e in excerpts)
+        return DoseLimit(
             drug=slug(constraint.subject or ""),
             comparator=constraint.comparator,
             value=value,
@@ -240,17 +300,20 @@ class Compiler:
             text=constraint.text,
         )
 
-    def constraint(self, constraint: Constraint) -> Check:
-        """The check of one constraint, or :class:`Unknown` with the reason."""
+    def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None) -> Check:
+        """The check of one constraint (in ``criterion``, whose text may name the event of a window), or
+        :class:`Unknown` with the reason."""
         subject = constraint.subject
-        if not subject:
-            return Unknown(f"no subject recognized in '{constraint.text}'")
-        entry = self.lexicon.get(subject)
+        entry = self.lexicon.get(subject or "")
         try:
+            if constraint.kind == "time_window" and constraint.direction != "after" and (
+                constraint.anchor or constraint.direction == "before"
+            ):
+                return self._window_before(constraint, entry, criterion)
+            if not subject:
+                return Unknown(f"no subject recognized in '{constraint.text}'")
             if constraint.kind == "time_window":
                 return self._time_window(constraint, entry)
-            if constraint.kind == "dose":
-                return Unknown(f"dose limits are checked only as exceptions: '{constraint.text}'")
             if constraint.kind == "relative_limit":
                 return self._relative(constraint, entry)
             return self._compare(constraint, entry)
@@ -278,11 +341,28 @@ class Compiler:
         return constraint.unit
 
     def _compare(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        scale = self.matching.scale(constraint.subject)
+        if constraint.category is not None and scale is not None:
+            return self._scale_compare(constraint, scale)
         unit = self._canonical(constraint, entry)
         variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
         value, high = self._limits(constraint, unit, entry)
         return Compare(variable, constraint.comparator, value, constraint.text, high, constraint.category,
                        shown_unit=constraint.unit)
+
+    def _scale_compare(self, constraint: Constraint, scale: CategoryScale) -> Check:
+        ranks = self.matching.category_ranks(scale, constraint.category or "")
+        if ranks is None:
+            return Unknown(f"'{constraint.category}' is not a category of the {scale.subject} scale ({scale.shown()}): "
+                           f"'{constraint.text}'")
+        names = [scale.categories[r - scale.first] for r in ranks]
+        comparator = "between" if len(ranks) == 2 else constraint.comparator
+        variable = self._variable(Variable(
+            f"obs.{slug(scale.subject)}.rank", "scale", scale.subject,
+            description=f"latest {scale.subject} as its rank: {scale.categories[0]} = {scale.first}, "
+                        f"{scale.categories[1]} = {scale.first + 1}, ... ({scale.shown()})"))
+        return Compare(variable, comparator, float(ranks[0]), constraint.text,
+                       float(ranks[1]) if len(ranks) == 2 else None, " and ".join(names), scale=scale.subject)
 
     def _limits(self, constraint: Constraint, unit: Optional[str], entry: Optional[LexiconEntry]):
         molar = entry.molar_mass if entry else None
@@ -306,6 +386,38 @@ class Compiler:
         return Compare(variable, constraint.comparator, constraint.value, constraint.text, constraint.value_high,
                        reference=reference)
 
+    def _window_before(self, constraint: Constraint, entry: Optional[LexiconEntry],
+                       criterion: Optional[Criterion]) -> Check:
+        """A treatment, or else the condition or treatment the criterion names (concepts of the matching grammar),
+        within a time before the anchor (the screening date when none is named)."""
+        if constraint.value is None or not constraint.unit:
+            return Unknown(f"time window without a duration: '{constraint.text}'")
+        written = constraint.anchor or self.matching.screening_anchor
+        anchor, day = slug(written), self.matching.canonical_units["time"]
+        days = convert(constraint.value, constraint.unit, day, self.matching)
+        shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {written}"
+        subject = constraint.subject or ""
+        if subject and self.matching.is_treatment(subject, entry.category if entry else None):
+            self._treatment_anchor(anchor, written)
+            return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
+        event = None
+        if criterion is not None:
+            event = self.matching.event_near(criterion.text, max(constraint.start - criterion.start, 0))
+        if event is None:
+            return Unknown(f"time windows are checked for treatments and the conditions of the matching grammar "
+                           f"only: '{constraint.text}'")
+        if event.kind == "treatment":
+            self._treatment_anchor(anchor, written)
+            return TreatmentWindow(slug(event.name), anchor, constraint.comparator, days, constraint.text, shown)
+        base = f"events.{slug(event.name)}"
+        variable = self._variable(Variable(
+            f"{base}.days_before.{anchor}", "event_window", event.name, day, anchor=anchor,
+            description=f"days from the latest {event.name} (onset, else recorded date) to the {written}"))
+        self._variable(Variable(f"{base}.recorded", "event_record", event.name,
+                                description=f"{event.name}: present, undated (an episode has no usable date), "
+                                "absent (ruled out) or null (not recorded)"))
+        return EventWindow(variable, constraint.comparator, days, constraint.text, shown)
+
     def _time_window(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
         subject = constraint.subject or ""
         if constraint.direction == "after":
@@ -313,17 +425,6 @@ class Compiler:
                                                description=f"whether the patient confirmed: {subject}"))
             return Commitment(variable, constraint.text)
         day = self.matching.canonical_units["time"]
-        if constraint.anchor:
-            if not self._is_treatment(subject, entry):
-                return Unknown(f"time windows are checked for treatments only: '{constraint.text}'")
-            if constraint.value is None or not constraint.unit:
-                return Unknown(f"time window without a duration: '{constraint.text}'")
-            days = convert(constraint.value, constraint.unit, day, self.matching)
-            anchor = slug(constraint.anchor)
-            self._variable(Variable(f"treatments[].days_before.{anchor}", "treatment", "treatments", day, anchor=anchor,
-                                    description=f"days from a treatment's last day to the {constraint.anchor}"))
-            shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {constraint.anchor}"
-            return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
         if entry is not None and entry.category == "event":
             variable = self._variable(Variable(f"events.{slug(subject)}.duration", "event", subject, day,
                                                description=f"how long the {subject} lasted, in {day}"))
@@ -331,16 +432,23 @@ class Compiler:
             return Compare(variable, constraint.comparator, value, constraint.text, high, shown_unit=constraint.unit)
         return self._compare(constraint, entry)
 
-    def _is_treatment(self, subject: str, entry: Optional[LexiconEntry]) -> bool:
-        return (entry is not None and entry.category in ("treatment", "drug")) or bool(
-            self.matching.treatment_class(subject)
-        )
-
     def _concepts(self, section: Section, criterion: Criterion) -> Check:
-        concepts = self.matching.concepts_in(criterion.text)
+        """The concepts a criterion without limits names, outside its exceptions; a stated exception makes a met
+        answer unknown ('malignancy, except adequately treated skin cancer')."""
+        text = criterion.text
+        for excerpt in criterion.exceptions:
+            start, end = max(excerpt.start - criterion.start, 0), max(excerpt.end - criterion.start, 0)
+            text = text[:start] + " " * (end - start) + text[end:]
+        check = self._named(section, text)
+        for excerpt in criterion.exceptions:
+            check = AtMostUnknown(check, f"an exception cannot be checked: '{excerpt.text}'")
+        return check
+
+    def _named(self, section: Section, text: str) -> Check:
+        concepts = self.matching.concepts_in(text)
         if not concepts:
             return Unknown("not machine-checkable: no limit or known condition in the text")
-        active = self.matching.has_cue(criterion.text, self.matching.active_cues)
+        active = self.matching.has_cue(text, self.matching.active_cues)
         checks = []
         for concept in concepts:
             variable = self._variable(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
@@ -349,7 +457,7 @@ class Compiler:
             checks.append(ConceptCheck(variable, active, concept.name))
         if len(checks) == 1:
             return checks[0]
-        alternatives = self._alternatives(criterion.text)
+        alternatives = self._alternatives(text)
         return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
 
     def _alternatives(self, text: str) -> bool:

@@ -3,8 +3,11 @@
 Each criterion is a characteristic (``exclude`` true for exclusion criteria);
 children and constraint groups are ``definitionByCombination`` (all-of / any-of);
 each constraint is ``definitionByTypeAndValue`` with a UCUM quantity (or range),
-a ``timeFromEvent`` for windows around an anchor (negative = before it), and
-``exclude`` for exceptions. What FHIR cannot say goes in documented extensions,
+a category (any-of the categories a comparator admits on a scale of the matching
+grammar), a ``timeFromEvent`` for windows around an anchor (negative = before it;
+the screening when none is named; the dose a window on the same drug asks for as
+its value; the condition the criterion names as its type), and ``exclude`` for
+exceptions. What FHIR cannot say goes in documented extensions,
 never dropped: :data:`RELATIVE_TO` (the value is a multiple of ULN, LLN or a
 baseline fold), :data:`SOURCE_SPAN` (where the text stands in the input) and
 :data:`NOT_CHECKABLE` (the text has no machine-checkable limit).
@@ -17,6 +20,7 @@ from typing import Any, Optional
 
 from .errors import CriteriaParserError
 from .grammar import Grammars
+from .matching_grammar import MatchingGrammar, load_matching_grammar
 from .model import Constraint, Criterion, Listing
 
 UCUM = "http://unitsofmeasure.org"
@@ -44,8 +48,9 @@ def _span(start: int, end: int) -> dict:
 class FhirExporter:
     """Builds the EvidenceVariable characteristics of one listing."""
 
-    def __init__(self, grammars: Grammars) -> None:
+    def __init__(self, grammars: Grammars, matching: MatchingGrammar) -> None:
         self.lexicon = {entry.name: entry for entry in grammars.lexicon}
+        self.matching = matching
 
     def _type(self, subject: str) -> dict:
         entry = self.lexicon.get(subject)
@@ -54,9 +59,27 @@ class FhirExporter:
             concept["coding"] = [{"system": LOINC, "code": entry.loinc, "display": subject}]
         return concept
 
-    def constraint(self, constraint: Constraint) -> dict:
-        """One constraint as a characteristic."""
-        typed: dict[str, Any] = {"type": self._type(constraint.subject or constraint.subject_text or "unknown")}
+    def _anchored(self, constraint: Constraint) -> bool:
+        """A window around a named anchor, or before the screening date when none is named."""
+        return constraint.kind == "time_window" and constraint.value is not None and (
+            bool(constraint.anchor) or constraint.direction == "before")
+
+    def _subject(self, constraint: Constraint, criterion: Optional[Criterion]) -> str:
+        """The subject; for a window on no treatment, the condition the criterion names (as the matcher reads it)."""
+        subject = constraint.subject or ""
+        entry = self.lexicon.get(subject)
+        if self._anchored(constraint) and constraint.direction != "after" and criterion is not None and not (
+            subject and self.matching.is_treatment(subject, entry.category if entry else None)
+        ):
+            event = self.matching.event_near(criterion.text, max(constraint.start - criterion.start, 0))
+            if event is not None:
+                return event.name
+        return subject or constraint.subject_text or "unknown"
+
+    def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None,
+                   dose: Optional[Constraint] = None) -> dict:
+        """One constraint as a characteristic; ``dose`` is the dose a window on the same drug asks for."""
+        typed: dict[str, Any] = {"type": self._type(self._subject(constraint, criterion))}
         if constraint.qualifier:
             typed["method"] = [{"text": constraint.qualifier}]
         characteristic: dict[str, Any] = {
@@ -66,11 +89,15 @@ class FhirExporter:
         }
         if constraint.role == "exception":
             characteristic["exclude"] = True
-        if constraint.kind == "time_window" and constraint.anchor and constraint.value is not None:
-            typed["valueBoolean"] = True
+        if self._anchored(constraint):
+            if dose is not None:
+                typed["valueQuantity"] = _quantity(dose.value, dose.unit, dose.comparator, dose.unit_text)
+            else:
+                typed["valueBoolean"] = True
+            anchor = constraint.anchor or self.matching.screening_anchor
             amount = _quantity(constraint.value, constraint.unit)
-            window: dict[str, Any] = {"description": f"{constraint.direction or 'around'} {constraint.anchor}",
-                                      "eventCodeableConcept": {"text": constraint.anchor}}
+            window: dict[str, Any] = {"description": f"{constraint.direction or 'around'} {anchor}",
+                                      "eventCodeableConcept": {"text": anchor}}
             if constraint.direction == "after":
                 window["range"] = {"low": amount}
             else:
@@ -82,7 +109,7 @@ class FhirExporter:
             typed["valueBoolean"] = True
             characteristic["durationQuantity"] = _quantity(constraint.value, constraint.unit, constraint.comparator)
         elif constraint.category is not None:
-            typed["valueCodeableConcept"] = {"text": constraint.category}
+            self._category(constraint, characteristic)
         elif constraint.comparator == "between":
             typed["valueRange"] = {"low": _quantity(constraint.value, constraint.unit),
                                    "high": _quantity(constraint.value_high, constraint.unit)}
@@ -93,16 +120,39 @@ class FhirExporter:
             typed["valueQuantity"]["unit"] = f"x {constraint.relative_to}"
         return characteristic
 
+    def _category(self, constraint: Constraint, characteristic: dict) -> None:
+        """A category as a CodeableConcept; on a known scale, every category the comparator admits, any of them."""
+        typed = characteristic["definitionByTypeAndValue"]
+        scale = self.matching.scale(constraint.subject)
+        ranks = self.matching.category_ranks(scale, constraint.category or "") if scale else None
+        if scale is None or ranks is None:
+            typed["valueCodeableConcept"] = {"text": constraint.category}
+            return
+        comparator = "between" if len(ranks) == 2 else constraint.comparator
+        names = scale.names(comparator, *ranks)
+        if len(names) == 1:
+            typed["valueCodeableConcept"] = {"text": names[0]}
+            return
+        del characteristic["definitionByTypeAndValue"]
+        characteristic["definitionByCombination"] = {"code": "any-of", "characteristic": [
+            {"definitionByTypeAndValue": {"type": typed["type"], "valueCodeableConcept": {"text": name}}}
+            for name in names]}
+
     def criterion(self, criterion: Criterion, section: str) -> dict:
         """One criterion (with its children) as a characteristic."""
         parts: list[dict] = []
         conditions = [c for c in criterion.constraints if c.role == "condition"]
+        windows = {c.subject for c in conditions if self._anchored(c) and c.direction != "after" and c.subject}
+        doses = {c.subject: c for c in conditions if c.kind == "dose" and c.subject in windows and c.unit}
         groups: dict[int, list[dict]] = {}
         for constraint in conditions:
-            groups.setdefault(constraint.group, []).append(self.constraint(constraint))
+            if constraint.kind == "dose" and doses.get(constraint.subject) is constraint:
+                continue  # said as the value of the window on the same drug
+            dose = doses.get(constraint.subject) if constraint.kind == "time_window" else None
+            groups.setdefault(constraint.group, []).append(self.constraint(constraint, criterion, dose))
         for group in groups.values():
             parts.append(group[0] if len(group) == 1 else self._combine("any-of", group))
-        parts += [self.constraint(c) for c in criterion.constraints if c.role == "exception"]
+        parts += [self.constraint(c, criterion) for c in criterion.constraints if c.role == "exception"]
         if criterion.children:
             children = [self.criterion(child, section) for child in criterion.children]
             parts.append(self._combine("any-of" if criterion.logic == "any" else "all-of", children))
@@ -124,13 +174,13 @@ class FhirExporter:
         return {"definitionByCombination": {"code": code, "characteristic": parts}}
 
 
-def export_fhir(listing: Listing, grammars: Grammars) -> dict:
+def export_fhir(listing: Listing, grammars: Grammars, matching: Optional[MatchingGrammar] = None) -> dict:
     """A FHIR R5 collection Bundle: the listing's EvidenceVariable and a ResearchStudy using it as eligibility.
 
     Raises:
         CriteriaParserError: the result does not validate as FHIR R5 (a bug; reported, not written).
     """
-    exporter = FhirExporter(grammars)
+    exporter = FhirExporter(grammars, matching or load_matching_grammar())
     name = listing.trial.nct_id or "listing"
     characteristics = []
     for section in listing.sections:

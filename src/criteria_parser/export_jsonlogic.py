@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from .checks import (
-    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, ListingPlan,
-    TreatmentWindow, Unknown, Unless,
+    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
+    ListingPlan, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts
 
@@ -62,6 +62,8 @@ def to_jsonlogic(check: Check) -> Any:
         return _compare(check)
     if isinstance(check, TreatmentWindow):
         return _window(check)
+    if isinstance(check, EventWindow):
+        return _event_window(check)
     if isinstance(check, Commitment):
         path = check.variable.path
         return _known(path, _truth({"===": [_var(path), True]}))
@@ -70,6 +72,9 @@ def to_jsonlogic(check: Check) -> Any:
 
 def _compare(check: Compare) -> Any:
     variable = check.variable
+    if check.scale is not None:
+        rank = _holds(_var(variable.path), check.comparator, check.value, check.value_high)
+        return _known(variable.path, _truth(rank))
     if check.category is not None:
         path = f"{variable.path}.category"
         return _known(path, _truth({"===": [_var(path), check.category]}))
@@ -87,23 +92,43 @@ def _compare(check: Compare) -> Any:
     return UNKNOWN if condition is None else _known(path, _truth(condition))
 
 
+def _dosed(limit: DoseLimit) -> Any:
+    """Whether the current treatment's dose (or its equivalent dose) is within ``limit``; 0 when not covered."""
+    dose = _known("current.dose", _truth(_holds(_var("current.dose"), limit.comparator, limit.value)))
+    other: Any = 0
+    if limit.equivalent:
+        path = f"current.dose_as.{limit.drug}"
+        other = _known(path, _truth(_holds(_var(path), limit.comparator, limit.value)))
+    return {"if": [{"in": [limit.drug, _var("current.classes")]}, dose, other]}
+
+
 def _window(check: TreatmentWindow) -> Any:
     days = f"current.days_before.{check.anchor}"
     inside = _holds(_var(days), check.comparator, check.days)
     window = {"if": [{"===": [_var(days), None]}, UNKNOWN, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
     counted: Any = window
-    exception = check.exception
-    if exception is not None:
-        dose = _known("current.dose", _truth(_holds(_var("current.dose"), exception.comparator, exception.value)))
-        other: Any = 0
-        if exception.equivalent:
-            path = f"current.dose_as.{exception.drug}"
-            other = _known(path, _truth(_holds(_var(path), exception.comparator, exception.value)))
-        excepted = {"if": [{"in": [exception.drug, _var("current.classes")]}, dose, other]}
-        counted = {"min": [window, {"-": [1, excepted]}]}
-    member = {"if": [{"in": [check.treatment_class, _var("current.classes")]}, counted, 0]}
-    over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), member]}, 0]}
+    if check.dose is not None:
+        counted = {"min": [window, _dosed(check.dose)]}
+    if check.exception is not None:
+        counted = {"min": [counted, {"-": [1, _dosed(check.exception)]}]}
+    member: Any = {"in": [check.treatment_class, _var("current.classes")]}
+    if check.dose is not None and check.dose.equivalent:
+        equivalent = f"current.dose_as.{check.dose.drug}"
+        member = {"or": [member, {"!": {"===": [_var(equivalent), None]}}]}
+    over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, 0]}]}, 0]}
     return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
+
+
+def _event_window(check: EventWindow) -> Any:
+    days, recorded = _var(check.variable.path), _var(check.recorded)
+    inside = {"and": [{">=": [days, 0]}, _holds(days, check.comparator, check.days)]}
+    return {"if": [
+        {"===": [recorded, "absent"]}, 0,
+        {"===": [days, None]}, UNKNOWN,
+        inside, 1,
+        {"===": [recorded, "undated"]}, UNKNOWN,
+        0,
+    ]}
 
 
 def _concept(check: ConceptCheck) -> Any:

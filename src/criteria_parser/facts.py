@@ -97,8 +97,12 @@ class FactBuilder:
         for variable in plan.variables.values():
             if variable.kind == "obs":
                 self._observation(patient, variable, today, facts)
+            elif variable.kind == "scale":
+                self._scale(patient, variable, today, facts)
             elif variable.kind == "event":
                 self._event(patient, variable, today, facts)
+            elif variable.kind == "event_window":
+                self._event_window(patient, variable, today, facts)
             elif variable.kind == "concept":
                 self._concept(patient, variable, facts)
             elif variable.kind == "confirmation":
@@ -138,6 +142,10 @@ class FactBuilder:
         where = f"{result.name}" + (f" ({result.method})" if result.method else "")
         if result.category is not None:
             facts.put(f"{path}.category", result.category, f"{where} {result.category} ({_day(result.date)})")
+        rank = self._rank(variable, result)
+        if result.value is None and rank is not None:  # ECOG given as the category "1": its rank is its value
+            facts.put(f"{path}.value", float(rank), f"{where} {result.category} ({_day(result.date)})")
+            return
         if result.value is None:
             facts.put(f"{path}.value", None, f"{where} on {_day(result.date)} has no value")
             return
@@ -156,6 +164,34 @@ class FactBuilder:
             converted, problem = self._convert(limit, ref_unit, variable)
             facts.put(f"{path}.{key}", converted, f"{key.upper()} {number_text(limit)} "
                       f"{display_unit(ref_unit, self.matching)}".rstrip() + (f": {problem}" if problem else ""))
+
+    def _rank(self, variable: Variable, result: Result) -> Optional[int]:
+        """The rank of a result's category on a scale whose ranks are its values (ECOG, NYHA; not Child-Pugh)."""
+        scale = self.matching.scale(variable.subject)
+        if scale is None or scale.points or result.category is None or variable.unit is not None:
+            return None
+        return self.matching.category_rank(scale, result.category)
+
+    def _scale(self, patient: Patient, variable: Variable, today: datetime, facts: Facts) -> None:
+        scale = self.matching.scale(variable.subject)
+        result = self._latest(patient.results, variable, today)
+        if scale is None or result is None:
+            facts.put(variable.path, None, f"no {variable.subject} result")
+            return
+        if result.category is not None:
+            written, rank = result.category, self.matching.category_rank(scale, result.category)
+        elif result.value is not None:
+            written, rank = number_text(result.value), scale.rank_of_value(result.value)
+        else:
+            facts.put(variable.path, None, f"{result.name} on {_day(result.date)} has no value")
+            return
+        if rank is None:
+            facts.put(variable.path, None, f"{result.name} '{written}' ({_day(result.date)}) is not on the "
+                      f"{scale.subject} scale ({scale.shown()})")
+            return
+        category = scale.categories[rank - scale.first]
+        shown = category if written == category else f"{written} = {category}"
+        facts.put(variable.path, rank, f"{result.name} {shown} ({_day(result.date)})")
 
     def _latest(self, results: list[Result], variable: Variable, today: datetime) -> Optional[Result]:
         wanted = variable.subject.lower()
@@ -199,6 +235,32 @@ class FactBuilder:
         facts.put(path, value, f"{episode.name} from {_day(episode.onset)} to "
                   f"{_day(episode.end) if episode.end else 'now'}")
 
+    def _event_window(self, patient: Patient, variable: Variable, today: datetime, facts: Facts) -> None:
+        """Days from the latest episode of a condition to an anchor, and whether it is recorded at all."""
+        concept = next(c for c in self.matching.concepts if c.name == variable.subject)
+        found = [d for d in patient.diagnoses if self._diagnosis_is(d, concept)]
+        occurred = [d for d in found if d.status != "absent"]
+        recorded = variable.path.split(".days_before.")[0] + ".recorded"
+        if not occurred:
+            ruled_out = next((d for d in found if d.status == "absent"), None)
+            named = f" ({ruled_out.name})" if ruled_out and ruled_out.name.lower() != concept.name.lower() else ""
+            note = f"{concept.name} ruled out{named}" if ruled_out else f"no {concept.name} recorded"
+            facts.put(recorded, "absent" if ruled_out else None, note)
+            facts.put(variable.path, None, note)
+            return
+        dated = [(d, d.onset or d.recorded) for d in occurred]
+        usable = [(d, when) for d, when in dated if when is not None and when <= today]
+        facts.put(recorded, "present" if len(usable) == len(dated) else "undated",
+                  ", ".join(d.name for d in occurred) + " recorded")
+        anchor = self._anchor(patient, variable.anchor or "", today)
+        if not usable or anchor is None:
+            missing = f"no {(variable.anchor or '').replace('_', ' ')} date" if usable else "no usable onset date"
+            facts.put(variable.path, None, f"{occurred[0].name}: {missing}")
+            return
+        latest, when = max(usable, key=lambda pair: pair[1])
+        note = f"{latest.name} {'onset' if latest.onset else 'recorded'} {_day(when)}"
+        facts.put(variable.path, (anchor - when).total_seconds() / DAY_SECONDS, note)
+
     def _treatments(self, patient: Patient, anchors: list[str], today: datetime, facts: Facts) -> Optional[list]:
         if patient.treatments is None:
             facts.notes["treatments"] = "no treatment history given"
@@ -208,7 +270,7 @@ class FactBuilder:
         for index, treatment in enumerate(patient.treatments):
             name = self.resolve(treatment.name)
             row: dict[str, Any] = {"name": name, "classes": self._classes(treatment, name)}
-            row["days_before"] = {a: self._days_before(treatment, patient.anchors.get(a.replace("_", " ")), today)
+            row["days_before"] = {a: self._days_before(treatment, self._anchor(patient, a, today), today)
                                   for a in anchors}
             row["dose"] = self._dose(treatment, name)
             row["dose_as"] = self._equivalents(treatment, name)
@@ -226,6 +288,13 @@ class FactBuilder:
             if treatment_class.systemic and route in self.matching.systemic_routes_excluded:
                 classes.discard(slug(treatment_class.name))
         return sorted(classes)
+
+    def _anchor(self, patient: Patient, anchor: str, today: datetime) -> Optional[datetime]:
+        """The date of an anchor: the patient's, or the screening date for the screening anchor."""
+        when = patient.anchors.get(anchor.replace("_", " "))
+        if when is None and anchor == slug(self.matching.screening_anchor):
+            return today
+        return when
 
     @staticmethod
     def _days_before(treatment: Treatment, anchor: Optional[datetime], today: datetime) -> Optional[float]:

@@ -1,8 +1,9 @@
 """Read a FHIR R4 Bundle into a :class:`~.patients.Patient` (validated with fhir.resources' R4B models).
 
 What is read: Patient (birthDate, gender); Observation (LOINC code, valueQuantity
-in UCUM, referenceRange, method, effectiveDateTime; valueBoolean as a confirmation);
-Condition (clinicalStatus, verificationStatus ``refuted`` = absent, onset, abatement);
+in UCUM or a category as valueCodeableConcept or valueString, referenceRange, method,
+effectiveDateTime; valueBoolean as a confirmation);
+Condition (clinicalStatus, verificationStatus ``refuted`` = absent, onset, recordedDate, abatement);
 MedicationStatement / MedicationAdministration (medication, period, route, daily dose);
 Procedure (``completed``: a treatment; ``preparation``: a planned anchor such as the
 infusion); Consent (``active``: informed consent). Bundle.timestamp is the screening date.
@@ -63,7 +64,7 @@ def _observation(resource: Any, patient: dict) -> None:
         )
     patient["results"].append(Result(
         name=name, loinc=_code(resource.code, LOINC), value=float(value) if value is not None else None,
-        category=_concept_name(resource.valueCodeableConcept), unit=_unit(quantity), date=when,
+        category=_concept_name(resource.valueCodeableConcept) or resource.valueString, unit=_unit(quantity), date=when,
         method=_concept_name(resource.method), reference_range=reference,
     ))
 
@@ -76,7 +77,7 @@ def _condition(resource: Any, patient: dict) -> None:
     status = "absent" if verification == "refuted" else "active" if clinical in ACTIVE or clinical is None else "resolved"
     patient["diagnoses"].append(Diagnosis(
         name=_concept_name(resource.code) or "unnamed condition", code=_code(resource.code), status=status,
-        onset=resource.onsetDateTime, end=resource.abatementDateTime,
+        onset=resource.onsetDateTime, recorded=resource.recordedDate, end=resource.abatementDateTime,
     ))
 
 

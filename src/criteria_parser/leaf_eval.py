@@ -16,6 +16,7 @@ several values ("ECOG 0 or 1") is one comparison per value.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -143,9 +144,15 @@ class UnitNormalizer:
         return compact.lower()
 
 
+def roman_letters(text: str) -> str:
+    """Roman numeral signs (U+2160 to U+217F) written as letters: 'Ⅲ-Ⅳ' is 'III-IV'."""
+    return "".join(unicodedata.normalize("NFKC", c) if "\u2160" <= c <= "\u217f" else c for c in text)
+
+
 def value_key(text: str, number_words: dict[str, float]) -> Optional[str]:
-    """A value as scored: a number printed with ``:g``, a category in upper case, or None."""
-    text = text.strip(" .,;:()")
+    """A value as scored: a number printed with ``:g``, a category in upper case (roman numeral signs as
+    letters: 'Ⅲ' is 'III'), or None."""
+    text = roman_letters(text.strip(" .,;:()"))
     if _DIGITS.match(text):
         text = text.replace("−", "-")
         decimal_comma = re.fullmatch(r"-?\d+,\d{1,2}", text)  # "7,0 mmol/l"
@@ -219,7 +226,7 @@ class LeafEvaluator:
     def predicted_tuple(self, constraint: Constraint, text: str) -> Tuple:
         """The scored form of one of our constraints."""
         if constraint.category is not None:
-            values: tuple[str, ...] = tuple(constraint.category.upper().split("-", 1))
+            values: tuple[str, ...] = tuple(roman_letters(constraint.category).upper().split("-", 1))
         else:
             values = tuple(f"{v:g}" for v in (constraint.value, constraint.value_high) if v is not None)
         if constraint.relative_to:

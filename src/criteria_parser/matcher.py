@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from .checks import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
-    DoseException, ListingPlan, TreatmentWindow, Unknown, Unless,
+    DoseLimit, EventWindow, ListingPlan, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts, number_text
 from .matching_grammar import MatchingGrammar
@@ -40,6 +40,13 @@ def holds(value: Any, comparator: str, limit: Any, high: Any = None) -> Optional
     if comparator == "between":
         return limit <= value <= high
     return None
+
+
+def _when(days: float, anchor: str) -> str:
+    """'12 days before the infusion', 'on the day of the infusion' or 'after the infusion'."""
+    if days > 0:
+        return f"{days:g} days before the {anchor}"
+    return f"after the {anchor}" if days < 0 else f"on the day of the {anchor}"
 
 
 @dataclass
@@ -126,6 +133,8 @@ class Evaluator:
             return self._compare(check)
         if isinstance(check, TreatmentWindow):
             return self._window(check)
+        if isinstance(check, EventWindow):
+            return self._event_window(check)
         if isinstance(check, Commitment):
             return self._commitment(check)
         return self._concept(check)
@@ -140,18 +149,21 @@ class Evaluator:
 
     def _compare(self, check: Compare) -> Outcome:
         variable = check.variable
-        base = variable.path if variable.kind == "event" else f"{variable.path}.value"
-        if check.category is not None:
+        base = variable.path if variable.kind in ("event", "scale") else f"{variable.path}.value"
+        if check.category is not None and check.scale is None:
             base = f"{variable.path}.category"
         value = self.facts.get(base)
         note = self.facts.notes.get(base, f"no {variable.subject}")
         symbol = SYMBOLS.get(check.comparator, check.comparator)
         values = {"variable": base, "value": value, "unit": variable.unit, "comparator": check.comparator,
-                  "limit": check.category if check.category is not None else check.value}
+                  "limit": check.category if check.category is not None and check.scale is None else check.value}
         if check.value_high is not None:
             values["limit_high"] = check.value_high
         if value is None:
             return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        if check.scale is not None:
+            truth = MET if holds(value, check.comparator, check.value, check.value_high) else NOT_MET
+            return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)
         if check.category is not None:
             truth = MET if str(value).strip().lower() == check.category.lower() else NOT_MET
             return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)
@@ -187,13 +199,21 @@ class Evaluator:
                            values={"variable": "treatments", "value": None})
         parts = []
         for index, row in enumerate(rows):
-            if check.treatment_class not in row["classes"]:
+            if not self._member(check, row):
                 continue
             parts.append(self._treatment(check, row, self.facts.notes.get(f"treatments[{index}]", row["name"])))
         if not parts:
             return Outcome(NOT_MET, f"no {what} in the treatment history: not met",
                            values={"variable": "treatments", "class": check.treatment_class, "treatments": 0})
         return Outcome(max(p.truth for p in parts), parts=parts)
+
+    @staticmethod
+    def _member(check: TreatmentWindow, row: dict) -> bool:
+        """Whether a treatment counts: of the class, or (dose 'or equivalent') with a known equivalent dose."""
+        if check.treatment_class in row["classes"]:
+            return True
+        dose = check.dose
+        return dose is not None and dose.equivalent and row["dose_as"].get(dose.drug) is not None
 
     def _treatment(self, check: TreatmentWindow, row: dict, note: str) -> Outcome:
         days = row["days_before"].get(check.anchor)
@@ -205,30 +225,54 @@ class Evaluator:
         else:
             ok = days >= 0 and holds(days, check.comparator, check.days)
             inside = MET if ok else NOT_MET
-            when = f"{days:g} days before the {anchor}" if days > 0 else f"after the {anchor}" if days < 0 \
-                else f"on the day of the {anchor}"
-            said = f"{note}: last given {when}, {'within' if ok else 'outside'} {check.shown}"
-        exception = check.exception
-        if exception is None or inside == NOT_MET:
-            return Outcome(inside, f"{said}: {TRUTH_WORDS[inside]}", values=values)
-        if exception.drug in row["classes"]:
-            excepted, why = self._excepted(row["dose"], exception, "its dose")
-        elif exception.equivalent:
-            drug = exception.drug.replace("_", " ")
-            excepted, why = self._excepted(row["dose_as"].get(exception.drug), exception, f"its {drug}-equivalent dose")
-        else:
-            excepted, why = NOT_MET, f"not covered by the exception {exception.text}"
-        truth = min(inside, 1 - excepted)
-        values.update(dose=row["dose"], dose_as=row["dose_as"], excepted=TRUTH_WORDS[excepted])
-        return Outcome(truth, f"{said}; {why}: {TRUTH_WORDS[truth]}", values=values)
+            said = f"{note}: last given {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
+            if check.days == 0:
+                said = f"{note}: {'ongoing' if ok else 'not ongoing'} at the {anchor}"
+        truth, whys, judgements = inside, [], {}
+        for limit, word, key in ((check.dose, "limit", "dose_within"), (check.exception, "exception", "excepted")):
+            if limit is None or truth == NOT_MET:
+                continue
+            judged, why = self._dosed(row, limit, word)
+            truth = min(truth, judged if limit is check.dose else 1 - judged)
+            judgements[key] = TRUTH_WORDS[judged]
+            whys.append(why)
+        if whys:
+            values.update(dose=row["dose"], dose_as=row["dose_as"], **judgements)
+        return Outcome(truth, "; ".join([said, *whys]) + f": {TRUTH_WORDS[truth]}", values=values)
 
-    def _excepted(self, dose: Optional[float], exception: DoseException, what: str) -> tuple[float, str]:
-        """Whether a treatment's (equivalent) dose falls under a dose exception, and why."""
+    def _dosed(self, row: dict, limit: DoseLimit, word: str) -> tuple[float, str]:
+        """Whether a treatment's (equivalent) dose is within a dose limit or exception, and why."""
+        if limit.drug in row["classes"]:
+            return self._within(row["dose"], limit, "its dose", word)
+        if limit.equivalent:
+            drug = limit.drug.replace("_", " ")
+            return self._within(row["dose_as"].get(limit.drug), limit, f"its {drug}-equivalent dose", word)
+        return NOT_MET, f"not covered by the {word} {limit.text}"
+
+    def _within(self, dose: Optional[float], limit: DoseLimit, what: str, word: str) -> tuple[float, str]:
         if dose is None:
-            return UNKNOWN, f"{what} is unknown, so the exception {exception.text} cannot be judged"
-        ok = holds(dose, exception.comparator, exception.value)
-        shown = f"{number_text(dose)} {display_unit(exception.unit, self.matching)}"
-        return (MET if ok else NOT_MET), f"{what} {shown} is {'within' if ok else 'outside'} the exception {exception.text}"
+            return UNKNOWN, f"{what} is unknown, so the {word} {limit.text} cannot be judged"
+        ok = holds(dose, limit.comparator, limit.value)
+        shown = f"{number_text(dose)} {display_unit(limit.unit, self.matching)}"
+        return (MET if ok else NOT_MET), f"{what} {shown} is {'within' if ok else 'outside'} the {word} {limit.text}"
+
+    def _event_window(self, check: EventWindow) -> Outcome:
+        path, anchor = check.variable.path, (check.variable.anchor or "").replace("_", " ")
+        days, recorded = self.facts.get(path), self.facts.get(check.recorded)
+        note = self.facts.notes.get(path, f"no {check.variable.subject} recorded")
+        values = {"variable": path, "value": days, "recorded": recorded, "comparator": check.comparator,
+                  "limit_days": check.days}
+        if recorded == "absent":
+            return Outcome(NOT_MET, f"{note}: not met", values=values)
+        if days is None:
+            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        ok = days >= 0 and holds(days, check.comparator, check.days)
+        said = f"{note}, {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
+        if ok:
+            return Outcome(MET, f"{said}: met", values=values)
+        if recorded == "undated":
+            return Outcome(UNKNOWN, f"{said}; another episode has no usable date: unknown", values=values)
+        return Outcome(NOT_MET, f"{said}: not met", values=values)
 
     def _commitment(self, check: Commitment) -> Outcome:
         value = self.facts.get(check.variable.path)

@@ -39,6 +39,37 @@ class DoseEquivalents(_Model):
     note: str
 
 
+class CategoryScale(_Model):
+    """A score written as ordered categories (NYHA I-IV, Child-Pugh A-C): compared by rank."""
+
+    subject: str = Field(description="The lexicon name of the score.")
+    categories: list[str] = Field(min_length=2, description="Lowest first.")
+    first: int = Field(description="The rank of the first category: NYHA I is 1, ECOG 0 is 0.")
+    points: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Point ranges per category, when results may be given in points.")
+    example: str
+
+    def shown(self) -> str:
+        """The categories as a reason writes them: 'I, II, III, IV'."""
+        return ", ".join(self.categories)
+
+    def names(self, comparator: str, low: int, high: Optional[int] = None) -> list[str]:
+        """The categories whose rank satisfies ``rank comparator low`` (or lies between low and high)."""
+        tests = {"<": lambda r: r < low, "<=": lambda r: r <= low, ">": lambda r: r > low, ">=": lambda r: r >= low,
+                 "=": lambda r: r == low, "between": lambda r: low <= r <= (high if high is not None else low)}
+        test = tests.get(comparator)
+        return [name for index, name in enumerate(self.categories) if test and test(index + self.first)]
+
+    def rank_of_value(self, value: float) -> Optional[int]:
+        """The rank of a numeric result: its category by points, else the number itself when on the scale."""
+        if self.points:
+            found = [name for name, (low, high) in self.points.items() if low <= value <= high]
+            return self.categories.index(found[0]) + self.first if found else None
+        if value == int(value) and self.first <= value < self.first + len(self.categories):
+            return int(value)
+        return None
+
+
 class Concept(_Model):
     """Something a criterion names that the patient's record can answer."""
 
@@ -60,6 +91,11 @@ class MatchingGrammar(_Model):
     display_units: dict[str, str]
     active_cues: list[str]
     equivalent_cues: list[str]
+    screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
+    category_scales: list[CategoryScale]
+    category_aliases: dict[str, str] = Field(description="Other spellings of categories: 'Ⅲ' is 'III'.")
+    category_words: list[str] = Field(description="Words around a category that are not the category: 'class'.")
+    category_range_marks: list[str] = Field(description="What joins two categories into a range: 'I-II'.")
     dose_equivalents: list[DoseEquivalents]
     systemic_routes_excluded: list[str]
     treatment_classes: list[TreatmentClass]
@@ -69,8 +105,45 @@ class MatchingGrammar(_Model):
         """The class called ``name`` (case-insensitive), if any."""
         return next((c for c in self.treatment_classes if c.name.lower() == name.lower()), None)
 
+    def is_treatment(self, subject: str, category: Optional[str]) -> bool:
+        """Whether a subject (with its lexicon category) is a treatment: a drug, a therapy or a treatment class."""
+        return category in ("treatment", "drug") or bool(self.treatment_class(subject))
+
+    def scale(self, subject: Optional[str]) -> Optional[CategoryScale]:
+        """The category scale of a score, if it has one."""
+        return next((s for s in self.category_scales if s.subject == subject), None)
+
+    def category_rank(self, scale: CategoryScale, text: str) -> Optional[int]:
+        """The rank of one category as written ('class Ⅲ', 'III', '3'); None when the scale has no such category."""
+        for written, meant in self.category_aliases.items():
+            text = text.replace(written, meant)
+        noise = {w.lower() for w in self.category_words} | {scale.subject.lower()}
+        words = [w for w in text.split() if w.lower() not in noise]
+        if len(words) != 1:
+            return None
+        wanted = words[0].lower()
+        for index, name in enumerate(scale.categories):
+            if name.lower() == wanted:
+                return index + scale.first
+        try:
+            return scale.rank_of_value(float(wanted))
+        except ValueError:
+            return None
+
+    def category_ranks(self, scale: CategoryScale, text: str) -> Optional[list[int]]:
+        """The ranks of a category or a range of them ('I-II' -> [1, 2]); None when one is not on the scale."""
+        marks = "|".join(re.escape(m) if not m.isalpha() else rf"\b{m}\b" for m in self.category_range_marks)
+        ranks = [self.category_rank(scale, part) for part in re.split(marks, text) if part.strip()]
+        if not ranks or len(ranks) > 2 or any(r is None for r in ranks):
+            return None
+        return ranks
+
     def concepts_in(self, text: str) -> list[Concept]:
         """Concepts named in ``text``, longest phrase first, each once, never two on the same words."""
+        return [concept for _, concept in self.concept_spans(text)]
+
+    def concept_spans(self, text: str) -> list[tuple[int, Concept]]:
+        """Where in ``text`` each concept is first named (as :meth:`concepts_in`), in reading order."""
         candidates = sorted(
             ((phrase, concept) for concept in self.concepts for phrase in concept.phrases),
             key=lambda pair: -len(pair[0]),
@@ -85,7 +158,16 @@ class MatchingGrammar(_Model):
                 taken.append(span)
                 if concept not in [c for _, c in found]:
                     found.append((span[0], concept))
-        return [concept for _, concept in sorted(found, key=lambda pair: pair[0])]
+        return sorted(found, key=lambda pair: pair[0])
+
+    def event_near(self, text: str, position: int) -> Optional[Concept]:
+        """The condition or treatment a time window whose value stands at ``position`` of ``text`` is about: the
+        last one named before it, else the first after it."""
+        conditions = [(start, c) for start, c in self.concept_spans(text) if c.kind in ("condition", "treatment")]
+        before = [c for start, c in conditions if start < position]
+        if before:
+            return before[-1]
+        return conditions[0][1] if conditions else None
 
     def has_cue(self, text: str, cues: list[str]) -> bool:
         """Whether any cue word stands in ``text``."""

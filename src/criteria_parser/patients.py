@@ -66,6 +66,7 @@ class Diagnosis(_Model):
     code: Optional[str] = Field(default=None, description="ICD-10 or SNOMED CT code.")
     status: Literal["active", "resolved", "absent"] = "active"
     onset: Optional[When] = None
+    recorded: Optional[When] = Field(default=None, description="When it was recorded; stands in for a missing onset.")
     end: Optional[When] = None
 
 

@@ -117,8 +117,9 @@ def _rules(listing: Path, format: ExportFormat, output: Optional[Path], grammars
         else:
             from ..export_fhir import export_fhir
             from ..grammar import load_grammars
+            from ..matching_grammar import load_matching_grammar
 
-            document = export_fhir(parsed, load_grammars(grammars))
+            document = export_fhir(parsed, load_grammars(grammars), load_matching_grammar(grammars))
     except CriteriaParserError as exc:
         fail(str(exc))
     try:

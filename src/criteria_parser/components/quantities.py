@@ -35,9 +35,11 @@ _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|" + _DECIMAL_COMMA + r"\d+)(?:\.\d+)?
 #: nor followed by an ordinal suffix or digit.
 _NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
                      + r"(?!\d|st\b|nd\b|rd\b|th\b|\.\d|,\d{3}(?!\d))")
-#: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own.
-ROMAN = r"(?-i:(?<![\w.])(?<![A-HJ-UWYZa-z]-)(?:VIII|VII|VI|IV|IX|V|III|II|I|X)(?![\w]))"
+#: A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"): upper case, a word of its own; a roman numeral
+#: sign ("GradeⅠ", U+2160 to U+2169) may follow a word directly.
+ROMAN = r"(?-i:(?:(?<![\w.])(?<![A-HJ-UWYZa-z]-)(?:VIII|VII|VI|IV|IX|V|III|II|I|X)|[Ⅰ-Ⅹ])(?![\w]))"
 _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8, "IX": 9, "X": 10}
+_ROMAN_VALUES.update({chr(0x2160 + value - 1): value for value in _ROMAN_VALUES.values()})  # Ⅰ (U+2160) to Ⅹ
 #: Between a number and its unit: spaces, an opening parenthesis, a hyphen before a word ("12-month"), a "+".
 _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": the "+" is a comparator
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
@@ -70,6 +72,9 @@ class QuantityFinder:
             lettered_scales(grammars) + r"[\s:]*(?:(?:" + compile_phrases(scales).pattern
             + r")\s*)?(?P<letter>(?-i:" + "|".join(map(re.escape, letters)) + r"))(?![\w])", re.IGNORECASE
         ) if letters else None
+        #: more letter categories listed after one: "Child-Pugh class B or C"
+        self._listed_letter = re.compile(joiner_pattern(grammars, "listing").pattern + r"(?P<letter>(?-i:"
+                                         + "|".join(map(re.escape, letters)) + r"))(?![\w])") if letters else None
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
         for unit in grammars.units:
@@ -139,12 +144,14 @@ class QuantityFinder:
         if self._letter is None:
             return found
         for match in self._letter.finditer(text):
-            start, end = match.span("letter")
-            if any(q.start < end and start < q.text_end for q in found):
-                continue
-            found.append(Quantity(start, end, float(ord(match.group("letter")) - ord("A") + 1),
-                                  unit=self._unit(text, end) or self._scale(text, start), rule="quantity.letter",
-                                  category=match.group("letter")))
+            while match is not None:
+                start, end = match.span("letter")
+                if any(q.start < end and start < q.text_end for q in found):
+                    break
+                found.append(Quantity(start, end, float(ord(match.group("letter")) - ord("A") + 1),
+                                      unit=self._unit(text, end) or self._scale(text, start), rule="quantity.letter",
+                                      category=match.group("letter")))
+                match = self._listed_letter.match(text, end)
         return sorted(found, key=lambda q: q.start)
 
     def _paired(self, text: str, quantity: Quantity) -> Optional[Quantity]:
