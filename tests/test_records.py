@@ -110,6 +110,7 @@ def test_archives_are_read_without_unpacking(tmp_path):
     ("other.json", b'{"name": "not a study"}', "not a ClinicalTrials.gov study"),
     ("notes.txt", b"Shopping list: eggs, milk.\n", "not a trial record"),
     ("feed.xml", b"<rss><channel/></rss>", "not a ClinicalTrials.gov record"),
+    ("odd.xml", b'<?xml version="1.0" encoding="UTF-8p"?><clinical_study/>', "invalid XML: unknown encoding"),
     ("empty.json", b"  \n", "empty file"),
 ])
 def test_bad_input_gives_a_clear_failure_and_the_rest_goes_on(tmp_path, name, content, reason):

@@ -18,6 +18,9 @@ def read_xml(name: str, data: bytes) -> Iterator[Item]:
         line, column = exc.position
         yield Failure(None, name, f"invalid XML at line {line} column {column + 1}: {str(exc).split(':')[0]}")
         return
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        yield Failure(None, name, f"invalid XML: {exc}")
+        return
     studies = [root] if root.tag == "clinical_study" else root.findall("clinical_study")
     if not studies:
         yield Failure(None, name, f"XML but not a ClinicalTrials.gov record (root element <{root.tag}>, "
