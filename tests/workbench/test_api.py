@@ -110,6 +110,18 @@ def test_bad_edit_is_refused_with_the_reason_beside_the_field(client, parser, co
     assert not (corpus / GOLD).exists() and not (corpus / LOG).exists()
 
 
+def test_an_offset_too_large_for_any_number_is_refused_not_crashed(client, parser, corpus):
+    """JSON's 1e999 reads as infinity (found by fuzzing the save route: it used to answer 500)."""
+    rows = rows_of(parsed(parser, corpus))
+    row = find(rows, "total bilirubin")
+    row["fields"]["text_start"] = 12345.5
+    body = json.dumps({"fingerprint": "absent", "rows": rows}).replace("12345.5", "1e999")
+    answer = client.post(f"/api/save/{NAME}", content=body,
+                         headers={"X-CSRF-Token": csrf_of(client), "content-type": "application/json"})
+    assert answer.status_code == 422 and "finite number" in answer.json()["rows"][row["id"]]["text_start"]
+    assert not (corpus / GOLD).exists()
+
+
 def test_range_with_high_below_low_is_refused_on_value_high(client, parser, corpus):
     rows = rows_of(parsed(parser, corpus))
     ecog = find(rows, "ECOG")

@@ -111,7 +111,7 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
         try:
             start, end = int(data["text_start"]), int(data["text_end"])
             data["text"] = text[start:end] if 0 <= start <= end else ""
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # the model reports the bad offset
             data["text"] = ""
         try:
             constraint = Constraint.model_validate(data)
