@@ -250,6 +250,9 @@ def test_propose_reads_the_selection(client, corpus):
     assert values["value"] == "" and values["text_start"] == str(plain)
     refused = client.post(f"/api/propose/{NAME}", json={"start": 5, "end": 10**7}, headers=headers)
     assert refused.status_code == 400
+    infinite = client.post(f"/api/propose/{NAME}", content='{"start": 5, "end": 1e999}',
+                           headers={**headers, "content-type": "application/json"})
+    assert infinite.status_code == 400 and "expected" in infinite.json()["error"]
 
 
 def test_invalid_gold_file_is_reported_not_crashed(client, corpus):

@@ -199,7 +199,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         body = await _json(request)
         try:
             start, end = int(body["start"]), int(body["end"])
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):
             raise Refused(400, "expected {\"start\": int, \"end\": int}") from None
         files = bench.corpus.files(request.path_params["name"])
         text = bench.corpus.text(files)
