@@ -161,3 +161,13 @@ def test_console_script_reports_without_traceback(tmp_path):
                           env={**os.environ, "PYTHONWARNINGS": "ignore"})
     assert done.returncode == 1
     assert done.stderr == f"criteria-parser: {empty}: empty file: no text to parse\n"
+
+
+def test_version_names_the_tool_grammars_and_schema(parser):
+    from criteria_parser import SCHEMA_VERSION, __version__
+
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == (f"criteria-parser {__version__} (grammars {parser.grammars.version}, "
+                                     f"model schema {SCHEMA_VERSION})")
+    assert parser.version == f"{__version__}+grammars.{parser.grammars.version}"  # what stores and models record

@@ -27,6 +27,24 @@ app = typer.Typer(
 )
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from . import __version__
+        from .grammar import load_grammars
+        from .model import SCHEMA_VERSION
+
+        typer.echo(f"criteria-parser {__version__} (grammars {load_grammars().version}, model schema {SCHEMA_VERSION})")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print the versions of the tool, its grammars and the model schema, and exit."),
+) -> None:
+    """Turn the free-text eligibility criteria of clinical-trial listings into a machine-readable model."""
+
+
 class OutputFormat(str, Enum):
     json = "json"
     flat = "flat"
