@@ -139,7 +139,7 @@ def test_oversized_file_is_refused_before_reading(tmp_path):
         out.truncate(20 * 1024 * 1024)  # 20 MB, sparse
     result = run("parse", str(path))
     assert result.exit_code == 1
-    assert result.stderr.strip() == (f"criteria-parser: {path}: file is 21.0 MB, above the 10.0 MB limit "
+    assert result.stderr.strip() == (f"criteria-parser: {path}: file is 21.0 MB, above the 10 MB limit "
                                      "for one listing (raise it with --max-mb)")
     result = run("parse", str(path), "--max-mb", "30")
     assert result.stderr.strip() == f"criteria-parser: {path}: binary file: not a text listing"
@@ -171,3 +171,12 @@ def test_version_names_the_tool_grammars_and_schema(parser):
     assert result.output.strip() == (f"criteria-parser {__version__} (grammars {parser.grammars.version}, "
                                      f"model schema {SCHEMA_VERSION})")
     assert parser.version == f"{__version__}+grammars.{parser.grammars.version}"  # what stores and models record
+
+
+def test_parse_reads_standard_input():
+    result = runner.invoke(app, ["parse", "-", "--format", "flat"], input="Inclusion Criteria:\n1. ALT <= 3 x ULN\n")
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)
+    assert (row["source"], row["subject"], row["relative_to"], row["start"]) == ("<stdin>", "ALT", "ULN", 30)
+    too_long = runner.invoke(app, ["parse", "-", "--max-mb", "0.001"], input="Inclusion Criteria:\n" + "1. x\n" * 300)
+    assert too_long.exit_code == 1 and "<stdin>: more than the 0.001 MB limit" in too_long.output

@@ -53,9 +53,11 @@ class OutputFormat(str, Enum):
 
 
 def _inputs(paths: list[Path]) -> Iterator[Path]:
-    """Files named, and the ``*.txt`` files of directories named, in order."""
+    """Files named (``-``: standard input), and the ``*.txt`` files of directories named, in order."""
     for path in paths:
-        if path.is_dir():
+        if str(path) == "-":
+            yield path
+        elif path.is_dir():
             found = sorted(p for p in path.rglob("*.txt") if p.is_file())
             if not found:
                 raise InputError(str(path), "directory holds no .txt listings")
@@ -86,7 +88,7 @@ def emit(chunks: Iterable[str], output: Optional[Path]) -> None:
 
 @app.command()
 def parse(
-    paths: list[Path] = typer.Argument(..., help="Listing files, or directories of .txt listings."),
+    paths: list[Path] = typer.Argument(..., help="Listing files, directories of .txt listings, or - for standard input."),
     format: OutputFormat = typer.Option(OutputFormat.json, "--format", "-f", help="json (the model), flat (JSON Lines, one constraint a line), csv, or html (a page with every constraint highlighted)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here (atomically) instead of stdout."),
     keep_going: bool = typer.Option(False, "--keep-going", help="Write what parsed even when some inputs fail (still exits 1)."),
@@ -106,7 +108,13 @@ def parse(
     listings, errors = [], []
     for path in files:
         try:
-            listings.append(parser.parse_file(path, assume_inclusion, int(max_mb * 1e6)))
+            if str(path) == "-":
+                from .source import read_stream
+
+                listings.append(parser.parse_source(read_stream(sys.stdin.buffer, max_bytes=int(max_mb * 1e6)),
+                                                    assume_inclusion))
+            else:
+                listings.append(parser.parse_file(path, assume_inclusion, int(max_mb * 1e6)))
         except CriteriaParserError as exc:
             errors.append(str(exc))
     for error in errors:

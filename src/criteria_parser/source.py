@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from .errors import InputError
 
@@ -75,7 +76,7 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
     try:
         size = Path(path).stat().st_size
         if size > max_bytes:
-            raise InputError(str(path), f"file is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:.1f} MB limit "
+            raise InputError(str(path), f"file is {size / 1e6:.1f} MB, above the {max_bytes / 1e6:g} MB limit "
                              "for one listing (raise it with --max-mb)")
         data = Path(path).read_bytes()
     except IsADirectoryError:
@@ -87,3 +88,15 @@ def read_source(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
     except OSError as exc:
         raise InputError(str(path), f"cannot read: {exc.strerror}") from None
     return decode(data, str(path))
+
+
+def read_stream(stream: BinaryIO, name: str = "<stdin>", max_bytes: int = DEFAULT_MAX_BYTES) -> SourceText:
+    """Read and decode one listing from a stream (standard input), refusing more than ``max_bytes``.
+
+    Raises:
+        InputError: the stream holds too much, or :func:`decode` refuses it.
+    """
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(name, f"more than the {max_bytes / 1e6:g} MB limit for one listing (raise it with --max-mb)")
+    return decode(data, name)
