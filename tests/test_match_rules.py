@@ -251,3 +251,27 @@ def test_a_condition_named_with_an_exception_is_at_most_unknown(parser):
         "malignancy: recorded as active (basal cell carcinoma of the skin): met",
         "an exception cannot be checked: 'except adequately treated skin cancer'"])
     assert answer(result, "exclusion", "2") == ("not met", ["stroke: recorded as ruled out: not met"])
+
+
+SAFETY = """Inclusion Criteria:
+1. HbA1C < 8.0, and stable HbA1C level variation range within 0.5%
+Exclusion Criteria:
+1. Resting hypotension (systolic < 90 mmHg) or hypertension (resting blood pressure >170/110)
+2. Systolic blood pressure < 90 mmHg and HbA1c > 12 %
+"""
+
+
+def test_a_limit_outside_the_plausible_range_is_unknown_not_a_wrong_answer(parser):
+    """0.5 % bounds the variation of HbA1c, not HbA1c itself: the lexicon's plausible limits catch it."""
+    result, reasons = answer(run(parser, SAFETY, RICH), "inclusion", "1")
+    assert result == "unknown" and reasons[0] == "HbA1c 7.1 % (2026-02-20) < 8 %: met"
+    assert reasons[1].startswith("0.5 % is not a plausible limit of HbA1c (4-15 %)")
+
+
+def test_separate_groups_joined_by_or_are_not_taken_as_all(parser):
+    result = run(parser, SAFETY, RICH)
+    either = answer(result, "exclusion", "1")
+    assert either[0] == "unknown" and either[1][-1] == "the text does not say whether all or any of these is meant: unknown"
+    both = answer(result, "exclusion", "2")  # "and" between the groups: all, as before
+    assert both == ("not met", ["systolic blood pressure 132 mmHg (2026-02-20) < 90 mmHg: not met",
+                                "HbA1c 7.1 % (2026-02-20) > 12 %: not met"])

@@ -248,6 +248,8 @@ class Compiler:
             groups.setdefault(constraint.group, []).append(check)
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
+        if len(parts) > 1 and self._or_between_groups(criterion, conditions):
+            result = Agreeing(parts)  # "A (x < 90) or B (y > 170)" read as separate groups: "all" is not sure
         rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
         if rest:
             result = Unless(result, tuple(self.constraint(c, criterion) for c in rest))
@@ -255,6 +257,16 @@ class Compiler:
             if not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
         return result
+
+    def _or_between_groups(self, criterion: Criterion, conditions: list[Constraint]) -> bool:
+        """Whether an alternative cue ("or") stands between the words of two groups of the criterion."""
+        spans: dict[int, tuple[int, int]] = {}
+        for c in conditions:
+            low, high = spans.get(c.group, (c.text_start, c.text_end))
+            spans[c.group] = (min(low, c.text_start), max(high, c.text_end))
+        ordered = sorted(spans.values())
+        return any(self._alternatives(criterion.text[max(a_end - criterion.start, 0):max(b_start - criterion.start, 0)])
+                   for (_, a_end), (b_start, _) in zip(ordered, ordered[1:]))
 
     def _dose_condition(self, constraint: Constraint, criterion: Criterion) -> Union[DoseLimit, Unknown, None]:
         """The dose limit a condition states ('prednisone > 20 mg/day'), :class:`Unknown` when it cannot be
@@ -345,10 +357,27 @@ class Compiler:
         if constraint.category is not None and scale is not None:
             return self._scale_compare(constraint, scale)
         unit = self._canonical(constraint, entry)
+        implausible = self._implausible(constraint, entry, constraint.unit or unit)
+        if implausible:
+            return Unknown(implausible)
         variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
         value, high = self._limits(constraint, unit, entry)
         return Compare(variable, constraint.comparator, value, constraint.text, high, constraint.category,
                        shown_unit=constraint.unit)
+
+    @staticmethod
+    def _implausible(constraint: Constraint, entry: Optional[LexiconEntry], unit: Optional[str]) -> Optional[str]:
+        """Why a limit lies outside the lexicon's plausible limits of its subject in its unit, if it does: the
+        words then likely bound something else ("HbA1c variation within 0.5%"), and a wrong answer is worse
+        than none."""
+        bounds = entry.plausible.get(unit or "") if entry else None
+        if not bounds:
+            return None
+        for number in (constraint.value, constraint.value_high):
+            if number is not None and not bounds[0] <= number <= bounds[1]:
+                return (f"{number:g} {unit} is not a plausible limit of {constraint.subject} ({bounds[0]:g}-"
+                        f"{bounds[1]:g} {unit}); the words may bound something else: '{constraint.text}'")
+        return None
 
     def _scale_compare(self, constraint: Constraint, scale: CategoryScale) -> Check:
         ranks = self.matching.category_ranks(scale, constraint.category or "")
