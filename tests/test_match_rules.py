@@ -275,3 +275,23 @@ def test_separate_groups_joined_by_or_are_not_taken_as_all(parser):
     both = answer(result, "exclusion", "2")  # "and" between the groups: all, as before
     assert both == ("not met", ["systolic blood pressure 132 mmHg (2026-02-20) < 90 mmHg: not met",
                                 "HbA1c 7.1 % (2026-02-20) > 12 %: not met"])
+
+
+NEGATED = """Inclusion Criteria:
+1. No history of stroke
+2. History of stroke
+Exclusion Criteria:
+1. Incomprehensible or unwilling to fill in informed consent or questionnaire
+2. Active infection with no cure
+"""
+
+
+def test_a_condition_the_text_negates_answers_the_opposite(parser):
+    result = run(parser, NEGATED, RICH)  # stroke ruled out, consent confirmed
+    assert answer(result, "inclusion", "1") == ("met", ["stroke: recorded as ruled out: not met", "negated by 'No': met"])
+    assert answer(result, "inclusion", "2") == ("not met", ["stroke: recorded as ruled out: not met"])
+    assert answer(result, "exclusion", "1") == ("not met", [
+        "informed consent: confirmed yes: informed consent (2026-02-20): met", "negated by 'unwilling': not met"])
+    assert answer(result, "exclusion", "2")[0] == "unknown"  # "no" after the condition qualifies it, not negates it
+    stroke = diagnosed({"name": "stroke", "status": "active", "onset": "2025-01-01"})
+    assert answer(run(parser, NEGATED, stroke), "inclusion", "1")[0] == "not met"

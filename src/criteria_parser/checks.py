@@ -17,9 +17,12 @@ from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
 from .grammar import Grammars, LexiconEntry
-from .matching_grammar import CategoryScale, MatchingGrammar
+from .matching_grammar import CategoryScale, MatchingGrammar, phrase_pattern
 from .model import Constraint, Criterion, Listing, Section
 from .units import UnitMismatch, convert, display_unit, is_time
+
+#: How far before a condition a negation reaches, in words (as ConText limits its cues' scope).
+NEGATION_WORDS = 6
 
 MET, UNKNOWN, NOT_MET = 1.0, 0.5, 0.0
 TRUTH_WORDS = {MET: "met", UNKNOWN: "unknown", NOT_MET: "not met"}
@@ -163,9 +166,17 @@ class AtMostUnknown:
     reason: str
 
 
+@dataclass(frozen=True)
+class Negated:
+    """The opposite of ``part``: the criterion negates what it names ('no history of stroke')."""
+
+    part: "Check"
+    cue: str
+
+
 Check = Union[
     Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless,
-    AtMostUnknown,
+    AtMostUnknown, Negated,
 ]
 
 
@@ -474,20 +485,30 @@ class Compiler:
         return check
 
     def _named(self, section: Section, text: str) -> Check:
-        concepts = self.matching.concepts_in(text)
-        if not concepts:
+        spans = self.matching.concept_spans(text)
+        if not spans:
             return Unknown("not machine-checkable: no limit or known condition in the text")
         active = self.matching.has_cue(text, self.matching.active_cues)
-        checks = []
-        for concept in concepts:
+        checks: list[Check] = []
+        for start, concept in spans:
             variable = self._variable(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
                                                description=f"{concept.kind} '{concept.name}': "
                                                "present, inactive, absent or null"))
-            checks.append(ConceptCheck(variable, active, concept.name))
+            check: Check = ConceptCheck(variable, active, concept.name)
+            negation = self._negation_before(text, start)
+            checks.append(Negated(check, negation) if negation else check)
         if len(checks) == 1:
             return checks[0]
         alternatives = self._alternatives(text)
         return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
+
+    def _negation_before(self, text: str, start: int) -> Optional[str]:
+        """The negation cue at most :data:`NEGATION_WORDS` words before ``start``, in the same clause ("unwilling to
+        fill in | informed consent", "no history of | stroke"), if any."""
+        clause = re.split(r"[;.]\s", text[:start])[-1]
+        window = " ".join(clause.split()[-NEGATION_WORDS:])
+        found = [m for cue in self.matching.negation_cues for m in phrase_pattern(cue).finditer(window)]
+        return max(found, key=lambda m: m.start()).group() if found else None
 
     def _alternatives(self, text: str) -> bool:
         cues = [p for cue in self.grammars.cues if cue.cue == "alternative" for p in cue.phrases]

@@ -14,7 +14,7 @@ from typing import Any
 
 from .checks import (
     UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
-    ListingPlan, TreatmentWindow, Unknown, Unless,
+    ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts
 
@@ -54,6 +54,8 @@ def to_jsonlogic(check: Check) -> Any:
         return {"if": [{"==": [low, high]}, low, UNKNOWN]}
     if isinstance(check, Unless):
         return {"min": [to_jsonlogic(check.condition), {"-": [1, {"max": [to_jsonlogic(e) for e in check.exceptions]}]}]}
+    if isinstance(check, Negated):
+        return {"-": [1, to_jsonlogic(check.part)]}
     if isinstance(check, AtMostUnknown):
         return {"min": [to_jsonlogic(check.part), UNKNOWN]}
     if isinstance(check, Unknown):

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from .checks import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
-    DoseLimit, EventWindow, ListingPlan, TreatmentWindow, Unknown, Unless,
+    DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts, number_text
 from .matching_grammar import MatchingGrammar
@@ -124,6 +124,9 @@ class Evaluator:
             excepted = max(e.truth for e in exceptions)
             return Outcome(min(condition.truth, 1 - excepted), "exception " + TRUTH_WORDS[excepted],
                            [condition, *exceptions])
+        if isinstance(check, Negated):
+            part = self.evaluate(check.part)
+            return Outcome(1 - part.truth, f"negated by '{check.cue}': {TRUTH_WORDS[1 - part.truth]}", [part])
         if isinstance(check, AtMostUnknown):
             part = self.evaluate(check.part)
             return Outcome(min(part.truth, UNKNOWN), check.reason if part.truth == MET else "", [part])

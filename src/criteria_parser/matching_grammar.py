@@ -91,6 +91,8 @@ class MatchingGrammar(_Model):
     display_units: dict[str, str]
     active_cues: list[str]
     equivalent_cues: list[str]
+    negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
+                                                 "('unwilling to give informed consent', 'no history of stroke').")
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
     category_scales: list[CategoryScale]
     category_aliases: dict[str, str] = Field(description="Other spellings of categories: 'Ⅲ' is 'III'.")
