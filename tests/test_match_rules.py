@@ -295,3 +295,17 @@ def test_a_condition_the_text_negates_answers_the_opposite(parser):
     assert answer(result, "exclusion", "2")[0] == "unknown"  # "no" after the condition qualifies it, not negates it
     stroke = diagnosed({"name": "stroke", "status": "active", "onset": "2025-01-01"})
     assert answer(run(parser, NEGATED, stroke), "inclusion", "1")[0] == "not met"
+
+
+def test_sub_items_of_an_exclusion_exclude_each_on_its_own(parser):
+    listing = ("Exclusion Criteria:\n1. Cardiac disease:\n   a. NYHA class III or IV\n   b. Age > 60 years\n"
+               "Inclusion Criteria:\n1. Adequate function:\n   a. NYHA class I or II\n   b. Age > 70 years\n")
+    result = run(parser, listing, RICH)  # NYHA II, 65 years old
+    assert answer(result, "exclusion", "1")[0] == "met"  # the age item alone excludes
+    assert answer(result, "inclusion", "1")[0] == "not met"  # inclusion items must all hold
+
+
+def test_an_age_no_one_has_is_not_compared(parser):
+    listing = "Inclusion Criteria:\n1. Took part in the original study at age 1993 - 1996 years\n"
+    result, reasons = answer(run(parser, listing, RICH), "inclusion", "1")
+    assert result == "unknown" and reasons[0].startswith("1993 a is not a plausible limit of age (0-120 a)")

@@ -228,7 +228,10 @@ class Compiler:
         if not criterion.children:
             return own if own is not None else self._concepts(section, criterion)
         children = tuple(self.criterion(section, child) for child in criterion.children)
-        combined: Check = AnyOf(children) if criterion.logic == "any" else AllOf(children)
+        # sub-items of an exclusion are reasons to exclude each on its own unless the text says "all"; the parser
+        # marks only "any", so in an exclusion its "all" is no more than the default
+        either = criterion.logic == "any" or section.kind == "exclusion"
+        combined: Check = AnyOf(children) if either else AllOf(children)
         return combined if own is None else AllOf((own, combined))
 
     def _own(self, criterion: Criterion) -> Optional[Check]:
