@@ -309,3 +309,9 @@ def test_an_age_no_one_has_is_not_compared(parser):
     listing = "Inclusion Criteria:\n1. Took part in the original study at age 1993 - 1996 years\n"
     result, reasons = answer(run(parser, listing, RICH), "inclusion", "1")
     assert result == "unknown" and reasons[0].startswith("1993 a is not a plausible limit of age (0-120 a)")
+
+
+def test_a_listed_score_matches_any_of_its_values(parser):
+    listing = "Inclusion Criteria:\n1. ECOG performance status 0, 1, or 2\n2. ASA status I, II, or III\n"
+    result = run(parser, listing, RICH)  # ECOG 1, ASA II
+    assert answer(result, "inclusion", "1")[0] == "met" and answer(result, "inclusion", "2")[0] == "met"

@@ -100,6 +100,7 @@ class ConstraintAssembler:
         constraints: list[Constraint] = []
         previous: Optional[tuple[list[Mention], int, int]] = None  # subjects, group, end
         group = -1
+        listed: list[tuple[Constraint, list[Constraint], bool]] = []  # value, values listed after it, joined by "or"
         for quantity in doc._.cp_quantities or []:
             reading = self._read(doc, quantity, cues, mentions, constraints[-1] if constraints else None)
             if reading is None:
@@ -118,8 +119,11 @@ class ConstraintAssembler:
                 group += 1
             built = self._build(text, quantity, reading, subjects, right, group, mentions, doc)
             group += len(built) - 1  # coordinated subjects ("ALT/AST <= 3 x ULN") must each hold
+            if reading.listed_after is not None:
+                listed.append((reading.listed_after, built, joined_by_or))
             constraints.extend(built)
             previous = (subjects, group, max(quantity.text_end, reading.end))
+        _share_alternative_groups(listed)
         return constraints
 
     # -- comparator, direction, anchor ------------------------------------------------------------
@@ -367,6 +371,24 @@ class ConstraintAssembler:
         flag = Flag(kind=FlagKind.UNIT_REPAIR, read=unit.text, understood=f"{chosen} ({reason})",
                     start=unit.start, end=unit.start + len(unit.text), rule=unit.rule)
         return chosen, flag
+
+
+def _share_alternative_groups(listed: list[tuple[Constraint, list[Constraint], bool]]) -> None:
+    """Values listed one after another ("ASA I, II or III") are alternatives together when an "or" joins any
+    two of them: all take the first one's group (a comma alone does not say so: "stage I, II" stays as it is)."""
+    first: dict[int, Constraint] = {}  # id of a listed value -> the first value of its list
+    lists: dict[int, tuple[list[Constraint], list[bool]]] = {}
+    for earlier, later, by_or in listed:
+        head = first.setdefault(id(earlier), earlier)
+        members, joins = lists.setdefault(id(head), ([head], []))
+        for constraint in later:
+            first[id(constraint)] = head
+            members.append(constraint)
+        joins.append(by_or)
+    for members, joins in lists.values():
+        if any(joins):
+            for constraint in members:
+                constraint.group = members[0].group
 
 
 def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Pattern[str]) -> Optional[Cue]:
