@@ -109,6 +109,8 @@ class ConstraintAssembler:
             window_start = previous[2] if previous else 0
             subjects = self._subjects_before(text, mentions, window_start, subject_end)
             right = False
+            if not subjects and reading.listed_after is not None and previous is not None:
+                subjects = previous[0]  # "ASA I and II undergoing surgery": II is an ASA class too
             if not subjects:
                 subjects = self._subject_after(text, mentions, quantity)
                 right = bool(subjects)
@@ -374,8 +376,9 @@ class ConstraintAssembler:
 
 
 def _share_alternative_groups(listed: list[tuple[Constraint, list[Constraint], bool]]) -> None:
-    """Values listed one after another ("ASA I, II or III") are alternatives together when an "or" joins any
-    two of them: all take the first one's group (a comma alone does not say so: "stage I, II" stays as it is)."""
+    """Values listed one after another are alternatives together when an "or" joins any two of them ("ASA I, II
+    or III"), or when they are "=" values, which one measure cannot all take at once ("ASA I and II"): all take
+    the first one's group. Other lists stay as they are ("above 20 g and 30 g")."""
     first: dict[int, Constraint] = {}  # id of a listed value -> the first value of its list
     lists: dict[int, tuple[list[Constraint], list[bool]]] = {}
     for earlier, later, by_or in listed:
@@ -386,7 +389,7 @@ def _share_alternative_groups(listed: list[tuple[Constraint, list[Constraint], b
             members.append(constraint)
         joins.append(by_or)
     for members, joins in lists.values():
-        if any(joins):
+        if any(joins) or all(c.comparator == "=" for c in members):
             for constraint in members:
                 constraint.group = members[0].group
 
