@@ -272,6 +272,14 @@ class Compiler:
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
         return result
 
+    @staticmethod
+    def _clause(criterion: Criterion, constraint: Constraint) -> str:
+        """The clause of the criterion's text (between ';' or '.') that holds the constraint."""
+        text, at = criterion.text, max(constraint.start - criterion.start, 0)
+        start = max(text.rfind(";", 0, at), text.rfind(". ", 0, at)) + 1
+        ends = [i for i in (text.find(";", at), text.find(". ", at)) if i >= 0]
+        return text[start:min(ends) if ends else len(text)]
+
     def _or_between_groups(self, criterion: Criterion, conditions: list[Constraint]) -> bool:
         """Whether an alternative cue ("or") stands between the words of two groups of the criterion."""
         spans: dict[int, tuple[int, int]] = {}
@@ -331,6 +339,11 @@ class Compiler:
         :class:`Unknown` with the reason."""
         subject = constraint.subject
         entry = self.lexicon.get(subject or "")
+        if subject == "age" and criterion is not None:
+            clause = self._clause(criterion, constraint)
+            event = next((cue for cue in self.matching.age_at_event_cues if phrase_pattern(cue).search(clause)), None)
+            if event:
+                return Unknown(f"the age is at another time than today ('{event}'): '{constraint.text}'")
         try:
             if constraint.kind == "time_window" and constraint.direction != "after" and (
                 constraint.anchor or constraint.direction == "before"

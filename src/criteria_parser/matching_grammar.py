@@ -91,6 +91,8 @@ class MatchingGrammar(_Model):
     display_units: dict[str, str]
     active_cues: list[str]
     equivalent_cues: list[str]
+    age_at_event_cues: list[str] = Field(description="Words by an age limit that put it at an earlier event "
+                                                      "('older than 50 years at migraine onset'): not today's age.")
     negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
                                                  "('unwilling to give informed consent', 'no history of stroke').")
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")

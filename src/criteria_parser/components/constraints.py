@@ -348,8 +348,8 @@ class ConstraintAssembler:
             return ConstraintKind.RELATIVE_LIMIT.value
         if reading.comparator == Comparator.BETWEEN.value:
             return ConstraintKind.RANGE.value
-        if unit in self.time_units and not (entry and entry.category == "demographic"):
-            return ConstraintKind.TIME_WINDOW.value
+        if unit in self.time_units and not (entry and (entry.category == "demographic" or entry.unit in self.time_units)):
+            return ConstraintKind.TIME_WINDOW.value  # but a subject measured in time (age, gestational age) is not
         if (entry and entry.category == "drug") or self.dimensions.get(unit or "") == "dose_rate":
             return ConstraintKind.DOSE.value
         return ConstraintKind.THRESHOLD.value
