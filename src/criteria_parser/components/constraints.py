@@ -101,6 +101,7 @@ class ConstraintAssembler:
         previous: Optional[tuple[list[Mention], int, int]] = None  # subjects, group, end
         group = -1
         listed: list[tuple[Constraint, list[Constraint], bool]] = []  # value, values listed after it, joined by "or"
+        after_end = -1  # where the previous value's subject ends, when written after it ("140 mmHg systolic")
         for quantity in doc._.cp_quantities or []:
             reading = self._read(doc, quantity, cues, mentions, constraints[-1] if constraints else None)
             if reading is None:
@@ -108,6 +109,9 @@ class ConstraintAssembler:
             subject_end = reading.cue_start if reading.cue_start is not None else quantity.start
             window_start = previous[2] if previous else 0
             subjects = self._subjects_before(text, mentions, window_start, subject_end)
+            if (after_end >= 0 and self.listed.fullmatch(text[after_end:subject_end])
+                    and self._subject_after(text, mentions, quantity)):
+                subjects = []  # "140 mmHg systolic and/or 90 mmHg diastolic": written after, like the one before
             right = False
             if not subjects and reading.listed_after is not None and previous is not None:
                 subjects = previous[0]  # "ASA I and II undergoing surgery": II is an ASA class too
@@ -119,6 +123,7 @@ class ConstraintAssembler:
                 subjects = previous[0]
             if not (joined_by_or and previous is not None and subjects == previous[0]):
                 group += 1
+            after_end = max(m.end for m in subjects) if right else -1
             built = self._build(text, quantity, reading, subjects, right, group, mentions, doc)
             group += len(built) - 1  # coordinated subjects ("ALT/AST <= 3 x ULN") must each hold
             if reading.listed_after is not None:
