@@ -328,3 +328,14 @@ def test_an_age_at_an_earlier_event_or_a_misread_weight_is_not_compared_with_tod
     assert answer(result, "exclusion", "2")[0] == "met"  # the onset is in another clause
     assert answer(result, "inclusion", "1")[1][0].startswith("1 kg is not a plausible limit of body weight")
     assert answer(result, "inclusion", "2") == ("unknown", ["no gestational age result: unknown"])
+
+
+def test_a_vague_recency_or_two_values_at_once_do_not_give_an_answer(parser):
+    listing = ("Inclusion Criteria:\n1. Patient with an ASA 1 or 2 (ASA 1 corresponding to a patient in perfect "
+               "health and ASA 2 to a patient with moderate disease)\n"
+               "Exclusion Criteria:\n1. recent MI (Myocardial Infarction)\n2. History of stroke\n")
+    result = run(parser, listing, RICH)  # ASA II; myocardial infarction resolved in 2023; stroke ruled out
+    assert answer(result, "inclusion", "1")[0] == "unknown"  # "= 1" and "= 2" cannot both be asked for
+    assert answer(result, "exclusion", "1") == ("unknown", [
+        "myocardial infarction: recorded as resolved: met", "'recent' does not say how recent: a person must check the dates"])
+    assert answer(result, "exclusion", "2")[0] == "not met"

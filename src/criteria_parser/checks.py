@@ -262,7 +262,7 @@ class Compiler:
             groups.setdefault(constraint.group, []).append(check)
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
-        if len(parts) > 1 and self._or_between_groups(criterion, conditions):
+        if len(parts) > 1 and (self._or_between_groups(criterion, conditions) or _exclusive_values(parts)):
             result = Agreeing(parts)  # "A (x < 90) or B (y > 170)" read as separate groups: "all" is not sure
         rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
         if rest:
@@ -511,6 +511,9 @@ class Compiler:
                                                description=f"{concept.kind} '{concept.name}': "
                                                "present, inactive, absent or null"))
             check: Check = ConceptCheck(variable, active, concept.name)
+            vague = next((cue for cue in self.matching.vague_time_cues if phrase_pattern(cue).search(text)), None)
+            if vague:
+                check = AtMostUnknown(check, f"'{vague}' does not say how recent: a person must check the dates")
             negation = self._negation_before(text, start)
             checks.append(Negated(check, negation) if negation else check)
         if len(checks) == 1:
@@ -529,6 +532,19 @@ class Compiler:
     def _alternatives(self, text: str) -> bool:
         cues = [p for cue in self.grammars.cues if cue.cue == "alternative" for p in cue.phrases]
         return self.matching.has_cue(text, cues)
+
+
+def _exclusive_values(parts: tuple[Check, ...]) -> bool:
+    """Whether two groups ask one variable for two different "=" values, which cannot both hold ("ASA 1 or 2
+    (ASA 1 meaning ... and ASA 2 meaning ...)"): "all" is then a misreading."""
+    seen: dict[str, tuple[int, float]] = {}
+    for index, part in enumerate(parts):
+        for check in part.parts if isinstance(part, AnyOf) else (part,):
+            if isinstance(check, Compare) and check.comparator == "=" and check.value is not None:
+                first = seen.setdefault(check.variable.path, (index, check.value))
+                if first[0] != index and first[1] != check.value:
+                    return True
+    return False
 
 
 def compile_listing(listing: Listing, grammars: Grammars, matching: MatchingGrammar) -> ListingPlan:

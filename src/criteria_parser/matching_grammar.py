@@ -93,6 +93,9 @@ class MatchingGrammar(_Model):
     equivalent_cues: list[str]
     age_at_event_cues: list[str] = Field(description="Words by an age limit that put it at an earlier event "
                                                       "('older than 50 years at migraine onset'): not today's age.")
+    vague_time_cues: list[str] = Field(description="Words that put a condition in a time they do not bound "
+                                                    "('recent MI'): a recorded condition then says no more than "
+                                                    "unknown.")
     negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
                                                  "('unwilling to give informed consent', 'no history of stroke').")
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
