@@ -95,11 +95,13 @@ class NumberWordRule(Rule):
 
 
 class RelativeRule(Rule):
-    """A reference for relative limits (ULN), a multiplier word (times, x), or a filler word between them (the)."""
+    """A reference for relative limits (ULN), a multiplier word (times, x), a filler word between them (the), or a
+    comparison between them that states the comparator ("twice higher than normal": ``>``)."""
 
     phrases: list[str] = Field(min_length=1)
-    role: Literal["reference", "multiplier", "filler"]
+    role: Literal["reference", "multiplier", "filler", "comparison"]
     relative_to: Optional[str] = None
+    comparator: Optional[Literal["<", "<=", ">", ">="]] = None
 
 
 class TimeRelationRule(Rule):

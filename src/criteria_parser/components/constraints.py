@@ -215,8 +215,9 @@ class ConstraintAssembler:
                 _postfix_cue(text, doc._.cp_cues or [], quantity.text_end, "count")  # "four of the following"
                 or (not text[:quantity.start].strip() and _COUNTED.match(text, quantity.end))):  # "Two parents"
             return _Reading(Comparator.EQ.value, "implicit.count", None, flags)
-        if quantity.reference is not None:  # "three times the upper limit of normal"
-            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
+        if quantity.reference is not None:  # "three times the upper limit of normal", "twice higher than normal"
+            return _Reading(quantity.reference.comparator or Comparator.EQ.value,
+                            quantity.reference.comparator_rule or "implicit.amount", None, flags)
         unit = quantity.unit
         if quantity.rule == "quantity.roman" and self.listed_roman.match(text, quantity.end):
             return _Reading(Comparator.EQ.value, "implicit.listed_category", None, flags)  # "bipolar I and II"

@@ -48,6 +48,8 @@ class Reference:
     end: int
     relative_to: str
     rule: str
+    comparator: Optional[str] = None  # stated between the multiplier and the reference: "twice higher than normal"
+    comparator_rule: Optional[str] = None
 
 
 @dataclass

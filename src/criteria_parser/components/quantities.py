@@ -107,12 +107,14 @@ class QuantityFinder:
         self._references = {}
         multipliers = [p for r in grammars.relative if r.role == "multiplier" for p in r.phrases]
         fillers = [p for r in grammars.relative if r.role == "filler" for p in r.phrases]
+        self._comparisons = {normalize(p): r for r in grammars.relative if r.role == "comparison" for p in r.phrases}
         self._multiplier_words = {normalize(p) for p in multipliers}
         for rule in grammars.relative:
             if rule.role == "reference":
                 self._references.update((normalize(phrase), rule) for phrase in rule.phrases)
         self._reference = re.compile(
             r"\s*(?:(?P<mult>" + compile_phrases(multipliers).pattern + r")\s*)?"
+            r"(?:(?P<cmp>" + (compile_phrases(self._comparisons).pattern if self._comparisons else "(?!)") + r")\s+)?"
             r"(?:(?:" + compile_phrases(fillers).pattern + r")\s+)*"
             r"(?P<ref>" + compile_phrases(self._references).pattern + r")",
             re.IGNORECASE,
@@ -308,8 +310,10 @@ class QuantityFinder:
         rule = self._references[normalize(found.group("ref"))]
         if rule.relative_to != "fold" and not (found.group("mult") or multiplied) and not found.group("ref").isupper():
             return None  # "3 upper limit" needs a multiplier; a bare "3 ULN" does not
-        return Reference(found.start("mult") if found.group("mult") else found.start("ref"), found.end(),
-                         rule.relative_to, rule.id)
+        start = next(found.start(group) for group in ("mult", "cmp", "ref") if found.group(group))
+        comparison = self._comparisons[normalize(found.group("cmp"))] if found.group("cmp") else None
+        return Reference(start, found.end(), rule.relative_to, rule.id, comparison.comparator if comparison else None,
+                         comparison.id if comparison else None)
 
 
 def lettered_scales(grammars: Grammars) -> str:
