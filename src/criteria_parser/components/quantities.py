@@ -42,6 +42,9 @@ _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, 
 _ROMAN_VALUES.update({chr(0x2160 + value - 1): value for value in _ROMAN_VALUES.values()})  # Ⅰ (U+2160) to Ⅹ
 #: Between a number and its unit: spaces, an opening parenthesis, a hyphen before a word ("12-month"), a "+".
 _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": the "+" is a comparator
+#: A minus sign of a negative value ("T-score ≤ -2.5", "-1 to -10 diopters"): a hyphen or minus touching the digits,
+#: after a space, a bracket or a comparator, and not after a number (that "6 -11" is a range).
+_SIGN = re.compile(r"(?:^|(?<=[\s(\[:=<>≤≥≦≧＜＞]))(?<!\d\s)(?<!\d\s\s)[-−]$")
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
 #: One word between a number and the time unit it counts: "15 headache days".
@@ -186,8 +189,11 @@ class QuantityFinder:
 
     def _quantity(self, text: str, match: re.Match[str]) -> Quantity:
         value, flag = self._value(match)
+        start = match.start()
+        if _negative(text, match):
+            value, start = -value, start - 1
         roman = match.group("roman")
-        quantity = Quantity(match.start(), match.end(), value, flags=[flag] if flag else [],
+        quantity = Quantity(start, match.end(), value, flags=[flag] if flag else [],
                             rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
                             category=roman)
         unit = self._unit(text, match.end()) or self._counted_time(text, match.end())
@@ -195,7 +201,9 @@ class QuantityFinder:
         inclusive = self._bound_note.match(text, after)
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
         second = self._range_end(text, joined) if joined else None
-        if (second and second[1] >= value and _range_allowed(text, match.start(), joined.group("joiner"))
+        if second and second[1] < value < 0:  # "-1 to -10 diopters": from -10 up to -1
+            quantity.value, second = second[1], (second[0], value, second[2])
+        if (second and second[1] >= quantity.value and _range_allowed(text, quantity.start, joined.group("joiner"))
                 and bool(second[0].group("roman")) == bool(roman)):
             high_match, quantity.value_high, high_flag = second
             quantity.end = high_match.end()
@@ -216,11 +224,12 @@ class QuantityFinder:
 
     def _range_end(self, text: str, joined: re.Match[str]) -> Optional[tuple[re.Match[str], float, Optional[Flag]]]:
         spaces = self._range_comparator.match(text, joined.end())
-        high_match = self._range_number.match(text, spaces.end())
+        position = spaces.end() + (text[spaces.end():spaces.end() + 1] in ("-", "−"))
+        high_match = self._range_number.match(text, position)
         if high_match is None:
             return None
         high, flag = self._value(high_match)
-        return high_match, high, flag
+        return high_match, -high if position > spaces.end() else high, flag
 
     def _unit(self, text: str, position: int) -> Optional[UnitMatch]:
         lead = _SPACE.match(text, position)
@@ -342,6 +351,11 @@ def _share_units(text: str, found: list[Quantity], listed: re.Pattern[str]) -> l
                 and listed.fullmatch(text, quantity.end, following.start)):
             quantity.unit = following.unit
     return found
+
+
+def _negative(text: str, match: re.Match[str]) -> bool:
+    """Whether the digits of ``match`` carry a minus sign of their own (``_SIGN``)."""
+    return bool(match.group("digits")) and bool(_SIGN.search(text, max(0, match.start() - 4), match.start()))
 
 
 def _word_end(text: str, position: int) -> int:
