@@ -8,7 +8,8 @@ list, offsets relative to the doc), ``doc._.cp_exceptions`` and
 For each quantity, in order: the comparator is the prefix comparator or time
 relation right before it (a "measure" comparator may name its measure first:
 "minimum disease duration of 5 years"), a postfix comparator right after it
-("92% or higher"), ``between`` for a range, ``=`` for a bare value of a score
+("92% or higher"), ``between`` for a range (``>=`` and ``<=`` for the ends of a
+range read apart), ``=`` for a bare value of a score
 ("ECOG 0 or 1"), a count ("four of the following") or a listed category
 ("Axis I or II"), the comparator of the value it is listed after with the same
 unit ("above 20 g and 30 g"), or, for a time amount under an inherited
@@ -100,6 +101,7 @@ class ConstraintAssembler:
         constraints: list[Constraint] = []
         previous: Optional[tuple[list[Mention], int, int]] = None  # subjects, group, end
         group = -1
+        low_end: Optional[Quantity] = None  # the low end of a range read apart, whose subject its high end shares
         for quantity in doc._.cp_quantities or []:
             reading = self._read(doc, quantity, cues, mentions, constraints[-1] if constraints else None)
             if reading is None:
@@ -112,7 +114,9 @@ class ConstraintAssembler:
                 subjects = self._subject_after(text, mentions, quantity)
                 right = bool(subjects)
             joined_by_or = previous is not None and self._alternative(cues, previous[2], subject_end)
-            if not subjects and previous is not None and (joined_by_or or not text[previous[2]:subject_end].strip(" ,")):
+            apart = low_end is not None and low_end.upper is quantity
+            if not subjects and previous is not None and (
+                    joined_by_or or apart or not text[previous[2]:subject_end].strip(" ,")):
                 subjects = previous[0]
             if not (joined_by_or and previous is not None and subjects == previous[0]):
                 group += 1
@@ -120,6 +124,7 @@ class ConstraintAssembler:
             group += len(built) - 1  # coordinated subjects ("ALT/AST <= 3 x ULN") must each hold
             constraints.extend(built)
             previous = (subjects, group, max(quantity.text_end, reading.end))
+            low_end = quantity if quantity.upper is not None else None
         return constraints
 
     # -- comparator, direction, anchor ------------------------------------------------------------
@@ -160,6 +165,8 @@ class ConstraintAssembler:
                 direction = direction or prefix.direction
             if prefix.respelled:
                 flags.append(_flag(FlagKind.COMPARATOR_SPELLING, prefix, prefix.value))
+        elif quantity.bound is not None:  # an end of a range read apart: ">= 1 hour" of "between 1 hour and 28 days"
+            reading = _Reading(quantity.bound, "implicit.range_end", None, flags)
         elif postfix is not None:
             reading = _Reading(postfix.value, postfix.rule, None, flags)
             flags.append(Flag(kind=FlagKind.POSTFIX_COMPARATOR, read=text[quantity.start:postfix.end],

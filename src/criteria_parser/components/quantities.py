@@ -10,7 +10,9 @@ its candidate units for the constraint step to choose by plausibility), and a
 relative reference (``relative.jsonl``: "times the upper limit of normal").
 Values listed before a unit share it ("500, 1000 and 2000 Hz"); scales with
 letter categories (``letters`` of ``lexicon.jsonl``) give letter values
-("Child-Pugh class C").
+("Child-Pugh class C"). A range whose ends have different units ("between 1
+hour and 28 days") or whose high end is strict ("4 to < 17 years") is read as
+its two ends apart; a minus sign touching the digits makes a value negative.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..grammar import Grammars, load_grammars
-from ..model import Flag, FlagKind
+from ..model import Comparator, Flag, FlagKind
 from .matches import Quantity, Reference, UnitMatch, register_extensions, text_of
 from .phrases import compile_phrases, normalize, phrase_pattern
 
@@ -95,10 +97,13 @@ class QuantityFinder:
                                    for f in u.forms if f.isalpha() and len(f) >= 5)
         self._unit_ci = compile_phrases(insensitive, glued=True)
         self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
-        # the high end may repeat its bound: "4 to < 17 years", "11 to no older than 17 years"
+        # the high end may repeat its bound: "11 to no older than 17 years"; a strict one ("4 to < 17 years")
+        # leaves the ends apart
         upper = [p for c in grammars.comparators if c.comparator in ("<", "<=") and c.position == "prefix"
                  for p in c.phrases]
-        self._range_comparator = re.compile(r"\s*(?:" + compile_phrases(upper).pattern + r")?\s*", re.IGNORECASE)
+        self._strict = {normalize(p) for c in grammars.comparators if c.comparator == "<" for p in c.phrases}
+        self._range_comparator = re.compile(r"\s*(?P<bound>" + compile_phrases(upper).pattern + r")?\s*",
+                                            re.IGNORECASE)
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
         # a suspended hyphen may end the low end: "aged between 18- and 65-years"
         self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
@@ -139,6 +144,10 @@ class QuantityFinder:
                 quantity = self._quantity(text, match)
             found.append(quantity)
             position = max(quantity.text_end, match.end())
+            if quantity.upper is not None:
+                quantity = quantity.upper
+                found.append(quantity)
+                position = max(position, quantity.text_end)
             paired = self._paired(text, quantity)
             if paired is not None:
                 found.append(paired)
@@ -202,18 +211,22 @@ class QuantityFinder:
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
         second = self._range_end(text, joined) if joined else None
         if second and second[1] < value < 0:  # "-1 to -10 diopters": from -10 up to -1
-            quantity.value, second = second[1], (second[0], value, second[2])
+            quantity.value, second = second[1], (second[0], value, *second[2:])
         if (second and second[1] >= quantity.value and _range_allowed(text, quantity.start, joined.group("joiner"))
                 and bool(second[0].group("roman")) == bool(roman)):
-            high_match, quantity.value_high, high_flag = second
+            high_match, high, high_flag, strict = second
+            high_unit = self._unit(text, high_match.end())
+            if strict or (unit is not None and high_unit is not None and high_unit.candidates != unit.candidates):
+                # "4 to < 17 years" is >= 4 and < 17; "between 1 hour and 28 days" is >= 1 h and <= 28 d
+                return self._apart(text, match, quantity, unit, high_match, strict)
+            quantity.value_high = high
             quantity.end = high_match.end()
             quantity.joiner = joined.group("joiner")
             quantity.rule = "quantity.range"
             quantity.flags.extend([high_flag] if high_flag else [])
             if roman:
                 quantity.category = f"{roman}-{high_match.group('roman')}"
-            unit = (self._unit(text, high_match.end()) or self._closed_unit(text, match.start(), high_match.end())
-                    or unit)
+            unit = high_unit or self._closed_unit(text, match.start(), high_match.end()) or unit
         quantity.unit = unit or self._scale(text, match.start())
         if quantity.unit is not None and quantity.unit.typo:
             quantity.flags.append(Flag(kind=FlagKind.TYPO, read=quantity.unit.text, understood=quantity.unit.typo,
@@ -222,14 +235,31 @@ class QuantityFinder:
                                             normalize(match.group()) in self._multiplier_words)
         return quantity
 
-    def _range_end(self, text: str, joined: re.Match[str]) -> Optional[tuple[re.Match[str], float, Optional[Flag]]]:
+    def _apart(self, text: str, match: re.Match[str], low: Quantity, unit: Optional[UnitMatch],
+               high_match: re.Match[str], strict: bool) -> Quantity:
+        """The ends of a range read as two bounds: the low end ``>=``, the high end its own comparator (or
+        ``<=``); the low end without a unit shares the high end's ("4 to < 17 years")."""
+        low.upper = self._quantity(text, high_match)
+        low.upper.bound = None if strict else Comparator.LE.value
+        low.bound = Comparator.GE.value
+        low.unit = unit or low.upper.unit
+        low.reference = self._relative(text, match.end(), normalize(match.group()) in self._multiplier_words)
+        if unit is None and low.reference is None:  # "1 to < 3 x ULN"
+            low.reference = low.upper.reference
+        return low
+
+    def _range_end(self, text: str, joined: re.Match[str]
+                   ) -> Optional[tuple[re.Match[str], float, Optional[Flag], bool]]:
+        """The high end after a range joiner: its match, value, number-word flag, and whether a strict
+        comparator ("<", "under") bounds it."""
         spaces = self._range_comparator.match(text, joined.end())
         position = spaces.end() + (text[spaces.end():spaces.end() + 1] in ("-", "−"))
         high_match = self._range_number.match(text, position)
         if high_match is None:
             return None
         high, flag = self._value(high_match)
-        return high_match, -high if position > spaces.end() else high, flag
+        strict = bool(spaces.group("bound")) and normalize(spaces.group("bound")) in self._strict
+        return high_match, -high if position > spaces.end() else high, flag, strict
 
     def _unit(self, text: str, position: int) -> Optional[UnitMatch]:
         lead = _SPACE.match(text, position)
