@@ -10,7 +10,8 @@ its candidate units for the constraint step to choose by plausibility), and a
 relative reference (``relative.jsonl``: "times the upper limit of normal").
 Values listed before a unit share it ("500, 1000 and 2000 Hz"); scales with
 letter categories (``letters`` of ``lexicon.jsonl``) give letter values
-("Child-Pugh class C"). A range whose ends have different units ("between 1
+("Child-Pugh class C"); a frequency may follow a few words of what is
+counted ("1-3 insulin injections per day"). A range whose ends have different units ("between 1
 hour and 28 days") or whose high end is strict ("4 to < 17 years") is read as
 its two ends apart; a minus sign touching the digits makes a value negative.
 """
@@ -51,6 +52,10 @@ _SIGN = re.compile(r"(?:^|(?<=[\s(\[:=<>≤≥≦≧＜＞]))(?<!\d\s)(?<!\d\s\s
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
 #: One word between a number and the time unit it counts: "15 headache days".
 _COUNTED_WORD = re.compile(r"[ \t]+([^\W\d_]{3,})[ \t]+")
+#: A word of what is counted per unit of time: "3 alcoholic drinks per day", "1-3 bolus insulin injections a day";
+#: a word with capitals inside is a unit of its own ("microMolar per minute").
+_COUNTED_NOUN = re.compile(r"[ \t]+((?:[^\W\d_]|-)(?:[^\W\d_A-Z]|-)*)(?![\w])")
+_COUNTED_NOUNS = 3
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
@@ -66,6 +71,9 @@ class QuantityFinder:
                                   re.IGNORECASE)
         self._listed_number = re.compile(self._number.pattern.replace(_DECIMAL_COMMA, ""), re.IGNORECASE)
         prefixes = [p for c in grammars.comparators if c.position != "postfix" for p in c.phrases]
+        postfixes = [p for c in grammars.comparators if c.position == "postfix" for p in c.phrases if p.isalpha() or " " in p]
+        #: a postfix comparator may stand between a number and what it counts: "3 or more drinks a day"
+        self._postfix_words = re.compile(r"\s+(?:" + compile_phrases(postfixes).pattern + r")(?![\w])", re.IGNORECASE)
         self._compared = re.compile(r"(?:" + compile_phrases(prefixes).pattern + r")\s*$", re.IGNORECASE)
         # after a range joiner a letter may precede the hyphen: the unit of the low end ("8yr-18yrs")
         self._range_number = re.compile(self._number.pattern.replace("(?<![A-Za-z]-)", "", 1), re.IGNORECASE)
@@ -205,7 +213,7 @@ class QuantityFinder:
         quantity = Quantity(start, match.end(), value, flags=[flag] if flag else [],
                             rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
                             category=roman)
-        unit = self._unit(text, match.end()) or self._counted_time(text, match.end())
+        unit = self._unit_after(text, match.end())
         after = unit.end if unit else match.end()
         inclusive = self._bound_note.match(text, after)
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
@@ -215,7 +223,7 @@ class QuantityFinder:
         if (second and second[1] >= quantity.value and _range_allowed(text, quantity.start, joined.group("joiner"))
                 and bool(second[0].group("roman")) == bool(roman)):
             high_match, high, high_flag, strict = second
-            high_unit = self._unit(text, high_match.end())
+            high_unit = self._unit_after(text, high_match.end())
             if strict or (unit is not None and high_unit is not None and high_unit.candidates != unit.candidates):
                 # "4 to < 17 years" is >= 4 and < 17; "between 1 hour and 28 days" is >= 1 h and <= 28 d
                 return self._apart(text, match, quantity, unit, high_match, strict)
@@ -290,6 +298,29 @@ class QuantityFinder:
                 return None  # "(mg" without ")": not a unit in parentheses
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
+
+    def _unit_after(self, text: str, position: int) -> Optional[UnitMatch]:
+        """The unit of the number ending at ``position``: written right after it, or after what it counts."""
+        return self._unit(text, position) or self._counted_time(text, position) or self._counted_rate(text, position)
+
+    def _counted_rate(self, text: str, position: int) -> Optional[UnitMatch]:
+        """A frequency after up to three words of what is counted ("1-3 insulin injections per day" is ``/d``, the
+        words kept in the unit as written), or a unit after a postfix comparator ("3 or more drinks a day")."""
+        note = self._postfix_words.match(text, position)
+        start = end = note.end() if note else position
+        if note is not None and (unit := self._unit(text, start)) is not None and unit.typo is None:
+            return unit
+        for _ in range(_COUNTED_NOUNS):
+            word = _COUNTED_NOUN.match(text, end)
+            if (word is None or normalize(word.group(1)) in self.words or self._unit(text, word.start(1)) is not None
+                    or self._reference.match(text, word.start(1))):
+                return None
+            end = word.end()
+            unit = self._unit(text, end)
+            if unit is not None and unit.dimension == "frequency" and unit.candidates[0].startswith("/"):
+                first = _COUNTED_NOUN.match(text, start).start(1)
+                return UnitMatch(first, unit.end, text[first:unit.end], unit.candidates, unit.dimension, unit.rule)
+        return None
 
     def _counted_time(self, text: str, position: int) -> Optional[UnitMatch]:
         """Days counted with a word between: "≥ 15 headache days", "5 consecutive days"."""
