@@ -8,7 +8,8 @@ list, offsets relative to the doc), ``doc._.cp_exceptions`` and
 For each quantity, in order: the comparator is the prefix comparator or time
 relation right before it (a "measure" comparator may name its measure first:
 "minimum disease duration of 5 years"), a postfix comparator right after it
-("92% or higher"), ``between`` for a range (``>=`` and ``<=`` for the ends of a
+("92% or higher") or a sign between it and the measure it bounds, mirrored
+("145 mmHg ≤ SBP" is SBP >= 145), ``between`` for a range (``>=`` and ``<=`` for the ends of a
 range read apart), ``=`` for a bare value of a score
 ("ECOG 0 or 1"), a count ("four of the following") or a listed category
 ("Axis I or II"), the comparator of the value it is listed after with the same
@@ -27,7 +28,7 @@ inside an "except ..." clause have the role ``exception``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -52,6 +53,9 @@ _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
 #: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
 _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
+#: A comparator sign as read from the value written before it, and the measure word that must follow it.
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_WORD_AFTER = re.compile(r"\s*[^\W\d_]")
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
 _SUM = re.compile(r"\+\s*\d")
 
@@ -146,7 +150,8 @@ class ConstraintAssembler:
             prefix = _prefix_cue(text, cues, quantity.unit.start, self.prefix_gap)  # "≥ grade II": the scale stands between
         if prefix is not None and prefix.kind == "time_relation" and quantity.unit is None:
             prefix = None  # "in the last five diary entries": a count, not a time window
-        postfix = _postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
+        postfix = (_postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
+                   or _measure_after(text, cues, end))
         if postfix is not None and _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
             postfix = None
         relation_after = _postfix_cue(text, cues, end, "time_relation")
@@ -390,6 +395,17 @@ def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Patter
                                                           (cue.end == best.end and cue.start < best.start)):
             best = cue
     return best
+
+
+def _measure_after(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
+    """A comparator sign between a value and the measure after it, as mirrored for the value: "145 mmHg ≤ SBP"
+    states SBP >= 145."""
+    for cue in cues:
+        if (cue.kind == "comparator" and cue.position == "prefix" and cue.value in _MIRRORED
+                and cue.start >= position and not text[position:cue.start].strip()
+                and not re.search(r"[^\W\d_]", cue.text) and _WORD_AFTER.match(text, cue.end)):
+            return replace(cue, value=_MIRRORED[cue.value])
+    return None
 
 
 def _postfix_cue(text: str, cues: list[Cue], position: int, kind: str) -> Optional[Cue]:
