@@ -56,8 +56,9 @@ _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
 #: A comparator sign as read from the value written before it, and the measure word that must follow it.
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _WORD_AFTER = re.compile(r"\s*[^\W\d_]")
-#: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
-_SUM = re.compile(r"\+\s*\d")
+#: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), and one before a minus opens a tolerance
+#: ("23 +/- 4", "23 +- 4"): not "or more".
+_SUM = re.compile(r"\+\s*(?:\d|/?\s*-)")
 
 
 @dataclass
