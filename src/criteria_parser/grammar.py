@@ -52,6 +52,9 @@ class UnitRule(Rule):
         "area", "energy", "frequency",
     ]
     case_sensitive: bool = Field(default=False, description="Match forms exactly (m vs M, L vs l).")
+    subunit: Optional[tuple[str, int]] = Field(default=None, description=(
+        "A smaller unit an amount may end with, and how many of it make one: weeks ['d', 7] reads "
+        "'23 weeks 6 days' and '23+6 weeks' as 23 6/7 weeks."))
 
 
 class UnitRepairRule(Rule):

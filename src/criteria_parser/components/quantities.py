@@ -48,6 +48,9 @@ _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": th
 #: A minus sign of a negative value ("T-score ≤ -2.5", "-1 to -10 diopters"): a hyphen or minus touching the digits,
 #: after a space, a bracket or a comparator, and not after a number (that "6 -11" is a range).
 _SIGN = re.compile(r"(?:^|(?<=[\s(\[:=<>≤≥≦≧＜＞]))(?<!\d\s)(?<!\d\s\s)[-−]$")
+#: The smaller part of an amount: "23+6 weeks" (before the unit), "23 weeks 6 days", "2 years and 3 months".
+_PLUS_PART = re.compile(r"[ \t]*\+[ \t]*(?P<part>\d{1,2})(?![\d.,])")
+_AND_PART = re.compile(r"[ \t]*(?:and[ \t]+)?(?P<part>\d{1,2})(?![\d.,])")
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
 #: One word between a number and the time unit it counts: "15 headache days".
@@ -88,6 +91,7 @@ class QuantityFinder:
         #: more letter categories listed after one: "Child-Pugh class B or C"
         self._listed_letter = re.compile(joiner_pattern(grammars, "listing").pattern + r"(?P<letter>(?-i:"
                                          + "|".join(map(re.escape, letters)) + r"))(?![\w])") if letters else None
+        self._subunits = {u.ucum: u.subunit for u in grammars.units if u.subunit}
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
         for unit in grammars.units:
@@ -214,7 +218,8 @@ class QuantityFinder:
                             rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
                             category=roman)
         unit = self._unit_after(text, match.end())
-        after = unit.end if unit else match.end()
+        quantity.value, quantity.end, unit = self._compound(text, quantity.value, match.end(), unit)
+        after = max(quantity.end, unit.end) if unit else match.end()
         inclusive = self._bound_note.match(text, after)
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
         second = self._range_end(text, joined) if joined else None
@@ -224,11 +229,12 @@ class QuantityFinder:
                 and bool(second[0].group("roman")) == bool(roman)):
             high_match, high, high_flag, strict = second
             high_unit = self._unit_after(text, high_match.end())
+            high, high_end, high_unit = self._compound(text, high, high_match.end(), high_unit)
             if strict or (unit is not None and high_unit is not None and high_unit.candidates != unit.candidates):
                 # "4 to < 17 years" is >= 4 and < 17; "between 1 hour and 28 days" is >= 1 h and <= 28 d
                 return self._apart(text, match, quantity, unit, high_match, strict)
             quantity.value_high = high
-            quantity.end = high_match.end()
+            quantity.end = high_end
             quantity.joiner = joined.group("joiner")
             quantity.rule = "quantity.range"
             quantity.flags.extend([high_flag] if high_flag else [])
@@ -242,6 +248,25 @@ class QuantityFinder:
         quantity.reference = self._relative(text, max(quantity.end, unit.end if unit else 0),
                                             normalize(match.group()) in self._multiplier_words)
         return quantity
+
+    def _compound(self, text: str, value: float, end: int, unit: Optional[UnitMatch]
+                  ) -> tuple[float, int, Optional[UnitMatch]]:
+        """An amount ending in a smaller unit (``subunit`` of ``units.jsonl``): "23 weeks 6 days" and "23+6 weeks"
+        are 23 6/7 weeks. Returns the value, where the value's span ends, and the unit."""
+        if unit is None:
+            plus = _PLUS_PART.match(text, end)
+            later = self._unit(text, plus.end()) if plus else None
+            if later is None or later.candidates[0] not in self._subunits:
+                return value, end, unit
+            return value + _number(plus.group("part")) / self._subunits[later.candidates[0]][1], plus.end(), later
+        if unit.candidates[0] not in self._subunits:
+            return value, end, unit
+        part = _AND_PART.match(text, unit.end)
+        smaller = self._unit(text, part.end()) if part else None
+        subunit, count = self._subunits[unit.candidates[0]]
+        if smaller is None or smaller.candidates != (subunit,) or _number(part.group("part")) >= count:
+            return value, end, unit
+        return value + _number(part.group("part")) / count, smaller.end, unit
 
     def _apart(self, text: str, match: re.Match[str], low: Quantity, unit: Optional[UnitMatch],
                high_match: re.Match[str], strict: bool) -> Quantity:
