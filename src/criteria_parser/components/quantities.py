@@ -33,7 +33,8 @@ from .phrases import compile_phrases, normalize, phrase_pattern
 
 #: A decimal comma ("7,0 mmol/l"); without a unit or comparator "1,2" lists two values ("ASA status 1,2").
 _DECIMAL_COMMA = r"\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|"
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|" + _DECIMAL_COMMA + r"\d+)(?:\.\d+)?"
+#: A power of ten ("10^3 CFU/mL") is its value, not 10.
+_DIGITS = r"(?:10\^\d{1,2}(?![\d.])|\d{1,3}(?:,\d{3})+(?![\d,])|" + _DECIMAL_COMMA + r"\d+)(?:\.\d+)?"
 #: A number not glued to a word before it ("CD5", "x10", "COVID-19"), not the minutes of a clock time ("22:00"),
 #: nor followed by an ordinal suffix or digit.
 _NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
@@ -451,7 +452,9 @@ def _word_end(text: str, position: int) -> int:
 
 
 def _number(digits: str) -> float:
-    """The value of digits as written: "1,500" is 1500, a decimal comma "7,0" is 7.0."""
+    """The value of digits as written: "1,500" is 1500, a decimal comma "7,0" is 7.0, "10^3" is 1000."""
+    if digits.startswith("10^"):
+        return 10.0 ** int(digits[3:])
     if re.fullmatch(r"\d+,\d{1,2}(?:\.\d+)?", digits):
         return float(digits.replace(",", "."))
     return float(digits.replace(",", ""))
