@@ -114,6 +114,7 @@ JOINER_READINGS = {
     ("cues.jsonl", "cue.per"): [("=", 10.0, None, "{cigarettes}/d", None)],
     ("cues.jsonl", "cue.bound_note"): [("between", 50.0, 90.0, "kg", None)],
     ("relative.jsonl", "rel.filler"): [("=", 2.5, None, None, "ULN")],
+    ("relative.jsonl", "rel.higher_than"): [(">", 2.0, None, None, "ULN")],
 }
 
 

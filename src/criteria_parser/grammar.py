@@ -52,6 +52,9 @@ class UnitRule(Rule):
         "area", "energy", "frequency",
     ]
     case_sensitive: bool = Field(default=False, description="Match forms exactly (m vs M, L vs l).")
+    subunit: Optional[tuple[str, int]] = Field(default=None, description=(
+        "A smaller unit an amount may end with, and how many of it make one: weeks ['d', 7] reads "
+        "'23 weeks 6 days' and '23+6 weeks' as 23 6/7 weeks."))
 
 
 class UnitRepairRule(Rule):
@@ -95,11 +98,13 @@ class NumberWordRule(Rule):
 
 
 class RelativeRule(Rule):
-    """A reference for relative limits (ULN), a multiplier word (times, x), or a filler word between them (the)."""
+    """A reference for relative limits (ULN), a multiplier word (times, x), a filler word between them (the), or a
+    comparison between them that states the comparator ("twice higher than normal": ``>``)."""
 
     phrases: list[str] = Field(min_length=1)
-    role: Literal["reference", "multiplier", "filler"]
+    role: Literal["reference", "multiplier", "filler", "comparison"]
     relative_to: Optional[str] = None
+    comparator: Optional[Literal["<", "<=", ">", ">="]] = None
 
 
 class TimeRelationRule(Rule):

@@ -8,7 +8,9 @@ list, offsets relative to the doc), ``doc._.cp_exceptions`` and
 For each quantity, in order: the comparator is the prefix comparator or time
 relation right before it (a "measure" comparator may name its measure first:
 "minimum disease duration of 5 years"), a postfix comparator right after it
-("92% or higher"), ``between`` for a range, ``=`` for a bare value of a score
+("92% or higher") or a sign between it and the measure it bounds, mirrored
+("145 mmHg ≤ SBP" is SBP >= 145), ``between`` for a range (``>=`` and ``<=`` for the ends of a
+range read apart), ``=`` for a bare value of a score
 ("ECOG 0 or 1"), a count ("four of the following") or a listed category
 ("Axis I or II"), the comparator of the value it is listed after with the same
 unit ("above 20 g and 30 g"), or, for a time amount under an inherited
@@ -26,7 +28,7 @@ inside an "except ..." clause have the role ``exception``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
@@ -51,8 +53,12 @@ _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
 #: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
 _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
-#: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), not "or more".
-_SUM = re.compile(r"\+\s*\d")
+#: A comparator sign as read from the value written before it, and the measure word that must follow it.
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_WORD_AFTER = re.compile(r"\s*[^\W\d_]")
+#: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), and one before a minus opens a tolerance
+#: ("23 +/- 4", "23 +- 4"): not "or more".
+_SUM = re.compile(r"\+\s*(?:\d|/?\s*-)")
 
 
 @dataclass
@@ -102,6 +108,7 @@ class ConstraintAssembler:
         group = -1
         listed: list[tuple[Constraint, list[Constraint], bool]] = []  # value, values listed after it, joined by "or"
         after_end = -1  # where the previous value's subject ends, when written after it ("140 mmHg systolic")
+        low_end: Optional[Quantity] = None  # the low end of a range read apart, whose subject its high end shares
         for quantity in doc._.cp_quantities or []:
             reading = self._read(doc, quantity, cues, mentions, constraints[-1] if constraints else None)
             if reading is None:
@@ -119,7 +126,9 @@ class ConstraintAssembler:
                 subjects = self._subject_after(text, mentions, quantity)
                 right = bool(subjects)
             joined_by_or = previous is not None and self._alternative(cues, previous[2], subject_end)
-            if not subjects and previous is not None and (joined_by_or or not text[previous[2]:subject_end].strip(" ,")):
+            apart = low_end is not None and low_end.upper is quantity
+            if not subjects and previous is not None and (
+                    joined_by_or or apart or not text[previous[2]:subject_end].strip(" ,")):
                 subjects = previous[0]
             if not (joined_by_or and previous is not None and subjects == previous[0]):
                 group += 1
@@ -130,6 +139,7 @@ class ConstraintAssembler:
                 listed.append((reading.listed_after, built, joined_by_or))
             constraints.extend(built)
             previous = (subjects, group, max(quantity.text_end, reading.end))
+            low_end = quantity if quantity.upper is not None else None
         _share_alternative_groups(listed)
         return constraints
 
@@ -152,7 +162,8 @@ class ConstraintAssembler:
             prefix = _prefix_cue(text, cues, quantity.unit.start, self.prefix_gap)  # "≥ grade II": the scale stands between
         if prefix is not None and prefix.kind == "time_relation" and quantity.unit is None:
             prefix = None  # "in the last five diary entries": a count, not a time window
-        postfix = _postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
+        postfix = (_postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
+                   or _measure_after(text, cues, end))
         if postfix is not None and _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
             postfix = None
         relation_after = _postfix_cue(text, cues, end, "time_relation")
@@ -171,6 +182,8 @@ class ConstraintAssembler:
                 direction = direction or prefix.direction
             if prefix.respelled:
                 flags.append(_flag(FlagKind.COMPARATOR_SPELLING, prefix, prefix.value))
+        elif quantity.bound is not None:  # an end of a range read apart: ">= 1 hour" of "between 1 hour and 28 days"
+            reading = _Reading(quantity.bound, "implicit.range_end", None, flags)
         elif postfix is not None:
             reading = _Reading(postfix.value, postfix.rule, None, flags)
             flags.append(Flag(kind=FlagKind.POSTFIX_COMPARATOR, read=text[quantity.start:postfix.end],
@@ -226,8 +239,9 @@ class ConstraintAssembler:
                 _postfix_cue(text, doc._.cp_cues or [], quantity.text_end, "count")  # "four of the following"
                 or (not text[:quantity.start].strip() and _COUNTED.match(text, quantity.end))):  # "Two parents"
             return _Reading(Comparator.EQ.value, "implicit.count", None, flags)
-        if quantity.reference is not None:  # "three times the upper limit of normal"
-            return _Reading(Comparator.EQ.value, "implicit.amount", None, flags)
+        if quantity.reference is not None:  # "three times the upper limit of normal", "twice higher than normal"
+            return _Reading(quantity.reference.comparator or Comparator.EQ.value,
+                            quantity.reference.comparator_rule or "implicit.amount", None, flags)
         unit = quantity.unit
         if quantity.rule == "quantity.roman" and self.listed_roman.match(text, quantity.end):
             return _Reading(Comparator.EQ.value, "implicit.listed_category", None, flags)  # "bipolar I and II"
@@ -412,6 +426,17 @@ def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Patter
                                                           (cue.end == best.end and cue.start < best.start)):
             best = cue
     return best
+
+
+def _measure_after(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
+    """A comparator sign between a value and the measure after it, as mirrored for the value: "145 mmHg ≤ SBP"
+    states SBP >= 145."""
+    for cue in cues:
+        if (cue.kind == "comparator" and cue.position == "prefix" and cue.value in _MIRRORED
+                and cue.start >= position and not text[position:cue.start].strip()
+                and not re.search(r"[^\W\d_]", cue.text) and _WORD_AFTER.match(text, cue.end)):
+            return replace(cue, value=_MIRRORED[cue.value])
+    return None
 
 
 def _postfix_cue(text: str, cues: list[Cue], position: int, kind: str) -> Optional[Cue]:

@@ -48,6 +48,8 @@ class Reference:
     end: int
     relative_to: str
     rule: str
+    comparator: Optional[str] = None  # stated between the multiplier and the reference: "twice higher than normal"
+    comparator_rule: Optional[str] = None
 
 
 @dataclass
@@ -63,6 +65,10 @@ class Quantity:
     joiner: Optional[str] = None  # range joiner as written ("-", "to", "and")
     category: Optional[str] = None  # a roman numeral value ("III", or "I-II" for a range)
     paired: bool = False  # the second value of "140/90 mmHg"
+    #: a range end read apart (its ends have other units, or the high end is strict): ">=" on the low end,
+    #: "<=" on a high end without comparator; ``upper`` is the high end, found with the low end
+    bound: Optional[str] = None
+    upper: Optional["Quantity"] = None
     flags: list[Flag] = field(default_factory=list)
     rule: str = "quantity.number"
 

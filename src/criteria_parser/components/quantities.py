@@ -10,7 +10,10 @@ its candidate units for the constraint step to choose by plausibility), and a
 relative reference (``relative.jsonl``: "times the upper limit of normal").
 Values listed before a unit share it ("500, 1000 and 2000 Hz"); scales with
 letter categories (``letters`` of ``lexicon.jsonl``) give letter values
-("Child-Pugh class C").
+("Child-Pugh class C"); a frequency may follow a few words of what is
+counted ("1-3 insulin injections per day"). A range whose ends have different units ("between 1
+hour and 28 days") or whose high end is strict ("4 to < 17 years") is read as
+its two ends apart; a minus sign touching the digits makes a value negative.
 """
 
 from __future__ import annotations
@@ -24,13 +27,14 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..grammar import Grammars, load_grammars
-from ..model import Flag, FlagKind
+from ..model import Comparator, Flag, FlagKind
 from .matches import Quantity, Reference, UnitMatch, register_extensions, text_of
 from .phrases import compile_phrases, normalize, phrase_pattern
 
 #: A decimal comma ("7,0 mmol/l"); without a unit or comparator "1,2" lists two values ("ASA status 1,2").
 _DECIMAL_COMMA = r"\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|"
-_DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?![\d,])|" + _DECIMAL_COMMA + r"\d+)(?:\.\d+)?"
+#: A power of ten ("10^3 CFU/mL") is its value, not 10.
+_DIGITS = r"(?:10\^\d{1,2}(?![\d.])|\d{1,3}(?:,\d{3})+(?![\d,])|" + _DECIMAL_COMMA + r"\d+)(?:\.\d+)?"
 #: A number not glued to a word before it ("CD5", "x10", "COVID-19"), not the minutes of a clock time ("22:00"),
 #: nor followed by an ordinal suffix or digit.
 _NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + _DIGITS
@@ -42,10 +46,20 @@ _ROMAN_VALUES = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, 
 _ROMAN_VALUES.update({chr(0x2160 + value - 1): value for value in _ROMAN_VALUES.values()})  # Ⅰ (U+2160) to Ⅹ
 #: Between a number and its unit: spaces, an opening parenthesis, a hyphen before a word ("12-month"), a "+".
 _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": the "+" is a comparator
+#: A minus sign of a negative value ("T-score ≤ -2.5", "-1 to -10 diopters"): a hyphen or minus touching the digits,
+#: after a space, a bracket or a comparator, and not after a number (that "6 -11" is a range).
+_SIGN = re.compile(r"(?:^|(?<=[\s(\[:=<>≤≥≦≧＜＞]))(?<!\d\s)(?<!\d\s\s)[-−]$")
+#: The smaller part of an amount: "23+6 weeks" (before the unit), "23 weeks 6 days", "2 years and 3 months".
+_PLUS_PART = re.compile(r"[ \t]*\+[ \t]*(?P<part>\d{1,2})(?![\d.,])")
+_AND_PART = re.compile(r"[ \t]*(?:and[ \t]+)?(?P<part>\d{1,2})(?![\d.,])")
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + _DIGITS + r")(?![\d,])(?!\.\d)")
 #: One word between a number and the time unit it counts: "15 headache days".
 _COUNTED_WORD = re.compile(r"[ \t]+([^\W\d_]{3,})[ \t]+")
+#: A word of what is counted per unit of time: "3 alcoholic drinks per day", "1-3 bolus insulin injections a day";
+#: a word with capitals inside is a unit of its own ("microMolar per minute").
+_COUNTED_NOUN = re.compile(r"[ \t]+((?:[^\W\d_]|-)(?:[^\W\d_A-Z]|-)*)(?![\w])")
+_COUNTED_NOUNS = 3
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
@@ -61,6 +75,9 @@ class QuantityFinder:
                                   re.IGNORECASE)
         self._listed_number = re.compile(self._number.pattern.replace(_DECIMAL_COMMA, ""), re.IGNORECASE)
         prefixes = [p for c in grammars.comparators if c.position != "postfix" for p in c.phrases]
+        postfixes = [p for c in grammars.comparators if c.position == "postfix" for p in c.phrases if p.isalpha() or " " in p]
+        #: a postfix comparator may stand between a number and what it counts: "3 or more drinks a day"
+        self._postfix_words = re.compile(r"\s+(?:" + compile_phrases(postfixes).pattern + r")(?![\w])", re.IGNORECASE)
         self._compared = re.compile(r"(?:" + compile_phrases(prefixes).pattern + r")\s*$", re.IGNORECASE)
         # after a range joiner a letter may precede the hyphen: the unit of the low end ("8yr-18yrs")
         self._range_number = re.compile(self._number.pattern.replace("(?<![A-Za-z]-)", "", 1), re.IGNORECASE)
@@ -75,6 +92,7 @@ class QuantityFinder:
         #: more letter categories listed after one: "Child-Pugh class B or C"
         self._listed_letter = re.compile(joiner_pattern(grammars, "listing").pattern + r"(?P<letter>(?-i:"
                                          + "|".join(map(re.escape, letters)) + r"))(?![\w])") if letters else None
+        self._subunits = {u.ucum: u.subunit for u in grammars.units if u.subunit}
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
         for unit in grammars.units:
@@ -92,10 +110,13 @@ class QuantityFinder:
                                    for f in u.forms if f.isalpha() and len(f) >= 5)
         self._unit_ci = compile_phrases(insensitive, glued=True)
         self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
-        # the high end may repeat its bound: "4 to < 17 years", "11 to no older than 17 years"
+        # the high end may repeat its bound: "11 to no older than 17 years"; a strict one ("4 to < 17 years")
+        # leaves the ends apart
         upper = [p for c in grammars.comparators if c.comparator in ("<", "<=") and c.position == "prefix"
                  for p in c.phrases]
-        self._range_comparator = re.compile(r"\s*(?:" + compile_phrases(upper).pattern + r")?\s*", re.IGNORECASE)
+        self._strict = {normalize(p) for c in grammars.comparators if c.comparator == "<" for p in c.phrases}
+        self._range_comparator = re.compile(r"\s*(?P<bound>" + compile_phrases(upper).pattern + r")?\s*",
+                                            re.IGNORECASE)
         joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
         # a suspended hyphen may end the low end: "aged between 18- and 65-years"
         self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
@@ -107,12 +128,14 @@ class QuantityFinder:
         self._references = {}
         multipliers = [p for r in grammars.relative if r.role == "multiplier" for p in r.phrases]
         fillers = [p for r in grammars.relative if r.role == "filler" for p in r.phrases]
+        self._comparisons = {normalize(p): r for r in grammars.relative if r.role == "comparison" for p in r.phrases}
         self._multiplier_words = {normalize(p) for p in multipliers}
         for rule in grammars.relative:
             if rule.role == "reference":
                 self._references.update((normalize(phrase), rule) for phrase in rule.phrases)
         self._reference = re.compile(
             r"\s*(?:(?P<mult>" + compile_phrases(multipliers).pattern + r")\s*)?"
+            r"(?:(?P<cmp>" + (compile_phrases(self._comparisons).pattern if self._comparisons else "(?!)") + r")\s+)?"
             r"(?:(?:" + compile_phrases(fillers).pattern + r")\s+)*"
             r"(?P<ref>" + compile_phrases(self._references).pattern + r")",
             re.IGNORECASE,
@@ -134,6 +157,10 @@ class QuantityFinder:
                 quantity = self._quantity(text, match)
             found.append(quantity)
             position = max(quantity.text_end, match.end())
+            if quantity.upper is not None:
+                quantity = quantity.upper
+                found.append(quantity)
+                position = max(position, quantity.text_end)
             paired = self._paired(text, quantity)
             if paired is not None:
                 found.append(paired)
@@ -184,26 +211,37 @@ class QuantityFinder:
 
     def _quantity(self, text: str, match: re.Match[str]) -> Quantity:
         value, flag = self._value(match)
+        start = match.start()
+        if _negative(text, match):
+            value, start = -value, start - 1
         roman = match.group("roman")
-        quantity = Quantity(match.start(), match.end(), value, flags=[flag] if flag else [],
+        quantity = Quantity(start, match.end(), value, flags=[flag] if flag else [],
                             rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
                             category=roman)
-        unit = self._unit(text, match.end()) or self._counted_time(text, match.end())
-        after = unit.end if unit else match.end()
+        unit = self._unit_after(text, match.end())
+        quantity.value, quantity.end, unit = self._compound(text, quantity.value, match.end(), unit)
+        after = max(quantity.end, unit.end) if unit else match.end()
         inclusive = self._bound_note.match(text, after)
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
         second = self._range_end(text, joined) if joined else None
-        if (second and second[1] >= value and _range_allowed(text, match.start(), joined.group("joiner"))
+        if second and second[1] < value < 0:  # "-1 to -10 diopters": from -10 up to -1
+            quantity.value, second = second[1], (second[0], value, *second[2:])
+        if (second and second[1] >= quantity.value and _range_allowed(text, quantity.start, joined.group("joiner"))
                 and bool(second[0].group("roman")) == bool(roman)):
-            high_match, quantity.value_high, high_flag = second
-            quantity.end = high_match.end()
+            high_match, high, high_flag, strict = second
+            high_unit = self._unit_after(text, high_match.end())
+            high, high_end, high_unit = self._compound(text, high, high_match.end(), high_unit)
+            if strict or (unit is not None and high_unit is not None and high_unit.candidates != unit.candidates):
+                # "4 to < 17 years" is >= 4 and < 17; "between 1 hour and 28 days" is >= 1 h and <= 28 d
+                return self._apart(text, match, quantity, unit, high_match, strict)
+            quantity.value_high = high
+            quantity.end = high_end
             quantity.joiner = joined.group("joiner")
             quantity.rule = "quantity.range"
             quantity.flags.extend([high_flag] if high_flag else [])
             if roman:
                 quantity.category = f"{roman}-{high_match.group('roman')}"
-            unit = (self._unit(text, high_match.end()) or self._closed_unit(text, match.start(), high_match.end())
-                    or unit)
+            unit = high_unit or self._closed_unit(text, match.start(), high_match.end()) or unit
         quantity.unit = unit or self._scale(text, match.start())
         if quantity.unit is not None and quantity.unit.typo:
             quantity.flags.append(Flag(kind=FlagKind.TYPO, read=quantity.unit.text, understood=quantity.unit.typo,
@@ -212,13 +250,50 @@ class QuantityFinder:
                                             normalize(match.group()) in self._multiplier_words)
         return quantity
 
-    def _range_end(self, text: str, joined: re.Match[str]) -> Optional[tuple[re.Match[str], float, Optional[Flag]]]:
+    def _compound(self, text: str, value: float, end: int, unit: Optional[UnitMatch]
+                  ) -> tuple[float, int, Optional[UnitMatch]]:
+        """An amount ending in a smaller unit (``subunit`` of ``units.jsonl``): "23 weeks 6 days" and "23+6 weeks"
+        are 23 6/7 weeks. Returns the value, where the value's span ends, and the unit."""
+        if unit is None:
+            plus = _PLUS_PART.match(text, end)
+            later = self._unit(text, plus.end()) if plus else None
+            if later is None or later.candidates[0] not in self._subunits:
+                return value, end, unit
+            return value + _number(plus.group("part")) / self._subunits[later.candidates[0]][1], plus.end(), later
+        if unit.candidates[0] not in self._subunits:
+            return value, end, unit
+        part = _AND_PART.match(text, unit.end)
+        smaller = self._unit(text, part.end()) if part else None
+        subunit, count = self._subunits[unit.candidates[0]]
+        if smaller is None or smaller.candidates != (subunit,) or _number(part.group("part")) >= count:
+            return value, end, unit
+        return value + _number(part.group("part")) / count, smaller.end, unit
+
+    def _apart(self, text: str, match: re.Match[str], low: Quantity, unit: Optional[UnitMatch],
+               high_match: re.Match[str], strict: bool) -> Quantity:
+        """The ends of a range read as two bounds: the low end ``>=``, the high end its own comparator (or
+        ``<=``); the low end without a unit shares the high end's ("4 to < 17 years")."""
+        low.upper = self._quantity(text, high_match)
+        low.upper.bound = None if strict else Comparator.LE.value
+        low.bound = Comparator.GE.value
+        low.unit = unit or low.upper.unit
+        low.reference = self._relative(text, match.end(), normalize(match.group()) in self._multiplier_words)
+        if unit is None and low.reference is None:  # "1 to < 3 x ULN"
+            low.reference = low.upper.reference
+        return low
+
+    def _range_end(self, text: str, joined: re.Match[str]
+                   ) -> Optional[tuple[re.Match[str], float, Optional[Flag], bool]]:
+        """The high end after a range joiner: its match, value, number-word flag, and whether a strict
+        comparator ("<", "under") bounds it."""
         spaces = self._range_comparator.match(text, joined.end())
-        high_match = self._range_number.match(text, spaces.end())
+        position = spaces.end() + (text[spaces.end():spaces.end() + 1] in ("-", "−"))
+        high_match = self._range_number.match(text, position)
         if high_match is None:
             return None
         high, flag = self._value(high_match)
-        return high_match, high, flag
+        strict = bool(spaces.group("bound")) and normalize(spaces.group("bound")) in self._strict
+        return high_match, -high if position > spaces.end() else high, flag, strict
 
     def _unit(self, text: str, position: int) -> Optional[UnitMatch]:
         lead = _SPACE.match(text, position)
@@ -249,6 +324,29 @@ class QuantityFinder:
                 return None  # "(mg" without ")": not a unit in parentheses
             end += close.end()
         return UnitMatch(start, end, form, candidates, dimension, rule_id, repaired)
+
+    def _unit_after(self, text: str, position: int) -> Optional[UnitMatch]:
+        """The unit of the number ending at ``position``: written right after it, or after what it counts."""
+        return self._unit(text, position) or self._counted_time(text, position) or self._counted_rate(text, position)
+
+    def _counted_rate(self, text: str, position: int) -> Optional[UnitMatch]:
+        """A frequency after up to three words of what is counted ("1-3 insulin injections per day" is ``/d``, the
+        words kept in the unit as written), or a unit after a postfix comparator ("3 or more drinks a day")."""
+        note = self._postfix_words.match(text, position)
+        start = end = note.end() if note else position
+        if note is not None and (unit := self._unit(text, start)) is not None and unit.typo is None:
+            return unit
+        for _ in range(_COUNTED_NOUNS):
+            word = _COUNTED_NOUN.match(text, end)
+            if (word is None or normalize(word.group(1)) in self.words or self._unit(text, word.start(1)) is not None
+                    or self._reference.match(text, word.start(1))):
+                return None
+            end = word.end()
+            unit = self._unit(text, end)
+            if unit is not None and unit.dimension == "frequency" and unit.candidates[0].startswith("/"):
+                first = _COUNTED_NOUN.match(text, start).start(1)
+                return UnitMatch(first, unit.end, text[first:unit.end], unit.candidates, unit.dimension, unit.rule)
+        return None
 
     def _counted_time(self, text: str, position: int) -> Optional[UnitMatch]:
         """Days counted with a word between: "≥ 15 headache days", "5 consecutive days"."""
@@ -308,8 +406,10 @@ class QuantityFinder:
         rule = self._references[normalize(found.group("ref"))]
         if rule.relative_to != "fold" and not (found.group("mult") or multiplied) and not found.group("ref").isupper():
             return None  # "3 upper limit" needs a multiplier; a bare "3 ULN" does not
-        return Reference(found.start("mult") if found.group("mult") else found.start("ref"), found.end(),
-                         rule.relative_to, rule.id)
+        start = next(found.start(group) for group in ("mult", "cmp", "ref") if found.group(group))
+        comparison = self._comparisons[normalize(found.group("cmp"))] if found.group("cmp") else None
+        return Reference(start, found.end(), rule.relative_to, rule.id, comparison.comparator if comparison else None,
+                         comparison.id if comparison else None)
 
 
 def lettered_scales(grammars: Grammars) -> str:
@@ -340,6 +440,11 @@ def _share_units(text: str, found: list[Quantity], listed: re.Pattern[str]) -> l
     return found
 
 
+def _negative(text: str, match: re.Match[str]) -> bool:
+    """Whether the digits of ``match`` carry a minus sign of their own (``_SIGN``)."""
+    return bool(match.group("digits")) and bool(_SIGN.search(text, max(0, match.start() - 4), match.start()))
+
+
 def _word_end(text: str, position: int) -> int:
     """Where the word running at ``position`` ends."""
     found = re.compile(r"\w*").match(text, position)
@@ -347,7 +452,9 @@ def _word_end(text: str, position: int) -> int:
 
 
 def _number(digits: str) -> float:
-    """The value of digits as written: "1,500" is 1500, a decimal comma "7,0" is 7.0."""
+    """The value of digits as written: "1,500" is 1500, a decimal comma "7,0" is 7.0, "10^3" is 1000."""
+    if digits.startswith("10^"):
+        return 10.0 ** int(digits[3:])
     if re.fullmatch(r"\d+,\d{1,2}(?:\.\d+)?", digits):
         return float(digits.replace(",", "."))
     return float(digits.replace(",", ""))
