@@ -319,13 +319,14 @@ def test_a_listed_score_matches_any_of_its_values(parser):
 
 def test_an_age_at_an_earlier_event_or_a_misread_weight_is_not_compared_with_today(parser):
     listing = ("Exclusion Criteria:\n1. Older than 50 years of age at migraine onset\n"
-               "2. Age > 60 years; new onset of headache\n"
+               "2. Age > 60 years; new onset of headache\n3. Not speaking English before age 5 years\n"
                "Inclusion Criteria:\n1. Failure of at least one weight loss medication\n"
                "2. Gestational age of 24-28 weeks at the Screening Visit\n")
     result = run(parser, listing, RICH)  # 65 years old, 82 kg
     assert answer(result, "exclusion", "1") == ("unknown", [
         "the age is at another time than today ('onset'): 'Older than 50 years of age': unknown"])
     assert answer(result, "exclusion", "2")[0] == "met"  # the onset is in another clause
+    assert answer(result, "exclusion", "3")[1][-1].startswith("the age is at another time than today ('before age')")
     assert answer(result, "inclusion", "1")[1][0].startswith("1 kg is not a plausible limit of body weight")
     assert answer(result, "inclusion", "2") == ("unknown", ["no gestational age result: unknown"])
 
