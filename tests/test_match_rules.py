@@ -340,3 +340,15 @@ def test_a_vague_recency_or_two_values_at_once_do_not_give_an_answer(parser):
     assert answer(result, "exclusion", "1") == ("unknown", [
         "myocardial infarction: recorded as resolved: met", "'recent' does not say how recent: a person must check the dates"])
     assert answer(result, "exclusion", "2")[0] == "not met"
+
+
+def test_a_narrower_kind_of_a_recorded_condition_is_not_taken_for_it(parser):
+    listing = ("Exclusion Criteria:\n1. Metastatic breast cancer\n2. have started anti-cancer treatment\n"
+               "3. History of cancer\n")
+    leukemia = diagnosed({"name": "acute lymphoblastic leukemia", "code": "C91.0", "onset": "2025-01-01"})
+    result = run(parser, listing, leukemia)
+    assert answer(result, "exclusion", "1") == ("unknown", [
+        "malignancy: recorded as active (acute lymphoblastic leukemia): met",
+        "'breast cancer' may be narrower than malignancy: a person must check"])
+    assert answer(result, "exclusion", "2")[0] == "unknown"
+    assert answer(result, "exclusion", "3")[0] == "met"

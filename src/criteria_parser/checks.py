@@ -514,12 +514,28 @@ class Compiler:
             vague = next((cue for cue in self.matching.vague_time_cues if phrase_pattern(cue).search(text)), None)
             if vague:
                 check = AtMostUnknown(check, f"'{vague}' does not say how recent: a person must check the dates")
+            narrower = self._narrower(text, start)
+            if narrower:
+                check = AtMostUnknown(check, f"'{narrower}' may be narrower than {concept.name}: a person must check")
             negation = self._negation_before(text, start)
             checks.append(Negated(check, negation) if negation else check)
         if len(checks) == 1:
             return checks[0]
         alternatives = self._alternatives(text)
         return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
+
+    def _narrower(self, text: str, start: int) -> Optional[str]:
+        """The words naming a narrower kind of the concept named at ``start`` ("breast | cancer", "anti-| cancer"):
+        the word right before it, when it is one of the matching grammar's narrowing modifiers."""
+        before = re.search(r"(\w+-|\w+\s+)$", text[:start])
+        if before is None:
+            return None
+        word = before.group(1).strip()
+        if not any(word.lower() == m.lower() or (m.endswith("-") and word.lower().endswith(m.lower()))
+                   for m in self.matching.narrowing_modifiers):
+            return None
+        end = re.match(r"[\w-]+", text[start:])
+        return f"{before.group(1)}{end.group() if end else ''}"
 
     def _negation_before(self, text: str, start: int) -> Optional[str]:
         """The negation cue at most :data:`NEGATION_WORDS` words before ``start``, in the same clause ("unwilling to

@@ -96,6 +96,9 @@ class MatchingGrammar(_Model):
     vague_time_cues: list[str] = Field(description="Words that put a condition in a time they do not bound "
                                                     "('recent MI'): a recorded condition then says no more than "
                                                     "unknown.")
+    narrowing_modifiers: list[str] = Field(description="Words right before a concept's phrase that name a narrower "
+                                                        "kind of it ('breast cancer' is not every malignancy; "
+                                                        "'anti-cancer' is no cancer at all).")
     negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
                                                  "('unwilling to give informed consent', 'no history of stroke').")
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
