@@ -352,3 +352,12 @@ def test_a_narrower_kind_of_a_recorded_condition_is_not_taken_for_it(parser):
         "'breast cancer' may be narrower than malignancy: a person must check"])
     assert answer(result, "exclusion", "2")[0] == "unknown"
     assert answer(result, "exclusion", "3")[0] == "met"
+
+
+def test_a_window_before_an_anchor_is_about_the_event_not_the_anchor(parser):
+    listing = ("Exclusion Criteria:\n1. History of acute stroke within three months before surgery;\n"
+               "2. Any surgery during last 6 month\n")
+    result = run(parser, listing, diagnosed({"name": "stroke", "status": "absent"}, treatments=[]))
+    assert answer(result, "exclusion", "1")[0] == "not met"  # stroke ruled out: no surgery history needed
+    assert answer(result, "exclusion", "1")[1][0].startswith("stroke")
+    assert answer(result, "exclusion", "2") == ("not met", ["no major surgery in the treatment history: not met"])

@@ -453,6 +453,8 @@ class Compiler:
         days = convert(constraint.value, constraint.unit, day, self.matching)
         shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {written}"
         subject = constraint.subject or ""
+        if self._names_the_anchor(constraint):
+            subject = ""  # "stroke within three months before surgery": the surgery is the anchor, not the event
         if subject and self.matching.is_treatment(subject, entry.category if entry else None):
             self._treatment_anchor(anchor, written)
             return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
@@ -473,6 +475,12 @@ class Compiler:
                                 description=f"{event.name}: present, undated (an episode has no usable date), "
                                 "absent (ruled out) or null (not recorded)"))
         return EventWindow(variable, constraint.comparator, days, constraint.text, shown)
+
+    def _names_the_anchor(self, constraint: Constraint) -> bool:
+        """Whether the constraint's subject words are only its anchor's ("before surgery" read as the subject)."""
+        written = (constraint.subject_text or "").lower()
+        return bool(written) and any(rule.name == constraint.anchor and written in (p.lower() for p in rule.phrases)
+                                     for rule in self.grammars.anchors)
 
     def _time_window(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
         subject = constraint.subject or ""
