@@ -361,3 +361,13 @@ def test_a_window_before_an_anchor_is_about_the_event_not_the_anchor(parser):
     assert answer(result, "exclusion", "1")[0] == "not met"  # stroke ruled out: no surgery history needed
     assert answer(result, "exclusion", "1")[1][0].startswith("stroke")
     assert answer(result, "exclusion", "2") == ("not met", ["no major surgery in the treatment history: not met"])
+
+
+def test_a_window_is_not_about_what_a_parenthesis_of_examples_names(parser):
+    listing = ("Exclusion Criteria:\n1. Any prior cancer diagnosis, without or with any treatment (e.g., medical, "
+               "surgical, or radiation oncology) within 5 years\n2. Radiotherapy within 4 weeks\n")
+    leukemia = diagnosed({"name": "acute lymphoblastic leukemia", "code": "C91.0", "onset": "2024-11-03"},
+                         treatments=[])
+    result = run(parser, listing, leukemia)
+    assert answer(result, "exclusion", "1")[0] == "met" and "leukemia onset 2024-11-03" in answer(result, "exclusion", "1")[1][0]
+    assert answer(result, "exclusion", "2") == ("not met", ["no radiotherapy in the treatment history: not met"])

@@ -453,7 +453,7 @@ class Compiler:
         days = convert(constraint.value, constraint.unit, day, self.matching)
         shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {written}"
         subject = constraint.subject or ""
-        if self._names_the_anchor(constraint):
+        if self._names_the_anchor(constraint) or self._named_as_example(constraint, criterion):
             subject = ""  # "stroke within three months before surgery": the surgery is the anchor, not the event
         if subject and self.matching.is_treatment(subject, entry.category if entry else None):
             self._treatment_anchor(anchor, written)
@@ -475,6 +475,15 @@ class Compiler:
                                 description=f"{event.name}: present, undated (an episode has no usable date), "
                                 "absent (ruled out) or null (not recorded)"))
         return EventWindow(variable, constraint.comparator, days, constraint.text, shown)
+
+    def _named_as_example(self, constraint: Constraint, criterion: Optional[Criterion]) -> bool:
+        """Whether the subject is named only in a parenthesis of examples before the value ("any prior cancer
+        diagnosis, with any treatment (e.g., ... radiation oncology) within 5 years")."""
+        if criterion is None or not constraint.subject_text:
+            return False
+        text = criterion.text
+        at = text.lower().rfind(constraint.subject_text.lower(), 0, max(constraint.start - criterion.start, 0))
+        return at >= 0 and self.matching.in_example(text, at)
 
     def _names_the_anchor(self, constraint: Constraint) -> bool:
         """Whether the constraint's subject words are only its anchor's ("before surgery" read as the subject)."""

@@ -99,6 +99,9 @@ class MatchingGrammar(_Model):
     narrowing_modifiers: list[str] = Field(description="Words right before a concept's phrase that name a narrower "
                                                         "kind of it ('breast cancer' is not every malignancy; "
                                                         "'anti-cancer' is no cancer at all).")
+    example_cues: list[str] = Field(description="Words opening a parenthesis of examples ('(e.g., medical, surgical "
+                                                 "or radiation oncology)'): what it names is not what a time window "
+                                                 "after it is about.")
     negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
                                                  "('unwilling to give informed consent', 'no history of stroke').")
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
@@ -170,11 +173,21 @@ class MatchingGrammar(_Model):
                     found.append((span[0], concept))
         return sorted(found, key=lambda pair: pair[0])
 
+    def example_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` holds a parenthesis of examples: "(e.g., medical, surgical, or radiation oncology)"."""
+        return [match.span() for match in re.finditer(r"\(([^()]*)\)", text)
+                if any(phrase_pattern(cue).match(match.group(1).lstrip()) for cue in self.example_cues)]
+
+    def in_example(self, text: str, position: int) -> bool:
+        """Whether ``position`` of ``text`` lies inside a parenthesis of examples."""
+        return any(start < position < end for start, end in self.example_spans(text))
+
     def event_near(self, text: str, position: int) -> Optional[Concept]:
         """The condition or treatment a time window whose value stands at ``position`` of ``text`` is about: the
-        last one named before it, else the first after it."""
+        last one named before it (outside a parenthesis of examples, if one is), else the first after it."""
         conditions = [(start, c) for start, c in self.concept_spans(text) if c.kind in ("condition", "treatment")]
-        before = [c for start, c in conditions if start < position]
+        named = [(start, c) for start, c in conditions if not self.in_example(text, start)]
+        before = [c for start, c in (named or conditions) if start < position]
         if before:
             return before[-1]
         return conditions[0][1] if conditions else None
