@@ -563,7 +563,7 @@ class Compiler:
         return max(found, key=lambda m: m.start()).group() if found else None
 
     def _alternatives(self, text: str) -> bool:
-        cues = [p for cue in self.grammars.cues if cue.cue == "alternative" for p in cue.phrases]
+        cues = self.grammars.cue_phrases("alternative")
         return self.matching.has_cue(text, cues)
 
 

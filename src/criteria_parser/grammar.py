@@ -199,6 +199,10 @@ class Grammars(BaseModel):
             out.extend(getattr(self, name.removesuffix(".jsonl")))
         return out
 
+    def cue_phrases(self, cue: str) -> list[str]:
+        """The phrases of the ``cue`` rules of ``cues.jsonl`` ("range", "listing", "per", ...)."""
+        return [phrase for rule in self.cues if rule.cue == cue for phrase in rule.phrases]
+
     def unit_by_ucum(self, ucum: str) -> Optional[UnitRule]:
         """The unit rule with this UCUM code, if any."""
         for unit in self.units:

@@ -27,15 +27,13 @@ from .errors import InputError
 from .grammar import Grammars
 from .model import Constraint, Listing
 from .parser import Parser
-from .components.phrases import normalize
+from .components.phrases import compile_phrases, normalize
 from .source import read_source
 
 _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
 _POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
-_UNIT_JOIN = re.compile(r"\s*(?:/|per\b|an?\b|each\b|[.∙·*x×])?\s*(?:10\^?\d*\s*)?/?\s*", re.IGNORECASE)
 _BARE_DENOMINATOR = re.compile(r"(?:/|\bper)\s*$", re.IGNORECASE)
-_PER_WORD = re.compile(r"\s+(?:per|an?|each)\s+", re.IGNORECASE)
 _MULTIPLIER = re.compile(r"^(?:(?:x|×|\*|times)\s*)?(?:the\s+)?", re.IGNORECASE)
 
 
@@ -121,6 +119,13 @@ class UnitNormalizer:
                 for phrase in rule.phrases:
                     self.folded.setdefault(normalize(phrase), rule.relative_to)
         self.time_codes = {u.ucum for u in grammars.units if u.dimension == "time"}
+        per = grammars.cue_phrases("per")  # "mg per day", "drinks a week": the cues.jsonl words
+        #: between a number and what it is per, in words: read as a slash
+        self.per_word = re.compile(r"\s+(?:" + compile_phrases([p for p in per if p.isalpha()]).pattern + r")\s+",
+                                   re.IGNORECASE)
+        #: what may join the unit entities of one gold unit: a per word or a slash, a product sign, a power of ten
+        self.join = re.compile(r"\s*(?:" + compile_phrases(per).pattern + r"|[.∙·*x×])?\s*(?:10\^?\d*\s*)?/?\s*",
+                               re.IGNORECASE)
 
     def frequency(self, code: Optional[str]) -> Optional[str]:
         """LCT gives a frequency ("3 times per week") its time unit only: "/wk" is scored as "wk"."""
@@ -130,7 +135,7 @@ class UnitNormalizer:
 
     def code(self, text: str) -> str:
         """The UCUM code of ``text``; unknown units come back lower-cased without spaces."""
-        text = _PER_WORD.sub("/", text.strip(" .,;:()"))  # "cigarettes per day", "drinks a week"
+        text = self.per_word.sub("/", text.strip(" .,;:()"))  # "cigarettes per day", "drinks a week"
         stripped = _MULTIPLIER.sub("", text) or text
         candidates = [text, re.sub(r"\s+", "", text), stripped, re.sub(r"\s+", "", stripped)]
         for table, key in ((self.exact, str), (self.folded, normalize)):
@@ -215,7 +220,7 @@ class LeafEvaluator:
         pieces = sorted(pieces, key=lambda e: e.start)
         units = [[pieces[0].start, pieces[0].end]]
         for entity in pieces[1:]:
-            if _UNIT_JOIN.fullmatch(text[units[-1][1]:entity.start]):
+            if self.units.join.fullmatch(text[units[-1][1]:entity.start]):
                 units[-1][1] = max(units[-1][1], entity.end)
             else:
                 units.append([entity.start, entity.end])

@@ -48,7 +48,7 @@ class Parser:
         self.nlp = build_pipeline(grammars_dir)
         self.page = PageReader(self.grammars.listing)
         self.outliner = Outliner(self.grammars.listing.bullets)
-        exception_words = [p for c in self.grammars.cues if c.cue == "exception" for p in c.phrases]
+        exception_words = self.grammars.cue_phrases("exception")
         self._worth = worth_parsing(self.grammars)
         self._exception = re.compile(r"\b(?:" + "|".join(map(re.escape, exception_words)) + r")\b", re.IGNORECASE)
 

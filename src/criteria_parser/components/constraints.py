@@ -40,7 +40,7 @@ from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .comparators import CueFinder
 from .matches import Cue, Mention, Quantity, register_extensions, text_of
 from .phrases import compile_phrases, normalize
-from .quantities import ROMAN, cue_phrases, joiner_pattern
+from .quantities import ROMAN, joiner_pattern
 
 #: What a "measure" comparator may name before its value: "minimum disease duration of 5", "Maximum Age: 99".
 _MEASURE_GAP = re.compile(r"^\s+(?:[^\W\d_][\w-]*\s+){0,2}[^\W\d_][\w-]*(?:\s*:|\s+(?:of|was|is))\s*$")
@@ -83,7 +83,7 @@ class ConstraintAssembler:
         self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
         self.dimensions = {u.ucum: u.dimension for u in grammars.units}
         self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
-        fillers = [p for c in grammars.cues if c.cue == "value_filler" for p in c.phrases]
+        fillers = grammars.cue_phrases("value_filler")
         #: what may stand between a prefix comparator and its number ("minimum of approximately 12")
         #: between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV"
         self.listed = joiner_pattern(grammars, "listing")
@@ -91,7 +91,7 @@ class ConstraintAssembler:
         self.listed_roman = re.compile(self.listed.pattern + ROMAN, re.IGNORECASE)
         #: between coordinated subjects: "ALT/AST", "ALT and AST", "Alanine aminotransferase (ALT)/..."; the
         #: phrases of one word only (", or" is "," and "or"), so the repetition cannot backtrack over spaces
-        single = [p for p in cue_phrases(grammars, "listing") if " " not in p]
+        single = [p for p in grammars.cue_phrases("listing") if " " not in p]
         self.coordination = re.compile(r"(?:[\s()]|" + compile_phrases(single).pattern + r")*", re.IGNORECASE)
         self.prefix_gap = re.compile(r"^[\s:(]*(?:(?:" + "|".join(map(re.escape, fillers)) + r")\s+)?[\s(]*$",
                                      re.IGNORECASE)

@@ -117,7 +117,7 @@ class QuantityFinder:
         self._strict = {normalize(p) for c in grammars.comparators if c.comparator == "<" for p in c.phrases}
         self._range_comparator = re.compile(r"\s*(?P<bound>" + compile_phrases(upper).pattern + r")?\s*",
                                             re.IGNORECASE)
-        joiners = [p for cue in grammars.cues if cue.cue == "range" for p in cue.phrases]
+        joiners = grammars.cue_phrases("range")
         # a suspended hyphen may end the low end: "aged between 18- and 65-years"
         self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in sorted(joiners, key=len, reverse=True)) + r")", re.IGNORECASE)
         #: between the parts of a compound unit ("mg per day", "cigarettes/day", "drinks a week"), between values
@@ -418,14 +418,9 @@ def lettered_scales(grammars: Grammars) -> str:
     return r"(?<![\w])(?:" + compile_phrases(names).pattern + r")" if names else r"(?!)"
 
 
-def cue_phrases(grammars: Grammars, cue: str) -> list[str]:
-    """The phrases of the ``cue`` rules of ``cues.jsonl``."""
-    return [p for rule in grammars.cues if rule.cue == cue for p in rule.phrases]
-
-
 def joiner_pattern(grammars: Grammars, cue: str) -> re.Pattern[str]:
     """One of the phrases of the ``cue`` rules of ``cues.jsonl``, with any spaces around it."""
-    return re.compile(r"\s*(?:" + compile_phrases(cue_phrases(grammars, cue)).pattern + r")\s*", re.IGNORECASE)
+    return re.compile(r"\s*(?:" + compile_phrases(grammars.cue_phrases(cue)).pattern + r")\s*", re.IGNORECASE)
 
 
 def _share_units(text: str, found: list[Quantity], listed: re.Pattern[str]) -> list[Quantity]:
