@@ -23,6 +23,7 @@ from .units import UnitMismatch, convert, display_unit, is_time
 
 #: How far before a condition a negation reaches, in words (as ConText limits its cues' scope).
 NEGATION_WORDS = 6
+_CLAUSE_BREAK = re.compile(r";|\.\s")
 
 MET, UNKNOWN, NOT_MET = 1.0, 0.5, 0.0
 TRUTH_WORDS = {MET: "met", UNKNOWN: "unknown", NOT_MET: "not met"}
@@ -274,11 +275,10 @@ class Compiler:
 
     @staticmethod
     def _clause(criterion: Criterion, constraint: Constraint) -> str:
-        """The clause of the criterion's text (between ';' or '.') that holds the constraint."""
-        text, at = criterion.text, max(constraint.start - criterion.start, 0)
-        start = max(text.rfind(";", 0, at), text.rfind(". ", 0, at)) + 1
-        ends = [i for i in (text.find(";", at), text.find(". ", at)) if i >= 0]
-        return text[start:min(ends) if ends else len(text)]
+        """The clause of the criterion's text that holds the constraint."""
+        at = max(constraint.start - criterion.start, 0)
+        start, end = _clause_around(criterion.text, at)
+        return criterion.text[start:end]
 
     def _or_between_groups(self, criterion: Criterion, conditions: list[Constraint]) -> bool:
         """Whether an alternative cue ("or") stands between the words of two groups of the criterion."""
@@ -341,7 +341,7 @@ class Compiler:
         entry = self.lexicon.get(subject or "")
         if subject == "age" and criterion is not None:
             clause = self._clause(criterion, constraint)
-            event = next((cue for cue in self.matching.age_at_event_cues if phrase_pattern(cue).search(clause)), None)
+            event = self.matching.cue_in(clause, self.matching.age_at_event_cues)
             if event:
                 return Unknown(f"the age is at another time than today ('{event}'): '{constraint.text}'")
         try:
@@ -528,7 +528,7 @@ class Compiler:
                                                description=f"{concept.kind} '{concept.name}': "
                                                "present, inactive, absent or null"))
             check: Check = ConceptCheck(variable, active, concept.name)
-            vague = next((cue for cue in self.matching.vague_time_cues if phrase_pattern(cue).search(text)), None)
+            vague = self.matching.cue_in(text, self.matching.vague_time_cues)
             if vague:
                 check = AtMostUnknown(check, f"'{vague}' does not say how recent: a person must check the dates")
             narrower = self._narrower(text, start)
@@ -557,14 +557,20 @@ class Compiler:
     def _negation_before(self, text: str, start: int) -> Optional[str]:
         """The negation cue at most :data:`NEGATION_WORDS` words before ``start``, in the same clause ("unwilling to
         fill in | informed consent", "no history of | stroke"), if any."""
-        clause = re.split(r"[;.]\s", text[:start])[-1]
-        window = " ".join(clause.split()[-NEGATION_WORDS:])
+        window = " ".join(text[_clause_around(text, start)[0]:start].split()[-NEGATION_WORDS:])
         found = [m for cue in self.matching.negation_cues for m in phrase_pattern(cue).finditer(window)]
         return max(found, key=lambda m: m.start()).group() if found else None
 
     def _alternatives(self, text: str) -> bool:
         cues = self.grammars.cue_phrases("alternative")
         return self.matching.has_cue(text, cues)
+
+
+def _clause_around(text: str, at: int) -> tuple[int, int]:
+    """Where the clause of ``text`` holding position ``at`` starts and ends: between ';' or '. ' breaks."""
+    breaks = [(m.start(), m.end()) for m in _CLAUSE_BREAK.finditer(text)]
+    start = max((end for begin, end in breaks if end <= at), default=0)
+    return start, min((begin for begin, _ in breaks if begin >= at), default=len(text))
 
 
 def _exclusive_values(parts: tuple[Check, ...]) -> bool:

@@ -194,7 +194,12 @@ class MatchingGrammar(_Model):
 
     def has_cue(self, text: str, cues: list[str]) -> bool:
         """Whether any cue word stands in ``text``."""
-        return any(phrase_pattern(cue).search(text) for cue in cues)
+        return self.cue_in(text, cues) is not None
+
+    @staticmethod
+    def cue_in(text: str, cues: list[str]) -> Optional[str]:
+        """The first of ``cues`` that stands in ``text``, if any."""
+        return next((cue for cue in cues if phrase_pattern(cue).search(text)), None)
 
 
 @lru_cache(maxsize=None)

@@ -152,9 +152,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
                       units=sorted({u.ucum for u in bench.parser.grammars.units}))
 
     async def save(request: Request) -> JSONResponse:
-        body = await _json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
-            raise Refused(400, "expected {\"fingerprint\": ..., \"rows\": [...]}")
+        body = await _json_with_list(request, "rows", "[...]")
         files = bench.corpus.files(request.path_params["name"])
         text = bench.corpus.text(files)
         base = bench.corpus.gold(files) or bench.parsed(files)
@@ -175,9 +173,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
                       f1=compare(parsed, gold).f1 if gold is not None else None)
 
     async def take_changes(request: Request) -> JSONResponse:
-        body = await _json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("take"), list):
-            raise Refused(400, "expected {\"fingerprint\": ..., \"take\": [change ids]}")
+        body = await _json_with_list(request, "take", "[change ids]")
         files = bench.corpus.files(request.path_params["name"])
         gold = bench.corpus.gold(files)
         if gold is None:
@@ -251,3 +247,11 @@ async def _json(request: Request) -> Any:
         return await request.json()
     except ValueError:
         return None
+
+
+async def _json_with_list(request: Request, key: str, shown: str) -> dict:
+    """A save's JSON body: an object with a fingerprint and a list under ``key``; refused (400) otherwise."""
+    body = await _json(request)
+    if not isinstance(body, dict) or not isinstance(body.get(key), list):
+        raise Refused(400, f"expected {{\"fingerprint\": ..., \"{key}\": {shown}}}")
+    return body
