@@ -19,14 +19,14 @@ from pathlib import Path
 
 from json_logic import jsonLogic
 
-from criteria_parser.checks import compile_listing
-from criteria_parser.export_jsonlogic import export_jsonlogic
-from criteria_parser.facts import build_facts
-from criteria_parser.grammar import load_grammars
-from criteria_parser.matcher import match
-from criteria_parser.matching_grammar import load_matching_grammar
+from criteria_parser.match.plan import compile_listing
+from criteria_parser.export.jsonlogic import export_jsonlogic
+from criteria_parser.match.facts import build_facts
+from criteria_parser.grammar.loader import load_grammars
+from criteria_parser.match.screen import match
+from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.parser import Parser
-from criteria_parser.patients import load_patient
+from criteria_parser.match.patients import load_patient
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpora" / "NCT06633354-listing.txt"

@@ -53,7 +53,7 @@ def main() -> None:
     args = options.parse_args()
 
     from criteria_parser.parser import Parser
-    from criteria_parser.source import SourceText
+    from criteria_parser.document.source import SourceText
 
     t0 = time.perf_counter()
     parser = Parser()

@@ -22,8 +22,8 @@ from starlette.testclient import TestClient
 
 from criteria_parser.parser import Parser
 from criteria_parser.workbench.app import create_app
-from criteria_parser.workbench.corpus import fingerprint
-from criteria_parser.workbench.edits import criterion_key, row_values
+from criteria_parser.curation.corpus import fingerprint
+from criteria_parser.curation.edits import criterion_key, row_values
 
 SEED = Path(__file__).resolve().parents[1] / "corpora" / "NCT06633354-listing.txt"
 

@@ -98,9 +98,9 @@ def run(batch: Path, workers: int, folder: Path) -> dict:
 def parser_only(batch: Path, count: int) -> float:
     """Records/s of the bare parser (one process, no reading or writing) on the first ``count`` records."""
     from criteria_parser.parser import Parser
-    from criteria_parser.records import Record, read_inputs
-    from criteria_parser.records.markdown import unescape
-    from criteria_parser.source import SourceText
+    from criteria_parser.registry.records import Record, read_inputs
+    from criteria_parser.registry.records.markdown import unescape
+    from criteria_parser.document.source import SourceText
 
     records = [r for r, _ in zip(read_inputs([batch]), range(count)) if isinstance(r, Record)]
     parser = Parser()

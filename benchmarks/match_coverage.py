@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from criteria_parser.parser import Parser
-from criteria_parser.screening import run_match
+from criteria_parser.match.run import run_match
 
 ROOT = Path(__file__).resolve().parents[1]
 LEAF = ROOT.parent / "shared" / "corpora" / "leaf-dev"

@@ -8,10 +8,10 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED, criteria_text
-from criteria_parser.brat import comparator_spans, comparisons, comparisons_of, listing_ann, read_ann
+from criteria_parser.lct.brat import comparator_spans, comparisons, comparisons_of, listing_ann, read_ann
 from criteria_parser.cli import app
 from criteria_parser.errors import InputError
-from criteria_parser.leaf_eval import LeafEvaluator, UnitNormalizer, value_key
+from criteria_parser.lct.scorer import LeafEvaluator, UnitNormalizer, value_key
 
 FIXTURE = Path(__file__).parent / "fixtures" / "lct"
 

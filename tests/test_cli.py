@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import SEED
 from criteria_parser.cli import app
-from criteria_parser.flat import FLAT_COLUMNS
+from criteria_parser.export.flat import FLAT_COLUMNS
 
 runner = CliRunner()
 

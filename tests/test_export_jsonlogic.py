@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from json_logic import jsonLogic
 
-from criteria_parser.checks import TRUTH_WORDS, compile_listing
-from criteria_parser.export_jsonlogic import export_jsonlogic, jsonlogic_data
-from criteria_parser.facts import build_facts
-from criteria_parser.grammar import load_grammars
-from criteria_parser.matcher import STATUS, match
-from criteria_parser.matching_grammar import load_matching_grammar
+from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
+from criteria_parser.export.jsonlogic import export_jsonlogic, jsonlogic_data
+from criteria_parser.match.facts import build_facts
+from criteria_parser.grammar.loader import load_grammars
+from criteria_parser.match.screen import STATUS, match
+from criteria_parser.grammar.matching import load_matching_grammar
 from pydantic import ValidationError
 
-from criteria_parser.patients import Patient, load_patient
+from criteria_parser.match.patients import Patient, load_patient
 
 ROOT = Path(__file__).resolve().parents[1]
 PATIENTS = sorted((ROOT / "examples").glob("patient-*.json"))

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from criteria_parser.errors import InputError
-from criteria_parser.export_fhir import NOT_CHECKABLE, RELATIVE_TO, export_fhir
-from criteria_parser.grammar import load_grammars
-from criteria_parser.screening import run_match
-from criteria_parser.patients import load_patient
+from criteria_parser.export.fhir import NOT_CHECKABLE, RELATIVE_TO, export_fhir
+from criteria_parser.grammar.loader import load_grammars
+from criteria_parser.match.run import run_match
+from criteria_parser.match.patients import load_patient
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

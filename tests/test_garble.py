@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from criteria_parser.garble import Edit, apply, garble
+from criteria_parser.lct.garble import Edit, apply, garble
 
 FIXTURE = Path(__file__).parent / "fixtures" / "lct"
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from conftest import criteria_text
-from criteria_parser.components.comparators import CueFinder
-from criteria_parser.components.quantities import QuantityFinder
+from criteria_parser.pipeline.comparators import CueFinder
+from criteria_parser.pipeline.quantities import QuantityFinder
 from criteria_parser.errors import GrammarError
-from criteria_parser.flat import flat_rows
-from criteria_parser.grammar import load_grammars
+from criteria_parser.export.flat import flat_rows
+from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.parser import Parser
 
 GRAMMARS = load_grammars()

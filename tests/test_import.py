@@ -15,13 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 from criteria_parser.cli import app
-from criteria_parser import importer
-from criteria_parser.importer import LocalEngine, run_import
+from criteria_parser.registry import importer
+from criteria_parser.registry.importer import LocalEngine, run_import
 from criteria_parser.model import Listing
-from criteria_parser.outputs import FileOutput
-from criteria_parser.records.markdown import unescape
-from criteria_parser.import_lock import ImportLocked
-from criteria_parser.store import Store
+from criteria_parser.registry.outputs import FileOutput
+from criteria_parser.registry.records.markdown import unescape
+from criteria_parser.registry.lock import ImportLocked
+from criteria_parser.registry.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"
 README = Path(__file__).parents[1] / "README.md"

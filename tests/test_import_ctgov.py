@@ -7,10 +7,10 @@ import sqlite3
 import pytest
 
 from conftest import SHARED
-from criteria_parser.importer import LocalEngine, run_import
+from criteria_parser.registry.importer import LocalEngine, run_import
 from criteria_parser.model import Listing
-from criteria_parser.records.markdown import unescape
-from criteria_parser.store import Store
+from criteria_parser.registry.records.markdown import unescape
+from criteria_parser.registry.store import Store
 
 CTGOV = SHARED / "ctgov"
 pytestmark = pytest.mark.skipif(not CTGOV.is_dir(), reason="../shared/ctgov is absent")

@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("distributed")
 import pyarrow.parquet as pq  # noqa: E402
 
-from criteria_parser.dask_engine import DaskEngine, ShardErrors  # noqa: E402
-from criteria_parser.importer import run_import  # noqa: E402
+from criteria_parser.registry.dask_engine import DaskEngine, ShardErrors  # noqa: E402
+from criteria_parser.registry.importer import run_import  # noqa: E402
 from criteria_parser.model import Listing  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"

@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from criteria_parser.cli import app
 from criteria_parser.errors import CriteriaParserError
-from criteria_parser.importer import LocalEngine, _Future
+from criteria_parser.registry.importer import LocalEngine, _Future
 from criteria_parser.model import Listing
-from criteria_parser.records import read_inputs
+from criteria_parser.registry.records import read_inputs
 
 FIXTURE = Path(__file__).parent / "fixtures" / "records" / "NCT90000001.json"
 RECORDS = 5000  # several seconds of work on two cores, so the kill lands mid-run
@@ -158,7 +158,7 @@ def test_a_result_that_never_arrives_from_a_dead_worker_does_not_hang_the_import
 
 def test_a_worker_started_after_its_parent_died_ends_itself():
     """A worker still loading its parser when the import is killed must not live on holding the import's pipes."""
-    code = ("import time; from criteria_parser.importer import load_worker; "
+    code = ("import time; from criteria_parser.registry.importer import load_worker; "
             "load_worker(None, 1); time.sleep(60)")  # pid 1 stands for the import: not this process's parent
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=50)
     assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import criteria_text
-from criteria_parser.flat import flat_rows
+from criteria_parser.export.flat import flat_rows
 
 CASES = [json.loads(line) for line in (Path(__file__).parent / "cases" / "lct.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
 

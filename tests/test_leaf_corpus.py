@@ -1,7 +1,7 @@
 """Accuracy on the Leaf Clinical Trials dev corpus (../shared/corpora/leaf-dev), when it is present.
 
 A ratchet: the floors below are the levels reached (see benchmarks/leaf.md); raise them as the parser
-improves, never lower them. The garbled copy (criteria_parser.garble) must stay within 5% of the clean
+improves, never lower them. The garbled copy (criteria_parser.lct.garble) must stay within 5% of the clean
 full-tuple F1.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import SHARED
-from criteria_parser.garble import garble_corpus
-from criteria_parser.leaf_eval import LeafEvaluator
+from criteria_parser.lct.garble import garble_corpus
+from criteria_parser.lct.scorer import LeafEvaluator
 
 LEAF = SHARED / "corpora" / "leaf-dev"
 FULL_TUPLE_F1_FLOOR = 0.925

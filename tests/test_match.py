@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from criteria_parser.checks import compile_listing
+from criteria_parser.match.plan import compile_listing
 from criteria_parser.errors import InputError
-from criteria_parser.facts import build_facts
-from criteria_parser.grammar import load_grammars
-from criteria_parser.screening import run_match
-from criteria_parser.matcher import match
-from criteria_parser.matching_grammar import load_matching_grammar
-from criteria_parser.patients import Patient, load_patient
+from criteria_parser.match.facts import build_facts
+from criteria_parser.grammar.loader import load_grammars
+from criteria_parser.match.run import run_match
+from criteria_parser.match.screen import match
+from criteria_parser.grammar.matching import load_matching_grammar
+from criteria_parser.match.patients import Patient, load_patient
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from json_logic import jsonLogic
 
-from criteria_parser.checks import TRUTH_WORDS, compile_listing
-from criteria_parser.export_jsonlogic import export_jsonlogic
-from criteria_parser.facts import build_facts
-from criteria_parser.grammar import load_grammars
-from criteria_parser.matcher import match
-from criteria_parser.matching_grammar import load_matching_grammar
-from criteria_parser.patients import Patient
+from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
+from criteria_parser.export.jsonlogic import export_jsonlogic
+from criteria_parser.match.facts import build_facts
+from criteria_parser.grammar.loader import load_grammars
+from criteria_parser.match.screen import match
+from criteria_parser.grammar.matching import load_matching_grammar
+from criteria_parser.match.patients import Patient
 
 LISTING = """Inclusion Criteria:
 1. Age >= 18 years

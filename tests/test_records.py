@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from criteria_parser.records import Failure, Record, read_inputs
-from criteria_parser.records.markdown import unescape
+from criteria_parser.registry.records import Failure, Record, read_inputs
+from criteria_parser.registry.records.markdown import unescape
 
 FIXTURES = Path(__file__).parent / "fixtures" / "records"
 

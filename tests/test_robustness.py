@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from criteria_parser.errors import CriteriaParserError
-from criteria_parser.records import Failure, Record, read_inputs
-from criteria_parser.records.parse import parse_records
+from criteria_parser.registry.records import Failure, Record, read_inputs
+from criteria_parser.registry.records.parse import parse_records
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "corpora" / "NCT06633354-listing.txt"

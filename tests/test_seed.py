@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, SEED
-from criteria_parser.evaluate import compare, evaluate_corpus, load_gold
-from criteria_parser.flat import flat_rows
+from criteria_parser.curation.scoring import compare, evaluate_corpus, load_gold
+from criteria_parser.export.flat import flat_rows
 
 GOLD = SEED.with_name("NCT06633354-listing.gold.json")
 

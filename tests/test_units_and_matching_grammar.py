@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from criteria_parser.errors import GrammarError
-from criteria_parser.grammar import load_grammars
-from criteria_parser.matching_grammar import load_matching_grammar
-from criteria_parser.units import UnitMismatch, convert, quantity
+from criteria_parser.grammar.loader import load_grammars
+from criteria_parser.grammar.matching import load_matching_grammar
+from criteria_parser.grammar.units import UnitMismatch, convert, quantity
 
 ROOT = Path(__file__).resolve().parents[1]
 MATCHING = load_matching_grammar()

@@ -18,14 +18,14 @@ from typing import Iterable, Iterator, Optional
 from spacy.tokens import Doc
 
 from . import __version__
-from .components.matches import register_extensions
+from .pipeline.types import register_extensions
 from .errors import InputError
-from .grammar import Grammars, load_grammars
+from .grammar.loader import Grammars, load_grammars
 from .model import Constraint, Criterion, Excerpt, Flag, Listing, Logic, Section
-from .outline import Item, Outliner
-from .page import PageReader
-from .pipeline import build_pipeline, worth_parsing
-from .source import DEFAULT_MAX_BYTES, SourceText, read_source
+from .document.outline import Item, Outliner
+from .document.page import PageReader
+from .pipeline.build import build_pipeline, worth_parsing
+from .document.source import DEFAULT_MAX_BYTES, SourceText, read_source
 
 _NCT_IN_NAME = re.compile(r"NCT\d{8}")
 

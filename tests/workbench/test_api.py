@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from criteria_parser.evaluate import evaluate_corpus, render_report
+from criteria_parser.curation.scoring import evaluate_corpus, render_report
 from criteria_parser.model import Listing
 from criteria_parser.workbench.app import create_app
-from criteria_parser.workbench.corpus import Corpus, UnsafePathError, fingerprint
-from criteria_parser.workbench.reports import eval_page
+from criteria_parser.curation.corpus import Corpus, UnsafePathError, fingerprint
+from criteria_parser.curation.reports import eval_page
 
 from .conftest import NAME, csrf_of, rows_of, save
 

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from conftest import SEED
 from criteria_parser.cli import app
-from criteria_parser.evaluate import compare, load_gold
+from criteria_parser.curation.scoring import compare, load_gold
 
 runner = CliRunner()
 GOLD_NAME = SEED.name.replace(".txt", ".gold.json")

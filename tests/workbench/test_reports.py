@@ -7,7 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from criteria_parser.cli import app
-from criteria_parser.evaluate import CONSTRAINT_FIELDS
+from criteria_parser.curation.scoring import CONSTRAINT_FIELDS
 
 from .conftest import NAME
 

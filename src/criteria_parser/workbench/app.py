@@ -3,7 +3,7 @@
 Pages are rendered on the server with Jinja2 (autoescaping on: listing text is
 untrusted and always shows as text); ``static/workbench.js`` adds keyboard
 moves, selection-to-row and saving. Every file is reached through
-:class:`~criteria_parser.workbench.corpus.Corpus`, so nothing outside the
+:class:`~criteria_parser.curation.corpus.Corpus`, so nothing outside the
 corpus directory can be read or written.
 """
 
@@ -26,21 +26,22 @@ from starlette.staticfiles import StaticFiles
 from pydantic import ValidationError
 
 from ..errors import CriteriaParserError
-from ..evaluate import compare
+from ..curation.scoring import compare
 from ..model import Comparator, ConstraintKind, Listing, Role, TimeDirection
 from ..parser import Parser
-from . import reviewlog
-from .diff import diff, take
-from .corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
-from .edits import EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
-from .highlight import marks, segments
-from .propose import propose
-from .saving import record_save
+from ..curation import reviewlog
+from ..curation.diff import diff, take
+from ..curation.corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
+from ..curation.edits import EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
+from ..export.highlight import marks, segments
+from ..export.html import STATIC, TEMPLATE_DIR
+from ..curation.propose import propose
+from ..curation.saving import record_save
 from .security import Guard
 
 HERE = Path(__file__).parent
 TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True, undefined=jinja2.StrictUndefined,
+    loader=jinja2.FileSystemLoader([HERE / "templates", TEMPLATE_DIR]), autoescape=True, undefined=jinja2.StrictUndefined,
     trim_blocks=True, lstrip_blocks=True,
 )
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -210,7 +211,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         Route("/api/propose/{name:path}", propose_row, methods=["POST"]),
         Route("/diff/{name:path}", diff_page),
         Route("/api/take/{name:path}", take_changes, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Mount("/static", StaticFiles(directory=HERE / "static", packages=[("criteria_parser.export", "static")]), name="static"),
     ]
     middleware = [
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS),

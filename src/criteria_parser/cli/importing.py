@@ -1,0 +1,134 @@
+"""``criteria-parser import``: registry records into the SQLite store, or into JSONL/Parquet files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+
+from .base import app, fail
+from ..errors import CriteriaParserError
+
+if TYPE_CHECKING:
+    from ..registry.importer import Summary
+
+
+class EngineName(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
+@app.command("import")
+def import_command(
+    paths: list[str] = typer.Argument(..., help="Files, directories, .zip/.gz/.tar archives of trial records, or - for stdin."),
+    db: Path = typer.Option(Path("trials.db"), "--db", help="The SQLite store to import into (made if missing)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write parsed.jsonl or parsed.parquet instead of the store (a directory of Parquet shards with --engine dask)."),
+    workers: int = typer.Option(os.cpu_count() or 1, "--workers", "-w", min=1, help="Parser processes (default: all cores)."),
+    engine: EngineName = typer.Option(EngineName.local, "--engine", help="local (process pool) or dask (a Dask cluster)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory instead of the packaged one."),
+) -> None:
+    """Import trial records (CT.gov v2 JSON, legacy XML, AACT CSV, listing pages, criteria text).
+
+    Records whose text and parser version are already in the store are skipped, so a re-run resumes an
+    interrupted import; records that cannot be read or parsed go to the errors table and the import goes on.
+    """
+    from ..registry.importer import count_records_in_background, run_import, terminate_as_interrupt
+    from .progress import import_progress
+
+    missing = [p for p in paths if p != "-" and not Path(p).exists()]
+    if missing:
+        fail(f"{missing[0]}: no such file or directory")
+    if engine is EngineName.dask and out is None:
+        fail("--engine dask writes Parquet shards: give --out DIRECTORY")
+    if engine is EngineName.local and out is not None and out.suffix.lower() not in (".jsonl", ".parquet"):
+        fail(f"{out}: --out must end in .jsonl or .parquet")
+    if scheduler and engine is not EngineName.dask:
+        fail("--scheduler needs --engine dask")
+    try:
+        sink = _open_sink(db, out, engine)
+    except CriteriaParserError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"{out or db}: cannot write: {exc.strerror or exc}")
+    try:
+        runner = _open_engine(engine, workers, scheduler, out, grammars)
+    except CriteriaParserError as exc:
+        sink.close(False)
+        fail(str(exc))
+    complete = False
+    progress = import_progress(quiet)
+    try:
+        with terminate_as_interrupt(), progress:
+            task = progress.add_task("importing", total=None, imported=0, unchanged=0, failed=0)
+            if not quiet:  # the bar starts now; its total (and ETA) comes when the inputs are counted
+                count_records_in_background(paths, lambda total: progress.update(task, total=total))
+
+            def advance(done: int, summary: Summary) -> None:
+                progress.update(task, advance=done, imported=summary.imported, unchanged=summary.unchanged,
+                                failed=summary.failed)
+
+            summary = run_import(paths, sink, runner, on_progress=advance)
+        complete = True
+    except KeyboardInterrupt:
+        problem, code = "interrupted", 130
+    except CriteriaParserError as exc:  # a parser process died
+        problem, code = str(exc), 1
+    finally:
+        sink.close(complete)  # the store first: what was written stays whole
+        runner.close(complete)
+    if not complete:
+        typer.echo(f"criteria-parser: {problem}; what was written is complete, re-run to resume", err=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # the exit handlers of concurrent.futures would wait on the killed workers' queues
+        os._exit(code)
+    _report(summary, out or db, out is None)
+
+
+def _open_sink(db: Path, out: Optional[Path], engine: EngineName):
+    if engine is EngineName.dask:
+        from ..registry.dask_engine import ShardErrors
+
+        return ShardErrors(out)
+    if out is not None:
+        from ..registry.outputs import FileOutput
+
+        return FileOutput(out)
+    from ..registry.store import Store
+
+    store = Store(db)
+    try:
+        store.lock()
+    except CriteriaParserError:
+        store.close()
+        raise
+    return store
+
+
+def _open_engine(engine: EngineName, workers: int, scheduler: Optional[str], out: Optional[Path],
+                 grammars: Optional[Path]):
+    if engine is EngineName.dask:
+        from ..registry.dask_engine import DaskEngine
+
+        return DaskEngine(out, workers, scheduler, grammars)
+    from ..registry.importer import LocalEngine
+
+    return LocalEngine(workers, grammars)
+
+
+def _report(summary: Summary, target: Path, store: bool) -> None:
+    rate = summary.records / summary.seconds if summary.seconds else 0.0
+    typer.echo(f"imported {summary.imported}, unchanged {summary.unchanged}, failed {summary.failed} "
+               f"in {summary.seconds:.1f} s ({rate:.0f} records/s) into {target}", err=True)
+    shown = 10
+    for failure in summary.failures[:shown]:
+        typer.echo(f"  failed: {failure.source}: {failure.reason}", err=True)
+    if summary.failed > shown:
+        where = "the errors table" if store else f"{target}.errors.jsonl"
+        typer.echo(f"  ... and {summary.failed - shown} more in {where}", err=True)

@@ -1,0 +1,118 @@
+"""Read brat standoff (LCT scheme) back into gold files: the return leg of ``export --format brat``.
+
+A brat directory holds ``<name>.txt`` and ``<name>.ann`` pairs (as ``export --format brat`` writes them, corrected in
+brat). Each ``Eq-Comparison`` becomes one gold constraint of the criterion its words lie in: comparator from
+the operator (:func:`~criteria_parser.lct.brat.stated_comparator`), values from the ``Value`` entities, unit from
+the ``Unit``/``Per``/``Temporal-Unit`` arguments (reduced to UCUM as the scorer does). What the scheme cannot
+hold (subject, anchor, qualifier, role, group, flags) comes from the parser's constraints on the same value
+(all of them where one value serves several subjects, "ALT/AST <= 3 x ULN"), else from the parser's reading
+of the comparison's words, so a round trip of ``export --format brat`` output loses nothing.
+Every constraint is validated like a workbench edit; one bad comparison refuses the whole import.
+"""
+
+from __future__ import annotations
+
+
+from ..lct.brat import comparisons, read_ann
+from ..errors import CriteriaParserError
+from ..lct.scorer import LeafEvaluator
+from ..model import Comparator
+from ..parser import Parser
+from .corpus import Corpus
+from .edits import append_row, row_values, sort_rows
+from .labelstudio import Imported, deepest_criterion
+from .propose import propose
+
+
+def import_brat(corpus: Corpus, parser: Parser) -> list[Imported]:
+    """Gold listings from every ``.ann`` file beside a listing of ``corpus``.
+
+    Raises:
+        CriteriaParserError: ``file: comparison Tn: what is wrong`` for the first comparison that cannot be
+            read or validated; nothing is returned (so nothing is written) then.
+    """
+    reader = LeafEvaluator(parser)
+    imported = []
+    anns = sorted(corpus.root.glob("*.ann"))
+    if not anns:
+        raise CriteriaParserError(f"{corpus.root}: no brat .ann files")
+    for ann in anns:
+        files = corpus.files(ann.with_suffix(".txt").name)
+        text = corpus.text(files)
+        try:
+            annotation = read_ann(str(ann), ann.read_text(encoding="utf-8"), text)
+        except OSError as exc:
+            raise CriteriaParserError(f"{ann}: cannot read: {exc.strerror}") from None
+        parsed = parser.parse_file(files.text, assume_inclusion=True)
+        parsed.source = files.name
+        gold = parsed.model_copy(deep=True)
+        for _, criterion in gold.walk():
+            criterion.constraints = []
+        by_value: dict[tuple[int, int], list] = {}
+        for _, _, constraint in parsed.constraints():
+            by_value.setdefault((constraint.start, constraint.end), []).append(constraint)
+        for comparison in comparisons(annotation):
+            where = f"{ann}: comparison at {comparison.start}-{comparison.end}"
+            criterion = deepest_criterion(gold, comparison.start, comparison.end)
+            if criterion is None:
+                raise CriteriaParserError(f"{where}: not inside one criterion")
+            for scored in reader.gold_tuples(comparison, text):
+                for fields in _rows(parser, text, comparison, scored, by_value):
+                    append_row(criterion, fields, text, where)
+        sort_rows(gold)
+        imported.append(Imported(files, parsed, gold))
+    return imported
+
+
+def _rows(parser: Parser, text: str, comparison, scored, by_value) -> list[dict[str, str]]:
+    """Row values for one scored comparison: the annotation's facts over what the parser knows of the value."""
+    spans = [e for e in comparison.values if e.text.strip(" .,;:()") and _same_value(e.text, scored.values)]
+    value_start = min(e.start for e in spans) if spans else comparison.start
+    value_end = max(e.end for e in spans) if spans else comparison.end
+    known = by_value.get((value_start, value_end))
+    if known:
+        return [_fields(row_values(c), comparison, scored, value_start, value_end, c.text_start, c.text_end)
+                for c in known]
+    return [_fields(propose(parser, text, comparison.start, comparison.end), comparison, scored,
+                    value_start, value_end, comparison.start, comparison.end)]
+
+
+def _fields(fields: dict[str, str], comparison, scored, value_start: int, value_end: int,
+            text_start: int, text_end: int) -> dict[str, str]:
+    numbers = [v for v in scored.values if _is_number(v)]
+    fields.update(comparator=scored.comparator, start=str(value_start), end=str(value_end),
+                  text_start=str(min(text_start, comparison.start)), text_end=str(max(text_end, comparison.end)),
+                  unit=_unit(scored.unit), relative_to="", value="", value_high="", category="")
+    if scored.unit in ("ULN", "LLN", "fold"):
+        fields.update(kind="relative_limit", relative_to=scored.unit)
+    if numbers:
+        fields["value"] = numbers[0]
+        if scored.comparator in (Comparator.BETWEEN.value, Comparator.PLUS_MINUS.value) and len(numbers) > 1:
+            fields["value_high"] = numbers[-1]
+    else:
+        fields.update(kind="category", category=scored.values[0])
+    if scored.comparator == Comparator.BETWEEN.value and fields.get("kind") not in ("relative_limit",):
+        fields["kind"] = "range"
+    elif scored.temporal and fields.get("kind") in ("threshold", "range"):
+        fields["kind"] = "time_window"
+    return fields
+
+
+def _unit(code: str | None) -> str:
+    return "" if code in (None, "ULN", "LLN", "fold") else code
+
+
+def _is_number(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _same_value(written: str, values: tuple[str, ...]) -> bool:
+    stripped = written.strip(" .,;:()").replace(",", "")
+    try:
+        return f"{float(stripped):g}" in values
+    except ValueError:
+        return stripped.upper() in values or bool(values)

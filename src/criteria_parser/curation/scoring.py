@@ -1,0 +1,299 @@
+"""Compare parser output with hand-curated gold files, field by field.
+
+A gold file ``<listing>.gold.json`` sits beside its listing ``<listing>.txt``
+and holds the curated :class:`~criteria_parser.model.Listing`. Constraints of
+the same section and criterion are paired by their value spans (and subject,
+where one value serves several subjects: "ALT/AST <= 3 x ULN"). Each field
+then scores precision (agreeing pairs / predicted values of the field),
+recall (agreeing pairs / gold values) and F1; an unpaired constraint counts
+against every field it fills. ``structure`` scores the criteria tree (label,
+span, parent, logic, exception spans) and ``trial`` the trial information.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional
+
+from pydantic import BaseModel, Field, ValidationError
+
+from ..errors import InputError
+from ..model import Constraint, Criterion, Listing
+
+GOLD_SUFFIX = ".gold.json"
+
+#: Constraint fields scored, with how each reads its value from a constraint (None: not filled).
+CONSTRAINT_FIELDS: dict[str, Callable[[Constraint], Any]] = {
+    "kind": lambda c: c.kind,
+    "subject": lambda c: c.subject,
+    "comparator": lambda c: c.comparator,
+    "value": lambda c: (c.value, c.value_high, c.category),
+    "unit": lambda c: c.unit,
+    "relative_limit": lambda c: c.relative_to,
+    "time_window": lambda c: (c.direction, c.anchor) if c.kind == "time_window" else None,
+    "qualifier": lambda c: c.qualifier,
+    "role": lambda c: c.role,
+    "logic_group": lambda c: c.group,
+    "flags": lambda c: tuple(sorted((f.kind, f.read, f.start, f.end) for f in c.flags)),
+    "span": lambda c: (c.start, c.end),
+}
+
+
+class Score(BaseModel):
+    """Counts and scores of one field."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def add(self, other: "Score") -> None:
+        self.tp += other.tp
+        self.fp += other.fp
+        self.fn += other.fn
+
+
+class Disagreement(BaseModel):
+    """One field where parser and gold differ."""
+
+    listing: str
+    section: str
+    criterion: str
+    field: str
+    gold: Optional[str]
+    parsed: Optional[str]
+    text: str
+    start: int
+    end: int
+
+
+class ListingEval(BaseModel):
+    """Scores of one listing against its gold file."""
+
+    listing: str
+    gold_file: str
+    scores: dict[str, Score]
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    status: str = Field("curated", description="Review status of the gold file: curated, or in progress (saved in "
+                                                "the workbench with rows not yet accepted, which are parser proposals).")
+
+    @property
+    def f1(self) -> float:
+        """F1 over every scored field together (micro-average)."""
+        total = Score()
+        for score in self.scores.values():
+            total.add(score)
+        return total.f1
+
+
+class CorpusEval(BaseModel):
+    """Scores of a corpus: per listing and summed per field."""
+
+    listings: list[ListingEval]
+    scores: dict[str, Score]
+
+    @property
+    def disagreements(self) -> list[Disagreement]:
+        return [d for listing in self.listings for d in listing.disagreements]
+
+
+def render_value(value: Any) -> Optional[str]:
+    """A field's value as short text for reports ("-" for a missing part of a tuple)."""
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        return " ".join("-" if v is None else render_value(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def pair_constraints(gold: list[Constraint], parsed: list[Constraint]) -> tuple[list[tuple[Constraint, Constraint]], list[Constraint], list[Constraint]]:
+    """Pair constraints by overlapping value span, preferring the same subject."""
+    pairs, left = [], list(parsed)
+    unpaired_gold = []
+    for g in gold:
+        candidates = [p for p in left if p.start < g.end and g.start < p.end]
+        if not candidates:
+            unpaired_gold.append(g)
+            continue
+        best = next((p for p in candidates if p.subject == g.subject), candidates[0])
+        left.remove(best)
+        pairs.append((g, best))
+    return pairs, unpaired_gold, left
+
+
+def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "") -> ListingEval:
+    """Score ``parsed`` against ``gold``: per-field counts and the disagreements."""
+    scores = {name_: Score() for name_ in [*CONSTRAINT_FIELDS, "structure", "trial"]}
+    disagreements: list[Disagreement] = []
+
+    def disagree(section: str, label: str, field: str, g: Any, p: Any, where: Any) -> None:
+        disagreements.append(Disagreement(listing=name, section=section, criterion=label, field=field,
+                                          gold=render_value(g), parsed=render_value(p), text=where.text,
+                                          start=getattr(where, "text_start", where.start),
+                                          end=getattr(where, "text_end", where.end)))
+
+    gold_criteria = criteria_by_label(gold)
+    parsed_criteria = criteria_by_label(parsed)
+    for key in sorted(set(gold_criteria) | set(parsed_criteria), key=lambda k: (k[0], label_sort_key(k[1]))):
+        section, label = key
+        g_crit, p_crit = gold_criteria.get(key), parsed_criteria.get(key)
+        g_cons = g_crit[0].constraints if g_crit else []
+        p_cons = p_crit[0].constraints if p_crit else []
+        pairs, missed, extra = pair_constraints(g_cons, p_cons)
+        for field, read in CONSTRAINT_FIELDS.items():
+            score = scores[field]
+            for g, p in pairs:
+                gv, pv = read(g), read(p)
+                if gv == pv and gv is not None:
+                    score.tp += 1
+                elif gv != pv:
+                    score.fn += gv is not None
+                    score.fp += pv is not None
+                    disagree(section, label, field, gv, pv, g)
+            for g in missed:
+                if read(g) is not None:
+                    score.fn += 1
+                    disagree(section, label, field, read(g), None, g)
+            for p in extra:
+                if read(p) is not None:
+                    score.fp += 1
+                    disagree(section, label, field, None, read(p), p)
+        g_shape = _shape(*g_crit) if g_crit else None
+        p_shape = _shape(*p_crit) if p_crit else None
+        if g_shape == p_shape:
+            scores["structure"].tp += 1
+        else:
+            scores["structure"].fn += g_shape is not None
+            scores["structure"].fp += p_shape is not None
+            disagree(section, label, "structure", g_shape, p_shape, (g_crit or p_crit)[0])
+    for field, g_value in gold.trial.model_dump().items():
+        p_value = getattr(parsed.trial, field)
+        if g_value == p_value and g_value not in (None, []):
+            scores["trial"].tp += 1
+        elif g_value != p_value:
+            scores["trial"].fn += g_value not in (None, [])
+            scores["trial"].fp += p_value not in (None, [])
+            disagreements.append(Disagreement(listing=name, section="trial", criterion="", field=f"trial.{field}",
+                                              gold=render_value(g_value), parsed=render_value(p_value), text="", start=0, end=0))
+    disagreements.sort(key=lambda d: (d.start, d.field))
+    return ListingEval(listing=name, gold_file=gold_file, scores=scores, disagreements=disagreements)
+
+
+def criteria_by_label(listing: Listing) -> dict[tuple[str, str], tuple[Criterion, str]]:
+    """Criteria by (section, label), each with its parent's label."""
+    out: dict[tuple[str, str], tuple[Criterion, str]] = {}
+    for section in listing.sections:
+        def visit(criterion: Criterion, parent: str) -> None:
+            out[(section.kind, criterion.label)] = (criterion, parent)
+            for child in criterion.children:
+                visit(child, criterion.label)
+        for criterion in section.criteria:
+            visit(criterion, "")
+    return out
+
+
+def _shape(criterion: Criterion, parent: str) -> tuple:
+    exceptions = tuple((e.start, e.end) for e in criterion.exceptions)
+    return (parent, criterion.start, criterion.end, criterion.logic, exceptions)
+
+
+def label_sort_key(label: str) -> tuple:
+    """Sort key putting criterion labels in reading order: 2 < 10, 2.1 < 2.c."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in label.split("."))
+
+
+def load_gold(path: Path) -> Listing:
+    """Read a gold file.
+
+    Raises:
+        InputError: the file is missing, not JSON, or not a valid criteria model.
+    """
+    try:
+        return Listing.model_validate_json(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(str(path), "gold file not found") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "document"
+        raise InputError(str(path), f"invalid gold file at {where}: {first['msg']}") from None
+
+
+def gold_pairs(corpus: Path) -> list[tuple[Path, Path]]:
+    """(listing, gold file) pairs of a corpus directory.
+
+    Raises:
+        InputError: the directory is missing, has no gold file, or a gold file has no listing beside it.
+    """
+    corpus = Path(corpus)
+    if not corpus.is_dir():
+        raise InputError(str(corpus), "not a directory")
+    golds = sorted(corpus.rglob(f"*{GOLD_SUFFIX}"))
+    if not golds:
+        raise InputError(str(corpus), f"no gold files (*{GOLD_SUFFIX}) found")
+    pairs = []
+    for gold in golds:
+        listing = gold.with_name(gold.name[: -len(GOLD_SUFFIX)] + ".txt")
+        if not listing.is_file():
+            raise InputError(str(gold), f"no listing {listing.name} beside this gold file")
+        pairs.append((listing, gold))
+    return pairs
+
+
+def evaluate_corpus(corpus: Path, parser: Optional[Any] = None) -> CorpusEval:
+    """Parse every listing of ``corpus`` that has a gold file and score it."""
+    from ..parser import Parser
+    from .reviewlog import gold_status
+
+    parser = parser or Parser()
+    results = []
+    for listing_path, gold_path in gold_pairs(corpus):
+        gold = load_gold(gold_path)
+        parsed = parser.parse_file(listing_path)
+        result = compare(parsed, gold, str(listing_path), str(gold_path))
+        result.status = gold_status(gold_path)
+        results.append(result)
+    return summarize(results)
+
+
+def summarize(results: Iterable[ListingEval]) -> CorpusEval:
+    """Sum per-listing scores per field."""
+    results = list(results)
+    totals: dict[str, Score] = {}
+    for result in results:
+        for field, score in result.scores.items():
+            totals.setdefault(field, Score()).add(score)
+    return CorpusEval(listings=results, scores=totals)
+
+
+def render_report(report: CorpusEval, max_errors: int = 50) -> str:
+    """The evaluation as text: a table of fields, then the disagreements."""
+    lines = [f"{'field':<16}{'precision':>10}{'recall':>10}{'F1':>8}{'tp':>6}{'fp':>6}{'fn':>6}"]
+    for field, s in report.scores.items():
+        lines.append(f"{field:<16}{s.precision:>10.3f}{s.recall:>10.3f}{s.f1:>8.3f}{s.tp:>6}{s.fp:>6}{s.fn:>6}")
+    disagreements = report.disagreements
+    lines.append("")
+    lines.append(f"{len(report.listings)} listing(s), {len(disagreements)} disagreement(s)")
+    for listing in report.listings:
+        if listing.status != "curated":
+            lines.append(f"  note: {Path(listing.gold_file).name} is {listing.status}: rows not yet accepted in the "
+                         "workbench are the parser's proposals, so they agree with the parser")
+    for d in disagreements[:max_errors]:
+        where = f"{d.section} {d.criterion}".strip()
+        lines.append(f"  {Path(d.listing).name} [{where}] {d.field}: gold={d.gold!r} parsed={d.parsed!r}  «{d.text}»")
+    if len(disagreements) > max_errors:
+        lines.append(f"  ... {len(disagreements) - max_errors} more (--errors N)")
+    return "\n".join(lines)

@@ -1,0 +1,217 @@
+"""Find the parts of a listing page: trial information and the criteria sections.
+
+Reads the decoded text line by line with the vocabularies of
+``grammars/listing.json``: headings (exact, or fuzzy for misspellings such as
+"Inclution Criteria"), end markers where page chrome starts, statuses, sexes,
+phases and the NCT id pattern. Writes nothing but the returned
+:class:`PageLayout`; criteria inside a section are split by :mod:`.outline`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+from rapidfuzz import fuzz, process
+
+from ..grammar.loader import ListingGrammar
+from ..model import SectionKind, TrialInfo
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_HEADING_NOISE = re.compile(r"^[\s#*_>•\-]+|[\s*_:]+$")
+#: A label some registries put before the heading on the same line.
+_HEADING_PREFIX = re.compile(r"(?:eligibility\s+)?criteria\s*:\s*", re.IGNORECASE)
+#: Below this similarity a line is not taken for a misspelled heading.
+_FUZZY_HEADING_CUTOFF = 88
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the input: its text without the line break, and where it starts."""
+
+    text: str
+    start: int
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+    @property
+    def indent(self) -> int:
+        return len(self.text) - len(self.text.lstrip())
+
+
+@dataclass
+class SectionBlock:
+    """A criteria section before its items are split: heading and body lines."""
+
+    kind: SectionKind
+    heading: str
+    start: int
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def end(self) -> int:
+        content = [line for line in self.lines if line.text.strip()]
+        return content[-1].end if content else self.start + len(self.heading)
+
+
+@dataclass
+class PageLayout:
+    """What :func:`read_page` found."""
+
+    trial: TrialInfo
+    sections: list[SectionBlock]
+    warnings: list[str]
+
+
+def split_lines(text: str) -> Iterator[Line]:
+    """Yield the lines of ``text`` with their offsets (LF, CRLF and CR endings)."""
+    for match in _LINE.finditer(text):
+        raw = match.group()
+        if not raw:
+            break
+        yield Line(raw.rstrip("\r\n"), match.start())
+
+
+class PageReader:
+    """Reads page layout with one listing grammar; build once, call :meth:`read` per page."""
+
+    def __init__(self, grammar: ListingGrammar) -> None:
+        self.grammar = grammar
+        self._headings = {h: SectionKind.INCLUSION for h in grammar.inclusion_headings}
+        self._headings.update({h: SectionKind.EXCLUSION for h in grammar.exclusion_headings})
+        by_length = sorted(self._headings, key=len, reverse=True)
+        self._heading_re = re.compile(
+            r"(?:" + "|".join(re.escape(h) for h in by_length) + r")(?=$|[\s:(\-*_])", re.IGNORECASE
+        )
+        self._end_markers = {m.lower() for m in grammar.end_markers}
+        self._chrome = {c.lower() for c in grammar.chrome_lines}
+        self._statuses = {s.lower(): s for s in grammar.statuses}
+        self._sexes = {s.lower() for s in grammar.sexes}
+        self._phase = re.compile(grammar.phase_pattern, re.IGNORECASE)
+        self._nct = re.compile(grammar.nct_pattern)
+        self._conditions_heading = {c.lower() for c in grammar.conditions_heading}
+        months = "|".join(re.escape(m) for m in grammar.months)
+        self._date = re.compile(rf"^\d{{1,2}} (?:{months})[a-z]* \d{{4}}$|^\d{{4}}-\d{{2}}-\d{{2}}$", re.IGNORECASE)
+
+    def heading(self, line: Line) -> Optional[tuple[SectionKind, str, int]]:
+        """If ``line`` is a section heading: its kind, its words, and where the rest of the line starts."""
+        stripped = _HEADING_NOISE.sub("", line.text)
+        if not stripped or len(stripped) > 120:
+            return None
+        lead = len(line.text) - len(line.text.lstrip(" \t#*_>•-"))
+        prefix = _HEADING_PREFIX.match(line.text, lead)  # "Criteria: Inclusion Criteria:"
+        lead = prefix.end() if prefix and self._heading_re.match(line.text, prefix.end()) else lead
+        match = self._heading_re.match(line.text, lead)
+        if match:
+            rest = line.text[match.end():]
+            colon = rest.find(":")
+            tail = rest[colon + 1:] if colon >= 0 else ""
+            # "Inclusion Criteria for cohort A:" is a heading; "Inclusion of patients who ..." is not.
+            if colon < 0 and rest.strip() and not rest.strip().startswith("("):
+                return None
+            if colon > 60:
+                return None
+            body = match.end() + (colon + 1 if colon >= 0 else len(rest))
+            if not tail.strip(" \t*_"):
+                body = len(line.text)
+            return self._headings[match.group().lower()], line.text[lead:match.end()], body
+        words = stripped.lower()
+        if len(words) <= 40 and ("clu" in words or "crit" in words):
+            found = process.extractOne(words, list(self._headings), scorer=fuzz.ratio, score_cutoff=_FUZZY_HEADING_CUTOFF)
+            if found:
+                return self._headings[found[0]], stripped, len(line.text)
+        return None
+
+    def read(self, text: str) -> PageLayout:
+        """Split ``text`` into trial information and criteria sections.
+
+        Args:
+            text: the decoded listing.
+
+        Returns:
+            The layout; ``sections`` is empty when no heading was found.
+        """
+        lines = list(split_lines(text))
+        sections: list[SectionBlock] = []
+        warnings: list[str] = []
+        current: Optional[SectionBlock] = None
+        outside: list[Line] = []
+        for line in lines:
+            found = self.heading(line)
+            if found:
+                kind, words, body = found
+                if words.lower() not in self._headings:
+                    warnings.append(f"line {_line_number(text, line.start)}: read heading {words!r} as {kind.value}")
+                current = SectionBlock(kind, words, line.start + (len(line.text) - len(line.text.lstrip())))
+                sections.append(current)
+                rest = line.text[body:]
+                if rest.strip():
+                    current.lines.append(Line(rest, line.start + body))
+                continue
+            if current is not None and self._is_end(line):
+                current = None
+            if current is not None:
+                current.lines.append(line)
+            else:
+                outside.append(line)
+        return PageLayout(self._trial(outside), sections, warnings)
+
+    def headless(self, text: str) -> list[SectionBlock]:
+        """The whole of ``text`` as one inclusion section, for criteria fields without headings."""
+        return [SectionBlock(SectionKind.INCLUSION, "", 0, list(split_lines(text)))]
+
+    def _is_end(self, line: Line) -> bool:
+        words = line.text.strip().rstrip(":").lower()
+        return words in self._end_markers
+
+    def _trial(self, lines: list[Line]) -> TrialInfo:
+        info = TrialInfo()
+        texts = [line.text.strip() for line in lines]
+        for index, words in enumerate(texts):
+            lower = words.lower()
+            if not words:
+                continue
+            nct = self._nct.search(words)
+            if nct and info.nct_id is None:
+                info.nct_id = nct.group()
+                if words == nct.group():
+                    info.sponsor = self._next_value(texts, index + 1)
+                continue
+            if lower in self._statuses and info.status is None:
+                info.status = words
+            elif lower in self._sexes and info.sex is None:
+                info.sex = words
+            elif self._phase.match(lower) and info.phase is None:
+                info.phase = re.sub(r"(?i)^phase\s*", "", words) or words
+            elif lower in self._conditions_heading and not info.conditions:
+                info.conditions = self._block(texts, index + 1)
+            elif info.title is None and lower not in self._chrome and len(words) > 8:
+                info.title = words
+        return info
+
+    def _next_value(self, texts: list[str], start: int) -> Optional[str]:
+        for words in texts[start:]:
+            if not words:
+                continue
+            if words.lower() in self._chrome or self._date.match(words):
+                return None
+            return words
+        return None
+
+    @staticmethod
+    def _block(texts: list[str], start: int) -> list[str]:
+        out = []
+        for words in texts[start:]:
+            if not words:
+                if out:
+                    break
+                continue
+            out.append(words)
+        return out
+
+
+def _line_number(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1

@@ -1,0 +1,79 @@
+"""Flatten a listing to one row per constraint, for spreadsheets, pandas and SQL.
+
+:data:`FLAT_COLUMNS` is the stable column order of ``--format flat`` (JSON
+Lines) and ``--format csv``; flags are a list in JSON and a ``;``-joined
+``kind:read->understood`` string in CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any, Iterable, Iterator
+
+from ..model import Listing
+
+FLAT_COLUMNS = (
+    "source", "nct_id", "section", "criterion", "kind", "subject", "subject_text", "comparator", "value",
+    "value_high", "category", "unit", "unit_text", "relative_to", "direction", "anchor", "qualifier", "role",
+    "group", "start", "end", "text", "flags", "rule",
+)
+
+
+def flat_rows(listing: Listing) -> Iterator[dict[str, Any]]:
+    """One dict per constraint, keys in :data:`FLAT_COLUMNS` order."""
+    for section, criterion, constraint in listing.constraints():
+        yield {
+            "source": listing.source,
+            "nct_id": listing.trial.nct_id,
+            "section": section.kind,
+            "criterion": criterion.label,
+            "kind": constraint.kind,
+            "subject": constraint.subject,
+            "subject_text": constraint.subject_text,
+            "comparator": constraint.comparator,
+            "value": constraint.value,
+            "value_high": constraint.value_high,
+            "category": constraint.category,
+            "unit": constraint.unit,
+            "unit_text": constraint.unit_text,
+            "relative_to": constraint.relative_to,
+            "direction": constraint.direction,
+            "anchor": constraint.anchor,
+            "qualifier": constraint.qualifier,
+            "role": constraint.role,
+            "group": constraint.group,
+            "start": constraint.start,
+            "end": constraint.end,
+            "text": constraint.text,
+            "flags": [flag.model_dump() for flag in constraint.flags],
+            "rule": constraint.rule,
+        }
+
+
+def to_jsonl(listings: Iterable[Listing]) -> Iterator[str]:
+    """Lines of ``--format flat``."""
+    for listing in listings:
+        for row in flat_rows(listing):
+            yield json.dumps(row, ensure_ascii=False)
+
+
+def to_csv(listings: Iterable[Listing]) -> Iterator[str]:
+    """Chunks of ``--format csv``, header first."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FLAT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for listing in listings:
+        for row in flat_rows(listing):
+            row["flags"] = ";".join(f"{f['kind']}:{f['read']}->{f['understood']}" for f in row["flags"])
+            writer.writerow(row)
+            yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    value = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return value

@@ -1,0 +1,173 @@
+"""Export a listing's checks as JsonLogic rules (https://jsonlogic.com).
+
+Every rule returns a number: 1 met, 0.5 unknown, 0 not met (Kleene logic:
+"all" is ``min``, "any" is ``max``, "not" is ``1 - x``). The ``listing`` rule
+returns 1 eligible, 0.5 needs review, 0 ineligible. Rules read the variables
+listed under ``variables`` (dotted paths into the data, values already in the
+listed unit); :func:`jsonlogic_data` builds that data from a patient. Missing
+values are tested with strict ``===`` null, since engines differ on ``0 == null``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..match.plan import (
+    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
+    ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
+)
+from ..match.facts import Facts
+
+OPERATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "=="}
+
+
+def _var(path: str) -> dict:
+    return {"var": path}
+
+
+def _known(path: str, rule: Any) -> dict:
+    """``rule`` when the variable is present, else unknown."""
+    return {"if": [{"===": [_var(path), None]}, UNKNOWN, rule]}
+
+
+def _truth(condition: Any) -> dict:
+    return {"if": [condition, 1, 0]}
+
+
+def _holds(left: Any, comparator: str, limit: Any, high: Any = None) -> Any:
+    if comparator == "between":
+        return {"<=": [limit, left, high]}
+    if comparator in OPERATORS:
+        return {OPERATORS[comparator]: [left, limit]}
+    return None
+
+
+def to_jsonlogic(check: Check) -> Any:
+    """The JsonLogic rule of one check."""
+    if isinstance(check, AllOf):
+        return {"min": [to_jsonlogic(p) for p in check.parts]}
+    if isinstance(check, AnyOf):
+        return {"max": [to_jsonlogic(p) for p in check.parts]}
+    if isinstance(check, Agreeing):
+        parts = [to_jsonlogic(p) for p in check.parts]
+        low, high = {"min": parts}, {"max": parts}
+        return {"if": [{"==": [low, high]}, low, UNKNOWN]}
+    if isinstance(check, Unless):
+        return {"min": [to_jsonlogic(check.condition), {"-": [1, {"max": [to_jsonlogic(e) for e in check.exceptions]}]}]}
+    if isinstance(check, Negated):
+        return {"-": [1, to_jsonlogic(check.part)]}
+    if isinstance(check, AtMostUnknown):
+        return {"min": [to_jsonlogic(check.part), UNKNOWN]}
+    if isinstance(check, Unknown):
+        return UNKNOWN
+    if isinstance(check, Compare):
+        return _compare(check)
+    if isinstance(check, TreatmentWindow):
+        return _window(check)
+    if isinstance(check, EventWindow):
+        return _event_window(check)
+    if isinstance(check, Commitment):
+        path = check.variable.path
+        return _known(path, _truth({"===": [_var(path), True]}))
+    return _concept(check)
+
+
+def _compare(check: Compare) -> Any:
+    variable = check.variable
+    if check.scale is not None:
+        rank = _holds(_var(variable.path), check.comparator, check.value, check.value_high)
+        return _known(variable.path, _truth(rank))
+    if check.category is not None:
+        path = f"{variable.path}.category"
+        return _known(path, _truth({"===": [_var(path), check.category]}))
+    path = variable.path if variable.kind == "event" else f"{variable.path}.value"
+    if check.reference:
+        reference = f"{variable.path}.{check.reference}"
+        scale = lambda k: {"*": [k, _var(reference)]}  # noqa: E731
+        high = scale(check.value_high) if check.value_high is not None else None
+        condition = _holds(_var(path), check.comparator, scale(check.value), high)
+        if condition is None:
+            return UNKNOWN
+        positive = {"if": [{">": [_var(reference), 0]}, _truth(condition), UNKNOWN]}  # a ULN of 0 says nothing
+        return _known(path, _known(reference, positive))
+    condition = _holds(_var(path), check.comparator, check.value, check.value_high)
+    return UNKNOWN if condition is None else _known(path, _truth(condition))
+
+
+def _dosed(limit: DoseLimit) -> Any:
+    """Whether the current treatment's dose (or its equivalent dose) is within ``limit``; 0 when not covered."""
+    dose = _known("current.dose", _truth(_holds(_var("current.dose"), limit.comparator, limit.value)))
+    other: Any = 0
+    if limit.equivalent:
+        path = f"current.dose_as.{limit.drug}"
+        other = _known(path, _truth(_holds(_var(path), limit.comparator, limit.value)))
+    return {"if": [{"in": [limit.drug, _var("current.classes")]}, dose, other]}
+
+
+def _window(check: TreatmentWindow) -> Any:
+    days = f"current.days_before.{check.anchor}"
+    inside = _holds(_var(days), check.comparator, check.days)
+    window = {"if": [{"===": [_var(days), None]}, UNKNOWN, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
+    counted: Any = window
+    if check.dose is not None:
+        counted = {"min": [window, _dosed(check.dose)]}
+    if check.exception is not None:
+        counted = {"min": [counted, {"-": [1, _dosed(check.exception)]}]}
+    member: Any = {"in": [check.treatment_class, _var("current.classes")]}
+    if check.dose is not None and check.dose.equivalent:
+        equivalent = f"current.dose_as.{check.dose.drug}"
+        member = {"or": [member, {"!": {"===": [_var(equivalent), None]}}]}
+    over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, 0]}]}, 0]}
+    return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
+
+
+def _event_window(check: EventWindow) -> Any:
+    days, recorded = _var(check.variable.path), _var(check.recorded)
+    inside = {"and": [{">=": [days, 0]}, _holds(days, check.comparator, check.days)]}
+    return {"if": [
+        {"===": [recorded, "absent"]}, 0,
+        {"===": [days, None]}, UNKNOWN,
+        inside, 1,
+        {"===": [recorded, "undated"]}, UNKNOWN,
+        0,
+    ]}
+
+
+def _concept(check: ConceptCheck) -> Any:
+    path = check.variable.path
+    inactive = 0 if check.active_only else 1
+    return {"if": [
+        {"===": [_var(path), "present"]}, 1,
+        {"===": [_var(path), "absent"]}, 0,
+        {"===": [_var(path), "inactive"]}, inactive,
+        UNKNOWN,
+    ]}
+
+
+def export_jsonlogic(plan: ListingPlan) -> dict:
+    """The rules of every criterion, the listing rule, and the variables they read."""
+    rules = []
+    top: list[Any] = []
+    for criterion in plan.criteria:
+        rule = to_jsonlogic(criterion.check)
+        rules.append({"section": criterion.section, "label": criterion.label,
+                      "text": " ".join(criterion.text.split()), "rule": rule})
+        if criterion.top_level:
+            top.append(rule if criterion.section == "inclusion" else {"-": [1, rule]})
+    return {
+        "format": "criteria-parser jsonlogic 1",
+        "nct_id": plan.listing.trial.nct_id,
+        "truth_values": {"1": "met / eligible", "0.5": "unknown / needs review", "0": "not met / ineligible"},
+        "variables": [
+            {"path": v.path, "unit": v.unit, "description": v.description} for v in plan.variables.values()
+        ] + [{"path": "treatments", "unit": None, "description": "treatment history, null when not given; each "
+              "has name, classes, days_before.<anchor>, dose (in the drug's usual unit) and dose_as.<drug> (the dose "
+              "in equivalents of a reference drug, e.g. prednisone mg/d)"}],
+        "criteria": rules,
+        "listing": {"min": top} if top else UNKNOWN,
+    }
+
+
+def jsonlogic_data(facts: Facts) -> dict:
+    """The JsonLogic data of a patient: the facts' values."""
+    return facts.data

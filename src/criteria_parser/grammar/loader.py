@@ -1,0 +1,275 @@
+"""Load and validate the grammar files (``grammars/*.jsonl``, ``grammars/listing.json``).
+
+Each line of a ``.jsonl`` grammar is one rule, validated by the pydantic model
+named for its file in :data:`RULE_MODELS` (unknown keys are errors). Rule ids are
+unique across all files. Errors read ``file:line: what is wrong`` and raise
+:class:`GrammarError`. The files ship inside the package
+(``criteria_parser.grammars``) and are found through ``importlib.resources``;
+``load_grammars(path)`` reads another directory instead.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import GrammarError
+
+
+class Rule(BaseModel):
+    """Fields every grammar rule has."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9_]+(\.[a-z0-9_\-]+)+$")
+    example: str = Field(min_length=1, description="Text this rule must match (checked by the tests).")
+
+
+class ComparatorRule(Rule):
+    """A comparator phrase: ``{"id": "cmp.le.sym", "phrases": ["≤"], "comparator": "<=", ...}``."""
+
+    phrases: list[str] = Field(min_length=1)
+    comparator: Literal["<", "<=", ">", ">=", "=", "+-"]
+    position: Literal["prefix", "postfix", "measure"] = Field(
+        default="prefix", description='"measure": a prefix that may name what it bounds first ("minimum age: 18").')
+    respelled: bool = Field(default=False, description="A non-standard spelling, recorded as a flag.")
+
+
+class UnitRule(Rule):
+    """A unit with its UCUM code and the ways it is written."""
+
+    ucum: str
+    forms: list[str] = Field(min_length=1)
+    dimension: Literal[
+        "fraction", "mass_concentration", "substance_concentration", "count_concentration",
+        "time", "mass", "dose_rate", "volume", "length", "mass_per_area", "pressure", "rate",
+        "activity_concentration", "score", "other", "ratio", "body_mass_index", "temperature",
+        "area", "energy", "frequency",
+    ]
+    case_sensitive: bool = Field(default=False, description="Match forms exactly (m vs M, L vs l).")
+    subunit: Optional[tuple[str, int]] = Field(default=None, description=(
+        "A smaller unit an amount may end with, and how many of it make one: weeks ['d', 7] reads "
+        "'23 weeks 6 days' and '23+6 weeks' as 23 6/7 weeks."))
+
+
+class UnitRepairRule(Rule):
+    """A garbled unit and the units it may stand for; the analyte's plausible range picks one."""
+
+    read: list[str] = Field(min_length=1, description="Garbled forms as written: '(mol/L)'.")
+    candidates: list[str] = Field(min_length=1, description="UCUM codes to try, most likely first.")
+
+
+class LexiconEntry(Rule):
+    """An analyte, measure, treatment or event, with synonyms and facts about it."""
+
+    name: str = Field(description="Normalized name used as the constraint's subject.")
+    category: Literal["lab", "measure", "score", "treatment", "drug", "event", "demographic", "method"]
+    synonyms: list[str] = Field(min_length=1)
+    abbreviations: list[str] = Field(default_factory=list, description="Matched case-sensitively.")
+    unit: Optional[str] = Field(default=None, description="Usual UCUM unit.")
+    plausible: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Plausible limit range per UCUM unit, for unit repair."
+    )
+    loinc: Optional[str] = None
+    molar_mass: Optional[float] = Field(default=None, description="g/mol, for mass <-> substance conversion.")
+    fuzzy: bool = Field(default=True, description="Whether misspellings of the synonyms are matched.")
+    paired: bool = Field(default=False, description='Values come in pairs "N/M" (systolic/diastolic), unit or not.')
+    letters: list[str] = Field(default_factory=list, description='Letter categories of a score ("Child-Pugh C").')
+
+    @field_validator("plausible")
+    @classmethod
+    def _ordered(cls, value: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for unit, (low, high) in value.items():
+            if low > high:
+                raise ValueError(f"plausible range for {unit} has low > high")
+        return value
+
+
+class NumberWordRule(Rule):
+    """A number written as a word: ``four`` is 4."""
+
+    words: list[str] = Field(min_length=1)
+    value: float
+
+
+class RelativeRule(Rule):
+    """A reference for relative limits (ULN), a multiplier word (times, x), a filler word between them (the), or a
+    comparison between them that states the comparator ("twice higher than normal": ``>``)."""
+
+    phrases: list[str] = Field(min_length=1)
+    role: Literal["reference", "multiplier", "filler", "comparison"]
+    relative_to: Optional[str] = None
+    comparator: Optional[Literal["<", "<=", ">", ">="]] = None
+
+
+class TimeRelationRule(Rule):
+    """A word placing a time window: ``within`` (comparator <=), ``after`` (direction after)."""
+
+    phrases: list[str] = Field(min_length=1)
+    comparator: Optional[Literal["<", "<=", ">", ">=", "="]] = None
+    direction: Optional[Literal["before", "after"]] = None
+    position: Literal["prefix", "postfix"] = "prefix"
+
+
+class AnchorRule(Rule):
+    """An event a time window is measured from."""
+
+    name: str
+    phrases: list[str] = Field(min_length=1)
+
+
+class CueRule(Rule):
+    """A logic cue: alternatives (or), children combine with any, exception opener, range joiner.
+
+    ``count``: after a bare number, it counts items ("four of the following"); ``label``: before a number, the
+    number labels something ("n=20" is a sample size) and states no criterion; ``scale``: the number before it,
+    after "on a", is the size of a scale ("on a 0-10 scale"), not a value. ``listing``: joins listed values or
+    subjects ("0 or 1", "ALT/AST"); ``per``: joins the parts of a compound unit ("mg per day"); ``bound_note``:
+    a note after a range's bound that does not change it ("50 kg (inclusive)").
+    """
+
+    phrases: list[str] = Field(min_length=1)
+    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "value_filler", "count", "label",
+                 "scale", "listing", "per", "bound_note"]
+
+
+class ListingGrammar(BaseModel):
+    """Page-level knowledge: section headings, chrome, trial field vocabularies (``listing.json``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str
+    inclusion_headings: list[str]
+    exclusion_headings: list[str]
+    end_markers: list[str] = Field(description="Lines that end the criteria (start of page chrome).")
+    chrome_lines: list[str] = Field(description="Lines that are page furniture, never a title.")
+    statuses: list[str]
+    sexes: list[str]
+    phase_pattern: str
+    nct_pattern: str
+    conditions_heading: list[str]
+    bullets: list[str]
+    months: list[str] = Field(description="How month names begin: a line of a date ('12 Nov 2024') is chrome.")
+
+
+RULE_MODELS: dict[str, type[Rule]] = {
+    "comparators.jsonl": ComparatorRule,
+    "units.jsonl": UnitRule,
+    "unit_repairs.jsonl": UnitRepairRule,
+    "lexicon.jsonl": LexiconEntry,
+    "numbers.jsonl": NumberWordRule,
+    "relative.jsonl": RelativeRule,
+    "time_relations.jsonl": TimeRelationRule,
+    "anchors.jsonl": AnchorRule,
+    "cues.jsonl": CueRule,
+}
+
+AnyRule = Union[
+    ComparatorRule, UnitRule, UnitRepairRule, LexiconEntry, NumberWordRule,
+    RelativeRule, TimeRelationRule, AnchorRule, CueRule,
+]
+
+
+class Grammars(BaseModel):
+    """All grammar rules, by file."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    version: str
+    listing: ListingGrammar
+    comparators: list[ComparatorRule]
+    units: list[UnitRule]
+    unit_repairs: list[UnitRepairRule]
+    lexicon: list[LexiconEntry]
+    numbers: list[NumberWordRule]
+    relative: list[RelativeRule]
+    time_relations: list[TimeRelationRule]
+    anchors: list[AnchorRule]
+    cues: list[CueRule]
+
+    def rules(self) -> list[AnyRule]:
+        """Every rule of every ``.jsonl`` file."""
+        out: list[AnyRule] = []
+        for name in RULE_MODELS:
+            out.extend(getattr(self, name.removesuffix(".jsonl")))
+        return out
+
+    def cue_phrases(self, cue: str) -> list[str]:
+        """The phrases of the ``cue`` rules of ``cues.jsonl`` ("range", "listing", "per", ...)."""
+        return [phrase for rule in self.cues if rule.cue == cue for phrase in rule.phrases]
+
+    def unit_by_ucum(self, ucum: str) -> Optional[UnitRule]:
+        """The unit rule with this UCUM code, if any."""
+        for unit in self.units:
+            if unit.ucum == ucum:
+                return unit
+        return None
+
+
+def _read_jsonl(path: Path, model: type[Rule], seen: dict[str, str]) -> list[Rule]:
+    rules = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        where = f"{path.name}:{number}"
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise GrammarError(f"{where}: not valid JSON: {exc.msg}") from None
+        try:
+            rule = model.model_validate(data)
+        except ValidationError as exc:
+            problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
+            raise GrammarError(f"{where}: {problem}") from None
+        if rule.id in seen:
+            raise GrammarError(f"{where}: duplicate rule id {rule.id!r} (first in {seen[rule.id]})")
+        seen[rule.id] = where
+        rules.append(rule)
+    return rules
+
+
+def load_grammars(directory: Optional[Path] = None) -> Grammars:
+    """Read and validate every grammar file.
+
+    Args:
+        directory: a grammar directory; the packaged grammars when omitted.
+
+    Returns:
+        The validated rules.
+
+    Raises:
+        GrammarError: a file is missing or a line is invalid (``file:line: problem``).
+    """
+    if directory is None:
+        return _packaged_grammars()
+    return _load(Path(directory))
+
+
+@lru_cache(maxsize=1)
+def _packaged_grammars() -> Grammars:
+    with resources.as_file(resources.files("criteria_parser.grammars")) as path:
+        return _load(Path(path))
+
+
+def _load(directory: Path) -> Grammars:
+    seen: dict[str, str] = {}
+    parts: dict[str, list[Rule]] = {}
+    for name, model in RULE_MODELS.items():
+        path = directory / name
+        if not path.is_file():
+            raise GrammarError(f"{path}: grammar file missing")
+        parts[name.removesuffix(".jsonl")] = _read_jsonl(path, model, seen)
+    listing_path = directory / "listing.json"
+    try:
+        listing = ListingGrammar.model_validate_json(listing_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GrammarError(f"{listing_path}: grammar file missing") from None
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise GrammarError(f"listing.json: {problem}") from None
+    return Grammars(version=listing.version, listing=listing, **parts)

@@ -1,0 +1,235 @@
+"""Knowledge the matcher needs, kept as data in ``grammars/matching.json``.
+
+Unit spellings for pint, display forms, treatment classes with their members,
+and the concepts (conditions, treatments, confirmations) that answer criteria
+without a numeric constraint. Validated on load; errors read ``matching.json: problem``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import GrammarError
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TreatmentClass(_Model):
+    """A class of treatments and the drugs or procedures in it."""
+
+    name: str
+    members: list[str] = Field(min_length=1)
+    systemic: bool = Field(description="Whether only systemic routes count (topical, inhaled do not).")
+
+
+class DoseEquivalents(_Model):
+    """How many mg of ``reference`` one mg of each drug is worth ('an equivalent dose')."""
+
+    reference: str
+    unit: str = Field(description="UCUM unit the equivalent dose is given in, e.g. mg/d.")
+    per_mg: dict[str, float] = Field(min_length=1)
+    note: str
+
+
+class CategoryScale(_Model):
+    """A score written as ordered categories (NYHA I-IV, Child-Pugh A-C): compared by rank."""
+
+    subject: str = Field(description="The lexicon name of the score.")
+    categories: list[str] = Field(min_length=2, description="Lowest first.")
+    first: int = Field(description="The rank of the first category: NYHA I is 1, ECOG 0 is 0.")
+    points: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, description="Point ranges per category, when results may be given in points.")
+    example: str
+
+    def shown(self) -> str:
+        """The categories as a reason writes them: 'I, II, III, IV'."""
+        return ", ".join(self.categories)
+
+    def names(self, comparator: str, low: int, high: Optional[int] = None) -> list[str]:
+        """The categories whose rank satisfies ``rank comparator low`` (or lies between low and high)."""
+        tests = {"<": lambda r: r < low, "<=": lambda r: r <= low, ">": lambda r: r > low, ">=": lambda r: r >= low,
+                 "=": lambda r: r == low, "between": lambda r: low <= r <= (high if high is not None else low)}
+        test = tests.get(comparator)
+        return [name for index, name in enumerate(self.categories) if test and test(index + self.first)]
+
+    def rank_of_value(self, value: float) -> Optional[int]:
+        """The rank of a numeric result: its category by points, else the number itself when on the scale."""
+        if self.points:
+            found = [name for name, (low, high) in self.points.items() if low <= value <= high]
+            return self.categories.index(found[0]) + self.first if found else None
+        if value == int(value) and self.first <= value < self.first + len(self.categories):
+            return int(value)
+        return None
+
+
+class Concept(_Model):
+    """Something a criterion names that the patient's record can answer."""
+
+    id: str = Field(pattern=r"^concept\.[a-z0-9_]+$")
+    name: str
+    kind: Literal["condition", "treatment", "confirmation"]
+    phrases: list[str] = Field(min_length=1, description="How criteria and records write it (case-insensitive).")
+    codes: list[str] = Field(default_factory=list, description="ICD-10 (prefix match) or SNOMED CT codes.")
+    example: str
+
+
+class MatchingGrammar(_Model):
+    """The whole of ``matching.json``."""
+
+    version: str
+    pint_units: dict[str, str]
+    canonical_units: dict[str, str]
+    unit_aliases: dict[str, str]
+    display_units: dict[str, str]
+    active_cues: list[str]
+    equivalent_cues: list[str]
+    age_at_event_cues: list[str] = Field(description="Words by an age limit that put it at an earlier event "
+                                                      "('older than 50 years at migraine onset'): not today's age.")
+    vague_time_cues: list[str] = Field(description="Words that put a condition in a time they do not bound "
+                                                    "('recent MI'): a recorded condition then says no more than "
+                                                    "unknown.")
+    narrowing_modifiers: list[str] = Field(description="Words right before a concept's phrase that name a narrower "
+                                                        "kind of it ('breast cancer' is not every malignancy; "
+                                                        "'anti-cancer' is no cancer at all).")
+    example_cues: list[str] = Field(description="Words opening a parenthesis of examples ('(e.g., medical, surgical "
+                                                 "or radiation oncology)'): what it names is not what a time window "
+                                                 "after it is about.")
+    negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
+                                                 "('unwilling to give informed consent', 'no history of stroke').")
+    screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
+    category_scales: list[CategoryScale]
+    category_aliases: dict[str, str] = Field(description="Other spellings of categories: 'Ⅲ' is 'III'.")
+    category_words: list[str] = Field(description="Words around a category that are not the category: 'class'.")
+    category_range_marks: list[str] = Field(description="What joins two categories into a range: 'I-II'.")
+    dose_equivalents: list[DoseEquivalents]
+    systemic_routes_excluded: list[str]
+    treatment_classes: list[TreatmentClass]
+    concepts: list[Concept]
+
+    def treatment_class(self, name: str) -> Optional[TreatmentClass]:
+        """The class called ``name`` (case-insensitive), if any."""
+        return next((c for c in self.treatment_classes if c.name.lower() == name.lower()), None)
+
+    def is_treatment(self, subject: str, category: Optional[str]) -> bool:
+        """Whether a subject (with its lexicon category) is a treatment: a drug, a therapy or a treatment class."""
+        return category in ("treatment", "drug") or bool(self.treatment_class(subject))
+
+    def scale(self, subject: Optional[str]) -> Optional[CategoryScale]:
+        """The category scale of a score, if it has one."""
+        return next((s for s in self.category_scales if s.subject == subject), None)
+
+    def category_rank(self, scale: CategoryScale, text: str) -> Optional[int]:
+        """The rank of one category as written ('class Ⅲ', 'III', '3'); None when the scale has no such category."""
+        for written, meant in self.category_aliases.items():
+            text = text.replace(written, meant)
+        noise = {w.lower() for w in self.category_words} | {scale.subject.lower()}
+        words = [w for w in text.split() if w.lower() not in noise]
+        if len(words) != 1:
+            return None
+        wanted = words[0].lower()
+        for index, name in enumerate(scale.categories):
+            if name.lower() == wanted:
+                return index + scale.first
+        try:
+            return scale.rank_of_value(float(wanted))
+        except ValueError:
+            return None
+
+    def category_ranks(self, scale: CategoryScale, text: str) -> Optional[list[int]]:
+        """The ranks of a category or a range of them ('I-II' -> [1, 2]); None when one is not on the scale."""
+        marks = "|".join(re.escape(m) if not m.isalpha() else rf"\b{m}\b" for m in self.category_range_marks)
+        ranks = [self.category_rank(scale, part) for part in re.split(marks, text) if part.strip()]
+        if not ranks or len(ranks) > 2 or any(r is None for r in ranks):
+            return None
+        return ranks
+
+    def concepts_in(self, text: str) -> list[Concept]:
+        """Concepts named in ``text``, longest phrase first, each once, never two on the same words."""
+        return [concept for _, concept in self.concept_spans(text)]
+
+    def concept_spans(self, text: str) -> list[tuple[int, Concept]]:
+        """Where in ``text`` each concept is first named (as :meth:`concepts_in`), in reading order."""
+        candidates = sorted(
+            ((phrase, concept) for concept in self.concepts for phrase in concept.phrases),
+            key=lambda pair: -len(pair[0]),
+        )
+        taken: list[tuple[int, int]] = []
+        found: list[tuple[int, Concept]] = []
+        for phrase, concept in candidates:
+            for match in phrase_pattern(phrase).finditer(text):
+                span = match.span()
+                if any(span[0] < end and start < span[1] for start, end in taken):
+                    continue
+                taken.append(span)
+                if concept not in [c for _, c in found]:
+                    found.append((span[0], concept))
+        return sorted(found, key=lambda pair: pair[0])
+
+    def example_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` holds a parenthesis of examples: "(e.g., medical, surgical, or radiation oncology)"."""
+        return [match.span() for match in re.finditer(r"\(([^()]*)\)", text)
+                if any(phrase_pattern(cue).match(match.group(1).lstrip()) for cue in self.example_cues)]
+
+    def in_example(self, text: str, position: int) -> bool:
+        """Whether ``position`` of ``text`` lies inside a parenthesis of examples."""
+        return any(start < position < end for start, end in self.example_spans(text))
+
+    def event_near(self, text: str, position: int) -> Optional[Concept]:
+        """The condition or treatment a time window whose value stands at ``position`` of ``text`` is about: the
+        last one named before it (outside a parenthesis of examples, if one is), else the first after it."""
+        conditions = [(start, c) for start, c in self.concept_spans(text) if c.kind in ("condition", "treatment")]
+        named = [(start, c) for start, c in conditions if not self.in_example(text, start)]
+        before = [c for start, c in (named or conditions) if start < position]
+        if before:
+            return before[-1]
+        return conditions[0][1] if conditions else None
+
+    def has_cue(self, text: str, cues: list[str]) -> bool:
+        """Whether any cue word stands in ``text``."""
+        return self.cue_in(text, cues) is not None
+
+    @staticmethod
+    def cue_in(text: str, cues: list[str]) -> Optional[str]:
+        """The first of ``cues`` that stands in ``text``, if any."""
+        return next((cue for cue in cues if phrase_pattern(cue).search(text)), None)
+
+
+@lru_cache(maxsize=None)
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A case-insensitive pattern for ``phrase`` as whole words."""
+    return re.compile(rf"(?<![\w+]){re.escape(phrase)}(?![\w+])", re.IGNORECASE)
+
+
+def load_matching_grammar(directory: Optional[Path] = None) -> MatchingGrammar:
+    """Read and validate ``matching.json`` (the packaged one unless ``directory`` is given).
+
+    Raises:
+        GrammarError: the file is missing or invalid.
+    """
+    if directory is None:
+        return _packaged()
+    return _read(Path(directory) / "matching.json")
+
+
+@lru_cache(maxsize=1)
+def _packaged() -> MatchingGrammar:
+    with resources.as_file(resources.files("criteria_parser.grammars") / "matching.json") as path:
+        return _read(Path(path))
+
+
+def _read(path: Path) -> MatchingGrammar:
+    try:
+        return MatchingGrammar.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GrammarError(f"{path}: grammar file missing") from None
+    except ValidationError as exc:
+        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+        raise GrammarError(f"matching.json: {problem}") from None

@@ -1,0 +1,302 @@
+"""Read and write brat standoff (``.ann``) files in the Leaf Clinical Trials (LCT) scheme.
+
+LCT states a comparison as an ``Eq-Comparison`` event whose arguments are
+text-bound entities: ``Operator`` (an ``Eq-Operator`` carrying an
+``Eq-Operator-Value`` attribute: EQ, LT, LTEQ, GT, GTEQ, BETWEEN, PLUS-MINUS),
+``Value``/``Value2`` (``Eq-Value``), ``Unit``/``Per`` (``Eq-Unit``; ``Per`` is a
+unit's denominator: "mg/dL" is Unit "mg", Per "dL") and ``Temporal-Unit``
+(``Eq-Temporal-Unit`` carrying an ``Eq-Temporal-Unit-Value`` attribute).
+
+:func:`read_ann` parses a file into an :class:`Annotation`;
+:func:`comparisons` pulls the comparisons out of it; :func:`listing_ann`
+writes a parsed listing's constraints as such comparisons, so that
+``comparisons(read_ann(listing_ann(...)))`` gives back what was written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from ..errors import InputError
+from ..grammar.loader import Grammars
+from ..model import Comparator, Constraint, Listing
+
+#: LCT operator attribute value -> our comparator.
+OPERATORS = {
+    "EQ": Comparator.EQ.value, "LT": Comparator.LT.value, "LTEQ": Comparator.LE.value, "GT": Comparator.GT.value,
+    "GTEQ": Comparator.GE.value, "BETWEEN": Comparator.BETWEEN.value, "PLUS-MINUS": Comparator.PLUS_MINUS.value,
+}
+_LCT_OPERATOR = {v: k for k, v in OPERATORS.items()}
+#: LCT temporal unit attribute value -> UCUM code.
+TEMPORAL_UNITS = {"second": "s", "minute": "min", "hour": "h", "day": "d", "week": "wk", "month": "mo", "year": "a"}
+_LCT_TEMPORAL = {v: k for k, v in TEMPORAL_UNITS.items()}
+
+_ENTITY = re.compile(r"^(?P<type>\S+) (?P<spans>\d+ \d+(?:;\d+ \d+)*)$")
+
+
+@dataclass
+class Entity:
+    """A text-bound annotation (``T`` line); a discontinuous one keeps its first and last offsets."""
+
+    id: str
+    type: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Event:
+    """An event (``E`` line): its type, trigger entity and (role, argument id) pairs."""
+
+    id: str
+    type: str
+    trigger: str
+    args: list[tuple[str, str]]
+
+
+@dataclass
+class Annotation:
+    """The annotations of one ``.ann`` file."""
+
+    entities: dict[str, Entity] = field(default_factory=dict)
+    events: dict[str, Event] = field(default_factory=dict)
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # target id -> {name: value}
+
+
+@dataclass
+class Comparison:
+    """One LCT comparison: the words as written and where they are."""
+
+    start: int
+    end: int
+    operator: Optional[str]  # LCT code (GTEQ, ...) or None when not annotated
+    values: list[Entity]  # Value then Value2, as annotated
+    units: list[Entity]  # Unit and Per arguments, in text order
+    temporal_unit: Optional[str]  # UCUM code of the first Temporal-Unit's attribute (a, mo, wk, d, h, min, s)
+    temporal_entities: list[Entity] = field(default_factory=list)  # "days per week": days, week
+    period: Optional[str] = None  # Eq-Temporal-Period-Value: past, recent, present, future, anytime
+
+
+def stated_comparator(comparison: Comparison) -> str:
+    """Our comparator for an LCT comparison: its operator; ``<=`` for a past period without one.
+
+    The scheme writes "in the past 6 months" as a past ``Temporal-Period`` with no operator: a window reaching
+    back from now, which the criteria model states as ``<= 6 mo`` before. Any other comparison without an
+    operator states equality.
+    """
+    if comparison.operator is None and comparison.period in ("past", "recent") and comparison.temporal_unit:
+        return Comparator.LE.value
+    return OPERATORS.get(comparison.operator or "EQ", Comparator.EQ.value)
+
+
+def read_ann(path: str, ann_text: str, text: str) -> Annotation:
+    """Parse the standoff ``ann_text`` of the document ``text``.
+
+    Relations, notes and equivalences are skipped (the scorer needs none of them).
+
+    Raises:
+        InputError: a line is malformed or points outside the text (``path: line N: ...``).
+    """
+    annotation = Annotation()
+    for number, line in enumerate(ann_text.splitlines(), 1):
+        if not line.strip() or line[0] in "R*#N":
+            continue
+        parts = line.split("\t")
+        try:
+            if line[0] == "T":
+                found = _ENTITY.match(parts[1])
+                if not found:
+                    raise ValueError(f"bad entity '{parts[1]}'")
+                offsets = [int(n) for n in re.findall(r"\d+", found.group("spans"))]
+                start, end = offsets[0], offsets[-1]
+                if not 0 <= start <= end <= len(text):
+                    raise ValueError(f"span {start}-{end} outside the text ({len(text)} characters)")
+                annotation.entities[parts[0]] = Entity(parts[0], found.group("type"), start, end, text[start:end])
+            elif line[0] == "E":
+                head, *rest = parts[1].split()
+                kind, trigger = head.split(":", 1)
+                args = [tuple(a.split(":", 1)) for a in rest]
+                annotation.events[parts[0]] = Event(parts[0], kind, trigger, args)  # type: ignore[arg-type]
+            elif line[0] == "A":
+                name, target, *value = parts[1].split()
+                annotation.attributes.setdefault(target, {})[name] = value[0] if value else "true"
+            else:
+                raise ValueError(f"unknown annotation '{parts[0]}'")
+        except (IndexError, ValueError) as exc:
+            raise InputError(path, f"line {number}: {exc if isinstance(exc, ValueError) else 'missing field'}") from None
+    return annotation
+
+
+def comparisons(annotation: Annotation) -> list[Comparison]:
+    """The ``Eq-Comparison`` events of ``annotation`` that hold a value, by position."""
+    found = []
+    for event in annotation.events.values():
+        if event.type != "Eq-Comparison" or event.trigger not in annotation.entities:
+            continue
+        trigger = annotation.entities[event.trigger]
+        args = [(role, annotation.entities.get(target)) for role, target in event.args]
+        values: list[Entity] = []
+        for role, entity in sorted(args, key=lambda a: a[0] != "Value"):  # Value, then Value2, Value3 as written
+            if role.startswith("Value") and entity and entity.type == "Eq-Value" and entity not in values:
+                values.append(entity)
+        args = [(role.rstrip("0123456789"), entity) for role, entity in args]
+        if not values:
+            continue
+        operators = [e for role, e in args if role == "Operator" and e]
+        operator = annotation.attributes.get(operators[0].id, {}).get("Eq-Operator-Value") if operators else None
+        units = sorted((e for role, e in args if role in ("Unit", "Per") and e and e.type == "Eq-Unit"),
+                       key=lambda e: e.start)
+        temporals = sorted((e for role, e in args if e and e.type == "Eq-Temporal-Unit"
+                            and role in ("Temporal-Unit", "Per")), key=lambda e: e.start)
+        temporal = temporals[0] if temporals else None
+        temporal_value = annotation.attributes.get(temporal.id, {}).get("Eq-Temporal-Unit-Value") if temporal else None
+        periods = [e for role, e in args if role == "Temporal-Period" and e]
+        period = annotation.attributes.get(periods[0].id, {}).get("Eq-Temporal-Period-Value") if periods else None
+        found.append(Comparison(trigger.start, trigger.end, operator, values, units,
+                                TEMPORAL_UNITS.get(temporal_value or ""), temporals, period))
+    found.sort(key=lambda c: (c.values[0].start, c.start))
+    return found
+
+
+class _Writer:
+    """Numbers entities, events and attributes as brat expects (T1, E1, A1, ...)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines: list[str] = []
+        self.counts = {"T": 0, "E": 0, "A": 0}
+
+    def _next(self, kind: str) -> str:
+        self.counts[kind] += 1
+        return f"{kind}{self.counts[kind]}"
+
+    def entity(self, kind: str, start: int, end: int) -> str:
+        ident = self._next("T")
+        self.lines.append(f"{ident}\t{kind} {start} {end}\t{self.text[start:end]}")
+        return ident
+
+    def attribute(self, name: str, target: str, value: str) -> None:
+        self.lines.append(f"{self._next('A')}\t{name} {target} {value}")
+
+    def event(self, kind: str, trigger: str, args: list[tuple[str, str]]) -> None:
+        arguments = " ".join(f"{role}:{target}" for role, target in args)
+        self.lines.append(f"{self._next('E')}\t{kind}:{trigger} {arguments}".rstrip())
+
+
+#: Finds comparator cues in a text: ``(start, end, position)`` triples, position "prefix" or "postfix".
+CueSpans = Callable[[str], list[tuple[int, int, str]]]
+
+
+def comparator_spans(grammars: Grammars) -> CueSpans:
+    """A :data:`CueSpans` finder with the comparators and time relations of ``grammars``."""
+    from ..pipeline.comparators import CueFinder  # spaCy loads only when a command needs it
+
+    finder = CueFinder(grammars)
+
+    def find(text: str) -> list[tuple[int, int, str]]:
+        return [(c.start, c.end, c.position) for c in finder.find(text)
+                if c.kind == "comparator" or (c.kind == "time_relation" and c.value)]
+    return find
+
+
+def listing_ann(listing: Listing, text: str, cues: CueSpans) -> str:
+    """The constraints of ``listing`` (parsed from ``text``) as LCT comparisons in brat standoff.
+
+    ``cues`` (:func:`comparator_spans`) locates the comparator words, which become the ``Operator``.
+    """
+    writer = _Writer(text)
+    for constraint in comparisons_of(listing):
+        _write_constraint(writer, constraint, text, cues)
+    return "".join(line + "\n" for line in writer.lines)
+
+
+def comparisons_of(listing: Listing) -> list[Constraint]:
+    """The constraints of ``listing`` that are distinct comparisons in the text.
+
+    One value limiting several subjects ("ALT and AST ≤ 3 x ULN") is two constraints of ours but one comparison
+    in the text (and in LCT): the first constraint of each value span and reading stands for it.
+    """
+    seen, found = set(), []
+    for _, _, constraint in listing.constraints():
+        key = (constraint.start, constraint.end, constraint.comparator, constraint.unit, constraint.relative_to)
+        if key not in seen:
+            seen.add(key)
+            found.append(constraint)
+    return found
+
+
+def _write_constraint(writer: _Writer, constraint: Constraint, text: str, cues: CueSpans) -> None:
+    value_spans = _value_spans(constraint, text)
+    if not value_spans:
+        return
+    start, end = constraint.text_start, constraint.text_end
+    trigger = writer.entity("Eq-Comparison", start, end)
+    args: list[tuple[str, str]] = []
+    operator_span = _operator_span(constraint, text, value_spans, cues)
+    if operator_span is not None or constraint.comparator != Comparator.EQ.value:
+        operator_span = operator_span or (value_spans[0][0], value_spans[-1][1])  # implied: "2 weeks [before ...]"
+        operator = writer.entity("Eq-Operator", *operator_span)
+        writer.attribute("Eq-Operator-Value", operator, _LCT_OPERATOR[constraint.comparator])
+        args.append(("Operator", operator))
+    for role, (value_start, value_end) in zip(("Value", "Value2"), value_spans):
+        args.append((role, writer.entity("Eq-Value", value_start, value_end)))
+    if constraint.relative_to:
+        unit_span = _reference_span(text, value_spans[-1][1], constraint.text_end)
+    else:
+        unit_span = _unit_span(constraint, text, value_spans[-1][1])
+    if unit_span is not None:
+        if constraint.unit in _LCT_TEMPORAL:
+            temporal = writer.entity("Eq-Temporal-Unit", *unit_span)
+            writer.attribute("Eq-Temporal-Unit-Value", temporal, _LCT_TEMPORAL[constraint.unit])
+            args.append(("Temporal-Unit", temporal))
+        else:
+            args.append(("Unit", writer.entity("Eq-Unit", *unit_span)))
+    writer.event("Eq-Comparison", trigger, args)
+
+
+_VALUE_TOKEN = re.compile(r"[\w.,]+")
+_REFERENCE = re.compile(r"\s*(?P<ref>\S.*?)\s*$")
+
+
+def _value_spans(constraint: Constraint, text: str) -> list[tuple[int, int]]:
+    """Spans of the value (and, for a range, the second value) inside the constraint's value span."""
+    tokens = [(m.start() + constraint.start, m.end() + constraint.start)
+              for m in _VALUE_TOKEN.finditer(text[constraint.start:constraint.end])]
+    tokens = [(s, e) for s, e in tokens if text[s:e].lower() not in ("and", "to", "through")]
+    if not tokens:
+        return []
+    if constraint.value_high is not None and len(tokens) >= 2:
+        return [tokens[0], tokens[-1]]
+    return [(tokens[0][0], tokens[-1][1])]
+
+
+def _operator_span(constraint: Constraint, text: str, values: list[tuple[int, int]],
+                   cues: CueSpans) -> Optional[tuple[int, int]]:
+    """The comparator words: the last prefix cue before the value, else a postfix cue after it ("or more")."""
+    start, end = constraint.text_start, constraint.text_end
+    found = [(s + start, e + start, position) for s, e, position in cues(text[start:end])]
+    before = [(s, e) for s, e, position in found if position != "postfix" and e <= values[0][0]]
+    if before:
+        return before[-1]
+    after = [(s, e) for s, e, position in found if position == "postfix" and s >= values[-1][1]]
+    return after[0] if after else None
+
+
+def _reference_span(text: str, value_end: int, end: int) -> Optional[tuple[int, int]]:
+    """The reference of a relative limit with its multiplier ("x ULN", "times the upper limit of normal")."""
+    found = _REFERENCE.search(text, value_end, end)
+    return (found.start("ref"), found.end("ref")) if found and found.group("ref") else None
+
+
+def _unit_span(constraint: Constraint, text: str, value_end: int) -> Optional[tuple[int, int]]:
+    if not constraint.unit_text:
+        return None
+    at = text.find(constraint.unit_text, value_end, constraint.text_end)
+    if at < 0:  # a scale named before its value: "grade 3"
+        at = text.find(constraint.unit_text, constraint.text_start, constraint.start)
+    if at < 0:
+        return None
+    return at, at + len(constraint.unit_text)

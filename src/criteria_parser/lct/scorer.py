@@ -1,0 +1,371 @@
+"""Score the parser against a brat corpus annotated in the Leaf Clinical Trials (LCT) scheme.
+
+Every gold ``Eq-Comparison`` with a value becomes a tuple (comparator,
+value(s), unit); so does every comparison the parser finds in the ``.txt``
+(constraints sharing one value span, "ALT and AST <= 3 x ULN", are one).
+Scoring is at line level: a prediction counts where it sits on the line of
+the gold value. *Detection* needs the same value(s); the *full tuple* also
+needs the comparator, the second value, the unit and the time unit. Units of
+both sides are reduced to UCUM codes through ``grammars/units.jsonl`` (and the
+references of ``relative.jsonl``: "upper limit of normal" is ``ULN``), so
+"years" and "a" agree; a frequency counts by its time unit ("/wk" is "wk"), as
+LCT marks it. A gold comparison without an operator is ``=``; an ``=`` with
+several values ("ECOG 0 or 1") is one comparison per value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Optional
+
+from .brat import Comparison, comparisons, comparisons_of, read_ann, stated_comparator
+from ..errors import InputError
+from ..grammar.loader import Grammars
+from ..model import Constraint, Listing
+from ..parser import Parser
+from ..grammar.phrases import compile_phrases, normalize
+from ..document.source import read_source
+
+_ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
+_DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
+_POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
+_BARE_DENOMINATOR = re.compile(r"(?:/|\bper)\s*$", re.IGNORECASE)
+_MULTIPLIER = re.compile(r"^(?:(?:x|×|\*|times)\s*)?(?:the\s+)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Tuple:
+    """One comparison reduced to what is scored."""
+
+    line: int
+    values: tuple[str, ...]
+    comparator: str
+    unit: Optional[str]
+    temporal: bool
+    text: str  # the words, for error listings
+
+
+@dataclass
+class Score:
+    """Counts and precision/recall/F1 of one slice."""
+
+    gold: int = 0
+    predicted: int = 0
+    detected: int = 0
+    detected_predictions: int = 0
+    full: int = 0  # gold comparisons fully matched (recall)
+    full_predictions: int = 0  # predictions fully matching one (precision; the slice may differ from gold's)
+
+    def add(self, other: "Score") -> None:
+        for name in ("gold", "predicted", "detected", "detected_predictions", "full", "full_predictions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @staticmethod
+    def _f(p: float, r: float) -> float:
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def detection(self) -> tuple[float, float, float]:
+        p = self.detected_predictions / self.predicted if self.predicted else 0.0
+        r = self.detected / self.gold if self.gold else 0.0
+        return p, r, self._f(p, r)
+
+    def full_tuple(self) -> tuple[float, float, float]:
+        p = self.full_predictions / self.predicted if self.predicted else 0.0
+        r = self.full / self.gold if self.gold else 0.0
+        return p, r, self._f(p, r)
+
+
+@dataclass
+class Disagreement:
+    """A gold comparison not fully matched, or a prediction matching no gold comparison."""
+
+    document: str
+    line: int
+    kind: str  # miss | wrong | false_positive
+    gold: Optional[Tuple]
+    predicted: Optional[Tuple]
+    line_text: str
+
+
+@dataclass
+class Report:
+    """Scores overall, per operator and temporal vs not, with the disagreements."""
+
+    documents: int = 0
+    overall: Score = field(default_factory=Score)
+    by_operator: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
+    by_time: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
+    disagreements: list[Disagreement] = field(default_factory=list)
+
+
+class UnitNormalizer:
+    """Reduces a unit as written to a UCUM code with the grammars' unit forms and references."""
+
+    def __init__(self, grammars: Grammars) -> None:
+        self.exact: dict[str, str] = {}
+        self.folded: dict[str, str] = {}
+        for unit in grammars.units:
+            for form in unit.forms:
+                (self.exact if unit.case_sensitive else self.folded)[form if unit.case_sensitive else normalize(form)] = unit.ucum
+        for repair in grammars.unit_repairs:
+            for form in repair.read:
+                self.folded.setdefault(normalize(form), repair.candidates[0])
+        for rule in grammars.relative:
+            if rule.role == "reference":
+                for phrase in rule.phrases:
+                    self.folded.setdefault(normalize(phrase), rule.relative_to)
+        self.time_codes = {u.ucum for u in grammars.units if u.dimension == "time"}
+        per = grammars.cue_phrases("per")  # "mg per day", "drinks a week": the cues.jsonl words
+        #: between a number and what it is per, in words: read as a slash
+        self.per_word = re.compile(r"\s+(?:" + compile_phrases([p for p in per if p.isalpha()]).pattern + r")\s+",
+                                   re.IGNORECASE)
+        #: what may join the unit entities of one gold unit: a per word or a slash, a product sign, a power of ten
+        self.join = re.compile(r"\s*(?:" + compile_phrases(per).pattern + r"|[.∙·*x×])?\s*(?:10\^?\d*\s*)?/?\s*",
+                               re.IGNORECASE)
+
+    def frequency(self, code: Optional[str]) -> Optional[str]:
+        """LCT gives a frequency ("3 times per week") its time unit only: "/wk" is scored as "wk"."""
+        if code and code.startswith("/") and code[1:] in self.time_codes:
+            return code[1:]
+        return code
+
+    def code(self, text: str) -> str:
+        """The UCUM code of ``text``; unknown units come back lower-cased without spaces."""
+        text = self.per_word.sub("/", text.strip(" .,;:()"))  # "cigarettes per day", "drinks a week"
+        stripped = _MULTIPLIER.sub("", text) or text
+        candidates = [text, re.sub(r"\s+", "", text), stripped, re.sub(r"\s+", "", stripped)]
+        for table, key in ((self.exact, str), (self.folded, normalize)):
+            for candidate in candidates:
+                if key(candidate) in table:
+                    return table[key(candidate)]
+        text = stripped
+        compact = re.sub(r"\s+", "", text)
+        if "/" in compact.strip("/"):
+            return "/".join(self.code(part) for part in compact.split("/"))
+        return compact.lower()
+
+
+def roman_letters(text: str) -> str:
+    """Roman numeral signs (U+2160 to U+217F) written as letters: 'Ⅲ-Ⅳ' is 'III-IV'."""
+    return "".join(unicodedata.normalize("NFKC", c) if "\u2160" <= c <= "\u217f" else c for c in text)
+
+
+def value_key(text: str, number_words: dict[str, float]) -> Optional[str]:
+    """A value as scored: a number printed with ``:g``, a category in upper case (roman numeral signs as
+    letters: 'Ⅲ' is 'III'), or None."""
+    text = roman_letters(text.strip(" .,;:()"))
+    if _DIGITS.match(text):
+        text = text.replace("−", "-")
+        decimal_comma = re.fullmatch(r"-?\d+,\d{1,2}", text)  # "7,0 mmol/l"
+        return f"{float(text.replace(',', '.') if decimal_comma else text.replace(',', '')):g}"
+    if normalize(text) in number_words:
+        return f"{number_words[normalize(text)]:g}"
+    if _ROMAN.match(text.upper()) or re.fullmatch(r"[A-Da-d]", text):
+        return text.upper()
+    return None
+
+
+class LeafEvaluator:
+    """Runs the parser over a brat corpus and scores it."""
+
+    def __init__(self, parser: Optional[Parser] = None) -> None:
+        self.parser = parser or Parser()
+        grammars = self.parser.grammars
+        self.units = UnitNormalizer(grammars)
+        self.number_words = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
+
+    def gold_tuples(self, comparison: Comparison, text: str) -> list[Tuple]:
+        """The scored forms of a gold comparison: one per value, except for a range or a plus-minus.
+
+        A value written as the power of ten of a count unit ("<100x109/L", where 109 lost its
+        superscript) is read as part of the unit, as LCT's guidelines ask. Comparisons whose values are
+        not numbers or categories are not scored.
+        """
+        entities = list(comparison.values)
+        pieces = list(comparison.units)
+        for entity in entities[1:]:
+            if _POWER_OF_TEN.match(entity.text) and re.fullmatch(r"\s*[x×*]\s*", text[entities[0].end:entity.start]):
+                entities.remove(entity)
+                pieces.append(replace(entity, start=entities[0].end))
+        values = [value_key(e.text, self.number_words) for e in entities]
+        if any(v is None for v in values):
+            return []
+        comparator = stated_comparator(comparison)
+        if pieces or len(comparison.temporal_entities) > 1:
+            pieces.extend(comparison.temporal_entities)
+        unit = self._gold_unit(pieces, text) if pieces else comparison.temporal_unit
+        words = text[comparison.start:comparison.end]
+        temporal = comparison.temporal_unit is not None
+        if comparator == "between" and len(values) >= 2:
+            groups = [tuple(sorted(values, key=_order)[:: len(values) - 1])]
+        elif comparator == "+-" and len(values) == 2:
+            groups = [tuple(values)]
+        else:
+            groups = [(v,) for v in values]
+        unit = self.units.frequency(unit)
+        return [Tuple(text.count("\n", 0, e.start), g, comparator, unit, temporal, words)
+                for e, g in zip(entities if len(groups) > 1 else entities[:1], groups)]
+
+    def _gold_unit(self, pieces: list, text: str) -> Optional[str]:
+        """The unit of a gold comparison from its unit entities.
+
+        Entities joined only by a slash, "per" or spaces are one unit ("mg" + "dL", "cigarettes per day"); of
+        several units the first counts ("40 years to 85 years", "13 weeks 6 days"). A bare denominator
+        ("/mm3", "per ul": LCT marks only "mm3") gets its slash back.
+        """
+        pieces = sorted(pieces, key=lambda e: e.start)
+        units = [[pieces[0].start, pieces[0].end]]
+        for entity in pieces[1:]:
+            if self.units.join.fullmatch(text[units[-1][1]:entity.start]):
+                units[-1][1] = max(units[-1][1], entity.end)
+            else:
+                units.append([entity.start, entity.end])
+        start, end = units[0]
+        slash = _BARE_DENOMINATOR.search(text, max(0, start - 6), start)
+        return self.units.code(("/" if slash else "") + text[start:end])
+
+    def predicted_tuple(self, constraint: Constraint, text: str) -> Tuple:
+        """The scored form of one of our constraints."""
+        if constraint.category is not None:
+            values: tuple[str, ...] = tuple(roman_letters(constraint.category).upper().split("-", 1))
+        else:
+            values = tuple(f"{v:g}" for v in (constraint.value, constraint.value_high) if v is not None)
+        if constraint.relative_to:
+            unit: Optional[str] = constraint.relative_to
+        elif constraint.unit:
+            unit = constraint.unit
+        else:
+            unit = self.units.code(constraint.unit_text) if constraint.unit_text else None
+        line = text.count("\n", 0, constraint.start)
+        unit = self.units.frequency(unit)
+        return Tuple(line, values, constraint.comparator, unit, unit in self.units.time_codes, constraint.text)
+
+    def score_document(self, name: str, text: str, annotation_text: str, listing: Listing, report: Report) -> None:
+        """Score one document into ``report``."""
+        annotation = read_ann(str(Path(name).with_suffix(".ann")), annotation_text, text)
+        gold = [g for c in comparisons(annotation) for g in self.gold_tuples(c, text)]
+        predicted = [self.predicted_tuple(c, text) for c in comparisons_of(listing)]
+        lines = text.split("\n")
+        matches = _match(gold, predicted)
+        matched_predictions = {p for _, p, _ in matches}
+        for g_index, gold_tuple in enumerate(gold):
+            found = next(((p, full) for gi, p, full in matches if gi == g_index), None)
+            score = Score(gold=1, detected=found is not None, full=bool(found and found[1]))
+            self._count(report, gold_tuple, score, gold=True)
+            if found is None or not found[1]:
+                report.disagreements.append(Disagreement(name, gold_tuple.line + 1, "wrong" if found else "miss",
+                                                         gold_tuple, predicted[found[0]] if found else None,
+                                                         lines[gold_tuple.line].strip()))
+        for p_index, predicted_tuple in enumerate(predicted):
+            full = any(p == p_index and f for _, p, f in matches)
+            score = Score(predicted=1, detected_predictions=p_index in matched_predictions, full_predictions=full)
+            self._count(report, predicted_tuple, score, gold=False)
+            if p_index not in matched_predictions:
+                report.disagreements.append(Disagreement(name, predicted_tuple.line + 1, "false_positive", None,
+                                                         predicted_tuple, lines[predicted_tuple.line].strip()))
+
+    @staticmethod
+    def _count(report: Report, item: Tuple, score: Score, gold: bool) -> None:
+        report.overall.add(score)
+        report.by_operator[item.comparator].add(score)
+        report.by_time["temporal" if item.temporal else "not temporal"].add(score)
+
+    def evaluate(self, corpus: Path) -> Report:
+        """Parse and score every ``.txt`` with a ``.ann`` beside it under ``corpus``.
+
+        Raises:
+            InputError: the corpus holds no annotated documents, or a file is unreadable.
+        """
+        pairs = [(t, t.with_suffix(".ann")) for t in sorted(Path(corpus).rglob("*.txt"))
+                 if t.with_suffix(".ann").is_file()]
+        if not pairs:
+            raise InputError(str(corpus), "no .txt files with .ann annotations beside them")
+        report = Report()
+        sources = [read_source(t) for t, _ in pairs]
+        listings = self.parser.parse_many(sources, assume_inclusion=True)
+        for (txt, ann), source, listing in zip(pairs, sources, listings):
+            self.score_document(str(txt), source.text, ann.read_text(encoding="utf-8"), listing, report)
+            report.documents += 1
+        return report
+
+
+def _order(value: str) -> tuple[int, float, str]:
+    try:
+        return 0, float(value), ""
+    except ValueError:
+        return 1, 0.0, value
+
+
+def _match(gold: list[Tuple], predicted: list[Tuple]) -> list[tuple[int, int, bool]]:
+    """(gold index, prediction index, full) pairs: full-tuple agreements first, then same values on a line."""
+    pairs: list[tuple[int, int, bool]] = []
+    used_gold: set[int] = set()
+    used_predicted: set[int] = set()
+    for full in (True, False):
+        for gi, g in enumerate(gold):
+            if gi in used_gold:
+                continue
+            for pi, p in enumerate(predicted):
+                if pi in used_predicted or p.line != g.line or p.values != g.values:
+                    continue
+                if full and (p.comparator != g.comparator or p.unit != g.unit):
+                    continue
+                pairs.append((gi, pi, full))
+                used_gold.add(gi)
+                used_predicted.add(pi)
+                break
+    return pairs
+
+
+def render(report: Report, errors: int) -> str:
+    """The report as text: overall scores, tables by operator and by time, and up to ``errors`` disagreements."""
+    out = [f"documents: {report.documents}   gold comparisons: {report.overall.gold}   "
+           f"predicted: {report.overall.predicted}"]
+    p, r, f = report.overall.detection()
+    out.append(f"detection   P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+    p, r, f = report.overall.full_tuple()
+    out.append(f"full tuple  P {p:.3f}  R {r:.3f}  F1 {f:.3f}")
+    for title, table in (("operator", report.by_operator), ("time", report.by_time)):
+        out.append("")
+        out.append(f"{title:<14}{'gold':>6}{'pred':>6}{'det F1':>8}{'full P':>8}{'full R':>8}{'full F1':>8}")
+        for key in sorted(table):
+            s = table[key]
+            fp, fr, ff = s.full_tuple()
+            out.append(f"{key:<14}{s.gold:>6}{s.predicted:>6}{s.detection()[2]:>8.3f}{fp:>8.3f}{fr:>8.3f}{ff:>8.3f}")
+    if errors:
+        out.append("")
+        kinds = Counter(d.kind for d in report.disagreements)
+        out.append("disagreements: " + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+        for d in report.disagreements[:errors]:
+            out.append(f"{d.document}:{d.line}: {d.kind}: gold {_show(d.gold)}  ours {_show(d.predicted)}")
+            out.append(f"    | {d.line_text[:200]}")
+    return "\n".join(out)
+
+
+def _show(item: Optional[Tuple]) -> str:
+    if item is None:
+        return "-"
+    return f"[{item.comparator} {' '.join(item.values)} {item.unit or ''}]".replace(" ]", "]")
+
+
+def summary(report: Report) -> dict:
+    """Scores as plain data: overall, by operator and by time, detection and full tuple."""
+    def scores(score: Score) -> dict:
+        return {"gold": score.gold, "predicted": score.predicted,
+                "detection": dict(zip(("precision", "recall", "f1"), score.detection())),
+                "full_tuple": dict(zip(("precision", "recall", "f1"), score.full_tuple()))}
+    return {"documents": report.documents, "overall": scores(report.overall),
+            "by_operator": {k: scores(v) for k, v in sorted(report.by_operator.items())},
+            "by_time": {k: scores(v) for k, v in sorted(report.by_time.items())}}
+
+
+def evaluate_brat(corpus: Path, parser: Optional[Parser] = None) -> Report:
+    """Score the parser on the brat corpus under ``corpus``."""
+    return LeafEvaluator(parser).evaluate(corpus)
+
+
+__all__ = ["LeafEvaluator", "Report", "Score", "Tuple", "UnitNormalizer", "evaluate_brat", "render", "value_key"]

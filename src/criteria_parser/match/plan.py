@@ -1,0 +1,591 @@
+"""Compile a parsed listing into checks over documented patient variables.
+
+Each criterion becomes a tree of checks; each check reads variables named by a
+fixed scheme (README, "Matching patients"), with limits converted to the
+variable's one canonical unit. The built-in evaluator (:mod:`.matcher`) and the
+JsonLogic export (:mod:`.export_jsonlogic`) both walk these trees, so they
+cannot disagree about what a criterion means.
+
+Truth values are Kleene's: 1 met, 0.5 unknown, 0 not met; "all" is the minimum,
+"any" the maximum, "not" is one minus.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Optional, Union
+
+from ..grammar.loader import Grammars, LexiconEntry
+from ..grammar.matching import CategoryScale, MatchingGrammar, phrase_pattern
+from ..model import Constraint, Criterion, Listing, Section
+from ..grammar.units import UnitMismatch, convert, display_unit, is_time
+
+#: How far before a condition a negation reaches, in words (as ConText limits its cues' scope).
+NEGATION_WORDS = 6
+_CLAUSE_BREAK = re.compile(r";|\.\s")
+
+MET, UNKNOWN, NOT_MET = 1.0, 0.5, 0.0
+TRUTH_WORDS = {MET: "met", UNKNOWN: "unknown", NOT_MET: "not met"}
+
+
+def slug(name: str) -> str:
+    """A variable-name part: 'total bilirubin' -> 'total_bilirubin'."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A patient variable a check reads: its dotted path, meaning and canonical unit."""
+
+    path: str
+    kind: str  # obs, scale, event, event_window, treatment, concept, confirmation
+    subject: str
+    unit: Optional[str] = None
+    method: Optional[str] = None
+    anchor: Optional[str] = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A value (its ratio to the ULN/LLN, or its rank on a category scale) against a limit in the variable's unit."""
+
+    variable: Variable
+    comparator: str
+    value: Optional[float]
+    text: str
+    value_high: Optional[float] = None
+    category: Optional[str] = None
+    reference: Optional[str] = None  # 'uln' or 'lln' for relative limits
+    shown_unit: Optional[str] = None  # the unit the listing wrote the limit in
+    scale: Optional[str] = None  # the category scale whose ranks ``value`` and ``value_high`` are
+
+
+@dataclass(frozen=True)
+class DoseLimit:
+    """A daily dose of ``drug`` against a limit: the dose a window asks for ('prednisone > 20 mg/day'), or
+    the dose an exception lets pass ('except prednisone < 10 mg/d')."""
+
+    drug: str
+    comparator: str
+    value: float
+    unit: Optional[str]
+    equivalent: bool  # 'or an equivalent dose': other drugs count by their dose in ``drug`` equivalents
+    text: str
+
+
+@dataclass(frozen=True)
+class TreatmentWindow:
+    """A treatment of a class within a time before an anchor (days), at a dose if one is asked for, less excepted
+    treatments. A dose limit with no window is a window of 0 days before the screening: the treatment is ongoing."""
+
+    treatment_class: str
+    anchor: str
+    comparator: str
+    days: float
+    text: str
+    shown: str
+    dose: Optional[DoseLimit] = None
+    exception: Optional[DoseLimit] = None
+
+
+@dataclass(frozen=True)
+class EventWindow:
+    """A recorded condition (onset, else recorded date) within a time before an anchor (days)."""
+
+    variable: Variable  # events.<condition>.days_before.<anchor>; events.<condition>.recorded beside it
+    comparator: str
+    days: float
+    text: str
+    shown: str
+
+    @property
+    def recorded(self) -> str:
+        """The path saying whether the condition is recorded: present, undated, absent (ruled out) or null."""
+        return self.variable.path.split(".days_before.")[0] + ".recorded"
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A promise about the future ('contraception 6 months after the last infusion'): needs confirmation."""
+
+    variable: Variable
+    text: str
+
+
+@dataclass(frozen=True)
+class ConceptCheck:
+    """A named condition, treatment or confirmation answered from the record."""
+
+    variable: Variable
+    active_only: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """Text the machine cannot check."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """All parts (minimum)."""
+
+    parts: tuple["Check", ...]
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    """Any part (maximum)."""
+
+    parts: tuple["Check", ...]
+
+
+@dataclass(frozen=True)
+class Agreeing:
+    """Parts whose joining word is unclear: the answer when "all" and "any" agree, else unknown."""
+
+    parts: tuple["Check", ...]
+
+
+@dataclass(frozen=True)
+class Unless:
+    """``condition`` and not any of ``exceptions``."""
+
+    condition: "Check"
+    exceptions: tuple["Check", ...]
+
+
+@dataclass(frozen=True)
+class AtMostUnknown:
+    """``part``, but never more than unknown: an exception was stated that cannot be checked."""
+
+    part: "Check"
+    reason: str
+
+
+@dataclass(frozen=True)
+class Negated:
+    """The opposite of ``part``: the criterion negates what it names ('no history of stroke')."""
+
+    part: "Check"
+    cue: str
+
+
+Check = Union[
+    Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless,
+    AtMostUnknown, Negated,
+]
+
+
+@dataclass
+class CriterionPlan:
+    """One criterion (any level of the tree) and its check."""
+
+    section: str
+    label: str
+    text: str
+    check: Check
+    top_level: bool
+
+
+@dataclass
+class ListingPlan:
+    """Every criterion's check, and the variables they read."""
+
+    listing: Listing
+    criteria: list[CriterionPlan] = field(default_factory=list)
+    variables: dict[str, Variable] = field(default_factory=dict)
+
+
+class Compiler:
+    """Turns constraints into checks, using the lexicon and the matching grammar."""
+
+    def __init__(self, grammars: Grammars, matching: MatchingGrammar) -> None:
+        self.grammars = grammars
+        self.matching = matching
+        self.lexicon = {entry.name: entry for entry in grammars.lexicon}
+        self.variables: dict[str, Variable] = {}
+
+    def compile(self, listing: Listing) -> ListingPlan:
+        """Checks for every criterion of ``listing``."""
+        plan = ListingPlan(listing=listing)
+        for section in listing.sections:
+            for top in section.criteria:
+                for criterion in top.walk():
+                    check = self.criterion(section, criterion)
+                    plan.criteria.append(
+                        CriterionPlan(section.kind, criterion.label, criterion.text, check, criterion is top)
+                    )
+        plan.variables = dict(sorted(self.variables.items()))
+        return plan
+
+    def criterion(self, section: Section, criterion: Criterion) -> Check:
+        """The check of one criterion, its children included."""
+        own = self._own(criterion)
+        if not criterion.children:
+            return own if own is not None else self._concepts(section, criterion)
+        children = tuple(self.criterion(section, child) for child in criterion.children)
+        # sub-items of an exclusion are reasons to exclude each on its own unless the text says "all"; the parser
+        # marks only "any", so in an exclusion its "all" is no more than the default
+        either = criterion.logic == "any" or section.kind == "exclusion"
+        combined: Check = AnyOf(children) if either else AllOf(children)
+        return combined if own is None else AllOf((own, combined))
+
+    def _own(self, criterion: Criterion) -> Optional[Check]:
+        conditions = [c for c in criterion.constraints if c.role == "condition"]
+        exceptions = [c for c in criterion.constraints if c.role == "exception"]
+        if not conditions:
+            return None
+        doses = [c for c in exceptions if c.kind == "dose" and c.subject]
+        dose = self._dose_limit(doses[0], criterion.exceptions) if doses else None
+        compiled: list[tuple[Constraint, Union[Check, DoseLimit]]] = []
+        for constraint in conditions:
+            limit = self._dose_condition(constraint, criterion)
+            compiled.append((constraint, limit if limit is not None else self.constraint(constraint, criterion)))
+        asked = {c.subject: check for c, check in compiled if isinstance(check, DoseLimit)}
+        windows = {c.subject for c, check in compiled if isinstance(check, TreatmentWindow)}
+        groups: dict[int, list[Check]] = {}
+        used_dose = False
+        for constraint, check in compiled:
+            if isinstance(check, DoseLimit):
+                if constraint.subject in windows:
+                    continue  # the dose a window asks for: checked per treatment with the window
+                check = self._ongoing(constraint, check)
+            elif isinstance(check, TreatmentWindow) and constraint.subject in asked:
+                check = replace(check, dose=asked[constraint.subject])
+            if isinstance(check, TreatmentWindow) and dose is not None:
+                check = replace(check, exception=dose)
+                used_dose = True
+            groups.setdefault(constraint.group, []).append(check)
+        parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
+        result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
+        if len(parts) > 1 and (self._or_between_groups(criterion, conditions) or _exclusive_values(parts)):
+            result = Agreeing(parts)  # "A (x < 90) or B (y > 170)" read as separate groups: "all" is not sure
+        rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
+        if rest:
+            result = Unless(result, tuple(self.constraint(c, criterion) for c in rest))
+        for excerpt in criterion.exceptions:
+            if not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
+                result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
+        return result
+
+    @staticmethod
+    def _clause(criterion: Criterion, constraint: Constraint) -> str:
+        """The clause of the criterion's text that holds the constraint."""
+        at = max(constraint.start - criterion.start, 0)
+        start, end = _clause_around(criterion.text, at)
+        return criterion.text[start:end]
+
+    def _or_between_groups(self, criterion: Criterion, conditions: list[Constraint]) -> bool:
+        """Whether an alternative cue ("or") stands between the words of two groups of the criterion."""
+        spans: dict[int, tuple[int, int]] = {}
+        for c in conditions:
+            low, high = spans.get(c.group, (c.text_start, c.text_end))
+            spans[c.group] = (min(low, c.text_start), max(high, c.text_end))
+        ordered = sorted(spans.values())
+        return any(self._alternatives(criterion.text[max(a_end - criterion.start, 0):max(b_start - criterion.start, 0)])
+                   for (_, a_end), (b_start, _) in zip(ordered, ordered[1:]))
+
+    def _dose_condition(self, constraint: Constraint, criterion: Criterion) -> Union[DoseLimit, Unknown, None]:
+        """The dose limit a condition states ('prednisone > 20 mg/day'), :class:`Unknown` when it cannot be
+        checked, None when the constraint is not a dose of a named drug."""
+        entry = self.lexicon.get(constraint.subject or "")
+        is_drug = entry is not None and entry.category == "drug" and constraint.kind in ("threshold", "range")
+        if not constraint.subject or not (constraint.kind == "dose" or is_drug):
+            return None
+        if constraint.value is None or constraint.comparator not in ("<", "<=", ">", ">=", "="):
+            return Unknown(f"dose limit without a single value: '{constraint.text}'")
+        if not constraint.unit:
+            return Unknown(f"dose limit without a unit: '{constraint.text}'")
+        try:
+            return self._dose_limit(constraint, [criterion])
+        except UnitMismatch as exc:
+            return Unknown(f"'{constraint.text}': {exc}")
+
+    def _ongoing(self, constraint: Constraint, limit: DoseLimit) -> TreatmentWindow:
+        """A dose limit without a window: a treatment ongoing at the screening at that dose."""
+        anchor = slug(self.matching.screening_anchor)
+        self._treatment_anchor(anchor, self.matching.screening_anchor)
+        return TreatmentWindow(slug(constraint.subject or ""), anchor, "<=", 0.0, constraint.text,
+                               f"the {self.matching.screening_anchor}", dose=limit)
+
+    def _treatment_anchor(self, anchor: str, written: str) -> None:
+        day = self.matching.canonical_units["time"]
+        self._variable(Variable(f"treatments[].days_before.{anchor}", "treatment", "treatments", day, anchor=anchor,
+                                description=f"days from a treatment's last day to the {written}"))
+
+    def _dose_limit(self, constraint: Constraint, excerpts: list) -> DoseLimit:
+        entry = self.lexicon.get(constraint.subject or "")
+        unit = (entry.unit if entry and entry.unit else None) or constraint.unit
+        value = constraint.value if constraint.value is not None else 0.0
+        if constraint.unit and unit and constraint.unit != unit:
+            value = convert(value, constraint.unit, unit, self.matching)
+        excerpt = " ".join(e.text for e in excerpts)
+        return DoseLimit(
+            drug=slug(constraint.subject or ""),
+            comparator=constraint.comparator,
+            value=value,
+            unit=unit,
+            equivalent=self.matching.has_cue(excerpt, self.matching.equivalent_cues),
+            text=constraint.text,
+        )
+
+    def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None) -> Check:
+        """The check of one constraint (in ``criterion``, whose text may name the event of a window), or
+        :class:`Unknown` with the reason."""
+        subject = constraint.subject
+        entry = self.lexicon.get(subject or "")
+        if subject == "age" and criterion is not None:
+            clause = self._clause(criterion, constraint)
+            event = self.matching.cue_in(clause, self.matching.age_at_event_cues)
+            if event:
+                return Unknown(f"the age is at another time than today ('{event}'): '{constraint.text}'")
+        try:
+            if constraint.kind == "time_window" and constraint.direction != "after" and (
+                constraint.anchor or constraint.direction == "before"
+            ):
+                return self._window_before(constraint, entry, criterion)
+            if not subject:
+                return Unknown(f"no subject recognized in '{constraint.text}'")
+            if constraint.kind == "time_window":
+                return self._time_window(constraint, entry)
+            if constraint.kind == "relative_limit":
+                return self._relative(constraint, entry)
+            return self._compare(constraint, entry)
+        except UnitMismatch as exc:
+            return Unknown(f"'{constraint.text}': {exc}")
+
+    def _variable(self, variable: Variable) -> Variable:
+        known = self.variables.setdefault(variable.path, variable)
+        if known != variable:
+            raise UnitMismatch(f"variable {variable.path} is read in {known.unit} and {variable.unit}")
+        return known
+
+    def _obs(self, subject: str, method: Optional[str], unit: Optional[str], suffix: str = "") -> Variable:
+        path = f"obs.{slug(subject)}" + (f".{slug(method)}" if method else "")
+        described = f"latest {subject}" + (f" by {method}" if method else "")
+        return self._variable(
+            Variable(path, "obs", subject, unit, method, description=described + (f", in {unit}" if unit else ""))
+        )
+
+    def _canonical(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Optional[str]:
+        if entry is not None and entry.unit:
+            return entry.unit
+        if is_time(constraint.unit, self.matching):
+            return self.matching.canonical_units["time"]
+        return constraint.unit
+
+    def _compare(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        scale = self.matching.scale(constraint.subject)
+        if constraint.category is not None and scale is not None:
+            return self._scale_compare(constraint, scale)
+        unit = self._canonical(constraint, entry)
+        implausible = self._implausible(constraint, entry, constraint.unit or unit)
+        if implausible:
+            return Unknown(implausible)
+        variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
+        value, high = self._limits(constraint, unit, entry)
+        return Compare(variable, constraint.comparator, value, constraint.text, high, constraint.category,
+                       shown_unit=constraint.unit)
+
+    @staticmethod
+    def _implausible(constraint: Constraint, entry: Optional[LexiconEntry], unit: Optional[str]) -> Optional[str]:
+        """Why a limit lies outside the lexicon's plausible limits of its subject in its unit, if it does: the
+        words then likely bound something else ("HbA1c variation within 0.5%"), and a wrong answer is worse
+        than none."""
+        bounds = entry.plausible.get(unit or "") if entry else None
+        if not bounds:
+            return None
+        for number in (constraint.value, constraint.value_high):
+            if number is not None and not bounds[0] <= number <= bounds[1]:
+                return (f"{number:g} {unit} is not a plausible limit of {constraint.subject} ({bounds[0]:g}-"
+                        f"{bounds[1]:g} {unit}); the words may bound something else: '{constraint.text}'")
+        return None
+
+    def _scale_compare(self, constraint: Constraint, scale: CategoryScale) -> Check:
+        ranks = self.matching.category_ranks(scale, constraint.category or "")
+        if ranks is None:
+            return Unknown(f"'{constraint.category}' is not a category of the {scale.subject} scale ({scale.shown()}): "
+                           f"'{constraint.text}'")
+        names = [scale.categories[r - scale.first] for r in ranks]
+        comparator = "between" if len(ranks) == 2 else constraint.comparator
+        variable = self._variable(Variable(
+            f"obs.{slug(scale.subject)}.rank", "scale", scale.subject,
+            description=f"latest {scale.subject} as its rank: {scale.categories[0]} = {scale.first}, "
+                        f"{scale.categories[1]} = {scale.first + 1}, ... ({scale.shown()})"))
+        return Compare(variable, comparator, float(ranks[0]), constraint.text,
+                       float(ranks[1]) if len(ranks) == 2 else None, " and ".join(names), scale=scale.subject)
+
+    def _limits(self, constraint: Constraint, unit: Optional[str], entry: Optional[LexiconEntry]):
+        molar = entry.molar_mass if entry else None
+        values = []
+        for number in (constraint.value, constraint.value_high):
+            if number is not None and constraint.unit and unit and constraint.unit != unit:
+                number = convert(number, constraint.unit, unit, self.matching, molar)
+            values.append(number)
+        return values[0], values[1]
+
+    def _relative(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        reference = (constraint.relative_to or "").lower()
+        if reference == "fold":
+            variable = self._obs(constraint.subject or "", constraint.qualifier, "{fold}")
+            return Compare(variable, constraint.comparator, constraint.value, constraint.text,
+                           constraint.value_high, shown_unit="{fold}")
+        if reference not in ("uln", "lln"):
+            return Unknown(f"relative to '{constraint.relative_to}' is not machine-checkable: '{constraint.text}'")
+        unit = entry.unit if entry and entry.unit else None
+        variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
+        return Compare(variable, constraint.comparator, constraint.value, constraint.text, constraint.value_high,
+                       reference=reference)
+
+    def _window_before(self, constraint: Constraint, entry: Optional[LexiconEntry],
+                       criterion: Optional[Criterion]) -> Check:
+        """A treatment, or else the condition or treatment the criterion names (concepts of the matching grammar),
+        within a time before the anchor (the screening date when none is named)."""
+        if constraint.value is None or not constraint.unit:
+            return Unknown(f"time window without a duration: '{constraint.text}'")
+        written = constraint.anchor or self.matching.screening_anchor
+        anchor, day = slug(written), self.matching.canonical_units["time"]
+        days = convert(constraint.value, constraint.unit, day, self.matching)
+        shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {written}"
+        subject = constraint.subject or ""
+        if self._names_the_anchor(constraint) or self._named_as_example(constraint, criterion):
+            subject = ""  # "stroke within three months before surgery": the surgery is the anchor, not the event
+        if subject and self.matching.is_treatment(subject, entry.category if entry else None):
+            self._treatment_anchor(anchor, written)
+            return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
+        event = None
+        if criterion is not None:
+            event = self.matching.event_near(criterion.text, max(constraint.start - criterion.start, 0))
+        if event is None:
+            return Unknown(f"time windows are checked for treatments and the conditions of the matching grammar "
+                           f"only: '{constraint.text}'")
+        if event.kind == "treatment":
+            self._treatment_anchor(anchor, written)
+            return TreatmentWindow(slug(event.name), anchor, constraint.comparator, days, constraint.text, shown)
+        base = f"events.{slug(event.name)}"
+        variable = self._variable(Variable(
+            f"{base}.days_before.{anchor}", "event_window", event.name, day, anchor=anchor,
+            description=f"days from the latest {event.name} (onset, else recorded date) to the {written}"))
+        self._variable(Variable(f"{base}.recorded", "event_record", event.name,
+                                description=f"{event.name}: present, undated (an episode has no usable date), "
+                                "absent (ruled out) or null (not recorded)"))
+        return EventWindow(variable, constraint.comparator, days, constraint.text, shown)
+
+    def _named_as_example(self, constraint: Constraint, criterion: Optional[Criterion]) -> bool:
+        """Whether the subject is named only in a parenthesis of examples before the value ("any prior cancer
+        diagnosis, with any treatment (e.g., ... radiation oncology) within 5 years")."""
+        if criterion is None or not constraint.subject_text:
+            return False
+        text = criterion.text
+        at = text.lower().rfind(constraint.subject_text.lower(), 0, max(constraint.start - criterion.start, 0))
+        return at >= 0 and self.matching.in_example(text, at)
+
+    def _names_the_anchor(self, constraint: Constraint) -> bool:
+        """Whether the constraint's subject words are only its anchor's ("before surgery" read as the subject)."""
+        written = (constraint.subject_text or "").lower()
+        return bool(written) and any(rule.name == constraint.anchor and written in (p.lower() for p in rule.phrases)
+                                     for rule in self.grammars.anchors)
+
+    def _time_window(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        subject = constraint.subject or ""
+        if constraint.direction == "after":
+            variable = self._variable(Variable(f"confirmed.{slug(subject)}", "confirmation", subject,
+                                               description=f"whether the patient confirmed: {subject}"))
+            return Commitment(variable, constraint.text)
+        day = self.matching.canonical_units["time"]
+        if entry is not None and entry.category == "event":
+            variable = self._variable(Variable(f"events.{slug(subject)}.duration", "event", subject, day,
+                                               description=f"how long the {subject} lasted, in {day}"))
+            value, high = self._limits(constraint, day, None)
+            return Compare(variable, constraint.comparator, value, constraint.text, high, shown_unit=constraint.unit)
+        return self._compare(constraint, entry)
+
+    def _concepts(self, section: Section, criterion: Criterion) -> Check:
+        """The concepts a criterion without limits names, outside its exceptions; a stated exception makes a met
+        answer unknown ('malignancy, except adequately treated skin cancer')."""
+        text = criterion.text
+        for excerpt in criterion.exceptions:
+            start, end = max(excerpt.start - criterion.start, 0), max(excerpt.end - criterion.start, 0)
+            text = text[:start] + " " * (end - start) + text[end:]
+        check = self._named(section, text)
+        for excerpt in criterion.exceptions:
+            check = AtMostUnknown(check, f"an exception cannot be checked: '{excerpt.text}'")
+        return check
+
+    def _named(self, section: Section, text: str) -> Check:
+        spans = self.matching.concept_spans(text)
+        if not spans:
+            return Unknown("not machine-checkable: no limit or known condition in the text")
+        active = self.matching.has_cue(text, self.matching.active_cues)
+        checks: list[Check] = []
+        for start, concept in spans:
+            variable = self._variable(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
+                                               description=f"{concept.kind} '{concept.name}': "
+                                               "present, inactive, absent or null"))
+            check: Check = ConceptCheck(variable, active, concept.name)
+            vague = self.matching.cue_in(text, self.matching.vague_time_cues)
+            if vague:
+                check = AtMostUnknown(check, f"'{vague}' does not say how recent: a person must check the dates")
+            narrower = self._narrower(text, start)
+            if narrower:
+                check = AtMostUnknown(check, f"'{narrower}' may be narrower than {concept.name}: a person must check")
+            negation = self._negation_before(text, start)
+            checks.append(Negated(check, negation) if negation else check)
+        if len(checks) == 1:
+            return checks[0]
+        alternatives = self._alternatives(text)
+        return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
+
+    def _narrower(self, text: str, start: int) -> Optional[str]:
+        """The words naming a narrower kind of the concept named at ``start`` ("breast | cancer", "anti-| cancer"):
+        the word right before it, when it is one of the matching grammar's narrowing modifiers."""
+        before = re.search(r"(\w+-|\w+\s+)$", text[:start])
+        if before is None:
+            return None
+        word = before.group(1).strip()
+        if not any(word.lower() == m.lower() or (m.endswith("-") and word.lower().endswith(m.lower()))
+                   for m in self.matching.narrowing_modifiers):
+            return None
+        end = re.match(r"[\w-]+", text[start:])
+        return f"{before.group(1)}{end.group() if end else ''}"
+
+    def _negation_before(self, text: str, start: int) -> Optional[str]:
+        """The negation cue at most :data:`NEGATION_WORDS` words before ``start``, in the same clause ("unwilling to
+        fill in | informed consent", "no history of | stroke"), if any."""
+        window = " ".join(text[_clause_around(text, start)[0]:start].split()[-NEGATION_WORDS:])
+        found = [m for cue in self.matching.negation_cues for m in phrase_pattern(cue).finditer(window)]
+        return max(found, key=lambda m: m.start()).group() if found else None
+
+    def _alternatives(self, text: str) -> bool:
+        cues = self.grammars.cue_phrases("alternative")
+        return self.matching.has_cue(text, cues)
+
+
+def _clause_around(text: str, at: int) -> tuple[int, int]:
+    """Where the clause of ``text`` holding position ``at`` starts and ends: between ';' or '. ' breaks."""
+    breaks = [(m.start(), m.end()) for m in _CLAUSE_BREAK.finditer(text)]
+    start = max((end for begin, end in breaks if end <= at), default=0)
+    return start, min((begin for begin, _ in breaks if begin >= at), default=len(text))
+
+
+def _exclusive_values(parts: tuple[Check, ...]) -> bool:
+    """Whether two groups ask one variable for two different "=" values, which cannot both hold ("ASA 1 or 2
+    (ASA 1 meaning ... and ASA 2 meaning ...)"): "all" is then a misreading."""
+    seen: dict[str, tuple[int, float]] = {}
+    for index, part in enumerate(parts):
+        for check in part.parts if isinstance(part, AnyOf) else (part,):
+            if isinstance(check, Compare) and check.comparator == "=" and check.value is not None:
+                first = seen.setdefault(check.variable.path, (index, check.value))
+                if first[0] != index and first[1] != check.value:
+                    return True
+    return False
+
+
+def compile_listing(listing: Listing, grammars: Grammars, matching: MatchingGrammar) -> ListingPlan:
+    """Checks for every criterion of ``listing`` (see :class:`Compiler`)."""
+    return Compiler(grammars, matching).compile(listing)

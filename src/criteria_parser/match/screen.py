@@ -1,0 +1,322 @@
+"""The built-in evaluator: check one patient against a listing's checks, three-valued, with reasons.
+
+Every criterion is ``met``, ``not met`` or ``unknown``; the listing is
+``eligible`` (all inclusions met, no exclusion met or unknown), ``ineligible``
+(an inclusion not met or an exclusion met) or ``needs review``. Unknown never
+becomes met: missing data, unusable units and uncheckable text all stay unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from pydantic import BaseModel
+
+from .plan import (
+    MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
+    DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
+)
+from .facts import Facts, number_text
+from ..grammar.matching import MatchingGrammar
+from ..grammar.units import UnitMismatch, convert, display_unit
+
+SYMBOLS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "=": "=", "between": "between"}
+STATUS = {MET: "eligible", UNKNOWN: "needs review", NOT_MET: "ineligible"}
+
+
+def holds(value: Any, comparator: str, limit: Any, high: Any = None) -> Optional[bool]:
+    """Whether ``value comparator limit`` holds; None for a comparator that cannot be checked."""
+    if comparator == "<":
+        return value < limit
+    if comparator == "<=":
+        return value <= limit
+    if comparator == ">":
+        return value > limit
+    if comparator == ">=":
+        return value >= limit
+    if comparator == "=":
+        return value == limit
+    if comparator == "between":
+        return limit <= value <= high
+    return None
+
+
+def _when(days: float, anchor: str) -> str:
+    """'12 days before the infusion', 'on the day of the infusion' or 'after the infusion'."""
+    if days > 0:
+        return f"{days:g} days before the {anchor}"
+    return f"after the {anchor}" if days < 0 else f"on the day of the {anchor}"
+
+
+@dataclass
+class Outcome:
+    """A check's truth and why."""
+
+    truth: float
+    reason: str = ""
+    parts: list["Outcome"] = field(default_factory=list)
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def findings(self) -> list["Finding"]:
+        """The leaves' (and combinations') reasons with the values compared, in order."""
+        out = [finding for part in self.parts for finding in part.findings()]
+        if self.reason:
+            out.append(Finding(result=TRUTH_WORDS[self.truth], reason=self.reason, values=self.values))
+        return out
+
+
+class Finding(BaseModel):
+    """One reason: its answer, in words, and the values it compared (canonical units)."""
+
+    result: str
+    reason: str
+    values: dict[str, Any]
+
+
+class CriterionResult(BaseModel):
+    """One criterion's answer."""
+
+    section: str
+    label: str
+    text: str
+    result: str
+    reasons: list[str]
+    findings: list[Finding]
+    top_level: bool
+
+
+class MatchResult(BaseModel):
+    """A patient against a listing: overall status and every criterion's answer."""
+
+    patient: str
+    listing: Optional[str]
+    nct_id: Optional[str]
+    screening_date: str
+    status: str
+    criteria: list[CriterionResult]
+    warnings: list[str]
+
+
+class Evaluator:
+    """Evaluates checks over one patient's facts."""
+
+    def __init__(self, facts: Facts, matching: MatchingGrammar) -> None:
+        self.facts = facts
+        self.matching = matching
+
+    def evaluate(self, check: Check) -> Outcome:
+        """The outcome of ``check``."""
+        if isinstance(check, AllOf):
+            parts = [self.evaluate(p) for p in check.parts]
+            return Outcome(min(p.truth for p in parts), parts=parts)
+        if isinstance(check, AnyOf):
+            parts = [self.evaluate(p) for p in check.parts]
+            return Outcome(max(p.truth for p in parts), parts=parts)
+        if isinstance(check, Agreeing):
+            parts = [self.evaluate(p) for p in check.parts]
+            low, high = min(p.truth for p in parts), max(p.truth for p in parts)
+            unclear = "" if low == high else "the text does not say whether all or any of these is meant: unknown"
+            return Outcome(low if low == high else UNKNOWN, unclear, parts)
+        if isinstance(check, Unless):
+            condition = self.evaluate(check.condition)
+            exceptions = [self.evaluate(e) for e in check.exceptions]
+            excepted = max(e.truth for e in exceptions)
+            return Outcome(min(condition.truth, 1 - excepted), "exception " + TRUTH_WORDS[excepted],
+                           [condition, *exceptions])
+        if isinstance(check, Negated):
+            part = self.evaluate(check.part)
+            return Outcome(1 - part.truth, f"negated by '{check.cue}': {TRUTH_WORDS[1 - part.truth]}", [part])
+        if isinstance(check, AtMostUnknown):
+            part = self.evaluate(check.part)
+            return Outcome(min(part.truth, UNKNOWN), check.reason if part.truth == MET else "", [part])
+        if isinstance(check, Unknown):
+            return Outcome(UNKNOWN, check.reason + ": unknown")
+        if isinstance(check, Compare):
+            return self._compare(check)
+        if isinstance(check, TreatmentWindow):
+            return self._window(check)
+        if isinstance(check, EventWindow):
+            return self._event_window(check)
+        if isinstance(check, Commitment):
+            return self._commitment(check)
+        return self._concept(check)
+
+    def _show(self, value: float, unit: Optional[str], shown: Optional[str]) -> str:
+        if unit and shown and shown != unit:
+            try:
+                value, unit = convert(value, unit, shown, self.matching), shown
+            except UnitMismatch:
+                pass
+        return f"{number_text(value)} {display_unit(unit, self.matching)}".rstrip()
+
+    def _compare(self, check: Compare) -> Outcome:
+        variable = check.variable
+        base = variable.path if variable.kind in ("event", "scale") else f"{variable.path}.value"
+        if check.category is not None and check.scale is None:
+            base = f"{variable.path}.category"
+        value = self.facts.get(base)
+        note = self.facts.notes.get(base, f"no {variable.subject}")
+        symbol = SYMBOLS.get(check.comparator, check.comparator)
+        values = {"variable": base, "value": value, "unit": variable.unit, "comparator": check.comparator,
+                  "limit": check.category if check.category is not None and check.scale is None else check.value}
+        if check.value_high is not None:
+            values["limit_high"] = check.value_high
+        if value is None:
+            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        if check.scale is not None:
+            truth = MET if holds(value, check.comparator, check.value, check.value_high) else NOT_MET
+            return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)
+        if check.category is not None:
+            truth = MET if str(value).strip().lower() == check.category.lower() else NOT_MET
+            return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)
+        if check.reference:
+            path = f"{variable.path}.{check.reference}"
+            reference = self.facts.get(path)
+            values.update(reference=check.reference.upper(), reference_value=reference)
+            if reference is None or reference <= 0:
+                return Outcome(UNKNOWN, f"{note}; {self.facts.notes.get(path)}: cannot judge {symbol} "
+                               f"{check.value:g} × {check.reference.upper()}: unknown", values=values)
+            high = check.value_high * reference if check.value_high is not None else None
+            ok = holds(value, check.comparator, check.value * reference, high)
+            said = (f"{note} = {value / reference:.2f} × {check.reference.upper()} ({self.facts.notes.get(path)}) "
+                    f"{symbol} {check.value:g} × {check.reference.upper()}")
+        else:
+            ok = holds(value, check.comparator, check.value, check.value_high)
+            converted = self._show(value, variable.unit, check.shown_unit)
+            limit = self._show(check.value, variable.unit, check.shown_unit)
+            if check.value_high is not None:
+                limit += f" and {self._show(check.value_high, variable.unit, check.shown_unit)}"
+            said = f"{note}" + ("" if converted in note else f" = {converted}")
+            said += f" {symbol} {limit}"
+        if ok is None:
+            return Outcome(UNKNOWN, f"{said}: comparator not machine-checkable: unknown", values=values)
+        truth = MET if ok else NOT_MET
+        return Outcome(truth, f"{said}: {TRUTH_WORDS[truth]}", values=values)
+
+    def _window(self, check: TreatmentWindow) -> Outcome:
+        rows = self.facts.data.get("treatments")
+        what = check.treatment_class.replace("_", " ")
+        if rows is None:
+            return Outcome(UNKNOWN, f"{what} within {check.shown}: no treatment history given: unknown",
+                           values={"variable": "treatments", "value": None})
+        parts = []
+        for index, row in enumerate(rows):
+            if not self._member(check, row):
+                continue
+            parts.append(self._treatment(check, row, self.facts.notes.get(f"treatments[{index}]", row["name"])))
+        if not parts:
+            return Outcome(NOT_MET, f"no {what} in the treatment history: not met",
+                           values={"variable": "treatments", "class": check.treatment_class, "treatments": 0})
+        return Outcome(max(p.truth for p in parts), parts=parts)
+
+    @staticmethod
+    def _member(check: TreatmentWindow, row: dict) -> bool:
+        """Whether a treatment counts: of the class, or (dose 'or equivalent') with a known equivalent dose."""
+        if check.treatment_class in row["classes"]:
+            return True
+        dose = check.dose
+        return dose is not None and dose.equivalent and row["dose_as"].get(dose.drug) is not None
+
+    def _treatment(self, check: TreatmentWindow, row: dict, note: str) -> Outcome:
+        days = row["days_before"].get(check.anchor)
+        anchor = check.anchor.replace("_", " ")
+        values = {"variable": "treatments", "treatment": row["name"], "class": check.treatment_class,
+                  "anchor": check.anchor, "days_before": days, "comparator": check.comparator, "limit_days": check.days}
+        if days is None:
+            inside, said = UNKNOWN, f"{note}: timing relative to the {anchor} unknown (dates or {anchor} date missing)"
+        else:
+            ok = days >= 0 and holds(days, check.comparator, check.days)
+            inside = MET if ok else NOT_MET
+            said = f"{note}: last given {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
+            if check.days == 0:
+                said = f"{note}: {'ongoing' if ok else 'not ongoing'} at the {anchor}"
+        truth, whys, judgements = inside, [], {}
+        for limit, word, key in ((check.dose, "limit", "dose_within"), (check.exception, "exception", "excepted")):
+            if limit is None or truth == NOT_MET:
+                continue
+            judged, why = self._dosed(row, limit, word)
+            truth = min(truth, judged if limit is check.dose else 1 - judged)
+            judgements[key] = TRUTH_WORDS[judged]
+            whys.append(why)
+        if whys:
+            values.update(dose=row["dose"], dose_as=row["dose_as"], **judgements)
+        return Outcome(truth, "; ".join([said, *whys]) + f": {TRUTH_WORDS[truth]}", values=values)
+
+    def _dosed(self, row: dict, limit: DoseLimit, word: str) -> tuple[float, str]:
+        """Whether a treatment's (equivalent) dose is within a dose limit or exception, and why."""
+        if limit.drug in row["classes"]:
+            return self._within(row["dose"], limit, "its dose", word)
+        if limit.equivalent:
+            drug = limit.drug.replace("_", " ")
+            return self._within(row["dose_as"].get(limit.drug), limit, f"its {drug}-equivalent dose", word)
+        return NOT_MET, f"not covered by the {word} {limit.text}"
+
+    def _within(self, dose: Optional[float], limit: DoseLimit, what: str, word: str) -> tuple[float, str]:
+        if dose is None:
+            return UNKNOWN, f"{what} is unknown, so the {word} {limit.text} cannot be judged"
+        ok = holds(dose, limit.comparator, limit.value)
+        shown = f"{number_text(dose)} {display_unit(limit.unit, self.matching)}"
+        return (MET if ok else NOT_MET), f"{what} {shown} is {'within' if ok else 'outside'} the {word} {limit.text}"
+
+    def _event_window(self, check: EventWindow) -> Outcome:
+        path, anchor = check.variable.path, (check.variable.anchor or "").replace("_", " ")
+        days, recorded = self.facts.get(path), self.facts.get(check.recorded)
+        note = self.facts.notes.get(path, f"no {check.variable.subject} recorded")
+        values = {"variable": path, "value": days, "recorded": recorded, "comparator": check.comparator,
+                  "limit_days": check.days}
+        if recorded == "absent":
+            return Outcome(NOT_MET, f"{note}: not met", values=values)
+        if days is None:
+            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        ok = days >= 0 and holds(days, check.comparator, check.days)
+        said = f"{note}, {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
+        if ok:
+            return Outcome(MET, f"{said}: met", values=values)
+        if recorded == "undated":
+            return Outcome(UNKNOWN, f"{said}; another episode has no usable date: unknown", values=values)
+        return Outcome(NOT_MET, f"{said}: not met", values=values)
+
+    def _commitment(self, check: Commitment) -> Outcome:
+        value = self.facts.get(check.variable.path)
+        note = self.facts.notes.get(check.variable.path, "")
+        values = {"variable": check.variable.path, "value": value}
+        if value is None:
+            return Outcome(UNKNOWN, f"future commitment ('{check.text}'): needs confirmation: unknown", values=values)
+        truth = MET if value else NOT_MET
+        return Outcome(truth, f"future commitment ('{check.text}'), {note}: {TRUTH_WORDS[truth]}", values=values)
+
+    def _concept(self, check: ConceptCheck) -> Outcome:
+        value = self.facts.get(check.variable.path)
+        note = self.facts.notes.get(check.variable.path, "")
+        values = {"variable": check.variable.path, "value": value, "active_only": check.active_only}
+        if value is None:
+            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        truth = {"present": MET, "absent": NOT_MET}.get(value, NOT_MET if check.active_only else MET)
+        suffix = " (the criterion asks for an active one)" if value == "inactive" and check.active_only else ""
+        return Outcome(truth, f"{check.text}: {note}{suffix}: {TRUTH_WORDS[truth]}", values=values)
+
+
+def overall(truths: list[tuple[str, float]]) -> float:
+    """Kleene: all inclusions met and no exclusion met; a listing without criteria needs review."""
+    return min([t if section == "inclusion" else 1 - t for section, t in truths], default=UNKNOWN)
+
+
+def match(plan: ListingPlan, facts: Facts, matching: MatchingGrammar, patient_id: str, screening: str) -> MatchResult:
+    """Evaluate every criterion of ``plan`` over ``facts``."""
+    evaluator = Evaluator(facts, matching)
+    results, truths = [], []
+    for criterion in plan.criteria:
+        outcome = evaluator.evaluate(criterion.check)
+        if criterion.top_level:
+            truths.append((criterion.section, outcome.truth))
+        findings = outcome.findings()
+        results.append(CriterionResult(
+            section=criterion.section, label=criterion.label, text=" ".join(criterion.text.split()),
+            result=TRUTH_WORDS[outcome.truth], reasons=[f.reason for f in findings], findings=findings,
+            top_level=criterion.top_level,
+        ))
+    return MatchResult(
+        patient=patient_id, listing=plan.listing.source, nct_id=plan.listing.trial.nct_id,
+        screening_date=screening, status=STATUS[overall(truths)], criteria=results, warnings=facts.warnings,
+    )

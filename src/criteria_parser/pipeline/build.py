@@ -1,0 +1,52 @@
+"""Build the spaCy pipeline that extracts constraints from one criterion's text.
+
+``spacy.blank("en")`` with our tokenizer (scispaCy's rules plus ours), then our
+components: ``criteria_quantities`` -> ``criteria_abbreviations`` (scispaCy's
+abbreviation algorithm) -> ``criteria_comparators`` -> ``criteria_subjects``
+-> ``criteria_constraints``. No trained model is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import spacy
+from spacy.language import Language
+
+from . import components  # noqa: F401  (registers our factories)
+from .quantities import ROMAN, lettered_scales
+from ..grammar.loader import Grammars, load_grammars
+from .tokenizer import criteria_tokenizer
+
+PIPE_NAMES = (
+    "criteria_quantities",
+    "criteria_abbreviations",
+    "criteria_comparators",
+    "criteria_subjects",
+    "criteria_constraints",
+)
+
+
+def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
+    """A ready pipeline; ``grammars_dir`` replaces the packaged grammars."""
+    nlp = spacy.blank("en")
+    nlp.tokenizer = criteria_tokenizer(nlp)
+    config = {"grammars_dir": str(grammars_dir)} if grammars_dir else {}
+    for name in PIPE_NAMES:
+        nlp.add_pipe(name, config=config if name != "criteria_abbreviations" else {})
+    return nlp
+
+
+def worth_parsing(grammars: Grammars) -> re.Pattern[str]:
+    """A cheap test for text that may hold a value: a digit, a roman numeral, a number word or a lettered scale.
+
+    Most criteria carry no number; the pipeline runs only on those that match.
+    """
+    words = sorted({w for rule in grammars.numbers for w in rule.words}, key=len, reverse=True)
+    return re.compile(r"\d|" + ROMAN + r"|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b|"
+                      + lettered_scales(grammars), re.IGNORECASE)
+
+
+__all__ = ["PIPE_NAMES", "build_pipeline", "worth_parsing", "load_grammars"]

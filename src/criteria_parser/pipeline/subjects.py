@@ -1,0 +1,139 @@
+"""``criteria_subjects``: find analytes, measures, treatments and methods of the lexicon.
+
+Reads the tokens, ``doc._.cp_quantities`` and, when scispaCy's
+``abbreviation_detector`` ran before it, ``doc._.abbreviations``; writes
+``doc._.cp_mentions`` (:class:`Mention` list, by start).
+
+Synonyms of ``grammars/lexicon.jsonl`` are matched as lower-cased token
+sequences, longest first; abbreviations case-sensitively. In a document with
+a quantity, a word that is not in the lexicon's vocabulary but is one edit or
+so away from one of its words (rapidfuzz ratio >= ``fuzzy_cutoff``, same
+first letter) is read as that word, and the mention records the typo
+("proiferation" -> "proliferation"). A short form that scispaCy's detector
+ties to a long form found in the lexicon is a mention of that entry too.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from rapidfuzz import fuzz, process
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..grammar.loader import Grammars, LexiconEntry, load_grammars
+from .types import Mention, register_extensions
+
+#: Words shorter than this are never fuzzy-matched: too many short words are one edit apart.
+_FUZZY_MIN_LENGTH = 6
+
+
+class SubjectFinder:
+    """Finds lexicon mentions in a tokenized doc."""
+
+    def __init__(self, grammars: Grammars, tokenize, fuzzy_cutoff: float) -> None:
+        self._phrases: dict[tuple[str, ...], LexiconEntry] = {}
+        self._abbreviations: dict[str, LexiconEntry] = {}
+        self._fuzzy_words: set[str] = set()
+        for entry in grammars.lexicon:
+            for synonym in entry.synonyms:
+                words = tuple(t.lower_ for t in tokenize(synonym))
+                self._phrases.setdefault(words, entry)
+                if entry.fuzzy:
+                    self._fuzzy_words.update(w for w in words if len(w) >= _FUZZY_MIN_LENGTH and w.isalpha())
+            for abbreviation in entry.abbreviations:
+                self._abbreviations.setdefault(abbreviation, entry)
+        self._vocabulary = {w for words in self._phrases for w in words}
+        self._first_words = {words[0] for words in self._phrases if words}
+        self._fuzzy_choices = sorted(self._fuzzy_words)
+        self._longest = max(len(words) for words in self._phrases)
+        self.fuzzy_cutoff = fuzzy_cutoff
+        # a pure function of the word (the lexicon never changes after loading): remember its answers
+        self.correct = lru_cache(maxsize=1 << 16)(self.correct)
+
+    def correct(self, word: str) -> Optional[str]:
+        """The lexicon word ``word`` is a misspelling of, if any."""
+        lower = word.lower()
+        if len(lower) < _FUZZY_MIN_LENGTH or not lower.isalpha() or lower in self._vocabulary:
+            return None
+        found = process.extractOne(lower, self._fuzzy_choices, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff)
+        if found and found[0][0] == lower[0]:
+            return found[0]
+        return None
+
+    def find(self, doc: Doc, fuzzy: bool) -> list[Mention]:
+        """Mentions in ``doc``; misspellings are matched only when ``fuzzy``."""
+        strings = doc.vocab.strings
+        orths = [strings[h] for h in doc.to_array("ORTH")]
+        words = [w.lower() for w in orths]
+        typos: dict[int, str] = {}
+        if fuzzy:
+            for i, word in enumerate(orths):
+                corrected = self.correct(word)
+                if corrected:
+                    words[i] = corrected
+                    typos[i] = corrected
+        mentions: list[Mention] = []
+        i = 0
+        while i < len(words):
+            match = self._match_at(words, i)
+            if match is None and orths[i] in self._abbreviations:
+                match = (i + 1, self._abbreviations[orths[i]])
+            if match is None:
+                i += 1
+                continue
+            end, entry = match
+            span = doc[i:end]
+            typo = next(((orths[j], typos[j], doc[j].idx, doc[j].idx + len(orths[j])) for j in range(i, end) if j in typos), None)
+            mentions.append(Mention(span.start_char, span.end_char, span.text, entry, typo))
+            i = end
+        mentions.extend(self._abbreviation_mentions(doc, mentions))
+        mentions.sort(key=lambda m: m.start)
+        return mentions
+
+    def _match_at(self, words: list[str], i: int) -> Optional[tuple[int, LexiconEntry]]:
+        if words[i] not in self._first_words:
+            return None
+        for length in range(min(self._longest, len(words) - i), 0, -1):
+            entry = self._phrases.get(tuple(words[i:i + length]))
+            if entry is not None:
+                return i + length, entry
+        return None
+
+    @staticmethod
+    def _abbreviation_mentions(doc: Doc, mentions: list[Mention]) -> list[Mention]:
+        if not Doc.has_extension("abbreviations") or not doc._.abbreviations:
+            return []
+        taken = {(m.start, m.end) for m in mentions}
+        extra = []
+        for short in doc._.abbreviations:
+            long_form = short._.long_form
+            entry = next((m.entry for m in mentions if m.start >= long_form.start_char and m.end <= long_form.end_char), None)
+            if entry is not None and (short.start_char, short.end_char) not in taken:
+                extra.append(Mention(short.start_char, short.end_char, short.text, entry))
+        return extra
+
+
+@Language.factory(
+    "criteria_subjects",
+    assigns=["doc._.cp_mentions"],
+    default_config={"grammars_dir": None, "fuzzy_cutoff": 88.0},
+)
+def make_subjects(nlp: Language, name: str, grammars_dir: Optional[str], fuzzy_cutoff: float) -> "SubjectsComponent":
+    """Factory: ``nlp.add_pipe("criteria_subjects")``."""
+    grammars = load_grammars(Path(grammars_dir) if grammars_dir else None)
+    return SubjectsComponent(SubjectFinder(grammars, nlp.tokenizer, fuzzy_cutoff))
+
+
+class SubjectsComponent:
+    """Pipeline step that sets ``doc._.cp_mentions``."""
+
+    def __init__(self, finder: SubjectFinder) -> None:
+        register_extensions()
+        self.finder = finder
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.cp_mentions = self.finder.find(doc, fuzzy=bool(doc._.cp_quantities))
+        return doc

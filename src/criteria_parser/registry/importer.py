@@ -1,0 +1,374 @@
+"""Run an import: read records, skip the unchanged, parse the rest in parallel, write in transactions.
+
+The main process reads the inputs, decides what needs parsing (a record whose
+text hash and parser version match the store is unchanged) and writes; worker
+processes each load one :class:`~criteria_parser.parser.Parser` and parse
+chunks of records through ``nlp.pipe``. An engine runs the chunks: a local
+process pool (:class:`LocalEngine`) or a Dask cluster
+(:mod:`criteria_parser.registry.dask_engine`).
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional, Protocol, Union
+
+from ..errors import CriteriaParserError
+from ..grammar.loader import load_grammars
+from .records import Failure, Item, Record, read_inputs
+from .store import ParsedTrial, parsed_trial
+
+#: Trials written per transaction (also flushed every :data:`_FLUSH_SECONDS`).
+_WRITE_BATCH = 256
+_FLUSH_SECONDS = 1.0
+#: Failures a summary keeps for the report (all go to the sink).
+_KEPT_FAILURES = 100
+
+
+@dataclass
+class ChunkResult:
+    """What parsing one chunk of records gave."""
+
+    trials: list[ParsedTrial] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    imported: int = 0
+    unchanged: int = 0
+    criteria: int = 0
+
+
+@dataclass
+class Summary:
+    """Counts of an import."""
+
+    imported: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    criteria: int = 0
+    seconds: float = 0.0
+    failures: list[Failure] = field(default_factory=list)  #: the first :data:`_KEPT_FAILURES`, for the report
+
+    def fail(self, failures: list[Failure]) -> None:
+        """Count failures, keeping the first few."""
+        self.failed += len(failures)
+        self.failures.extend(failures[:max(0, _KEPT_FAILURES - len(self.failures))])
+
+    @property
+    def records(self) -> int:
+        return self.imported + self.unchanged + self.failed
+
+
+class Sink(Protocol):
+    """Where parsed trials and failures go: the store, or output files."""
+
+    def known(self) -> dict[str, tuple[str, str]]: ...
+
+    def write(self, batch: list[Union[ParsedTrial, Failure]], parser_version: Optional[str]) -> None: ...
+
+
+class Pending(Protocol):
+    """A submitted chunk; ``get`` waits for its result."""
+
+    def get(self) -> ChunkResult: ...
+
+
+class Engine(Protocol):
+    """Runs chunks of records somewhere and hands back their results."""
+
+    version: str
+    slots: int  #: chunks in flight at once
+    chunk_size: int  #: records per chunk
+
+    def submit(self, chunk: list[Record]) -> Pending: ...
+
+    def close(self, complete: bool = True) -> None: ...
+
+
+# ---- the local engine: a process pool, one parser per process ----
+
+_PARSER = None
+
+
+def load_worker(grammars: Optional[Path], parent: int) -> None:
+    """Load this process's parser (once), and end the process as soon as its parent (pid ``parent``) is gone.
+
+    A worker keeps no state worth saving, so it dies at once on SIGTERM (the parent's handler, inherited
+    through fork, would raise inside the pool's machinery) and leaves Ctrl-C to its parent. The parent's pid
+    comes from the parent: a parent killed while this worker still loads its parser is noticed too.
+    """
+    global _PARSER
+    from ..parser import Parser
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+    if _PARSER is None:
+        _PARSER = Parser(grammars)
+
+
+def worker_version() -> str:
+    """The version of this process's parser."""
+    return _PARSER.version
+
+
+def parse_chunk(records: list[Record]) -> ChunkResult:
+    """Parse records with this process's parser into rows."""
+    from .records.parse import parse_records
+
+    result = ChunkResult()
+    for item in parse_records(_PARSER, records):
+        if isinstance(item, Failure):
+            result.failures.append(item)
+        else:
+            trial = parsed_trial(*item)
+            result.trials.append(trial)
+            result.imported += 1
+            result.criteria += len(trial.criteria)
+    return result
+
+
+class Done:
+    """A result already at hand."""
+
+    def __init__(self, result: ChunkResult) -> None:
+        self.result = result
+
+    def get(self) -> ChunkResult:
+        return self.result
+
+
+_WORKER_DIED = "a parser process died (out of memory?)"
+_WATCH_SECONDS = 0.5
+
+
+class _Future:
+    """A chunk running in the process pool.
+
+    The executor notices most dead workers itself, but a worker killed while sending its result leaves the
+    executor reading half a message forever; so while waiting we also look at the workers every half second.
+    """
+
+    def __init__(self, future: Future, worker_died: Callable[[], bool]) -> None:
+        self.future = future
+        self.worker_died = worker_died
+
+    def get(self) -> ChunkResult:
+        while True:
+            try:
+                return self.future.result(timeout=_WATCH_SECONDS)
+            except BrokenProcessPool:
+                raise CriteriaParserError(_WORKER_DIED) from None
+            except FutureTimeout:
+                if self.worker_died():
+                    raise CriteriaParserError(_WORKER_DIED) from None
+
+
+class LocalEngine:
+    """Parse in this process (one worker) or in a pool of worker processes, each with its own parser."""
+
+    chunk_size = 16
+
+    def __init__(self, workers: int, grammars: Optional[Path] = None) -> None:
+        global _PARSER
+        self.slots = 2 * workers
+        self._pool: Optional[ProcessPoolExecutor] = None
+        load_grammars(grammars)  # a bad grammar directory fails here, once, not in every worker
+        if workers == 1:
+            from ..parser import Parser
+
+            if _PARSER is None or grammars is not None:
+                _PARSER = Parser(grammars)
+            self.version = _PARSER.version
+        else:
+            self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"), load_worker,
+                                             (grammars, os.getpid()))
+            self.version = _Future(self._pool.submit(worker_version), self._worker_died).get()
+
+    def submit(self, chunk: list[Record]) -> Pending:
+        if self._pool is None:
+            return Done(parse_chunk(chunk))
+        if self._worker_died():
+            raise CriteriaParserError(_WORKER_DIED)
+        try:  # the pool may notice a death first
+            return _Future(self._pool.submit(parse_chunk, chunk), self._worker_died)
+        except BrokenProcessPool:
+            raise CriteriaParserError(_WORKER_DIED) from None
+
+    def _worker_died(self) -> bool:
+        return any(process.exitcode is not None for process in self._workers())
+
+    def _workers(self) -> list:
+        """The executor's worker processes (none once it is shut down)."""
+        processes = self._pool._processes if self._pool else None  # noqa: SLF001  (no public accessor)
+        return list((processes or {}).values())
+
+    def close(self, complete: bool = True) -> None:
+        """Stop the worker processes; after an interruption, kill them without waiting for their chunks.
+
+        A worker killed while sending its result leaves the executor's exit handler waiting forever, so after
+        ``close(complete=False)`` the caller leaves with ``os._exit``.
+        """
+        if self._pool is None:
+            return
+        if not complete:
+            for process in self._workers():
+                with contextlib.suppress(ProcessLookupError):  # it may end between the two calls
+                    os.kill(process.pid, signal.SIGKILL)
+        self._pool.shutdown(wait=complete, cancel_futures=True)
+
+
+# ---- the main loop ----
+
+
+def count_records(paths: list) -> Optional[int]:
+    """How many records (and failures) the inputs hold; None when they include standard input."""
+    if any(str(p) == "-" for p in paths):
+        return None
+    return sum(1 for _ in read_inputs(paths))
+
+
+def count_records_in_background(paths: list, on_total: Callable[[int], None]) -> None:
+    """Count the inputs' records in a thread and call ``on_total`` with the number, so the import need not wait.
+
+    Counting reads every input once more (0.1 ms a record in JSON Lines, about 1 ms with a file per study, as
+    in CT.gov's bulk download): up front it would delay a registry-sized import by one to nine minutes. Nothing
+    is counted for standard input, which can be read only once.
+    """
+    def count() -> None:
+        try:
+            total = count_records(paths)
+        except (OSError, CriteriaParserError):
+            return  # the bar goes without a total; the import itself reports what cannot be read
+        if total is not None:
+            on_total(total)
+
+    threading.Thread(target=count, name="count-records", daemon=True).start()
+
+
+class _Triage:
+    """Decides for each item read: failure, unchanged, duplicate, or to be parsed."""
+
+    def __init__(self, known: dict[str, tuple[str, str]], version: str) -> None:
+        self.known = known
+        self.version = version
+        self.seen: dict[str, tuple[str, str]] = {}
+
+    def __call__(self, item: Item) -> Union[Record, Failure, None]:
+        """The record to parse, a failure to write, or None for an unchanged record."""
+        if isinstance(item, Failure):
+            return item
+        digest = item.text_hash
+        if item.id in self.seen:
+            first_hash, first_source = self.seen[item.id]
+            if first_hash == digest:
+                return None
+            return Failure(item.id, item.source, f"duplicate record: {item.id} was read from {first_source} "
+                                                 "in this import with different content; kept that one")
+        self.seen[item.id] = (digest, item.source)
+        return None if self.known.get(item.id) == (digest, self.version) else item
+
+
+def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int] = None,
+               on_progress: Callable[[int, Summary], None] = lambda advance, summary: None) -> Summary:
+    """Import every record of ``paths`` into ``sink``.
+
+    Args:
+        paths: files, directories, archives, or ``-`` for standard input.
+        sink: the store or an output file.
+        engine: runs the parsing.
+        chunk_size: records per task sent to a worker (default: the engine's).
+        on_progress: called with the number of records just finished and the running summary.
+
+    Returns:
+        The counts; failures are written to the sink as they come.
+    """
+    summary = Summary()
+    started = time.monotonic()
+    triage = _Triage(sink.known(), engine.version)
+    buffer: list[Union[ParsedTrial, Failure]] = []
+    last_flush = time.monotonic()
+    in_flight: collections.deque[tuple[int, Pending]] = collections.deque()
+
+    def flush(force: bool = False) -> None:
+        nonlocal last_flush
+        if buffer and (force or len(buffer) >= _WRITE_BATCH or time.monotonic() - last_flush > _FLUSH_SECONDS):
+            sink.write(buffer, engine.version)
+            buffer.clear()
+            last_flush = time.monotonic()
+
+    def collect(size: int, pending: Pending) -> None:
+        result = pending.get()
+        buffer.extend(result.trials)
+        buffer.extend(result.failures)
+        summary.imported += result.imported
+        summary.unchanged += result.unchanged
+        summary.criteria += result.criteria
+        summary.fail(result.failures)
+        on_progress(size, summary)
+        flush()
+
+    for chunk, skipped in _chunks(read_inputs(paths), triage, chunk_size or engine.chunk_size):
+        for item in skipped:
+            if isinstance(item, Failure):
+                buffer.append(item)
+                summary.fail([item])
+            else:
+                summary.unchanged += 1
+        if skipped:
+            on_progress(len(skipped), summary)
+        if chunk:
+            while len(in_flight) >= engine.slots:
+                collect(*in_flight.popleft())
+            in_flight.append((len(chunk), engine.submit(chunk)))
+        flush()
+    while in_flight:
+        collect(*in_flight.popleft())
+    flush(force=True)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _chunks(items: Iterable[Item], triage: _Triage, size: int) -> Iterator[tuple[list[Record], list]]:
+    """Chunks of records to parse, each with the items (failures, unchanged records) skipped meanwhile."""
+    chunk: list[Record] = []
+    skipped: list = []
+    for item in items:
+        decided = triage(item)
+        if isinstance(decided, Record):
+            chunk.append(decided)
+        else:
+            skipped.append(decided if decided is not None else item)
+        if len(chunk) >= size or len(skipped) >= size:
+            yield chunk, skipped
+            chunk, skipped = [], []
+    if chunk or skipped:
+        yield chunk, skipped
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM raises KeyboardInterrupt, so a terminated import stops like an interrupted one."""
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
