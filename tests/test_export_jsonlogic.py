@@ -17,7 +17,8 @@ from criteria_parser.match.screen import STATUS, match
 from criteria_parser.grammar.matching import load_matching_grammar
 from pydantic import ValidationError
 
-from criteria_parser.match.patients import Patient, load_patient
+from criteria_parser.match.patient_files import load_patient
+from criteria_parser.match.patients import Patient
 
 ROOT = Path(__file__).resolve().parents[1]
 PATIENTS = sorted((ROOT / "examples").glob("patient-*.json"))

@@ -12,7 +12,7 @@ from criteria_parser.errors import InputError
 from criteria_parser.export.fhir import NOT_CHECKABLE, RELATIVE_TO, export_fhir
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.match.run import run_match
-from criteria_parser.match.patients import load_patient
+from criteria_parser.match.patient_files import load_patient
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

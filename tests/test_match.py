@@ -14,7 +14,8 @@ from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.match.run import run_match
 from criteria_parser.match.screen import match
 from criteria_parser.grammar.matching import load_matching_grammar
-from criteria_parser.match.patients import Patient, load_patient
+from criteria_parser.match.patient_files import load_patient
+from criteria_parser.match.patients import Patient
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -1,1 +1,7 @@
-"""match."""
+"""Patients against a listing: the plan compiled from the model (:mod:`.plan`), patient files (JSON and
+FHIR readers: :mod:`.patients`, :mod:`.fhir_patients`, :mod:`.patient_files`), the facts read from them
+(:mod:`.facts`), the evaluation of a plan (:mod:`.screen`), running a screening (:mod:`.run`) and the
+screening note (:mod:`.note`).
+
+May import ``errors``, ``model``, ``grammar``, ``document``, ``pipeline`` and ``parser``.
+"""

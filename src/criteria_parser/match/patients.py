@@ -1,20 +1,14 @@
-"""Patient facts for matching: the documented patient JSON, and loading either it or a FHIR R4 Bundle.
+"""Patient facts for matching: the documented patient JSON (:class:`Patient`, see ``examples/`` and the README).
 
-A patient file is JSON. When its ``resourceType`` is ``Bundle`` it is read as FHIR R4
-(:mod:`criteria_parser.match.fhir_patients`); otherwise it must follow :class:`Patient`
-(see ``examples/`` and the README). Mistakes are reported as one line naming the file.
+Files are read by :mod:`criteria_parser.match.patient_files`.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from ..errors import InputError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 
 class _Model(BaseModel):
@@ -119,31 +113,3 @@ class Patient(_Model):
     def screening_date(self) -> datetime:
         """The date facts are judged at: ``as_of``, or today."""
         return self.as_of or datetime.combine(date.today(), datetime.min.time())
-
-
-def load_patient(path: Path) -> Patient:
-    """Read a patient JSON or a FHIR R4 Bundle.
-
-    Raises:
-        InputError: the file is missing, not JSON, or not a valid patient or bundle.
-    """
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), f"cannot read: {getattr(exc, 'strerror', None) or exc}") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"line {exc.lineno}: not valid JSON: {exc.msg}") from None
-    if isinstance(data, dict) and data.get("resourceType") == "Bundle":
-        from .fhir_patients import patient_from_bundle
-
-        return patient_from_bundle(data, str(path))
-    if isinstance(data, dict) and "resourceType" in data:
-        raise InputError(str(path), f"a FHIR {data['resourceType']} is not a patient file: give a Bundle")
-    try:
-        return Patient.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "top level"
-        raise InputError(str(path), f"{where}: {first['msg']} ({len(exc.errors())} problem(s))") from None

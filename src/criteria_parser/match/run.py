@@ -46,7 +46,7 @@ def run_match(listing: Listing, patient_path: Path, grammars: Optional[Path] = N
     from ..grammar.loader import load_grammars
     from .screen import match
     from ..grammar.matching import load_matching_grammar
-    from .patients import load_patient
+    from .patient_files import load_patient
 
     patient = load_patient(patient_path)
     lexicon, matching = load_grammars(grammars), load_matching_grammar(grammars)
