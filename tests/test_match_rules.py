@@ -371,3 +371,24 @@ def test_a_window_is_not_about_what_a_parenthesis_of_examples_names(parser):
     result = run(parser, listing, leukemia)
     assert answer(result, "exclusion", "1")[0] == "met" and "leukemia onset 2024-11-03" in answer(result, "exclusion", "1")[1][0]
     assert answer(result, "exclusion", "2") == ("not met", ["no radiotherapy in the treatment history: not met"])
+
+
+WRAPPED = """Inclusion Criteria:
+1. No history of
+   stroke
+Exclusion Criteria:
+1. History of myocardial infarction within 6 months
+2. History of myocardial
+   infarction within 6 months
+"""
+
+
+def test_a_phrase_wrapped_over_two_lines_is_read_as_on_one(parser):
+    """Issue 12: a line break inside "myocardial infarction" gave unknown where one line gave a window."""
+    recent = diagnosed({"name": "myocardial infarction", "status": "resolved", "onset": "2026-01-10"})
+    result = run(parser, WRAPPED, recent)
+    one_line, wrapped = answer(result, "exclusion", "1"), answer(result, "exclusion", "2")
+    assert wrapped == one_line == ("met", [
+        "myocardial infarction onset 2026-01-10, 50 days before the screening, within 6 months before screening: met"])
+    negated = answer(run(parser, WRAPPED, RICH), "inclusion", "1")  # a negation reaches over a line break too
+    assert negated == ("met", ["stroke: recorded as ruled out: not met", "negated by 'No': met"])

@@ -16,6 +16,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import GrammarError
+from .phrases import phrase_regex
 
 
 class _Model(BaseModel):
@@ -164,7 +165,7 @@ class MatchingGrammar(_Model):
         taken: list[tuple[int, int]] = []
         found: list[tuple[int, Concept]] = []
         for phrase, concept in candidates:
-            for match in phrase_pattern(phrase).finditer(text):
+            for match in phrase_regex(phrase).finditer(text):
                 span = match.span()
                 if any(span[0] < end and start < span[1] for start, end in taken):
                     continue
@@ -176,7 +177,7 @@ class MatchingGrammar(_Model):
     def example_spans(self, text: str) -> list[tuple[int, int]]:
         """Where ``text`` holds a parenthesis of examples: "(e.g., medical, surgical, or radiation oncology)"."""
         return [match.span() for match in re.finditer(r"\(([^()]*)\)", text)
-                if any(phrase_pattern(cue).match(match.group(1).lstrip()) for cue in self.example_cues)]
+                if any(phrase_regex(cue).match(match.group(1).lstrip()) for cue in self.example_cues)]
 
     def in_example(self, text: str, position: int) -> bool:
         """Whether ``position`` of ``text`` lies inside a parenthesis of examples."""
@@ -199,13 +200,7 @@ class MatchingGrammar(_Model):
     @staticmethod
     def cue_in(text: str, cues: list[str]) -> Optional[str]:
         """The first of ``cues`` that stands in ``text``, if any."""
-        return next((cue for cue in cues if phrase_pattern(cue).search(text)), None)
-
-
-@lru_cache(maxsize=None)
-def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """A case-insensitive pattern for ``phrase`` as whole words."""
-    return re.compile(rf"(?<![\w+]){re.escape(phrase)}(?![\w+])", re.IGNORECASE)
+        return next((cue for cue in cues if phrase_regex(cue).search(text)), None)
 
 
 def load_matching_grammar(directory: Optional[Path] = None) -> MatchingGrammar:

@@ -1,9 +1,11 @@
 """Compile grammar phrases into regular expressions that find them in text.
 
 One place decides how a phrase is matched: case-insensitively unless asked,
-whitespace in a phrase matching any run of whitespace (listings wrap lines),
-word boundaries where the phrase starts or ends with a letter or digit, and
-the longest phrase preferred at a position. The phrases are folded into a
+whitespace in a phrase matching any run of whitespace, a line break included
+(listings wrap lines; a space at a phrase's edge must stand in the text too:
+". " is a full stop before a space, not the one in "1.5"), word boundaries
+where the phrase starts or ends with a letter or digit, and the longest phrase
+preferred at a position. The phrases are folded into a
 character trie before they become a regex, so the engine rejects a position
 on its first character instead of trying every phrase there (several times
 faster than a plain alternation on lexicons of hundreds of phrases).
@@ -12,6 +14,7 @@ faster than a plain alternation on lexicons of hundreds of phrases).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Iterable
 
 _END = ""  # trie key marking the end of a phrase
@@ -21,9 +24,10 @@ def _trie(phrases: Iterable[str]) -> dict:
     root: dict = {}
     for phrase in phrases:
         node = root
-        for part_index, part in enumerate(phrase.split()):
-            if part_index:
+        for part in re.split(r"(\s+)", phrase):
+            if part.isspace():  # any run of whitespace, also at an edge: ". " is a full stop before a space
                 node = node.setdefault(" ", {})
+                continue
             for char in part:
                 node = node.setdefault(char, {})
         node[_END] = phrase
@@ -69,6 +73,12 @@ def compile_phrases(phrases: Iterable[str], case_sensitive: bool = False, glued:
     """One regex matching any of ``phrases``, longest first (``glued``: see :func:`compile_source`)."""
     flags = 0 if case_sensitive else re.IGNORECASE
     return re.compile(compile_source(phrases, case_sensitive, glued), flags)
+
+
+@lru_cache(maxsize=None)
+def phrase_regex(phrase: str) -> re.Pattern[str]:
+    """One phrase, compiled case-insensitively (cached); "myocardial infarction" also finds it wrapped over two lines."""
+    return compile_phrases([phrase])
 
 
 def normalize(text: str) -> str:

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any, Optional
 
 from .plan import ListingPlan, Variable, slug
+from ..grammar.phrases import phrase_regex
 from ..grammar.loader import Grammars
-from ..grammar.matching import Concept, MatchingGrammar, phrase_pattern
+from ..grammar.matching import Concept, MatchingGrammar
 from .patients import Diagnosis, Patient, Result, Treatment
 from ..grammar.units import UnitMismatch, convert, display_unit, normalize_unit
 
@@ -383,7 +384,7 @@ class FactBuilder:
 
     @staticmethod
     def _names(text: str, concept: Concept) -> bool:
-        return text.lower() == concept.name.lower() or any(phrase_pattern(p).search(text) for p in concept.phrases)
+        return text.lower() == concept.name.lower() or any(phrase_regex(p).search(text) for p in concept.phrases)
 
     def _diagnosis_is(self, diagnosis: Diagnosis, concept: Concept) -> bool:
         code = (diagnosis.code or "").upper()

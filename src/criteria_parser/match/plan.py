@@ -16,14 +16,15 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Optional, Union
 
+from ..grammar.clauses import clause_around
+from ..grammar.phrases import phrase_regex
 from ..grammar.loader import Grammars, LexiconEntry
-from ..grammar.matching import CategoryScale, MatchingGrammar, phrase_pattern
+from ..grammar.matching import CategoryScale, MatchingGrammar
 from ..model import Constraint, Criterion, Listing, Section
 from ..grammar.units import UnitMismatch, convert, display_unit, is_time
 
 #: How far before a condition a negation reaches, in words (as ConText limits its cues' scope).
 NEGATION_WORDS = 6
-_CLAUSE_BREAK = re.compile(r";|\.\s")
 
 MET, UNKNOWN, NOT_MET = 1.0, 0.5, 0.0
 TRUTH_WORDS = {MET: "met", UNKNOWN: "unknown", NOT_MET: "not met"}
@@ -273,11 +274,10 @@ class Compiler:
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
         return result
 
-    @staticmethod
-    def _clause(criterion: Criterion, constraint: Constraint) -> str:
+    def _clause(self, criterion: Criterion, constraint: Constraint) -> str:
         """The clause of the criterion's text that holds the constraint."""
         at = max(constraint.start - criterion.start, 0)
-        start, end = _clause_around(criterion.text, at)
+        start, end = clause_around(self.grammars, criterion.text, at)
         return criterion.text[start:end]
 
     def _or_between_groups(self, criterion: Criterion, conditions: list[Constraint]) -> bool:
@@ -557,20 +557,13 @@ class Compiler:
     def _negation_before(self, text: str, start: int) -> Optional[str]:
         """The negation cue at most :data:`NEGATION_WORDS` words before ``start``, in the same clause ("unwilling to
         fill in | informed consent", "no history of | stroke"), if any."""
-        window = " ".join(text[_clause_around(text, start)[0]:start].split()[-NEGATION_WORDS:])
-        found = [m for cue in self.matching.negation_cues for m in phrase_pattern(cue).finditer(window)]
+        window = " ".join(text[clause_around(self.grammars, text, start)[0]:start].split()[-NEGATION_WORDS:])
+        found = [m for cue in self.matching.negation_cues for m in phrase_regex(cue).finditer(window)]
         return max(found, key=lambda m: m.start()).group() if found else None
 
     def _alternatives(self, text: str) -> bool:
         cues = self.grammars.cue_phrases("alternative")
         return self.matching.has_cue(text, cues)
-
-
-def _clause_around(text: str, at: int) -> tuple[int, int]:
-    """Where the clause of ``text`` holding position ``at`` starts and ends: between ';' or '. ' breaks."""
-    breaks = [(m.start(), m.end()) for m in _CLAUSE_BREAK.finditer(text)]
-    start = max((end for begin, end in breaks if end <= at), default=0)
-    return start, min((begin for begin, _ in breaks if begin >= at), default=len(text))
 
 
 def _exclusive_values(parts: tuple[Check, ...]) -> bool:
