@@ -6,6 +6,8 @@ import json
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -15,9 +17,10 @@ import pytest
 from typer.testing import CliRunner
 
 from criteria_parser.cli import app
+from criteria_parser.errors import CriteriaParserError
 from criteria_parser.registry import importer
 from criteria_parser.registry.importer import LocalEngine, run_import
-from criteria_parser.model import Listing
+from criteria_parser.model import Listing, TrialInfo
 from criteria_parser.registry.outputs import FileOutput
 from criteria_parser.registry.records.markdown import unescape
 from criteria_parser.registry.lock import ImportLocked
@@ -92,6 +95,59 @@ def test_reimport_is_a_no_op_and_a_new_parser_version_reparses(records, tmp_path
     assert con.execute("INSERT INTO criteria_fts(criteria_fts, rank) VALUES ('integrity-check', 1)")
 
 
+AACT_WITH_SPONSOR = (
+    "nct_id,brief_title,lead_sponsor,overall_status,phase,conditions,gender,criteria\n"
+    'NCT90000031,An AACT row with a sponsor,Fixture Cooperative Group,Recruiting,Phase 2,Asthma|COPD,Male,'
+    '"Inclusion Criteria:\n - FEV1 >= 50%"\n')
+TRIAL_INFO = {  # every field of TrialInfo, as each registry format gives it
+    "NCT90000001.json": TrialInfo(nct_id="NCT90000001", title="Single study file", sponsor="Fixture University Hospital",
+                                  status="RECRUITING", sex="FEMALE", phase="PHASE1, PHASE2", conditions=["Lymphoma"]),
+    "NCT90000006.xml": TrialInfo(nct_id="NCT90000006", title="A legacy XML record", sponsor="Fixture Neonatal Network",
+                                 status="Completed", sex="All", phase="Phase 3", conditions=["Candidiasis", "Prematurity"]),
+    "sponsored.csv": TrialInfo(nct_id="NCT90000031", title="An AACT row with a sponsor", sponsor="Fixture Cooperative Group",
+                               status="Recruiting", sex="Male", phase="Phase 2", conditions=["Asthma", "COPD"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRIAL_INFO))
+def test_issue_16_every_registry_field_of_the_model_is_imported(tmp_path, engine, name):
+    expected = TRIAL_INFO[name]
+    assert expected.model_fields_set == set(TrialInfo.model_fields)  # a new field needs reading in every format
+    source = tmp_path / name
+    if name == "sponsored.csv":
+        source.write_text(AACT_WITH_SPONSOR)
+    else:
+        shutil.copy(FIXTURES / name, source)
+    db = tmp_path / "trials.db"
+    assert _import(source, db, engine).imported == 1
+    with Store(db, create=False) as store:
+        assert store.listing(expected.nct_id).trial == expected
+    row = sqlite3.connect(db).execute("SELECT title, sponsor, status, phase, sex FROM trials").fetchone()
+    assert row == (expected.title, expected.sponsor, expected.status, expected.phase, expected.sex)
+    for suffix in (".jsonl", ".parquet"):
+        assert [r["sponsor"] for r in _file_rows_of(source, tmp_path / f"parsed{suffix}", engine)] == [expected.sponsor]
+
+
+def _file_rows_of(source: Path, out: Path, engine) -> list[dict]:
+    _import_to_file(source, out, engine)
+    return list(_file_rows(out).values())
+
+
+def test_a_store_of_version_1_gains_the_sponsor_column_and_reparses(records, tmp_path, engine):
+    db = tmp_path / "trials.db"
+    _import(records, db, engine)
+    with sqlite3.connect(db) as con:  # as version 1 wrote it: no sponsor column, hashes without the sponsor
+        con.execute("ALTER TABLE trials DROP COLUMN sponsor")
+        con.execute("UPDATE trials SET text_hash = 'old'")
+        con.execute("UPDATE meta SET value = '1' WHERE key = 'store_version'")
+    with pytest.raises(CriteriaParserError, match="store version 1, this tool reads 2"):
+        Store(db, create=False)
+    again = _import(records, db, engine)
+    assert (again.imported, again.unchanged) == (TRIALS, 0)
+    assert sqlite3.connect(db).execute("SELECT sponsor FROM trials WHERE nct_id = 'NCT90000001'").fetchone() == (
+        "Fixture University Hospital",)
+
+
 def test_a_fixed_record_leaves_the_errors_table(records, tmp_path, engine):
     db = tmp_path / "trials.db"
     _import(records, db, engine)
@@ -110,6 +166,25 @@ def test_a_second_import_into_the_same_store_is_refused(tmp_path):
             second.lock()
     with Store(tmp_path / "trials.db") as third:
         third.lock()  # released when the first closed
+    assert not (tmp_path / "trials.db.lock").exists()
+
+
+@pytest.mark.parametrize("target", ["trials.db", "parsed.jsonl", "parsed.parquet"])
+def test_issue_16_the_lock_is_removed_at_the_end_and_a_stale_one_is_taken_over(tmp_path, target):
+    cli = CliRunner()
+    where = ["--db", str(tmp_path / target)] if target.endswith(".db") else ["--out", str(tmp_path / target)]
+    args = ["import", str(FIXTURES / "studies.jsonl"), *where, "--workers", "1", "--quiet"]
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0 and "stale" not in result.output
+    lock = tmp_path / f"{target}.lock"
+    assert not lock.exists()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    lock.write_text(dead.stdout)  # as an import killed with SIGKILL leaves it
+    result = cli.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (f"{lock}: a stale lock left by import pid {dead.stdout.strip()}, which is no longer running; "
+            "taking it over") in result.output
+    assert not lock.exists()
 
 
 def test_readme_queries_answer_on_the_store(records, tmp_path, engine):
@@ -248,6 +323,7 @@ def test_two_imports_into_one_out_file_are_refused(tmp_path):
         FileOutput(out)
     first.close()
     FileOutput(out).close()
+    assert not (tmp_path / "parsed.parquet.lock").exists()
 
 
 def test_cli_import_show_export(records, tmp_path, engine):
@@ -258,8 +334,11 @@ def test_cli_import_show_export(records, tmp_path, engine):
     assert f"imported {TRIALS}, unchanged 0, failed 2" in result.output
     shown = cli.invoke(app, ["show", "NCT90000006", "--db", db])
     assert shown.exit_code == 0 and Listing.model_validate_json(shown.output).trial.nct_id == "NCT90000006"
-    missing = cli.invoke(app, ["show", "NCT00000000", "--db", db])
-    assert missing.exit_code == 2 and "NCT00000000: not in" in missing.output
+    several = cli.invoke(app, ["show", "NCT90000006", "nct90000001", "--db", db])  # issue 16: several ids
+    assert several.exit_code == 0, several.output
+    assert [Listing.model_validate(m).trial.nct_id for m in json.loads(several.output)] == ["NCT90000006", "NCT90000001"]
+    missing = cli.invoke(app, ["show", "NCT90000006", "NCT00000000", "NCT00000001", "--db", db])
+    assert missing.exit_code == 2 and "NCT00000000, NCT00000001: not in" in missing.output and "{" not in missing.output
     flat = cli.invoke(app, ["export", "--db", db, "--format", "flat"]).output.splitlines()
     count = sqlite3.connect(db).execute("SELECT count(*) FROM constraints").fetchone()[0]
     assert len(flat) == count and json.loads(flat[0])["nct_id"].startswith("NCT")
@@ -297,3 +376,12 @@ def test_cli_refuses_user_mistakes_in_one_line(tmp_path):
     (tmp_path / "junk.db").write_text("not sqlite at all, just some words in a file" * 50)
     result = cli.invoke(app, ["export", "--db", str(tmp_path / "junk.db")])
     assert result.exit_code == 2 and "not a criteria-parser store" in result.output
+
+
+def test_issue_16_the_readme_reads_parquet_with_the_duckdb_it_installs(tmp_path, engine):
+    """The README suggested the duckdb command, which no extra installs; its Python one-liner must run as written."""
+    one_liner = re.search(r'`\.venv/bin/python -c "(import duckdb;[^"]*)"`', README.read_text()).group(1)
+    (tmp_path / "shards").mkdir()
+    _import_to_file(FIXTURES / "studies.jsonl", tmp_path / "shards" / "part-1.parquet", engine)
+    shown = subprocess.run([sys.executable, "-c", one_liner], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert re.search(r"│\s+2\s+│", shown.stdout), shown.stdout

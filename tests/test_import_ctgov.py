@@ -34,6 +34,8 @@ def test_the_real_records_import_with_spans_into_the_stored_text(tmp_path):
     assert "no eligibility criteria" in reasons["NCT03182660.xml"]  # the one XML without <eligibility>
     assert "nctId" in reasons["eligibility_module_fragment.json"]
     assert (again.imported, again.unchanged + again.failed) == (0, summary.records)
+    sponsored = {f: n for f, n in con.execute("SELECT format, count(*) = count(sponsor) FROM trials GROUP BY format")}
+    assert sponsored == {"aact-csv": 0, "ctgov-json": 1, "ctgov-xml": 1}  # issue 16: it was null for every trial
     checked = 0
     for text, fmt, listing_json in con.execute("SELECT criteria_text, format, listing FROM trials"):
         for _, criterion, constraint in Listing.model_validate_json(listing_json).constraints():

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 import typer
 
 from ..document.atomic import write_atomic
+
+if TYPE_CHECKING:
+    from ..model import Listing
 
 app = typer.Typer(
     name="criteria-parser",
@@ -60,3 +63,10 @@ def emit(chunks: Iterable[str], output: Optional[Path]) -> None:
             raise typer.Exit(0)
     else:
         write_atomic(output, "".join(chunks))
+
+
+def models_json(listings: list[Listing], one: bool) -> list[str]:
+    """The models as indented JSON: one object when ``one`` was asked for, else an array."""
+    if one and listings:
+        return [listings[0].model_dump_json(indent=2) + "\n"]
+    return ["[\n", ",\n".join(listing.model_dump_json(indent=2) for listing in listings), "\n]\n"]

@@ -15,6 +15,7 @@ from ..errors import CriteriaParserError
 
 if TYPE_CHECKING:
     from ..registry.importer import Summary
+    from ..registry.lock import ImportLock
 
 
 class EngineName(str, Enum):
@@ -99,16 +100,23 @@ def _open_sink(db: Path, out: Optional[Path], engine: EngineName):
     if out is not None:
         from ..registry.outputs import FileOutput
 
-        return FileOutput(out)
+        output = FileOutput(out)
+        _tell_stale(output.lock)
+        return output
     from ..registry.store import Store
 
     store = Store(db)
     try:
-        store.lock()
+        _tell_stale(store.lock())
     except CriteriaParserError:
         store.close()
         raise
     return store
+
+
+def _tell_stale(lock: ImportLock) -> None:
+    if lock.stale:
+        typer.echo(f"criteria-parser: {lock.stale}", err=True)
 
 
 def _open_engine(engine: EngineName, workers: int, scheduler: Optional[str], out: Optional[Path],

@@ -12,7 +12,7 @@ import typer
 
 from ..document.source import listing_paths
 from ..errors import CriteriaParserError
-from .base import app, emit, fail
+from .base import app, emit, fail, models_json
 
 
 class OutputFormat(str, Enum):
@@ -58,10 +58,7 @@ def parse(
     if errors and not keep_going:
         raise typer.Exit(1)
     if format is OutputFormat.json:
-        if len(files) == 1 and listings:
-            chunks: Iterable[str] = [listings[0].model_dump_json(indent=2) + "\n"]
-        else:
-            chunks = ["[\n", ",\n".join(l.model_dump_json(indent=2) for l in listings), "\n]\n"]
+        chunks: Iterable[str] = models_json(listings, one=len(files) == 1)
     elif format is OutputFormat.html:
         from ..export.html import listing_page
 

@@ -1,4 +1,4 @@
-"""``criteria-parser show``: print one stored trial's criteria model."""
+"""``criteria-parser show``: print stored trials' criteria models."""
 
 from __future__ import annotations
 
@@ -6,23 +6,25 @@ from pathlib import Path
 
 import typer
 
-from .base import app, fail
+from .base import app, emit, fail, models_json
 from ..errors import CriteriaParserError
 
 
 @app.command()
 def show(
-    nct_id: str = typer.Argument(..., help="The trial's NCT id."),
+    nct_ids: list[str] = typer.Argument(..., metavar="NCT_ID...", help="The trials' NCT ids."),
     db: Path = typer.Option(Path("trials.db"), "--db", help="The SQLite store."),
 ) -> None:
-    """Print the stored criteria model of one trial as JSON."""
+    """Print the stored criteria model of each trial as JSON: an object for one id, an array for several."""
     from ..registry.store import Store
 
+    wanted = [nct_id.strip().upper() for nct_id in nct_ids]
     try:
         with Store(db, create=False) as store:
-            listing = store.listing(nct_id.strip().upper())
+            listings = {nct_id: store.listing(nct_id) for nct_id in wanted}
     except CriteriaParserError as exc:
         fail(str(exc))
-    if listing is None:
-        fail(f"{nct_id}: not in {db}")
-    typer.echo(listing.model_dump_json(indent=2))
+    missing = [nct_id for nct_id, listing in listings.items() if listing is None]
+    if missing:
+        fail(f"{', '.join(missing)}: not in {db}")
+    emit(models_json([listings[nct_id] for nct_id in wanted], one=len(wanted) == 1), None)

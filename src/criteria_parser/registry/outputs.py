@@ -112,11 +112,11 @@ class FileOutput:
         self.path = Path(path)
         self.parquet = self.path.suffix.lower() == ".parquet"
         self._errors_path = self.path.with_name(self.path.name + ".errors.jsonl")
-        self._lock = take_import_lock(self.path, "output file", "wait for it to finish or give another --out")
+        self.lock = take_import_lock(self.path, "output file", "wait for it to finish or give another --out")
         try:
             self._known = self._read_known()
         except CriteriaParserError:
-            os.close(self._lock)
+            self.lock.release()
             raise
         self._data = PendingFile(self.path)
         self._errors = PendingFile(self._errors_path)
@@ -171,7 +171,7 @@ class FileOutput:
             for pending in (self._data, self._errors):
                 pending.commit() if self._whole else pending.discard()
         finally:
-            os.close(self._lock)
+            self.lock.release()
 
     def _carry_over(self) -> None:
         """Copy what this import did not replace, as the store keeps it: the previous file's trials this import

@@ -12,7 +12,6 @@ plus ``structured``) and ``errors`` (records that could not be read or parsed).
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -21,13 +20,13 @@ from typing import Iterator, Optional, Union
 
 from ..errors import CriteriaParserError
 from ..export.flat import FLAT_COLUMNS, flat_rows
-from .lock import take_import_lock
+from .lock import ImportLock, take_import_lock
 from ..model import FlagKind, Listing
 from .records import Failure, Record
 
-STORE_VERSION = "1"
+STORE_VERSION = "2"
 TRIAL_COLUMNS = (
-    "nct_id", "title", "status", "phase", "conditions", "sex", "minimum_age", "maximum_age", "healthy_volunteers",
+    "nct_id", "title", "sponsor", "status", "phase", "conditions", "sex", "minimum_age", "maximum_age", "healthy_volunteers",
     "std_ages", "source", "format", "criteria_text", "text_hash", "parser_version", "listing", "imported_at",
 )
 CRITERIA_COLUMNS = ("nct_id", "section", "label", "logic", "text", "start", "end")
@@ -36,7 +35,7 @@ CONSTRAINT_COLUMNS = (*FLAT_COLUMNS, "structured")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS trials (
-    nct_id TEXT PRIMARY KEY, title TEXT, status TEXT, phase TEXT, conditions TEXT, sex TEXT,
+    nct_id TEXT PRIMARY KEY, title TEXT, sponsor TEXT, status TEXT, phase TEXT, conditions TEXT, sex TEXT,
     minimum_age TEXT, maximum_age TEXT, healthy_volunteers INTEGER, std_ages TEXT, source TEXT, format TEXT,
     criteria_text TEXT NOT NULL, text_hash TEXT NOT NULL, parser_version TEXT NOT NULL, listing TEXT NOT NULL,
     imported_at TEXT NOT NULL);
@@ -81,7 +80,8 @@ class ParsedTrial:
 def parsed_trial(record: Record, listing: Listing) -> ParsedTrial:
     """The rows of one parsed record."""
     values = {
-        "nct_id": record.id, "title": listing.trial.title, "status": listing.trial.status,
+        "nct_id": record.id, "title": listing.trial.title, "sponsor": listing.trial.sponsor,
+        "status": listing.trial.status,
         "phase": listing.trial.phase, "conditions": json.dumps(listing.trial.conditions), "sex": listing.trial.sex,
         "minimum_age": record.minimum_age, "maximum_age": record.maximum_age,
         "healthy_volunteers": record.healthy_volunteers, "std_ages": json.dumps(record.std_ages),
@@ -98,6 +98,16 @@ def parsed_trial(record: Record, listing: Listing) -> ParsedTrial:
     return ParsedTrial(record.id, tuple(values[c] for c in TRIAL_COLUMNS), criteria, constraints)
 
 
+def _migrate(db: sqlite3.Connection) -> None:
+    """Bring a store of version 1 to version 2 (the ``sponsor`` column); its records re-parse on the next import,
+    since a record's hash covers the sponsor."""
+    db.execute("BEGIN IMMEDIATE")  # two imports opening one old store migrate it once
+    if db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone() == ("1",):
+        db.execute("ALTER TABLE trials ADD COLUMN sponsor TEXT")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'store_version'", (STORE_VERSION,))
+    db.execute("COMMIT")
+
+
 def _insert(table: str, columns: tuple[str, ...]) -> str:
     names = ", ".join(f'"{c}"' for c in columns)
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
@@ -111,7 +121,7 @@ class Store:
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise CriteriaParserError(f"{self.path}: no such store (run 'criteria-parser import' first)")
-        self._lock: Optional[int] = None
+        self._lock: Optional[ImportLock] = None
         try:
             if create:
                 self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
@@ -119,12 +129,14 @@ class Store:
                 self.db.execute("PRAGMA synchronous=NORMAL")
                 self.db.executescript(_SCHEMA)
                 self.db.execute("INSERT OR IGNORE INTO meta VALUES ('store_version', ?)", (STORE_VERSION,))
+                _migrate(self.db)
             else:
                 self.db = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
             found = self.db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
             if found is None or found[0] != STORE_VERSION:
                 version = found[0] if found else "unknown"
-                raise CriteriaParserError(f"{self.path}: store version {version}, this tool reads {STORE_VERSION}")
+                advice = "; import into it once to update it" if version == "1" else ""
+                raise CriteriaParserError(f"{self.path}: store version {version}, this tool reads {STORE_VERSION}{advice}")
         except sqlite3.DatabaseError as exc:
             raise CriteriaParserError(f"{self.path}: not a criteria-parser store: {exc}") from None
 
@@ -138,16 +150,19 @@ class Store:
         """Close the database and release the import lock (what was written is committed either way)."""
         self.db.close()
         if self._lock is not None:
-            os.close(self._lock)
-            self._lock = None
+            self._lock.release()
 
-    def lock(self) -> None:
+    def lock(self) -> ImportLock:
         """Take the store's import lock (released on close, or by the system when the process dies).
+
+        Returns:
+            The lock, whose ``stale`` says whether a killed import had left it.
 
         Raises:
             ImportLocked: another import is writing to this store.
         """
         self._lock = take_import_lock(self.path, "store", "wait for it to finish or import into another --db")
+        return self._lock
 
     def known(self) -> dict[str, tuple[str, str]]:
         """``nct_id -> (text_hash, parser_version)`` of every stored trial."""

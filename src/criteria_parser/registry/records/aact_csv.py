@@ -2,7 +2,7 @@
 
 Column names are matched without case and without a leading ``#``; a header
 row repeated inside the file (concatenated exports) is skipped. Optional
-columns: title, status, phase, conditions (``|``-separated), gender,
+columns: title, lead_sponsor (or sponsor), status, phase, conditions (``|``-separated), gender,
 minimum_age, maximum_age, healthy_volunteers.
 """
 
@@ -16,6 +16,7 @@ from .record import Failure, Item, Record
 
 _CRITERIA_COLUMNS = ("eligibility_criteria", "criteria")
 _TITLE_COLUMNS = ("brief_title", "title", "official_title")
+_SPONSOR_COLUMNS = ("lead_sponsor", "sponsor")
 _STATUS_COLUMNS = ("overall_status", "status")
 _HEALTHY = {"true": True, "t": True, "yes": True, "accepts healthy volunteers": True,
             "false": False, "f": False, "no": False}
@@ -63,7 +64,7 @@ def _record(row: dict[str, str], criteria_column: str, source: str) -> Item:
     conditions = row.get("conditions") or ""
     return Record(
         id=nct_id, source=source, format="aact-csv", text=text,
-        title=_first(row, _TITLE_COLUMNS), status=_first(row, _STATUS_COLUMNS), phase=_first(row, ("phase",)),
+        title=_first(row, _TITLE_COLUMNS), sponsor=_first(row, _SPONSOR_COLUMNS), status=_first(row, _STATUS_COLUMNS), phase=_first(row, ("phase",)),
         conditions=[c.strip() for c in conditions.split("|") if c.strip()],
         sex=_first(row, ("gender", "sex")),
         minimum_age=_first(row, ("minimum_age",)), maximum_age=_first(row, ("maximum_age",)),

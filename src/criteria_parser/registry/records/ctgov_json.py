@@ -65,6 +65,7 @@ def study_record(study: Any, source: str) -> Item:
         id=nct_id.strip(), source=source, format="ctgov-json", text=text, escaped=True,
         title=_text(_get(protocol, "identificationModule", "briefTitle"))
         or _text(_get(protocol, "identificationModule", "officialTitle")),
+        sponsor=_text(_get(protocol, "sponsorCollaboratorsModule", "leadSponsor", "name")),
         status=_text(_get(protocol, "statusModule", "overallStatus")),
         phase=", ".join(_texts(_get(protocol, "designModule", "phases"))) or None,
         conditions=_texts(_get(protocol, "conditionsModule", "conditions")),

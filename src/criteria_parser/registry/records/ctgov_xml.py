@@ -41,6 +41,7 @@ def study_record(study: ElementTree.Element, source: str) -> Item:
     return Record(
         id=nct_id, source=source, format="ctgov-xml", text=criteria.text,
         title=_text(study, "brief_title") or _text(study, "official_title"),
+        sponsor=_text(study, "sponsors/lead_sponsor/agency"),
         status=_text(study, "overall_status"),
         phase=_text(study, "phase"),
         conditions=[c.text.strip() for c in study.findall("condition") if c.text and c.text.strip()],

@@ -43,6 +43,7 @@ def _finish(record: Record, listing: Listing, offsets: Optional[list[int]]) -> L
     trial = listing.trial
     trial.nct_id = record.id
     trial.title = record.title or trial.title
+    trial.sponsor = record.sponsor or trial.sponsor
     trial.status = record.status or trial.status
     trial.phase = record.phase or trial.phase
     trial.conditions = record.conditions or trial.conditions

@@ -24,6 +24,7 @@ class Record:
     text: str
     escaped: bool = False
     title: Optional[str] = None
+    sponsor: Optional[str] = None
     status: Optional[str] = None
     phase: Optional[str] = None
     conditions: list[str] = field(default_factory=list)
