@@ -6,11 +6,13 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from conftest import SEED
@@ -180,3 +182,20 @@ def test_parse_reads_standard_input():
     assert (row["source"], row["subject"], row["relative_to"], row["start"]) == ("<stdin>", "ALT", "ULN", 30)
     too_long = runner.invoke(app, ["parse", "-", "--max-mb", "0.001"], input="Inclusion Criteria:\n" + "1. x\n" * 300)
     assert too_long.exit_code == 1 and "<stdin>: more than the 0.001 MB limit" in too_long.output
+
+
+def test_issue_16_every_flag_reads_as_a_flag_in_the_help():
+    """Rich help printed ``--keep-going <bool>``, so users typed ``--keep-going true`` and 'true' was read as a file."""
+    root = typer.main.get_command(app)
+    flags = 0
+    for name, command in [("", root), *root.commands.items()]:
+        shown = run(*([name] if name else []), "--help")
+        assert shown.exit_code == 0 and "<bool>" not in shown.output, name
+        for option in command.params:
+            if option.param_type_name == "option" and option.is_flag:
+                for opt in option.opts:
+                    flags += 1
+                    assert re.search(rf"(^|[ ,]){re.escape(opt)}(,|  |$)", shown.output, re.M), (name, opt)
+    assert flags >= 9  # --version, --keep-going, --assume-inclusion, --json, --html, --quiet and -q, ...
+    result = run("parse", "--keep-going", "--assume-inclusion", "--format", "flat", str(SEED))
+    assert result.exit_code == 0 and result.stdout.count("\n") == 19

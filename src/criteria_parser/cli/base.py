@@ -24,6 +24,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Typer's Rich help gives every flag a type column (``--keep-going <bool>``), which reads as if it took a value;
+    # its plain help (Click's layout) shows flags as flags
+    rich_markup_mode=None,
 )
 
 
