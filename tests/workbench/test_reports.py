@@ -48,3 +48,20 @@ def test_eval_html_shows_bars_and_each_disagreement_in_its_text(corpus: Path, pa
     assert "<b>unit</b>: gold <code>mol/L</code>, parser <code>umol/L</code>" in page
     assert '<span class="seg hl k-threshold val">Total bilirubin ≤51 (mol/L)</span>' in page
     assert "<script" not in page
+
+
+def test_issue_16_eval_html_shows_a_false_positive_once_with_every_field(corpus: Path, parser):
+    """A constraint the gold lacks differs in every field it fills; the page showed its text once per field."""
+    gold = parser.parse_file(corpus / NAME)
+    for _, criterion, constraint in gold.constraints():
+        if constraint.subject == "total bilirubin":
+            criterion.constraints.remove(constraint)
+            break
+    (corpus / NAME.replace(".txt", ".gold.json")).write_text(gold.model_dump_json())
+    page = runner.invoke(app, ["eval", str(corpus), "--html"]).output
+    context = '<span class="seg hl k-threshold val">Total bilirubin ≤51 (mol/L)</span>'
+    assert page.count(context) == 1
+    block = page[page.rindex('<div class="disagreement">', 0, page.index(context)):page.index(context)]
+    for field in ("kind", "subject", "comparator", "value", "unit", "span"):
+        assert f"<b>{field}</b>: gold <code>–</code>, parser <code>" in block
+    assert "parser <code>total bilirubin</code>" in block

@@ -21,8 +21,18 @@ def _in_context(d: Disagreement) -> list[Segment]:
     return segments(text, lo, hi, [Mark("d", "threshold", d.start, d.end, d.start, d.end)])
 
 
+def _by_place(disagreements: list[Disagreement]) -> list[list[Disagreement]]:
+    """Disagreements about the same text (a constraint only one side has differs in every field it fills),
+    together, in their order."""
+    places: dict[tuple, list[Disagreement]] = {}
+    for d in disagreements:
+        places.setdefault((d.listing, d.section, d.criterion, d.start, d.end), []).append(d)
+    return list(places.values())
+
+
 def eval_page(report: CorpusEval) -> str:
-    """The evaluation as a page: per-field precision, recall and F1 as bars, every disagreement in its text."""
-    disagreements = [(d, _in_context(d)) for d in report.disagreements]
+    """The evaluation as a page: per-field precision, recall and F1 as bars, every disagreement in its text
+    (once per place, with each field that differs there)."""
+    places = [(group, _in_context(group[0])) for group in _by_place(report.disagreements)]
     return TEMPLATES.get_template("report_eval.html").render(
-        style=stylesheet(), report=report, disagreements=disagreements)
+        style=stylesheet(), report=report, places=places, disagreements=report.disagreements)
