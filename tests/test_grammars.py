@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from criteria_parser.pipeline.comparators import CueFinder
 from criteria_parser.pipeline.quantities import QuantityFinder
 from criteria_parser.errors import GrammarError
 from criteria_parser.export.flat import flat_rows
+from criteria_parser.grammar import loader
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.parser import Parser
 
@@ -57,6 +60,29 @@ def test_missing_file_is_an_error(grammar_copy):
     (grammar_copy / "cues.jsonl").unlink()
     with pytest.raises(GrammarError, match="cues.jsonl: grammar file missing"):
         load_grammars(grammar_copy)
+
+
+def test_a_grammar_directory_is_read_once_per_process(grammar_copy, monkeypatch):
+    """The parser and each of its five components share one reading of ``--grammars DIR``."""
+    reads = []
+    real = loader._load
+    monkeypatch.setattr(loader, "_load", lambda directory: reads.append(directory) or real(directory))
+    parser = Parser(grammar_copy)
+    assert reads == [grammar_copy.resolve()]
+    assert load_grammars(grammar_copy / ".." / grammar_copy.name) is parser.grammars  # one key per directory
+
+
+def test_an_edit_on_disk_is_seen_by_the_next_process(grammar_copy):
+    code = "import sys; from criteria_parser.grammar.loader import load_grammars; print(load_grammars(sys.argv[1]).version)"
+
+    def version() -> str:
+        return subprocess.run([sys.executable, "-c", code, str(grammar_copy)], capture_output=True, text=True,
+                              check=True).stdout.strip()
+
+    before = version()
+    listing = grammar_copy / "listing.json"
+    listing.write_text(listing.read_text(encoding="utf-8").replace(f'"{before}"', '"edited"', 1), encoding="utf-8")
+    assert (before, version()) == (GRAMMARS.version, "edited")
 
 
 def test_lexicon_plausible_units_are_known_units():

@@ -5,7 +5,9 @@ named for its file in :data:`RULE_MODELS` (unknown keys are errors). Rule ids ar
 unique across all files. Errors read ``file:line: what is wrong`` and raise
 :class:`GrammarError`. The files ship inside the package
 (``criteria_parser.grammars``) and are found through ``importlib.resources``;
-``load_grammars(path)`` reads another directory instead.
+``load_grammars(path)`` reads another directory instead. Each directory is read
+once per process (by its resolved path): every component of a pipeline and the
+parser share one :class:`Grammars`; an edit on disk is seen by the next process.
 """
 
 from __future__ import annotations
@@ -240,14 +242,19 @@ def load_grammars(directory: Optional[Path] = None) -> Grammars:
         directory: a grammar directory; the packaged grammars when omitted.
 
     Returns:
-        The validated rules.
+        The validated rules, read once per process for each directory.
 
     Raises:
         GrammarError: a file is missing or a line is invalid (``file:line: problem``).
     """
     if directory is None:
         return _packaged_grammars()
-    return _load(Path(directory))
+    return _directory_grammars(Path(directory).resolve())
+
+
+@lru_cache(maxsize=None)
+def _directory_grammars(directory: Path) -> Grammars:
+    return _load(directory)
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,8 @@ import spacy
 from spacy.language import Language
 
 from . import components  # noqa: F401  (registers our factories)
-from .quantities import ROMAN, lettered_scales
+from .numbers import ROMAN
+from .quantities import lettered_scales
 from ..grammar.loader import Grammars, load_grammars
 from .tokenizer import criteria_tokenizer
 
