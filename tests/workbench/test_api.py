@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -339,3 +343,36 @@ def test_eval_reflects_a_correction_saved_in_the_workbench(client, parser, corpu
     report = evaluate_corpus(corpus, parser)
     assert [(d.field, d.gold, d.parsed) for d in report.disagreements] == [("unit", "mmol/L", "umol/L")]
     assert [listing.status for listing in report.listings] == ["curated"] and "note:" not in render_report(report)
+
+
+def test_issue_16_review_prints_its_address_once_it_listens(corpus):
+    """The address came about 0.2 s before the server took connections: a browser opened on it at once failed."""
+    script = Path(sys.executable).with_name("criteria-parser")
+    review = subprocess.Popen([str(script), "review", str(corpus), "--port", "0", "--curator", "t"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        line = review.stdout.readline()
+        address = re.search(r"at (http://\S+)", line).group(1)
+        with urllib.request.urlopen(address, timeout=30) as answer:  # at once, no retry
+            assert answer.status == 200 and NAME in answer.read().decode()
+    finally:
+        review.terminate()
+        review.wait(30)
+
+
+def test_issue_16_a_duplicate_or_subjectless_row_is_saved_only_when_confirmed(client, parser, corpus):
+    rows = rows_of(parsed(parser, corpus))
+    copy = json.loads(json.dumps(find(rows, "CD5 expression")))
+    copy["id"], copy["fields"]["subject"] = "n1", ""
+    find(rows, "LVEF")["fields"]["subject"] = ""
+    lvef = next(row["id"] for row in rows if row["fields"]["text_start"] == "1644")
+    held = save(client, [*rows, copy])
+    assert held.status_code == 409 and not (corpus / GOLD).exists()
+    cd5 = find(rows, "CD5 expression")["id"]
+    assert held.json()["warnings"] == {"n1": f"the same limit on the same words as row {cd5}: a duplicate?",
+                                       lvef: "no subject: what does this limit bound?"}
+    confirmed = client.post(f"/api/save/{NAME}", json={"fingerprint": "absent", "rows": [*rows, copy],
+                                                       "confirmed": True}, headers={"X-CSRF-Token": csrf_of(client)})
+    assert confirmed.status_code == 200 and (corpus / GOLD).exists()
+    alt_and_ast = [row for row in rows if row["fields"]["subject"] in ("ALT", "AST")]
+    assert alt_and_ast[0]["fields"]["start"] == alt_and_ast[1]["fields"]["start"]  # one value, two subjects: no warning

@@ -164,3 +164,79 @@ def test_markup_in_listing_never_runs(page, server, corpus):
     page.keyboard.press("a")  # re-highlighting after an edit builds the text again
     assert page.locator("#listing-text script, #listing-text img").count() == 0
     assert page.problems == []
+
+
+OVERFLOWING = """() => Array.from(document.querySelectorAll('.tree-pane .row input:not([type=checkbox])'))
+  .filter((input) => input.offsetParent !== null && input.scrollWidth > input.clientWidth)
+  .map((input) => input.name + '=' + input.value)"""
+TOPS = """row => Array.from(row.querySelectorAll('.row-main .f'))
+  .map((label) => label.getBoundingClientRect().top - row.getBoundingClientRect().top)"""
+
+
+def test_issue_16_fields_fit_their_values_and_a_reason_moves_no_field(page, server):
+    """'complete remiss', 'last cel' were cut off; an inline error pushed a row's fields onto a second line."""
+    page.goto(f"{server}/listing/{NAME}")
+    assert row_of(page, "contraception").locator('input[name="anchor"]').input_value() == "last cell infusion"
+    assert page.evaluate(OVERFLOWING) == []
+    row = row_of(page, "complete remission")
+    tops = page.evaluate(TOPS, row.element_handle())
+    assert len(set(tops)) == 1  # the fields are one line
+    row.locator('input[name="value"]').fill("twelve")
+    page.keyboard.press("Control+s")
+    reason = row.locator('.err[data-for="value"]')
+    reason.wait_for()
+    assert reason.text_content().startswith("value: ") and "valid number" in reason.text_content()
+    assert row.locator('input[name="value"]').get_attribute("aria-invalid") == "true"
+    assert page.evaluate(TOPS, row.element_handle()) == tops
+    row.locator('input[name="value"]').fill("12")
+    assert reason.count() == 0 and row.locator('input[name="value"]').get_attribute("aria-invalid") is None
+    row.locator('input[name="unit"]').fill("{points per visit}")
+    assert page.evaluate(OVERFLOWING) == []  # a field grows as it is typed in (the row wraps when it must)
+    assert page.problems == []
+
+
+def test_issue_16_diff_shows_limits_and_takes_only_the_checked_field(page, server, corpus):
+    """The diff showed '99 - -'; taking the parser's value must leave the gold's other fields, its text span too."""
+    curated = Listing.model_validate_json((Path(__file__).parents[2] / "corpora" / GOLD).read_text())
+    second = next(c for _, _, c in curated.constraints() if c.subject == "bone marrow blasts" and c.value == 1)
+    assert second.text_start == 1417  # the parser's text span for it starts at 1334
+    second.value = 99
+    (corpus / GOLD).write_text(curated.model_dump_json(indent=2))
+    page.goto(f"{server}/diff/{NAME}")
+    changed = page.locator("tr.differs")
+    assert changed.count() == 1
+    assert [cell.strip() for cell in changed.locator("td").all_inner_texts()[2:5]] == ["value", "> 99 %", "> 1 %"]
+    changed.locator("input.take").check()
+    with page.expect_navigation():
+        page.click("#take")
+    assert page.locator("tr.differs").count() == 0
+    taken = Listing.model_validate_json((corpus / GOLD).read_text())
+    after = next(c for _, _, c in taken.constraints() if c.subject == "bone marrow blasts" and c.text_start == 1417)
+    assert after.model_dump() == {**second.model_dump(), "value": 1.0}
+    assert [c.model_dump() for _, _, c in taken.constraints() if c is not after] == \
+        [c.model_dump() for _, _, c in curated.constraints() if c is not second]
+    assert page.problems == []
+
+
+def test_issue_16_a_duplicate_or_subjectless_row_is_saved_only_when_asked_twice(page, server, corpus):
+    page.goto(f"{server}/listing/{NAME}")
+    row_of(page, "LVEF").locator('input[name="subject"]').fill("")
+    page.keyboard.press("Escape")
+    assert page.evaluate(SELECT, "CD5 expression rate was >90%") == "CD5 expression rate was >90%"
+    page.keyboard.press("n")
+    copy = page.locator('.tree-pane .row[data-id="n1"]')
+    copy.wait_for()
+    copy.locator('input[name="subject"]').fill("")  # a subject-less copy of the CD5 row
+    page.keyboard.press("Escape")
+    page.keyboard.press("s")
+    page.locator("#message", has_text="look like mistakes").wait_for()
+    assert not (corpus / GOLD).exists()
+    original = row_of(page, "CD5 expression").get_attribute("data-id")
+    assert copy.locator(".warn").text_content() == f"the same limit on the same words as row {original}: a duplicate?"
+    lvef = page.locator('.tree-pane .row:has(.quote:text("left ventricular ejection fraction (LVEF) ≥50%"))')
+    assert lvef.locator(".warn").text_content() == "no subject: what does this limit bound?"
+    page.keyboard.press("s")  # asked again: saved as it is
+    page.locator("#message", has_text="Saved as gold").wait_for()
+    saved = [c for _, _, c in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()]
+    assert sum(1 for c in saved if c.text == "CD5 expression rate was >90%") == 2
+    assert page.problems == []

@@ -16,7 +16,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .scoring import CONSTRAINT_FIELDS, criteria_by_label, label_sort_key, pair_constraints, render_value
+from .scoring import CONSTRAINT_FIELDS, criteria_by_label, label_sort_key, pair_constraints, render_field
 from ..model import Constraint, Listing
 from ..export.highlight import describe
 
@@ -68,9 +68,9 @@ def diff(parsed: Listing, gold: Listing) -> list[Entry]:
             number = _next(counters, "p")
             for name, read in CONSTRAINT_FIELDS.items():
                 if read(g) == read(p):
-                    entry.same.append((name, render_value(read(g))))
+                    entry.same.append((name, render_field(name, g)))
                 else:
-                    entry.changes.append(Change(f"p{number}.{name}", name, render_value(read(g)), render_value(read(p))))
+                    entry.changes.append(Change(f"p{number}.{name}", name, render_field(name, g), render_field(name, p)))
             entries.append(entry)
         for g in missed:
             entries.append(Entry(key[0], key[1], g.text, g.text_start, g, None,

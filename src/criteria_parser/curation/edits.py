@@ -172,8 +172,33 @@ def _provenance(constraint: Constraint, text: str, criterion: Criterion) -> dict
     return errors
 
 
+def doubtful_rows(rows: list[tuple[str, str, Constraint]]) -> dict[str, str]:
+    """Rows that are valid but probably not meant: a copy of an earlier row of the same criterion (the same
+    value span read as the same limit, with the same subject or without one), or a row with no subject.
+
+    Args:
+        rows: ``(row id, criterion key, constraint)`` in page order.
+
+    Returns:
+        A warning per doubtful row, by row id.
+    """
+    warnings: dict[str, str] = {}
+    seen: dict[tuple, list[tuple[str, Constraint]]] = {}
+    for row_id, key, constraint in rows:
+        reading = (key, constraint.start, constraint.end, constraint.kind, constraint.comparator, constraint.value,
+                   constraint.value_high, constraint.category, constraint.unit, constraint.relative_to)
+        twin = next((other for other, earlier in seen.get(reading, [])
+                     if not constraint.subject or not earlier.subject or earlier.subject == constraint.subject), None)
+        if twin is not None:
+            warnings[row_id] = f"the same limit on the same words as row {twin}: a duplicate?"
+        elif not constraint.subject:
+            warnings[row_id] = "no subject: what does this limit bound?"
+        seen.setdefault(reading, []).append((row_id, constraint))
+    return warnings
+
+
 def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
-               spellings: Mapping[str, str] = {}) -> tuple[Listing, list[int]]:
+               spellings: Mapping[str, str] = {}) -> tuple[Listing, list[int], dict[str, str]]:
     """A copy of ``base`` whose constraints are exactly ``rows``.
 
     Args:
@@ -183,7 +208,8 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
         spellings: see :func:`build_constraint`.
 
     Returns:
-        The new listing and the indexes (in :meth:`Listing.constraints` order) of the accepted rows.
+        The new listing, the indexes (in :meth:`Listing.constraints` order) of the accepted rows, and the
+        :func:`doubtful_rows` warnings by row id.
 
     Raises:
         EditsInvalid: reasons for every refused row, by row id.
@@ -191,6 +217,7 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
     listing = base.model_copy(deep=True)
     criteria = criteria_by_key(listing)
     placed: dict[str, list[tuple[Constraint, bool]]] = {key: [] for key in criteria}
+    built: list[tuple[str, str, Constraint]] = []
     errors: dict[str, dict[str, str]] = {}
     for number, row in enumerate(rows):
         row_id = str(row.get("id", number))
@@ -204,6 +231,7 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
             errors[row_id] = exc.errors[""]
             continue
         placed[str(row["criterion"])].append((constraint, bool(row.get("accepted"))))
+        built.append((row_id, str(row["criterion"]), constraint))
     if errors:
         raise EditsInvalid(errors)
     for key, criterion in criteria.items():
@@ -218,7 +246,7 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
                 if was_accepted:
                     accepted.append(index)
                 index += 1
-    return listing, accepted
+    return listing, accepted, doubtful_rows(built)
 
 
 def changes(old: Listing, new: Listing) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Optional
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import InputError
+from ..export.highlight import limit
 from ..model import Constraint, Criterion, Listing
 
 GOLD_SUFFIX = ".gold.json"
@@ -120,6 +121,26 @@ def render_value(value: Any) -> Optional[str]:
     return str(value)
 
 
+def render_field(field: str, constraint: Constraint) -> Optional[str]:
+    """A scored field of a constraint as short text, the way the pages show it: the value with its comparator
+    and unit (``> 1 %``, ``between 0-2``), a time window as ``before randomization``, a span as ``1418-1419``.
+
+    Args:
+        field: a key of :data:`CONSTRAINT_FIELDS`.
+        constraint: the constraint to read it from.
+    """
+    value = CONSTRAINT_FIELDS[field](constraint)
+    if value is None:
+        return None
+    if field == "value":
+        return limit(constraint)
+    if field == "time_window":
+        return f"{constraint.direction} {constraint.anchor or '(no anchor)'}"
+    if field == "span":
+        return f"{constraint.start}-{constraint.end}"
+    return render_value(value)
+
+
 def pair_constraints(gold: list[Constraint], parsed: list[Constraint]) -> tuple[list[tuple[Constraint, Constraint]], list[Constraint], list[Constraint]]:
     """Pair constraints by overlapping value span, preferring the same subject."""
     pairs, left = [], list(parsed)
@@ -140,9 +161,9 @@ def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "")
     scores = {name_: Score() for name_ in [*CONSTRAINT_FIELDS, "structure", "trial"]}
     disagreements: list[Disagreement] = []
 
-    def disagree(section: str, label: str, field: str, g: Any, p: Any, where: Any) -> None:
+    def disagree(section: str, label: str, field: str, g: Optional[str], p: Optional[str], where: Any) -> None:
         disagreements.append(Disagreement(listing=name, section=section, criterion=label, field=field,
-                                          gold=render_value(g), parsed=render_value(p), text=where.text,
+                                          gold=g, parsed=p, text=where.text,
                                           start=getattr(where, "text_start", where.start),
                                           end=getattr(where, "text_end", where.end)))
 
@@ -163,15 +184,15 @@ def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "")
                 elif gv != pv:
                     score.fn += gv is not None
                     score.fp += pv is not None
-                    disagree(section, label, field, gv, pv, g)
+                    disagree(section, label, field, render_field(field, g), render_field(field, p), g)
             for g in missed:
                 if read(g) is not None:
                     score.fn += 1
-                    disagree(section, label, field, read(g), None, g)
+                    disagree(section, label, field, render_field(field, g), None, g)
             for p in extra:
                 if read(p) is not None:
                     score.fp += 1
-                    disagree(section, label, field, None, read(p), p)
+                    disagree(section, label, field, None, render_field(field, p), p)
         g_shape = _shape(*g_crit) if g_crit else None
         p_shape = _shape(*p_crit) if p_crit else None
         if g_shape == p_shape:
@@ -179,7 +200,7 @@ def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "")
         else:
             scores["structure"].fn += g_shape is not None
             scores["structure"].fp += p_shape is not None
-            disagree(section, label, "structure", g_shape, p_shape, (g_crit or p_crit)[0])
+            disagree(section, label, "structure", render_value(g_shape), render_value(p_shape), (g_crit or p_crit)[0])
     for field, g_value in gold.trial.model_dump().items():
         p_value = getattr(parsed.trial, field)
         if g_value == p_value and g_value not in (None, []):

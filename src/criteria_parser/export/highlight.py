@@ -39,13 +39,20 @@ class Segment:
     closing: list[Mark] = field(default_factory=list)
 
 
-def describe(constraint: Constraint) -> str:
-    """A constraint in a few words: ``threshold · total bilirubin <= 51 umol/L``."""
+def limit(constraint: Constraint) -> str:
+    """A constraint's limit as the pages show it: comparator, value(s) and unit (``<= 51 umol/L``, ``between
+    0-2``, ``<= 3 x ULN``, ``= III``)."""
     value = constraint.category if constraint.value is None else f"{constraint.value:g}"
     if constraint.value_high is not None:
         value += f"-{constraint.value_high:g}"
-    parts = [constraint.subject or "?", constraint.comparator, value, constraint.unit or "",
-             f"x {constraint.relative_to}" if constraint.relative_to else "",
+    parts = [constraint.comparator, value, constraint.unit or "",
+             f"x {constraint.relative_to}" if constraint.relative_to else ""]
+    return " ".join(p for p in parts if p)
+
+
+def describe(constraint: Constraint) -> str:
+    """A constraint in a few words: ``threshold · total bilirubin <= 51 umol/L``."""
+    parts = [constraint.subject or "?", limit(constraint),
              f"{constraint.direction} {constraint.anchor}" if constraint.anchor else ""]
     return f"{constraint.kind.replace('_', ' ')} · " + " ".join(p for p in parts if p)
 

@@ -157,7 +157,10 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         files = bench.corpus.files(request.path_params["name"])
         text = bench.corpus.text(files)
         base = bench.corpus.gold(files) or bench.parsed(files)
-        listing, accepted = apply_rows(base, body["rows"], text, bench.spellings)
+        listing, accepted, warnings = apply_rows(base, body["rows"], text, bench.spellings)
+        if warnings and body.get("confirmed") is not True:
+            return JSONResponse({"error": f"{len(warnings)} row(s) look like mistakes (see beside them): save again "
+                                          "to save them as they are", "warnings": warnings}, status_code=409)
         entry = record_save(bench.corpus, files, base, listing, str(body.get("fingerprint", ABSENT)), bench.curator,
                             "save", accepted)
         return JSONResponse({"fingerprint": entry["gold"], "status": entry["status"],

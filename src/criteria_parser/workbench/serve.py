@@ -31,6 +31,9 @@ def serve(corpus: Path, host: str, port: int, token: Optional[str], curator: str
         sock.bind((host, port))
     except OSError as exc:
         raise CriteriaParserError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    # listen before the address is printed, so a browser opened on it at once is answered (uvicorn serves the
+    # connections waiting by then as soon as it has started)
+    sock.listen(2048)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{bound}/" + (f"?token={token}" if token else "")

@@ -12,6 +12,7 @@
   let current = -1;
   let dirty = false;
   let added = 0;
+  let confirming = false; // the last save was held back for warnings: the next one saves anyway
 
   const rows = () => Array.from(document.querySelectorAll(".tree-pane .row"));
   const live = () => rows().filter((r) => !r.classList.contains("deleted"));
@@ -50,8 +51,35 @@
 
   function touch(row) {
     dirty = true;
+    confirming = false;
     row.classList.add("accepted", "edited");
     progress();
+  }
+
+  // an input is as wide as its value, never narrower than the size it was made with
+  function fit(input) {
+    if (input.tagName === "INPUT") input.size = Math.max(Array.from(input.value).length + 1, Number(input.dataset.size) || 6);
+  }
+
+  // a field's reason goes on the row's line under the fields (named by the field's label), so no field moves
+  function showReason(row, name, reason, kind = "err") {
+    const input = field(row, name);
+    if (!input || name === "row") {
+      const general = document.createElement("span");
+      general.className = kind;
+      general.dataset.for = kind === "err" ? "row-reason" : "warning";
+      general.textContent = reason;
+      row.querySelector(".errs").appendChild(general);
+      return;
+    }
+    input.setAttribute("aria-invalid", "true");
+    const err = document.createElement("span");
+    err.className = kind;
+    err.dataset.for = name;
+    err.textContent = `${input.closest("label").querySelector("span").textContent}: ${reason}`;
+    row.querySelector(".errs").appendChild(err);
+    const more = input.closest("details");
+    if (more) more.open = true;
   }
 
   // --- highlighting (the same cut as highlight.py, redone after every edit) ---
@@ -143,7 +171,7 @@
     if (!answer.ok) { say(answer.data.error, "bad"); return; }
     const row = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
     row.dataset.id = "n" + (++added);
-    Object.entries(answer.data.values).forEach(([name, value]) => { const input = field(row, name); if (input) input.value = value; });
+    Object.entries(answer.data.values).forEach(([name, value]) => { const input = field(row, name); if (input) { input.value = value; fit(input); } });
     row.querySelector(".quote").textContent = viewText.slice(span.start - viewStart, span.end - viewStart).join("");
     crit.querySelector(".rows").appendChild(row);
     wire(row);
@@ -182,8 +210,9 @@
     row.querySelectorAll("input, select, textarea").forEach((input) => {
       input.addEventListener("input", () => {
         touch(row);
-        const err = row.querySelector(`.err[data-for="${input.name}"]`);
-        if (err) err.textContent = "";
+        fit(input);
+        input.removeAttribute("aria-invalid");
+        row.querySelectorAll(`.errs [data-for="${input.name}"], .errs [data-for="warning"]`).forEach((e) => e.remove());
         if (input.name === "kind") kindClass(row);
         if (input.name === "flags") renderFlags(row);
         if (["kind", "start", "end", "text_start", "text_end"].includes(input.name)) rehighlight();
@@ -200,12 +229,14 @@
   function reject(row) {
     row.classList.toggle("deleted");
     dirty = true;
+    confirming = false;
     progress();
     rehighlight();
   }
 
   function clearErrors() {
-    document.querySelectorAll(".tree-pane .err").forEach((e) => { e.textContent = ""; });
+    document.querySelectorAll(".tree-pane .errs > *").forEach((e) => e.remove());
+    document.querySelectorAll(".tree-pane [aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
     document.querySelectorAll(".tree-pane .row.invalid").forEach((r) => r.classList.remove("invalid"));
   }
 
@@ -213,6 +244,7 @@
     clearErrors();
     const payload = {
       fingerprint: bench.dataset.fingerprint,
+      confirmed: confirming,
       rows: live().map((row) => {
         const fields = {};
         row.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => { fields[input.name] = input.value; });
@@ -232,18 +264,17 @@
     }
     say(answer.data.error || `save failed (${answer.status})`, "bad");
     const refused = answer.data.rows || {};
+    const warned = answer.data.warnings || {};
+    confirming = Object.keys(warned).length > 0;
     let first = null;
     rows().forEach((row) => {
       const errors = refused[row.dataset.id];
-      if (!errors) return;
-      row.classList.add("invalid");
-      first = first || row;
-      Object.entries(errors).forEach(([name, reason]) => {
-        const err = row.querySelector(`.err[data-for="${name}"]`) || row.querySelector('.err[data-for="row"]');
-        err.textContent = reason;
-        const more = err.closest("details");
-        if (more) more.open = true;
-      });
+      if (errors) {
+        row.classList.add("invalid");
+        Object.entries(errors).forEach(([name, reason]) => showReason(row, name, reason));
+      }
+      if (warned[row.dataset.id]) showReason(row, "row", warned[row.dataset.id], "warn");
+      if (errors || warned[row.dataset.id]) first = first || row;
     });
     if (first) select(rows().indexOf(first));
   }
