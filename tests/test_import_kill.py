@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -15,6 +16,7 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -28,10 +30,10 @@ FIXTURE = Path(__file__).parent / "fixtures" / "records" / "NCT90000001.json"
 RECORDS = 5000  # several seconds of work on two cores, so the kill lands mid-run
 
 
-def _batch(path: Path) -> None:
+def _batch(path: Path, records: int = RECORDS) -> None:
     study = json.loads(FIXTURE.read_text())
     with path.open("w") as out:
-        for number in range(RECORDS):
+        for number in range(records):
             study["protocolSection"]["identificationModule"]["nctId"] = f"NCT8{number:07d}"
             module = study["protocolSection"]["eligibilityModule"]
             module["eligibilityCriteria"] = module["eligibilityCriteria"].replace(
@@ -162,3 +164,51 @@ def test_a_worker_started_after_its_parent_died_ends_itself():
             "load_worker(None, 1); time.sleep(60)")  # pid 1 stands for the import: not this process's parent
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=50)
     assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr
+
+
+OUT_RECORDS = 2000
+
+
+def _written_rows(out: Path) -> int:
+    """Rows the running import has made durable so far (its partial file, or its Parquet parts)."""
+    if out.suffix == ".jsonl":
+        partial = out.with_name(f".{out.name}.partial")
+        return partial.read_bytes().count(b"\n") if partial.exists() else 0
+    parts = out.with_name(f".{out.name}.parts")
+    return sum(pq.ParquetFile(part).metadata.num_rows for part in parts.glob("*.parquet")) if parts.is_dir() else 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc to find worker processes")
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_kill_9_loop_over_out_keeps_what_was_written_and_leaves_no_stray_files(tmp_path, suffix):
+    """Issue 15: every kill -9 keeps the batches written so far; the re-run resumes from them and cleans up."""
+    batch, out = tmp_path / "batch.jsonl", tmp_path / "out" / f"parsed{suffix}"
+    out.parent.mkdir()
+    _batch(batch, OUT_RECORDS)
+    command = [sys.executable, "-c", "from criteria_parser.cli import main; main()", "import", str(batch),
+               "--out", str(out), "--workers", "2", "--quiet"]
+    kept = 0
+    for kill in range(3):
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 120
+        while _written_rows(out) < kept + 20 and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.poll() is None, "the import ended before it could be killed"
+        workers = _children(process.pid)
+        process.kill()
+        process.communicate(timeout=60)
+        assert _written_rows(out) > kept  # each run adds to what the dead ones wrote
+        kept = _written_rows(out)
+        deadline = time.monotonic() + 30
+        while _living(workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    resumed = int(re.search(r"unchanged (\d+)", rerun.stderr).group(1))
+    assert resumed >= kept and f"imported {OUT_RECORDS - resumed}, unchanged {resumed}, failed 0" in rerun.stderr
+    assert sorted(p.name for p in out.parent.iterdir()) == sorted([out.name, f"{out.name}.errors.jsonl"])
+    if suffix == ".jsonl":
+        ids = [json.loads(line)["nct_id"] for line in out.read_text().splitlines()]
+    else:
+        ids = pq.read_table(out, columns=["nct_id"]).column("nct_id").to_pylist()
+    assert sorted(ids) == sorted(f"NCT8{n:07d}" for n in range(OUT_RECORDS))

@@ -33,6 +33,7 @@ def import_command(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local cluster)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     grammars: Optional[Path] = typer.Option(None, "--grammars", help="Use this grammar directory instead of the packaged one."),
+    max_mb: float = typer.Option(512.0, "--max-mb", min=0.001, help="Skip (as a failure) any file or archive member larger than this many megabytes once decompressed."),
 ) -> None:
     """Import trial records (CT.gov v2 JSON, legacy XML, AACT CSV, listing pages, criteria text).
 
@@ -74,14 +75,17 @@ def import_command(
                 progress.update(task, advance=done, imported=summary.imported, unchanged=summary.unchanged,
                                 failed=summary.failed)
 
-            summary = run_import(paths, sink, runner, on_progress=advance)
+            summary = run_import(paths, sink, runner, on_progress=advance, max_bytes=int(max_mb * 1e6))
         complete = True
     except KeyboardInterrupt:
         problem, code = "interrupted", 130
-    except CriteriaParserError as exc:  # a parser process died
+    except CriteriaParserError as exc:  # a parser process died, a full disk
         problem, code = str(exc), 1
     finally:
-        sink.close(complete)  # the store first: what was written stays whole
+        try:
+            sink.close(complete)  # the store first: what was written stays whole
+        except CriteriaParserError as exc:  # a full disk while the files are put together
+            complete, problem, code = False, str(exc), 1
         runner.close(complete)
     if not complete:
         typer.echo(f"criteria-parser: {problem}; what was written is complete, re-run to resume", err=True)

@@ -27,6 +27,7 @@ from typing import Callable, Iterable, Iterator, Optional, Protocol, Union
 from ..errors import CriteriaParserError
 from ..grammar.loader import load_grammars
 from .records import Failure, Item, Record, read_inputs
+from .records.sources import MAX_DOCUMENT_BYTES, count_items
 from .store import ParsedTrial, parsed_trial
 
 #: Trials written per transaction (also flushed every :data:`_FLUSH_SECONDS`).
@@ -236,23 +237,16 @@ class LocalEngine:
 # ---- the main loop ----
 
 
-def count_records(paths: list) -> Optional[int]:
-    """How many records (and failures) the inputs hold; None when they include standard input."""
-    if any(str(p) == "-" for p in paths):
-        return None
-    return sum(1 for _ in read_inputs(paths))
-
-
 def count_records_in_background(paths: list, on_total: Callable[[int], None]) -> None:
     """Count the inputs' records in a thread and call ``on_total`` with the number, so the import need not wait.
 
-    Counting reads every input once more (0.1 ms a record in JSON Lines, about 1 ms with a file per study, as
-    in CT.gov's bulk download): up front it would delay a registry-sized import by one to nine minutes. Nothing
-    is counted for standard input, which can be read only once.
+    Counting reads every plain input once more (0.1 ms a record in JSON Lines, about 1 ms with a file per
+    study): up front it would delay a registry-sized import by one to nine minutes. It never decompresses
+    (:func:`~.records.sources.count_items`), so an archive is not unpacked twice at once.
     """
     def count() -> None:
         try:
-            total = count_records(paths)
+            total = count_items(paths)
         except (OSError, CriteriaParserError):
             return  # the bar goes without a total; the import itself reports what cannot be read
         if total is not None:
@@ -262,30 +256,60 @@ def count_records_in_background(paths: list, on_total: Callable[[int], None]) ->
 
 
 class _Triage:
-    """Decides for each item read: failure, unchanged, duplicate, or to be parsed."""
+    """Decides for each item read: failure, unchanged, duplicate, or to be parsed.
+
+    A second copy of an id with different content waits (:attr:`deferred`): it is parsed only if the first
+    copy fails, so an id read twice is stored once, from the first copy that parses.
+    """
 
     def __init__(self, known: dict[str, tuple[str, str]], version: str) -> None:
         self.known = known
         self.version = version
         self.seen: dict[str, tuple[str, str]] = {}
+        self.deferred: dict[str, list[Record]] = {}
 
-    def __call__(self, item: Item) -> Union[Record, Failure, None]:
-        """The record to parse, a failure to write, or None for an unchanged record."""
+    def __call__(self, item: Item) -> Union[Record, Failure, None, "_Deferred"]:
+        """The record to parse, a failure to write, None for an unchanged record, or DEFERRED."""
         if isinstance(item, Failure):
             return item
         digest = item.text_hash
         if item.id in self.seen:
-            first_hash, first_source = self.seen[item.id]
-            if first_hash == digest:
+            if self.seen[item.id][0] == digest:
                 return None
-            return Failure(item.id, item.source, f"duplicate record: {item.id} was read from {first_source} "
-                                                 "in this import with different content; kept that one")
+            self.deferred.setdefault(item.id, []).append(item)
+            return DEFERRED
         self.seen[item.id] = (digest, item.source)
         return None if self.known.get(item.id) == (digest, self.version) else item
 
+    def retry(self, failures: list[Failure]) -> list[Record]:
+        """The next waiting copy of each id whose copy just failed."""
+        retried = []
+        for failure in failures:
+            waiting = self.deferred.get(failure.id) if failure.id else None
+            if waiting:
+                retried.append(waiting.pop(0))
+                if not waiting:
+                    del self.deferred[failure.id]
+        return retried
+
+    def duplicates(self) -> list[Failure]:
+        """The copies still waiting once every first copy is done: their id is stored from another copy."""
+        return [Failure(record.id, record.source, f"duplicate record: {record.id} was read from "
+                                                  f"{self.seen[record.id][1]} in this import with different "
+                                                  "content; kept that one")
+                for records in self.deferred.values() for record in records]
+
+
+class _Deferred:
+    """What :class:`_Triage` says of a copy that waits for its first copy's result."""
+
+
+DEFERRED = _Deferred()
+
 
 def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int] = None,
-               on_progress: Callable[[int, Summary], None] = lambda advance, summary: None) -> Summary:
+               on_progress: Callable[[int, Summary], None] = lambda advance, summary: None,
+               max_bytes: int = MAX_DOCUMENT_BYTES) -> Summary:
     """Import every record of ``paths`` into ``sink``.
 
     Args:
@@ -294,6 +318,7 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int
         engine: runs the parsing.
         chunk_size: records per task sent to a worker (default: the engine's).
         on_progress: called with the number of records just finished and the running summary.
+        max_bytes: the most one file or archive member may hold, decompressed.
 
     Returns:
         The counts; failures are written to the sink as they come.
@@ -312,8 +337,14 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int
             buffer.clear()
             last_flush = time.monotonic()
 
+    def submit(chunk: list[Record]) -> None:
+        while len(in_flight) >= engine.slots:
+            collect(*in_flight.popleft())
+        in_flight.append((len(chunk), engine.submit(chunk)))
+
     def collect(size: int, pending: Pending) -> None:
         result = pending.get()
+        retried = triage.retry(result.failures)
         buffer.extend(result.trials)
         buffer.extend(result.failures)
         summary.imported += result.imported
@@ -322,8 +353,10 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int
         summary.fail(result.failures)
         on_progress(size, summary)
         flush()
+        if retried:
+            in_flight.append((len(retried), engine.submit(retried)))
 
-    for chunk, skipped in _chunks(read_inputs(paths), triage, chunk_size or engine.chunk_size):
+    for chunk, skipped in _chunks(read_inputs(paths, max_bytes), triage, chunk_size or engine.chunk_size):
         for item in skipped:
             if isinstance(item, Failure):
                 buffer.append(item)
@@ -333,12 +366,14 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int
         if skipped:
             on_progress(len(skipped), summary)
         if chunk:
-            while len(in_flight) >= engine.slots:
-                collect(*in_flight.popleft())
-            in_flight.append((len(chunk), engine.submit(chunk)))
+            submit(chunk)
         flush()
     while in_flight:
         collect(*in_flight.popleft())
+    duplicates = triage.duplicates()
+    buffer.extend(duplicates)
+    summary.fail(duplicates)
+    on_progress(len(duplicates), summary)
     flush(force=True)
     summary.seconds = time.monotonic() - started
     return summary
@@ -352,6 +387,8 @@ def _chunks(items: Iterable[Item], triage: _Triage, size: int) -> Iterator[tuple
         decided = triage(item)
         if isinstance(decided, Record):
             chunk.append(decided)
+        elif decided is DEFERRED:
+            continue
         else:
             skipped.append(decided if decided is not None else item)
         if len(chunk) >= size or len(skipped) >= size:

@@ -137,6 +137,8 @@ class Store:
                 version = found[0] if found else "unknown"
                 advice = "; import into it once to update it" if version == "1" else ""
                 raise CriteriaParserError(f"{self.path}: store version {version}, this tool reads {STORE_VERSION}{advice}")
+        except sqlite3.OperationalError as exc:  # a full disk, a read-only directory
+            raise CriteriaParserError(f"{self.path}: cannot open the store: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise CriteriaParserError(f"{self.path}: not a criteria-parser store: {exc}") from None
 
@@ -190,8 +192,11 @@ class Store:
             # one insert into the full-text index per batch costs a fraction of one per row (ids only grow)
             db.execute("INSERT INTO criteria_fts(rowid, text) SELECT id, text FROM criteria WHERE id > ?", (indexed,))
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite itself rolls back on some errors (a full disk)
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise CriteriaParserError(f"{self.path}: cannot write: {exc}") from None
             raise
 
     def listing(self, nct_id: str) -> Optional[Listing]:

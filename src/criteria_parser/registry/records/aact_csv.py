@@ -24,9 +24,15 @@ csv.field_size_limit(16 * 1024 * 1024)
 
 
 def is_csv(text: str) -> bool:
-    """Whether the first line is a header with an ``nct_id`` column."""
+    """Whether the first line is a delimited header naming an ``nct_id`` or a criteria column."""
     header = text.lstrip("\ufeff").split("\n", 1)[0].lower()
-    return "nct_id" in header and _delimiter(header) in header
+    delimiter = _delimiter(header)
+    names = {_name(c) for c in header.rstrip("\r").split(delimiter)} if delimiter in header else set()
+    return bool(names & {"nct_id", *_CRITERIA_COLUMNS})
+
+
+def _name(column: str) -> str:
+    return column.strip().strip('"').strip().lstrip("#").strip().lower()
 
 
 def _delimiter(header: str) -> str:
@@ -37,14 +43,28 @@ def read_csv(name: str, text: str) -> Iterator[Item]:
     """Yield a record (or a failure) for every data row."""
     header_line = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(header_line.lower()))
-    header = next(reader)
-    columns = [c.strip().lstrip("#").strip().lower() for c in header]
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        yield Failure(None, name, f"broken CSV header: {exc}")
+        return
+    columns = [_name(c) for c in header]
     criteria = _column(columns, _CRITERIA_COLUMNS)
+    if "nct_id" not in columns:
+        yield Failure(None, name, f"CSV has no nct_id column (its columns: {', '.join(columns)[:200]})")
+        return
     if criteria is None:
         yield Failure(None, name, f"CSV has an nct_id column but no criteria column (one of {', '.join(_CRITERIA_COLUMNS)})")
         return
     line = reader.line_num + 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:  # a NUL byte, an unclosed quote, a field over the size limit: the rest is unreadable
+            yield Failure(None, f"{name}:{line}", f"broken CSV from here on: {exc}")
+            return
+        if row is None:
+            return
         source, line = f"{name}:{line}", reader.line_num + 1
         if row == header or not any(cell.strip() for cell in row):
             continue

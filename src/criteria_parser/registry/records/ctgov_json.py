@@ -8,6 +8,8 @@ from typing import Any, Iterable, Iterator, Union
 from .record import Failure, Item, Record
 
 _CRITERIA_PATH = "protocolSection.eligibilityModule.eligibilityCriteria"
+#: Python's JSON reader raises RecursionError on arrays or objects nested about a thousand deep.
+TOO_DEEP = "invalid JSON: nested too deeply to read"
 
 
 def read_json(name: str, text: str) -> Iterator[Item]:
@@ -20,6 +22,9 @@ def read_json(name: str, text: str) -> Iterator[Item]:
         else:
             yield Failure(None, name, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")
         return
+    except RecursionError:
+        yield Failure(None, name, TOO_DEEP)
+        return
     if isinstance(data, dict) and isinstance(data.get("studies"), list):  # an API v2 /studies page
         data = data["studies"]
     if isinstance(data, list):
@@ -31,16 +36,23 @@ def read_json(name: str, text: str) -> Iterator[Item]:
         yield study_record(data, name)
 
 
-def read_json_lines(name: str, lines: Iterable[Union[str, bytes]]) -> Iterator[Item]:
-    """Yield a record (or a failure) for every line of JSON Lines, read one line at a time."""
+def read_json_lines(name: str, lines: Iterable[Union[str, bytes, None]]) -> Iterator[Item]:
+    """Yield a record (or a failure) for every line of JSON Lines, read one line at a time (None: a line
+    over the reader's size cap)."""
     for number, line in enumerate(lines, start=1):
+        source = f"{name}:{number}"
+        if line is None:
+            yield Failure(None, source, "line over the size cap: not read (raise the limit with --max-mb)")
+            continue
         if not line.strip():
             continue
-        source = f"{name}:{number}"
         try:
             study = json.loads(line)
         except json.JSONDecodeError as exc:
             yield Failure(None, source, f"invalid JSON at column {exc.colno}: {exc.msg}")
+            continue
+        except RecursionError:
+            yield Failure(None, source, TOO_DEEP)
             continue
         except UnicodeDecodeError as exc:
             yield Failure(None, source, f"not UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1} cannot be decoded")
