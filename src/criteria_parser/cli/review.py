@@ -83,6 +83,8 @@ def _read_tasks(export_file: Path) -> list:
         raise CriteriaParserError(f"{export_file}: cannot read: {exc.strerror}") from None
     except ValueError as exc:
         raise CriteriaParserError(f"{export_file}: not JSON: {exc}") from None
+    except RecursionError:
+        raise CriteriaParserError(f"{export_file}: not JSON that can be read: nested too deeply") from None
     if not isinstance(tasks, list):
         raise CriteriaParserError(f"{export_file}: not a Label Studio JSON export (expected a list of tasks)")
     return tasks

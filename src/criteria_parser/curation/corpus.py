@@ -53,6 +53,8 @@ def fingerprint(path: Path) -> str:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except FileNotFoundError:
         return ABSENT
+    except OSError as exc:  # a directory named like a gold file
+        raise CriteriaParserError(f"{path.name}: cannot read: {exc.strerror}") from None
 
 
 class Corpus:
@@ -117,6 +119,10 @@ class Corpus:
             data = files.gold.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
+        except UnicodeDecodeError as exc:
+            raise CriteriaParserError(f"{files.gold.name}: not a valid gold file: not UTF-8 (byte {exc.start})") from None
+        except OSError as exc:  # a directory named like a gold file
+            raise CriteriaParserError(f"{files.gold.name}: cannot read the gold file: {exc.strerror}") from None
         try:
             return Listing.model_validate_json(data)
         except ValidationError as exc:

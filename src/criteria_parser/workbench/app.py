@@ -9,13 +9,17 @@ corpus directory can be read or written.
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
@@ -37,7 +41,7 @@ from ..export.highlight import marks, segments
 from ..export.html import STATIC, TEMPLATE_DIR
 from ..curation.propose import propose
 from ..curation.saving import record_save
-from .security import Guard
+from .security import Guard, SafeHeaders
 
 HERE = Path(__file__).parent
 TEMPLATES = jinja2.Environment(
@@ -45,6 +49,11 @@ TEMPLATES = jinja2.Environment(
     trim_blocks=True, lstrip_blocks=True,
 )
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+#: The largest request body read (a save of the largest listing is well under 1 MB).
+MAX_BODY = 8_000_000
+#: The deepest JSON a request may send (a save is 4 levels deep).
+MAX_DEPTH = 16
+LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,6 +68,7 @@ class Workbench:
     def __post_init__(self) -> None:
         self.spellings = unit_spellings({u.ucum: u.forms for u in self.parser.grammars.units})
         self._parsed: dict[str, tuple[tuple[int, int], Listing]] = {}
+        self._parsing = threading.Lock()  # one parse at a time (pages run in threads, off the event loop)
 
     def parsed(self, files: ListingFiles) -> Listing:
         """The parser's reading of a listing, its source named relative to the corpus (re-parsed only when the
@@ -67,10 +77,16 @@ class Workbench:
         version = (stat.st_mtime_ns, stat.st_size)
         cached = self._parsed.get(files.name)
         if cached is None or cached[0] != version:
-            listing = self.parser.parse_file(files.text)
+            with self._parsing:
+                listing = self.parser.parse_file(files.text)
             listing.source = files.name
             cached = self._parsed[files.name] = (version, listing)
         return cached[1].model_copy(deep=True)
+
+    def propose(self, text: str, start: int, end: int) -> dict:
+        """The parser's values for a selected span."""
+        with self._parsing:
+            return propose(self.parser, text, start, end)
 
     def page(self, name: str) -> dict[str, Any]:
         """Everything the listing page shows: text segments, criteria tree, rows with their review state."""
@@ -128,11 +144,11 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         html = TEMPLATES.get_template(template).render(csrf=bench.csrf, curator=bench.curator, **context)
         return HTMLResponse(html, status_code=status_code)
 
-    async def corpus_page(request: Request) -> HTMLResponse:
+    def corpus_page(request: Request) -> HTMLResponse:  # a plain function: Starlette runs it in a thread
         listings = []
         for name in bench.corpus.names():
-            files = bench.corpus.files(name)
             try:
+                files = bench.corpus.files(name)
                 gold = bench.corpus.gold(files)
                 saved = reviewlog.last_save(files.log, fingerprint(files.gold)) if gold else None
                 parsed = bench.parsed(files)
@@ -140,12 +156,14 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
                 listings.append({"name": name, "status": reviewlog.status(gold is not None, saved),
                                  "constraints": sum(1 for _ in shown.constraints()),
                                  "f1": compare(parsed, gold).f1 if gold is not None else None, "error": None})
-            except CriteriaParserError as exc:
+            except Exception as exc:  # noqa: BLE001 - one bad file is shown as such; the rest of the page stands
+                LOG.warning("corpus page: %s: %s: %s", name, type(exc).__name__, exc)
                 listings.append({"name": name, "status": "unreadable", "constraints": None, "f1": None,
-                                 "error": str(exc)})
+                                 "error": str(exc) if isinstance(exc, CriteriaParserError)
+                                 else f"cannot be read or parsed ({type(exc).__name__})"})
         return render("corpus.html", corpus=str(corpus_dir), listings=listings)
 
-    async def listing_page(request: Request) -> HTMLResponse:
+    def listing_page(request: Request) -> HTMLResponse:
         return render("listing.html", **bench.page(request.path_params["name"]),
                       kinds=[k.value for k in ConstraintKind], comparators=[c.value for c in Comparator],
                       roles=[r.value for r in Role],
@@ -154,6 +172,9 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
 
     async def save(request: Request) -> JSONResponse:
         body = await _json_with_list(request, "rows", "[...]")
+        return await run_in_threadpool(save_rows, request, body)
+
+    def save_rows(request: Request, body: dict) -> JSONResponse:
         files = bench.corpus.files(request.path_params["name"])
         text = bench.corpus.text(files)
         base = bench.corpus.gold(files) or bench.parsed(files)
@@ -166,7 +187,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         return JSONResponse({"fingerprint": entry["gold"], "status": entry["status"],
                              "changes": len(entry["changes"]), "time": entry["time"]})
 
-    async def diff_page(request: Request) -> HTMLResponse:
+    def diff_page(request: Request) -> HTMLResponse:
         name = request.path_params["name"]
         files = bench.corpus.files(name)
         gold = bench.corpus.gold(files)
@@ -178,6 +199,9 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
 
     async def take_changes(request: Request) -> JSONResponse:
         body = await _json_with_list(request, "take", "[change ids]")
+        return await run_in_threadpool(take_listed, request, body)
+
+    def take_listed(request: Request, body: dict) -> JSONResponse:
         files = bench.corpus.files(request.path_params["name"])
         gold = bench.corpus.gold(files)
         if gold is None:
@@ -205,7 +229,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         text = bench.corpus.text(files)
         if not 0 <= start < end <= len(text):
             raise Refused(400, f"span {start}-{end} is not inside the listing")
-        return JSONResponse({"values": propose(bench.parser, text, start, end)})
+        return JSONResponse({"values": await run_in_threadpool(bench.propose, text, start, end)})
 
     routes = [
         Route("/", corpus_page),
@@ -217,6 +241,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         Mount("/static", StaticFiles(directory=HERE / "static", packages=[("criteria_parser.export", "static")]), name="static"),
     ]
     middleware = [
+        Middleware(SafeHeaders),
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS),
         Middleware(Guard, csrf=bench.csrf, token=token),
     ]
@@ -247,10 +272,33 @@ _STATUS = {UnsafePathError: 404, StaleGoldError: 409}
 
 
 async def _json(request: Request) -> Any:
+    """The request's JSON body; refused when larger than :data:`MAX_BODY` or nested deeper than
+    :data:`MAX_DEPTH`; None when it is not JSON."""
+    body = bytearray()
+    async for chunk in request.stream():  # read as it comes, so a huge body is refused before it is all here
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise Refused(413, f"request body over {MAX_BODY // 1_000_000} MB")
     try:
-        return await request.json()
+        data = json.loads(body)
     except ValueError:
         return None
+    except RecursionError:
+        raise Refused(400, f"JSON nested deeper than {MAX_DEPTH} levels") from None
+    if _depth(data) > MAX_DEPTH:
+        raise Refused(400, f"JSON nested deeper than {MAX_DEPTH} levels")
+    return data
+
+
+def _depth(data: Any) -> int:
+    """How deeply lists and objects nest in ``data`` (walked without recursion)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, (list, dict)):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest
 
 
 async def _json_with_list(request: Request, key: str, shown: str) -> dict:
