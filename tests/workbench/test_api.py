@@ -353,7 +353,8 @@ def test_issue_16_review_prints_its_address_once_it_listens(corpus):
     try:
         line = review.stdout.readline()
         address = re.search(r"at (http://\S+)", line).group(1)
-        with urllib.request.urlopen(address, timeout=30) as answer:  # at once, no retry
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())  # keeps the token's cookie
+        with browser.open(address, timeout=30) as answer:  # at once, no retry
             assert answer.status == 200 and NAME in answer.read().decode()
     finally:
         review.terminate()
