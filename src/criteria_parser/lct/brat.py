@@ -33,18 +33,25 @@ _LCT_OPERATOR = {v: k for k, v in OPERATORS.items()}
 TEMPORAL_UNITS = {"second": "s", "minute": "min", "hour": "h", "day": "d", "week": "wk", "month": "mo", "year": "a"}
 _LCT_TEMPORAL = {v: k for k, v in TEMPORAL_UNITS.items()}
 
+_ANNOTATION_ID = re.compile(r"^[TERAMN#*]\w*\t")
 _ENTITY = re.compile(r"^(?P<type>\S+) (?P<spans>\d+ \d+(?:;\d+ \d+)*)$")
 
 
 @dataclass
 class Entity:
-    """A text-bound annotation (``T`` line); a discontinuous one keeps its first and last offsets."""
+    """A text-bound annotation (``T`` line).
+
+    A discontinuous one ("331 356;368 376", Chia's "major impairment of renal [or hepatic] function") has its
+    first and last offsets as ``start``/``end`` and its pieces, in text order, in ``fragments``; ``text`` is the
+    text between.
+    """
 
     id: str
     type: str
     start: int
     end: int
     text: str
+    fragments: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass
@@ -95,13 +102,20 @@ def stated_comparator(comparison: Comparison) -> str:
 def read_ann(path: str, ann_text: str, text: str) -> Annotation:
     """Parse the standoff ``ann_text`` of the document ``text``.
 
-    Relations, notes and equivalences are skipped (the scorer needs none of them).
+    ``text`` is the document as its bytes decode, line breaks untranslated: brat offsets count every
+    character, and Chia mixes CRLF, LF and lone CR. Relations (``R``), notes (``#``), normalizations (``N``)
+    and equivalences (``*``: Chia's OR/AND groups) are skipped: no reader needs them yet.
 
     Raises:
         InputError: a line is malformed or points outside the text (``path: line N: ...``).
     """
     annotation = Annotation()
-    for number, line in enumerate(ann_text.splitlines(), 1):
+    previous = ""
+    for number, line in enumerate(ann_text.split("\n"), 1):
+        line = line.rstrip("\r")  # a lone CR inside a copied text field (Chia) does not end the line
+        if previous == "T" and not _ANNOTATION_ID.match(line):
+            continue  # the text field of the entity before ran over a line break (Chia): offsets say it all
+        previous = line[:1]
         if not line.strip() or line[0] in "R*#N":
             continue
         parts = line.split("\t")
@@ -111,10 +125,13 @@ def read_ann(path: str, ann_text: str, text: str) -> Annotation:
                 if not found:
                     raise ValueError(f"bad entity '{parts[1]}'")
                 offsets = [int(n) for n in re.findall(r"\d+", found.group("spans"))]
-                start, end = offsets[0], offsets[-1]
-                if not 0 <= start <= end <= len(text):
-                    raise ValueError(f"span {start}-{end} outside the text ({len(text)} characters)")
-                annotation.entities[parts[0]] = Entity(parts[0], found.group("type"), start, end, text[start:end])
+                fragments = tuple(sorted(zip(offsets[::2], offsets[1::2])))  # Chia lists some out of order
+                start, end = fragments[0][0], max(e for _, e in fragments)
+                for piece_start, piece_end in fragments:
+                    if not 0 <= piece_start <= piece_end <= len(text):
+                        raise ValueError(f"span {piece_start}-{piece_end} outside the text ({len(text)} characters)")
+                annotation.entities[parts[0]] = Entity(parts[0], found.group("type"), start, end, text[start:end],
+                                                       fragments)
             elif line[0] == "E":
                 head, *rest = parts[1].split()
                 kind, trigger = head.split(":", 1)
