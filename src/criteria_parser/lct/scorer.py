@@ -22,7 +22,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-from .brat import Comparison, comparisons, comparisons_of, read_ann, stated_comparator
+from .brat import Annotation, Comparison, comparisons, comparisons_of, read_ann, stated_comparator
+from .chia import SpanReader, unmodeled, value_spans
+from .split import Part, in_part
 from ..errors import InputError
 from ..grammar.loader import Grammars
 from ..model import Constraint, Listing
@@ -34,6 +36,7 @@ _ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
 _POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
 _BARE_DENOMINATOR = re.compile(r"(?:/|\bper)\s*$", re.IGNORECASE)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _MULTIPLIER = re.compile(r"^(?:(?:x|×|\*|times)\s*)?(?:the\s+)?", re.IGNORECASE)
 
 
@@ -96,6 +99,7 @@ class Report:
     """Scores overall, per operator and temporal vs not, with the disagreements."""
 
     documents: int = 0
+    blank: int = 0  # documents with no text (not parsed, not counted in ``documents``)
     overall: Score = field(default_factory=Score)
     by_operator: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
     by_time: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
@@ -119,6 +123,7 @@ class UnitNormalizer:
                 for phrase in rule.phrases:
                     self.folded.setdefault(normalize(phrase), rule.relative_to)
         self.time_codes = {u.ucum for u in grammars.units if u.dimension == "time"}
+        self.scales = {normalize(form): u.ucum for u in grammars.units if u.dimension == "score" for form in u.forms}
         per = grammars.cue_phrases("per")  # "mg per day", "drinks a week": the cues.jsonl words
         #: between a number and what it is per, in words: read as a slash
         self.per_word = re.compile(r"\s+(?:" + compile_phrases([p for p in per if p.isalpha()]).pattern + r")\s+",
@@ -135,6 +140,17 @@ class UnitNormalizer:
 
     def code(self, text: str) -> str:
         """The UCUM code of ``text``; unknown units come back lower-cased without spaces."""
+        return self._code(text, known_only=False) or ""
+
+    def scale(self, word: str) -> Optional[str]:
+        """The UCUM code of a scale word written before its value ("grade", "class"), else None."""
+        return self.scales.get(normalize(word))
+
+    def known(self, text: str) -> Optional[str]:
+        """The UCUM code of ``text`` when the unit tables know it (a compound when each part is known), else None."""
+        return self._code(text, known_only=True)
+
+    def _code(self, text: str, known_only: bool) -> Optional[str]:
         text = self.per_word.sub("/", text.strip(" .,;:()"))  # "cigarettes per day", "drinks a week"
         stripped = _MULTIPLIER.sub("", text) or text
         candidates = [text, re.sub(r"\s+", "", text), stripped, re.sub(r"\s+", "", stripped)]
@@ -142,11 +158,16 @@ class UnitNormalizer:
             for candidate in candidates:
                 if key(candidate) in table:
                     return table[key(candidate)]
-        text = stripped
-        compact = re.sub(r"\s+", "", text)
+        compact = re.sub(r"\s+", "", stripped)
         if "/" in compact.strip("/"):
-            return "/".join(self.code(part) for part in compact.split("/"))
-        return compact.lower()
+            parts = [self._code(part, known_only) if part else "" for part in compact.split("/")]
+            return None if any(p is None for p in parts) else "/".join(p or "" for p in parts)
+        return None if known_only else compact.lower()
+
+
+def line_number(text: str, offset: int) -> int:
+    """The 0-based line of ``offset``; CRLF, LF and a lone CR each end a line (Chia mixes all three)."""
+    return text.count("\n", 0, offset) + text.count("\r", 0, offset) - text.count("\r\n", 0, offset)
 
 
 def roman_letters(text: str) -> str:
@@ -177,6 +198,7 @@ class LeafEvaluator:
         grammars = self.parser.grammars
         self.units = UnitNormalizer(grammars)
         self.number_words = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
+        self.chia = SpanReader(self.number_words, self.units.known, self.units.scale)
 
     def gold_tuples(self, comparison: Comparison, text: str) -> list[Tuple]:
         """The scored forms of a gold comparison: one per value, except for a range or a plus-minus.
@@ -207,8 +229,23 @@ class LeafEvaluator:
         else:
             groups = [(v,) for v in values]
         unit = self.units.frequency(unit)
-        return [Tuple(text.count("\n", 0, e.start), g, comparator, unit, temporal, words)
+        return [Tuple(line_number(text, e.start), g, comparator, unit, temporal, words)
                 for e, g in zip(entities if len(groups) > 1 else entities[:1], groups)]
+
+    def chia_tuples(self, annotation: Annotation, text: str) -> list[Tuple]:
+        """The scored forms of Chia's value spans (:mod:`.chia`): one per number, a range as ``between``."""
+        found: dict[tuple, Tuple] = {}
+        for pieces in value_spans(annotation):
+            for item in self.chia.read(text, pieces):
+                values = tuple(value_key(v, self.number_words) for v in item.values)
+                if any(v is None for v in values):
+                    continue
+                unit = self.units.frequency(self.units.known(item.unit) if item.unit else None)
+                key = (line_number(text, item.start), values, item.comparator)
+                found.setdefault(key, Tuple(key[0], values, item.comparator, unit,  # type: ignore[arg-type]
+                                            unit in self.units.time_codes,
+                                            " ".join(text[s:e] for s, e in pieces)))
+        return list(found.values())
 
     def _gold_unit(self, pieces: list, text: str) -> Optional[str]:
         """The unit of a gold comparison from its unit entities.
@@ -240,7 +277,7 @@ class LeafEvaluator:
             unit = constraint.unit
         else:
             unit = self.units.code(constraint.unit_text) if constraint.unit_text else None
-        line = text.count("\n", 0, constraint.start)
+        line = line_number(text, constraint.start)
         unit = self.units.frequency(unit)
         return Tuple(line, values, constraint.comparator, unit, unit in self.units.time_codes, constraint.text)
 
@@ -248,8 +285,11 @@ class LeafEvaluator:
         """Score one document into ``report``."""
         annotation = read_ann(str(Path(name).with_suffix(".ann")), annotation_text, text)
         gold = [g for c in comparisons(annotation) for g in self.gold_tuples(c, text)]
-        predicted = [self.predicted_tuple(c, text) for c in comparisons_of(listing)]
-        lines = text.split("\n")
+        gold += self.chia_tuples(annotation, text)
+        skip = unmodeled(annotation)
+        predicted = [self.predicted_tuple(c, text) for c in comparisons_of(listing)
+                     if not any(start <= c.start < end for start, end in skip)]
+        lines = _LINE_BREAK.split(text)
         matches = _match(gold, predicted)
         matched_predictions = {p for _, p, _ in matches}
         for g_index, gold_tuple in enumerate(gold):
@@ -274,8 +314,8 @@ class LeafEvaluator:
         report.by_operator[item.comparator].add(score)
         report.by_time["temporal" if item.temporal else "not temporal"].add(score)
 
-    def evaluate(self, corpus: Path) -> Report:
-        """Parse and score every ``.txt`` with a ``.ann`` beside it under ``corpus``.
+    def evaluate(self, corpus: Path, part: Part = "all") -> Report:
+        """Parse and score every ``.txt`` with a ``.ann`` beside it under ``corpus``, in ``part`` of the split.
 
         Raises:
             InputError: the corpus holds no annotated documents, or a file is unreadable.
@@ -284,7 +324,11 @@ class LeafEvaluator:
                  if t.with_suffix(".ann").is_file()]
         if not pairs:
             raise InputError(str(corpus), "no .txt files with .ann annotations beside them")
+        pairs = [(t, a) for t, a in pairs if in_part(str(t), part)]
         report = Report()
+        blank = [t for t, _ in pairs if not t.read_bytes().strip()]  # Chia's sections without criteria
+        report.blank = len(blank)
+        pairs = [(t, a) for t, a in pairs if t not in blank]
         sources = [read_source(t) for t, _ in pairs]
         listings = self.parser.parse_many(sources, assume_inclusion=True)
         for (txt, ann), source, listing in zip(pairs, sources, listings):
@@ -363,9 +407,9 @@ def summary(report: Report) -> dict:
             "by_time": {k: scores(v) for k, v in sorted(report.by_time.items())}}
 
 
-def evaluate_brat(corpus: Path, parser: Optional[Parser] = None) -> Report:
-    """Score the parser on the brat corpus under ``corpus``."""
-    return LeafEvaluator(parser).evaluate(corpus)
+def evaluate_brat(corpus: Path, parser: Optional[Parser] = None, part: Part = "all") -> Report:
+    """Score the parser on ``part`` of the brat corpus under ``corpus``."""
+    return LeafEvaluator(parser).evaluate(corpus, part)
 
 
 __all__ = ["LeafEvaluator", "Report", "Score", "Tuple", "UnitNormalizer", "evaluate_brat", "render", "value_key"]

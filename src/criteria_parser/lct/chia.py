@@ -1,0 +1,276 @@
+"""Chia's value annotations as the comparisons the LCT scorer scores.
+
+Chia (Kury et al., *Scientific Data* 7, 281, 2020; CC BY 4.0) marks a value as a surface span — a ``Value``
+("<1.5 X ULN", "18 years or older"), a ``Temporal`` ("within the past 6 months") or a ``Multiplier`` ("at least
+one") text-bound entity — without operator, number or unit fields. :func:`read_span` reads such a span into
+:class:`SpanComparison` items, one per number, by this mapping (``benchmarks/chia.md`` has it with examples):
+
+- **Numbers**: digits (thousands "1,500", decimals, a decimal comma "7,5"), number words of
+  ``grammars/numbers.jsonl``, roman numerals (I to X) and a scale letter A-D after a scale word ("stage C").
+  Not numbers: digits glued to letters ("CD4", "HbA1c", "m2"), the power of ten of a unit ("×10^9/L"), a
+  visit or day named by its number ("at Visit 2", "Day 1"), and a number restating the one before it in
+  brackets ("three (3) months" is one value).
+- **Operator as written**, the last comparator phrase before the number (:data:`PREFIX`), else a phrase
+  after it (:data:`POSTFIX`, "18 years or older" is ``>=``), else the operator of the number before it when
+  only a list or a bracket joins them ("At least 60 kg (132 lbs)"), else ``=``. "within N" is ``<=``; a
+  past period ("in the past 6 months", "during the last 3 months", "last 3 months") is ``<=`` as the LCT
+  scorer reads LCT's past periods; a period ending at an anchor ("in the 6 weeks prior to Visit 1") is ``=``.
+- **Ranges**: two numbers joined by a hyphen, a dash, "to", "through", or "and" after "between" are one
+  ``between`` comparison (low, high); "N to < M" keeps its two bounds.
+- **Unit**: the longest run of words after the number (or after the range or list it ends) that the scorer's
+  unit table knows (``grammars/units.jsonl``, its repairs and the references of ``relative.jsonl``: "X ULN" is
+  ``ULN``); none when the words are not a unit ("3 episodes").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Callable, Optional
+
+from .brat import Annotation
+
+#: Chia's entity types that hold values.
+VALUE_TYPES = frozenset({"Value", "Temporal", "Multiplier"})
+
+#: Chia's types for criteria its annotators did not model (its ``!ERROR`` types, and the errors it found in the
+#: text): values inside them are not annotated, so neither side is scored there.
+UNMODELED_TYPES = frozenset({
+    "Non-query-able", "Post-eligibility", "Pregnancy_considerations", "Competing_trial", "Informed_consent",
+    "Intoxication_considerations", "Non-representable", "Parsing_Error", "Subjective_judgement",
+    "Undefined_semantics", "Context_Error", "Grammar_Error", "Not_a_criteria",
+})
+
+#: Comparator phrases before a number, as written, most specific first: (pattern, comparator).
+PREFIX: list[tuple[str, str]] = [
+    (r"between|from", "between"),
+    (r">\s*/?\s*=|>\s*or\s*=|=\s*>|≥|≧|⩾|greater\s+than\s+or\s+equal\s+(?:to)?|more\s+than\s+or\s+equal\s+(?:to)?"
+     r"|equal\s+to\s+or\s+(?:greater|more|higher)\s+than|at\s+least|no\s+less\s+than|not\s+less\s+than"
+     r"|no\s+fewer\s+than|minimum(?:\s+of)?|a\s+minimum\s+of|at/above|or\s+greater\s+than", ">="),
+    (r"<\s*/?\s*=|<\s*or\s*=|=\s*<|≤|≦|⩽|less\s+than\s+or\s+equal\s+(?:to)?|equal\s+to\s+or\s+less\s+than"
+     r"|at\s+most|no\s+more\s+than|not\s+more\s+than|not\s+exceeding|no\s+greater\s+than|not\s+greater\s+than"
+     r"|up\s+to|maximum(?:\s+of)?|a\s+maximum\s+of|within|in\s+the\s+(?:past|last|previous|preceding)"
+     r"|during\s+the\s+(?:past|last|previous|preceding)|over\s+the\s+(?:past|last|previous)"
+     r"|(?:past|last|previous|preceding)", "<="),
+    (r">|＞|greater\s+than|more\s+than|over|above|higher\s+than|exceeding|exceeds?|older\s+than|longer\s+than"
+     r"|in\s+excess\s+of", ">"),
+    (r"<|＜|less\s+than|fewer\s+than|under|below|lower\s+than|younger\s+than|shorter\s+than", "<"),
+    (r"=|equal\s+to|equals", "="),
+    (r"±|\+/-|\+-", "+-"),
+]
+#: Comparator phrases after a number and its unit.
+POSTFIX: list[tuple[str, str]] = [
+    (r"(?:or|and)\s+(?:more|greater|older|above|higher|over|longer|later)|\+|or\s+more\s+than", ">="),
+    (r"(?:or|and)\s+(?:less|fewer|younger|below|under|lower|shorter|earlier)", "<="),
+]
+#: What joins the two ends of a range.
+_RANGE_JOIN = re.compile(r"\s*(?:-|–|—|~|～|to|through|and)\s*", re.IGNORECASE)
+#: What joins values of a list, or a value and its restatement in brackets.
+_LIST_JOIN = re.compile(r"[\s,;(]*(?:or|and|and/or)?[\s,;(]*", re.IGNORECASE)
+_LINE_END = re.compile(r"[\r\n]")
+#: Digits; not after a slash, where they belong to the unit ("mL/min/1.73 m2").
+_NUMBER = (r"(?<![\w.^/])(?<![x×*]\s)(?<![x×*])[-−]?\d[\d,]*(?:\.\d+)?(?![\d^⁰¹²³⁴⁵⁶⁷⁸⁹])(?![^\W\dxX×])"
+           r"|(?<![\w.^])[-−]?\.\d+(?![\w])")
+#: A roman numeral; "X" before a reference is the multiplication sign ("1.5 X ULN").
+_ROMAN = r"(?-i:(?<![\w])(?:VIII|VII|VI|IV|IX|V|III|II|I|X(?!\s*(?:ULN|LLN|upper|lower|the|normal|\d)))(?![\w]))"
+_LETTER = r"(?<=stage |class |grade )(?-i:[A-D])(?![\w])"
+#: A number naming a visit, a day or a cycle ("at Visit 2", "Day 1") is an identifier.
+_IDENTIFIER = re.compile(r"(?:visit|day|cycle|phase|type|week)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class SpanComparison:
+    """One comparison read from a Chia span: where its first number is, its values as written, the operator
+    and the unit words (None when no known unit follows)."""
+
+    start: int
+    values: tuple[str, ...]
+    comparator: str
+    unit: Optional[str]
+
+
+@dataclass
+class _Number:
+    start: int
+    end: int
+    text: str
+    comparator: Optional[str] = None
+
+
+class SpanReader:
+    """Reads Chia value spans with the number words of the grammars and a unit lookup.
+
+    Args:
+        number_words: normalized number word -> value.
+        unit_code: the UCUM code of a unit as written, or None when the words are no known unit.
+        scale_code: the same for the scale words written before a value ("grade", "class").
+    """
+
+    def __init__(self, number_words: dict[str, float], unit_code: Callable[[str], Optional[str]],
+                 scale_code: Callable[[str], Optional[str]]) -> None:
+        words = sorted(number_words, key=len, reverse=True)
+        word_re = r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])"
+        self.numbers = re.compile(f"{_NUMBER}|{_ROMAN}|{_LETTER}|{word_re}", re.IGNORECASE)
+        self.number_words = number_words
+        self.unit_code = unit_code
+        self.scale_code = scale_code
+        self.prefix = [(re.compile(r"(?:^|(?<=[\s(\d]))(?:" + p + r")(?=\s|\d|$|[.(-])" if p[0].isalpha() else p,
+                                   re.IGNORECASE), c) for p, c in PREFIX]
+        self.postfix = [(re.compile(r"^\s*(?:" + p + r")(?![\w])", re.IGNORECASE), c) for p, c in POSTFIX]
+
+    def read(self, document: str, pieces: tuple[tuple[int, int], ...]) -> list[SpanComparison]:
+        """The comparisons of one span of ``document``: its pieces, in text order, joined by a space (a
+        discontinuous span, "greater than [or equal to] 1", reads as its annotators wrote it in its text field).
+
+        The span's words decide; the document around it is read only for a unit the span leaves out: a scale
+        word just before the first value ("Grade [1]", "class [III-IV]") or a unit just after a span that ends
+        with its number ("[> 160] mmHg").
+        """
+        text = " ".join(document[s:e] for s, e in pieces)
+        numbers = self._numbers(text)
+        if not numbers:
+            return []
+        found = [replace(f, start=_document_offset(pieces, f.start)) for f in self._read(text, numbers)]
+        end = pieces[-1][1]
+        line_end = _LINE_END.search(document, end)
+        after = document[end:line_end.start() if line_end else len(document)]
+        if found[-1].unit is None and not text[numbers[-1].end:].strip():
+            unit = self._unit_words(after, 0, [], 0)
+            if unit:  # "[> 160] mmHg": the unit just after the span
+                found = [f if f.unit else replace(f, unit=after[:unit[1]].strip()) for f in found]
+        first = _document_offset(pieces, numbers[0].start)
+        scale = re.search(r"([A-Za-z]+)\s*(?:of\s*)?$", document[max(0, first - 40):first])
+        if found[0].unit is None and scale and self.scale_code(scale.group(1)):
+            found = [f if f.unit else replace(f, unit=scale.group(1)) for f in found]
+        return found
+
+    def _read(self, text: str, numbers: list[_Number]) -> list[SpanComparison]:
+        found: list[SpanComparison] = []
+        index = 0
+        while index < len(numbers):
+            number = numbers[index]
+            gap_start = numbers[index - 1].end if index else 0
+            number.comparator = self._prefix(text[gap_start:number.start])
+            following = numbers[index + 1] if index + 1 < len(numbers) else None
+            if following and self._is_range(text, number, following):
+                high_comparator = self._prefix(text[number.end:following.start])
+                unit = self._unit(text, following.end, numbers, index + 1)
+                if high_comparator in (None, "between"):
+                    found.append(SpanComparison(number.start, (number.text, following.text), "between", unit))
+                else:  # "4 to < 17 years": two bounds
+                    found.append(SpanComparison(number.start, (number.text,), ">=", unit))
+                    found.append(SpanComparison(following.start, (following.text,), high_comparator, unit))
+                index += 2
+                continue
+            unit_end = self._unit_end(text, gap_start, numbers, index - 1) if index else 0
+            if number.comparator in (None, "between") and index and _LIST_JOIN.fullmatch(text[unit_end:number.start]):
+                number.comparator = numbers[index - 1].comparator
+            unit = self._unit(text, number.end, numbers, index)
+            unit_end = self._unit_end(text, number.end, numbers, index)
+            postfix = self._postfix(text[unit_end:following.start if following else len(text)])
+            comparator = number.comparator if number.comparator not in (None, "between") else postfix or "="
+            number.comparator = comparator
+            found.append(SpanComparison(number.start, (number.text,), comparator, unit))
+            index += 1
+        return found
+
+    def _numbers(self, text: str) -> list[_Number]:
+        numbers: list[_Number] = []
+        for match in self.numbers.finditer(text):
+            if _IDENTIFIER.search(text, 0, match.start()) and _IDENTIFIER.search(text[:match.start()]):
+                continue
+            number = _Number(match.start(), match.end(), match.group())
+            if numbers and self._restates(text, numbers[-1], number):
+                closing = re.match(r"\s*\)", text[number.end:])
+                numbers[-1].end = number.end + (closing.end() if closing else 0)  # the unit follows the bracket
+                continue
+            numbers.append(number)
+        return numbers
+
+    def _restates(self, text: str, before: _Number, number: _Number) -> bool:
+        """ "three (3)": a number in brackets right after another with the same value."""
+        if not re.fullmatch(r"\s*\(\s*", text[before.end:number.start]):
+            return False
+        return self._value(before.text) == self._value(number.text)
+
+    def _value(self, text: str) -> Optional[float]:
+        try:
+            return float(text.replace(",", ""))
+        except ValueError:
+            return self.number_words.get(text.lower())
+
+    def _prefix(self, gap: str) -> Optional[str]:
+        best: Optional[tuple[int, str]] = None
+        for pattern, comparator in self.prefix:
+            for match in pattern.finditer(gap):
+                if best is None or match.end() > best[0]:
+                    best = (match.end(), comparator)
+        return best[1] if best else None
+
+    def _postfix(self, tail: str) -> Optional[str]:
+        for pattern, comparator in self.postfix:
+            if pattern.match(tail):
+                return comparator
+        return None
+
+    def _is_range(self, text: str, number: _Number, following: _Number) -> bool:
+        gap = text[number.end:following.start]
+        joined = _RANGE_JOIN.fullmatch(gap) or re.fullmatch(r"\s*(?:to|-)\s*(?:<|≤|<=)\s*", gap)
+        if not joined:
+            # "18 years to 65 years", "7.1% and 11.0%": the unit written at both ends
+            joined = re.fullmatch(r"\s*([^\s\d]+)(?:\s+of\s+age)?\s*(?:-|–|to|and)\s*", gap)
+            if not joined or self.unit_code(joined.group(1)) is None:
+                return False
+        if "and" in gap.lower() and not re.search(r"between\s*$", text[:number.start], re.IGNORECASE):
+            return False
+        return True
+
+    def _unit_end(self, text: str, start: int, numbers: list[_Number], index: int) -> int:
+        words = self._unit_words(text, start, numbers, index)
+        return words[1] if words else start
+
+    def _unit(self, text: str, start: int, numbers: list[_Number], index: int) -> Optional[str]:
+        words = self._unit_words(text, start, numbers, index)
+        if words:
+            return text[start:words[1]].strip()
+        following = numbers[index + 1] if index + 1 < len(numbers) else None
+        if following and re.fullmatch(r"[\s,]*(?:or|and|,)\s*", text[start:following.start]):
+            return self._unit(text, following.end, numbers, index + 1)  # "at 500, 1000 Hz": values before a unit
+        return None
+
+    def _unit_words(self, text: str, start: int, numbers: list[_Number], index: int) -> Optional[tuple[int, int]]:
+        """The longest run of words after ``start`` (before the next number) that is a known unit."""
+        stop = numbers[index + 1].start if index + 1 < len(numbers) else len(text)
+        tail = text[start:stop]
+        ends = [m.end() for m in re.finditer(r"[^\s(),;]+", tail)][:7]
+        for end in reversed(ends):
+            words = tail[:end].strip(" .,;:")
+            if words and self.unit_code(words) is not None:
+                return start, start + end
+        return None
+
+
+def value_spans(annotation: Annotation) -> list[tuple[tuple[int, int], ...]]:
+    """The pieces of every Chia value span of ``annotation`` (``Value``, ``Temporal``, ``Multiplier``) outside
+    :func:`unmodeled` text, by position (one piece, or several for a discontinuous span)."""
+    skip = unmodeled(annotation)
+    return sorted(e.fragments or ((e.start, e.end),) for e in annotation.entities.values()
+                  if e.type in VALUE_TYPES and not any(s <= e.start < end for s, end in skip))
+
+
+def _document_offset(pieces: tuple[tuple[int, int], ...], at: int) -> int:
+    """Where offset ``at`` of the pieces joined by a space falls in the document."""
+    for start, end in pieces:
+        if at <= end - start:
+            return start + at
+        at -= end - start + 1
+    return pieces[-1][1]
+
+
+def unmodeled(annotation: Annotation) -> list[tuple[int, int]]:
+    """The spans of criteria Chia's annotators did not model (:data:`UNMODELED_TYPES`): nothing in them is scored."""
+    return [(e.start, e.end) for e in annotation.entities.values() if e.type in UNMODELED_TYPES]
+
+
+__all__ = ["POSTFIX", "PREFIX", "SpanComparison", "SpanReader", "UNMODELED_TYPES", "VALUE_TYPES", "unmodeled",
+           "value_spans"]

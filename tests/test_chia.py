@@ -1,0 +1,64 @@
+"""Chia's value spans read as scored comparisons (criteria_parser.lct.chia), on spans and a fixture of our own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from criteria_parser.lct.scorer import LeafEvaluator
+
+FIXTURE = Path(__file__).parent / "fixtures" / "chia"
+
+
+@pytest.fixture(scope="module")
+def evaluator(parser):
+    return LeafEvaluator(parser)
+
+
+@pytest.mark.parametrize("span, expected", [
+    ("18 years or older", [(">=", ("18",), "a")]),
+    ("<1.5 X ULN", [("<", ("1.5",), "ULN")]),
+    ("< 2.5X ULN", [("<", ("2.5",), "ULN")]),
+    ("within 6 months", [("<=", ("6",), "mo")]),
+    ("in the past 3 weeks", [("<=", ("3",), "wk")]),
+    ("last three months", [("<=", ("three",), "mo")]),
+    ("in the 6 weeks prior to Visit 1", [("=", ("6",), "wk")]),
+    ("at least six weeks before surgery", [(">=", ("six",), "wk")]),
+    ("18-65 years", [("between", ("18", "65"), "a")]),
+    ("between 7.1% and 11.0%", [("between", ("7.1", "11.0"), "%")]),
+    ("4 to < 17 years", [(">=", ("4",), "a"), ("<", ("17",), "a")]),
+    ("> 0.5 cm and < 2 cm", [(">", ("0.5",), "cm"), ("<", ("2",), "cm")]),
+    ("I, II or III", [("=", ("I",), None), ("=", ("II",), None), ("=", ("III",), None)]),
+    ("greater than three (3) months", [(">", ("three",), "mo")]),
+    ("< 50 mg/dL (2.7 mmol/L)", [("<", ("50",), "mg/dL"), ("<", ("2.7",), "mmol/L")]),
+    ("<60 mL/min/1.73 m2", [("<", ("60",), "mL/min/{1.73_m2}")]),
+    ("at Visit 2", []),
+    ("positive", []),
+])
+def test_span_mapping(evaluator, span, expected):
+    """Values as written (the scorer reads "three" as 3), the operator as written, the unit as its UCUM code."""
+    found = evaluator.chia.read(span, ((0, len(span)),))
+    assert [(f.comparator, f.values,
+             evaluator.units.known(f.unit) if f.unit else None) for f in found] == expected
+
+
+def test_unit_or_scale_outside_the_span_is_read(evaluator):
+    text = "NYHA class III-IV; SBP > 160 mmHg"
+    found = evaluator.chia.read(text, ((11, 17),)) + evaluator.chia.read(text, ((23, 28),))
+    assert [(f.comparator, f.values, f.unit) for f in found] == [("between", ("III", "IV"), "class"),
+                                                               (">", ("160",), "mmHg")]
+
+
+def test_discontinuous_span_reads_its_pieces_joined(evaluator):
+    text = "greater than or equal to 1.4 mg/dL"
+    found = evaluator.chia.read(text, ((0, 12), (25, 34)))
+    assert [(f.start, f.comparator, f.values) for f in found] == [(25, ">", ("1.4",))]
+
+
+def test_fixture_scores_every_value_and_skips_unmodeled_criteria(evaluator):
+    report = evaluator.evaluate(FIXTURE)
+    assert report.documents == 1
+    # CR, LF and CRLF all end lines; the trial inside Non-query-able text is scored on neither side
+    assert report.overall.gold == 6
+    assert report.overall.detection() == (1.0, 1.0, 1.0), [(d.gold, d.predicted) for d in report.disagreements]
