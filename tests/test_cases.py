@@ -1,4 +1,4 @@
-"""Small criteria of the team's own, one construction each (tests/cases/constraints.jsonl).
+"""Small criteria of the team's own, one construction each (tests/cases/constraints.jsonl, values.jsonl).
 
 Each line: ``text`` of one criterion and the constraints ``expect``-ed from it, in order; only the keys given
 are checked (``flags`` lists the flag kinds). Curators can add lines without writing Python.
@@ -14,7 +14,9 @@ import pytest
 from conftest import criteria_text
 from criteria_parser.export.flat import flat_rows
 
-CASES = [json.loads(line) for line in (Path(__file__).parent / "cases" / "constraints.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+#: constraints.jsonl: the constructions of the seed and after; values.jsonl: the value forms of issue 13.
+CASES = [json.loads(line) for name in ("constraints.jsonl", "values.jsonl")
+         for line in (Path(__file__).parent / "cases" / name).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])

@@ -37,7 +37,7 @@ def _trie(phrases: Iterable[str]) -> dict:
 def _emit(node: dict, glued: bool = False) -> str:
     branches = []
     for key in sorted(k for k in node if k != _END):
-        edge = r"\s+" if key == " " else r"\s?/\s?" if key == "/" and glued else re.escape(key)
+        edge = r"\s+" if key == " " else r"\s?[/⁄∕]\s?" if key == "/" and glued else re.escape(key)
         branches.append(edge + _emit(node[key], glued))
     if _END in node:
         phrase = node[_END]
@@ -56,7 +56,7 @@ def compile_source(phrases: Iterable[str], case_sensitive: bool = True, glued: b
     """The regex source matching any of ``phrases``, longest first, with word boundaries.
 
     A ``glued`` phrase (a unit) may follow a word character ("30kg") and may have spaces around a slash
-    ("mmol/ l").
+    ("mmol/ l"), or another slash (:data:`_SLASHES`).
     """
     cleaned = {p if case_sensitive else p.lower() for p in phrases if p.strip()}
     words = _trie(p for p in cleaned if p[:1].isalnum())
@@ -81,6 +81,10 @@ def phrase_regex(phrase: str) -> re.Pattern[str]:
     return compile_phrases([phrase])
 
 
+#: Slashes a unit may be written with ("mg⁄dL": the fraction slash U+2044, the division slash U+2215).
+_SLASHES = str.maketrans({"⁄": "/", "∕": "/"})
+
+
 def normalize(text: str) -> str:
-    """Lower-case ``text`` and fold its whitespace, for looking a matched phrase up in a table."""
-    return " ".join(text.lower().split())
+    """Lower-case ``text``, fold its whitespace and its slashes, for looking a matched phrase up in a table."""
+    return " ".join(text.lower().translate(_SLASHES).split())

@@ -69,7 +69,29 @@ class CueFinder:
                 found.append(Cue(match.start(), match.end(), match.group(), proto.kind, proto.value,
                                  proto.direction, proto.position, proto.respelled, proto.rule))
         found.sort(key=lambda cue: (cue.start, -cue.end))
-        return found
+        return _restated_symbols(text, found)
+
+
+_BRACKETED = re.compile(r"\s*\(\s*(?P<symbol>[^\w\s()]{1,3})\s*\)")
+
+
+def _restated_symbols(text: str, cues: list[Cue]) -> list[Cue]:
+    """A comparator in words restated by its sign in brackets ("less than (<) 90", "at least (≥)50%") is one
+    comparator spanning both; the sign, which is the more precise, gives its value."""
+    signs = {(c.start, c.end): c for c in cues if c.kind == "comparator"}
+    out: list[Cue] = []
+    merged: set[tuple[int, int]] = set()
+    for cue in cues:
+        if (cue.start, cue.end) in merged and cue.kind == "comparator":
+            continue
+        bracket = _BRACKETED.match(text, cue.end) if cue.kind == "comparator" and cue.position != "postfix" else None
+        sign = signs.get((bracket.start("symbol"), bracket.end("symbol"))) if bracket else None
+        if bracket and sign is not None:
+            merged.add((sign.start, sign.end))
+            cue = Cue(cue.start, bracket.end(), text[cue.start:bracket.end()], cue.kind, sign.value,
+                      cue.direction, cue.position, cue.respelled, cue.rule)
+        out.append(cue)
+    return out
 
 
 @Language.factory(

@@ -14,10 +14,14 @@ from ..grammar.loader import Grammars
 from ..grammar.phrases import compile_phrases, normalize
 from ..model import Flag, FlagKind
 
-#: A decimal comma ("7,0 mmol/l"); without a unit or comparator "1,2" lists two values ("ASA status 1,2").
-_DECIMAL_COMMA = r"\d+,\d{1,2}(?![\d,])(?!\s*(?:or|and|,)\s*\d)|"
+#: A decimal comma ("7,0 mmol/l", "between 18,5 and 35"); without a unit or comparator "1,2" lists two values
+#: ("ASA status 1,2"), and so does one before "or" or another comma ("grade 1,2 or 3").
+_DECIMAL_COMMA = r"\d+,\d{1,2}(?![\d,])(?!\s*(?:or|,)\s*\d)|"
+#: Thousands grouped by a space ("100 000/mm3"; a thin or no-break space too); the first group is not 0.
+_SPACED_THOUSANDS = r"[1-9]\d{0,2}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,.])(?!\s\d)|"
 #: A power of ten ("10^3 CFU/mL") is its value, not 10.
-DIGITS = r"(?:10\^\d{1,2}(?![\d.])|\d{1,3}(?:,\d{3})+(?![\d,])|" + _DECIMAL_COMMA + r"\d+)(?:\.\d+)?"
+DIGITS = (r"(?:10\^\d{1,2}(?![\d.])|\d{1,3}(?:,\d{3})+(?![\d,])|" + _SPACED_THOUSANDS + _DECIMAL_COMMA
+          + r"\d+)(?:\.\d+)?")
 #: A number not glued to a word before it ("CD5", "x10", "COVID-19"), not the minutes of a clock time ("22:00"),
 #: nor followed by an ordinal suffix or digit.
 _NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + DIGITS
@@ -66,12 +70,12 @@ class NumberReader:
 
 
 def digits_value(digits: str) -> float:
-    """The value of digits as written: "1,500" is 1500, a decimal comma "7,0" is 7.0, "10^3" is 1000."""
+    """The value of digits as written: "1,500" and "1 500" are 1500, a decimal comma "7,0" is 7.0, "10^3" is 1000."""
     if digits.startswith("10^"):
         return 10.0 ** int(digits[3:])
     if re.fullmatch(r"\d+,\d{1,2}(?:\.\d+)?", digits):
         return float(digits.replace(",", "."))
-    return float(digits.replace(",", ""))
+    return float(re.sub(r"[,\s]", "", digits))
 
 
 def negative(text: str, match: re.Match[str]) -> bool:

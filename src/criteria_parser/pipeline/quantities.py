@@ -73,7 +73,10 @@ class QuantityFinder:
             if match is None:
                 return self.letters.add(text, _share_units(text, found, self._listed_before))
             quantity = self._quantity(text, match)
-            if (match.group("digits") and "," in match.group("digits") and quantity.unit is None
+            # a decimal comma needs a unit or a comparator, and is no decimal on a scale ("grade 2,3"), nor the
+            # low end of a range ("between 18,5 and 35")
+            if (match.group("digits") and "," in match.group("digits") and quantity.value_high is None
+                    and (quantity.unit is None or quantity.unit.dimension == "score")
                     and quantity.reference is None and not self._compared.search(text, max(0, match.start() - 40),
                                                                                    match.start())):
                 match = self.numbers.listed.match(text, match.start())
@@ -223,10 +226,10 @@ def _share_units(text: str, found: list[Quantity], listed: re.Pattern[str]) -> l
 
 
 def _range_allowed(text: str, start: int, joiner: str) -> bool:
-    """'and' joins a range only after 'between' ("between 12 and 18")."""
+    """'and' joins a range only after 'between' ("between 12 and 18") or an age ("aged 18 and 65 years")."""
     if joiner.lower() != "and":
         return True
-    return bool(re.search(r"between\s+(?:the\s+)?(?:ages?\s+of\s+|ages?\s+)?$|between\s*$",
+    return bool(re.search(r"between\s+(?:the\s+)?(?:ages?\s+of\s+|ages?\s+)?$|between\s*$|\baged\s+$",
                           text[max(0, start - 30):start], re.IGNORECASE))
 
 

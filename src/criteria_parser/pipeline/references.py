@@ -48,8 +48,9 @@ class ReferenceReader:
         if not found:
             return None
         rule = self._references[normalize(found.group("ref"))]
-        if rule.relative_to != "fold" and not (found.group("mult") or multiplied) and not found.group("ref").isupper():
-            return None  # "3 upper limit" needs a multiplier; a bare "3 ULN" does not
+        if (rule.relative_to != "fold" and not (found.group("mult") or multiplied) and not found.group("ref").isupper()
+                and len(found.group("ref").split()) < 3):
+            return None  # "3 upper limit" needs a multiplier; "3 ULN" and "1.5 upper limit of normal" do not
         start = next(found.start(group) for group in ("mult", "cmp", "ref") if found.group(group))
         comparison = self._comparisons[normalize(found.group("cmp"))] if found.group("cmp") else None
         return Reference(start, found.end(), rule.relative_to, rule.id, comparison.comparator if comparison else None,
