@@ -48,6 +48,39 @@ def test_no_sections_is_an_error_unless_assumed(parser):
     assert "no criteria headings found" in listing.warnings[0]
 
 
+def test_plain_criteria_text_without_headings_is_read_with_a_warning(parser):
+    listing = parser.parse_text("Age ≥ 18 years\nECOG 0-1\n", "bare.txt")
+    assert [c.label for c in listing.sections[0].criteria] == ["1", "2"]
+    assert listing.warnings == ["no criteria headings found; read the whole text as inclusion criteria"]
+
+
+@pytest.mark.parametrize("heading, kind", [
+    ("Cystic Fibrosis Main Study Inclusion Criteria:", "inclusion"),
+    ("Sub-study Exclusion Criteria:", "exclusion"),
+    ("Primary Study Inclusion Criteria:", "inclusion"),
+    ("Exclusion Criteria Disease Related", "exclusion"),
+    ("Part 2 exclusion criteria:", "exclusion"),
+])
+def test_heading_with_words_of_its_own_is_found_and_warned_about(parser, heading, kind):
+    listing = parser.parse_text(f"Inclusion Criteria:\n1. Age ≥ 18 years\n{heading}\n1. ECOG > 2\n", "q.txt")
+    assert [str(s.kind) for s in listing.sections] == ["inclusion", kind]
+    assert listing.sections[1].heading == heading.rstrip(":")
+    assert listing.warnings == [f"line 3: read heading {heading.rstrip(':')!r} as {kind}"]
+
+
+@pytest.mark.parametrize("line", ["2. Patients who do not meet the inclusion criteria", "Any of the exclusion criteria"])
+def test_criterion_naming_criteria_is_no_heading(parser, line):
+    listing = parser.parse_text(f"Inclusion Criteria:\n1. Age ≥ 18 years\n{line}\n", "q.txt")
+    assert len(listing.sections) == 1
+
+
+def test_long_heading_line_keeps_the_criteria_after_its_colon(parser):
+    body = "patients with known hypersensitivity to the study drug or any of its excipients, " * 2 + "ALT > 3 x ULN"
+    listing = parser.parse_text(f"Inclusion Criteria:\n1. Age ≥ 18 years\nExclusion Criteria: {body}\n", "l.txt")
+    assert [str(s.kind) for s in listing.sections] == ["inclusion", "exclusion"]
+    assert listing.sections[1].criteria[0].text == body
+
+
 def test_heading_with_text_on_the_same_line(parser):
     listing = parser.parse_text("Inclusion Criteria: age ≥ 18 years\n", "h.txt")
     criterion = listing.sections[0].criteria[0]
@@ -99,3 +132,13 @@ def test_chrome_after_criteria_is_ignored(parser):
 def test_nct_id_from_file_name(parser):
     listing = parser.parse_text("Inclusion Criteria:\n1. ECOG 0-2\n", "corpus/NCT01234567.txt")
     assert listing.trial.nct_id == "NCT01234567"
+
+
+def test_list_label_glued_to_its_text_is_a_label_not_a_value(parser):
+    listing = parser.parse_text("Inclusion Criteria:\n1 Participant must be >18 years\n2 Participant has ECOG 0-1\n"
+                                "Exclusion Criteria:\n2 Participants in one household\n", "g.txt")
+    inclusion, exclusion = listing.sections
+    assert [(c.label, c.text) for c in inclusion.criteria] == [("1", "Participant must be >18 years"),
+                                                               ("2", "Participant has ECOG 0-1")]
+    assert [(k.comparator, k.value) for k in inclusion.criteria[0].constraints] == [(">", 18)]
+    assert exclusion.criteria[0].text == "2 Participants in one household"  # not "1 ": the number is its own

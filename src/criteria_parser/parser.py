@@ -65,11 +65,13 @@ class Parser:
 
         Args:
             source: the decoded text and its path.
-            assume_inclusion: read a text without section headings as one inclusion section
-                (for registry fields that hold only criteria) instead of refusing it.
+            assume_inclusion: read any text without section headings as one inclusion section (for registry
+                fields that hold only criteria); without it, only one that holds a number or number word is
+                (with a warning), and one without is refused.
 
         Raises:
-            InputError: no criteria section was found and ``assume_inclusion`` is false.
+            InputError: no criteria section was found, the text holds no number and ``assume_inclusion`` is
+                false.
         """
         return next(self.parse_many([source], assume_inclusion))
 
@@ -96,7 +98,8 @@ class Parser:
         warnings = list(source.warnings) + layout.warnings
         blocks = layout.sections
         if not blocks:
-            if not assume_inclusion:
+            # plain criteria text (it holds a number or a number word) is read, with a warning; other text is refused
+            if not assume_inclusion and not self._worth.search(source.text):
                 raise InputError(source.path, "no inclusion or exclusion criteria section found "
                                  "(expected a heading such as 'Inclusion Criteria:')")
             blocks = self.page.headless(source.text)

@@ -78,7 +78,7 @@ class Outliner:
         for line in lines:
             if not line.text.strip():
                 continue
-            found = self.label(line)
+            found = self.label(line) or _glued_label(line, last)
             if found is None:
                 if last is not None and self._continues(line, last):
                     last.end = line.end
@@ -151,6 +151,22 @@ def _follows(previous: str, label: str) -> bool:
 def _continues_letters(stack: list[Item], value: str, indent: int) -> bool:
     return any(item.style == "letter" and item.indent == indent and len(item.label) == 1
                and ord(item.label.lower()) == ord(value.lower()) - 1 for item in stack)
+
+
+#: A number glued to its text by a space only, before a capital: "1 Participant must be >18 years".
+_GLUED = re.compile(r"^\s*(?P<num>\d{1,2})\s+(?=[A-Z][a-z])")
+
+
+def _glued_label(line: Line, last: Optional[Item]) -> Optional[tuple[str, str, int, int]]:
+    """A list label without its full stop: "1 " opening the first item, or the number after the last one so
+    labelled ("2 " after "1 "); else the number is the text's own ("2 Participants")."""
+    found = _GLUED.match(line.text)
+    if found is None:
+        return None
+    expected = int(last.label) + 1 if last is not None and last.style == "glued" else 1
+    if int(found.group("num")) != expected or (last is not None and last.style != "glued"):
+        return None
+    return found.group("num"), "glued", line.indent, found.end()
 
 
 def _style(value: str) -> str:

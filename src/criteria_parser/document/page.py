@@ -22,6 +22,12 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _HEADING_NOISE = re.compile(r"^[\s#*_>•\-]+|[\s*_:]+$")
 #: A label some registries put before the heading on the same line.
 _HEADING_PREFIX = re.compile(r"(?:eligibility\s+)?criteria\s*:\s*", re.IGNORECASE)
+#: A heading whose words name criteria ("exclusion criteria", "criteria for inclusion") may be qualified.
+_NAMES_CRITERIA = re.compile(r"criteri", re.IGNORECASE)
+#: Up to six words qualifying a heading before it: "Cystic Fibrosis Main Study", "Sub-study", "Part 2".
+_QUALIFIER_BEFORE = r"(?:[A-Za-z0-9][\w'/&()-]*[\s,]+){1,6}"
+#: Up to four words qualifying a heading after it, without a colon: "Disease Related".
+_QUALIFIER_AFTER = re.compile(r"(?:\s+[A-Za-z][\w'/&-]*){1,4}\s*")
 #: Below this similarity a line is not taken for a misspelled heading.
 _FUZZY_HEADING_CUTOFF = 88
 
@@ -83,9 +89,9 @@ class PageReader:
         self._headings = {h: SectionKind.INCLUSION for h in grammar.inclusion_headings}
         self._headings.update({h: SectionKind.EXCLUSION for h in grammar.exclusion_headings})
         by_length = sorted(self._headings, key=len, reverse=True)
-        self._heading_re = re.compile(
-            r"(?:" + "|".join(re.escape(h) for h in by_length) + r")(?=$|[\s:(\-*_])", re.IGNORECASE
-        )
+        headings = r"(?P<heading>" + "|".join(re.escape(h) for h in by_length) + r")(?=$|[\s:(\-*_])"
+        self._heading_re = re.compile(headings, re.IGNORECASE)
+        self._qualified_re = re.compile(_QUALIFIER_BEFORE + headings, re.IGNORECASE)
         self._end_markers = {m.lower() for m in grammar.end_markers}
         self._chrome = {c.lower() for c in grammar.chrome_lines}
         self._statuses = {s.lower(): s for s in grammar.statuses}
@@ -97,33 +103,51 @@ class PageReader:
         self._date = re.compile(rf"^\d{{1,2}} (?:{months})[a-z]* \d{{4}}$|^\d{{4}}-\d{{2}}-\d{{2}}$", re.IGNORECASE)
 
     def heading(self, line: Line) -> Optional[tuple[SectionKind, str, int]]:
-        """If ``line`` is a section heading: its kind, its words, and where the rest of the line starts."""
+        """If ``line`` is a section heading: its kind, its words, and where the rest of the line starts.
+
+        A heading may have a few words before it ("Sub-study Exclusion Criteria:", "Cystic Fibrosis Main Study
+        Inclusion Criteria:") or after it ("Exclusion Criteria Disease Related") when it names criteria, and
+        criteria may follow its colon on the same line, however long.
+        """
         stripped = _HEADING_NOISE.sub("", line.text)
-        if not stripped or len(stripped) > 120:
+        if not stripped:
             return None
         lead = len(line.text) - len(line.text.lstrip(" \t#*_>•-"))
         prefix = _HEADING_PREFIX.match(line.text, lead)  # "Criteria: Inclusion Criteria:"
         lead = prefix.end() if prefix and self._heading_re.match(line.text, prefix.end()) else lead
-        match = self._heading_re.match(line.text, lead)
+        match = self._heading_re.match(line.text, lead) or self._qualified(line.text, lead)
         if match:
             rest = line.text[match.end():]
             colon = rest.find(":")
             tail = rest[colon + 1:] if colon >= 0 else ""
+            named = _NAMES_CRITERIA.search(match.group())
             # "Inclusion Criteria for cohort A:" is a heading; "Inclusion of patients who ..." is not.
             if colon < 0 and rest.strip() and not rest.strip().startswith("("):
-                return None
-            if colon > 60:
+                if not (named and _QUALIFIER_AFTER.fullmatch(rest)):
+                    return None
+                return self._headings[match.group("heading").lower()], line.text[lead:].strip(), len(line.text)
+            if colon > 60 or (colon < 0 and len(stripped) > 120):
                 return None
             body = match.end() + (colon + 1 if colon >= 0 else len(rest))
             if not tail.strip(" \t*_"):
                 body = len(line.text)
-            return self._headings[match.group().lower()], line.text[lead:match.end()], body
+            return self._headings[match.group("heading").lower()], line.text[lead:match.end()], body
         words = stripped.lower()
         if len(words) <= 40 and ("clu" in words or "crit" in words):
             found = process.extractOne(words, list(self._headings), scorer=fuzz.ratio, score_cutoff=_FUZZY_HEADING_CUTOFF)
             if found:
                 return self._headings[found[0]], stripped, len(line.text)
         return None
+
+    def _qualified(self, text: str, lead: int) -> Optional[re.Match[str]]:
+        """A heading that names criteria after a few words of its own ("Sub-study Exclusion Criteria:")."""
+        found = self._qualified_re.match(text, lead)
+        if not found or not _NAMES_CRITERIA.search(found.group("heading")):
+            return None
+        # a colon ends it, or its words are capitalized as a title's: "Patients who fail the inclusion criteria"
+        # is a criterion
+        titled = all(word[:1].isupper() or word[:1].isdigit() for word in text[lead:found.start("heading")].split())
+        return found if titled or text[found.end():].lstrip().startswith(":") else None
 
     def read(self, text: str) -> PageLayout:
         """Split ``text`` into trial information and criteria sections.
