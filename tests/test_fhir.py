@@ -11,6 +11,8 @@ import pytest
 from criteria_parser.errors import InputError
 from criteria_parser.export.fhir import NOT_CHECKABLE, RELATIVE_TO, export_fhir
 from criteria_parser.grammar.loader import load_grammars
+from criteria_parser.grammar.matching import load_matching_grammar
+from criteria_parser.match.plan import compile_listing
 from criteria_parser.match.run import run_match
 from criteria_parser.match.patient_files import load_patient
 
@@ -66,7 +68,8 @@ def test_bundle_without_patient_is_an_error(tmp_path):
 def test_fhir_export_validates_and_keeps_what_fhir_cannot_say(listing):
     from fhir.resources.bundle import Bundle
 
-    bundle = export_fhir(listing, load_grammars())
+    bundle = export_fhir(compile_listing(listing, load_grammars(), load_matching_grammar()), load_grammars(),
+                         load_matching_grammar())
     parsed = Bundle.model_validate(copy.deepcopy(bundle))
     study, evidence = (entry.resource for entry in parsed.entry)
     assert study.get_resource_type() == "ResearchStudy"
@@ -123,8 +126,9 @@ def test_fhir_export_of_scales_doses_and_event_windows():
     from criteria_parser.parser import Parser
 
     listing = Parser().parse_file(ROOT / "tests" / "fixtures" / "match" / "listing-scores.txt")
-    criteria = export_fhir(listing, load_grammars())["entry"][1]["resource"]["characteristic"][0][
-        "definitionByCombination"]["characteristic"]
+    plan = compile_listing(listing, load_grammars(), load_matching_grammar())
+    criteria = export_fhir(plan, load_grammars(), load_matching_grammar())["entry"][1]["resource"][
+        "characteristic"][0]["definitionByCombination"]["characteristic"]
     by_id = {c["linkId"]: c for c in criteria}
 
     def categories(characteristic):

@@ -109,17 +109,17 @@ def _rules(listing: Path, format: ExportFormat, output: Optional[Path], grammars
     from ..match.run import load_listing, plan_for
 
     try:
-        parsed = load_listing(listing, grammars)
+        plan = plan_for(load_listing(listing, grammars), grammars)
         if format is ExportFormat.jsonlogic:
             from ..export.jsonlogic import export_jsonlogic
 
-            document = export_jsonlogic(plan_for(parsed, grammars))
+            document = export_jsonlogic(plan)
         else:
             from ..export.fhir import export_fhir
             from ..grammar.loader import load_grammars
             from ..grammar.matching import load_matching_grammar
 
-            document = export_fhir(parsed, load_grammars(grammars), load_matching_grammar(grammars))
+            document = export_fhir(plan, load_grammars(grammars), load_matching_grammar(grammars))
     except CriteriaParserError as exc:
         fail(str(exc))
     try:

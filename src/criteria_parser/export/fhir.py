@@ -1,27 +1,32 @@
-"""Export a listing as FHIR R5: an EvidenceVariable of its criteria and a ResearchStudy pointing at it.
+"""Export a listing's match plan as FHIR R5: an EvidenceVariable of its criteria and a ResearchStudy pointing at it.
 
-Each criterion is a characteristic (``exclude`` true for exclusion criteria);
-children and constraint groups are ``definitionByCombination`` (all-of / any-of);
-each constraint is ``definitionByTypeAndValue`` with a UCUM quantity (or range),
-a category (any-of the categories a comparator admits on a scale of the matching
-grammar), a ``timeFromEvent`` for windows around an anchor (negative = before it;
-the screening when none is named; the dose a window on the same drug asks for as
-its value; the condition the criterion names as its type), and ``exclude`` for
-exceptions. What FHIR cannot say goes in documented extensions,
-never dropped: :data:`RELATIVE_TO` (the value is a multiple of ULN, LLN or a
-baseline fold), :data:`SOURCE_SPAN` (where the text stands in the input) and
-:data:`NOT_CHECKABLE` (the text has no machine-checkable limit).
+Compiled from the plan the matcher evaluates (:mod:`..match.plan`), so FHIR reads a listing as ``match`` and
+JsonLogic do. Each criterion is a characteristic (``exclude`` true for exclusion criteria); its sub-items (any-of
+where the plan joins them with "any", as an exclusion's always are, else all-of) and its constraint groups are
+``definitionByCombination``; each checked constraint is ``definitionByTypeAndValue`` with a UCUM quantity (or
+range) as the listing wrote it, a category (any-of the categories the plan's rank comparison admits), a
+``timeFromEvent`` for windows around an anchor (negative = before it; the screening when none is named; the dose
+a window on the same drug asks for as its value; the condition or treatment the plan's window is about as its
+type), and ``exclude`` for exceptions. What FHIR cannot say goes in documented extensions, never dropped:
+:data:`RELATIVE_TO` (the value is a multiple of ULN, LLN or a baseline fold), :data:`SOURCE_SPAN` (where the
+text stands in the input) and :data:`NOT_CHECKABLE` (the plan checks no limit of the criterion: it is read from
+the conditions it names, or not at all). FHIR has no word for two readings of the plan: "at most unknown" (a
+stated exception that cannot be checked) is left out, and groups whose joining word is unclear are all-of.
 The result is a collection Bundle, validated with fhir.resources before it is returned.
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from ..errors import CriteriaParserError
 from ..grammar.loader import Grammars
-from ..grammar.matching import MatchingGrammar, load_matching_grammar
-from ..model import Constraint, Criterion, Listing
+from ..grammar.matching import MatchingGrammar
+from ..match.plan import (
+    Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Compare, CriterionPlan, DoseLimit, EventWindow, ListingPlan,
+    TreatmentWindow, Unless,
+)
+from ..model import Constraint
 
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"
@@ -46,7 +51,7 @@ def _span(start: int, end: int) -> dict:
 
 
 class FhirExporter:
-    """Builds the EvidenceVariable characteristics of one listing."""
+    """Builds the EvidenceVariable characteristics of one listing plan."""
 
     def __init__(self, grammars: Grammars, matching: MatchingGrammar) -> None:
         self.lexicon = {entry.name: entry for entry in grammars.lexicon}
@@ -59,27 +64,20 @@ class FhirExporter:
             concept["coding"] = [{"system": LOINC, "code": entry.loinc, "display": subject}]
         return concept
 
-    def _anchored(self, constraint: Constraint) -> bool:
+    @staticmethod
+    def _anchored(constraint: Constraint) -> bool:
         """A window around a named anchor, or before the screening date when none is named."""
         return constraint.kind == "time_window" and constraint.value is not None and (
             bool(constraint.anchor) or constraint.direction == "before")
 
-    def _subject(self, constraint: Constraint, criterion: Optional[Criterion]) -> str:
-        """The subject; for a window on no treatment, the condition the criterion names (as the matcher reads it)."""
-        subject = constraint.subject or ""
-        entry = self.lexicon.get(subject)
-        if self._anchored(constraint) and constraint.direction != "after" and criterion is not None and not (
-            subject and self.matching.is_treatment(subject, entry.category if entry else None)
-        ):
-            event = self.matching.event_near(criterion.text, max(constraint.start - criterion.start, 0))
-            if event is not None:
-                return event.name
-        return subject or constraint.subject_text or "unknown"
-
-    def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None,
-                   dose: Optional[Constraint] = None) -> dict:
-        """One constraint as a characteristic; ``dose`` is the dose a window on the same drug asks for."""
-        typed: dict[str, Any] = {"type": self._type(self._subject(constraint, criterion))}
+    def leaf(self, check: Union[Check, DoseLimit]) -> dict:
+        """One checked constraint (a leaf of the plan) as a characteristic, written as the listing states it."""
+        constraint = check.source
+        assert constraint is not None, "leaves of a criterion's own check come from constraints"
+        about = check.variable.subject if isinstance(check, EventWindow) else getattr(check, "name", "")
+        dose = check.dose.source if isinstance(check, TreatmentWindow) and check.dose is not None else None
+        typed: dict[str, Any] = {"type": self._type(about or constraint.subject or constraint.subject_text
+                                                    or "unknown")}
         if constraint.qualifier:
             typed["method"] = [{"text": constraint.qualifier}]
         characteristic: dict[str, Any] = {
@@ -90,26 +88,14 @@ class FhirExporter:
         if constraint.role == "exception":
             characteristic["exclude"] = True
         if self._anchored(constraint):
-            if dose is not None:
-                typed["valueQuantity"] = _quantity(dose.value, dose.unit, dose.comparator, dose.unit_text)
-            else:
-                typed["valueBoolean"] = True
-            anchor = constraint.anchor or self.matching.screening_anchor
-            amount = _quantity(constraint.value, constraint.unit)
-            window: dict[str, Any] = {"description": f"{constraint.direction or 'around'} {anchor}",
-                                      "eventCodeableConcept": {"text": anchor}}
-            if constraint.direction == "after":
-                window["range"] = {"low": amount}
-            else:
-                window["range"] = {"low": {**amount, "value": -constraint.value}, "high": {**amount, "value": 0}}
-            characteristic["timeFromEvent"] = [window]
+            self._window(constraint, dose, characteristic)
         elif constraint.kind == "time_window" and constraint.value is not None and (
             self.lexicon.get(constraint.subject or "") and self.lexicon[constraint.subject].category == "event"
         ):
             typed["valueBoolean"] = True
             characteristic["durationQuantity"] = _quantity(constraint.value, constraint.unit, constraint.comparator)
         elif constraint.category is not None:
-            self._category(constraint, characteristic)
+            self._category(check, constraint, characteristic)
         elif constraint.comparator == "between":
             typed["valueRange"] = {"low": _quantity(constraint.value, constraint.unit),
                                    "high": _quantity(constraint.value_high, constraint.unit)}
@@ -120,16 +106,33 @@ class FhirExporter:
             typed["valueQuantity"]["unit"] = f"x {constraint.relative_to}"
         return characteristic
 
-    def _category(self, constraint: Constraint, characteristic: dict) -> None:
-        """A category as a CodeableConcept; on a known scale, every category the comparator admits, any of them."""
+    def _window(self, constraint: Constraint, dose: Optional[Constraint], characteristic: dict) -> None:
+        """A window around an anchor, with the dose a window on the same drug asks for as its value."""
         typed = characteristic["definitionByTypeAndValue"]
-        scale = self.matching.scale(constraint.subject)
-        ranks = self.matching.category_ranks(scale, constraint.category or "") if scale else None
-        if scale is None or ranks is None:
+        if dose is not None:
+            typed["valueQuantity"] = _quantity(dose.value, dose.unit, dose.comparator, dose.unit_text)
+        else:
+            typed["valueBoolean"] = True
+        anchor = constraint.anchor or self.matching.screening_anchor
+        amount = _quantity(constraint.value, constraint.unit)
+        window: dict[str, Any] = {"description": f"{constraint.direction or 'around'} {anchor}",
+                                  "eventCodeableConcept": {"text": anchor}}
+        if constraint.direction == "after":
+            window["range"] = {"low": amount}
+        else:
+            window["range"] = {"low": {**amount, "value": -constraint.value}, "high": {**amount, "value": 0}}
+        characteristic["timeFromEvent"] = [window]
+
+    def _category(self, check: Union[Check, DoseLimit], constraint: Constraint, characteristic: dict) -> None:
+        """A category as a CodeableConcept; on a scale the plan compares by rank, every category it admits, any
+        of them."""
+        typed = characteristic["definitionByTypeAndValue"]
+        scale = self.matching.scale(check.scale) if isinstance(check, Compare) and check.scale else None
+        if scale is None:
             typed["valueCodeableConcept"] = {"text": constraint.category}
             return
-        comparator = "between" if len(ranks) == 2 else constraint.comparator
-        names = scale.names(comparator, *ranks)
+        high = int(check.value_high) if check.value_high is not None else None
+        names = scale.names(check.comparator, int(check.value or 0), high)
         if len(names) == 1:
             typed["valueCodeableConcept"] = {"text": names[0]}
             return
@@ -138,26 +141,32 @@ class FhirExporter:
             {"definitionByTypeAndValue": {"type": typed["type"], "valueCodeableConcept": {"text": name}}}
             for name in names]}
 
-    def criterion(self, criterion: Criterion, section: str) -> dict:
-        """One criterion (with its children) as a characteristic."""
-        parts: list[dict] = []
-        conditions = [c for c in criterion.constraints if c.role == "condition"]
-        windows = {c.subject for c in conditions if self._anchored(c) and c.direction != "after" and c.subject}
-        doses = {c.subject: c for c in conditions if c.kind == "dose" and c.subject in windows and c.unit}
-        groups: dict[int, list[dict]] = {}
-        for constraint in conditions:
-            if constraint.kind == "dose" and doses.get(constraint.subject) is constraint:
-                continue  # said as the value of the window on the same drug
-            dose = doses.get(constraint.subject) if constraint.kind == "time_window" else None
-            groups.setdefault(constraint.group, []).append(self.constraint(constraint, criterion, dose))
-        for group in groups.values():
-            parts.append(group[0] if len(group) == 1 else self._combine("any-of", group))
-        parts += [self.constraint(c, criterion) for c in criterion.constraints if c.role == "exception"]
-        if criterion.children:
-            children = [self.criterion(child, section) for child in criterion.children]
-            parts.append(self._combine("any-of" if criterion.logic == "any" else "all-of", children))
-        text = " ".join(criterion.text.split())
-        extensions = [_span(criterion.start, criterion.end)]
+    def _own(self, check: Check) -> list[dict]:
+        """The characteristics of a criterion's own check: its constraint groups, then its exceptions."""
+        if isinstance(check, AtMostUnknown):  # FHIR cannot say "at most unknown": the part as it is
+            return self._own(check.part)
+        if isinstance(check, Unless):
+            return self._own(check.condition) + [self.leaf(e) for e in check.exceptions]
+        if isinstance(check, (AllOf, Agreeing)):  # FHIR cannot say "all or any, unclear": all-of, as before
+            return [self._group(part) for part in check.parts]
+        return [self._group(check)]
+
+    def _group(self, check: Check) -> dict:
+        """One constraint group: a leaf, or any-of its alternatives."""
+        if isinstance(check, AnyOf):
+            return self._combine("any-of", [self._group(part) for part in check.parts])
+        if isinstance(check, TreatmentWindow) and check.exception is not None:  # the dose it lets pass, per window
+            return self._combine("all-of", [self.leaf(check), self.leaf(check.exception)])
+        return self.leaf(check)
+
+    def criterion(self, planned: CriterionPlan) -> dict:
+        """One criterion (with its sub-items) as a characteristic."""
+        parts = self._own(planned.own) if planned.own is not None else []
+        if planned.children:
+            children = [self.criterion(child) for child in planned.children]
+            parts.append(self._combine("any-of" if planned.any_children else "all-of", children))
+        text = " ".join(planned.text.split())
+        extensions = [_span(planned.criterion.start, planned.criterion.end)]
         if not parts:
             extensions.append({"url": NOT_CHECKABLE, "valueBoolean": True})
             characteristic: dict[str, Any] = {"definitionCodeableConcept": {"text": text}}
@@ -166,7 +175,7 @@ class FhirExporter:
             extensions += parts[0].get("extension", [])[1:]
         else:
             characteristic = {"definitionByCombination": {"code": "all-of", "characteristic": parts}}
-        return {"linkId": f"{section}-{criterion.label}", "description": text, "extension": extensions,
+        return {"linkId": f"{planned.section}-{planned.label}", "description": text, "extension": extensions,
                 **characteristic}
 
     @staticmethod
@@ -174,21 +183,23 @@ class FhirExporter:
         return {"definitionByCombination": {"code": code, "characteristic": parts}}
 
 
-def export_fhir(listing: Listing, grammars: Grammars, matching: Optional[MatchingGrammar] = None) -> dict:
-    """A FHIR R5 collection Bundle: the listing's EvidenceVariable and a ResearchStudy using it as eligibility.
+def export_fhir(plan: ListingPlan, grammars: Grammars, matching: MatchingGrammar) -> dict:
+    """A FHIR R5 collection Bundle: the plan's EvidenceVariable and a ResearchStudy using it as eligibility.
 
     Raises:
         CriteriaParserError: the result does not validate as FHIR R5 (a bug; reported, not written).
     """
-    exporter = FhirExporter(grammars, matching or load_matching_grammar())
+    exporter = FhirExporter(grammars, matching)
+    listing = plan.listing
     name = listing.trial.nct_id or "listing"
     characteristics = []
-    for section in listing.sections:
-        for criterion in section.criteria:
-            characteristic = exporter.criterion(criterion, section.kind)
-            if section.kind == "exclusion":
-                characteristic["exclude"] = True
-            characteristics.append(characteristic)
+    for planned in plan.criteria:
+        if not planned.top_level:
+            continue
+        characteristic = exporter.criterion(planned)
+        if planned.section == "exclusion":
+            characteristic["exclude"] = True
+        characteristics.append(characteristic)
     evidence = {
         "resourceType": "EvidenceVariable", "id": f"{name}-eligibility", "status": "draft",
         "title": f"Eligibility criteria of {listing.trial.title or name}",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Optional, Union
+from typing import Iterator, Optional, Union
 
 from ..grammar.clauses import clause_around
 from ..grammar.phrases import phrase_regex
@@ -61,6 +61,7 @@ class Compare:
     reference: Optional[str] = None  # 'uln' or 'lln' for relative limits
     shown_unit: Optional[str] = None  # the unit the listing wrote the limit in
     scale: Optional[str] = None  # the category scale whose ranks ``value`` and ``value_high`` are
+    source: Optional[Constraint] = field(default=None, repr=False, compare=False)  # the constraint it checks
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,7 @@ class DoseLimit:
     unit: Optional[str]
     equivalent: bool  # 'or an equivalent dose': other drugs count by their dose in ``drug`` equivalents
     text: str
+    source: Optional[Constraint] = field(default=None, repr=False, compare=False)  # the constraint it checks
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class TreatmentWindow:
     shown: str
     dose: Optional[DoseLimit] = None
     exception: Optional[DoseLimit] = None
+    name: str = ""  # the treatment as the lexicon or the matching grammar names it
+    source: Optional[Constraint] = field(default=None, repr=False, compare=False)  # the constraint it checks
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,7 @@ class EventWindow:
     days: float
     text: str
     shown: str
+    source: Optional[Constraint] = field(default=None, repr=False, compare=False)  # the constraint it checks
 
     @property
     def recorded(self) -> str:
@@ -113,6 +118,7 @@ class Commitment:
 
     variable: Variable
     text: str
+    source: Optional[Constraint] = field(default=None, repr=False, compare=False)  # the constraint it checks
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ class Unknown:
     """Text the machine cannot check."""
 
     reason: str
+    source: Optional[Constraint] = field(default=None, repr=False, compare=False)  # the constraint, if one
 
 
 @dataclass(frozen=True)
@@ -184,13 +191,28 @@ Check = Union[
 
 @dataclass
 class CriterionPlan:
-    """One criterion (any level of the tree) and its check."""
+    """One criterion (any level of the tree) and its check.
+
+    ``check`` is the whole criterion, its sub-items included: what is evaluated. ``own`` is the check of the
+    criterion's own limits (None when it states none), ``children`` the sub-items' plans and ``any_children``
+    whether they join with "any"; exporters that nest sub-items (FHIR) build on these.
+    """
 
     section: str
     label: str
     text: str
     check: Check
     top_level: bool
+    criterion: Criterion = field(repr=False)
+    own: Optional[Check] = None
+    children: list["CriterionPlan"] = field(default_factory=list)
+    any_children: bool = False
+
+    def walk(self) -> Iterator["CriterionPlan"]:
+        """This plan and its sub-items' plans, depth first (the order of :meth:`Criterion.walk`)."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
 
 
 @dataclass
@@ -216,25 +238,25 @@ class Compiler:
         plan = ListingPlan(listing=listing)
         for section in listing.sections:
             for top in section.criteria:
-                for criterion in top.walk():
-                    check = self.criterion(section, criterion)
-                    plan.criteria.append(
-                        CriterionPlan(section.kind, criterion.label, criterion.text, check, criterion is top)
-                    )
+                plan.criteria.extend(self.criterion(section, top, top_level=True).walk())
         plan.variables = dict(sorted(self.variables.items()))
         return plan
 
-    def criterion(self, section: Section, criterion: Criterion) -> Check:
-        """The check of one criterion, its children included."""
+    def criterion(self, section: Section, criterion: Criterion, top_level: bool = False) -> CriterionPlan:
+        """The plan of one criterion, its children included."""
         own = self._own(criterion)
-        if not criterion.children:
-            return own if own is not None else self._concepts(section, criterion)
-        children = tuple(self.criterion(section, child) for child in criterion.children)
+        children = [self.criterion(section, child) for child in criterion.children]
         # sub-items of an exclusion are reasons to exclude each on its own unless the text says "all"; the parser
         # marks only "any", so in an exclusion its "all" is no more than the default
         either = criterion.logic == "any" or section.kind == "exclusion"
-        combined: Check = AnyOf(children) if either else AllOf(children)
-        return combined if own is None else AllOf((own, combined))
+        if not children:
+            check = own if own is not None else self._concepts(section, criterion)
+        else:
+            parts = tuple(child.check for child in children)
+            combined: Check = AnyOf(parts) if either else AllOf(parts)
+            check = combined if own is None else AllOf((own, combined))
+        return CriterionPlan(section.kind, criterion.label, criterion.text, check, top_level, criterion, own,
+                             children, bool(children) and either)
 
     def _own(self, criterion: Criterion) -> Optional[Check]:
         conditions = [c for c in criterion.constraints if c.role == "condition"]
@@ -298,20 +320,21 @@ class Compiler:
         if not constraint.subject or not (constraint.kind == "dose" or is_drug):
             return None
         if constraint.value is None or constraint.comparator not in ("<", "<=", ">", ">=", "="):
-            return Unknown(f"dose limit without a single value: '{constraint.text}'")
+            return Unknown(f"dose limit without a single value: '{constraint.text}'", constraint)
         if not constraint.unit:
-            return Unknown(f"dose limit without a unit: '{constraint.text}'")
+            return Unknown(f"dose limit without a unit: '{constraint.text}'", constraint)
         try:
             return self._dose_limit(constraint, [criterion])
         except UnitMismatch as exc:
-            return Unknown(f"'{constraint.text}': {exc}")
+            return Unknown(f"'{constraint.text}': {exc}", constraint)
 
     def _ongoing(self, constraint: Constraint, limit: DoseLimit) -> TreatmentWindow:
         """A dose limit without a window: a treatment ongoing at the screening at that dose."""
         anchor = slug(self.matching.screening_anchor)
         self._treatment_anchor(anchor, self.matching.screening_anchor)
         return TreatmentWindow(slug(constraint.subject or ""), anchor, "<=", 0.0, constraint.text,
-                               f"the {self.matching.screening_anchor}", dose=limit)
+                               f"the {self.matching.screening_anchor}", dose=limit, name=constraint.subject or "",
+                               source=constraint)
 
     def _treatment_anchor(self, anchor: str, written: str) -> None:
         day = self.matching.canonical_units["time"]
@@ -332,11 +355,15 @@ class Compiler:
             unit=unit,
             equivalent=self.matching.has_cue(excerpt, self.matching.equivalent_cues),
             text=constraint.text,
+            source=constraint,
         )
 
     def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None) -> Check:
         """The check of one constraint (in ``criterion``, whose text may name the event of a window), or
-        :class:`Unknown` with the reason."""
+        :class:`Unknown` with the reason; the check keeps the constraint as its ``source``."""
+        return replace(self._constraint(constraint, criterion), source=constraint)
+
+    def _constraint(self, constraint: Constraint, criterion: Optional[Criterion]) -> Check:
         subject = constraint.subject
         entry = self.lexicon.get(subject or "")
         if subject == "age" and criterion is not None:
@@ -457,7 +484,8 @@ class Compiler:
             subject = ""  # "stroke within three months before surgery": the surgery is the anchor, not the event
         if subject and self.matching.is_treatment(subject, entry.category if entry else None):
             self._treatment_anchor(anchor, written)
-            return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown)
+            return TreatmentWindow(slug(subject), anchor, constraint.comparator, days, constraint.text, shown,
+                                   name=subject)
         event = None
         if criterion is not None:
             event = self.matching.event_near(criterion.text, max(constraint.start - criterion.start, 0))
@@ -466,7 +494,8 @@ class Compiler:
                            f"only: '{constraint.text}'")
         if event.kind == "treatment":
             self._treatment_anchor(anchor, written)
-            return TreatmentWindow(slug(event.name), anchor, constraint.comparator, days, constraint.text, shown)
+            return TreatmentWindow(slug(event.name), anchor, constraint.comparator, days, constraint.text, shown,
+                                   name=event.name)
         base = f"events.{slug(event.name)}"
         variable = self._variable(Variable(
             f"{base}.days_before.{anchor}", "event_window", event.name, day, anchor=anchor,
