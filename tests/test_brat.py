@@ -11,7 +11,7 @@ from conftest import SEED, criteria_text
 from criteria_parser.lct.brat import comparator_spans, comparisons, comparisons_of, listing_ann, read_ann
 from criteria_parser.cli import app
 from criteria_parser.errors import InputError
-from criteria_parser.lct.scorer import LeafEvaluator, UnitNormalizer, value_key
+from criteria_parser.lct.scorer import LeafEvaluator, UnitNormalizer, ValueKeys
 
 FIXTURE = Path(__file__).parent / "fixtures" / "lct"
 
@@ -58,9 +58,10 @@ def test_units_and_values_normalize_as_written_by_either_side(parser):
     assert units.code("x109/L") == units.code("10^9/L") == "10*9/L"
     assert units.code("mg / dl") == "mg/dL" and units.code("cigarettes per day") == "{cigarettes}/d"
     assert units.code("upper limit of normal") == "ULN"
-    words = {"three": 3.0}
-    assert [value_key(v, words) for v in ("1,500", "7,0", "three", "III", "abc")] == ["1500", "7", "3", "III", None]
-    assert value_key("Ⅲ", words) == "III"  # a roman numeral sign (U+2162) is scored as its letters
+    values = ValueKeys(parser.grammars)
+    assert [values.key(v) for v in ("1,500", "7,0", "three", "III", "abc")] == ["1500", "7", "3", "III", None]
+    assert values.key("Ⅲ") == "III"  # a roman numeral sign (U+2162) is scored as its letters
+    assert values.letters("Ⅲ-Ⅳ") == "III-IV"
 
 
 def _tuples(evaluator, listing, text):

@@ -93,10 +93,20 @@ class LexiconEntry(Rule):
 
 
 class NumberWordRule(Rule):
-    """A number written as a word: ``four`` is 4."""
+    """A number written as a word (``four`` is 4), and as a roman numeral when it is one (``IV``, ``Ⅳ``)."""
 
     words: list[str] = Field(min_length=1)
+    numerals: list[str] = Field(default_factory=list, description=(
+        "Roman numerals of an ordinal scale, matched as written: the upper-case letters first ('IV'), then the "
+        "roman numeral sign ('Ⅳ', U+2163)."))
     value: float
+
+    @field_validator("numerals")
+    @classmethod
+    def _roman(cls, value: list[str]) -> list[str]:
+        if value and not (value[0].isascii() and value[0].isalpha() and value[0].isupper()):
+            raise ValueError("the first numeral is the one in upper-case letters ('IV')")
+        return value
 
 
 class RelativeRule(Rule):
@@ -136,7 +146,7 @@ class CueRule(Rule):
     """
 
     phrases: list[str] = Field(min_length=1)
-    cue: Literal["any_children", "alternative", "conjunction", "exception", "range", "clause_break", "value_filler", "count", "label",
+    cue: Literal["any_children", "alternative", "exception", "range", "clause_break", "value_filler", "count", "label",
                  "scale", "listing", "per", "bound_note"]
 
 
@@ -204,6 +214,11 @@ class Grammars(BaseModel):
     def cue_phrases(self, cue: str) -> list[str]:
         """The phrases of the ``cue`` rules of ``cues.jsonl`` ("range", "listing", "per", ...)."""
         return [phrase for rule in self.cues if rule.cue == cue for phrase in rule.phrases]
+
+    def numerals(self) -> dict[str, str]:
+        """Every roman numeral of ``numbers.jsonl`` and the upper-case letters it stands for ('Ⅲ' and 'III' are
+        'III')."""
+        return {numeral: rule.numerals[0] for rule in self.numbers for numeral in rule.numerals}
 
     def unit_by_ucum(self, ucum: str) -> Optional[UnitRule]:
         """The unit rule with this UCUM code, if any."""

@@ -16,7 +16,6 @@ several values ("ECOG 0 or 1") is one comparison per value.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -32,7 +31,6 @@ from ..parser import Parser
 from ..grammar.phrases import compile_phrases, normalize
 from ..document.source import read_source
 
-_ROMAN = re.compile(r"^(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})$")
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
 _POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
 _BARE_DENOMINATOR = re.compile(r"(?:/|\bper)\s*$", re.IGNORECASE)
@@ -170,24 +168,30 @@ def line_number(text: str, offset: int) -> int:
     return text.count("\n", 0, offset) + text.count("\r", 0, offset) - text.count("\r\n", 0, offset)
 
 
-def roman_letters(text: str) -> str:
-    """Roman numeral signs (U+2160 to U+217F) written as letters: 'Ⅲ-Ⅳ' is 'III-IV'."""
-    return "".join(unicodedata.normalize("NFKC", c) if "\u2160" <= c <= "\u217f" else c for c in text)
+class ValueKeys:
+    """Values as scored, with the number words and roman numerals of ``numbers.jsonl``."""
 
+    def __init__(self, grammars: Grammars) -> None:
+        self.number_words = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
+        self.numerals = grammars.numerals()
 
-def value_key(text: str, number_words: dict[str, float]) -> Optional[str]:
-    """A value as scored: a number printed with ``:g``, a category in upper case (roman numeral signs as
-    letters: 'Ⅲ' is 'III'), or None."""
-    text = roman_letters(text.strip(" .,;:()"))
-    if _DIGITS.match(text):
-        text = text.replace("−", "-")
-        decimal_comma = re.fullmatch(r"-?\d+,\d{1,2}", text)  # "7,0 mmol/l"
-        return f"{float(text.replace(',', '.') if decimal_comma else text.replace(',', '')):g}"
-    if normalize(text) in number_words:
-        return f"{number_words[normalize(text)]:g}"
-    if _ROMAN.match(text.upper()) or re.fullmatch(r"[A-Da-d]", text):
-        return text.upper()
-    return None
+    def letters(self, text: str) -> str:
+        """Roman numeral signs written as letters: 'Ⅲ-Ⅳ' is 'III-IV'."""
+        return "".join(self.numerals.get(c, c) for c in text)
+
+    def key(self, text: str) -> Optional[str]:
+        """A value as scored: a number printed with ``:g``, a category in upper case (roman numeral signs as
+        letters: 'Ⅲ' is 'III'), or None."""
+        text = self.letters(text.strip(" .,;:()"))
+        if _DIGITS.match(text):
+            text = text.replace("−", "-")
+            decimal_comma = re.fullmatch(r"-?\d+,\d{1,2}", text)  # "7,0 mmol/l"
+            return f"{float(text.replace(',', '.') if decimal_comma else text.replace(',', '')):g}"
+        if normalize(text) in self.number_words:
+            return f"{self.number_words[normalize(text)]:g}"
+        if text.upper() in self.numerals or re.fullmatch(r"[A-Da-d]", text):
+            return text.upper()
+        return None
 
 
 class LeafEvaluator:
@@ -197,8 +201,8 @@ class LeafEvaluator:
         self.parser = parser or Parser()
         grammars = self.parser.grammars
         self.units = UnitNormalizer(grammars)
-        self.number_words = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
-        self.chia = SpanReader(self.number_words, self.units.known, self.units.scale)
+        self.values = ValueKeys(grammars)
+        self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale)
 
     def gold_tuples(self, comparison: Comparison, text: str) -> list[Tuple]:
         """The scored forms of a gold comparison: one per value, except for a range or a plus-minus.
@@ -213,7 +217,7 @@ class LeafEvaluator:
             if _POWER_OF_TEN.match(entity.text) and re.fullmatch(r"\s*[x×*]\s*", text[entities[0].end:entity.start]):
                 entities.remove(entity)
                 pieces.append(replace(entity, start=entities[0].end))
-        values = [value_key(e.text, self.number_words) for e in entities]
+        values = [self.values.key(e.text) for e in entities]
         if any(v is None for v in values):
             return []
         comparator = stated_comparator(comparison)
@@ -237,7 +241,7 @@ class LeafEvaluator:
         found: dict[tuple, Tuple] = {}
         for pieces in value_spans(annotation):
             for item in self.chia.read(text, pieces):
-                values = tuple(value_key(v, self.number_words) for v in item.values)
+                values = tuple(self.values.key(v) for v in item.values)
                 if any(v is None for v in values):
                     continue
                 unit = self.units.frequency(self.units.known(item.unit) if item.unit else None)
@@ -268,7 +272,7 @@ class LeafEvaluator:
     def predicted_tuple(self, constraint: Constraint, text: str) -> Tuple:
         """The scored form of one of our constraints."""
         if constraint.category is not None:
-            values: tuple[str, ...] = tuple(roman_letters(constraint.category).upper().split("-", 1))
+            values: tuple[str, ...] = tuple(self.values.letters(constraint.category).upper().split("-", 1))
         else:
             values = tuple(f"{v:g}" for v in (constraint.value, constraint.value_high) if v is not None)
         if constraint.relative_to:
@@ -412,4 +416,4 @@ def evaluate_brat(corpus: Path, parser: Optional[Parser] = None, part: Part = "a
     return LeafEvaluator(parser).evaluate(corpus, part)
 
 
-__all__ = ["LeafEvaluator", "Report", "Score", "Tuple", "UnitNormalizer", "evaluate_brat", "render", "value_key"]
+__all__ = ["LeafEvaluator", "Report", "Score", "Tuple", "UnitNormalizer", "ValueKeys", "evaluate_brat", "render"]

@@ -16,7 +16,7 @@ import spacy
 from spacy.language import Language
 
 from . import components  # noqa: F401  (registers our factories)
-from .numbers import ROMAN
+from .numbers import roman_pattern
 from .quantities import lettered_scales
 from ..grammar.loader import Grammars, load_grammars
 from .tokenizer import criteria_tokenizer
@@ -33,7 +33,7 @@ PIPE_NAMES = (
 def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
     """A ready pipeline; ``grammars_dir`` replaces the packaged grammars."""
     nlp = spacy.blank("en")
-    nlp.tokenizer = criteria_tokenizer(nlp)
+    nlp.tokenizer = criteria_tokenizer(nlp, load_grammars(grammars_dir))
     config = {"grammars_dir": str(grammars_dir)} if grammars_dir else {}
     for name in PIPE_NAMES:
         nlp.add_pipe(name, config=config if name != "criteria_abbreviations" else {})
@@ -46,7 +46,7 @@ def worth_parsing(grammars: Grammars) -> re.Pattern[str]:
     Most criteria carry no number; the pipeline runs only on those that match.
     """
     words = sorted({w for rule in grammars.numbers for w in rule.words}, key=len, reverse=True)
-    return re.compile(r"\d|" + ROMAN + r"|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b|"
+    return re.compile(r"\d|" + roman_pattern(grammars) + r"|\b(?:" + "|".join(re.escape(w) for w in words) + r")\b|"
                       + lettered_scales(grammars), re.IGNORECASE)
 
 

@@ -23,7 +23,7 @@ from .types import Cue, register_extensions, text_of
 from ..grammar.phrases import compile_phrases, normalize
 
 #: Cue kinds of cues.jsonl that this step finds (range joiners and clause breaks are read elsewhere).
-_LOGIC_CUES = ("alternative", "conjunction", "exception", "any_children")
+_LOGIC_CUES = ("alternative", "exception", "any_children")
 #: Cue kinds that say what a bare number is: a count of items, a label, the size of a scale.
 _ITEM_CUES = ("count", "label", "scale")
 
@@ -92,6 +92,20 @@ def _restated_symbols(text: str, cues: list[Cue]) -> list[Cue]:
                       cue.direction, cue.position, cue.respelled, cue.rule)
         out.append(cue)
     return out
+
+
+def comparator_characters(grammars: Grammars) -> str:
+    """The comparator signs of ``comparators.jsonl``: its one-character phrases that are not letters ("≤", "＞",
+    "±"), postfix ones aside ("18+")."""
+    return "".join(sorted({p for c in grammars.comparators if c.position != "postfix" for p in c.phrases
+                           if len(p) == 1 and not p.isalnum()}))
+
+
+def comparator_signs(grammars: Grammars) -> str:
+    """A pattern for the comparators of ``comparators.jsonl`` written in signs, not words ("<=", "=<", "≥",
+    ">/="), that bound a value (not "±")."""
+    return compile_phrases(p for c in grammars.comparators if c.position != "postfix" and c.comparator != "+-"
+                           for p in c.phrases if not any(ch.isalpha() for ch in p)).pattern
 
 
 @Language.factory(

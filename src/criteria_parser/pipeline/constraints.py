@@ -18,13 +18,13 @@ clause have the role ``exception``.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Optional
 
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars, load_grammars
 from ..model import Constraint
 from .building import ConstraintBuilder
@@ -38,6 +38,7 @@ class ConstraintAssembler:
     """Turns the matches of one doc into constraints, with the rules of one grammar set."""
 
     def __init__(self, grammars: Grammars) -> None:
+        self.grammars = grammars
         self.reader = ComparisonReader(grammars)
         self.subjects = SubjectPicker(grammars)
         self.builder = ConstraintBuilder(grammars)
@@ -49,7 +50,7 @@ class ConstraintAssembler:
         text = text_of(doc)
         cues: list[Cue] = doc._.cp_cues or []
         mentions: list[Mention] = doc._.cp_mentions or []
-        doc._.cp_exceptions = _exception_spans(text, cues)
+        doc._.cp_exceptions = _exception_spans(self.grammars, text, cues)
         doc._.cp_any_children = any(c.kind == "any_children" for c in cues)
         constraints: list[Constraint] = []
         previous: Optional[tuple[list[Mention], int, int]] = None  # subjects, group, end
@@ -115,8 +116,9 @@ def _share_alternative_groups(listed: list[tuple[Constraint, list[Constraint], b
                 constraint.group = members[0].group
 
 
-def _exception_spans(text: str, cues: list[Cue]) -> list[tuple[int, int]]:
-    """Each "except ..." clause: to the ')' that closes an open parenthesis, else to the clause end."""
+def _exception_spans(grammars: Grammars, text: str, cues: list[Cue]) -> list[tuple[int, int]]:
+    """Each "except ..." clause: to the ')' that closes an open parenthesis, else to the clause end (a full stop
+    that ends the text stays out of it)."""
     spans = []
     for cue in cues:
         if cue.kind != "exception":
@@ -134,8 +136,9 @@ def _exception_spans(text: str, cues: list[Cue]) -> list[tuple[int, int]]:
                         break
                     level -= 1
         else:
-            stop = re.compile(r";|\.(?:\s|$)").search(text, cue.end)
-            end = stop.start() if stop else len(text)
+            end = clause_around(grammars, text, cue.end)[1]
+            if end == len(text) and text.endswith("."):
+                end -= 1
         spans.append((cue.start, end))
     return spans
 

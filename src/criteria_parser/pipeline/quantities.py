@@ -27,7 +27,7 @@ from spacy.tokens import Doc
 from ..grammar.loader import Grammars, load_grammars
 from ..grammar.phrases import compile_phrases, normalize, phrase_pattern
 from ..model import Comparator, Flag, FlagKind
-from .numbers import DIGITS, NumberReader, digits_value, negative
+from .numbers import DIGITS, NumberReader, digits_value
 from .references import ReferenceReader
 from .types import Quantity, UnitMatch, register_extensions, text_of
 from .units import UnitReader, joiner_pattern
@@ -112,7 +112,7 @@ class QuantityFinder:
     def _quantity(self, text: str, match: re.Match[str]) -> Quantity:
         value, flag = self.numbers.value(match)
         start = match.start()
-        if negative(text, match):
+        if self.numbers.negative(text, match):
             value, start = -value, start - 1
         roman = match.group("roman")
         quantity = Quantity(start, match.end(), value, flags=[flag] if flag else [],

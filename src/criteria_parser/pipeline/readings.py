@@ -23,7 +23,7 @@ from ..grammar.loader import Grammars
 from ..grammar.phrases import normalize
 from ..model import Comparator, Constraint, Flag, FlagKind
 from .comparators import CueFinder
-from .numbers import ROMAN
+from .numbers import roman_pattern
 from .types import Cue, Mention, Quantity, text_of
 from .units import joiner_pattern
 
@@ -68,7 +68,7 @@ class ComparisonReader:
         #: between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV"
         self.listed = joiner_pattern(grammars, "listing")
         #: roman numerals listed together are categories of one scale, named or not: "Axis I or II", "III/IV"
-        self.listed_roman = re.compile(self.listed.pattern + ROMAN, re.IGNORECASE)
+        self.listed_roman = re.compile(self.listed.pattern + roman_pattern(grammars), re.IGNORECASE)
         #: what may stand between a prefix comparator and its number ("minimum of approximately 12")
         fillers = grammars.cue_phrases("value_filler")
         self.prefix_gap = re.compile(r"^[\s:(]*(?:(?:" + "|".join(map(re.escape, fillers)) + r")\s+)?[\s(]*$",

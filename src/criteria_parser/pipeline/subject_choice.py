@@ -4,24 +4,25 @@ Used by ``criteria_constraints`` (:mod:`.constraints`). Before the comparator, t
 last constraint and in the same clause is the subject, with every mention coordinated with it ("ALT/AST",
 "ALT and AST", "Alanine aminotransferase (ALT)/..."; the one-word ``listing`` phrases of ``cues.jsonl``);
 after the value, the first mention of the same clause outside a parenthesis ("within 72 hours of targeted
-therapy"). Methods ("by flow cytometry") are never subjects.
+therapy"). Clauses end at the ``clause_break`` cues of ``cues.jsonl`` (:mod:`criteria_parser.grammar.clauses`)
+and, for a subject, at a line break too. Methods ("by flow cytometry") are never subjects.
 """
 
 from __future__ import annotations
 
 import re
 
+from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars
 from ..grammar.phrases import compile_phrases
 from .types import Mention, Quantity
-
-_CLAUSE_BREAK = re.compile(r"[;\n]|\.\s")
 
 
 class SubjectPicker:
     """Picks subjects with the listing words of one grammar set."""
 
     def __init__(self, grammars: Grammars) -> None:
+        self._grammars = grammars
         # the phrases of one word only (", or" is "," and "or"), so the repetition cannot backtrack over spaces
         single = [p for p in grammars.cue_phrases("listing") if " " not in p]
         self._coordination = re.compile(r"(?:[\s()]|" + compile_phrases(single).pattern + r")*", re.IGNORECASE)
@@ -30,9 +31,9 @@ class SubjectPicker:
         """The subject mentions between ``start`` and ``end`` (a comparator): the nearest, or all of a
         coordinated run."""
         window = [m for m in mentions if m.start >= start and m.end <= end and m.entry.category != "method"]
-        breaks = [b.end() for b in _CLAUSE_BREAK.finditer(text, start, end)]
-        if breaks:
-            window = [m for m in window if m.start >= breaks[-1]] or window[-1:]
+        clause_start = max(clause_around(self._grammars, text, end)[0], text.rfind("\n", start, end) + 1)
+        if clause_start > start:
+            window = [m for m in window if m.start >= clause_start] or window[-1:]
         if not window:
             return []
         run = [window[-1]]
@@ -42,13 +43,13 @@ class SubjectPicker:
             run.insert(0, mention)
         return run
 
-    @staticmethod
-    def after(text: str, mentions: list[Mention], quantity: Quantity) -> list[Mention]:
+    def after(self, text: str, mentions: list[Mention], quantity: Quantity) -> list[Mention]:
         """A subject named after the quantity in the same clause ("within 72 hours of targeted therapy")."""
         for mention in mentions:
             if mention.start < quantity.end or mention.entry.category == "method":
                 continue
-            if _CLAUSE_BREAK.search(text, quantity.end, mention.start) or "(" in text[quantity.end:mention.start]:
+            between = text[quantity.end:mention.start]
+            if clause_around(self._grammars, text, quantity.end)[1] < mention.start or "\n" in between or "(" in between:
                 return []
             return [mention]
         return []

@@ -90,7 +90,7 @@ class Cue:
     start: int
     end: int
     text: str
-    kind: str  # comparator | time_relation | anchor | alternative | conjunction | exception | any_children
+    kind: str  # comparator | time_relation | anchor | alternative | exception | any_children
     value: Optional[str] = None  # "<=", "before", "infusion"
     direction: Optional[str] = None  # time relations
     position: str = "prefix"

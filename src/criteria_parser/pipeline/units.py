@@ -17,6 +17,7 @@ from rapidfuzz import fuzz, process
 
 from ..grammar.loader import Grammars
 from ..grammar.phrases import compile_phrases, normalize
+from .comparators import comparator_signs
 from .numbers import NumberReader, digits_value
 from .references import ReferenceReader
 from .types import UnitMatch
@@ -69,8 +70,9 @@ class UnitReader:
         self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
         scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
         self.scale_forms = compile_phrases(scales).pattern
-        self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + self.scale_forms + r")[\s:]*(?:of\s+)?(?:(?:[<>≤≥≦≧＜＞]=?|=[<>]?|>/=|</=)\s*)?$",
-                                        re.IGNORECASE)
+        #: a scale named before its value, with a comparator sign between: "grade ≥ 2", "NYHA class >= III"
+        self._scale_before = re.compile(r"(?<![\w])(?P<scale>" + self.scale_forms + r")[\s:]*(?:of\s+)?(?:(?:"
+                                        + comparator_signs(grammars) + r")\s*)?$", re.IGNORECASE)
         postfixes = [p for c in grammars.comparators if c.position == "postfix" for p in c.phrases if p.isalpha() or " " in p]
         #: a postfix comparator may stand between a number and what it counts: "3 or more drinks a day"
         self._postfix_words = re.compile(r"\s+(?:" + compile_phrases(postfixes).pattern + r")(?![\w])", re.IGNORECASE)
