@@ -49,6 +49,8 @@ def main() -> None:
         for answer, judgement in report.wrong:
             print(f"WRONG {answer.nct_id} {answer.patient} {answer.section} {answer.label}: {answer.answer}, "
                   f"expected {judgement.expected} ({judgement.reason})")
+        for verdict in report.wrong_verdicts:
+            print(f"WRONG VERDICT {verdict.nct_id} {verdict.patient}: {verdict.status}")
         for answer in report.unjudged:
             print(f"UNJUDGED {answer.nct_id} {answer.patient} {answer.section} {answer.label}: {answer.answer}")
     if args.pending:

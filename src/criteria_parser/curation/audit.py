@@ -211,6 +211,7 @@ class Report:
     listings_with_wrong: int = 0
     unjudged: list[Screened] = field(default_factory=list)
     wrong: list[tuple[Screened, Judgement]] = field(default_factory=list)
+    wrong_verdicts: list[Verdict] = field(default_factory=list)
 
     @property
     def wrong_total(self) -> int:
@@ -277,7 +278,9 @@ def assess(run: AuditRun, judgements: dict[Key, Judgement]) -> Report:
         if verdict.status == "needs review":
             continue
         report.verdicts_definite += 1
-        report.verdicts_wrong += not _verdict_stands(verdict, run, judgements)
+        if not _verdict_stands(verdict, run, judgements):
+            report.wrong_verdicts.append(verdict)
+    report.verdicts_wrong = len(report.wrong_verdicts)
     return report
 
 

@@ -135,6 +135,10 @@ class FactBuilder:
             value = convert(years, "a", variable.unit, self.matching) if variable.unit else years
             facts.put(f"{path}.value", value, f"age {number_text(years)} years (born {patient.birth_date.isoformat()})")
             return
+        if variable.subject == "sex":
+            known = patient.sex if patient.sex in ("female", "male") else None
+            facts.put(f"{path}.category", known, f"sex {patient.sex}" if patient.sex else "sex not recorded")
+            return
         result = self._latest(patient.results, variable, today)
         if result is None:
             facts.put(f"{path}.value", None, f"no {variable.subject} result"

@@ -58,6 +58,8 @@ def add_structured(listing: Listing, record: Record) -> None:
     ) if c is not None]
     if not constraints:
         return
+    for group, constraint in enumerate(constraints):
+        constraint.group = group  # each field must hold: "18 to 65 years" is both limits, not either
     criterion = Criterion(label=LABEL, text="; ".join(c.text for c in constraints), start=0, end=0,
                           constraints=constraints)
     inclusion = next((s for s in listing.sections if s.kind == SectionKind.INCLUSION.value), None)
