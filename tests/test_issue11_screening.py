@@ -40,7 +40,9 @@ def _record(parser, text="Inclusion Criteria:\n1. Signed informed consent.", **f
 
 
 def _fhir_criterion(listing, link_id: str) -> dict:
-    resources = [e["resource"] for e in export_fhir(listing, load_grammars())["entry"]]
+    grammars, matching = load_grammars(), load_matching_grammar()
+    bundle = export_fhir(compile_listing(listing, grammars, matching), grammars, matching)
+    resources = [e["resource"] for e in bundle["entry"]]
     variable = next(r for r in resources if r["resourceType"] == "EvidenceVariable")
     criteria = variable["characteristic"][0]["definitionByCombination"]["characteristic"]
     return next(c for c in criteria if c.get("linkId") == link_id)
