@@ -23,7 +23,7 @@ from criteria_parser.match.plan import compile_listing
 from criteria_parser.export.jsonlogic import export_jsonlogic
 from criteria_parser.match.facts import build_facts
 from criteria_parser.grammar.loader import load_grammars
-from criteria_parser.match.screen import match
+from criteria_parser.match.screen import assess
 from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.parser import Parser
 from criteria_parser.match.patients import load_patient
@@ -52,7 +52,7 @@ def main() -> None:
     rules = export_jsonlogic(plan)
     facts = [build_facts(p, plan, grammars, matching) for p in batch]
     facts_seconds = cpu(lambda: [build_facts(p, plan, grammars, matching) for p in batch])
-    builtin_seconds = cpu(lambda: [match(plan, f, matching, "p", "d") for f in facts])
+    builtin_seconds = cpu(lambda: [assess(plan, f, matching, "p", "d") for f in facts])
     jsonlogic_seconds = cpu(lambda: [jsonLogic(rules["listing"], f.data) for f in facts])
     start = time.perf_counter()
     subprocess.run([str(Path(sys.executable).parent / "criteria-parser"), "match", str(SEED),

@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from criteria_parser.parser import Parser
-from criteria_parser.match.run import run_match
+from criteria_parser.match.run import screen_files
 
 ROOT = Path(__file__).resolve().parents[1]
 LEAF = ROOT.parent / "shared" / "corpora" / "leaf-dev"
@@ -33,7 +33,7 @@ def main() -> None:
     parser = Parser()
     total: Counter = Counter()
     for path in paths:
-        result = run_match(parser.parse_file(path), args.patient)
+        result = screen_files(parser.parse_file(path), [args.patient])[0]
         counts = Counter(c.result for c in result.criteria)
         total.update(counts)
         print(f"{path.name:28} met {counts['met']:3}  not met {counts['not met']:3}  unknown {counts['unknown']:3}")

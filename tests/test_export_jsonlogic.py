@@ -13,7 +13,7 @@ from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
 from criteria_parser.export.jsonlogic import export_jsonlogic, jsonlogic_data
 from criteria_parser.match.facts import build_facts
 from criteria_parser.grammar.loader import load_grammars
-from criteria_parser.match.screen import STATUS, match
+from criteria_parser.match.screen import STATUS, assess
 from criteria_parser.grammar.matching import load_matching_grammar
 from pydantic import ValidationError
 
@@ -69,7 +69,7 @@ def test_exported_rules_agree_with_the_built_in_evaluator(plan, patient):
     exported = json.loads(json.dumps(export_jsonlogic(plan)))  # as another engine would read it
     facts = build_facts(patient, plan, load_grammars(), load_matching_grammar())
     data = json.loads(json.dumps(jsonlogic_data(facts)))
-    builtin = match(plan, facts, load_matching_grammar(), patient.id, "test")
+    builtin = assess(plan, facts, load_matching_grammar(), patient.id, "test")
     assert len(exported["criteria"]) == len(builtin.criteria)
     for rule, result in zip(exported["criteria"], builtin.criteria):
         assert (rule["section"], rule["label"]) == (result.section, result.label)
@@ -124,7 +124,7 @@ def test_agreement_on_randomly_changed_patients(plan):
         except ValidationError:
             continue
         facts = build_facts(patient, plan, load_grammars(), load_matching_grammar())
-        builtin = match(plan, facts, load_matching_grammar(), patient.id, "test")
+        builtin = assess(plan, facts, load_matching_grammar(), patient.id, "test")
         values = json.loads(json.dumps(jsonlogic_data(facts)))
         for rule, result in zip(exported["criteria"], builtin.criteria):
             assert TRUTH_WORDS[float(jsonLogic(rule["rule"], values))] == result.result, (data, rule["label"])
@@ -173,7 +173,7 @@ def _agree(plan, patient: Patient) -> None:
     exported = json.loads(json.dumps(export_jsonlogic(plan)))
     facts = build_facts(patient, plan, load_grammars(), load_matching_grammar())
     data = json.loads(json.dumps(jsonlogic_data(facts)))
-    builtin = match(plan, facts, load_matching_grammar(), patient.id, "test")
+    builtin = assess(plan, facts, load_matching_grammar(), patient.id, "test")
     for rule, result in zip(exported["criteria"], builtin.criteria):
         assert TRUTH_WORDS[float(jsonLogic(rule["rule"], data))] == result.result, (rule["label"], result.reasons)
     assert STATUS[float(jsonLogic(exported["listing"], data))] == builtin.status
@@ -193,7 +193,7 @@ def test_the_rich_variants_reach_met_not_met_and_unknown_of_every_new_check(rich
         change(data)
         patient = Patient.model_validate(data)
         facts = build_facts(patient, rich_plan, load_grammars(), load_matching_grammar())
-        for result in match(rich_plan, facts, load_matching_grammar(), patient.id, "test").criteria:
+        for result in assess(rich_plan, facts, load_matching_grammar(), patient.id, "test").criteria:
             seen.setdefault(f"{result.section} {result.label}", set()).add(result.result)
     assert {label for label, answers in seen.items() if answers != {"met", "not met", "unknown"}} == set(), seen
 

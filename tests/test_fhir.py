@@ -13,7 +13,7 @@ from criteria_parser.export.fhir import NOT_CHECKABLE, RELATIVE_TO, export_fhir
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.match.plan import compile_listing
-from criteria_parser.match.run import run_match
+from criteria_parser.match.run import screen_files
 from criteria_parser.match.patient_files import load_patient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,8 +29,8 @@ def listing():
 
 @pytest.mark.parametrize("name", ["patient-eligible", "patient-creatinine-mgdl"])
 def test_fhir_bundle_matches_like_its_patient_json(listing, name):
-    from_json = run_match(listing, EXAMPLES / f"{name}.json")
-    from_fhir = run_match(listing, EXAMPLES / f"{name}.fhir.json")
+    from_json = screen_files(listing, [EXAMPLES / f"{name}.json"])[0]
+    from_fhir = screen_files(listing, [EXAMPLES / f"{name}.fhir.json"])[0]
     assert from_fhir.status == from_json.status
     assert [(c.label, c.result) for c in from_fhir.criteria] == [(c.label, c.result) for c in from_json.criteria]
 

@@ -11,8 +11,8 @@ from criteria_parser.match.plan import compile_listing
 from criteria_parser.errors import InputError
 from criteria_parser.match.facts import build_facts
 from criteria_parser.grammar.loader import load_grammars
-from criteria_parser.match.run import run_match
-from criteria_parser.match.screen import match
+from criteria_parser.match.run import screen_files
+from criteria_parser.match.screen import assess
 from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.match.patient_files import load_patient
 from criteria_parser.match.patients import Patient
@@ -48,7 +48,7 @@ def _match_patient(listing, patient: Patient):
     grammars, matching = load_grammars(), load_matching_grammar()
     plan = compile_listing(listing, grammars, matching)
     facts = build_facts(patient, plan, grammars, matching)
-    return match(plan, facts, matching, patient.id, "test")
+    return assess(plan, facts, matching, patient.id, "test")
 
 
 def _example(name: str, **changes) -> Patient:
@@ -59,24 +59,24 @@ def _example(name: str, **changes) -> Patient:
 
 @pytest.mark.parametrize("name,status", sorted(EXPECTED.items()))
 def test_example_patients_get_the_expected_status(listing, name, status):
-    assert run_match(listing, EXAMPLES / name).status == status
+    assert screen_files(listing, [EXAMPLES / name])[0].status == status
 
 
 def test_creatinine_in_mg_per_dl_is_converted_with_the_molar_mass(listing):
-    result = run_match(listing, EXAMPLES / "patient-creatinine-mgdl.json")
+    result = screen_files(listing, [EXAMPLES / "patient-creatinine-mgdl.json"])[0]
     criterion = _criterion(result, "inclusion", "5")
     assert criterion.result == "not met"
     assert "creatinine 2.3 mg/dL (2026-02-27) = 203.3 µmol/L ≤ 176.8 µmol/L: not met" in criterion.reasons
 
 
 def test_missing_lvef_is_unknown_never_met(listing):
-    result = run_match(listing, EXAMPLES / "patient-missing-lvef.json")
+    result = screen_files(listing, [EXAMPLES / "patient-missing-lvef.json"])[0]
     assert _criterion(result, "inclusion", "6").result == "unknown"
     assert _criterion(result, "inclusion", "6").reasons == ["no LVEF result: unknown"]
 
 
 def test_corticosteroids_two_days_before_infusion_exclude(listing):
-    result = run_match(listing, EXAMPLES / "patient-steroids-before-infusion.json")
+    result = screen_files(listing, [EXAMPLES / "patient-steroids-before-infusion.json"])[0]
     assert _criterion(result, "exclusion", "6.1").result == "met"
     assert _criterion(result, "exclusion", "6").result == "met"
     assert any("2 days before the infusion" in r and "outside the exception" in r
@@ -84,7 +84,7 @@ def test_corticosteroids_two_days_before_infusion_exclude(listing):
 
 
 def test_physiological_prednisone_is_excepted(listing):
-    result = run_match(listing, EXAMPLES / "patient-prednisone-5mg.json")
+    result = screen_files(listing, [EXAMPLES / "patient-prednisone-5mg.json"])[0]
     criterion = _criterion(result, "exclusion", "6.1")
     assert criterion.result == "not met"
     assert any("its dose 5 mg/d is within the exception prednisone < 10 mg/d" in r for r in criterion.reasons)
@@ -106,7 +106,7 @@ def test_other_steroids_count_by_their_prednisone_equivalent_dose(listing, drug,
 
 
 def test_alt_four_times_uln_fails_the_relative_limit(listing):
-    result = run_match(listing, EXAMPLES / "patient-alt-4x-uln.json")
+    result = screen_files(listing, [EXAMPLES / "patient-alt-4x-uln.json"])[0]
     assert "ALT 160 U/L (2026-02-27) = 4.00 × ULN (ULN 40 U/L) ≤ 3 × ULN: not met" in \
         _criterion(result, "inclusion", "5").reasons
 
@@ -200,3 +200,31 @@ def test_treatment_ending_before_it_starts_is_reported_and_unknown(listing):
     result = _match_patient(listing, Patient.model_validate(data))
     assert _criterion(result, "exclusion", "6.1").result == "unknown"
     assert any("prednisone ends 2026-02-01, before it starts 2026-03-02" in w for w in result.warnings)
+
+
+def test_a_listing_is_compiled_once_for_all_its_patients_and_its_grammars_read_once(listing, tmp_path, monkeypatch):
+    """Issue 12: match reloaded the grammars and recompiled the plan for every patient (also with --grammars)."""
+    import shutil
+    from importlib import resources
+
+    import criteria_parser.grammar.matching as matching_module
+    import criteria_parser.match.plan as plan_module
+
+    grammars = tmp_path / "grammars"
+    with resources.as_file(resources.files("criteria_parser.grammars")) as packaged:
+        shutil.copytree(packaged, grammars)
+    calls = {"compile": 0, "read": 0}
+
+    def counted(name, real):
+        def call(*args):
+            calls[name] += 1
+            return real(*args)
+        return call
+
+    monkeypatch.setattr(plan_module, "compile_listing", counted("compile", plan_module.compile_listing))
+    monkeypatch.setattr(matching_module, "_read", counted("read", matching_module._read))
+    names = ["patient-eligible.json", "patient-creatinine-mgdl.json", "patient-eligible.fhir.json"]
+    for _ in range(2):
+        results = screen_files(listing, [EXAMPLES / name for name in names], grammars)
+        assert [r.status for r in results] == [EXPECTED[name] for name in names]
+    assert calls == {"compile": 2, "read": 1}  # one plan per listing screened; matching.json read once

@@ -9,7 +9,7 @@ from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
 from criteria_parser.export.jsonlogic import export_jsonlogic
 from criteria_parser.match.facts import build_facts
 from criteria_parser.grammar.loader import load_grammars
-from criteria_parser.match.screen import match
+from criteria_parser.match.screen import assess
 from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.match.patients import Patient
 
@@ -47,7 +47,7 @@ def plan():
 def _run(plan, changes=None):
     data = {**PATIENT, **(changes or {})}
     facts = build_facts(Patient.model_validate(data), plan, load_grammars(), load_matching_grammar())
-    result = match(plan, facts, load_matching_grammar(), data["id"], data["as_of"])
+    result = assess(plan, facts, load_matching_grammar(), data["id"], data["as_of"])
     exported = export_jsonlogic(plan)
     for rule, criterion in zip(exported["criteria"], result.criteria):
         assert TRUTH_WORDS[float(jsonLogic(rule["rule"], facts.data))] == criterion.result

@@ -13,7 +13,7 @@ from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
 from criteria_parser.export.jsonlogic import export_jsonlogic
 from criteria_parser.match.facts import build_facts
 from criteria_parser.grammar.loader import load_grammars
-from criteria_parser.match.screen import match
+from criteria_parser.match.screen import assess
 from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.match.patients import Patient
 
@@ -32,7 +32,7 @@ def run(parser, listing: str, patient: dict):
     """Match ``patient`` against ``listing`` and require the JsonLogic export to agree on every criterion."""
     plan = compile_listing(parser.parse_text(listing), load_grammars(), load_matching_grammar())
     facts = build_facts(Patient.model_validate(patient), plan, load_grammars(), load_matching_grammar())
-    result = match(plan, facts, load_matching_grammar(), patient["id"], patient["as_of"])
+    result = assess(plan, facts, load_matching_grammar(), patient["id"], patient["as_of"])
     data = json.loads(json.dumps(facts.data))
     for rule, criterion in zip(export_jsonlogic(plan)["criteria"], result.criteria):
         assert TRUTH_WORDS[float(jsonLogic(rule["rule"], data))] == criterion.result, criterion.label

@@ -11,7 +11,7 @@ import typer
 
 from .base import app, emit, fail
 from ..errors import CriteriaParserError
-from ..match.run import load_listing, run_match
+from ..match.run import load_listing, screen_files
 
 
 class MatchFormat(str, Enum):
@@ -32,7 +32,7 @@ def match_command(
 
     try:
         parsed = load_listing(listing, grammars)
-        results = [run_match(parsed, path, grammars) for path in patients]
+        results = screen_files(parsed, patients, grammars)
     except CriteriaParserError as exc:
         fail(str(exc))
     if format is MatchFormat.json:

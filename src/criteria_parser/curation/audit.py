@@ -143,7 +143,7 @@ def screen(listings: list[Listing], patient_files: list[Path]) -> AuditRun:
     from ..match.facts import build_facts
     from ..match.patient_files import load_patient
     from ..match.plan import compile_listing
-    from ..match.screen import match
+    from ..match.screen import assess
 
     grammars, matching = load_grammars(), load_matching_grammar()
     patients = [(path, load_patient(path)) for path in patient_files]
@@ -153,7 +153,7 @@ def screen(listings: list[Listing], patient_files: list[Path]) -> AuditRun:
         nct = listing.trial.nct_id or listing.source or "?"
         first: dict[str, tuple[str, list[str]]] = {}
         for path, patient in patients:
-            result = match(plan, build_facts(patient, plan, grammars, matching), matching, patient.id,
+            result = assess(plan, build_facts(patient, plan, grammars, matching), matching, patient.id,
                            patient.screening_date().date().isoformat())
             answers = [c.result for c in result.criteria]
             if patient.id in first:

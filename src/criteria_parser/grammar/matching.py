@@ -204,14 +204,20 @@ class MatchingGrammar(_Model):
 
 
 def load_matching_grammar(directory: Optional[Path] = None) -> MatchingGrammar:
-    """Read and validate ``matching.json`` (the packaged one unless ``directory`` is given).
+    """Read and validate ``matching.json`` (the packaged one unless ``directory`` is given), once per process for
+    each directory.
 
     Raises:
         GrammarError: the file is missing or invalid.
     """
     if directory is None:
         return _packaged()
-    return _read(Path(directory) / "matching.json")
+    return _from_directory(Path(directory).resolve())
+
+
+@lru_cache(maxsize=None)
+def _from_directory(directory: Path) -> MatchingGrammar:
+    return _read(directory / "matching.json")
 
 
 @lru_cache(maxsize=1)

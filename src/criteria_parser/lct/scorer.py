@@ -51,7 +51,7 @@ class Tuple:
 
 
 @dataclass
-class Score:
+class LeafScore:
     """Counts and precision/recall/F1 of one slice."""
 
     gold: int = 0
@@ -61,7 +61,7 @@ class Score:
     full: int = 0  # gold comparisons fully matched (recall)
     full_predictions: int = 0  # predictions fully matching one (precision; the slice may differ from gold's)
 
-    def add(self, other: "Score") -> None:
+    def add(self, other: "LeafScore") -> None:
         for name in ("gold", "predicted", "detected", "detected_predictions", "full", "full_predictions"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
@@ -81,7 +81,7 @@ class Score:
 
 
 @dataclass
-class Disagreement:
+class LeafDisagreement:
     """A gold comparison not fully matched, or a prediction matching no gold comparison."""
 
     document: str
@@ -98,10 +98,10 @@ class Report:
 
     documents: int = 0
     blank: int = 0  # documents with no text (not parsed, not counted in ``documents``)
-    overall: Score = field(default_factory=Score)
-    by_operator: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
-    by_time: dict[str, Score] = field(default_factory=lambda: defaultdict(Score))
-    disagreements: list[Disagreement] = field(default_factory=list)
+    overall: LeafScore = field(default_factory=LeafScore)
+    by_operator: dict[str, LeafScore] = field(default_factory=lambda: defaultdict(LeafScore))
+    by_time: dict[str, LeafScore] = field(default_factory=lambda: defaultdict(LeafScore))
+    disagreements: list[LeafDisagreement] = field(default_factory=list)
 
 
 class UnitNormalizer:
@@ -298,22 +298,22 @@ class LeafEvaluator:
         matched_predictions = {p for _, p, _ in matches}
         for g_index, gold_tuple in enumerate(gold):
             found = next(((p, full) for gi, p, full in matches if gi == g_index), None)
-            score = Score(gold=1, detected=found is not None, full=bool(found and found[1]))
+            score = LeafScore(gold=1, detected=found is not None, full=bool(found and found[1]))
             self._count(report, gold_tuple, score, gold=True)
             if found is None or not found[1]:
-                report.disagreements.append(Disagreement(name, gold_tuple.line + 1, "wrong" if found else "miss",
+                report.disagreements.append(LeafDisagreement(name, gold_tuple.line + 1, "wrong" if found else "miss",
                                                          gold_tuple, predicted[found[0]] if found else None,
                                                          lines[gold_tuple.line].strip()))
         for p_index, predicted_tuple in enumerate(predicted):
             full = any(p == p_index and f for _, p, f in matches)
-            score = Score(predicted=1, detected_predictions=p_index in matched_predictions, full_predictions=full)
+            score = LeafScore(predicted=1, detected_predictions=p_index in matched_predictions, full_predictions=full)
             self._count(report, predicted_tuple, score, gold=False)
             if p_index not in matched_predictions:
-                report.disagreements.append(Disagreement(name, predicted_tuple.line + 1, "false_positive", None,
+                report.disagreements.append(LeafDisagreement(name, predicted_tuple.line + 1, "false_positive", None,
                                                          predicted_tuple, lines[predicted_tuple.line].strip()))
 
     @staticmethod
-    def _count(report: Report, item: Tuple, score: Score, gold: bool) -> None:
+    def _count(report: Report, item: Tuple, score: LeafScore, gold: bool) -> None:
         report.overall.add(score)
         report.by_operator[item.comparator].add(score)
         report.by_time["temporal" if item.temporal else "not temporal"].add(score)
@@ -402,7 +402,7 @@ def _show(item: Optional[Tuple]) -> str:
 
 def summary(report: Report) -> dict:
     """Scores as plain data: overall, by operator and by time, detection and full tuple."""
-    def scores(score: Score) -> dict:
+    def scores(score: LeafScore) -> dict:
         return {"gold": score.gold, "predicted": score.predicted,
                 "detection": dict(zip(("precision", "recall", "f1"), score.detection())),
                 "full_tuple": dict(zip(("precision", "recall", "f1"), score.full_tuple()))}
@@ -416,4 +416,4 @@ def evaluate_brat(corpus: Path, parser: Optional[Parser] = None, part: Part = "a
     return LeafEvaluator(parser).evaluate(corpus, part)
 
 
-__all__ = ["LeafEvaluator", "Report", "Score", "Tuple", "UnitNormalizer", "ValueKeys", "evaluate_brat", "render"]
+__all__ = ["LeafEvaluator", "Report", "LeafScore", "Tuple", "UnitNormalizer", "ValueKeys", "evaluate_brat", "render"]

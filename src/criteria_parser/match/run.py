@@ -1,4 +1,4 @@
-"""Screening: load a listing (text or parsed JSON), compile its checks, and match one patient against it."""
+"""Screening: load a listing (text or parsed JSON), compile its plan once, and screen patients against it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ from ..errors import InputError
 from ..model import Listing
 
 if TYPE_CHECKING:  # pint and the checks load only when a command needs them
+    from .patients import Patient
     from .plan import ListingPlan
+    from .screen import MatchResult
 
 
 def load_listing(path: Path, grammars: Optional[Path] = None) -> Listing:
@@ -39,17 +41,21 @@ def plan_for(listing: Listing, grammars: Optional[Path] = None) -> "ListingPlan"
     return compile_listing(listing, load_grammars(grammars), load_matching_grammar(grammars))
 
 
-def run_match(listing: Listing, patient_path: Path, grammars: Optional[Path] = None):
-    """Match one patient file against ``listing``; returns the :class:`~.matcher.MatchResult`."""
-    from .plan import compile_listing
+def screen_patient(plan: "ListingPlan", patient: "Patient", grammars: Optional[Path] = None) -> "MatchResult":
+    """One patient against a compiled plan: the patient's facts for it, then every criterion's answer."""
     from .facts import build_facts
+    from .screen import assess
     from ..grammar.loader import load_grammars
-    from .screen import match
     from ..grammar.matching import load_matching_grammar
+
+    matching = load_matching_grammar(grammars)
+    facts = build_facts(patient, plan, load_grammars(grammars), matching)
+    return assess(plan, facts, matching, patient.id, patient.screening_date().date().isoformat())
+
+
+def screen_files(listing: Listing, patient_paths: list[Path], grammars: Optional[Path] = None) -> list["MatchResult"]:
+    """Every patient file (JSON or a FHIR Bundle) against ``listing``, whose plan is compiled once for all."""
     from .patient_files import load_patient
 
-    patient = load_patient(patient_path)
-    lexicon, matching = load_grammars(grammars), load_matching_grammar(grammars)
-    plan = compile_listing(listing, lexicon, matching)
-    facts = build_facts(patient, plan, lexicon, matching)
-    return match(plan, facts, matching, patient.id, patient.screening_date().date().isoformat())
+    plan = plan_for(listing, grammars)
+    return [screen_patient(plan, load_patient(path), grammars) for path in patient_paths]

@@ -105,30 +105,30 @@ class Evaluator:
         self.facts = facts
         self.matching = matching
 
-    def evaluate(self, check: Check) -> Outcome:
+    def outcome(self, check: Check) -> Outcome:
         """The outcome of ``check``."""
         if isinstance(check, AllOf):
-            parts = [self.evaluate(p) for p in check.parts]
+            parts = [self.outcome(p) for p in check.parts]
             return Outcome(min(p.truth for p in parts), parts=parts)
         if isinstance(check, AnyOf):
-            parts = [self.evaluate(p) for p in check.parts]
+            parts = [self.outcome(p) for p in check.parts]
             return Outcome(max(p.truth for p in parts), parts=parts)
         if isinstance(check, Agreeing):
-            parts = [self.evaluate(p) for p in check.parts]
+            parts = [self.outcome(p) for p in check.parts]
             low, high = min(p.truth for p in parts), max(p.truth for p in parts)
             unclear = "" if low == high else "the text does not say whether all or any of these is meant: unknown"
             return Outcome(low if low == high else UNKNOWN, unclear, parts)
         if isinstance(check, Unless):
-            condition = self.evaluate(check.condition)
-            exceptions = [self.evaluate(e) for e in check.exceptions]
+            condition = self.outcome(check.condition)
+            exceptions = [self.outcome(e) for e in check.exceptions]
             excepted = max(e.truth for e in exceptions)
             return Outcome(min(condition.truth, 1 - excepted), "exception " + TRUTH_WORDS[excepted],
                            [condition, *exceptions])
         if isinstance(check, Negated):
-            part = self.evaluate(check.part)
+            part = self.outcome(check.part)
             return Outcome(1 - part.truth, f"negated by '{check.cue}': {TRUTH_WORDS[1 - part.truth]}", [part])
         if isinstance(check, AtMostUnknown):
-            part = self.evaluate(check.part)
+            part = self.outcome(check.part)
             return Outcome(min(part.truth, UNKNOWN), check.reason if part.truth == MET else "", [part])
         if isinstance(check, Unknown):
             return Outcome(UNKNOWN, check.reason + ": unknown")
@@ -302,12 +302,12 @@ def overall(truths: list[tuple[str, float]]) -> float:
     return min([t if section == "inclusion" else 1 - t for section, t in truths], default=UNKNOWN)
 
 
-def match(plan: ListingPlan, facts: Facts, matching: MatchingGrammar, patient_id: str, screening: str) -> MatchResult:
-    """Evaluate every criterion of ``plan`` over ``facts``."""
+def assess(plan: ListingPlan, facts: Facts, matching: MatchingGrammar, patient_id: str, screening: str) -> MatchResult:
+    """Every criterion of ``plan`` answered over one patient's ``facts``, and the listing's status."""
     evaluator = Evaluator(facts, matching)
     results, truths = [], []
     for criterion in plan.criteria:
-        outcome = evaluator.evaluate(criterion.check)
+        outcome = evaluator.outcome(criterion.check)
         if criterion.top_level:
             truths.append((criterion.section, outcome.truth))
         findings = outcome.findings()
