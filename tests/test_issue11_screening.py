@@ -19,7 +19,7 @@ from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.match.facts import build_facts
 from criteria_parser.match.patient_files import load_patient
 from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
-from criteria_parser.match.screen import match
+from criteria_parser.match.screen import assess
 from criteria_parser.parser import Parser
 from criteria_parser.registry.records.parse import parse_records
 from criteria_parser.registry.records.record import Record
@@ -54,7 +54,7 @@ def screened(listing, name: str, fhir: bool = False) -> dict[str, str]:
     patient = load_patient(EXAMPLES / f"patient-{name}{'.fhir' if fhir else ''}.json")
     plan = compile_listing(listing, grammars, matching)
     facts = build_facts(patient, plan, grammars, matching)
-    result = match(plan, facts, matching, patient.id, "test")
+    result = assess(plan, facts, matching, patient.id, "test")
     rules = json.loads(json.dumps(export_jsonlogic(plan)))["criteria"]
     data = json.loads(json.dumps(jsonlogic_data(facts)))
     for rule, criterion in zip(rules, result.criteria, strict=True):
