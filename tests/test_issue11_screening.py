@@ -16,6 +16,7 @@ from criteria_parser.export.fhir import export_fhir
 from criteria_parser.export.jsonlogic import export_jsonlogic, jsonlogic_data
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.grammar.matching import load_matching_grammar
+from criteria_parser.grammar.units import UnitMismatch, convert, normalize_unit
 from criteria_parser.match.facts import build_facts
 from criteria_parser.match.patient_files import load_patient
 from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
@@ -26,6 +27,7 @@ from criteria_parser.registry.records.record import Record
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CKD, NSCLC, PREGNANT, CHILD = "ckd-prednisone", "nsclc-chemo", "pregnant", "asthma-child"
+MATCHING = load_matching_grammar()
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +78,69 @@ def test_issue_11_2_the_registry_sex_is_read(parser):
     assert screened(listing, NSCLC)["inclusion registry"] == "not met"
     assert screened(listing, NSCLC, fhir=True)["inclusion registry"] == "not met"
     assert screened(listing, PREGNANT)["inclusion registry"] == "met"
+
+
+def _listing(parser, text: str):
+    return parser.parse_text(text, source="issue-11")
+
+
+@pytest.mark.parametrize("limit", ["Total bilirubin < 3", "Creatinine less than 1.5", "Platelet count of ≥ 50,000"])
+def test_issue_11_3_a_limit_without_a_unit_is_unknown(parser, limit):
+    listing = _listing(parser, f"Inclusion Criteria:\n1. {limit}\n")
+    assert screened(listing, NSCLC)["inclusion 1"] == "unknown"
+    assert screened(listing, CKD)["inclusion 1"] == "unknown"
+
+
+def test_issue_11_3_a_measure_with_one_unit_keeps_its_bare_limits(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. LVEF ≥ 50\n2. Total bilirubin ≤2.5 upper limit of normal (ULN)\n")
+    assert screened(listing, NSCLC)["inclusion 1"] == "met"
+    assert screened(listing, CKD)["inclusion 2"] == "met"  # a multiple of the ULN, not 2.5 µmol/L
+
+
+@pytest.mark.parametrize("line", MATCHING.affine_conversions, ids=lambda line: line.analyte)
+def test_issue_11_4_affine_conversions_reproduce_their_published_table(line):
+    for value, printed in line.table:
+        assert round(convert(value, line.unit, line.target, MATCHING, analyte=line.analyte)) == printed
+        assert convert(printed, line.target, line.unit, MATCHING, analyte=line.analyte) == pytest.approx(value, abs=0.05)
+
+
+def test_issue_11_4_hba1c_in_mmol_per_mol_is_not_a_plain_ratio(parser):
+    assert convert(36, "mmol/mol", "%", MATCHING, analyte="HbA1c") == pytest.approx(5.44, abs=0.01)
+    with pytest.raises(UnitMismatch):
+        convert(7.1, "%", "mmol/mol", MATCHING)  # without the analyte's equation, two ratios never convert
+    listing = _listing(parser, "Inclusion Criteria:\n1. HbA1c ≤ 53 mmol/mol\n2. HbA1c < 6.5%\n")
+    ckd, pregnant = screened(listing, CKD), screened(listing, PREGNANT, fhir=True)
+    assert ckd["inclusion 1"] == "not met"  # 7.1 % is 54 mmol/mol
+    assert pregnant["inclusion 2"] == "met"  # 36 mmol/mol is 5.4 %
+
+
+@pytest.mark.parametrize("written,value,target,expected", [
+    ("/uL", 7600, "10*9/L", 7.6), ("cells/uL", 2100, "10*9/L", 2.1), ("K/uL", 168, "10*9/L", 168),
+    ("G/L", 240, "10*9/L", 240), ("IU/L", 22, "U/L", 22), ("mEq/L", 5.1, "mmol/L", 5.1),
+    ("mL/min/1.73m2", 31, "mL/min/{1.73_m2}", 31), ("/mm3", 290000, "10*9/L", 290),
+])
+def test_issue_11_5_everyday_spellings_of_patient_units_are_read(written, value, target, expected):
+    unit = normalize_unit(written, MATCHING)
+    assert convert(value, unit, target, MATCHING, analyte="potassium") == pytest.approx(expected)
+
+
+def test_issue_11_5_equivalents_convert_by_the_ions_charge():
+    assert convert(2, "meq/L", "mmol/L", MATCHING, analyte="calcium") == 1
+    with pytest.raises(UnitMismatch):
+        convert(2, "meq/L", "mmol/L", MATCHING, analyte="phosphate")  # charge unknown: no guess
+
+
+def test_issue_11_5_patients_with_everyday_spellings_are_screened(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. AST ≤ 3 x ULN\n2. Potassium < 5.5 mmol/L\n"
+                               "3. Platelets ≥ 100 x 10^9/L\n4. ANC ≥ 1.5 x 10^9/L\n")
+    ckd, nsclc = screened(listing, CKD), screened(listing, NSCLC, fhir=True)
+    assert (ckd["inclusion 1"], ckd["inclusion 2"]) == ("met", "met")  # AST in IU/L, potassium in mEq/L
+    assert (nsclc["inclusion 3"], nsclc["inclusion 4"]) == ("met", "met")  # K/uL, cells/uL
+
+
+def test_issue_11_6_creatinine_clearance_is_not_a_clearance_per_body_surface(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Creatinine clearance ≥ 60 mL/min/1.73 m2\n"
+                               "2. Creatinine clearance ≥ 60 mL/min\n3. eGFR ≥ 30 mL/min/1.73 m2\n")
+    nsclc, ckd = screened(listing, NSCLC), screened(listing, CKD)
+    assert (nsclc["inclusion 1"], nsclc["inclusion 2"]) == ("unknown", "met")  # 104 mL/min, no body surface
+    assert ckd["inclusion 3"] == "met"  # eGFR 31 mL/min/1.73m2

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -71,6 +71,27 @@ class CategoryScale(_Model):
         return None
 
 
+class AffineConversion(_Model):
+    """A conversion of one analyte that no factor gives: ``target = slope × (value − offset)``, both ways."""
+
+    analyte: str = Field(description="The lexicon name of the analyte.")
+    unit: str
+    target: str
+    slope: float = Field(gt=0)
+    offset: float
+    source: str = Field(description="Where the equation comes from.")
+    table: list[tuple[float, float]] = Field(min_length=2, description="Published pairs (unit, target), as printed "
+                                                                        "(a test converts each, to their precision).")
+
+    def forward(self, value: float) -> float:
+        """``value`` in ``unit`` as ``target``."""
+        return self.slope * (value - self.offset)
+
+    def backward(self, value: float) -> float:
+        """``value`` in ``target`` as ``unit``."""
+        return value / self.slope + self.offset
+
+
 class Concept(_Model):
     """Something a criterion names that the patient's record can answer."""
 
@@ -86,9 +107,17 @@ class MatchingGrammar(_Model):
     """The whole of ``matching.json``."""
 
     version: str
-    pint_units: dict[str, str]
     canonical_units: dict[str, str]
-    unit_aliases: dict[str, str]
+    unit_aliases: dict[str, str] = Field(description="Clinical spellings in patient records that are no UCUM code: "
+                                                      "'K/uL' is 10*3/uL, 'mEq/L' is meq/L.")
+    bare_number_units: dict[str, str] = Field(description="Measures whose limits have one unit by definition, "
+                                                           "so a bare number is in it ('KPS > 60' is 60 %); any other "
+                                                           "limit without a unit is unknown ('bilirubin < 3').")
+    count_annotations: list[str] = Field(description="UCUM annotations that name what a count counts without "
+                                                      "changing it: {cells}/uL converts to 10*9/L.")
+    equivalent_charges: dict[str, int] = Field(description="The charge of ions whose results come in equivalents: "
+                                                            "1 mEq of calcium is 0.5 mmol.")
+    affine_conversions: list[AffineConversion]
     display_units: dict[str, str]
     active_cues: list[str]
     equivalent_cues: list[str]
@@ -114,6 +143,15 @@ class MatchingGrammar(_Model):
     systemic_routes_excluded: list[str]
     treatment_classes: list[TreatmentClass]
     concepts: list[Concept]
+
+    def affine(self, analyte: Optional[str], unit: str, target: str) -> Optional[Callable[[float], float]]:
+        """The affine conversion of ``analyte`` from ``unit`` to ``target`` (either way round), if there is one."""
+        for line in self.affine_conversions:
+            if line.analyte == analyte and (line.unit, line.target) == (unit, target):
+                return line.forward
+            if line.analyte == analyte and (line.target, line.unit) == (unit, target):
+                return line.backward
+        return None
 
     def treatment_class(self, name: str) -> Optional[TreatmentClass]:
         """The class called ``name`` (case-insensitive), if any."""

@@ -216,7 +216,8 @@ class FactBuilder:
             return None, f"no unit given, cannot compare in {display_unit(variable.unit, self.matching)}"
         entry = self.lexicon.get(variable.subject)
         try:
-            return convert(value, unit, variable.unit, self.matching, entry.molar_mass if entry else None), ""
+            return convert(value, unit, variable.unit, self.matching, entry.molar_mass if entry else None,
+                           variable.subject), ""
         except UnitMismatch as exc:
             return None, str(exc)
 

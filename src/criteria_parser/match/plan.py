@@ -407,10 +407,14 @@ class Compiler:
         return constraint.unit
 
     def _compare(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
-        scale = self.matching.scale(constraint.subject)
+        subject = constraint.subject or ""
+        scale = self.matching.scale(subject)
         if constraint.category is not None and scale is not None:
             return self._scale_compare(constraint, scale)
         unit = self._canonical(constraint, entry)
+        if constraint.unit is None and unit is not None and self.matching.bare_number_units.get(subject) != unit:
+            return Unknown(f"the limit has no unit, and the text does not make {subject}'s unit certain: "
+                           f"'{constraint.text}'")
         implausible = self._implausible(constraint, entry, constraint.unit or unit)
         if implausible:
             return Unknown(implausible)
@@ -452,7 +456,7 @@ class Compiler:
         values = []
         for number in (constraint.value, constraint.value_high):
             if number is not None and constraint.unit and unit and constraint.unit != unit:
-                number = convert(number, constraint.unit, unit, self.matching, molar)
+                number = convert(number, constraint.unit, unit, self.matching, molar, constraint.subject)
             values.append(number)
         return values[0], values[1]
 
