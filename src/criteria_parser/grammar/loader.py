@@ -120,12 +120,16 @@ class RelativeRule(Rule):
 
 
 class TimeRelationRule(Rule):
-    """A word placing a time window: ``within`` (comparator <=), ``after`` (direction after)."""
+    """A word placing a time window: ``within`` (comparator <=), ``after`` (direction after).
+
+    ``link``: a word that joins a window already placed by a prefix ("within 28 days") to its anchor ("of
+    randomization"), keeping that prefix's direction.
+    """
 
     phrases: list[str] = Field(min_length=1)
     comparator: Optional[Literal["<", "<=", ">", ">=", "="]] = None
     direction: Optional[Literal["before", "after"]] = None
-    position: Literal["prefix", "postfix"] = "prefix"
+    position: Literal["prefix", "postfix", "link"] = "prefix"
 
 
 class AnchorRule(Rule):
@@ -142,12 +146,15 @@ class CueRule(Rule):
     number labels something ("n=20" is a sample size) and states no criterion; ``scale``: the number before it,
     after "on a", is the size of a scale ("on a 0-10 scale"), not a value. ``listing``: joins listed values or
     subjects ("0 or 1", "ALT/AST"); ``per``: joins the parts of a compound unit ("mg per day"); ``bound_note``:
-    a note after a range's bound that does not change it ("50 kg (inclusive)").
+    a note after a range's bound that does not change it ("50 kg (inclusive)"). ``event_end``: a word or sign that
+    ends the event a window is measured from ("prior to starting capmatinib*,* ..."); ``event_head``: a noun an
+    event named after "within ... of" ends in, a step of the study rather than an exposure ("within 14 days of
+    virologic load *assessments*"; "within 72 hours of small molecule targeted therapy" names what was taken).
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "clause_break", "value_filler", "count", "label",
-                 "scale", "listing", "per", "bound_note"]
+                 "scale", "listing", "per", "bound_note", "event_end", "event_head"]
 
 
 class ListingGrammar(BaseModel):

@@ -6,9 +6,14 @@ for a range; the prefix comparator or time relation right before the quantity (a
 its measure first: "minimum disease duration of 5 years"); the bound of a range end read apart; a postfix
 comparator right after it ("92% or higher") or a sign between it and the measure it bounds, mirrored ("145 mmHg
 ≤ SBP" is SBP >= 145); else what the quantity is without one (:meth:`ComparisonReader._implicit`). A time
-amount takes the direction and anchor written after it ("within 4 weeks before enrollment") or those of an
-ancestor criterion (flagged ``inherited``); a bare amount under an inherited "before <event>" is a window
-(``<=``, flagged). A sample size "(n=20)" and the size of a scale ("on a 0-10 scale") state nothing.
+amount takes the direction and anchor written after it ("within 4 weeks before enrollment", "14 days or 5
+half-lives (whichever is longer) prior to initiation of study treatment", and after a "within" a link: "within 28
+days of randomization"): an anchor of ``anchors.jsonl``, else the event as written ("prior to starting
+capmatinib": up to an ``event_end`` cue, at most six words; after a link only a "starting ..." or one ending in an
+``event_head``, "of virologic load assessments", and never what the criterion is about: "within 72 hours of small
+molecule targeted therapy" names what was taken). A window that names none takes those of an ancestor criterion
+(flagged ``inherited``) unless it is a plain comparison ("< 6 months" in a table of ages); a bare amount under an
+inherited "before <event>" is a window (``<=``, flagged). A sample size "(n=20)" and the size of a scale ("on a 0-10 scale") state nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Optional
 
 from spacy.tokens import Doc
 
+from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars
 from ..grammar.phrases import normalize
 from ..model import Comparator, Constraint, Flag, FlagKind
@@ -42,6 +48,22 @@ _WORD_AFTER = re.compile(r"\s*[^\W\d_]")
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), and one before a minus opens a tolerance
 #: ("23 +/- 4", "23 +- 4"): not "or more".
 _SUM = re.compile(r"\+\s*(?:\d|/?\s*-)")
+#: What may stand between a window's amount and the relation placing it: a note in brackets ("72 hours (or 96
+#: hours for cIAI) prior to"), another amount it is an alternative to ("14 days or 5 drug elimination half-lives
+#: (whichever is longer) prior to"), a comma ("in past 3 months, before Cycle 1 Day 1").
+_WINDOW_NOTE = re.compile(r"[\s)]*(?:\([^()]*\)\s*)?(?:or\s+\d+(?:\.\d+)?\s+[^\W\d][\w-]*(?:\s+[^\W\d][\w-]*){0,3}\s*"
+                          r"(?:\([^()]*\)\s*)?(?:,\s*whichever\s+is\s+\w+\s*)?)?,?\s*(?:the\s+)?", re.IGNORECASE)
+#: Between a relation and its event, another relation to the same event: "prior to and/or during study enrollment",
+#: "prior to and up to 4 weeks after study treatment".
+_SHARED_EVENT = re.compile(r"\s+and(?:/or)?\s+(?:up\s+to\s+\d+\s+[^\W\d]+\s+)?(?:during|after|following|throughout)(?=\s)",
+                           re.IGNORECASE)
+#: The words of an event named after a relation: a bracketed note ("(VL)") is passed over.
+_EVENT_TOKEN = re.compile(r"\([^()]*\)|[^\s(),;:\[\]]+|[(),;:\[\]]")
+#: A line break before a capital, a digit or a bullet starts the next item of a list: the event ended before it.
+_NEXT_ITEM = re.compile(r"\n[ \t]*[A-Z\d*•-]")
+_ARTICLES = ("the", "a", "an")
+_ARTICLE_GAP = re.compile(r"\s*(?:(?:the|a|an)\s+)?", re.IGNORECASE)
+_EVENT_WORDS = 6
 
 
 @dataclass
@@ -62,7 +84,10 @@ class ComparisonReader:
     """Reads what each quantity states, with the rules of one grammar set."""
 
     def __init__(self, grammars: Grammars) -> None:
+        self.grammars = grammars
         self.cue_finder = CueFinder(grammars)
+        self.event_ends = {normalize(p) for p in grammars.cue_phrases("event_end")}
+        self.event_heads = {normalize(p) for p in grammars.cue_phrases("event_head")}
         self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
         self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
         #: between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV"
@@ -96,12 +121,10 @@ class ComparisonReader:
             if reading is None:
                 return None
         direction, anchor, end = reading.direction, None, max(quantity.text_end, reading.end)
-        relation_after = _postfix_cue(text, cues, quantity.text_end, "time_relation")
-        if relation_after is not None and relation_after.direction:
-            anchor_cue = _postfix_cue(text, cues, relation_after.end, "anchor")
-            if anchor_cue is not None:
-                direction, anchor = relation_after.direction, anchor_cue.value
-                end = max(end, anchor_cue.end)
+        placed = self._placed(text, cues, quantity.text_end, reading, mentions)
+        if placed is not None:
+            direction, anchor, anchor_end = placed
+            end = max(end, anchor_end)
         if is_time:
             direction, anchor = self._timed(doc, quantity, reading, direction, anchor)
         reading.direction, reading.anchor, reading.end = (direction, anchor, end) if is_time else (None, None, end)
@@ -134,13 +157,76 @@ class ComparisonReader:
                           start=quantity.start, end=postfix.end, rule=postfix.rule))
         return Reading(postfix.value, postfix.rule, None, flags, end=max(end, postfix.end))
 
+    def _placed(self, text: str, cues: list[Cue], position: int, reading: Reading,
+                mentions: list[Mention]) -> Optional[tuple[str, str, int]]:
+        """The direction, anchor and end of what places the amount ending at ``position``: a relation and its
+        event ("4 weeks prior to starting capmatinib"), or a link after a "within" ("of randomization") whose
+        event is not a subject the lexicon knows ("of major surgery" names what happened, not when)."""
+        relation = None
+        for cue in cues:
+            if (cue.kind == "time_relation" and cue.start >= position and _WINDOW_NOTE.fullmatch(text, position, cue.start)
+                    and (relation is None or cue.end - cue.start > relation.end - relation.start)):
+                relation = cue
+        if relation is None:
+            return None
+        link = relation.position == "link"
+        if link and not (reading.direction and reading.comparator == Comparator.LE.value):
+            return None  # "during the 12 weeks of treatment" is a period, not a window before an event
+        if not (link or relation.direction):
+            return None
+        after = relation.end
+        shared = None if link else _SHARED_EVENT.match(text, after)
+        if shared is not None:
+            after = shared.end()
+        anchor = self._event_after(text, cues, after, link, relation.position != "prefix")
+        event_start = _ARTICLE_GAP.match(text, after).end()
+        if anchor is None or (link and any(m.start <= event_start < m.end for m in mentions)):
+            return None
+        return reading.direction if link else relation.direction, *anchor
+
+    def _event_after(self, text: str, cues: list[Cue], position: int, link: bool,
+                     written: bool) -> Optional[tuple[str, int]]:
+        """The event named at ``position`` (after a relation) and where it ends: an anchor of ``anchors.jsonl``,
+        else, when ``written`` (after "prior to", "after", a link: not after a prefix word such as "prior
+        medication"), the words as written (see the module's docstring), or None."""
+        known = _postfix_cue(text, cues, position, "anchor")
+        if known is not None:
+            return known.value, known.end
+        if not written:
+            return None
+        words: list[str] = []
+        end = position
+        end_of_clause = clause_around(self.grammars, text, position)[1]
+        next_item = _NEXT_ITEM.search(text, position, end_of_clause)
+        for token in _EVENT_TOKEN.finditer(text, position, next_item.start() if next_item else end_of_clause):
+            word, last = token.group(), False
+            if word.startswith("(") and word.endswith(")"):
+                continue
+            if word.endswith(".") and normalize(word) not in self.event_ends:  # "... of study treatment."
+                word, last = word[:-1], True
+            if normalize(word) in self.event_ends:
+                break
+            if words or word.lower() not in _ARTICLES:
+                words.append(word)
+                end = token.start() + len(word)
+            if len(words) > _EVENT_WORDS:
+                return None  # a sentence goes on, not an event
+            if last:
+                break
+        if not words or not re.match(r"[^\W\d_]", words[0]):
+            return None
+        if link and not (_gerund(words[0]) or normalize(words[-1]) in self.event_heads):
+            return None
+        return " ".join(" ".join(words).split()), end
+
     def _timed(self, doc: Doc, quantity: Quantity, reading: Reading, direction: Optional[str],
                anchor: Optional[str]) -> tuple[Optional[str], Optional[str]]:
         """The direction and anchor of an amount of time (an ancestor's when it names none), and the comparator of
         one that has none of its own."""
         text = text_of(doc)
         inherited = None
-        if anchor is None:
+        if anchor is None and (reading.direction is not None or reading.comparator == "implicit"):
+            # a plain comparison ("< 6 months" in a table of ages) is not placed by its parent's "before <event>"
             inherited = self._inherited(doc._.cp_context or ())
             if inherited is not None:
                 direction, anchor, flag = inherited
@@ -217,9 +303,17 @@ class ComparisonReader:
         return None
 
 
+def _gerund(word: str) -> bool:
+    """Whether ``word`` reads as a verb's -ing form opening an event ("starting venetoclax")."""
+    return len(word) > 5 and word.lower().endswith("ing")
+
+
 def _not_a_value(text: str, quantity: Quantity, cues: list[Cue]) -> bool:
-    """Whether ``quantity`` is a sample size ("(n=16)") or the size of a scale ("on a 0-10 numeric scale")."""
+    """Whether ``quantity`` is a sample size ("(n=16)"), the size of a scale ("on a 0-10 numeric scale") or part
+    of an anchor's name ("Cycle 1 Day 1", "visit 1")."""
     if any(c.kind == "label" and c.end <= quantity.start and not text[c.end:quantity.start].strip() for c in cues):
+        return True
+    if any(c.kind == "anchor" and c.start <= quantity.start and quantity.end <= c.end for c in cues):
         return True
     return bool(_ON_A.search(text, 0, quantity.start)) and any(
         c.kind == "scale" and c.start >= quantity.text_end and _SCALE_GAP.match(text[quantity.text_end:c.start])
