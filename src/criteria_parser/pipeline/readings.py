@@ -53,6 +53,7 @@ _SUM = re.compile(r"\+\s*(?:\d|/?\s*-)")
 #: (whichever is longer) prior to"), a comma ("in past 3 months, before Cycle 1 Day 1").
 _WINDOW_NOTE = re.compile(r"[\s)]*(?:\([^()]*\)\s*)?(?:or\s+\d+(?:\.\d+)?\s+[^\W\d][\w-]*(?:\s+[^\W\d][\w-]*){0,3}\s*"
                           r"(?:\([^()]*\)\s*)?(?:,\s*whichever\s+is\s+\w+\s*)?)?,?\s*(?:the\s+)?", re.IGNORECASE)
+_NEXT_TO = re.compile(r"[\s)]*(?:the\s+)?", re.IGNORECASE)
 #: Between a relation and its event, another relation to the same event: "prior to and/or during study enrollment",
 #: "prior to and up to 4 weeks after study treatment".
 _SHARED_EVENT = re.compile(r"\s+and(?:/or)?\s+(?:up\s+to\s+\d+\s+[^\W\d]+\s+)?(?:during|after|following|throughout)(?=\s)",
@@ -121,7 +122,7 @@ class ComparisonReader:
             if reading is None:
                 return None
         direction, anchor, end = reading.direction, None, max(quantity.text_end, reading.end)
-        placed = self._placed(text, cues, quantity.text_end, reading, mentions)
+        placed = self._placed(text, cues, quantity.text_end, reading, mentions, is_time)
         if placed is not None:
             direction, anchor, anchor_end = placed
             end = max(end, anchor_end)
@@ -157,14 +158,16 @@ class ComparisonReader:
                           start=quantity.start, end=postfix.end, rule=postfix.rule))
         return Reading(postfix.value, postfix.rule, None, flags, end=max(end, postfix.end))
 
-    def _placed(self, text: str, cues: list[Cue], position: int, reading: Reading,
-                mentions: list[Mention]) -> Optional[tuple[str, str, int]]:
+    def _placed(self, text: str, cues: list[Cue], position: int, reading: Reading, mentions: list[Mention],
+                is_time: bool) -> Optional[tuple[str, str, int]]:
         """The direction, anchor and end of what places the amount ending at ``position``: a relation and its
         event ("4 weeks prior to starting capmatinib"), or a link after a "within" ("of randomization") whose
-        event is not a subject the lexicon knows ("of major surgery" names what happened, not when)."""
+        event is not a subject the lexicon knows ("of major surgery" names what happened, not when). Another
+        quantity ("Hb >= 9 g/dL prior to enrollment") only takes a known anchor right after its relation."""
+        gap = _WINDOW_NOTE if is_time else _NEXT_TO
         relation = None
         for cue in cues:
-            if (cue.kind == "time_relation" and cue.start >= position and _WINDOW_NOTE.fullmatch(text, position, cue.start)
+            if (cue.kind == "time_relation" and cue.start >= position and gap.fullmatch(text, position, cue.start)
                     and (relation is None or cue.end - cue.start > relation.end - relation.start)):
                 relation = cue
         if relation is None:
@@ -172,13 +175,13 @@ class ComparisonReader:
         link = relation.position == "link"
         if link and not (reading.direction and reading.comparator == Comparator.LE.value):
             return None  # "during the 12 weeks of treatment" is a period, not a window before an event
-        if not (link or relation.direction):
+        if not (link or relation.direction) or (link and not is_time):
             return None
         after = relation.end
-        shared = None if link else _SHARED_EVENT.match(text, after)
+        shared = None if link or not is_time else _SHARED_EVENT.match(text, after)
         if shared is not None:
             after = shared.end()
-        anchor = self._event_after(text, cues, after, link, relation.position != "prefix")
+        anchor = self._event_after(text, cues, after, link, is_time and relation.position != "prefix")
         event_start = _ARTICLE_GAP.match(text, after).end()
         if anchor is None or (link and any(m.start <= event_start < m.end for m in mentions)):
             return None
@@ -213,8 +216,8 @@ class ComparisonReader:
                 return None  # a sentence goes on, not an event
             if last:
                 break
-        if not words or not re.match(r"[^\W\d_]", words[0]):
-            return None
+        if not words or not re.match(r"[^\W\d_]", words[0]) or words[-1].lower() in ("of", *_ARTICLES):
+            return None  # "prior to the start of" at a line's end: the event is cut off
         if link and not (_gerund(words[0]) or normalize(words[-1]) in self.event_heads):
             return None
         return " ".join(" ".join(words).split()), end
