@@ -2,7 +2,7 @@
 
 :class:`Parser` loads the grammars and the pipeline once; ``parse_text`` and
 ``parse_file`` turn one listing into a :class:`~criteria_parser.model.Listing`,
-``parse_many`` streams many through ``nlp.pipe``. Only criteria that may hold
+``parse_many`` streams many. Only criteria that may hold
 a value (a digit, a number word, an "except", or sub-items whose logic the
 text may state) go through the pipeline; all offsets in the model are offsets
 into the decoded input.
@@ -18,16 +18,24 @@ from typing import Iterable, Iterator, Optional
 from spacy.tokens import Doc
 
 from . import __version__
-from .pipeline.types import register_extensions
+from .pipeline.types import register_extensions, text_of
 from .errors import InputError
 from .grammar.loader import Grammars, load_grammars
 from .model import Constraint, Criterion, Excerpt, Flag, Listing, Logic, Section
-from .document.outline import Item, Outliner
+from .document.outline import MAX_DEPTH, Item, Outliner
 from .document.page import PageReader
 from .pipeline.build import build_pipeline, worth_parsing
 from .document.source import DEFAULT_MAX_BYTES, SourceText, read_source
 
 _NCT_IN_NAME = re.compile(r"NCT\d{8}")
+#: The most of one criterion the pipeline reads (real criteria stay under 3,000 characters); the rest is kept
+#: as text, with a warning. Bounds the pipeline's time and memory per criterion (spaCy refuses 1,000,000).
+MAX_CRITERION_CHARS = 10_000
+#: The longest token the tokenizer is given: a longer run without spaces ("((((...", a pasted hash) is cut into
+#: pieces of this size first, so scispaCy's prefix and suffix rules never scan a long run again and again.
+MAX_TOKEN_CHARS = 64
+_TOO_DEEP = "items nest deeper than"
+_LONG_RUN = re.compile(r"\S{%d,}" % (MAX_TOKEN_CHARS + 1))
 
 
 @dataclass
@@ -75,23 +83,45 @@ class Parser:
         """
         return next(self.parse_many([source], assume_inclusion))
 
-    def parse_many(self, sources: Iterable[SourceText], assume_inclusion: bool = False,
-                   batch_size: int = 256) -> Iterator[Listing]:
-        """Parse many listings, batching their criteria through ``nlp.pipe``; yields in input order.
+    def parse_many(self, sources: Iterable[SourceText], assume_inclusion: bool = False) -> Iterator[Listing]:
+        """Parse many listings; yields in input order. Each criterion goes through the pipeline on its own
+        (the components are rules, so batching gains nothing), and one the pipeline fails on is left without
+        constraints, with a warning in the listing: no parser exception escapes.
 
         Raises:
             InputError: as :meth:`parse_source`, for the first listing without sections.
         """
         for source in sources:
             listing, jobs = self._layout(source, assume_inclusion)
-            docs = []
             for job in jobs:
-                doc = self.nlp.make_doc(job.criterion.text)
-                doc._.cp_context = job.context
-                docs.append(doc)
-            for job, doc in zip(jobs, self.nlp.pipe(docs, batch_size=batch_size)):
-                _apply(job.criterion, doc)
+                try:
+                    doc = self._make_doc(job.criterion.text[:MAX_CRITERION_CHARS])
+                    doc._.cp_context = job.context
+                    for _, component in self.nlp.pipeline:
+                        doc = component(doc)
+                    _apply(job.criterion, doc)
+                except Exception as exc:  # noqa: BLE001 - one criterion the pipeline fails on; the rest parse
+                    job.criterion.constraints, job.criterion.exceptions = [], []
+                    listing.warnings.append(f"criterion {job.criterion.label} was not read for constraints: the "
+                                            f"parser failed on it ({type(exc).__name__}: {str(exc)[:200]})")
             yield listing
+
+    def _make_doc(self, text: str) -> Doc:
+        """The tokens of ``text``, with every run longer than :data:`MAX_TOKEN_CHARS` cut into pieces first."""
+        if not _LONG_RUN.search(text):
+            return self.nlp.make_doc(text)
+        words: list[str] = []
+        spaces: list[bool] = []
+        position = 0
+        for run in _LONG_RUN.finditer(text):
+            if run.start() > position:
+                _add_tokens(self.nlp.make_doc(text[position:run.start()]), words, spaces)
+            words.extend(text[i:i + MAX_TOKEN_CHARS] for i in range(run.start(), run.end(), MAX_TOKEN_CHARS))
+            spaces.extend([False] * len(range(run.start(), run.end(), MAX_TOKEN_CHARS)))
+            position = run.end()
+        if position < len(text):
+            _add_tokens(self.nlp.make_doc(text[position:]), words, spaces)
+        return Doc(self.nlp.vocab, words=words, spaces=spaces)
 
     def _layout(self, source: SourceText, assume_inclusion: bool) -> tuple[Listing, list[_Job]]:
         layout = self.page.read(source.text)
@@ -112,7 +142,7 @@ class Parser:
         sections = []
         for block in blocks:
             items = self.outliner.outline(block.lines)
-            criteria = [self._criterion(source.text, item, "", [], jobs) for item in items]
+            criteria = [self._criterion(source.text, item, "", [], jobs, warnings) for item in items]
             if not criteria:
                 warnings.append(f"{block.kind.value} section '{block.heading}' has no criteria")
             sections.append(Section(kind=block.kind, heading=block.heading, start=block.start, end=block.end,
@@ -122,24 +152,37 @@ class Parser:
         return listing, jobs
 
     def _criterion(self, text: str, item: Item, parent_label: str, ancestors: list[Criterion],
-                   jobs: list[_Job]) -> Criterion:
+                   jobs: list[_Job], warnings: list[str]) -> Criterion:
         own = text[item.start:item.end].rstrip()
         criterion = Criterion(label=f"{parent_label}.{item.label}" if parent_label else item.label,
                               text=own, start=item.start, end=item.start + len(own))
+        if item.flattened and not any(w.startswith(_TOO_DEEP) for w in warnings):
+            warnings.append(f"{_TOO_DEEP} {MAX_DEPTH} levels (the first is {criterion.label}): read at that depth")
+        if len(own) > MAX_CRITERION_CHARS:
+            warnings.append(f"criterion {criterion.label} has {len(own):,} characters: only the first "
+                            f"{MAX_CRITERION_CHARS:,} were read for constraints")
         chain = [criterion, *ancestors]
-        criterion.children = [self._criterion(text, child, criterion.label, chain, jobs) for child in item.children]
+        criterion.children = [self._criterion(text, child, criterion.label, chain, jobs, warnings)
+                              for child in item.children]
         if item.children or self._worth.search(own) or self._exception.search(own):
             context = [(a.text, a.start - criterion.start) for a in ancestors]
             jobs.append(_Job(criterion, context))
         return criterion
 
 
+def _add_tokens(doc: Doc, words: list[str], spaces: list[bool]) -> None:
+    """Append ``doc``'s tokens; a piece ending in a space gives its last token that space (else a space token)."""
+    for token in doc:
+        words.append(token.text)
+        spaces.append(bool(token.whitespace_))
+
+
 def _apply(criterion: Criterion, doc: Doc) -> None:
     """Copy what the pipeline found in ``doc`` onto ``criterion``, moving offsets into the file."""
-    delta = criterion.start
+    delta, text = criterion.start, text_of(doc)  # doc.text joins every token again on each access
     criterion.constraints = [shift_constraint(c, delta) for c in doc._.cp_constraints]
     criterion.exceptions = [
-        Excerpt(text=doc.text[s:e].rstrip(), start=s + delta, end=s + delta + len(doc.text[s:e].rstrip()))
+        Excerpt(text=text[s:e].rstrip(), start=s + delta, end=s + delta + len(text[s:e].rstrip()))
         for s, e in doc._.cp_exceptions
     ]
     if doc._.cp_any_children and criterion.children:

@@ -41,16 +41,17 @@ def parse(
         parser = Parser(grammars)
     except CriteriaParserError as exc:
         fail(str(exc))
-    listings, errors = [], []
+    from ..document.source import read_source, read_stream
+
+    listings, texts, errors = [], [], []
     for path in files:
         try:
             if str(path) == "-":
-                from ..document.source import read_stream
-
-                listings.append(parser.parse_source(read_stream(sys.stdin.buffer, max_bytes=int(max_mb * 1e6)),
-                                                    assume_inclusion))
+                source = read_stream(sys.stdin.buffer, max_bytes=int(max_mb * 1e6))
             else:
-                listings.append(parser.parse_file(path, assume_inclusion, int(max_mb * 1e6)))
+                source = read_source(path, int(max_mb * 1e6))
+            listings.append(parser.parse_source(source, assume_inclusion))
+            texts.append(source.text)
         except CriteriaParserError as exc:
             errors.append(str(exc))
     for error in errors:
@@ -62,7 +63,7 @@ def parse(
     elif format is OutputFormat.html:
         from ..export.html import listing_page
 
-        chunks = [listing_page(listings)]
+        chunks = [listing_page(listings, texts)]
     elif format is OutputFormat.flat:
         chunks = (line + "\n" for line in to_jsonl(listings))
     else:

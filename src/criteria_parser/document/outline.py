@@ -32,6 +32,11 @@ class Item:
     end: int
     opens_list: bool = False  # its text ends with ":" ("any of the following:")
     children: list["Item"] = field(default_factory=list)
+    flattened: bool = False  # nested deeper than MAX_DEPTH: kept as a sibling at that depth
+
+
+#: The deepest an item may nest; deeper items become siblings at this depth (real listings nest 4 or 5 deep).
+MAX_DEPTH = 24
 
 
 class Outliner:
@@ -91,6 +96,8 @@ class Outliner:
             body_start = line.start + offset
             item = Item(value, style, indent, body_start, line.end, line.text.rstrip().endswith(":"))
             parent_depth = self._depth(stack, item)
+            if parent_depth >= MAX_DEPTH:
+                parent_depth, item.flattened = MAX_DEPTH - 1, True
             del stack[parent_depth:]
             siblings = stack[-1].children if stack else roots
             if not item.label:

@@ -19,7 +19,8 @@ from ..grammar.loader import ListingGrammar
 from ..model import SectionKind, TrialInfo
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-_HEADING_NOISE = re.compile(r"^[\s#*_>•\-]+|[\s*_:]+$")
+_LEADING_NOISE = "#*_>•-"
+_TRAILING_NOISE = "*_:"
 #: A label some registries put before the heading on the same line.
 _HEADING_PREFIX = re.compile(r"(?:eligibility\s+)?criteria\s*:\s*", re.IGNORECASE)
 #: A heading whose words name criteria ("exclusion criteria", "criteria for inclusion") may be qualified.
@@ -81,6 +82,17 @@ def split_lines(text: str) -> Iterator[Line]:
         yield Line(raw.rstrip("\r\n"), match.start())
 
 
+def _strip_noise(text: str) -> str:
+    """``text`` without the marks around a heading ("## Inclusion Criteria: **"), in one pass over it (a regex
+    anchored at the end would try every position of a long line of spaces)."""
+    start, end = 0, len(text)
+    while start < end and (text[start].isspace() or text[start] in _LEADING_NOISE):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in _TRAILING_NOISE):
+        end -= 1
+    return text[start:end]
+
+
 class PageReader:
     """Reads page layout with one listing grammar; build once, call :meth:`read` per page."""
 
@@ -109,7 +121,7 @@ class PageReader:
         Inclusion Criteria:") or after it ("Exclusion Criteria Disease Related") when it names criteria, and
         criteria may follow its colon on the same line, however long.
         """
-        stripped = _HEADING_NOISE.sub("", line.text)
+        stripped = _strip_noise(line.text)
         if not stripped:
             return None
         lead = len(line.text) - len(line.text.lstrip(" \t#*_>•-"))

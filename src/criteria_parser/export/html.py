@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Optional
 
 import jinja2
 from markupsafe import Markup
@@ -39,11 +39,17 @@ def listing_text(path: str) -> str:
     return read_source(Path(path)).text
 
 
-def listing_page(listings: Iterable[Listing]) -> str:
-    """One page showing every listing's criteria text with its constraints highlighted and labelled."""
+def listing_page(listings: Iterable[Listing], texts: Optional[list[str]] = None) -> str:
+    """One page showing every listing's criteria text with its constraints highlighted and labelled.
+
+    Args:
+        listings: the parsed listings.
+        texts: the text each was parsed from (read again from its source file when not given; standard input
+            cannot be read again).
+    """
     shown = []
-    for listing in listings:
-        text = listing_text(listing.source)
+    for index, listing in enumerate(listings):
+        text = texts[index] if texts is not None else listing_text(listing.source)
         start, end = (listing.sections[0].start, listing.sections[-1].end) if listing.sections else (0, len(text))
         shown.append({"listing": listing, "segments": segments(text, start, end, marks(listing, labelled=True)),
                       "criteria": [(s, c) for s, c in listing.walk()], "describe": describe})

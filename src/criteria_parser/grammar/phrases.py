@@ -86,5 +86,6 @@ _SLASHES = str.maketrans({"⁄": "/", "∕": "/"})
 
 
 def normalize(text: str) -> str:
-    """Lower-case ``text``, fold its whitespace and its slashes, for looking a matched phrase up in a table."""
-    return " ".join(text.lower().translate(_SLASHES).split())
+    """Case-fold ``text``, fold its whitespace and its slashes, for looking a matched phrase up in a table (case
+    folding makes the micro sign µ and the Greek mu μ one letter, as the case-insensitive patterns match them)."""
+    return " ".join(text.casefold().translate(_SLASHES).split())

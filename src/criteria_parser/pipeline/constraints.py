@@ -119,28 +119,38 @@ def _share_alternative_groups(listed: list[tuple[Constraint, list[Constraint], b
 def _exception_spans(grammars: Grammars, text: str, cues: list[Cue]) -> list[tuple[int, int]]:
     """Each "except ..." clause: to the ')' that closes an open parenthesis, else to the clause end (a full stop
     that ends the text stays out of it)."""
+    exceptions = [cue for cue in cues if cue.kind == "exception"]
+    if not exceptions:
+        return []
+    balance, closes = _parentheses(text, {cue.end for cue in exceptions})
     spans = []
-    for cue in cues:
-        if cue.kind != "exception":
-            continue
-        depth = text.count("(", 0, cue.start) - text.count(")", 0, cue.start)
-        end = len(text)
-        if depth > 0:
-            level = 0
-            for i in range(cue.end, len(text)):
-                if text[i] == "(":
-                    level += 1
-                elif text[i] == ")":
-                    if level == 0:
-                        end = i
-                        break
-                    level -= 1
+    for cue in exceptions:
+        if balance[cue.start] > 0:
+            end = closes.get(cue.end, len(text))
         else:
             end = clause_around(grammars, text, cue.end)[1]
             if end == len(text) and text.endswith("."):
                 end -= 1
         spans.append((cue.start, end))
     return spans
+
+
+def _parentheses(text: str, positions: set[int]) -> tuple[list[int], dict[int, int]]:
+    """In two passes over ``text``: the balance of "(" over ")" before each position, and for each of
+    ``positions`` the first ")" at or after it that closes a parenthesis open there (the nearest ")" with the
+    same balance before it: the balance cannot fall below it earlier without such a ")")."""
+    balance, running = [0] * (len(text) + 1), 0
+    for i, char in enumerate(text):
+        balance[i] = running
+        running += (char == "(") - (char == ")")
+    balance[len(text)] = running
+    closes, nearest = {}, {}
+    for i in range(len(text) - 1, -1, -1):
+        if text[i] == ")":
+            nearest[balance[i]] = i
+        if i in positions and balance[i] in nearest:
+            closes[i] = nearest[balance[i]]
+    return balance, closes
 
 
 @Language.factory(

@@ -89,10 +89,18 @@ def roman_pattern(grammars: Grammars) -> str:
     return r"(?-i:(?:" + words + (r"|[" + re.escape(signs) + "]" if signs else "") + r")(?![\w]))"
 
 
+_TWO_DECIMAL_MARKS = re.compile(r"\d+,\d{1,2}\.\d+")
+
+
 def digits_value(digits: str) -> float:
     """The value of digits as written: "1,500" and "1 500" are 1500, a decimal comma "7,0" is 7.0, "10^3" is 1000."""
     if digits.startswith("10^"):
         return 10.0 ** int(digits[3:])
-    if re.fullmatch(r"\d+,\d{1,2}(?:\.\d+)?", digits):
+    if re.fullmatch(r"\d+,\d{1,2}", digits):
         return float(digits.replace(",", "."))
     return float(re.sub(r"[,\s]", "", digits))
+
+
+def readable(digits: str) -> bool:
+    """Whether digits as written have one value: "2,3.7" (a decimal comma and a decimal point) has none."""
+    return not _TWO_DECIMAL_MARKS.fullmatch(digits)

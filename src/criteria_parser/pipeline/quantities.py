@@ -27,7 +27,7 @@ from spacy.tokens import Doc
 from ..grammar.loader import Grammars, load_grammars
 from ..grammar.phrases import compile_phrases, normalize, phrase_pattern
 from ..model import Comparator, Flag, FlagKind
-from .numbers import DIGITS, NumberReader, digits_value
+from .numbers import DIGITS, NumberReader, digits_value, readable
 from .references import ReferenceReader
 from .types import Quantity, UnitMatch, register_extensions, text_of
 from .units import UnitReader, joiner_pattern
@@ -72,6 +72,9 @@ class QuantityFinder:
             match = self.numbers.pattern.search(text, position)
             if match is None:
                 return self.letters.add(text, _share_units(text, found, self._listed_before))
+            if match.group("digits") and not readable(match.group("digits")):
+                position = match.end()  # "< 2,3.7 mg/dL": no value can be read from it, so none is made up
+                continue
             quantity = self._quantity(text, match)
             # a decimal comma needs a unit or a comparator, and is no decimal on a scale ("grade 2,3"), nor the
             # low end of a range ("between 18,5 and 35")
@@ -97,7 +100,7 @@ class QuantityFinder:
         if quantity.unit is not None or quantity.value_high is not None or quantity.category is not None:
             return None
         second = _PAIRED.match(text, quantity.end)
-        if second is None:
+        if second is None or not readable(second.group("number")):
             return None
         unit = self.units.read(text, second.end())
         if unit is not None and unit.dimension in ("time", "frequency"):

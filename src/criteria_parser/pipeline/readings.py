@@ -41,6 +41,9 @@ _MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
 _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
 #: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
 _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
+#: The widest gap looked at between a value and a cue of it (every gap rule allows a few words at most); a
+#: bound keeps reading a criterion linear in its quantities and cues, not in their product with its length.
+_GAP_LIMIT = 80
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
 #: A comparator sign as read from the value written before it, and the measure word that must follow it.
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
@@ -318,7 +321,7 @@ def _not_a_value(text: str, quantity: Quantity, cues: list[Cue]) -> bool:
         return True
     if any(c.kind == "anchor" and c.start <= quantity.start and quantity.end <= c.end for c in cues):
         return True
-    return bool(_ON_A.search(text, 0, quantity.start)) and any(
+    return bool(_ON_A.search(text, max(0, quantity.start - _GAP_LIMIT), quantity.start)) and any(
         c.kind == "scale" and c.start >= quantity.text_end and _SCALE_GAP.match(text[quantity.text_end:c.start])
         for c in cues)
 
@@ -327,7 +330,8 @@ def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Patter
     """The comparator or time relation that ends right before ``position``, longest first."""
     best = None
     for cue in cues:
-        if cue.end > position or cue.kind not in ("comparator", "time_relation") or cue.position == "postfix":
+        if (cue.end > position or position - cue.end > _GAP_LIMIT or cue.kind not in ("comparator", "time_relation")
+                or cue.position == "postfix"):
             continue
         if cue.kind == "time_relation" and not cue.value:
             continue
@@ -343,7 +347,7 @@ def _measure_after(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
     states SBP >= 145."""
     for cue in cues:
         if (cue.kind == "comparator" and cue.position == "prefix" and cue.value in _MIRRORED
-                and cue.start >= position and not text[position:cue.start].strip()
+                and position <= cue.start <= position + _GAP_LIMIT and not text[position:cue.start].strip()
                 and not re.search(r"[^\W\d_]", cue.text) and _WORD_AFTER.match(text, cue.end)):
             return replace(cue, value=_MIRRORED[cue.value])
     return None
@@ -353,7 +357,8 @@ def _postfix_cue(text: str, cues: list[Cue], position: int, kind: str) -> Option
     """The cue of ``kind`` that starts right after ``position`` (only spaces, ')' or 'the' between)."""
     best = None
     for cue in cues:
-        if cue.kind != kind or cue.start < position or (kind == "comparator" and cue.position != "postfix"):
+        if (cue.kind != kind or not position <= cue.start <= position + _GAP_LIMIT
+                or (kind == "comparator" and cue.position != "postfix")):
             continue
         if re.match(r"^[\s)]*(?:the\s+)?$", text[position:cue.start], re.IGNORECASE):
             if best is None or cue.end - cue.start > best.end - best.start:

@@ -79,8 +79,9 @@ class UnitReader:
         #: between the parts of a compound unit: "mg per day", "cigarettes/day", "drinks a week"
         self._per = joiner_pattern(grammars, "per")
 
-    def read(self, text: str, position: int) -> Optional[UnitMatch]:
-        """The unit written at ``position`` (after a number), with a compound unit's denominator."""
+    def read(self, text: str, position: int, compound: bool = True) -> Optional[UnitMatch]:
+        """The unit written at ``position`` (after a number), with a compound unit's denominator (unless
+        ``compound`` is false: a denominator has none of its own, so "mg/mg/mg/..." is read in one step)."""
         lead = _SPACE.match(text, position)
         start = lead.end()
         if start - position > 3:
@@ -94,10 +95,12 @@ class UnitReader:
             return self._misspelled(text, start)
         form = best.group()
         unspaced = re.sub(r"\s*/\s*", "/", form)  # "mmol/ l" is "mmol/l"
-        key = next(k for k in (form, unspaced, normalize(form), normalize(unspaced)) if k in self._units)
+        key = next((k for k in (form, unspaced, normalize(form), normalize(unspaced)) if k in self._units), None)
+        if key is None:
+            return None
         rule_id, candidates, dimension, repaired = self._units[key]
         end = best.end()
-        per = self._per_unit(text, end)
+        per = self._per_unit(text, end) if compound else None
         if per is not None and not repaired:
             form, end = text[start:per.end], per.end
             candidates = (candidates[0] + ("" if per.candidates[0].startswith("/") else "/") + per.candidates[0],)
@@ -195,9 +198,9 @@ class UnitReader:
         joined = self._per.match(text, position)
         if joined is None:
             return None
-        following = self.read(text, joined.end()) if joined.group().strip() else None
+        following = self.read(text, joined.end(), compound=False) if joined.group().strip() else None
         if following is None:
-            following = self.read(text, position)
+            following = self.read(text, position, compound=False)
             if following is None or following.dimension != "frequency":
                 return None
         return following
