@@ -3,8 +3,10 @@
 :func:`build_facts` turns a :class:`~.patients.Patient` into a nested dict (the
 JsonLogic data; ``null`` where a fact is missing or unusable) plus, per
 variable, a note saying where the value came from, so the matcher can give
-its reasons in words. Unusable input (a result without a unit, a date after the
-screening date) gives ``null`` with the reason, never a guess.
+its reasons in words. Unusable input gives ``null`` with the reason, never a guess: a result without a
+unit, a date after the screening date, a value outside the analyte's plausible range (``grammars/lexicon.jsonl``)
+or off its scale, a reference range whose low is above its high, different results on the same day, and a
+result that is only a bound (">150"; its bound goes to ``<path>.bound`` for the checks that it decides).
 """
 
 from __future__ import annotations
@@ -144,6 +146,10 @@ class FactBuilder:
             facts.put(f"{path}.value", None, f"no {variable.subject} result"
                       + (f" by {variable.method}" if variable.method else ""))
             return
+        conflict = self._conflict(patient.results, variable, result, today)
+        if conflict:
+            facts.put(f"{path}.value", None, conflict)
+            return
         where = f"{result.name}" + (f" ({result.method})" if result.method else "")
         if result.category is not None:
             facts.put(f"{path}.category", result.category, f"{where} {result.category} ({_day(result.date)})")
@@ -155,10 +161,21 @@ class FactBuilder:
             facts.put(f"{path}.value", None, f"{where} on {_day(result.date)} has no value")
             return
         unit = normalize_unit(result.unit, self.matching)
-        written = f"{where} {number_text(result.value)} {display_unit(unit, self.matching)}".rstrip()
+        written = (f"{where} {result.comparator or ''}{number_text(result.value)} "
+                   f"{display_unit(unit, self.matching)}").rstrip()
         value, problem = self._convert(result.value, unit, variable)
-        facts.put(f"{path}.value", value, f"{written} ({_day(result.date)})" + (f": {problem}" if problem else ""))
+        problem = problem or self._implausible(variable, result, unit, value)
+        if result.comparator and not problem:
+            facts.put(f"{path}.bound", {"comparator": result.comparator, "value": value}, written)
+            value, problem = None, "only a bound, not a value"
+        facts.put(f"{path}.value", None if problem else value,
+                  f"{written} ({_day(result.date)})" + (f": {problem}" if problem else ""))
         reference = result.reference_range
+        if reference and reference.low is not None and reference.high is not None and reference.low > reference.high:
+            for key in ("uln", "lln"):
+                facts.put(f"{path}.{key}", None, f"reference range of {result.name} {number_text(reference.low)}-"
+                          f"{number_text(reference.high)}: its low is above its high, not used")
+            return
         for end in ("high", "low"):
             limit = getattr(reference, end, None) if reference else None
             key = "uln" if end == "high" else "lln"
@@ -169,6 +186,34 @@ class FactBuilder:
             converted, problem = self._convert(limit, ref_unit, variable)
             facts.put(f"{path}.{key}", converted, f"{key.upper()} {number_text(limit)} "
                       f"{display_unit(ref_unit, self.matching)}".rstrip() + (f": {problem}" if problem else ""))
+
+    def _conflict(self, results: list[Result], variable: Variable, latest: Result, today: datetime) -> str:
+        """Why the latest results cannot be used, when several of the same time (or day) disagree; else ""."""
+        same = [r for r in self._matching(results, variable, today) if r.date == latest.date]
+        readings = {(r.comparator, r.value, normalize_unit(r.unit, self.matching), r.category) for r in same}
+        if len(readings) < 2:
+            return ""
+        shown = ", ".join(sorted(f"{r.comparator or ''}{number_text(r.value) if r.value is not None else r.category} "
+                                 f"{r.unit or ''}".rstrip() for r in same))
+        return f"{len(same)} different {variable.subject} results on {_day(latest.date)} ({shown}): they disagree"
+
+    def _implausible(self, variable: Variable, result: Result, unit: Optional[str], value: Optional[float]) -> str:
+        """Why ``result`` cannot be true (outside the lexicon's plausible range, off its scale); else ""."""
+        entry = self.lexicon.get(variable.subject)
+        ranges = entry.plausible if entry else {}
+        for amount, in_unit in ((result.value, unit), (value, variable.unit)):
+            if amount is not None and in_unit in ranges:
+                low, high = ranges[in_unit]
+                if not low <= amount <= high:
+                    shown = display_unit(in_unit, self.matching)
+                    return (f"implausible: outside {number_text(low)}-{number_text(high)} {shown}, the range the "
+                            f"lexicon allows for {variable.subject}").replace("  ", " ")
+                return ""
+        scale = self.matching.scale(variable.subject)
+        if scale is not None and not scale.points and variable.unit is None and result.value is not None \
+                and scale.rank_of_value(result.value) is None:
+            return f"not on the {scale.subject} scale ({scale.shown()})"
+        return ""
 
     def _rank(self, variable: Variable, result: Result) -> Optional[int]:
         """The rank of a result's category on a scale whose ranks are its values (ECOG, NYHA; not Child-Pugh)."""
@@ -182,6 +227,10 @@ class FactBuilder:
         result = self._latest(patient.results, variable, today)
         if scale is None or result is None:
             facts.put(variable.path, None, f"no {variable.subject} result")
+            return
+        conflict = self._conflict(patient.results, variable, result, today)
+        if conflict or result.comparator:
+            facts.put(variable.path, None, conflict or f"{result.name} {result.comparator}{result.value}: only a bound")
             return
         if result.category is not None:
             written, rank = result.category, self.matching.category_rank(scale, result.category)
@@ -199,15 +248,18 @@ class FactBuilder:
         facts.put(variable.path, rank, f"{result.name} {shown} ({_day(result.date)})")
 
     def _latest(self, results: list[Result], variable: Variable, today: datetime) -> Optional[Result]:
+        return max(self._matching(results, variable, today), key=lambda r: r.date or datetime.min, default=None)
+
+    def _matching(self, results: list[Result], variable: Variable, today: datetime) -> list[Result]:
+        """The results of ``variable``'s subject (by its method, when it names one) dated by the screening."""
         wanted = variable.subject.lower()
         method = variable.method.lower() if variable.method else None
-        found = [
+        return [
             r for r in results
             if self.resolve(r.name, r.loinc).lower() == wanted
             and (method is None or (r.method is not None and self.resolve(r.method).lower() == method))
             and not (r.date and r.date > today)
         ]
-        return max(found, key=lambda r: r.date or datetime.min, default=None)
 
     def _convert(self, value: float, unit: Optional[str], variable: Variable) -> tuple[Optional[float], str]:
         if variable.unit is None:

@@ -1,9 +1,11 @@
 """Read a FHIR R4 Bundle into a :class:`~.patients.Patient` (validated with fhir.resources' R4B models).
 
 What is read: Patient (birthDate, gender); Observation (LOINC code, valueQuantity
-in UCUM or a category as valueCodeableConcept or valueString, referenceRange, method,
-effectiveDateTime; valueBoolean as a confirmation);
-Condition (clinicalStatus, verificationStatus ``refuted`` = absent, onset, recordedDate, abatement);
+in UCUM, with its comparator: ">150" is a bound, not 150; or a category as valueCodeableConcept or valueString,
+referenceRange, method, effectiveDateTime; valueBoolean as a confirmation; an observation still ``registered``
+or of ``unknown`` status, or with a dataAbsentReason, gives no result);
+Condition (clinicalStatus, verificationStatus ``refuted`` = absent; ``provisional``, ``differential`` and
+``unconfirmed`` diagnoses are not facts and are left out, onset, recordedDate, abatement);
 MedicationStatement / MedicationAdministration (medication, period, route, daily dose);
 Procedure (``completed``: a treatment; ``preparation``: a planned anchor such as the
 infusion); Consent (``active``: informed consent). Bundle.timestamp is the screening date.
@@ -12,6 +14,7 @@ Other resources are ignored.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Optional
 
 from pydantic import ValidationError
@@ -21,6 +24,8 @@ from .patients import Confirmation, Diagnosis, Patient, Quantity, ReferenceRange
 
 LOINC = "http://loinc.org"
 VOID = {"entered-in-error", "cancelled", "not-taken", "not-done"}  # statuses of records that say nothing
+NO_RESULT_YET = {"registered", "unknown"}  # an observation ordered, or of unknown state: no value to use
+UNCONFIRMED = {"provisional", "differential", "unconfirmed"}  # a diagnosis considered, not made
 ACTIVE = {"active", "recurrence", "relapse"}
 PER_DAY = {"d": 1.0, "h": 24.0, "wk": 1 / 7}
 
@@ -45,7 +50,7 @@ def _unit(quantity: Any) -> Optional[str]:
 
 
 def _observation(resource: Any, patient: dict) -> None:
-    if resource.status in VOID:
+    if resource.status in VOID or resource.status in NO_RESULT_YET or resource.dataAbsentReason is not None:
         return
     name = _concept_name(resource.code) or "unnamed observation"
     when = resource.effectiveDateTime
@@ -64,6 +69,7 @@ def _observation(resource: Any, patient: dict) -> None:
         )
     patient["results"].append(Result(
         name=name, loinc=_code(resource.code, LOINC), value=float(value) if value is not None else None,
+        comparator=quantity.comparator if quantity is not None else None,
         category=_concept_name(resource.valueCodeableConcept) or resource.valueString, unit=_unit(quantity), date=when,
         method=_concept_name(resource.method), reference_range=reference,
     ))
@@ -71,7 +77,7 @@ def _observation(resource: Any, patient: dict) -> None:
 
 def _condition(resource: Any, patient: dict) -> None:
     verification = _code(resource.verificationStatus)
-    if verification in VOID:
+    if verification in VOID or verification in UNCONFIRMED:
         return
     clinical = _code(resource.clinicalStatus)
     status = "absent" if verification == "refuted" else "active" if clinical in ACTIVE or clinical is None else "resolved"
@@ -93,6 +99,8 @@ def _daily_dose(dosage: Any) -> Optional[Quantity]:
     if repeat is None or repeat.frequency is None or not repeat.period or repeat.periodUnit not in PER_DAY:
         return None
     per_day = float(quantity.value) * repeat.frequency / float(repeat.period) * PER_DAY[repeat.periodUnit]
+    if not math.isfinite(per_day):  # 1e308 twice a day: no dose can be told
+        return None
     return Quantity(value=per_day, unit=f"{unit}/d")
 
 
@@ -143,6 +151,20 @@ def patient_from_bundle(data: dict, source: str) -> Patient:
         raise InputError(source, f"not a valid FHIR R4 Bundle: {where}: {message}") from None
     anchors = {phrase.lower(): rule.name for rule in load_grammars().anchors for phrase in rule.phrases}
     patient: dict[str, Any] = {"results": [], "diagnoses": [], "treatments": [], "confirmations": [], "anchors": {}}
+    try:
+        found = _read_entries(bundle, patient, anchors)
+        if found is None:
+            raise InputError(source, "the bundle holds no Patient resource")
+        return Patient(
+            id=found.id or "patient", birth_date=found.birthDate, sex=found.gender, as_of=bundle.timestamp, **patient
+        )
+    except ValidationError as exc:  # a value no patient field takes (an infinite number)
+        first = exc.errors()[0]
+        raise InputError(source, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def _read_entries(bundle: Any, patient: dict, anchors: dict[str, str]) -> Any:
+    """Read every entry of ``bundle`` into ``patient``; the Patient resource found, or None."""
     found = None
     for entry in bundle.entry or []:
         resource = entry.resource
@@ -159,12 +181,4 @@ def patient_from_bundle(data: dict, source: str) -> Patient:
             _procedure(resource, patient, anchors)
         elif kind == "Consent" and resource.status == "active":
             patient["confirmations"].append(Confirmation(about="informed consent", answer=True, date=resource.dateTime))
-    if found is None:
-        raise InputError(source, "the bundle holds no Patient resource")
-    try:
-        return Patient(
-            id=found.id or "patient", birth_date=found.birthDate, sex=found.gender, as_of=bundle.timestamp, **patient
-        )
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(source, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    return found

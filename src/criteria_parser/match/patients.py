@@ -45,6 +45,8 @@ class Result(_Model):
     name: str = Field(description="What was measured, as the lexicon or the lab names it.")
     loinc: Optional[str] = None
     value: Optional[float] = None
+    comparator: Optional[Literal["<", "<=", ">", ">="]] = Field(
+        default=None, description="The value is only a bound: '>' 150 (FHIR valueQuantity.comparator).")
     category: Optional[str] = Field(default=None, description="A class on a named scale: 'III' of NYHA III.")
     unit: Optional[str] = None
     date: Optional[When] = None

@@ -8,6 +8,7 @@ becomes met: missing data, unusable units and uncheckable text all stay unknown.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -40,6 +41,30 @@ def holds(value: Any, comparator: str, limit: Any, high: Any = None) -> Optional
     if comparator == "between":
         return limit <= value <= high
     return None
+
+
+def _interval(comparator: str, limit: float, high: Optional[float] = None) -> Optional[tuple]:
+    """The values ``comparator limit`` allows, as (low, low included, high, high included); None when unknown."""
+    inf = math.inf
+    return {"<": (-inf, False, limit, False), "<=": (-inf, False, limit, True), ">": (limit, False, inf, False),
+            ">=": (limit, True, inf, False), "=": (limit, True, limit, True),
+            "between": (limit, True, high, True) if high is not None else None}.get(comparator)
+
+
+def decided(bound: str, value: float, comparator: str, limit: float, high: Optional[float] = None) -> Optional[str]:
+    """Whether a result known only as ``bound value`` (">150") meets ``comparator limit``: MET when every value
+    the bound allows does, NOT_MET when none does, None when the bound does not decide it."""
+    given, wanted = _interval(bound, value), _interval(comparator, limit, high)
+    if given is None or wanted is None:
+        return None
+    (g_low, g_low_in, g_high, g_high_in), (w_low, w_low_in, w_high, w_high_in) = given, wanted
+    inside_low = g_low > w_low or (g_low == w_low and (w_low_in or not g_low_in))
+    inside_high = g_high < w_high or (g_high == w_high and (w_high_in or not g_high_in))
+    if inside_low and inside_high:
+        return MET
+    apart = (g_high < w_low or (g_high == w_low and not (g_high_in and w_low_in))
+             or w_high < g_low or (w_high == g_low and not (w_high_in and g_low_in)))
+    return NOT_MET if apart else None
 
 
 def _when(days: float, anchor: str) -> str:
@@ -163,7 +188,7 @@ class Evaluator:
         if check.value_high is not None:
             values["limit_high"] = check.value_high
         if value is None:
-            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+            return self._bounded(check, variable, note, values)
         if check.scale is not None:
             truth = MET if holds(value, check.comparator, check.value, check.value_high) else NOT_MET
             return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)
@@ -193,6 +218,25 @@ class Evaluator:
             return Outcome(UNKNOWN, f"{said}: comparator not machine-checkable: unknown", values=values)
         truth = MET if ok else NOT_MET
         return Outcome(truth, f"{said}: {TRUTH_WORDS[truth]}", values=values)
+
+    def _bounded(self, check: Compare, variable: Any, note: str, values: dict) -> Outcome:
+        """A check of a result known only as a bound (">150"): met or not met when the bound decides it, else
+        unknown."""
+        bound = self.facts.get(f"{variable.path}.bound")
+        if bound is None or bound["value"] is None or check.scale is not None or check.category is not None:
+            return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        scale = 1.0
+        if check.reference:
+            scale = self.facts.get(f"{variable.path}.{check.reference}")
+            if scale is None or scale <= 0:
+                return Outcome(UNKNOWN, f"{note}: unknown", values=values)
+        high = check.value_high * scale if check.value_high is not None else None
+        truth = decided(bound["comparator"], bound["value"], check.comparator, check.value * scale, high)
+        if truth is None:
+            return Outcome(UNKNOWN, f"{note}, which does not decide {SYMBOLS.get(check.comparator, check.comparator)} "
+                           f"{number_text(check.value)}{' × ' + check.reference.upper() if check.reference else ''}"
+                           ": unknown", values=values)
+        return Outcome(truth, f"{note}; the bound decides: {TRUTH_WORDS[truth]}", values=values)
 
     def _window(self, check: TreatmentWindow) -> Outcome:
         rows = self.facts.data.get("treatments")
