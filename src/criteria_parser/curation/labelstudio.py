@@ -101,7 +101,7 @@ def import_tasks(tasks: Iterable[Any], corpus: Corpus, parser: Parser, source: s
         where = f"{source}: task {number}"
         if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
             raise CriteriaParserError(f"{where}: not a Label Studio task (no 'data')")
-        annotations = [a for a in item.get("annotations") or [] if not a.get("was_cancelled")]
+        annotations = [a for a in _dicts(item.get("annotations"), "annotations", where) if not a.get("was_cancelled")]
         if not annotations:
             continue
         files = corpus.files(str(item["data"].get("source", "")))
@@ -113,20 +113,31 @@ def import_tasks(tasks: Iterable[Any], corpus: Corpus, parser: Parser, source: s
         gold = parsed.model_copy(deep=True)
         for _, criterion in gold.walk():
             criterion.constraints = []
-        for region in annotations[-1].get("result") or []:
+        for region in _dicts(annotations[-1].get("result"), "result", where):
             if region.get("type") != "labels":
                 continue
             region_id = region.get("id", "?")
             try:
                 criterion, constraint = _constraint(region, text, gold, parser)
-            except (CriteriaParserError, TypeError, ValueError) as exc:
-                raise CriteriaParserError(f"{where}: region {region_id}: {exc}") from None
+            except (CriteriaParserError, TypeError, ValueError, AttributeError, LookupError, OverflowError) as exc:
+                # a field of the wrong shape ({"value": [..]}, "start": 1e400) is the region's mistake
+                problem = str(exc) if isinstance(exc, CriteriaParserError) else f"{type(exc).__name__}: {exc}"
+                raise CriteriaParserError(f"{where}: region {region_id}: {problem}"[:300].replace("\n", " ")) from None
             if criterion is None:
                 raise CriteriaParserError(f"{where}: region {region_id} does not lie inside one criterion")
             append_row(criterion, constraint, text, f"{where}: region {region_id}")
         sort_rows(gold)
         imported.append(Imported(files, parsed, gold))
     return imported
+
+
+def _dicts(value: Any, what: str, where: str) -> list[dict]:
+    """``value`` as a list of objects (none when missing); refused when it is anything else."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise CriteriaParserError(f"{where}: '{what}' is not a list of objects")
+    return value
 
 
 def _constraint(region: dict[str, Any], text: str, gold: Listing, parser: Parser) -> tuple[Criterion | None, dict]:
