@@ -166,7 +166,7 @@ def test_a_worker_started_after_its_parent_died_ends_itself():
     assert finished.returncode == 1 and "Traceback" not in finished.stderr, finished.stderr
 
 
-OUT_RECORDS = 2000
+OUT_RECORDS = 1200
 
 
 def _written_rows(out: Path) -> int:
