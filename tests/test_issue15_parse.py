@@ -109,7 +109,19 @@ ADVERSARIAL = {
     "numbers-32k": lambda: "Inclusion Criteria:\n1. " + "1 " * 16000 + "\n",
     "long-token-64k": lambda: "Inclusion Criteria:\n1. age " + "a" * 64000 + " > 18\n",
     "headings-32k": lambda: "Inclusion Criteria:\n1. age > 18\n" * 1000,
+    "spaced-parentheses-10k": lambda: "Inclusion Criteria:\n1. age " + "( " * 5000 + "5 mg\n",
+    "short-forms-10k": lambda: "Inclusion Criteria:\n1. age " + "(a) " * 2500 + "5 mg\n",
 }
+
+
+def test_a_long_run_without_spaces_keeps_its_words(parser):
+    """Runs over 64 characters are tokenized in pieces cut after punctuation (a Leaf listing writes a whole
+    blood count without a space)."""
+    text = ("Inclusion Criteria:\n8. Routine blood test:WBC=3.0×109/L,Neutrophils=1.5×109/L,Hb=100g/L,"
+            "Platelet=80×109/L; LVEF=50%;\n")
+    found = {(c.subject, c.value, c.unit) for c in _constraints(parser.parse_text(text))}
+    assert found == {("white blood cell count", 3.0, "10*9/L"), ("absolute neutrophil count", 1.5, "10*9/L"),
+                     ("hemoglobin", 100.0, "g/L"), ("platelet count", 80.0, "10*9/L"), ("LVEF", 50.0, "%")}
 
 
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL))

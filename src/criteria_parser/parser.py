@@ -107,7 +107,8 @@ class Parser:
             yield listing
 
     def _make_doc(self, text: str) -> Doc:
-        """The tokens of ``text``, with every run longer than :data:`MAX_TOKEN_CHARS` cut into pieces first."""
+        """The tokens of ``text``; a run longer than :data:`MAX_TOKEN_CHARS` without a space is tokenized in pieces
+        cut after punctuation where it has some ("WBC=3.0×109/L,Neutrophils=..." keeps its words whole)."""
         if not _LONG_RUN.search(text):
             return self.nlp.make_doc(text)
         words: list[str] = []
@@ -116,9 +117,15 @@ class Parser:
         for run in _LONG_RUN.finditer(text):
             if run.start() > position:
                 _add_tokens(self.nlp.make_doc(text[position:run.start()]), words, spaces)
-            words.extend(text[i:i + MAX_TOKEN_CHARS] for i in range(run.start(), run.end(), MAX_TOKEN_CHARS))
-            spaces.extend([False] * len(range(run.start(), run.end(), MAX_TOKEN_CHARS)))
+            for piece in _pieces(run.group()):
+                if any(char.isalnum() for char in piece):
+                    _add_tokens(self.nlp.make_doc(piece), words, spaces)
+                else:  # "((((...": nothing to read, one token (thousands of "(" tokens slow every matcher)
+                    words.append(piece)
+                    spaces.append(False)
             position = run.end()
+            if text.startswith(" ", position):  # the space after the run is its last token's, as in one pass
+                spaces[-1], position = True, position + 1
         if position < len(text):
             _add_tokens(self.nlp.make_doc(text[position:]), words, spaces)
         return Doc(self.nlp.vocab, words=words, spaces=spaces)
@@ -168,6 +175,21 @@ class Parser:
             context = [(a.text, a.start - criterion.start) for a in ancestors]
             jobs.append(_Job(criterion, context))
         return criterion
+
+
+def _pieces(run: str) -> Iterator[str]:
+    """``run`` in pieces of at most :data:`MAX_TOKEN_CHARS`, each cut after its last "," or ";", else after its
+    last other punctuation, else at the limit."""
+    start = 0
+    while len(run) - start > MAX_TOKEN_CHARS:
+        window = run[start:start + MAX_TOKEN_CHARS]
+        cut = max(window.rfind(","), window.rfind(";"))
+        if cut <= 0:
+            cut = max((i for i, char in enumerate(window) if not char.isalnum()), default=-1)
+        end = start + (cut + 1 if cut > 0 else MAX_TOKEN_CHARS)
+        yield run[start:end]
+        start = end
+    yield run[start:]
 
 
 def _add_tokens(doc: Doc, words: list[str], spaces: list[bool]) -> None:

@@ -35,7 +35,11 @@ class AbbreviationsComponent:
         if not Span.has_extension("long_form"):
             Span.set_extension("long_form", default=None)
         self.matcher = Matcher(nlp.vocab)
-        self.matcher.add("parenthesis", [[{"ORTH": "("}, {"OP": "+"}, {"ORTH": ")"}]])
+        # scispaCy's pattern takes any tokens between "(" and ")", so "(a) (a) (a) ..." matches every pair of
+        # parentheses with everything between them: quadratically many candidates. A short form is a few tokens
+        # inside one pair of parentheses (scispaCy skips candidates of more than 8 tokens).
+        inner = {"ORTH": {"NOT_IN": ["(", ")"]}, "OP": "{1,10}"}
+        self.matcher.add("parenthesis", [[{"ORTH": "("}, inner, {"ORTH": ")"}]])
 
     def __call__(self, doc: Doc) -> Doc:
         if "(" not in text_of(doc):
