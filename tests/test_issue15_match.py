@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from criteria_parser.cli import app
 from criteria_parser.match.plan import MET, NOT_MET
+from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.match.screen import decided
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +78,7 @@ def test_a_bound_that_decides_the_criterion_gives_its_answer(tmp_path):
     ("<", 55, ">=", 55, None, NOT_MET), ("<", 5, "between", 1, 10, None), (">", 10, "between", 1, 10, NOT_MET),
 ])
 def test_a_bound_decides_only_when_every_value_it_allows_falls_on_one_side(bound, value, comparator, limit, high, truth):
-    assert decided(bound, value, comparator, limit, high) == truth
+    assert decided(load_matching_grammar(), bound, value, comparator, limit, high) == truth
 
 
 @pytest.mark.parametrize("first", ["patient-sameday-a.json", "patient-sameday-b.json"])

@@ -285,8 +285,8 @@ def test_fhir_answers_as_match_wherever_it_states_the_whole_criterion(seed_plan,
         for planned, characteristic in zip(plan.criteria, written):
             if not _fhir_says_all(planned.check):
                 continue
-            truths = {(leaf.source.text_start, leaf.source.text_end): evaluator.outcome(leaf).truth
+            truths = {(leaf.source.text_start, leaf.source.text_end): evaluator.read(leaf).truth
                       for leaf in _leaves(planned.check)}
-            assert fhir_truth(characteristic, truths) == evaluator.outcome(planned.check).truth, planned.label
+            assert fhir_truth(characteristic, truths) == evaluator.read(planned.check).truth, planned.label
             compared += 1
     assert compared >= 15

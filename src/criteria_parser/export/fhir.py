@@ -34,13 +34,13 @@ EXTENSION = "urn:criteria-parser:fhir:StructureDefinition:"
 RELATIVE_TO = EXTENSION + "relative-to"
 SOURCE_SPAN = EXTENSION + "source-span"
 NOT_CHECKABLE = EXTENSION + "not-machine-checkable"
-FHIR_COMPARATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
 
 def _quantity(value: float, unit: Optional[str], comparator: Optional[str] = None, shown: Optional[str] = None) -> dict:
+    """A FHIR Quantity; ``comparator`` is FHIR's code (see :meth:`FhirExporter._comparator`)."""
     quantity: dict[str, Any] = {"value": value}
-    if comparator in FHIR_COMPARATORS:
-        quantity["comparator"] = FHIR_COMPARATORS[comparator]
+    if comparator:
+        quantity["comparator"] = comparator
     if unit:
         quantity.update(unit=shown or unit, system=UCUM, code=unit)
     return quantity
@@ -63,6 +63,11 @@ class FhirExporter:
         if entry is not None and entry.loinc:
             concept["coding"] = [{"system": LOINC, "code": entry.loinc, "display": subject}]
         return concept
+
+    def _comparator(self, comparator: str) -> Optional[str]:
+        """FHIR's Quantity.comparator for one of the model's, if FHIR has one ('=' and 'between' it has not)."""
+        forms = self.matching.comparators.get(comparator)
+        return forms.fhir if forms else None
 
     @staticmethod
     def _anchored(constraint: Constraint) -> bool:
@@ -93,14 +98,14 @@ class FhirExporter:
             self.lexicon.get(constraint.subject or "") and self.lexicon[constraint.subject].category == "event"
         ):
             typed["valueBoolean"] = True
-            characteristic["durationQuantity"] = _quantity(constraint.value, constraint.unit, constraint.comparator)
+            characteristic["durationQuantity"] = _quantity(constraint.value, constraint.unit, self._comparator(constraint.comparator))
         elif constraint.category is not None:
             self._category(check, constraint, characteristic)
         elif constraint.comparator == "between":
             typed["valueRange"] = {"low": _quantity(constraint.value, constraint.unit),
                                    "high": _quantity(constraint.value_high, constraint.unit)}
         elif constraint.value is not None:
-            typed["valueQuantity"] = _quantity(constraint.value, constraint.unit, constraint.comparator)
+            typed["valueQuantity"] = _quantity(constraint.value, constraint.unit, self._comparator(constraint.comparator))
         if constraint.relative_to:
             characteristic["extension"].append({"url": RELATIVE_TO, "valueCode": constraint.relative_to})
             typed["valueQuantity"]["unit"] = f"x {constraint.relative_to}"
@@ -110,7 +115,7 @@ class FhirExporter:
         """A window around an anchor, with the dose a window on the same drug asks for as its value."""
         typed = characteristic["definitionByTypeAndValue"]
         if dose is not None:
-            typed["valueQuantity"] = _quantity(dose.value, dose.unit, dose.comparator, dose.unit_text)
+            typed["valueQuantity"] = _quantity(dose.value, dose.unit, self._comparator(dose.comparator), dose.unit_text)
         else:
             typed["valueBoolean"] = True
         anchor = constraint.anchor or self.matching.screening_anchor
@@ -132,7 +137,7 @@ class FhirExporter:
             typed["valueCodeableConcept"] = {"text": constraint.category}
             return
         high = int(check.value_high) if check.value_high is not None else None
-        names = scale.names(check.comparator, int(check.value or 0), high)
+        names = self.matching.category_names(scale, check.comparator, int(check.value or 0), high)
         if len(names) == 1:
             typed["valueCodeableConcept"] = {"text": names[0]}
             return

@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..match.plan import (
-    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
+    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, CheckReader, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
     ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
 from ..match.facts import Facts
-
-OPERATORS = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "=": "=="}
+from ..grammar.matching import MatchingGrammar
 
 
 def _var(path: str) -> dict:
@@ -34,122 +33,125 @@ def _truth(condition: Any) -> dict:
     return {"if": [condition, 1, 0]}
 
 
-def _holds(left: Any, comparator: str, limit: Any, high: Any = None) -> Any:
-    if comparator == "between":
-        return {"<=": [limit, left, high]}
-    if comparator in OPERATORS:
-        return {OPERATORS[comparator]: [left, limit]}
-    return None
+class JsonLogicWriter(CheckReader[Any]):
+    """Writes checks as JsonLogic rules (:meth:`read`), with the comparators' operators of the matching grammar."""
 
+    def __init__(self, matching: MatchingGrammar) -> None:
+        self.matching = matching
 
-def to_jsonlogic(check: Check) -> Any:
-    """The JsonLogic rule of one check."""
-    if isinstance(check, AllOf):
-        return {"min": [to_jsonlogic(p) for p in check.parts]}
-    if isinstance(check, AnyOf):
-        return {"max": [to_jsonlogic(p) for p in check.parts]}
-    if isinstance(check, Agreeing):
-        parts = [to_jsonlogic(p) for p in check.parts]
+    def _holds(self, left: Any, comparator: str, limit: Any, high: Any = None) -> Any:
+        forms = self.matching.comparators.get(comparator)
+        if forms is None:
+            return None
+        if forms.test == "between":
+            return {forms.jsonlogic: [limit, left, high]}
+        return {forms.jsonlogic: [left, limit]}
+
+    def all_of(self, check: AllOf) -> Any:
+        return {"min": [self.read(p) for p in check.parts]}
+
+    def any_of(self, check: AnyOf) -> Any:
+        return {"max": [self.read(p) for p in check.parts]}
+
+    def agreeing(self, check: Agreeing) -> Any:
+        parts = [self.read(p) for p in check.parts]
         low, high = {"min": parts}, {"max": parts}
         return {"if": [{"==": [low, high]}, low, UNKNOWN]}
-    if isinstance(check, Unless):
-        return {"min": [to_jsonlogic(check.condition), {"-": [1, {"max": [to_jsonlogic(e) for e in check.exceptions]}]}]}
-    if isinstance(check, Negated):
-        return {"-": [1, to_jsonlogic(check.part)]}
-    if isinstance(check, AtMostUnknown):
-        return {"min": [to_jsonlogic(check.part), UNKNOWN]}
-    if isinstance(check, Unknown):
+
+    def unless(self, check: Unless) -> Any:
+        return {"min": [self.read(check.condition), {"-": [1, {"max": [self.read(e) for e in check.exceptions]}]}]}
+
+    def negated(self, check: Negated) -> Any:
+        return {"-": [1, self.read(check.part)]}
+
+    def at_most_unknown(self, check: AtMostUnknown) -> Any:
+        return {"min": [self.read(check.part), UNKNOWN]}
+
+    @staticmethod
+    def unknown(check: Unknown) -> Any:
         return UNKNOWN
-    if isinstance(check, Compare):
-        return _compare(check)
-    if isinstance(check, TreatmentWindow):
-        return _window(check)
-    if isinstance(check, EventWindow):
-        return _event_window(check)
-    if isinstance(check, Commitment):
+
+    @staticmethod
+    def commitment(check: Commitment) -> Any:
         path = check.variable.path
         return _known(path, _truth({"===": [_var(path), True]}))
-    return _concept(check)
 
+    def compare(self, check: Compare) -> Any:
+        variable = check.variable
+        if check.scale is not None:
+            rank = self._holds(_var(variable.path), check.comparator, check.value, check.value_high)
+            return _known(variable.path, _truth(rank))
+        if check.category is not None:
+            path = f"{variable.path}.category"
+            return _known(path, _truth({"===": [_var(path), check.category]}))
+        path = variable.path if variable.kind == "event" else f"{variable.path}.value"
+        if check.reference:
+            reference = f"{variable.path}.{check.reference}"
+            scale = lambda k: {"*": [k, _var(reference)]}  # noqa: E731
+            high = scale(check.value_high) if check.value_high is not None else None
+            condition = self._holds(_var(path), check.comparator, scale(check.value), high)
+            if condition is None:
+                return UNKNOWN
+            positive = {"if": [{">": [_var(reference), 0]}, _truth(condition), UNKNOWN]}  # a ULN of 0 says nothing
+            return _known(path, _known(reference, positive))
+        condition = self._holds(_var(path), check.comparator, check.value, check.value_high)
+        return UNKNOWN if condition is None else _known(path, _truth(condition))
 
-def _compare(check: Compare) -> Any:
-    variable = check.variable
-    if check.scale is not None:
-        rank = _holds(_var(variable.path), check.comparator, check.value, check.value_high)
-        return _known(variable.path, _truth(rank))
-    if check.category is not None:
-        path = f"{variable.path}.category"
-        return _known(path, _truth({"===": [_var(path), check.category]}))
-    path = variable.path if variable.kind == "event" else f"{variable.path}.value"
-    if check.reference:
-        reference = f"{variable.path}.{check.reference}"
-        scale = lambda k: {"*": [k, _var(reference)]}  # noqa: E731
-        high = scale(check.value_high) if check.value_high is not None else None
-        condition = _holds(_var(path), check.comparator, scale(check.value), high)
-        if condition is None:
-            return UNKNOWN
-        positive = {"if": [{">": [_var(reference), 0]}, _truth(condition), UNKNOWN]}  # a ULN of 0 says nothing
-        return _known(path, _known(reference, positive))
-    condition = _holds(_var(path), check.comparator, check.value, check.value_high)
-    return UNKNOWN if condition is None else _known(path, _truth(condition))
+    def _dosed(self, limit: DoseLimit) -> Any:
+        """Whether the current treatment's dose (or its equivalent dose) is within ``limit``; 0 when not covered."""
+        dose = _known("current.dose", _truth(self._holds(_var("current.dose"), limit.comparator, limit.value)))
+        other: Any = 0
+        if limit.equivalent:
+            path = f"current.dose_as.{limit.drug}"
+            other = _known(path, _truth(self._holds(_var(path), limit.comparator, limit.value)))
+        return {"if": [{"in": [limit.drug, _var("current.classes")]}, dose, other]}
 
+    def treatment_window(self, check: TreatmentWindow) -> Any:
+        days = f"current.days_before.{check.anchor}"
+        inside = self._holds(_var(days), check.comparator, check.days)
+        window = {"if": [{"===": [_var(days), None]}, UNKNOWN, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
+        counted: Any = window
+        if check.dose is not None:
+            counted = {"min": [window, self._dosed(check.dose)]}
+        if check.exception is not None:
+            counted = {"min": [counted, {"-": [1, self._dosed(check.exception)]}]}
+        member: Any = {"in": [check.treatment_class, _var("current.classes")]}
+        if check.dose is not None and check.dose.equivalent:
+            equivalent = f"current.dose_as.{check.dose.drug}"
+            member = {"or": [member, {"!": {"===": [_var(equivalent), None]}}]}
+        over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, 0]}]}, 0]}
+        return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
 
-def _dosed(limit: DoseLimit) -> Any:
-    """Whether the current treatment's dose (or its equivalent dose) is within ``limit``; 0 when not covered."""
-    dose = _known("current.dose", _truth(_holds(_var("current.dose"), limit.comparator, limit.value)))
-    other: Any = 0
-    if limit.equivalent:
-        path = f"current.dose_as.{limit.drug}"
-        other = _known(path, _truth(_holds(_var(path), limit.comparator, limit.value)))
-    return {"if": [{"in": [limit.drug, _var("current.classes")]}, dose, other]}
+    def event_window(self, check: EventWindow) -> Any:
+        days, recorded = _var(check.variable.path), _var(check.recorded)
+        inside = {"and": [{">=": [days, 0]}, self._holds(days, check.comparator, check.days)]}
+        return {"if": [
+            {"===": [recorded, "absent"]}, 0,
+            {"===": [days, None]}, UNKNOWN,
+            inside, 1,
+            {"===": [recorded, "undated"]}, UNKNOWN,
+            0,
+        ]}
 
-
-def _window(check: TreatmentWindow) -> Any:
-    days = f"current.days_before.{check.anchor}"
-    inside = _holds(_var(days), check.comparator, check.days)
-    window = {"if": [{"===": [_var(days), None]}, UNKNOWN, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
-    counted: Any = window
-    if check.dose is not None:
-        counted = {"min": [window, _dosed(check.dose)]}
-    if check.exception is not None:
-        counted = {"min": [counted, {"-": [1, _dosed(check.exception)]}]}
-    member: Any = {"in": [check.treatment_class, _var("current.classes")]}
-    if check.dose is not None and check.dose.equivalent:
-        equivalent = f"current.dose_as.{check.dose.drug}"
-        member = {"or": [member, {"!": {"===": [_var(equivalent), None]}}]}
-    over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, 0]}]}, 0]}
-    return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
-
-
-def _event_window(check: EventWindow) -> Any:
-    days, recorded = _var(check.variable.path), _var(check.recorded)
-    inside = {"and": [{">=": [days, 0]}, _holds(days, check.comparator, check.days)]}
-    return {"if": [
-        {"===": [recorded, "absent"]}, 0,
-        {"===": [days, None]}, UNKNOWN,
-        inside, 1,
-        {"===": [recorded, "undated"]}, UNKNOWN,
-        0,
-    ]}
-
-
-def _concept(check: ConceptCheck) -> Any:
-    path = check.variable.path
-    inactive = 0 if check.active_only else 1
-    return {"if": [
-        {"===": [_var(path), "present"]}, 1,
-        {"===": [_var(path), "absent"]}, 0,
-        {"===": [_var(path), "inactive"]}, inactive,
-        UNKNOWN,
-    ]}
+    @staticmethod
+    def concept(check: ConceptCheck) -> Any:
+        path = check.variable.path
+        inactive = 0 if check.active_only else 1
+        return {"if": [
+            {"===": [_var(path), "present"]}, 1,
+            {"===": [_var(path), "absent"]}, 0,
+            {"===": [_var(path), "inactive"]}, inactive,
+            UNKNOWN,
+        ]}
 
 
 def export_jsonlogic(plan: ListingPlan) -> dict:
     """The rules of every criterion, the listing rule, and the variables they read."""
+    writer = JsonLogicWriter(plan.matching)
     rules = []
     top: list[Any] = []
     for criterion in plan.criteria:
-        rule = to_jsonlogic(criterion.check)
+        rule = writer.read(criterion.check)
         rules.append({"section": criterion.section, "label": criterion.label,
                       "text": " ".join(criterion.text.split()), "rule": rule})
         if criterion.top_level:

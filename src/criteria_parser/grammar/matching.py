@@ -7,11 +7,13 @@ without a numeric constraint. Validated on load; errors read ``matching.json: pr
 
 from __future__ import annotations
 
+import math
+import operator
 import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Literal, Optional
+from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -54,13 +56,6 @@ class CategoryScale(_Model):
         """The categories as a reason writes them: 'I, II, III, IV'."""
         return ", ".join(self.categories)
 
-    def names(self, comparator: str, low: int, high: Optional[int] = None) -> list[str]:
-        """The categories whose rank satisfies ``rank comparator low`` (or lies between low and high)."""
-        tests = {"<": lambda r: r < low, "<=": lambda r: r <= low, ">": lambda r: r > low, ">=": lambda r: r >= low,
-                 "=": lambda r: r == low, "between": lambda r: low <= r <= (high if high is not None else low)}
-        test = tests.get(comparator)
-        return [name for index, name in enumerate(self.categories) if test and test(index + self.first)]
-
     def rank_of_value(self, value: float) -> Optional[int]:
         """The rank of a numeric result: its category by points, else the number itself when on the scale."""
         if self.points:
@@ -90,6 +85,52 @@ class AffineConversion(_Model):
     def backward(self, value: float) -> float:
         """``value`` in ``target`` as ``unit``."""
         return value / self.slope + self.offset
+
+
+class NegationReach(_Model):
+    """How far before a condition a negation reaches, in words (as ConText limits its cues' scope)."""
+
+    words: int = Field(ge=1)
+    example: str = Field(description="A negation cue within reach of the condition it negates.")
+    beyond: str = Field(description="A negation cue just out of reach: the condition is not negated.")
+
+
+class Ongoing(_Model):
+    """A dose limit without a time window is a treatment ongoing at the screening: a window of ``days``."""
+
+    comparator: str
+    days: float
+    example: str
+
+
+class AgeVariable(_Model):
+    """The subject a patient's age answers (from the birth date), and the unit it is computed in."""
+
+    subject: str
+    unit: str
+    example: str
+
+
+class ComparatorForms(_Model):
+    """One comparator of the model: how it is tested and written in reasons, JsonLogic and FHIR."""
+
+    test: Literal["lt", "le", "gt", "ge", "eq", "between"] = Field(
+        description="The test: lt, le, gt, ge, eq (one limit) or between (low <= value <= high).")
+    shown: str = Field(description="How a reason writes it: '≤'.")
+    jsonlogic: str = Field(description="The JsonLogic operator (between: the three-argument '<=').")
+    fhir: Optional[str] = Field(default=None, description="FHIR Quantity.comparator, when FHIR has one.")
+
+
+class RelativeReference(_Model):
+    """A reference a relative limit is a multiple of: an end of the patient's reference range, or a fold of a
+    baseline read in a unit of its own."""
+
+    range_end: Optional[Literal["high", "low"]] = None
+    unit: Optional[str] = None
+    example: str
+
+
+_TESTS = {"lt": operator.lt, "le": operator.le, "gt": operator.gt, "ge": operator.ge, "eq": operator.eq}
 
 
 class Concept(_Model):
@@ -134,7 +175,14 @@ class MatchingGrammar(_Model):
                                                  "after it is about.")
     negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
                                                  "('unwilling to give informed consent', 'no history of stroke').")
+    negation_reach: NegationReach
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
+    ongoing: Ongoing
+    age: AgeVariable
+    comparators: dict[str, ComparatorForms] = Field(description="The model's comparators the matcher can check "
+                                                                "('+-' is not one).")
+    relative_references: dict[str, RelativeReference] = Field(description="The relative_to values of relative "
+                                                                          "limits the matcher can check.")
     category_scales: list[CategoryScale]
     category_aliases: dict[str, str] = Field(description="Other spellings of categories: 'Ⅲ' is 'III'.")
     category_words: list[str] = Field(description="Words around a category that are not the category: 'class'.")
@@ -152,6 +200,41 @@ class MatchingGrammar(_Model):
             if line.analyte == analyte and (line.target, line.unit) == (unit, target):
                 return line.backward
         return None
+
+    def holds(self, value: Any, comparator: str, limit: Any, high: Any = None) -> Optional[bool]:
+        """Whether ``value comparator limit`` (or, for a range, ``limit <= value <= high``) holds; None for a
+        comparator that cannot be checked."""
+        forms = self.comparators.get(comparator)
+        if forms is None:
+            return None
+        if forms.test == "between":
+            return limit <= value <= high
+        return _TESTS[forms.test](value, limit)
+
+    def interval(self, comparator: str, limit: float, high: Optional[float] = None) -> Optional[tuple]:
+        """The values ``comparator limit`` allows, as (low, low included, high, high included); None when unknown."""
+        forms = self.comparators.get(comparator)
+        if forms is None or (forms.test == "between" and high is None):
+            return None
+        return {"lt": (-math.inf, False, limit, False), "le": (-math.inf, False, limit, True),
+                "gt": (limit, False, math.inf, False), "ge": (limit, True, math.inf, False),
+                "eq": (limit, True, limit, True), "between": (limit, True, high, True)}[forms.test]
+
+    def single_limit(self, comparator: str) -> bool:
+        """Whether ``comparator`` compares with one limit ('<', '='; not 'between')."""
+        forms = self.comparators.get(comparator)
+        return forms is not None and forms.test != "between"
+
+    def relative_reference(self, written: Optional[str]) -> Optional[RelativeReference]:
+        """The checkable reference a relative limit is written against ('ULN', 'uln'), if any."""
+        return next((r for name, r in self.relative_references.items() if name.lower() == (written or "").lower()),
+                    None)
+
+    def category_names(self, scale: CategoryScale, comparator: str, low: int, high: Optional[int] = None) -> list[str]:
+        """The categories of ``scale`` whose rank satisfies ``rank comparator low`` (or lies between low and
+        high)."""
+        return [name for index, name in enumerate(scale.categories)
+                if self.holds(index + scale.first, comparator, low, high if high is not None else low)]
 
     def treatment_class(self, name: str) -> Optional[TreatmentClass]:
         """The class called ``name`` (case-insensitive), if any."""

@@ -131,10 +131,11 @@ class FactBuilder:
 
     def _observation(self, patient: Patient, variable: Variable, today: datetime, facts: Facts) -> None:
         path = variable.path
-        if variable.subject == "age" and patient.birth_date:
+        age = self.matching.age
+        if variable.subject == age.subject and patient.birth_date:
             born = datetime.combine(patient.birth_date, datetime.min.time())
             years = (today - born).days / 365.25
-            value = convert(years, "a", variable.unit, self.matching) if variable.unit else years
+            value = convert(years, age.unit, variable.unit, self.matching) if variable.unit else years
             facts.put(f"{path}.value", value, f"age {number_text(years)} years (born {patient.birth_date.isoformat()})")
             return
         if variable.subject == "sex":
@@ -172,13 +173,15 @@ class FactBuilder:
                   f"{written} ({_day(result.date)})" + (f": {problem}" if problem else ""))
         reference = result.reference_range
         if reference and reference.low is not None and reference.high is not None and reference.low > reference.high:
-            for key in ("uln", "lln"):
+            for key in (name.lower() for name, r in self.matching.relative_references.items() if r.range_end):
                 facts.put(f"{path}.{key}", None, f"reference range of {result.name} {number_text(reference.low)}-"
                           f"{number_text(reference.high)}: its low is above its high, not used")
             return
-        for end in ("high", "low"):
+        for name, relative in self.matching.relative_references.items():
+            end, key = relative.range_end, name.lower()
+            if end is None:
+                continue
             limit = getattr(reference, end, None) if reference else None
-            key = "uln" if end == "high" else "lln"
             if limit is None:
                 facts.put(f"{path}.{key}", None, f"no reference range {end} given for {result.name}")
                 continue

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Iterator, Optional, Union
+from typing import Generic, Iterator, Optional, TypeVar, Union
 
 from ..grammar.clauses import clause_around
 from ..grammar.phrases import phrase_regex
@@ -23,8 +23,6 @@ from ..grammar.matching import CategoryScale, MatchingGrammar
 from ..model import Constraint, Criterion, Listing, Section
 from ..grammar.units import UnitMismatch, convert, display_unit, is_time
 
-#: How far before a condition a negation reaches, in words (as ConText limits its cues' scope).
-NEGATION_WORDS = 6
 
 MET, UNKNOWN, NOT_MET = 1.0, 0.5, 0.0
 TRUTH_WORDS = {MET: "met", UNKNOWN: "unknown", NOT_MET: "not met"}
@@ -188,6 +186,21 @@ Check = Union[
     AtMostUnknown, Negated,
 ]
 
+_READERS = {AllOf: "all_of", AnyOf: "any_of", Agreeing: "agreeing", Unless: "unless", Negated: "negated",
+            AtMostUnknown: "at_most_unknown", Unknown: "unknown", Compare: "compare",
+            TreatmentWindow: "treatment_window", EventWindow: "event_window", Commitment: "commitment",
+            ConceptCheck: "concept"}
+T = TypeVar("T")
+
+
+class CheckReader(Generic[T]):
+    """Reads a check by its kind: a reader of plans (the evaluator, the JsonLogic writer) has one method per kind
+    of check, named as in :data:`_READERS` (``all_of``, ``compare``, ...), and :meth:`read` calls it."""
+
+    def read(self, check: Check) -> T:
+        """What this reader makes of ``check``."""
+        return getattr(self, _READERS[type(check)])(check)
+
 
 @dataclass
 class CriterionPlan:
@@ -220,6 +233,7 @@ class ListingPlan:
     """Every criterion's check, and the variables they read."""
 
     listing: Listing
+    matching: MatchingGrammar = field(repr=False)  # the grammar the plan was compiled with
     criteria: list[CriterionPlan] = field(default_factory=list)
     variables: dict[str, Variable] = field(default_factory=dict)
 
@@ -235,7 +249,7 @@ class Compiler:
 
     def compile(self, listing: Listing) -> ListingPlan:
         """Checks for every criterion of ``listing``."""
-        plan = ListingPlan(listing=listing)
+        plan = ListingPlan(listing, self.matching)
         for section in listing.sections:
             for top in section.criteria:
                 plan.criteria.extend(self.criterion(section, top, top_level=True).walk())
@@ -319,7 +333,7 @@ class Compiler:
         is_drug = entry is not None and entry.category == "drug" and constraint.kind in ("threshold", "range")
         if not constraint.subject or not (constraint.kind == "dose" or is_drug):
             return None
-        if constraint.value is None or constraint.comparator not in ("<", "<=", ">", ">=", "="):
+        if constraint.value is None or not self.matching.single_limit(constraint.comparator):
             return Unknown(f"dose limit without a single value: '{constraint.text}'", constraint)
         if not constraint.unit:
             return Unknown(f"dose limit without a unit: '{constraint.text}'", constraint)
@@ -332,7 +346,8 @@ class Compiler:
         """A dose limit without a window: a treatment ongoing at the screening at that dose."""
         anchor = slug(self.matching.screening_anchor)
         self._treatment_anchor(anchor, self.matching.screening_anchor)
-        return TreatmentWindow(slug(constraint.subject or ""), anchor, "<=", 0.0, constraint.text,
+        ongoing = self.matching.ongoing
+        return TreatmentWindow(slug(constraint.subject or ""), anchor, ongoing.comparator, ongoing.days, constraint.text,
                                f"the {self.matching.screening_anchor}", dose=limit, name=constraint.subject or "",
                                source=constraint)
 
@@ -366,7 +381,7 @@ class Compiler:
     def _constraint(self, constraint: Constraint, criterion: Optional[Criterion]) -> Check:
         subject = constraint.subject
         entry = self.lexicon.get(subject or "")
-        if subject == "age" and criterion is not None:
+        if subject == self.matching.age.subject and criterion is not None:
             clause = self._clause(criterion, constraint)
             event = self.matching.cue_in(clause, self.matching.age_at_event_cues)
             if event:
@@ -461,17 +476,17 @@ class Compiler:
         return values[0], values[1]
 
     def _relative(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
-        reference = (constraint.relative_to or "").lower()
-        if reference == "fold":
-            variable = self._obs(constraint.subject or "", constraint.qualifier, "{fold}")
+        reference = self.matching.relative_reference(constraint.relative_to)
+        if reference is not None and reference.unit:  # a fold of a baseline: a value in its own unit
+            variable = self._obs(constraint.subject or "", constraint.qualifier, reference.unit)
             return Compare(variable, constraint.comparator, constraint.value, constraint.text,
-                           constraint.value_high, shown_unit="{fold}")
-        if reference not in ("uln", "lln"):
+                           constraint.value_high, shown_unit=reference.unit)
+        if reference is None:
             return Unknown(f"relative to '{constraint.relative_to}' is not machine-checkable: '{constraint.text}'")
         unit = entry.unit if entry and entry.unit else None
         variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
         return Compare(variable, constraint.comparator, constraint.value, constraint.text, constraint.value_high,
-                       reference=reference)
+                       reference=(constraint.relative_to or "").lower())
 
     def _window_before(self, constraint: Constraint, entry: Optional[LexiconEntry],
                        criterion: Optional[Criterion]) -> Check:
@@ -588,9 +603,9 @@ class Compiler:
         return f"{before.group(1)}{end.group() if end else ''}"
 
     def _negation_before(self, text: str, start: int) -> Optional[str]:
-        """The negation cue at most :data:`NEGATION_WORDS` words before ``start``, in the same clause ("unwilling to
+        """The negation cue at most ``negation_reach`` words (matching grammar) before ``start``, in the same clause ("unwilling to
         fill in | informed consent", "no history of | stroke"), if any."""
-        window = " ".join(text[clause_around(self.grammars, text, start)[0]:start].split()[-NEGATION_WORDS:])
+        window = " ".join(text[clause_around(self.grammars, text, start)[0]:start].split()[-self.matching.negation_reach.words:])
         found = [m for cue in self.matching.negation_cues for m in phrase_regex(cue).finditer(window)]
         return max(found, key=lambda m: m.start()).group() if found else None
 

@@ -8,53 +8,27 @@ becomes met: missing data, unusable units and uncheckable text all stay unknown.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from pydantic import BaseModel
 
 from .plan import (
-    MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
+    MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, CheckReader, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
     DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts, number_text
 from ..grammar.matching import MatchingGrammar
 from ..grammar.units import UnitMismatch, convert, display_unit
 
-SYMBOLS = {"<": "<", "<=": "≤", ">": ">", ">=": "≥", "=": "=", "between": "between"}
 STATUS = {MET: "eligible", UNKNOWN: "needs review", NOT_MET: "ineligible"}
 
 
-def holds(value: Any, comparator: str, limit: Any, high: Any = None) -> Optional[bool]:
-    """Whether ``value comparator limit`` holds; None for a comparator that cannot be checked."""
-    if comparator == "<":
-        return value < limit
-    if comparator == "<=":
-        return value <= limit
-    if comparator == ">":
-        return value > limit
-    if comparator == ">=":
-        return value >= limit
-    if comparator == "=":
-        return value == limit
-    if comparator == "between":
-        return limit <= value <= high
-    return None
-
-
-def _interval(comparator: str, limit: float, high: Optional[float] = None) -> Optional[tuple]:
-    """The values ``comparator limit`` allows, as (low, low included, high, high included); None when unknown."""
-    inf = math.inf
-    return {"<": (-inf, False, limit, False), "<=": (-inf, False, limit, True), ">": (limit, False, inf, False),
-            ">=": (limit, True, inf, False), "=": (limit, True, limit, True),
-            "between": (limit, True, high, True) if high is not None else None}.get(comparator)
-
-
-def decided(bound: str, value: float, comparator: str, limit: float, high: Optional[float] = None) -> Optional[str]:
+def decided(matching: MatchingGrammar, bound: str, value: float, comparator: str, limit: float,
+            high: Optional[float] = None) -> Optional[float]:
     """Whether a result known only as ``bound value`` (">150") meets ``comparator limit``: MET when every value
     the bound allows does, NOT_MET when none does, None when the bound does not decide it."""
-    given, wanted = _interval(bound, value), _interval(comparator, limit, high)
+    given, wanted = matching.interval(bound, value), matching.interval(comparator, limit, high)
     if given is None or wanted is None:
         return None
     (g_low, g_low_in, g_high, g_high_in), (w_low, w_low_in, w_high, w_high_in) = given, wanted
@@ -123,49 +97,50 @@ class MatchResult(BaseModel):
     warnings: list[str]
 
 
-class Evaluator:
-    """Evaluates checks over one patient's facts."""
+class Evaluator(CheckReader[Outcome]):
+    """Evaluates checks over one patient's facts: :meth:`read` gives a check's outcome."""
 
     def __init__(self, facts: Facts, matching: MatchingGrammar) -> None:
         self.facts = facts
         self.matching = matching
 
-    def outcome(self, check: Check) -> Outcome:
-        """The outcome of ``check``."""
-        if isinstance(check, AllOf):
-            parts = [self.outcome(p) for p in check.parts]
-            return Outcome(min(p.truth for p in parts), parts=parts)
-        if isinstance(check, AnyOf):
-            parts = [self.outcome(p) for p in check.parts]
-            return Outcome(max(p.truth for p in parts), parts=parts)
-        if isinstance(check, Agreeing):
-            parts = [self.outcome(p) for p in check.parts]
-            low, high = min(p.truth for p in parts), max(p.truth for p in parts)
-            unclear = "" if low == high else "the text does not say whether all or any of these is meant: unknown"
-            return Outcome(low if low == high else UNKNOWN, unclear, parts)
-        if isinstance(check, Unless):
-            condition = self.outcome(check.condition)
-            exceptions = [self.outcome(e) for e in check.exceptions]
-            excepted = max(e.truth for e in exceptions)
-            return Outcome(min(condition.truth, 1 - excepted), "exception " + TRUTH_WORDS[excepted],
-                           [condition, *exceptions])
-        if isinstance(check, Negated):
-            part = self.outcome(check.part)
-            return Outcome(1 - part.truth, f"negated by '{check.cue}': {TRUTH_WORDS[1 - part.truth]}", [part])
-        if isinstance(check, AtMostUnknown):
-            part = self.outcome(check.part)
-            return Outcome(min(part.truth, UNKNOWN), check.reason if part.truth == MET else "", [part])
-        if isinstance(check, Unknown):
-            return Outcome(UNKNOWN, check.reason + ": unknown")
-        if isinstance(check, Compare):
-            return self._compare(check)
-        if isinstance(check, TreatmentWindow):
-            return self._window(check)
-        if isinstance(check, EventWindow):
-            return self._event_window(check)
-        if isinstance(check, Commitment):
-            return self._commitment(check)
-        return self._concept(check)
+    def all_of(self, check: AllOf) -> Outcome:
+        parts = [self.read(p) for p in check.parts]
+        return Outcome(min(p.truth for p in parts), parts=parts)
+
+    def any_of(self, check: AnyOf) -> Outcome:
+        parts = [self.read(p) for p in check.parts]
+        return Outcome(max(p.truth for p in parts), parts=parts)
+
+    def agreeing(self, check: Agreeing) -> Outcome:
+        parts = [self.read(p) for p in check.parts]
+        low, high = min(p.truth for p in parts), max(p.truth for p in parts)
+        unclear = "" if low == high else "the text does not say whether all or any of these is meant: unknown"
+        return Outcome(low if low == high else UNKNOWN, unclear, parts)
+
+    def unless(self, check: Unless) -> Outcome:
+        condition = self.read(check.condition)
+        exceptions = [self.read(e) for e in check.exceptions]
+        excepted = max(e.truth for e in exceptions)
+        return Outcome(min(condition.truth, 1 - excepted), "exception " + TRUTH_WORDS[excepted],
+                       [condition, *exceptions])
+
+    def negated(self, check: Negated) -> Outcome:
+        part = self.read(check.part)
+        return Outcome(1 - part.truth, f"negated by '{check.cue}': {TRUTH_WORDS[1 - part.truth]}", [part])
+
+    def at_most_unknown(self, check: AtMostUnknown) -> Outcome:
+        part = self.read(check.part)
+        return Outcome(min(part.truth, UNKNOWN), check.reason if part.truth == MET else "", [part])
+
+    @staticmethod
+    def unknown(check: Unknown) -> Outcome:
+        return Outcome(UNKNOWN, check.reason + ": unknown")
+
+    def _symbol(self, comparator: str) -> str:
+        """How a reason writes a comparator: '≤'."""
+        forms = self.matching.comparators.get(comparator)
+        return forms.shown if forms else comparator
 
     def _show(self, value: float, unit: Optional[str], shown: Optional[str]) -> str:
         if unit and shown and shown != unit:
@@ -175,14 +150,14 @@ class Evaluator:
                 pass
         return f"{number_text(value)} {display_unit(unit, self.matching)}".rstrip()
 
-    def _compare(self, check: Compare) -> Outcome:
+    def compare(self, check: Compare) -> Outcome:
         variable = check.variable
         base = variable.path if variable.kind in ("event", "scale") else f"{variable.path}.value"
         if check.category is not None and check.scale is None:
             base = f"{variable.path}.category"
         value = self.facts.get(base)
         note = self.facts.notes.get(base, f"no {variable.subject}")
-        symbol = SYMBOLS.get(check.comparator, check.comparator)
+        symbol = self._symbol(check.comparator)
         values = {"variable": base, "value": value, "unit": variable.unit, "comparator": check.comparator,
                   "limit": check.category if check.category is not None and check.scale is None else check.value}
         if check.value_high is not None:
@@ -190,7 +165,7 @@ class Evaluator:
         if value is None:
             return self._bounded(check, variable, note, values)
         if check.scale is not None:
-            truth = MET if holds(value, check.comparator, check.value, check.value_high) else NOT_MET
+            truth = MET if self.matching.holds(value, check.comparator, check.value, check.value_high) else NOT_MET
             return Outcome(truth, f"{note} {symbol} {check.category}: {TRUTH_WORDS[truth]}", values=values)
         if check.category is not None:
             truth = MET if str(value).strip().lower() == check.category.lower() else NOT_MET
@@ -203,11 +178,11 @@ class Evaluator:
                 return Outcome(UNKNOWN, f"{note}; {self.facts.notes.get(path)}: cannot judge {symbol} "
                                f"{check.value:g} × {check.reference.upper()}: unknown", values=values)
             high = check.value_high * reference if check.value_high is not None else None
-            ok = holds(value, check.comparator, check.value * reference, high)
+            ok = self.matching.holds(value, check.comparator, check.value * reference, high)
             said = (f"{note} = {value / reference:.2f} × {check.reference.upper()} ({self.facts.notes.get(path)}) "
                     f"{symbol} {check.value:g} × {check.reference.upper()}")
         else:
-            ok = holds(value, check.comparator, check.value, check.value_high)
+            ok = self.matching.holds(value, check.comparator, check.value, check.value_high)
             converted = self._show(value, variable.unit, check.shown_unit)
             limit = self._show(check.value, variable.unit, check.shown_unit)
             if check.value_high is not None:
@@ -231,14 +206,14 @@ class Evaluator:
             if scale is None or scale <= 0:
                 return Outcome(UNKNOWN, f"{note}: unknown", values=values)
         high = check.value_high * scale if check.value_high is not None else None
-        truth = decided(bound["comparator"], bound["value"], check.comparator, check.value * scale, high)
+        truth = decided(self.matching, bound["comparator"], bound["value"], check.comparator, check.value * scale, high)
         if truth is None:
-            return Outcome(UNKNOWN, f"{note}, which does not decide {SYMBOLS.get(check.comparator, check.comparator)} "
+            return Outcome(UNKNOWN, f"{note}, which does not decide {self._symbol(check.comparator)} "
                            f"{number_text(check.value)}{' × ' + check.reference.upper() if check.reference else ''}"
                            ": unknown", values=values)
         return Outcome(truth, f"{note}; the bound decides: {TRUTH_WORDS[truth]}", values=values)
 
-    def _window(self, check: TreatmentWindow) -> Outcome:
+    def treatment_window(self, check: TreatmentWindow) -> Outcome:
         rows = self.facts.data.get("treatments")
         what = check.treatment_class.replace("_", " ")
         if rows is None:
@@ -270,7 +245,7 @@ class Evaluator:
         if days is None:
             inside, said = UNKNOWN, f"{note}: timing relative to the {anchor} unknown (dates or {anchor} date missing)"
         else:
-            ok = days >= 0 and holds(days, check.comparator, check.days)
+            ok = days >= 0 and self.matching.holds(days, check.comparator, check.days)
             inside = MET if ok else NOT_MET
             said = f"{note}: last given {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
             if check.days == 0:
@@ -299,11 +274,11 @@ class Evaluator:
     def _within(self, dose: Optional[float], limit: DoseLimit, what: str, word: str) -> tuple[float, str]:
         if dose is None:
             return UNKNOWN, f"{what} is unknown, so the {word} {limit.text} cannot be judged"
-        ok = holds(dose, limit.comparator, limit.value)
+        ok = self.matching.holds(dose, limit.comparator, limit.value)
         shown = f"{number_text(dose)} {display_unit(limit.unit, self.matching)}"
         return (MET if ok else NOT_MET), f"{what} {shown} is {'within' if ok else 'outside'} the {word} {limit.text}"
 
-    def _event_window(self, check: EventWindow) -> Outcome:
+    def event_window(self, check: EventWindow) -> Outcome:
         path, anchor = check.variable.path, (check.variable.anchor or "").replace("_", " ")
         days, recorded = self.facts.get(path), self.facts.get(check.recorded)
         note = self.facts.notes.get(path, f"no {check.variable.subject} recorded")
@@ -313,7 +288,7 @@ class Evaluator:
             return Outcome(NOT_MET, f"{note}: not met", values=values)
         if days is None:
             return Outcome(UNKNOWN, f"{note}: unknown", values=values)
-        ok = days >= 0 and holds(days, check.comparator, check.days)
+        ok = days >= 0 and self.matching.holds(days, check.comparator, check.days)
         said = f"{note}, {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
         if ok:
             return Outcome(MET, f"{said}: met", values=values)
@@ -321,7 +296,7 @@ class Evaluator:
             return Outcome(UNKNOWN, f"{said}; another episode has no usable date: unknown", values=values)
         return Outcome(NOT_MET, f"{said}: not met", values=values)
 
-    def _commitment(self, check: Commitment) -> Outcome:
+    def commitment(self, check: Commitment) -> Outcome:
         value = self.facts.get(check.variable.path)
         note = self.facts.notes.get(check.variable.path, "")
         values = {"variable": check.variable.path, "value": value}
@@ -330,7 +305,7 @@ class Evaluator:
         truth = MET if value else NOT_MET
         return Outcome(truth, f"future commitment ('{check.text}'), {note}: {TRUTH_WORDS[truth]}", values=values)
 
-    def _concept(self, check: ConceptCheck) -> Outcome:
+    def concept(self, check: ConceptCheck) -> Outcome:
         value = self.facts.get(check.variable.path)
         note = self.facts.notes.get(check.variable.path, "")
         values = {"variable": check.variable.path, "value": value, "active_only": check.active_only}
@@ -351,7 +326,7 @@ def assess(plan: ListingPlan, facts: Facts, matching: MatchingGrammar, patient_i
     evaluator = Evaluator(facts, matching)
     results, truths = [], []
     for criterion in plan.criteria:
-        outcome = evaluator.outcome(criterion.check)
+        outcome = evaluator.read(criterion.check)
         if criterion.top_level:
             truths.append((criterion.section, outcome.truth))
         findings = outcome.findings()
