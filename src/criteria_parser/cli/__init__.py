@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from . import evaluation, export, importing, match, parse, review, show  # noqa: F401  (register their commands)
+from . import evaluation, export, importing, match, parse, review, show, train  # noqa: F401  (register their commands)
 from .base import app
 
 __all__ = ["app", "main"]

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import CriteriaParserError
+from ..lct.split import PARTS
 from .base import app, fail
 
 
@@ -18,19 +19,21 @@ def evaluate(
     errors: int = typer.Option(50, "--errors", help="List at most this many disagreements."),
     json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
     html_out: bool = typer.Option(False, "--html", help="Print the scores as a self-contained HTML page."),
-    brat: Optional[Path] = typer.Option(None, "--brat", help="Score against a brat corpus in the Leaf Clinical Trials scheme instead."),
+    brat: Optional[Path] = typer.Option(None, "--brat", help="Score against a brat corpus (Leaf Clinical Trials or Chia) instead."),
+    parts: list[str] = typer.Option(["all"], "--part", help="With --brat: tune, held or all (default); give "
+                                    "--part tune --part held for both parts side by side."),
 ) -> None:
     """Compare parser output with every gold file of a corpus: precision, recall, F1 per field."""
     from ..curation.scoring import evaluate_corpus, render_report
 
     if brat is not None:
-        from ..lct.scorer import evaluate_brat, render, summary
-
+        if not parts or any(p not in PARTS for p in parts):
+            fail(f"--part takes {', '.join(PARTS)}")
         try:
-            brat_report = evaluate_brat(brat)
+            text, data = _brat_scores(brat, list(dict.fromkeys(parts)), errors)
         except CriteriaParserError as exc:
             fail(str(exc))
-        typer.echo(json.dumps(summary(brat_report), indent=2) if json_out else render(brat_report, errors))
+        typer.echo(json.dumps(data, indent=2) if json_out else text)
         return
     try:
         report = evaluate_corpus(corpus)
@@ -44,3 +47,25 @@ def evaluate(
         typer.echo(eval_page(report))
     else:
         typer.echo(render_report(report, errors))
+
+
+def _brat_scores(corpus: Path, parts: list[str], errors: int) -> tuple[str, dict]:
+    """Comparison scores (LCT only) per part, then one table of entity scores with a column group per part."""
+    from ..lct.entities import corpus_scheme
+    from ..lct.entity_scorer import entity_pipeline, entity_summary, evaluate_entities, render_entities
+    from ..lct.scorer import evaluate_brat, render, summary
+
+    out: list[str] = []
+    data: dict = {}
+    if corpus_scheme(corpus) == "lct":  # Chia states no comparisons of its own
+        data["comparisons"] = {}
+        for part in parts:
+            report = evaluate_brat(corpus, part=part)  # type: ignore[arg-type]
+            out += ([f"== comparisons, {part} part"] if parts != ["all"] else []) + [render(report, errors), ""]
+            data["comparisons"][part] = summary(report)
+    scheme = corpus_scheme(corpus)
+    nlp = entity_pipeline(style=scheme)
+    entities = evaluate_entities(corpus, nlp, parts[0] if len(parts) == 1 else "all")  # type: ignore[arg-type]
+    out += [f"== entities ({scheme} style; exact and overlap P/R/F1 per type)", render_entities(entities, parts)]
+    data["entities"] = entity_summary(entities, parts)
+    return "\n".join(out), data

@@ -51,6 +51,9 @@ def criteria_tokenizer(nlp: Language, grammars: Optional[Grammars] = None) -> To
     """Build the tokenizer for ``nlp``: scispaCy's rules plus our prefixes and infixes, with the comparator signs
     of ``grammars`` (the packaged ones when omitted)."""
     signs = re.escape(comparator_characters(grammars or load_grammars()))
+    if not hasattr(nlp, "tokenizer"):
+        # built from a config, the language has no tokenizer yet; scispaCy's reads the default one's token_match
+        nlp.tokenizer = spacy.registry.tokenizers.get("spacy.Tokenizer.v1")()(nlp)
     with warnings.catch_warnings():
         # scispaCy's suffix classes compile with a harmless "Possible set union" FutureWarning
         warnings.simplefilter("ignore", FutureWarning)

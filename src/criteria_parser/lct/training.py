@@ -1,0 +1,125 @@
+"""Train the entity model of ``criteria_entities`` from the tune parts of the Leaf and Chia corpora.
+
+Each line of a document (a criterion without its numbering: what the parser hands the pipeline) becomes one
+spaCy ``Doc`` of ``spacy.blank("en")`` with our tokenizer, its gold entities (:mod:`.entities`) as
+``doc.ents``. Where gold mentions overlap (Chia nests some) the longest is kept, as a tagger marks one; a
+mention whose edges fall inside a token grows to the token's edges. :func:`train` turns each doc into the
+features of :func:`~criteria_parser.pipeline.entities.token_features` (in the style of its corpus's scheme) and
+``B-``/``I-``/``O`` tags and trains CRFsuite with the settings of ``entities.cfg`` (spaCy's config format). The held-back part is never read;
+``without_dev`` also leaves out the dev fifth of the tune trials (:func:`is_dev`), for choosing settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pycrfsuite
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+from spacy.util import filter_spans
+from thinc.api import Config
+
+from .entities import EntityDocument, Scheme, corpus_scheme, read_corpus
+from .split import trial_id
+from ..grammar.loader import load_grammars
+from ..pipeline.entities import token_features
+from ..pipeline.subjects import SubjectFinder
+from ..pipeline.tokenizer import criteria_tokenizer
+
+#: The training settings shipped with the package.
+CONFIG = Path(str(files("criteria_parser.lct") / "entities.cfg"))
+#: ``entities.cfg`` keys -> CRFsuite parameter names.
+_CRF_PARAMETERS = {"c1": "c1", "c2": "c2", "max_iterations": "max_iterations",
+                   "possible_transitions": "feature.possible_transitions"}
+
+
+@dataclass
+class CorpusStats:
+    """What training read: lines, mentions kept, and mentions dropped or grown."""
+
+    lines: int = 0
+    entities: int = 0
+    overlapping: int = 0  # dropped: inside or across a longer mention
+    grown: int = 0  # edges moved out to token edges
+
+
+def is_dev(name: str) -> bool:
+    """Whether the trial of ``name`` is in the dev fifth of the tune part (a hash independent of the split's)."""
+    key = trial_id(name) or Path(name).stem
+    return int(hashlib.sha256(("dev:" + key).encode("utf-8")).hexdigest(), 16) % 5 == 0
+
+
+def blank_pipeline() -> Language:
+    """``spacy.blank("en")`` with our tokenizer: what the entity model is trained on."""
+    nlp = spacy.blank("en")
+    nlp.tokenizer = criteria_tokenizer(nlp)
+    return nlp
+
+
+def line_docs(nlp: Language, document: EntityDocument, stats: CorpusStats) -> Iterator[Doc]:
+    """The lines of ``document`` as docs with gold entities."""
+    for line in document.lines:
+        doc = nlp.make_doc(line.text)
+        spans = []
+        for entity in line.entities:
+            start, end = entity.start - line.start, entity.end - line.start
+            span = doc.char_span(start, end, label=entity.type, alignment_mode="expand")
+            if span is None:
+                continue
+            stats.grown += (span.start_char, span.end_char) != (start, end)
+            spans.append(span)
+        kept = filter_spans(spans)
+        stats.overlapping += len(spans) - len(kept)
+        stats.entities += len(kept)
+        stats.lines += 1
+        doc.ents = kept
+        yield doc
+
+
+def gold_tags(doc: Doc) -> list[str]:
+    """``B-type``/``I-type``/``O`` per token from ``doc.ents``."""
+    tags = ["O"] * len(doc)
+    for ent in doc.ents:
+        for i in range(ent.start, ent.end):
+            tags[i] = ("B-" if i == ent.start else "I-") + ent.label_
+    return tags
+
+
+def training_docs(corpora: Iterable[Path], stats: CorpusStats,
+                  without_dev: bool = False) -> Iterator[tuple[Doc, Scheme]]:
+    """Docs of every line of the tune part of each corpus, in path order, with the corpus's scheme."""
+    nlp = blank_pipeline()
+    for corpus in corpora:
+        scheme = corpus_scheme(corpus)
+        for document in read_corpus(corpus, "tune"):
+            if not (without_dev and is_dev(document.name)):
+                yield from ((doc, scheme) for doc in line_docs(nlp, document, stats))
+
+
+def train(corpora: list[Path], output: Path, config: Path = CONFIG, without_dev: bool = False) -> CorpusStats:
+    """Train the CRF on the tune parts of ``corpora`` and write it to ``output`` (replaced if there).
+
+    Raises:
+        InputError: a corpus has no annotated documents, or a file is malformed.
+    """
+    settings = Config().from_disk(config)["crf"]
+    nlp = blank_pipeline()
+    lexicon = SubjectFinder(load_grammars(), nlp.tokenizer, fuzzy_cutoff=100.0)
+    stats = CorpusStats()
+    trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
+    for doc, scheme in training_docs(corpora, stats, without_dev):
+        trainer.append(token_features(doc, lexicon.find(doc, fuzzy=False), scheme), gold_tags(doc))
+    trainer.set_params({_CRF_PARAMETERS[k]: v for k, v in settings.items()})
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=output.parent) as work:
+        written = Path(work) / output.name
+        trainer.train(str(written))
+        os.replace(written, output)
+    return stats
