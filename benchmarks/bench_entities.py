@@ -44,7 +44,7 @@ def main() -> None:
     started = time.process_time()
     listings = list(parser.parse_many(texts, assume_inclusion=True))
     parse_seconds = time.process_time() - started
-    criteria = [c.text for listing in listings for c in listing.walk()]
+    criteria = [c.text for listing in listings for _, c in listing.walk()]
 
     started = time.process_time()
     mentions = sum(len(doc._.cp_entities) for doc in nlp.pipe(criteria, batch_size=256))

@@ -26,8 +26,13 @@ def words(document):
     return [(document.text[e.start:e.end], e.type) for e in document.entities]
 
 
-def test_the_scheme_comes_from_the_annotation_conf():
-    assert (corpus_scheme(LEAF), corpus_scheme(CHIA), corpus_scheme(FIXTURES)) == ("lct", "chia", "lct")
+def test_the_scheme_comes_from_the_annotation_conf_or_the_first_document(tmp_path):
+    assert (corpus_scheme(LEAF), corpus_scheme(CHIA)) == ("lct", "chia")
+    for name in ("NCT00000016_inc.txt", "NCT00000016_inc.ann"):  # a Chia document without the conf
+        (tmp_path / name).write_bytes((CHIA / name).read_bytes())
+    assert corpus_scheme(tmp_path) == "chia"
+    (tmp_path / "NCT00000016_inc.ann").write_bytes((LEAF / "NCT00000012.ann").read_bytes())
+    assert corpus_scheme(tmp_path) == "lct"
 
 
 def test_lct_entities_are_event_triggers_and_life_stage_mentions_in_our_types():
@@ -140,3 +145,17 @@ def test_eval_table_has_both_parts_side_by_side():
     assert [row.split()[0] for row in rows] == ["condition", "drug", "procedure", "measurement", "observation",
                                                 "person", "all"]  # no device in Leaf
     assert rows[-1].split()[1] == "7" and rows[-1].split()[9] == "3"  # gold mentions of each part
+
+
+def test_eval_brat_prints_entities_per_part_and_lists_no_held_back_disagreement():
+    from typer.testing import CliRunner
+
+    from criteria_parser.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--brat", str(LEAF), "--part", "tune", "--part", "held"])
+    assert result.exit_code == 0, result.output
+    assert "== comparisons, tune part" in result.output and "== comparisons, held part" in result.output
+    assert "== entities (lct style" in result.output
+    assert "NCT00000011" not in result.output  # the held-back trial: scores only
+    bad = CliRunner().invoke(app, ["eval", "--brat", str(LEAF), "--part", "dev"])
+    assert bad.exit_code == 2 and "--part takes tune, held, all" in bad.output

@@ -50,19 +50,23 @@ def evaluate(
 
 
 def _brat_scores(corpus: Path, parts: list[str], errors: int) -> tuple[str, dict]:
-    """Comparison scores (LCT only) per part, then one table of entity scores with a column group per part."""
+    """Comparison scores per part, then one table of entity scores with a column group per part."""
     from ..lct.entities import corpus_scheme
     from ..lct.entity_scorer import entity_pipeline, entity_summary, evaluate_entities, render_entities
     from ..lct.scorer import evaluate_brat, render, summary
+    from ..lct.split import is_held_back
 
     out: list[str] = []
-    data: dict = {}
-    if corpus_scheme(corpus) == "lct":  # Chia states no comparisons of its own
-        data["comparisons"] = {}
-        for part in parts:
-            report = evaluate_brat(corpus, part=part)  # type: ignore[arg-type]
-            out += ([f"== comparisons, {part} part"] if parts != ["all"] else []) + [render(report, errors), ""]
-            data["comparisons"][part] = summary(report)
+    data: dict = {"comparisons": {}}
+    for part in parts:
+        report = evaluate_brat(corpus, part=part)  # type: ignore[arg-type]
+        held = [d for d in report.disagreements if is_held_back(d.document)]
+        report.disagreements = [d for d in report.disagreements if not is_held_back(d.document)]
+        out += ([f"== comparisons, {part} part"] if parts != ["all"] else []) + [render(report, errors)]
+        if held and errors:
+            out.append(f"({len(held)} disagreements in held-back documents are not listed: tune on the tune part)")
+        out.append("")
+        data["comparisons"][part] = summary(report)
     scheme = corpus_scheme(corpus)
     nlp = entity_pipeline(style=scheme)
     entities = evaluate_entities(corpus, nlp, parts[0] if len(parts) == 1 else "all")  # type: ignore[arg-type]

@@ -94,11 +94,20 @@ class EntityDocument:
 
 
 def corpus_scheme(corpus: Path) -> Scheme:
-    """``chia`` when the ``annotation.conf`` at the corpus root declares Chia's ``Measurement`` concept, else ``lct``."""
+    """``chia`` when the ``annotation.conf`` at the corpus root declares Chia's ``Measurement`` concept, else ``lct``.
+
+    Without a conf, the first annotated document decides: Chia's have concepts and no events.
+    """
     conf = Path(corpus) / "annotation.conf"
-    if conf.is_file() and re.search(r"^\s*Measurement\s*$", conf.read_text(encoding="utf-8"), re.MULTILINE):
-        return "chia"
-    return "lct"
+    if conf.is_file():
+        chia = re.search(r"^\s*Measurement\s*$", conf.read_text(encoding="utf-8"), re.MULTILINE)
+        return "chia" if chia else "lct"
+    first = next((a for a in sorted(Path(corpus).rglob("*.ann")) if a.stat().st_size), None)
+    lines = first.read_bytes().decode("utf-8", errors="replace").split("\n") if first else []
+    events = any(line.startswith("E") for line in lines)
+    concepts = any(line.startswith("T") and line.split("\t")[1:2] and line.split("\t")[1].split(" ")[0] in CHIA_TYPES
+                   for line in lines)
+    return "chia" if concepts and not events else "lct"
 
 
 def lct_entities(annotation: Annotation) -> list[EntitySpan]:

@@ -3,7 +3,7 @@
 ``spacy.blank("en")`` with our tokenizer (scispaCy's rules plus ours), then our
 components: ``criteria_quantities`` -> ``criteria_abbreviations`` (scispaCy's
 abbreviation algorithm) -> ``criteria_comparators`` -> ``criteria_subjects``
--> ``criteria_constraints``. No trained model is loaded.
+-> ``criteria_entities`` (the CRF shipped in the package: clinical mentions) -> ``criteria_constraints``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ PIPE_NAMES = (
     "criteria_abbreviations",
     "criteria_comparators",
     "criteria_subjects",
+    "criteria_entities",
     "criteria_constraints",
 )
 
