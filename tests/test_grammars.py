@@ -107,7 +107,7 @@ def test_cue_rule_matches_its_example(rule):
     assert rule.id in {cue.rule for cue in CueFinder(GRAMMARS).find(rule.example)}
 
 
-QUANTITY_RULES = GRAMMARS.units + GRAMMARS.unit_repairs + GRAMMARS.numbers + [
+QUANTITY_RULES = [u for u in GRAMMARS.units if u.forms] + GRAMMARS.unit_repairs + GRAMMARS.numbers + [
     r for r in GRAMMARS.relative if r.role == "reference"]
 
 

@@ -52,6 +52,27 @@ def test_every_ucum_unit_of_the_grammars_is_understood(unit):
     quantity(1.0, unit, MATCHING)
 
 
+@pytest.mark.parametrize("rule", [u for u in load_grammars().units if not u.forms], ids=lambda u: u.id)
+def test_a_unit_only_records_write_reads_its_example(rule):
+    """A unit without forms is never found in criteria; its example is a value in it, as a record writes it."""
+    value, unit = rule.example.split(" ", 1)
+    assert unit == rule.ucum
+    assert quantity(float(value), unit, MATCHING).magnitude == float(value)
+
+
+def test_units_are_shown_and_roman_categories_spelled_as_the_rule_grammars_say(tmp_path):
+    """How a unit is shown (units.jsonl, once per code) and the roman numeral signs (numbers.jsonl) reach the
+    matching grammar of the same directory."""
+    displayed = [u.ucum for u in load_grammars().units if u.display is not None]
+    assert len(displayed) == len(set(displayed))
+    assert MATCHING.display_units["umol/L"] == "µmol/L" and MATCHING.category_aliases["Ⅲ"] == "III"
+    shutil.copytree(ROOT / "grammars", tmp_path / "g")
+    units = tmp_path / "g" / "units.jsonl"
+    units.write_text(units.read_text(encoding="utf-8").replace('"display": "µmol/L"', '"display": "micromol/L"'),
+                     encoding="utf-8")
+    assert load_matching_grammar(tmp_path / "g").display_units["umol/L"] == "micromol/L"
+
+
 def test_invalid_matching_grammar_is_a_one_line_error(tmp_path):
     shutil.copytree(ROOT / "grammars", tmp_path / "g")
     path = tmp_path / "g" / "matching.json"

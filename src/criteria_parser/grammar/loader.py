@@ -43,10 +43,12 @@ class ComparatorRule(Rule):
 
 
 class UnitRule(Rule):
-    """A unit with its UCUM code and the ways it is written."""
+    """A unit with its UCUM code, the ways it is written and how people see it."""
 
     ucum: str
-    forms: list[str] = Field(min_length=1)
+    forms: list[str] = Field(description=(
+        "How criteria write it; none for a unit only records write ('{fold}'), whose example is a value in it "
+        "('2.5 {fold}')."))
     dimension: Literal[
         "fraction", "mass_concentration", "substance_concentration", "count_concentration",
         "time", "mass", "dose_rate", "volume", "length", "mass_per_area", "pressure", "rate",
@@ -57,6 +59,8 @@ class UnitRule(Rule):
     subunit: Optional[tuple[str, int]] = Field(default=None, description=(
         "A smaller unit an amount may end with, and how many of it make one: weeks ['d', 7] reads "
         "'23 weeks 6 days' and '23+6 weeks' as 23 6/7 weeks."))
+    display: Optional[str] = Field(default=None, description="How a value's unit is shown, when not as its UCUM "
+                                                             "code: 'umol/L' is 'µmol/L'.")
 
 
 class UnitRepairRule(Rule):
@@ -226,6 +230,10 @@ class Grammars(BaseModel):
         """Every roman numeral of ``numbers.jsonl`` and the upper-case letters it stands for ('Ⅲ' and 'III' are
         'III')."""
         return {numeral: rule.numerals[0] for rule in self.numbers for numeral in rule.numerals}
+
+    def display_units(self) -> dict[str, str]:
+        """How UCUM codes are shown to people, where not as written (``display`` of ``units.jsonl``)."""
+        return {u.ucum: u.display for u in self.units if u.display is not None}
 
     def unit_by_ucum(self, ucum: str) -> Optional[UnitRule]:
         """The unit rule with this UCUM code, if any."""

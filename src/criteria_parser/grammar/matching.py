@@ -1,8 +1,11 @@
 """Knowledge the matcher needs, kept as data in ``grammars/matching.json``.
 
-Unit spellings for pint, display forms, treatment classes with their members,
-and the concepts (conditions, treatments, confirmations) that answer criteria
-without a numeric constraint. Validated on load; errors read ``matching.json: problem``.
+Unit spellings of patient records, treatment classes with their members, and
+the concepts (conditions, treatments, confirmations) that answer criteria
+without a numeric constraint. How each unit is shown comes from ``units.jsonl``
+and the other spellings of roman categories ('Ⅲ') from ``numbers.jsonl``: the
+loader adds them from the rule grammars of the same directory. Validated on
+load; errors read ``matching.json: problem``.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from ..errors import GrammarError
+from .loader import Grammars, load_grammars
 from .phrases import phrase_regex
 
 
@@ -159,7 +163,6 @@ class MatchingGrammar(_Model):
     equivalent_charges: dict[str, int] = Field(description="The charge of ions whose results come in equivalents: "
                                                             "1 mEq of calcium is 0.5 mmol.")
     affine_conversions: list[AffineConversion]
-    display_units: dict[str, str]
     active_cues: list[str]
     equivalent_cues: list[str]
     age_at_event_cues: list[str] = Field(description="Words by an age limit that put it at an earlier event "
@@ -184,13 +187,28 @@ class MatchingGrammar(_Model):
     relative_references: dict[str, RelativeReference] = Field(description="The relative_to values of relative "
                                                                           "limits the matcher can check.")
     category_scales: list[CategoryScale]
-    category_aliases: dict[str, str] = Field(description="Other spellings of categories: 'Ⅲ' is 'III'.")
     category_words: list[str] = Field(description="Words around a category that are not the category: 'class'.")
     category_range_marks: list[str] = Field(description="What joins two categories into a range: 'I-II'.")
     dose_equivalents: list[DoseEquivalents]
     systemic_routes_excluded: list[str]
     treatment_classes: list[TreatmentClass]
     concepts: list[Concept]
+    _rules: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
+
+    def _with_rules(self, grammars: Grammars) -> MatchingGrammar:
+        self._rules = {"display": grammars.display_units(),
+                       "categories": {sign: letters for sign, letters in grammars.numerals().items() if sign != letters}}
+        return self
+
+    @property
+    def display_units(self) -> dict[str, str]:
+        """How UCUM codes are shown to people (``display`` of ``units.jsonl``)."""
+        return self._rules["display"]
+
+    @property
+    def category_aliases(self) -> dict[str, str]:
+        """Other spellings of categories: the roman numeral signs of ``numbers.jsonl`` ('Ⅲ' is 'III')."""
+        return self._rules["categories"]
 
     def affine(self, analyte: Optional[str], unit: str, target: str) -> Optional[Callable[[float], float]]:
         """The affine conversion of ``analyte`` from ``unit`` to ``target`` (either way round), if there is one."""
@@ -338,18 +356,18 @@ def load_matching_grammar(directory: Optional[Path] = None) -> MatchingGrammar:
 
 @lru_cache(maxsize=None)
 def _from_directory(directory: Path) -> MatchingGrammar:
-    return _read(directory / "matching.json")
+    return _read(directory / "matching.json", load_grammars(directory))
 
 
 @lru_cache(maxsize=1)
 def _packaged() -> MatchingGrammar:
     with resources.as_file(resources.files("criteria_parser.grammars") / "matching.json") as path:
-        return _read(Path(path))
+        return _read(Path(path), load_grammars())
 
 
-def _read(path: Path) -> MatchingGrammar:
+def _read(path: Path, grammars: Grammars) -> MatchingGrammar:
     try:
-        return MatchingGrammar.model_validate_json(path.read_text(encoding="utf-8"))
+        return MatchingGrammar.model_validate_json(path.read_text(encoding="utf-8"))._with_rules(grammars)
     except FileNotFoundError:
         raise GrammarError(f"{path}: grammar file missing") from None
     except ValidationError as exc:

@@ -168,7 +168,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
                       kinds=[k.value for k in ConstraintKind], comparators=[c.value for c in Comparator],
                       roles=[r.value for r in Role],
                       directions=[d.value for d in TimeDirection],
-                      units=sorted({u.ucum for u in bench.parser.grammars.units}))
+                      units=sorted({u.ucum for u in bench.parser.grammars.units if u.forms}))
 
     async def save(request: Request) -> JSONResponse:
         body = await _json_with_list(request, "rows", "[...]")
