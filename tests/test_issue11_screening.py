@@ -50,10 +50,10 @@ def _fhir_criterion(listing, link_id: str) -> dict:
     return next(c for c in criteria if c.get("linkId") == link_id)
 
 
-def screened(listing, name: str, fhir: bool = False) -> dict[str, str]:
+def screened(listing, name: str, fhir: bool = False, examples: Path = EXAMPLES) -> dict[str, str]:
     """Each criterion's answer for an example patient, checked against the JsonLogic export of the same plan."""
     grammars, matching = load_grammars(), load_matching_grammar()
-    patient = load_patient(EXAMPLES / f"patient-{name}{'.fhir' if fhir else ''}.json")
+    patient = load_patient(examples / f"patient-{name}{'.fhir' if fhir else ''}.json")
     plan = compile_listing(listing, grammars, matching)
     facts = build_facts(patient, plan, grammars, matching)
     result = assess(plan, facts, matching, patient.id, "test")
@@ -144,3 +144,64 @@ def test_issue_11_6_creatinine_clearance_is_not_a_clearance_per_body_surface(par
     nsclc, ckd = screened(listing, NSCLC), screened(listing, CKD)
     assert (nsclc["inclusion 1"], nsclc["inclusion 2"]) == ("unknown", "met")  # 104 mL/min, no body surface
     assert ckd["inclusion 3"] == "met"  # eGFR 31 mL/min/1.73m2
+
+
+def test_issue_11_7_a_list_with_items_no_check_reads_is_answered_in_part_only(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Able to read and understand the English informed consent form\n"
+                               "2. Signed written informed consent\nExclusion Criteria:\n"
+                               "1. HBV/HCV/HIV/syphilis/TB infection\n2. Hepatitis B or hepatitis C\n")
+    nsclc = screened(listing, NSCLC)
+    assert nsclc["inclusion 1"] == "unknown"  # consent is recorded, English is not
+    assert nsclc["inclusion 2"] == "met"
+    assert nsclc["exclusion 1"] == "unknown"  # HBV and HCV ruled out; syphilis and TB nowhere
+    assert nsclc["exclusion 2"] == "not met"
+
+
+def test_issue_11_8_another_malignancy_is_not_the_patients_own(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Previous history of other malignancy\n"
+                               "2. Any patients having active malignancy\n")
+    nsclc, ckd = screened(listing, NSCLC), screened(listing, CKD)
+    assert nsclc["exclusion 1"] == "unknown"  # his lung cancer may be the trial's own
+    assert (nsclc["exclusion 2"], ckd["exclusion 2"]) == ("met", "not met")  # her breast cancer resolved in 2015
+
+
+def test_issue_11_9_an_anticipated_surgery_is_in_no_record(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Major surgical procedure within 4 weeks of the first dose "
+                               "or an anticipated need for major surgery during the study\n")
+    assert screened(listing, NSCLC)["exclusion 1"] == "unknown"
+
+
+def test_issue_11_10_a_class_without_a_member_list_is_not_absent_from_a_history(parser, tmp_path):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Major surgery within 4 weeks before enrollment\n"
+                               "2. Immunotherapy within the last 4 weeks\n")
+    nsclc = screened(listing, NSCLC)
+    assert nsclc["exclusion 1"] == "not met"  # every treatment of his is a drug of an ATC class
+    assert nsclc["exclusion 2"] == "met"  # pembrolizumab (ATC L01FF) 21 days ago
+    data = json.loads((EXAMPLES / "patient-ckd-prednisone.json").read_text(encoding="utf-8"))
+    data["treatments"].append({"name": "lumpectomy", "start": "2026-11-02", "end": "2026-11-02"})
+    (tmp_path / "patient-lumpectomy.json").write_text(json.dumps(data), encoding="utf-8")
+    assert screened(listing, "lumpectomy", examples=tmp_path)["exclusion 1"] == "unknown"  # may be a major surgery
+
+
+@pytest.mark.parametrize("text", [
+    "Currently performs at least 3 fasting fingerstick glucose measurements/week",
+    "In the opinion of the provider, HbA1c goals should be adjusted above 7% due to infirmity",
+    "ALT < 2.5 x ULN for age (for the purpose of this study, the ULN for SGPT is 45 U/L)",
+    "Age of specimen (time of collection to start of staining): ≤ 24 hours",
+    "Karnofsky performance status (for patients >12 years of age) ≥ 50%",
+])
+def test_issue_11_11_a_limit_whose_subject_the_words_do_not_justify_is_not_checked(parser, text):
+    listing = _listing(parser, f"Inclusion Criteria:\n1. {text}\n")
+    for name in (CKD, NSCLC, PREGNANT, CHILD):
+        assert screened(listing, name)["inclusion 1"] == "unknown", name
+
+
+def test_issue_11_11_a_criterion_for_some_patients_only_screens_out_no_one_else(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Signed parental permission and child assent forms for "
+                               "prospective patients < 18 years of age\n2. Participants with a history of HCV "
+                               "infection are eligible if HCV viral load is undetectable\n"
+                               "3. Standard risk 1: Patients must be < 11 years of age at enrollment\n")
+    for name in (CKD, NSCLC):
+        answers = screened(listing, name)
+        assert [answers[f"inclusion {n}"] for n in (1, 2, 3)] == ["unknown"] * 3, name
+    assert screened(listing, CHILD)["inclusion 1"] == "met"

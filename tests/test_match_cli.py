@@ -37,7 +37,7 @@ def test_match_json_is_machine_readable(parsed):
     )
     assert result.exit_code == 0, result.output
     document = json.loads(result.output)
-    assert document["status"] == "eligible" and document["nct_id"] == "NCT06633354"
+    assert document["status"] == "needs review" and document["nct_id"] == "NCT06633354"
     assert {c["result"] for c in document["criteria"]} <= {"met", "not met", "unknown"}
     inclusion_5 = next(c for c in document["criteria"] if c["section"] == "inclusion" and c["label"] == "5")
     creatinine = next(f["values"] for f in inclusion_5["findings"] if f["values"]["variable"] == "obs.creatinine.value")

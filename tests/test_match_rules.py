@@ -262,10 +262,11 @@ Exclusion Criteria:
 
 
 def test_a_limit_outside_the_plausible_range_is_unknown_not_a_wrong_answer(parser):
-    """0.5 % bounds the variation of HbA1c, not HbA1c itself: the lexicon's plausible limits catch it."""
+    """0.5 % bounds the variation of HbA1c, not HbA1c itself: the words between them say so (issue 11), and the
+    lexicon's plausible limits would catch it too."""
     result, reasons = answer(run(parser, SAFETY, RICH), "inclusion", "1")
-    assert result == "unknown" and reasons[0].startswith("the limit has no unit")  # 'HbA1C < 8.0' (issue 11)
-    assert reasons[1].startswith("0.5 % is not a plausible limit of HbA1c (4-15 %)")
+    assert result == "unknown" and reasons[0] == "HbA1c 7.1 % (2026-02-20) < 8 %: met"
+    assert reasons[1].startswith("4 words between 'HbA1C' and its value: its subject is not certain")
 
 
 def test_separate_groups_joined_by_or_are_not_taken_as_all(parser):
@@ -327,7 +328,7 @@ def test_an_age_at_an_earlier_event_or_a_misread_weight_is_not_compared_with_tod
         "the age is at another time than today ('onset'): 'Older than 50 years of age': unknown"])
     assert answer(result, "exclusion", "2")[0] == "met"  # the onset is in another clause
     assert answer(result, "exclusion", "3")[1][-1].startswith("the age is at another time than today ('before age')")
-    assert answer(result, "inclusion", "1")[1][0].startswith("the limit has no unit")  # 'at least one weight'
+    assert answer(result, "inclusion", "1")[1][0].startswith("'weight loss' is not body weight itself")
     assert answer(result, "inclusion", "2") == ("unknown", ["no gestational age result: unknown"])
 
 

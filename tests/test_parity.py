@@ -4,7 +4,7 @@ Each of the three is read back into a shape: ``("all", parts)``, ``("any", parts
 ``("agree", parts)`` (all or any, unclear), ``LEAF`` (one check) or ``TEXT`` (the criterion is answered from the
 conditions its text names, which FHIR does not export). JsonLogic says everything the plan says, so its shape must
 equal the plan's. FHIR has no word for two of the plan's readings, so it is compared with what FHIR can say of the
-plan: "at most unknown" (a stated exception that cannot be checked) is left out, and "all or any, unclear" is
+plan: "at most unknown" and "at least unknown" (what the text does not back, issue 11) are left out, and "all or any, unclear" is
 all-of. Shapes are compared up to the laws that keep the truth: nested all (any) flattened into all (any),
 not-any as all-of-nots, a join of one part as that part, and the order of parts.
 """
@@ -24,7 +24,7 @@ from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.match.facts import build_facts
 from criteria_parser.match.patient_files import load_patient
 from criteria_parser.match.plan import (
-    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, ConceptCheck, ListingPlan, Negated, TreatmentWindow,
+    UNKNOWN, Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check, ConceptCheck, ListingPlan, Negated, TreatmentWindow,
     Unknown, Unless, compile_listing,
 )
 from criteria_parser.match.screen import Evaluator
@@ -41,7 +41,7 @@ def _sourced(check: Check) -> bool:
         return any(_sourced(p) for p in check.parts)
     if isinstance(check, Unless):
         return _sourced(check.condition) or any(_sourced(e) for e in check.exceptions)
-    if isinstance(check, (AtMostUnknown, Negated)):
+    if isinstance(check, (AtMostUnknown, AtLeastUnknown, Negated)):
         return _sourced(check.part)
     return getattr(check, "source", None) is not None
 
@@ -63,6 +63,8 @@ def plan_shape(check: Check, fhir: bool = False) -> tuple:
         return ("not", plan_shape(check.part, fhir))
     if isinstance(check, AtMostUnknown):
         return plan_shape(check.part, fhir) if fhir else ("all", (plan_shape(check.part), LEAF))
+    if isinstance(check, AtLeastUnknown):
+        return plan_shape(check.part, fhir) if fhir else ("any", (plan_shape(check.part), LEAF))
     if fhir and isinstance(check, TreatmentWindow) and check.exception is not None:
         return ("all", (LEAF, ("not", LEAF)))  # the dose it lets pass, an exclude characteristic beside it
     return LEAF
@@ -252,7 +254,7 @@ def _fhir_says_all(check: Check) -> bool:
         return all(_fhir_says_all(p) for p in check.parts)
     if isinstance(check, Unless):
         return _fhir_says_all(check.condition) and all(_fhir_says_all(e) for e in check.exceptions)
-    if isinstance(check, (Agreeing, AtMostUnknown, Negated, ConceptCheck)):
+    if isinstance(check, (Agreeing, AtMostUnknown, AtLeastUnknown, Negated, ConceptCheck)):
         return False
     if isinstance(check, TreatmentWindow) and check.exception is not None:
         return False

@@ -23,7 +23,7 @@ from ..errors import CriteriaParserError
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
 from ..match.plan import (
-    Agreeing, AllOf, AnyOf, AtMostUnknown, Check, Compare, CriterionPlan, DoseLimit, EventWindow, ListingPlan,
+    Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check, Compare, CriterionPlan, DoseLimit, EventWindow, ListingPlan,
     TreatmentWindow, Unless,
 )
 from ..model import Constraint
@@ -148,7 +148,7 @@ class FhirExporter:
 
     def _own(self, check: Check) -> list[dict]:
         """The characteristics of a criterion's own check: its constraint groups, then its exceptions."""
-        if isinstance(check, AtMostUnknown):  # FHIR cannot say "at most unknown": the part as it is
+        if isinstance(check, (AtMostUnknown, AtLeastUnknown)):  # FHIR cannot say "at most/least unknown": the part
             return self._own(check.part)
         if isinstance(check, Unless):
             return self._own(check.condition) + [self.leaf(e) for e in check.exceptions]

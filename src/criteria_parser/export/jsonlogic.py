@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..match.plan import (
-    UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, CheckReader, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
+    UNKNOWN, Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, CheckReader, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
     ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
 from ..match.facts import Facts
@@ -67,6 +67,9 @@ class JsonLogicWriter(CheckReader[Any]):
     def at_most_unknown(self, check: AtMostUnknown) -> Any:
         return {"min": [self.read(check.part), UNKNOWN]}
 
+    def at_least_unknown(self, check: AtLeastUnknown) -> Any:
+        return {"max": [self.read(check.part), UNKNOWN]}
+
     @staticmethod
     def unknown(check: Unknown) -> Any:
         return UNKNOWN
@@ -119,7 +122,9 @@ class JsonLogicWriter(CheckReader[Any]):
         if check.dose is not None and check.dose.equivalent:
             equivalent = f"current.dose_as.{check.dose.drug}"
             member = {"or": [member, {"!": {"===": [_var(equivalent), None]}}]}
-        over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, 0]}]}, 0]}
+        other: Any = 0 if check.listed else {"if": [_var("current.classified"), 0, UNKNOWN]}  # no member list: a
+        # treatment the grammars do not know may be one
+        over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, other]}]}, 0]}
         return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
 
     def event_window(self, check: EventWindow) -> Any:

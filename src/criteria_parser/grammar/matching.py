@@ -35,6 +35,7 @@ class TreatmentClass(_Model):
     name: str
     members: list[str] = Field(min_length=1)
     systemic: bool = Field(description="Whether only systemic routes count (topical, inhaled do not).")
+    atc: str = Field(description="The WHO ATC groups the members are drawn from (ATC/DDD Index 2024).")
 
 
 class DoseEquivalents(_Model):
@@ -176,6 +177,28 @@ class MatchingGrammar(_Model):
     example_cues: list[str] = Field(description="Words opening a parenthesis of examples ('(e.g., medical, surgical "
                                                  "or radiation oncology)'): what it names is not what a time window "
                                                  "after it is about.")
+    conditional_cues: list[str] = Field(description="Words that make a criterion apply to some patients only ('for "
+                                                     "patients < 18 years', 'patients with HBV are eligible if'): "
+                                                     "until the condition is read, no answer that screens out (an "
+                                                     "inclusion) or in (an exclusion).")
+    cohort_cues: list[str] = Field(description="Words of a heading that makes a criterion one cohort's or stratum's "
+                                                "('Standard risk 1: ...'): one alternative, so failing it is unknown.")
+    measure_modifiers: list[str] = Field(description="Words right after a subject that make its number about "
+                                                      "something else ('HbA1c goals', 'glucose measurements/week').")
+    reference_cues: list[str] = Field(description="Words right before a subject that make its number the normal "
+                                                   "range ('the ULN for SGPT is 45 U/L').")
+    unchecked_words: list[str] = Field(description="Words of a criterion without limits that ask nothing beside the "
+                                                    "concepts it names ('signed', 'history'); more than two other "
+                                                    "content words and the criterion is answered in part only.")
+    unrecorded_requirements: list[str] = Field(description="Words that ask what no record holds ('English', "
+                                                            "'childbearing'): a criterion with one is answered in "
+                                                            "part only, whatever else it checks.")
+    citation_cues: list[str] = Field(description="Words opening a reference to a source ('according to the NCCN "
+                                                  "guidelines'): the clause they open asks nothing.")
+    future_cues: list[str] = Field(description="Words about what is planned or expected ('anticipated need for "
+                                                "surgery'): no record holds it, so such an exclusion is never not met.")
+    negation_after_cues: list[str] = Field(description="Words after a concept, in its clause, that negate it "
+                                                        "('HIV by serology: all negative').")
     negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
                                                  "('unwilling to give informed consent', 'no history of stroke').")
     negation_reach: NegationReach
@@ -297,21 +320,28 @@ class MatchingGrammar(_Model):
 
     def concept_spans(self, text: str) -> list[tuple[int, Concept]]:
         """Where in ``text`` each concept is first named (as :meth:`concepts_in`), in reading order."""
+        found: list[tuple[int, Concept]] = []
+        for start, _, concept in self._phrases(text):
+            if concept not in [c for _, c in found]:
+                found.append((start, concept))
+        return sorted(found, key=lambda pair: pair[0])
+
+    def phrase_spans(self, text: str) -> list[tuple[int, int]]:
+        """Every span of ``text`` that names a concept (longest phrases first, none overlapping)."""
+        return [(start, end) for start, end, _ in self._phrases(text)]
+
+    def _phrases(self, text: str) -> list[tuple[int, int, Concept]]:
         candidates = sorted(
             ((phrase, concept) for concept in self.concepts for phrase in concept.phrases),
             key=lambda pair: -len(pair[0]),
         )
-        taken: list[tuple[int, int]] = []
-        found: list[tuple[int, Concept]] = []
+        taken: list[tuple[int, int, Concept]] = []
         for phrase, concept in candidates:
             for match in phrase_regex(phrase).finditer(text):
-                span = match.span()
-                if any(span[0] < end and start < span[1] for start, end in taken):
-                    continue
-                taken.append(span)
-                if concept not in [c for _, c in found]:
-                    found.append((span[0], concept))
-        return sorted(found, key=lambda pair: pair[0])
+                start, end = match.span()
+                if not any(start < e and s < end for s, e, _ in taken):
+                    taken.append((start, end, concept))
+        return taken
 
     def example_spans(self, text: str) -> list[tuple[int, int]]:
         """Where ``text`` holds a parenthesis of examples: "(e.g., medical, surgical, or radiation oncology)"."""

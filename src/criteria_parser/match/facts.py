@@ -331,6 +331,7 @@ class FactBuilder:
         for index, treatment in enumerate(patient.treatments):
             name = self.resolve(treatment.name)
             row: dict[str, Any] = {"name": name, "classes": self._classes(treatment, name)}
+            row["classified"] = self._classified(row["classes"])
             row["days_before"] = {a: self._days_before(treatment, self._anchor(patient, a, today), today)
                                   for a in anchors}
             row["dose"] = self._dose(treatment, name)
@@ -349,6 +350,13 @@ class FactBuilder:
             if treatment_class.systemic and route in self.matching.systemic_routes_excluded:
                 classes.discard(slug(treatment_class.name))
         return sorted(classes)
+
+    def _classified(self, classes: list[str]) -> bool:
+        """Whether a treatment is known to the grammars (a named drug, or in a listed class), so it is of no class
+        that has no member list (a 'major surgery' is not metformin)."""
+        listed = {slug(c.name) for c in self.matching.treatment_classes}
+        drugs = {slug(e.name) for e in self.lexicon.values() if e.category == "drug"}
+        return bool(set(classes) & (listed | drugs))
 
     def _anchor(self, patient: Patient, anchor: str, today: datetime) -> Optional[datetime]:
         """The date of an anchor: the patient's, or the screening date for the screening anchor."""

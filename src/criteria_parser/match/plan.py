@@ -20,8 +20,9 @@ from ..grammar.clauses import clause_around
 from ..grammar.phrases import phrase_regex
 from ..grammar.loader import Grammars, LexiconEntry
 from ..grammar.matching import CategoryScale, MatchingGrammar
-from ..model import Constraint, Criterion, Listing, Section
+from ..model import Constraint, Criterion, FlagKind, Listing, Section
 from ..grammar.units import UnitMismatch, convert, display_unit, is_time
+from .guards import Guards
 
 
 MET, UNKNOWN, NOT_MET = 1.0, 0.5, 0.0
@@ -90,6 +91,7 @@ class TreatmentWindow:
     dose: Optional[DoseLimit] = None
     exception: Optional[DoseLimit] = None
     name: str = ""  # the treatment as the lexicon or the matching grammar names it
+    listed: bool = True  # the matching grammar lists the class's members; else any other treatment may be one
     source: Optional[Constraint] = field(default=None, repr=False, compare=False)  # the constraint it checks
 
 
@@ -174,6 +176,15 @@ class AtMostUnknown:
 
 
 @dataclass(frozen=True)
+class AtLeastUnknown:
+    """``part``, but never less than unknown: what would fail the criterion may not apply (a condition, a cohort)
+    or may be only part of what it asks."""
+
+    part: "Check"
+    reason: str
+
+
+@dataclass(frozen=True)
 class Negated:
     """The opposite of ``part``: the criterion negates what it names ('no history of stroke')."""
 
@@ -183,11 +194,11 @@ class Negated:
 
 Check = Union[
     Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless,
-    AtMostUnknown, Negated,
+    AtMostUnknown, AtLeastUnknown, Negated,
 ]
 
 _READERS = {AllOf: "all_of", AnyOf: "any_of", Agreeing: "agreeing", Unless: "unless", Negated: "negated",
-            AtMostUnknown: "at_most_unknown", Unknown: "unknown", Compare: "compare",
+            AtMostUnknown: "at_most_unknown", AtLeastUnknown: "at_least_unknown", Unknown: "unknown", Compare: "compare",
             TreatmentWindow: "treatment_window", EventWindow: "event_window", Commitment: "commitment",
             ConceptCheck: "concept"}
 T = TypeVar("T")
@@ -246,6 +257,7 @@ class Compiler:
         self.matching = matching
         self.lexicon = {entry.name: entry for entry in grammars.lexicon}
         self.variables: dict[str, Variable] = {}
+        self.guards = Guards(grammars, matching)
 
     def compile(self, listing: Listing) -> ListingPlan:
         """Checks for every criterion of ``listing``."""
@@ -256,21 +268,69 @@ class Compiler:
         plan.variables = dict(sorted(self.variables.items()))
         return plan
 
-    def criterion(self, section: Section, criterion: Criterion, top_level: bool = False) -> CriterionPlan:
-        """The plan of one criterion, its children included."""
+    def criterion(self, section: Section, criterion: Criterion, top_level: bool = False,
+                  applies: Optional[str] = None) -> CriterionPlan:
+        """The plan of one criterion, its children included (``applies``: why a parent applies to some patients only,
+        which holds for its sub-items too)."""
+        applies = applies or self._applies(criterion.text)
         own = self._own(criterion)
-        children = [self.criterion(section, child) for child in criterion.children]
+        if own is not None and section.kind == "inclusion" and _excepts(own):
+            own = AtLeastUnknown(own, "an exception in an inclusion relaxes it: failing the rest is unknown")
+        if own is not None:
+            own = self._partly(section, criterion, own)
+        if own is not None and applies:
+            own = _unsure(section.kind, own, applies, fails=True)
+        children = [self.criterion(section, child, applies=applies) for child in criterion.children]
         # sub-items of an exclusion are reasons to exclude each on its own unless the text says "all"; the parser
         # marks only "any", so in an exclusion its "all" is no more than the default
         either = criterion.logic == "any" or section.kind == "exclusion"
         if not children:
-            check = own if own is not None else self._concepts(section, criterion)
+            check = own
+            if own is None:
+                check = self._concepts(section, criterion)
+                check = _unsure(section.kind, check, applies, fails=True) if applies else check
         else:
             parts = tuple(child.check for child in children)
             combined: Check = AnyOf(parts) if either else AllOf(parts)
             check = combined if own is None else AllOf((own, combined))
         return CriterionPlan(section.kind, criterion.label, criterion.text, check, top_level, criterion, own,
                              children, bool(children) and either)
+
+    def _partly(self, section: Section, criterion: Criterion, check: Check, text: Optional[str] = None) -> Check:
+        """``check``, kept from the answer it cannot back when the criterion asks more than it reads (words no
+        constraint or concept covers, or what is planned)."""
+        text = criterion.text if text is None else text
+        read = [] if criterion.constraints else list(self.matching.phrase_spans(text))  # concepts are read only then
+        for excerpt in criterion.exceptions:  # what an exception asks is checked, or makes the answer unknown, apart
+            found = text.find(excerpt.text)
+            if found >= 0:
+                read.append((found, found + len(excerpt.text)))
+        for constraint in criterion.constraints:
+            found = text.find(constraint.text)
+            if found >= 0 and not self.guards.unjustified(criterion, constraint):
+                read.append((found, found + len(constraint.text)))
+        subjects = tuple(name for c in criterion.constraints if c.subject for name in self._names(c))
+        words = self.guards.partial(text, read, subjects, "limits" if criterion.constraints else "concepts")
+        future = self.guards.future(text) if section.kind == "exclusion" else None
+        if future:
+            return _unsure(section.kind, check, f"'{future}': what is planned is in no record", fails=False)
+        if words:
+            return _unsure(section.kind, check, f"the criterion also asks what is not checked ('{words}')", fails=False)
+        return check
+
+    def _names(self, constraint: Constraint) -> list[str]:
+        """Every way the text may name a constraint's subject: its own words and the lexicon's names for it."""
+        entry = self.lexicon.get(constraint.subject or "")
+        names = [entry.name, *entry.synonyms, *entry.abbreviations] if entry else [constraint.subject or ""]
+        return [name for name in [constraint.subject_text or "", *names] if name]
+
+    def _applies(self, text: str) -> Optional[str]:
+        """Why a criterion applies to some patients only (a condition, a cohort), if it does."""
+        condition = self.guards.conditional(text)
+        if condition:
+            return f"'{condition}': the criterion applies to some patients only"
+        cohort = self.guards.cohort(text)
+        return f"'{cohort}': the criterion defines one cohort of several" if cohort else None
 
     def _own(self, criterion: Criterion) -> Optional[Check]:
         conditions = [c for c in criterion.constraints if c.role == "condition"]
@@ -297,10 +357,13 @@ class Compiler:
             if isinstance(check, TreatmentWindow) and dose is not None:
                 check = replace(check, exception=dose)
                 used_dose = True
+            if isinstance(check, TreatmentWindow) and not self._members_known(check.treatment_class):
+                check = replace(check, listed=False)
             groups.setdefault(constraint.group, []).append(check)
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
-        if len(parts) > 1 and (self._or_between_groups(criterion, conditions) or _exclusive_values(parts)):
+        if len(parts) > 1 and (self._or_between_groups(criterion, conditions) or _exclusive_values(parts)
+                               or _table(parts)):
             result = Agreeing(parts)  # "A (x < 90) or B (y > 170)" read as separate groups: "all" is not sure
         rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
         if rest:
@@ -309,6 +372,12 @@ class Compiler:
             if not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
         return result
+
+    def _members_known(self, treatment_class: str) -> bool:
+        """Whether the matching grammar lists what counts as the class, or the class is one named drug."""
+        entry = next((e for e in self.lexicon.values() if slug(e.name) == treatment_class), None)
+        return (entry is not None and entry.category == "drug") or any(
+            slug(c.name) == treatment_class for c in self.matching.treatment_classes)
 
     def _clause(self, criterion: Criterion, constraint: Constraint) -> str:
         """The clause of the criterion's text that holds the constraint."""
@@ -381,6 +450,9 @@ class Compiler:
     def _constraint(self, constraint: Constraint, criterion: Optional[Criterion]) -> Check:
         subject = constraint.subject
         entry = self.lexicon.get(subject or "")
+        unjustified = self.guards.unjustified(criterion, constraint) if criterion is not None else None
+        if unjustified:
+            return Unknown(unjustified)
         if subject == self.matching.age.subject and criterion is not None:
             clause = self._clause(criterion, constraint)
             event = self.matching.cue_in(clause, self.matching.age_at_event_cues)
@@ -431,7 +503,7 @@ class Compiler:
             return Unknown(f"the limit has no unit, and the text does not make {subject}'s unit certain: "
                            f"'{constraint.text}'")
         implausible = self._implausible(constraint, entry, constraint.unit or unit)
-        if implausible:
+        if implausible and not _structured(constraint):  # a registry field bounds what it says ("130 years": none)
             return Unknown(implausible)
         variable = self._obs(constraint.subject or "", constraint.qualifier, unit)
         value, high = self._limits(constraint, unit, entry)
@@ -561,6 +633,8 @@ class Compiler:
             start, end = max(excerpt.start - criterion.start, 0), max(excerpt.end - criterion.start, 0)
             text = text[:start] + " " * (end - start) + text[end:]
         check = self._named(section, text)
+        if not isinstance(check, Unknown):
+            check = self._partly(section, criterion, check, text)
         for excerpt in criterion.exceptions:
             check = AtMostUnknown(check, f"an exception cannot be checked: '{excerpt.text}'")
         return check
@@ -582,7 +656,9 @@ class Compiler:
             narrower = self._narrower(text, start)
             if narrower:
                 check = AtMostUnknown(check, f"'{narrower}' may be narrower than {concept.name}: a person must check")
-            negation = self._negation_before(text, start)
+            if self.matching.in_example(text, start):
+                check = AtMostUnknown(check, f"{concept.name} is named as an example only: a person must check")
+            negation = self._negation_before(text, start) or self._negation_after(text, start)
             checks.append(Negated(check, negation) if negation else check)
         if len(checks) == 1:
             return checks[0]
@@ -609,9 +685,45 @@ class Compiler:
         found = [m for cue in self.matching.negation_cues for m in phrase_regex(cue).finditer(window)]
         return max(found, key=lambda m: m.start()).group() if found else None
 
+    def _negation_after(self, text: str, start: int) -> Optional[str]:
+        """A negation cue after the concept named at ``start``, in its clause ("HIV by serology: all negative")."""
+        end = clause_around(self.grammars, text, start)[1]
+        return self.matching.cue_in(text[start:end], self.matching.negation_after_cues)
+
     def _alternatives(self, text: str) -> bool:
         cues = self.grammars.cue_phrases("alternative")
         return self.matching.has_cue(text, cues)
+
+
+def _excepts(check: Check) -> bool:
+    """Whether a check holds an exception (:class:`Unless`)."""
+    if isinstance(check, Unless):
+        return True
+    return isinstance(check, (AtMostUnknown, AtLeastUnknown)) and _excepts(check.part)
+
+
+def _structured(constraint: Constraint) -> bool:
+    """Whether a constraint comes from a registry's structured field, not from words."""
+    return any(flag.kind == FlagKind.STRUCTURED_FIELD for flag in constraint.flags)
+
+
+def _unsure(section: str, check: Check, reason: str, fails: bool) -> Check:
+    """``check`` kept from the answer the text does not back. ``fails``: what it checks may not apply to the patient
+    (a condition, a cohort), so failing it is unknown: an inclusion not met, an exclusion met. Else it checks only part
+    of what the criterion asks, so passing the part is unknown: an inclusion met, an exclusion not met."""
+    floor = (section == "inclusion") == fails
+    return AtLeastUnknown(check, reason) if floor else AtMostUnknown(check, reason)
+
+
+def _table(parts: tuple[Check, ...]) -> bool:
+    """Whether more than two groups read one variable: a table of limits by age or sex ("Age 1 to < 2 years: 0.6;
+    Age 2 to < 6 years: 0.8 ..."), whose rows are alternatives, not all required."""
+    groups: dict[str, set[int]] = {}
+    for index, part in enumerate(parts):
+        for check in part.parts if isinstance(part, AnyOf) else (part,):
+            if isinstance(check, Compare):
+                groups.setdefault(check.variable.path, set()).add(index)
+    return any(len(indices) > 2 for indices in groups.values())
 
 
 def _exclusive_values(parts: tuple[Check, ...]) -> bool:

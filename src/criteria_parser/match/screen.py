@@ -14,8 +14,8 @@ from typing import Any, Optional
 from pydantic import BaseModel
 
 from .plan import (
-    MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, CheckReader, AllOf, AnyOf, AtMostUnknown, Check, Commitment, Compare, ConceptCheck,
-    DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
+    MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, CheckReader, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check,
+    Commitment, Compare, ConceptCheck, DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
 from .facts import Facts, number_text
 from ..grammar.matching import MatchingGrammar
@@ -133,6 +133,10 @@ class Evaluator(CheckReader[Outcome]):
         part = self.read(check.part)
         return Outcome(min(part.truth, UNKNOWN), check.reason if part.truth == MET else "", [part])
 
+    def at_least_unknown(self, check: AtLeastUnknown) -> Outcome:
+        part = self.read(check.part)
+        return Outcome(max(part.truth, UNKNOWN), check.reason if part.truth == NOT_MET else "", [part])
+
     @staticmethod
     def unknown(check: Unknown) -> Outcome:
         return Outcome(UNKNOWN, check.reason + ": unknown")
@@ -221,9 +225,11 @@ class Evaluator(CheckReader[Outcome]):
                            values={"variable": "treatments", "value": None})
         parts = []
         for index, row in enumerate(rows):
-            if not self._member(check, row):
-                continue
-            parts.append(self._treatment(check, row, self.facts.notes.get(f"treatments[{index}]", row["name"])))
+            note = self.facts.notes.get(f"treatments[{index}]", row["name"])
+            if self._member(check, row):
+                parts.append(self._treatment(check, row, note))
+            elif not check.listed and not row["classified"]:  # no member list: a treatment the grammars do not know
+                parts.append(Outcome(UNKNOWN, f"{note}: may be {what} (no list of what counts as one): unknown"))
         if not parts:
             return Outcome(NOT_MET, f"no {what} in the treatment history: not met",
                            values={"variable": "treatments", "class": check.treatment_class, "treatments": 0})
