@@ -49,8 +49,12 @@ def _result(data: dict, name: str) -> dict:
     return next(r for r in data["results"] if r["name"] == name)
 
 
-def test_the_example_patient_is_eligible():
-    assert _match(ROOT / "examples" / "patient-eligible.json")["status"] == "eligible"
+def test_the_example_patient_is_eligible_but_for_what_no_check_reads():
+    """Inclusion 10 also asks about pregnancy and lactation, which nothing checks (issue 11): the one open item."""
+    document = _match(ROOT / "examples" / "patient-eligible.json")
+    assert document["status"] == "needs review"
+    assert [c["label"] for c in document["criteria"] if c["top_level"] and c["result"] != ("not met" if c["section"]
+            == "exclusion" else "met")] == ["10"]
 
 
 def test_issue_15_a_creatinine_bound_is_not_a_value():
