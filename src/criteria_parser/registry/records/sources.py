@@ -34,6 +34,7 @@ from .record import Failure, Item
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")
 _GZIP = b"\x1f\x8b"
 _STREAMED = (".jsonl", ".ndjson", ".gz", ".tgz", ".zip", ".tar")  # members that may hold many records
+_CHUNK = 16 << 20
 _HEAD = 512  # enough to tell a tar archive (its magic is at byte 257)
 #: The most one file or archive member may hold once decompressed (a JSON Lines file is read line by line,
 #: and the cap applies to each line).
@@ -137,7 +138,8 @@ class _Reader:
             elif head[257:262] == b"ustar":
                 yield from self._tar(name, joined)
             else:
-                first = joined.readline(self.max_bytes + 1)
+                # a first line longer than 64 MB is read as part of a whole document (which may still be JSON Lines)
+                first = joined.readline(min(self.max_bytes + 1, 4 * _CHUNK))
                 second = joined.readline(self.max_bytes + 1 - len(first)) if _json_line(first) else b""
                 if second.strip():
                     yield from read_json_lines(name, self._lines([first, second], joined))
@@ -152,10 +154,16 @@ class _Reader:
             yield Failure(None, name, f"broken gzip file: {exc}")
 
     def _read(self, stream: BinaryIO, already: int = 0) -> bytes:
-        data = stream.read(self.max_bytes + 1 - already)
-        if len(data) + already > self.max_bytes:
+        """The rest of ``stream``, read in 16 MB chunks so that one over the cap costs the cap, not twice it."""
+        limit, size, chunks = self.max_bytes - already, 0, []
+        if limit < 0:  # the first line alone was over the cap
             raise _TooLarge
-        return data
+        while chunk := stream.read(min(_CHUNK, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _TooLarge
+        return b"".join(chunks)
 
     def _lines(self, first: list[bytes], stream: BinaryIO) -> Iterator[Optional[bytes]]:
         """The lines of JSON Lines, each up to the cap (None for a longer line, which is skipped)."""
