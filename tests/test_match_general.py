@@ -49,7 +49,7 @@ def _run(plan, changes=None):
     facts = build_facts(Patient.model_validate(data), plan, load_grammars(), load_matching_grammar())
     result = assess(plan, facts, load_matching_grammar(), data["id"], data["as_of"])
     exported = export_jsonlogic(plan)
-    for rule, criterion in zip(exported["criteria"], result.criteria):
+    for rule, criterion in zip(exported["criteria"], result.criteria, strict=True):
         assert TRUTH_WORDS[float(jsonLogic(rule["rule"], facts.data))] == criterion.result
     return result
 

@@ -34,7 +34,9 @@ def run(parser, listing: str, patient: dict):
     facts = build_facts(Patient.model_validate(patient), plan, load_grammars(), load_matching_grammar())
     result = assess(plan, facts, load_matching_grammar(), patient["id"], patient["as_of"])
     data = json.loads(json.dumps(facts.data))
-    for rule, criterion in zip(export_jsonlogic(plan)["criteria"], result.criteria):
+    rules = export_jsonlogic(plan)["criteria"]
+    assert len(rules) == len(result.criteria) > 0  # else the agreement below would hold of nothing
+    for rule, criterion in zip(rules, result.criteria):
         assert TRUTH_WORDS[float(jsonLogic(rule["rule"], data))] == criterion.result, criterion.label
     return result
 
