@@ -61,4 +61,4 @@ def test_fixture_scores_every_value_and_skips_unmodeled_criteria(evaluator):
     assert report.documents == 1
     # CR, LF and CRLF all end lines; the trial inside Non-query-able text is scored on neither side
     assert report.overall.gold == 6
-    assert report.overall.detection() == (1.0, 1.0, 1.0), [(d.gold, d.predicted) for d in report.disagreements]
+    assert report.overall.full_tuple() == (1.0, 1.0, 1.0), [(d.gold, d.predicted) for d in report.disagreements]

@@ -32,6 +32,8 @@ from .references import ReferenceReader
 from .types import Quantity, UnitMatch, register_extensions, text_of
 from .units import UnitReader, joiner_pattern
 
+#: A number restated in digits in brackets: "three (3)".
+_RESTATED = re.compile(r"\s*\(\s*(?P<number>\d{1,3})\s*\)")
 #: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
 _PAIRED = re.compile(r"\s*/\s*(?P<number>" + DIGITS + r")(?![\d,])(?!\.\d)")
 
@@ -121,8 +123,12 @@ class QuantityFinder:
         quantity = Quantity(start, match.end(), value, flags=[flag] if flag else [],
                             rule="quantity.roman" if roman else "quantity.word" if flag else "quantity.number",
                             category=roman)
-        unit = self.units.after_number(text, match.end())
-        quantity.value, quantity.end, unit = self.units.compound(text, quantity.value, match.end(), unit)
+        number_end = match.end()
+        restated = _RESTATED.match(text, number_end)
+        if restated and digits_value(restated.group("number")) == value:
+            number_end = restated.end()  # "three (3) months": one value, its unit after the bracket
+        unit = self.units.after_number(text, number_end)
+        quantity.value, quantity.end, unit = self.units.compound(text, quantity.value, number_end, unit)
         after = max(quantity.end, unit.end) if unit else match.end()
         inclusive = self._bound_note.match(text, after)
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
@@ -145,12 +151,13 @@ class QuantityFinder:
             if roman:
                 quantity.category = f"{roman}-{high_match.group('roman')}"
             unit = high_unit or self.units.after_parenthesis(text, match.start(), high_match.end()) or unit
-        quantity.unit = unit or self.units.scale_before(text, match.start())
+        quantity.reference = self.references.read(text, max(quantity.end, unit.end if unit else 0),
+                                                  self.references.is_multiplier(match.group()))
+        # a limit relative to a reference is on no scale: "ALT level > 3 x ULN" has no {level}
+        quantity.unit = unit or (self.units.scale_before(text, match.start()) if quantity.reference is None else None)
         if quantity.unit is not None and quantity.unit.typo:
             quantity.flags.append(Flag(kind=FlagKind.TYPO, read=quantity.unit.text, understood=quantity.unit.typo,
                                        start=quantity.unit.start, end=quantity.unit.end, rule=quantity.unit.rule))
-        quantity.reference = self.references.read(text, max(quantity.end, unit.end if unit else 0),
-                                                  self.references.is_multiplier(match.group()))
         return quantity
 
     def _apart(self, text: str, match: re.Match[str], low: Quantity, unit: Optional[UnitMatch],

@@ -48,6 +48,10 @@ _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
 #: A comparator sign as read from the value written before it, and the measure word that must follow it.
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _WORD_AFTER = re.compile(r"\s*[^\W\d_]")
+#: Between a limit and its restatement in brackets: "< 50 mg/dL (2.7 mmol/L)".
+_BRACKET_OPEN = re.compile(r"\s*[(\[]\s*")
+#: Between a limit for one group and the next group's: "60 kg (132 lbs) for men and 48 kg for women".
+_FOR_GROUP = re.compile(r"[\s)\]]*(?:for|in|among)\s+(?:[^\W\d_][\w-]*\s+){1,2}(?:and|or|,)\s+", re.IGNORECASE)
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), and one before a minus opens a tolerance
 #: ("23 +/- 4", "23 +- 4"): not "or more".
 _SUM = re.compile(r"\+\s*(?:\d|/?\s*-)")
@@ -93,6 +97,7 @@ class ComparisonReader:
         self.event_ends = {normalize(p) for p in grammars.cue_phrases("event_end")}
         self.event_heads = {normalize(p) for p in grammars.cue_phrases("event_head")}
         self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
+        self.dimensions = {u.ucum: u.dimension for u in grammars.units}
         self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
         #: between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV"
         self.listed = joiner_pattern(grammars, "listing")
@@ -262,6 +267,9 @@ class ComparisonReader:
             if last is None or not (quantity.unit is not None or self.paired_subjects & {last.subject}):
                 return None  # "2/10", "4/1/2019": not a pair of values of one measure
             return Reading(last.comparator, "implicit.paired_value", None, flags)
+        restated = self._restated(text, quantity, last)
+        if restated is not None:
+            return Reading(last.comparator, restated, None, flags, listed_after=last)  # type: ignore[union-attr]
         if last is not None and (
                 (last.comparator == Comparator.EQ.value and self.listed.fullmatch(text[last.end:quantity.start]))
                 or (quantity.unit is not None and last.unit_text is not None and last.value_high is None
@@ -289,6 +297,19 @@ class ComparisonReader:
             return Reading(Comparator.EQ.value, "implicit.score_value", None, flags)
         if unit is not None and quantity.category is None and not _MODIFIER.match(text, quantity.end):
             return Reading(Comparator.EQ.value, "implicit.amount", None, flags)
+        return None
+
+    def _restated(self, text: str, quantity: Quantity, last: Optional[Constraint]) -> Optional[str]:
+        """The rule by which ``quantity`` restates the limit before it, or None: in brackets, in another unit
+        ("< 50 mg/dL (2.7 mmol/L)", "at least 60 kg (132 lbs)"), or for another group, in a unit of the same
+        dimension ("60 kg (132 lbs) for men and 48 kg for women")."""
+        if last is None or quantity.unit is None or last.unit is None or last.value_high is not None:
+            return None
+        gap = text[last.text_end:quantity.start]
+        if _BRACKET_OPEN.fullmatch(gap):
+            return "implicit.restated_value"
+        if _FOR_GROUP.fullmatch(gap) and self.dimensions.get(last.unit) == quantity.unit.dimension:
+            return "implicit.listed_value"
         return None
 
     def _inherited(self, context: list[tuple[str, int]]) -> Optional[tuple[str, str, Flag]]:

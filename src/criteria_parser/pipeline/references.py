@@ -27,7 +27,8 @@ class ReferenceReader:
         self._multiplier_words = {normalize(p) for p in multipliers}
         self._references = {normalize(p): r for r in rules if r.role == "reference" for p in r.phrases}
         self._pattern = re.compile(
-            r"\s*(?:(?P<mult>" + compile_phrases(multipliers).pattern + r")\s*)?"
+            # the multiplier may touch the number: "2.5X ULN", "3x the upper limit"
+            r"\s*(?:(?P<mult>" + compile_phrases(multipliers, glued=True).pattern + r")\s*)?"
             r"(?:(?P<cmp>" + (compile_phrases(self._comparisons).pattern if self._comparisons else "(?!)") + r")\s+)?"
             r"(?:(?:" + compile_phrases(fillers).pattern + r")\s+)*"
             r"(?P<ref>" + compile_phrases(self._references).pattern + r")",

@@ -24,6 +24,8 @@ from .types import UnitMatch
 
 #: Between a number and its unit: spaces, an opening parenthesis, a hyphen before a word ("12-month"), a "+".
 _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": the "+" is a comparator
+#: Where a criterion's line ends: nothing but spaces before the line break or the end of the text.
+_LINE_END = re.compile(r"[ \t]*(?:$|[\r\n])")
 #: The smaller part of an amount: "23+6 weeks" (before the unit), "23 weeks 6 days", "2 years and 3 months".
 _PLUS_PART = re.compile(r"[ \t]*\+[ \t]*(?P<part>\d{1,2})(?![\d.,])")
 _AND_PART = re.compile(r"[ \t]*(?:and[ \t]+)?(?P<part>\d{1,2})(?![\d.,])")
@@ -93,13 +95,14 @@ class UnitReader:
                 best = found
         if best is None:
             return self._misspelled(text, start)
-        form = best.group()
+        form, end = best.group(), best.end()
+        if form.endswith(".") and _LINE_END.match(text, end) and normalize(form[:-1]) in self._units:
+            form, end = form[:-1], end - 1  # "at 750 m.": the full stop ends the criterion ("m." is months)
         unspaced = re.sub(r"\s*/\s*", "/", form)  # "mmol/ l" is "mmol/l"
         key = next((k for k in (form, unspaced, normalize(form), normalize(unspaced)) if k in self._units), None)
         if key is None:
             return None
         rule_id, candidates, dimension, repaired = self._units[key]
-        end = best.end()
         per = self._per_unit(text, end) if compound else None
         if per is not None and not repaired:
             form, end = text[start:per.end], per.end
