@@ -109,7 +109,7 @@ class SpanReader:
     def __init__(self, number_words: dict[str, float], unit_code: Callable[[str], Optional[str]],
                  scale_code: Callable[[str], Optional[str]]) -> None:
         words = sorted(number_words, key=len, reverse=True)
-        word_re = r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])"
+        word_re = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"  # "one-three" is a range
         self.numbers = re.compile(f"{_NUMBER}|{_ROMAN}|{_LETTER}|{word_re}", re.IGNORECASE)
         self.number_words = number_words
         self.unit_code = unit_code

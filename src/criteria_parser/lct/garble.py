@@ -7,7 +7,9 @@ comparators respelled (``≥`` as ``=>``, ``>/=`` or ``≧``; ``≤`` as ``=<``,
 list number dropped, digits 1-12 of values written as words, the µ of µmol/L
 lost, typos (two inner letters swapped) in time units ("monhts") and in words
 outside the annotations,
-bullets respelled, and CRLF line endings. Every edit replaces a span no
+bullets respelled, and CRLF line endings (a corpus's own line breaks, Chia's lone CR included, are kept; in
+Chia's value spans, which hold number and unit together and are its only gold, numbers become words as LCT's
+values do, and the unit words are left as they are). Every edit replaces a span no
 annotation boundary falls strictly inside, so each boundary maps to the
 garbled text exactly; :func:`garble_corpus` writes the ``.txt``/``.ann`` pairs.
 """
@@ -25,6 +27,9 @@ from ..document.atomic import write_atomic
 _WORDS = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 _RESPELL = {"≥": ["=>", ">/=", "≧", ">="], "≤": ["=<", "</=", "≦", "<="], ">": ["＞"], "<": ["＜"]}
 _SPAN = re.compile(r"^(?P<id>T\d+)\t(?P<type>\S+) (?P<spans>\d+ \d+(?:;\d+ \d+)*)\t")
+#: Chia's value spans, and the numbers inside them (not a power or a unit's digits: "mm^3", "mL/1.73").
+_CHIA_VALUES = ("Value", "Temporal", "Multiplier")
+_SPAN_NUMBER = re.compile(r"(?<![\w.,^/])\d{1,2}(?![\w.,^])")
 
 
 @dataclass(frozen=True)
@@ -39,7 +44,7 @@ class Edit:
 def _boundaries(ann: str) -> tuple[set[int], list[tuple[int, int, str]]]:
     points: set[int] = set()
     spans = []
-    for line in ann.splitlines():
+    for line in ann.split("\n"):
         found = _SPAN.match(line)
         if found:
             numbers = [int(n) for n in re.findall(r"\d+", found.group("spans"))]
@@ -69,7 +74,7 @@ def _edits(text: str, ann: str, rng: random.Random, rate: float) -> list[Edit]:
                 candidates.append(Edit(i + 1, i + 2, ""))
         elif char in "µμ" and rng.random() < 0.7:
             candidates.append(Edit(i, i + 1, ""))
-        elif char == "\n":
+        elif char == "\n" and text[i - 1:i] != "\r":
             candidates.append(Edit(i, i + 1, "\r\n"))
     for start, end, kind in spans:
         word = text[start:end]
@@ -77,6 +82,10 @@ def _edits(text: str, ann: str, rng: random.Random, rate: float) -> list[Edit]:
             candidates.append(Edit(start, end, _WORDS[int(word)]))
         elif kind == "Eq-Temporal-Unit" and word.isalpha() and len(word) >= 5 and rng.random() < rate * 4:
             candidates.append(Edit(start, end, _swap(word, rng)))  # "monhts"
+        elif kind in _CHIA_VALUES:  # Chia marks number and unit in one span ("within 6 months"), its only gold:
+            for found in _SPAN_NUMBER.finditer(word):  # numbers become words; its unit words stay as they are
+                if 0 < int(found.group()) <= 12 and rng.random() < rate * 4:
+                    candidates.append(Edit(start + found.start(), start + found.end(), _WORDS[int(found.group())]))
     for found in re.finditer(r"(?m)^(\s*)-(\s+)", text):
         if rng.random() < 0.5:
             candidates.append(Edit(found.start(0) + len(found.group(1)), found.end(0), "• "))
@@ -116,7 +125,7 @@ def garble(text: str, ann: str, seed: int, rate: float = 0.05) -> tuple[str, str
     edits = _edits(text, ann, random.Random(seed), rate)
     garbled, move = apply(text, edits)
     lines = []
-    for line in ann.splitlines():
+    for line in ann.split("\n"):
         found = _SPAN.match(line)
         if found:
             numbers = [move(int(n)) for n in re.findall(r"\d+", found.group("spans"))]
@@ -124,7 +133,7 @@ def garble(text: str, ann: str, seed: int, rate: float = 0.05) -> tuple[str, str
             fragments = " ".join(garbled[numbers[i]:numbers[i + 1]] for i in range(0, len(numbers), 2))
             line = f"{found.group('id')}\t{found.group('type')} {pairs}\t{fragments}"
         lines.append(line)
-    return garbled, "".join(line + "\n" for line in lines)
+    return garbled, "\n".join(lines)
 
 
 def garble_corpus(source: Path, out: Path, seed: int = 0, rate: float = 0.05) -> int:
@@ -134,8 +143,8 @@ def garble_corpus(source: Path, out: Path, seed: int = 0, rate: float = 0.05) ->
         ann = txt.with_suffix(".ann")
         if not ann.is_file():
             continue
-        text = txt.read_text(encoding="utf-8")
-        garbled, moved = garble(text, ann.read_text(encoding="utf-8"), seed * 100003 + number, rate)
+        text = txt.read_bytes().decode("utf-8")  # line breaks as they are: brat offsets count them (Chia has CR)
+        garbled, moved = garble(text, ann.read_bytes().decode("utf-8"), seed * 100003 + number, rate)
         target = out / txt.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, garbled)
