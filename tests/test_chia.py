@@ -62,3 +62,17 @@ def test_fixture_scores_every_value_and_skips_unmodeled_criteria(evaluator):
     # CR, LF and CRLF all end lines; the trial inside Non-query-able text is scored on neither side
     assert report.overall.gold == 6
     assert report.overall.full_tuple() == (1.0, 1.0, 1.0), [(d.gold, d.predicted) for d in report.disagreements]
+
+
+def test_eval_brat_scores_chia_values_per_part():
+    import json
+
+    from typer.testing import CliRunner
+
+    from criteria_parser.cli import app
+
+    result = CliRunner().invoke(app, ["eval", "--brat", str(FIXTURE), "--part", "tune", "--part", "held", "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)["comparisons"]
+    assert (scores["tune"]["documents"], scores["held"]["documents"]) == (1, 0)  # NCT00000002 hashes to tune
+    assert scores["tune"]["overall"]["full_tuple"]["f1"] == 1.0

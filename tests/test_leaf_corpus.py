@@ -1,8 +1,12 @@
-"""Accuracy on the Leaf Clinical Trials dev corpus (../shared/corpora/leaf-dev), when it is present.
+"""Accuracy on the Leaf Clinical Trials and Chia development corpora (../shared/corpora), when they are present.
 
-A ratchet: the floors below are the levels reached (see benchmarks/leaf.md); raise them as the parser
-improves, never lower them. The garbled copy (criteria_parser.lct.garble) must stay within 5% of the clean
-full-tuple F1.
+A ratchet: the floors below are the levels reached on each part of the split (criteria_parser.lct.split; see
+benchmarks/leaf.md and benchmarks/chia.md); raise them as the parser improves, never lower them. Tuning reads
+the ``tune`` part only; the ``held`` part's floors hold what was never tuned on. The garbled copy
+(criteria_parser.lct.garble) of each part must stay within 5% of its clean full-tuple F1.
+
+Leaf's whole-corpus floor was 0.925 before the parts (issue 13); a value restated in brackets now takes its
+limit's comparator ("< 2 weeks (336 hours)"), which LCT marks "=", so the tune part fell from 0.9298 to 0.9262.
 """
 
 from __future__ import annotations
@@ -13,28 +17,39 @@ from conftest import SHARED
 from criteria_parser.lct.garble import garble_corpus
 from criteria_parser.lct.scorer import LeafEvaluator
 
-LEAF = SHARED / "corpora" / "leaf-dev"
-FULL_TUPLE_F1_FLOOR = 0.925
-DETECTION_F1_FLOOR = 0.970
-
-pytestmark = pytest.mark.skipif(not LEAF.is_dir(), reason="../shared/corpora/leaf-dev is not present")
+CORPORA = {"leaf": SHARED / "corpora" / "leaf-dev", "chia": SHARED / "corpora" / "chia-dev"}
+#: (corpus, part) -> (full-tuple F1, detection F1) floors
+FLOORS = {
+    ("leaf", "tune"): (0.926, 0.971), ("leaf", "held"): (0.916, 0.968),
+    ("chia", "tune"): (0.856, 0.901), ("chia", "held"): (0.832, 0.895),
+}
 
 
 @pytest.fixture(scope="module")
-def clean(parser):
-    return LeafEvaluator(parser).evaluate(LEAF)
+def evaluator(parser):
+    return LeafEvaluator(parser)
 
 
-def test_full_tuple_f1_holds(clean):
-    assert clean.overall.full_tuple()[2] >= FULL_TUPLE_F1_FLOOR
+@pytest.fixture(scope="module")
+def garbled(tmp_path_factory):
+    """Garbled copies of the corpora present (seed 1), made once."""
+    copies = {}
+    for name, corpus in CORPORA.items():
+        if corpus.is_dir():
+            copies[name] = tmp_path_factory.mktemp(name)
+            garble_corpus(corpus, copies[name], seed=1)
+    return copies
 
 
-def test_detection_f1_holds(clean):
-    assert clean.overall.detection()[2] >= DETECTION_F1_FLOOR
-
-
-def test_garbled_copy_stays_within_five_percent(parser, clean, tmp_path):
-    assert garble_corpus(LEAF, tmp_path, seed=1) == clean.documents
-    garbled = LeafEvaluator(parser).evaluate(tmp_path)
-    assert garbled.overall.gold == clean.overall.gold  # every annotation survived the garbling
-    assert garbled.overall.full_tuple()[2] >= 0.95 * clean.overall.full_tuple()[2]
+@pytest.mark.parametrize("corpus, part", sorted(FLOORS))
+def test_scores_hold_their_floors_and_survive_garbling(evaluator, garbled, corpus, part):
+    if not CORPORA[corpus].is_dir():
+        pytest.skip(f"{CORPORA[corpus]} is not present")
+    full_floor, detection_floor = FLOORS[corpus, part]
+    clean = evaluator.evaluate(CORPORA[corpus], part)
+    assert clean.overall.full_tuple()[2] >= full_floor
+    assert clean.overall.detection()[2] >= detection_floor
+    copy = evaluator.evaluate(garbled[corpus], part)
+    # LCT keeps every tuple; Chia's gold is read from the garbled words ("1-3" written "one-three"), nearly the same
+    assert abs(copy.overall.gold - clean.overall.gold) <= (0 if corpus == "leaf" else clean.overall.gold // 200)
+    assert copy.overall.full_tuple()[2] >= 0.95 * clean.overall.full_tuple()[2]
