@@ -33,6 +33,9 @@ def evaluator(parser):
     ("greater than three (3) months", [(">", ("three",), "mo")]),
     ("< 50 mg/dL (2.7 mmol/L)", [("<", ("50",), "mg/dL"), ("<", ("2.7",), "mmol/L")]),
     ("<60 mL/min/1.73 m2", [("<", ("60",), "mL/min/{1.73_m2}")]),
+    ("10 - 20mg/d", [("between", ("10", "20"), "mg/d")]),
+    ("between the age of 18 and 45 years old", [("between", ("18", "45"), "a")]),
+    ("in the prior 2 years", [("<=", ("2",), "a")]),
     ("at Visit 2", []),
     ("positive", []),
 ])
@@ -54,6 +57,9 @@ def test_discontinuous_span_reads_its_pieces_joined(evaluator):
     text = "greater than or equal to 1.4 mg/dL"
     found = evaluator.chia.read(text, ((0, 12), (25, 34)))
     assert [(f.start, f.comparator, f.values) for f in found] == [(25, ">", ("1.4",))]
+    # Chia's ages: "18 [years] or older", "years" a Person of its own; the unit after the number's piece counts
+    found = evaluator.chia.read("18 years or older", ((0, 2), (9, 17)))
+    assert [(f.comparator, f.values, f.unit) for f in found] == [(">=", ("18",), "years")]
 
 
 def test_fixture_scores_every_value_and_skips_unmodeled_criteria(evaluator):

@@ -41,6 +41,7 @@ UNMODELED_TYPES = frozenset({
     "Undefined_semantics", "Context_Error", "Grammar_Error", "Not_a_criteria",
 })
 
+_PAST = r"(?:past|last|previous|preceding|prior)"
 #: Comparator phrases before a number, as written, most specific first: (pattern, comparator).
 PREFIX: list[tuple[str, str]] = [
     (r"between|from", "between"),
@@ -49,9 +50,8 @@ PREFIX: list[tuple[str, str]] = [
      r"|no\s+fewer\s+than|minimum(?:\s+of)?|a\s+minimum\s+of|at/above|or\s+greater\s+than", ">="),
     (r"<\s*/?\s*=|<\s*or\s*=|=\s*<|≤|≦|⩽|less\s+than\s+or\s+equal\s+(?:to)?|equal\s+to\s+or\s+less\s+than"
      r"|at\s+most|no\s+more\s+than|not\s+more\s+than|not\s+exceeding|no\s+greater\s+than|not\s+greater\s+than"
-     r"|up\s+to|maximum(?:\s+of)?|a\s+maximum\s+of|within|in\s+the\s+(?:past|last|previous|preceding)"
-     r"|during\s+the\s+(?:past|last|previous|preceding)|over\s+the\s+(?:past|last|previous)"
-     r"|(?:past|last|previous|preceding)", "<="),
+     r"|up\s+to|maximum(?:\s+of)?|a\s+maximum\s+of|within|(?:in|during|over)\s+the\s+" + _PAST
+     + r"|in\s+recent|" + _PAST, "<="),
     (r">|＞|greater\s+than|more\s+than|over|above|higher\s+than|exceeding|exceeds?|older\s+than|longer\s+than"
      r"|in\s+excess\s+of", ">"),
     (r"<|＜|less\s+than|fewer\s+than|under|below|lower\s+than|younger\s+than|shorter\s+than", "<"),
@@ -68,8 +68,9 @@ _RANGE_JOIN = re.compile(r"\s*(?:-|–|—|~|～|to|through|and)\s*", re.IGNOREC
 #: What joins values of a list, or a value and its restatement in brackets.
 _LIST_JOIN = re.compile(r"[\s,;(]*(?:or|and|and/or)?[\s,;(]*", re.IGNORECASE)
 _LINE_END = re.compile(r"[\r\n]")
-#: Digits; not after a slash, where they belong to the unit ("mL/min/1.73 m2").
-_NUMBER = (r"(?<![\w.^/])(?<![x×*]\s)(?<![x×*])[-−]?\d[\d,]*(?:\.\d+)?(?![\d^⁰¹²³⁴⁵⁶⁷⁸⁹])(?![^\W\dxX×])"
+#: Digits, which a unit may touch ("20mg/d"); not after a slash, where they belong to the unit ("mL/min/1.73 m2"),
+#: nor glued to a word before them ("CD4", "HbA1c") or an ordinal ("2nd").
+_NUMBER = (r"(?<![\w.^/])(?<![x×*]\s)(?<![x×*])[-−]?\d[\d,]*(?:\.\d+)?(?![\d^⁰¹²³⁴⁵⁶⁷⁸⁹])(?!(?:st|nd|rd|th)\b)"
            r"|(?<![\w.^])[-−]?\.\d+(?![\w])")
 #: A roman numeral; "X" before a reference is the multiplication sign ("1.5 X ULN").
 _ROMAN = r"(?-i:(?<![\w])(?:VIII|VII|VI|IV|IX|V|III|II|I|X(?!\s*(?:ULN|LLN|upper|lower|the|normal|\d)))(?![\w]))"
@@ -123,20 +124,24 @@ class SpanReader:
         discontinuous span, "greater than [or equal to] 1", reads as its annotators wrote it in its text field).
 
         The span's words decide; the document around it is read only for a unit the span leaves out: a scale
-        word just before the first value ("Grade [1]", "class [III-IV]") or a unit just after a span that ends
-        with its number ("[> 160] mmHg").
+        word just before the first value ("Grade [1]", "class [III-IV]") or a unit just after a piece that ends
+        with the last number ("[> 160] mmHg", and Chia's ages: "[18] years [or older]", "years" a ``Person``).
         """
         text = " ".join(document[s:e] for s, e in pieces)
         numbers = self._numbers(text)
         if not numbers:
             return []
         found = [replace(f, start=_document_offset(pieces, f.start)) for f in self._read(text, numbers)]
-        end = pieces[-1][1]
-        line_end = _LINE_END.search(document, end)
-        after = document[end:line_end.start() if line_end else len(document)]
-        if found[-1].unit is None and not text[numbers[-1].end:].strip():
+        for piece_start, piece_end in pieces:
+            if found[-1].unit is not None:
+                break
+            # "[> 160] mmHg", "[18] years [or older]": a piece ends with the last number, its unit just after it
+            if _document_offset(pieces, numbers[-1].end) != piece_end:
+                continue
+            line_end = _LINE_END.search(document, piece_end)
+            after = document[piece_end:line_end.start() if line_end else len(document)]
             unit = self._unit_words(after, 0, [], 0)
-            if unit:  # "[> 160] mmHg": the unit just after the span
+            if unit:
                 found = [f if f.unit else replace(f, unit=after[:unit[1]].strip()) for f in found]
         first = _document_offset(pieces, numbers[0].start)
         scale = re.search(r"([A-Za-z]+)\s*(?:of\s*)?$", document[max(0, first - 40):first])
@@ -221,7 +226,7 @@ class SpanReader:
             joined = re.fullmatch(r"\s*([^\s\d]+)(?:\s+of\s+age)?\s*(?:-|–|to|and)\s*", gap)
             if not joined or self.unit_code(joined.group(1)) is None:
                 return False
-        if "and" in gap.lower() and not re.search(r"between\s*$", text[:number.start], re.IGNORECASE):
+        if "and" in gap.lower() and not re.search(r"between\b\D*$", text[:number.start], re.IGNORECASE):
             return False
         return True
 
