@@ -68,7 +68,7 @@ def test_schema_is_json_schema():
     (b"", "empty file: no text to parse"),
     (b"   \n\n", "empty file: no text to parse"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file: not a text listing"),
-    (b"A page with no criteria at all.\n", "no inclusion or exclusion criteria section found"),
+    (b"A trial page\nOverview\nNo criteria on it.\nContacts and Locations\n", "no inclusion or exclusion criteria section found"),
 ])
 def test_bad_input_is_one_line(tmp_path, content, message):
     path = tmp_path / "bad.txt"

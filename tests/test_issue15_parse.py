@@ -96,7 +96,7 @@ def test_issue_15_parse_stdin_as_html():
 def test_keep_going_writes_the_good_files(tmp_path):
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
     good.write_text((REPRO / "micro-sign-unit-crash.txt").read_text())
-    bad.write_text("no criteria here\n")
+    bad.write_text("Overview\nno criteria here\nStudy details\n")  # a listing page without criteria sections
     run = CliRunner().invoke(app, ["parse", str(good), str(bad), "--keep-going", "--format", "flat"])
     assert run.exit_code == 1 and '"unit": "ug/d"' in run.output and "bad.txt: no inclusion" in run.output
 

@@ -40,17 +40,21 @@ def test_sentence_starting_with_inclusion_is_not_a_heading(parser):
     assert len(listing.sections) == 1
 
 
-def test_no_sections_is_an_error_unless_assumed(parser):
+def test_listing_page_without_sections_is_an_error_unless_assumed(parser):
+    page = "A trial page\nOverview\nJust a page about a trial.\nStudy details\n"
     with pytest.raises(InputError, match="no inclusion or exclusion criteria section found"):
-        parser.parse_text("Just a page about a trial.\nNothing else.\n", "none.txt")
-    listing = parser.parse_text("Age ≥ 18 years\nECOG 0-1\n", "bare.txt", assume_inclusion=True)
-    assert [c.label for c in listing.sections[0].criteria] == ["1", "2"]
+        parser.parse_text(page, "none.txt")
+    listing = parser.parse_text(page, "none.txt", assume_inclusion=True)
     assert "no criteria headings found" in listing.warnings[0]
 
 
-def test_plain_criteria_text_without_headings_is_read_with_a_warning(parser):
-    listing = parser.parse_text("Age ≥ 18 years\nECOG 0-1\n", "bare.txt")
-    assert [c.label for c in listing.sections[0].criteria] == ["1", "2"]
+@pytest.mark.parametrize("text, labels", [
+    ("Age ≥ 18 years\nECOG 0-1\n", ["1", "2"]),
+    ("Chest radiograph showing new opacities.\nSigned informed consent\n", ["1", "2"]),  # no number either
+])
+def test_plain_criteria_text_without_headings_is_read_with_a_warning(parser, text, labels):
+    listing = parser.parse_text(text, "bare.txt")
+    assert [c.label for c in listing.sections[0].criteria] == labels
     assert listing.warnings == ["no criteria headings found; read the whole text as inclusion criteria"]
 
 

@@ -73,12 +73,12 @@ class Parser:
 
         Args:
             source: the decoded text and its path.
-            assume_inclusion: read any text without section headings as one inclusion section (for registry
-                fields that hold only criteria); without it, only one that holds a number or number word is
-                (with a warning), and one without is refused.
+            assume_inclusion: read a listing page without section headings as one inclusion section too (for
+                registry fields that hold only criteria); plain text without headings is always read so, with a
+                warning.
 
         Raises:
-            InputError: no criteria section was found, the text holds no number and ``assume_inclusion`` is
+            InputError: a listing page (with page chrome) has no criteria section and ``assume_inclusion`` is
                 false.
         """
         return next(self.parse_many([source], assume_inclusion))
@@ -135,8 +135,8 @@ class Parser:
         warnings = list(source.warnings) + layout.warnings
         blocks = layout.sections
         if not blocks:
-            # plain criteria text (it holds a number or a number word) is read, with a warning; other text is refused
-            if not assume_inclusion and not self._worth.search(source.text):
+            # plain criteria text is read, with a warning; a listing page without a criteria section is refused
+            if not assume_inclusion and layout.page:
                 raise InputError(source.path, "no inclusion or exclusion criteria section found "
                                  "(expected a heading such as 'Inclusion Criteria:')")
             blocks = self.page.headless(source.text)

@@ -71,6 +71,7 @@ class PageLayout:
     trial: TrialInfo
     sections: list[SectionBlock]
     warnings: list[str]
+    page: bool = False  # the text has a listing page's chrome ("Study details", ...), not only criteria
 
 
 def split_lines(text: str) -> Iterator[Line]:
@@ -193,7 +194,8 @@ class PageReader:
                 current.lines.append(line)
             else:
                 outside.append(line)
-        return PageLayout(self._trial(outside), sections, warnings)
+        page = any(self._is_end(line) or line.text.strip().lower() in self._chrome for line in outside)
+        return PageLayout(self._trial(outside), sections, warnings, page)
 
     def headless(self, text: str) -> list[SectionBlock]:
         """The whole of ``text`` as one inclusion section, for criteria fields without headings."""
