@@ -101,7 +101,7 @@ def test_records_entered_in_error_say_nothing(tmp_path):
 
 def test_unknown_resource_type_in_a_bundle_is_a_one_line_error(tmp_path):
     path = _bundle(tmp_path, lambda d: d["entry"][1]["resource"].update(resourceType="Labresult"))
-    with pytest.raises(InputError, match=r"not a valid FHIR R4 Bundle: bundle: KeyError") as caught:
+    with pytest.raises(InputError, match=r"not a valid FHIR R4 Bundle: KeyError") as caught:
         load_patient(path)
     assert "\n" not in str(caught.value)
 

@@ -104,7 +104,7 @@ def test_archives_are_read_without_unpacking(tmp_path):
 
 @pytest.mark.parametrize("name, content, reason", [
     ("truncated.json", b'{"protocolSection": {"identificationModule": {"nctId": "NCT9', "invalid JSON at line 1 column"),
-    ("latin1.json", '{"x": "caf\u00e9"}'.encode("latin-1"), "not UTF-8: byte 0xe9 on line 1"),
+    ("latin1.json", '{"x": "caf\u00e9"}'.encode("latin-1"), "not a ClinicalTrials.gov study"),  # read, as cp1252
     ("empty.zip", None, "empty archive"),
     ("image.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
     ("other.json", b'{"name": "not a study"}', "not a ClinicalTrials.gov study"),
@@ -134,7 +134,25 @@ def test_json_lines_are_streamed_and_a_bad_line_fails_alone(tmp_path):
         records, failures = _read(tmp_path / name)
         assert sorted(records) == ["NCT90000004", "NCT90000005"]
         assert [(f.source.rsplit(":", 1)[-1], f.reason.split(":")[0]) for f in failures] == [
-            ("2", "invalid JSON at column 41"), ("3", "not UTF-8")]
+            ("2", "invalid JSON at column 41"), ("3", "not a ClinicalTrials.gov study (no protocolSection)")]
+
+
+@pytest.mark.parametrize("name", ["NCT90000001.json", "studies.jsonl"])
+def test_a_record_that_is_not_utf8_is_decoded_as_a_listing_is_and_says_so(tmp_path, parser, name):
+    """One decoder for listings and records: Windows-1252 with a warning the record's model carries."""
+    from criteria_parser.registry.records.parse import parse_records
+
+    data = (FIXTURES / name).read_bytes()
+    (tmp_path / name).write_bytes(data.replace(b"Inclusion Criteria", b"Inclusion Crit\xe8ria", 1))
+    records, failures = _read(tmp_path / name)
+    clean, _ = _read(FIXTURES / name)
+    assert not failures and sorted(records) == sorted(clean)
+    record = next(iter(records.values()))
+    assert record.warnings and record.warnings[0].startswith("not UTF-8") and "Windows-1252" in record.warnings[0]
+    assert "Critèria" in record.text and record.text_hash != clean[record.id].text_hash
+    listing = parse_records(parser, [record])[0][1]
+    assert listing.warnings[0] == record.warnings[0]
+    assert not clean[record.id].warnings
 
 
 def test_aact_pipe_delimited_eligibilities_with_structured_columns(tmp_path):

@@ -1,24 +1,50 @@
 """The ``criteria-parser`` command line.
 
-Every command reports a user's mistake (bad file, bad option) as one line on
-stderr and a non-zero exit, never a traceback; output files are written
-whole or not at all (:func:`criteria_parser.document.atomic.write_atomic`).
+Every command reports a user's mistake (bad file, bad option: a
+:class:`~criteria_parser.errors.CriteriaParserError`) as one line on stderr,
+``criteria-parser: file:line: problem``, and exit code 2, never a traceback:
+the command group turns it into that line (:class:`_Commands`, with
+:func:`say`). Output files are written whole or not at all
+(:func:`criteria_parser.document.atomic.write_atomic`).
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, NoReturn, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from ..document.atomic import write_atomic
+from ..errors import CriteriaParserError
 
 if TYPE_CHECKING:
     from ..model import Listing
 
+#: The exit code of a user's mistake.
+MISTAKE = 2
+
+
+def say(problem: object) -> None:
+    """Print ``criteria-parser: problem`` on stderr: how every mistake and failure is shown."""
+    typer.echo(f"criteria-parser: {problem}", err=True)
+
+
+class _Commands(TyperGroup):
+    """The commands, each of whose user mistakes ends it with one line and :data:`MISTAKE`."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except CriteriaParserError as exc:
+            say(exc)
+            raise typer.Exit(MISTAKE) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="criteria-parser",
     help="Turn the free-text eligibility criteria of clinical-trial listings into a machine-readable model.",
     no_args_is_help=True,
@@ -48,14 +74,21 @@ def options(
     """Turn the free-text eligibility criteria of clinical-trial listings into a machine-readable model."""
 
 
-def fail(message: str, code: int = 2) -> None:
-    """Print ``criteria-parser: message`` on stderr and exit with ``code``."""
-    typer.echo(f"criteria-parser: {message}", err=True)
-    raise typer.Exit(code)
+def fail(message: str) -> NoReturn:
+    """End the command for a mistake in how it was called (options that do not go together).
+
+    Raises:
+        CriteriaParserError: always; the command group prints it.
+    """
+    raise CriteriaParserError(message)
 
 
 def emit(chunks: Iterable[str], output: Optional[Path]) -> None:
-    """Write ``chunks`` to ``output`` atomically, or to stdout."""
+    """Write ``chunks`` to ``output`` atomically, or to stdout.
+
+    Raises:
+        CriteriaParserError: ``output`` cannot be written.
+    """
     if output is None:
         try:
             for chunk in chunks:
@@ -65,7 +98,19 @@ def emit(chunks: Iterable[str], output: Optional[Path]) -> None:
             sys.stderr.close()
             raise typer.Exit(0)
     else:
-        write_atomic(output, "".join(chunks))
+        write(output, "".join(chunks))
+
+
+def write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically.
+
+    Raises:
+        CriteriaParserError: ``path`` cannot be written.
+    """
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise CriteriaParserError(f"cannot write: {exc.strerror or exc}", exc.filename or path) from None
 
 
 def models_json(listings: list[Listing], one: bool) -> list[str]:

@@ -8,7 +8,6 @@ from typing import Optional
 
 import typer
 
-from ..errors import CriteriaParserError
 from ..lct.split import PARTS
 from .base import app, fail
 
@@ -29,16 +28,10 @@ def evaluate(
     if brat is not None:
         if not parts or any(p not in PARTS for p in parts):
             fail(f"--part takes {', '.join(PARTS)}")
-        try:
-            text, data = _brat_scores(brat, list(dict.fromkeys(parts)), errors)
-        except CriteriaParserError as exc:
-            fail(str(exc))
+        text, data = _brat_scores(brat, list(dict.fromkeys(parts)), errors)
         typer.echo(json.dumps(data, indent=2) if json_out else text)
         return
-    try:
-        report = evaluate_corpus(corpus)
-    except CriteriaParserError as exc:
-        fail(str(exc))
+    report = evaluate_corpus(corpus)
     if json_out:
         typer.echo(report.model_dump_json(indent=2))
     elif html_out:

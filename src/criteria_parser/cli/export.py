@@ -9,9 +9,7 @@ from typing import Iterator, Optional
 
 import typer
 
-from ..document.atomic import write_atomic
-from .base import app, emit, fail
-from ..errors import CriteriaParserError
+from .base import app, emit, fail, write
 
 CORPUS = Path("corpora")
 
@@ -57,19 +55,12 @@ def _store(db: Path, format: ExportFormat, output: Optional[Path]) -> None:
     """Every stored trial, ordered by NCT id."""
     from ..registry.store import Store
 
-    try:
-        store = Store(db, create=False)
-    except CriteriaParserError as exc:
-        fail(str(exc))
-    with store:
+    with Store(db, create=False) as store:
         lines: Iterator[str] = (
             (json.dumps(row, ensure_ascii=False) + "\n" for row in store.constraint_rows())
             if format is ExportFormat.flat else (listing + "\n" for listing in store.listings())
         )
-        try:
-            emit(lines, output)
-        except OSError as exc:
-            fail(f"{output}: cannot write: {exc.strerror}")
+        emit(lines, output)
 
 
 def _brat(paths: list[Path], out: Optional[Path], assume_inclusion: bool, grammars: Optional[Path]) -> None:
@@ -78,10 +69,7 @@ def _brat(paths: list[Path], out: Optional[Path], assume_inclusion: bool, gramma
 
     if out is None:
         fail("--format brat writes a directory of .txt/.ann pairs: give it with --output DIR")
-    try:
-        written = export_brat(paths, out, assume_inclusion, grammars)
-    except CriteriaParserError as exc:
-        fail(str(exc))
+    written = export_brat(paths, out, assume_inclusion, grammars)
     typer.echo(f"wrote {len(written)} document(s) to {out}", err=True)
 
 
@@ -93,36 +81,25 @@ def _label_studio(paths: list[Path], output: Optional[Path], config: Optional[Pa
 
     if len(paths) != 1 or not paths[0].is_dir():
         fail("--format label-studio exports one corpus directory of listings (.txt)")
-    try:
-        tasks = export_tasks(Corpus(paths[0]), Parser())
-        emit([json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"], output)
-        if config is not None:
-            write_atomic(config, labeling_config())
-    except CriteriaParserError as exc:
-        fail(str(exc))
-    except OSError as exc:
-        fail(f"{exc.filename}: cannot write: {exc.strerror}")
+    tasks = export_tasks(Corpus(paths[0]), Parser())
+    emit([json.dumps(tasks, ensure_ascii=False, indent=1) + "\n"], output)
+    if config is not None:
+        write(config, labeling_config())
 
 
 def _rules(listing: Path, format: ExportFormat, output: Optional[Path], grammars: Optional[Path]) -> None:
     """A listing's criteria as rules for other engines: JsonLogic, or FHIR R5 resources."""
     from ..match.run import load_listing, plan_for
 
-    try:
-        plan = plan_for(load_listing(listing, grammars), grammars)
-        if format is ExportFormat.jsonlogic:
-            from ..export.jsonlogic import export_jsonlogic
+    plan = plan_for(load_listing(listing, grammars), grammars)
+    if format is ExportFormat.jsonlogic:
+        from ..export.jsonlogic import export_jsonlogic
 
-            document = export_jsonlogic(plan)
-        else:
-            from ..export.fhir import export_fhir
-            from ..grammar.loader import load_grammars
-            from ..grammar.matching import load_matching_grammar
+        document = export_jsonlogic(plan)
+    else:
+        from ..export.fhir import export_fhir
+        from ..grammar.loader import load_grammars
+        from ..grammar.matching import load_matching_grammar
 
-            document = export_fhir(plan, load_grammars(grammars), load_matching_grammar(grammars))
-    except CriteriaParserError as exc:
-        fail(str(exc))
-    try:
-        emit([json.dumps(document, indent=2, ensure_ascii=False) + "\n"], output)
-    except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror}")
+        document = export_fhir(plan, load_grammars(grammars), load_matching_grammar(grammars))
+    emit([json.dumps(document, indent=2, ensure_ascii=False) + "\n"], output)

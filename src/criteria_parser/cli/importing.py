@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from .base import app, fail
+from .base import app, fail, say
 from ..errors import CriteriaParserError
 
 if TYPE_CHECKING:
@@ -45,24 +45,22 @@ def import_command(
 
     missing = [p for p in paths if p != "-" and not Path(p).exists()]
     if missing:
-        fail(f"{missing[0]}: no such file or directory")
+        raise CriteriaParserError("no such file or directory", missing[0])
     if engine is EngineName.dask and out is None:
         fail("--engine dask writes Parquet shards: give --out DIRECTORY")
     if engine is EngineName.local and out is not None and out.suffix.lower() not in (".jsonl", ".parquet"):
-        fail(f"{out}: --out must end in .jsonl or .parquet")
+        raise CriteriaParserError("--out must end in .jsonl or .parquet", out)
     if scheduler and engine is not EngineName.dask:
         fail("--scheduler needs --engine dask")
     try:
         sink = _open_sink(db, out, engine)
-    except CriteriaParserError as exc:
-        fail(str(exc))
     except OSError as exc:
-        fail(f"{out or db}: cannot write: {exc.strerror or exc}")
+        raise CriteriaParserError(f"cannot write: {exc.strerror or exc}", out or db) from None
     try:
         runner = _open_engine(engine, workers, scheduler, out, grammars)
-    except CriteriaParserError as exc:
+    except CriteriaParserError:
         sink.close(False)
-        fail(str(exc))
+        raise
     complete = False
     progress = import_progress(quiet)
     try:
@@ -88,7 +86,7 @@ def import_command(
             complete, problem, code = False, str(exc), 1
         runner.close(complete)
     if not complete:
-        typer.echo(f"criteria-parser: {problem}; what was written is complete, re-run to resume", err=True)
+        say(f"{problem}; what was written is complete, re-run to resume")
         sys.stdout.flush()
         sys.stderr.flush()
         # the exit handlers of concurrent.futures would wait on the killed workers' queues
@@ -120,7 +118,7 @@ def _open_sink(db: Path, out: Optional[Path], engine: EngineName):
 
 def _tell_stale(lock: ImportLock) -> None:
     if lock.stale:
-        typer.echo(f"criteria-parser: {lock.stale}", err=True)
+        say(lock.stale)
 
 
 def _open_engine(engine: EngineName, workers: int, scheduler: Optional[str], out: Optional[Path],

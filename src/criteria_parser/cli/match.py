@@ -9,8 +9,7 @@ from typing import Optional
 
 import typer
 
-from .base import app, emit, fail
-from ..errors import CriteriaParserError
+from .base import app, emit
 from ..match.run import load_listing, screen_files
 
 
@@ -30,17 +29,11 @@ def match_command(
     """Check patients against a listing: met / not met / unknown per criterion, and eligibility."""
     from ..match.note import render_note
 
-    try:
-        parsed = load_listing(listing, grammars)
-        results = screen_files(parsed, patients, grammars)
-    except CriteriaParserError as exc:
-        fail(str(exc))
+    parsed = load_listing(listing, grammars)
+    results = screen_files(parsed, patients, grammars)
     if format is MatchFormat.json:
         body = [r.model_dump(mode="json") for r in results]
         chunks = [json.dumps(body[0] if len(body) == 1 else body, indent=2, ensure_ascii=False) + "\n"]
     else:
         chunks = ["\n".join(render_note(r) for r in results)]
-    try:
-        emit(chunks, output)
-    except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror}")
+    emit(chunks, output)

@@ -12,7 +12,7 @@ import typer
 
 from ..document.source import listing_paths
 from ..errors import CriteriaParserError
-from .base import app, emit, fail, models_json
+from .base import app, emit, models_json, say
 
 
 class OutputFormat(str, Enum):
@@ -36,11 +36,8 @@ def parse(
     from ..export.flat import to_csv, to_jsonl
     from ..parser import Parser
 
-    try:
-        files = list(listing_paths(paths))
-        parser = Parser(grammars)
-    except CriteriaParserError as exc:
-        fail(str(exc))
+    files = list(listing_paths(paths))
+    parser = Parser(grammars)
     from ..document.source import read_source, read_stream
 
     listings, texts, errors = [], [], []
@@ -53,9 +50,9 @@ def parse(
             listings.append(parser.parse_source(source, assume_inclusion))
             texts.append(source.text)
         except CriteriaParserError as exc:
-            errors.append(str(exc))
+            errors.append(exc)
     for error in errors:
-        typer.echo(f"criteria-parser: {error}", err=True)
+        say(error)
     if errors and not keep_going:
         raise typer.Exit(1)
     if format is OutputFormat.json:
@@ -68,10 +65,7 @@ def parse(
         chunks = (line + "\n" for line in to_jsonl(listings))
     else:
         chunks = to_csv(listings)
-    try:
-        emit(chunks, output)
-    except OSError as exc:
-        fail(f"{output}: cannot write: {exc.strerror}")
+    emit(chunks, output)
     if errors:
         raise typer.Exit(1)
 

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from .base import app, fail
+from .base import app, say
 from ..errors import CriteriaParserError
 
 CURATOR_HELP = "Name the review log records (default: login name)."
@@ -26,10 +26,7 @@ def review(
     """Start the curator workbench: correct extractions in the browser and save them as gold."""
     from ..workbench.serve import serve
 
-    try:
-        serve(corpus, host, port, token, curator or getpass.getuser())
-    except CriteriaParserError as exc:
-        fail(str(exc))
+    serve(corpus, host, port, token, curator or getpass.getuser())
 
 
 @app.command("import-annotations")
@@ -48,27 +45,24 @@ def import_annotations(
     from ..curation.corpus import Corpus, fingerprint
     from ..curation.saving import record_save
 
-    try:
-        if source.is_dir():
-            from ..curation.brat_import import import_brat
+    if source.is_dir():
+        from ..curation.brat_import import import_brat
 
-            store, action = Corpus(source), "import brat"
-            imported = import_brat(store, Parser())
-        else:
-            from ..curation.labelstudio import import_tasks
+        store, action = Corpus(source), "import brat"
+        imported = import_brat(store, Parser())
+    else:
+        from ..curation.labelstudio import import_tasks
 
-            tasks = _read_tasks(source)
-            store, action = Corpus(corpus), "import label-studio"
-            imported = import_tasks(tasks, store, Parser(), str(source))
-        for item in imported:
-            if item.files.gold.exists() and not overwrite:
-                raise CriteriaParserError(f"{item.files.gold}: exists already (--overwrite replaces it)")
-        for item in imported:
-            record_save(store, item.files, item.parsed, item.gold, fingerprint(item.files.gold),
-                        curator or getpass.getuser(), action)
-    except CriteriaParserError as exc:
-        fail(str(exc))
-    typer.echo(f"criteria-parser: {len(imported)} gold file(s) written from {source}", err=True)
+        tasks = _read_tasks(source)
+        store, action = Corpus(corpus), "import label-studio"
+        imported = import_tasks(tasks, store, Parser(), str(source))
+    for item in imported:
+        if item.files.gold.exists() and not overwrite:
+            raise CriteriaParserError("exists already (--overwrite replaces it)", item.files.gold)
+    for item in imported:
+        record_save(store, item.files, item.parsed, item.gold, fingerprint(item.files.gold),
+                    curator or getpass.getuser(), action)
+    say(f"{len(imported)} gold file(s) written from {source}")
 
 
 def _read_tasks(export_file: Path) -> list:
@@ -80,11 +74,11 @@ def _read_tasks(export_file: Path) -> list:
     try:
         tasks = json.loads(export_file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise CriteriaParserError(f"{export_file}: cannot read: {exc.strerror}") from None
+        raise CriteriaParserError(f"cannot read: {exc.strerror}", export_file) from None
     except ValueError as exc:
-        raise CriteriaParserError(f"{export_file}: not JSON: {exc}") from None
+        raise CriteriaParserError(f"not JSON: {exc}", export_file) from None
     except RecursionError:
-        raise CriteriaParserError(f"{export_file}: not JSON that can be read: nested too deeply") from None
+        raise CriteriaParserError("not JSON that can be read: nested too deeply", export_file) from None
     if not isinstance(tasks, list):
-        raise CriteriaParserError(f"{export_file}: not a Label Studio JSON export (expected a list of tasks)")
+        raise CriteriaParserError("not a Label Studio JSON export (expected a list of tasks)", export_file)
     return tasks

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import typer
 
-from .base import app, emit, fail, models_json
 from ..errors import CriteriaParserError
+from .base import app, emit, models_json
 
 
 @app.command()
@@ -19,12 +19,9 @@ def show(
     from ..registry.store import Store
 
     wanted = [nct_id.strip().upper() for nct_id in nct_ids]
-    try:
-        with Store(db, create=False) as store:
-            listings = {nct_id: store.listing(nct_id) for nct_id in wanted}
-    except CriteriaParserError as exc:
-        fail(str(exc))
+    with Store(db, create=False) as store:
+        listings = {nct_id: store.listing(nct_id) for nct_id in wanted}
     missing = [nct_id for nct_id, listing in listings.items() if listing is None]
     if missing:
-        fail(f"{', '.join(missing)}: not in {db}")
+        raise CriteriaParserError(f"not in {db}", ", ".join(missing))
     emit(models_json([listings[nct_id] for nct_id in wanted], one=len(wanted) == 1), None)

@@ -7,7 +7,6 @@ from typing import Optional
 
 import typer
 
-from ..errors import CriteriaParserError
 from .base import app, fail
 
 train_app = typer.Typer(help="Train the statistical components shipped with the package.", no_args_is_help=True)
@@ -30,9 +29,6 @@ def train_entities(
     for corpus in (leaf, chia):
         if not corpus.is_dir():
             fail(f"{corpus}: no such corpus directory")
-    try:
-        stats = train([leaf, chia], output or MODEL)
-    except CriteriaParserError as exc:
-        fail(str(exc))
+    stats = train([leaf, chia], output or MODEL)
     typer.echo(f"trained on {stats.lines} lines, {stats.entities} mentions ({stats.overlapping} overlapping "
                f"mentions dropped, {stats.grown} grown to token edges); model in {output or MODEL}")

@@ -24,7 +24,7 @@ from typing import Iterable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..errors import InputError
+from ..errors import InputError, validation_problem
 from ..lct.split import Part, in_part
 from ..model import Listing
 from ..registry.records.parse import parse_records
@@ -178,10 +178,9 @@ def read_judgements(path: Path) -> dict[Key, Judgement]:
         try:
             judgement = Judgement.model_validate_json(line)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(f"{path}:{number}", f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+            raise InputError(str(path), validation_problem(exc), number) from None
         if judgement.key in found:
-            raise InputError(f"{path}:{number}", f"judged twice: {' '.join(judgement.key)}")
+            raise InputError(str(path), f"judged twice: {' '.join(judgement.key)}", number)
         found[judgement.key] = judgement
     return found
 

@@ -35,14 +35,14 @@ def import_brat(corpus: Corpus, parser: Parser) -> list[Imported]:
     imported = []
     anns = sorted(corpus.root.glob("*.ann"))
     if not anns:
-        raise CriteriaParserError(f"{corpus.root}: no brat .ann files")
+        raise CriteriaParserError("no brat .ann files", corpus.root)
     for ann in anns:
         files = corpus.files(ann.with_suffix(".txt").name)
         text = corpus.text(files)
         try:
             annotation = read_ann(str(ann), ann.read_text(encoding="utf-8"), text)
         except OSError as exc:
-            raise CriteriaParserError(f"{ann}: cannot read: {exc.strerror}") from None
+            raise CriteriaParserError(f"cannot read: {exc.strerror}", ann) from None
         parsed = parser.parse_file(files.text, assume_inclusion=True)
         parsed.source = files.name
         gold = parsed.model_copy(deep=True)

@@ -21,7 +21,7 @@ from typing import Iterator, Optional
 from pydantic import ValidationError
 
 from ..document.atomic import write_atomic
-from ..errors import CriteriaParserError
+from ..errors import CriteriaParserError, validation_problem
 from ..model import Listing
 from ..document.source import read_source
 
@@ -54,7 +54,7 @@ def fingerprint(path: Path) -> str:
     except FileNotFoundError:
         return ABSENT
     except OSError as exc:  # a directory named like a gold file
-        raise CriteriaParserError(f"{path.name}: cannot read: {exc.strerror}") from None
+        raise CriteriaParserError(f"cannot read: {exc.strerror}", path.name) from None
 
 
 class Corpus:
@@ -63,7 +63,7 @@ class Corpus:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
-            raise CriteriaParserError(f"{root}: not a directory")
+            raise CriteriaParserError("not a directory", root)
 
     def names(self) -> list[str]:
         """Names of every listing under the root (hidden directories and links out skipped), sorted."""
@@ -120,13 +120,13 @@ class Corpus:
         except FileNotFoundError:
             return None
         except UnicodeDecodeError as exc:
-            raise CriteriaParserError(f"{files.gold.name}: not a valid gold file: not UTF-8 (byte {exc.start})") from None
+            raise CriteriaParserError(f"not a valid gold file: not UTF-8 (byte {exc.start})", files.gold.name) from None
         except OSError as exc:  # a directory named like a gold file
-            raise CriteriaParserError(f"{files.gold.name}: cannot read the gold file: {exc.strerror}") from None
+            raise CriteriaParserError(f"cannot read the gold file: {exc.strerror}", files.gold.name) from None
         try:
             return Listing.model_validate_json(data)
         except ValidationError as exc:
-            raise CriteriaParserError(f"{files.gold.name}: not a valid gold file: {exc.errors()[0]['msg']}") from None
+            raise CriteriaParserError(f"not a valid gold file: {validation_problem(exc)}", files.gold.name) from None
 
     def save_gold(self, files: ListingFiles, listing: Listing, expected: str) -> str:
         """Write ``listing`` as the gold file, unless it changed since the curator saw fingerprint ``expected``.

@@ -30,7 +30,7 @@ _MODEL_MESSAGES = {"between": "value_high", "below value": "value_high", "value 
                    "span end": "end"}
 
 
-class EditsInvalid(ValueError):
+class EditsInvalid(CriteriaParserError):
     """Some rows were refused: ``errors[row id][field]`` is the reason."""
 
     def __init__(self, errors: dict[str, dict[str, str]]) -> None:

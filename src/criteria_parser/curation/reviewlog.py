@@ -50,9 +50,9 @@ def entries(path: Path) -> list[dict[str, Any]]:
         try:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise CriteriaParserError(f"{path.name}:{number}: not a JSON line ({exc.msg})") from None
+            raise CriteriaParserError(f"not a JSON line ({exc.msg})", path.name, number) from None
         if not isinstance(entry, dict):
-            raise CriteriaParserError(f"{path.name}:{number}: not a JSON object")
+            raise CriteriaParserError("not a JSON object", path.name, number)
         found.append(entry)
     return found
 

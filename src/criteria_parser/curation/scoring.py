@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Optional
 
 from pydantic import BaseModel, Field, ValidationError
 
-from ..errors import InputError
+from ..errors import InputError, validation_problem
 from ..export.highlight import limit
 from ..model import Constraint, Criterion, Listing
 
@@ -248,9 +248,7 @@ def load_gold(path: Path) -> Listing:
     except FileNotFoundError:
         raise InputError(str(path), "gold file not found") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "document"
-        raise InputError(str(path), f"invalid gold file at {where}: {first['msg']}") from None
+        raise InputError(str(path), f"invalid gold file: {validation_problem(exc)}") from None
 
 
 def gold_pairs(corpus: Path) -> list[tuple[Path, Path]]:

@@ -1,9 +1,11 @@
-"""Read an input file into text, refusing what is not a listing.
+"""Read an input file into text, refusing what is not a listing: the one decoder of every input.
 
 Decoding keeps every character, so offsets into the returned text are the
 offsets the model reports. UTF-8 (with or without BOM) and UTF-16 with a BOM
 are read as such; other bytes are decoded as Windows-1252 with a warning.
 Empty and binary files raise :class:`~criteria_parser.errors.InputError`.
+Registry records are decoded here too (``registry.records.detect``), but XML,
+whose declaration names its encoding.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def decode(data: bytes, path: str) -> SourceText:
     Raises:
         InputError: the file is empty, binary, or not text in any encoding we read.
     """
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise InputError(path, "empty file: no text to parse")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:

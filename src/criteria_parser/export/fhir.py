@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Union
 
-from ..errors import CriteriaParserError
+from ..errors import CriteriaParserError, validation_problem
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
 from ..match.plan import (
@@ -245,5 +245,4 @@ def validate_r5(bundle: dict) -> None:
     try:
         Bundle.model_validate(bundle)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise CriteriaParserError(f"FHIR export invalid: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise CriteriaParserError(f"FHIR export invalid: {validation_problem(exc)}") from None

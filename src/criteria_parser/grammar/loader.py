@@ -20,7 +20,7 @@ from typing import Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import GrammarError
+from ..errors import GrammarError, validation_problem
 
 
 class Rule(BaseModel):
@@ -150,15 +150,17 @@ class CueRule(Rule):
     number labels something ("n=20" is a sample size) and states no criterion; ``scale``: the number before it,
     after "on a", is the size of a scale ("on a 0-10 scale"), not a value. ``listing``: joins listed values or
     subjects ("0 or 1", "ALT/AST"); ``per``: joins the parts of a compound unit ("mg per day"); ``bound_note``:
-    a note after a range's bound that does not change it ("50 kg (inclusive)"). ``event_end``: a word or sign that
+    a note after a range's bound that does not change it ("50 kg (inclusive)"). ``range_opener``: what must stand
+    before a range joined by "and" ("between 12 and 18"); ``method_lead``: a word between a value and the method
+    it was measured by ("> 5% using flow cytometry"). ``event_end``: a word or sign that
     ends the event a window is measured from ("prior to starting capmatinib*,* ..."); ``event_head``: a noun an
     event named after "within ... of" ends in, a step of the study rather than an exposure ("within 14 days of
     virologic load *assessments*"; "within 72 hours of small molecule targeted therapy" names what was taken).
     """
 
     phrases: list[str] = Field(min_length=1)
-    cue: Literal["any_children", "alternative", "exception", "range", "clause_break", "value_filler", "count", "label",
-                 "scale", "listing", "per", "bound_note", "event_end", "event_head"]
+    cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
+                 "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head"]
 
 
 class ListingGrammar(BaseModel):
@@ -248,19 +250,17 @@ def _read_jsonl(path: Path, model: type[Rule], seen: dict[str, str]) -> list[Rul
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("//"):
             continue
-        where = f"{path.name}:{number}"
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise GrammarError(f"{where}: not valid JSON: {exc.msg}") from None
+            raise GrammarError(f"not valid JSON: {exc.msg}", path.name, number) from None
         try:
             rule = model.model_validate(data)
         except ValidationError as exc:
-            problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'line'}: {e['msg']}" for e in exc.errors())
-            raise GrammarError(f"{where}: {problem}") from None
+            raise GrammarError(validation_problem(exc), path.name, number) from None
         if rule.id in seen:
-            raise GrammarError(f"{where}: duplicate rule id {rule.id!r} (first in {seen[rule.id]})")
-        seen[rule.id] = where
+            raise GrammarError(f"duplicate rule id {rule.id!r} (first in {seen[rule.id]})", path.name, number)
+        seen[rule.id] = f"{path.name}:{number}"
         rules.append(rule)
     return rules
 
@@ -299,14 +299,13 @@ def _load(directory: Path) -> Grammars:
     for name, model in RULE_MODELS.items():
         path = directory / name
         if not path.is_file():
-            raise GrammarError(f"{path}: grammar file missing")
+            raise GrammarError("grammar file missing", path)
         parts[name.removesuffix(".jsonl")] = _read_jsonl(path, model, seen)
     listing_path = directory / "listing.json"
     try:
         listing = ListingGrammar.model_validate_json(listing_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise GrammarError(f"{listing_path}: grammar file missing") from None
+        raise GrammarError("grammar file missing", listing_path) from None
     except ValidationError as exc:
-        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise GrammarError(f"listing.json: {problem}") from None
+        raise GrammarError(validation_problem(exc), "listing.json") from None
     return Grammars(version=listing.version, listing=listing, **parts)

@@ -20,7 +20,7 @@ from typing import Any, Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from ..errors import GrammarError
+from ..errors import GrammarError, validation_problem
 from .loader import Grammars, load_grammars
 from .phrases import phrase_regex
 
@@ -399,7 +399,6 @@ def _read(path: Path, grammars: Grammars) -> MatchingGrammar:
     try:
         return MatchingGrammar.model_validate_json(path.read_text(encoding="utf-8"))._with_rules(grammars)
     except FileNotFoundError:
-        raise GrammarError(f"{path}: grammar file missing") from None
+        raise GrammarError("grammar file missing", path) from None
     except ValidationError as exc:
-        problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-        raise GrammarError(f"matching.json: {problem}") from None
+        raise GrammarError(validation_problem(exc), "matching.json") from None

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from pydantic import ValidationError
 
-from ..errors import InputError
+from ..errors import InputError, validation_problem
 from .patients import Confirmation, Diagnosis, Patient, Quantity, ReferenceRange, Result, Treatment
 
 LOINC = "http://loinc.org"
@@ -145,10 +145,9 @@ def patient_from_bundle(data: dict, source: str) -> Patient:
         bundle = Bundle.model_validate(data)
     except (ValidationError, ValueError, TypeError, LookupError, AttributeError) as exc:
         # fhir.resources raises KeyError for an unknown resourceType, ValidationError for the rest
-        problem = exc.errors()[0] if isinstance(exc, ValidationError) else {"loc": (), "msg": f"{exc!r}"}
-        where = ".".join(map(str, problem["loc"])) or "bundle"
-        message = problem["msg"].encode("unicode_escape").decode("ascii")  # one line, even for regex messages
-        raise InputError(source, f"not a valid FHIR R4 Bundle: {where}: {message}") from None
+        problem = validation_problem(exc) if isinstance(exc, ValidationError) else f"{exc!r}"
+        message = problem.encode("unicode_escape").decode("ascii")  # one line, even for regex messages
+        raise InputError(source, f"not a valid FHIR R4 Bundle: {message}") from None
     anchors = {phrase.lower(): rule.name for rule in load_grammars().anchors for phrase in rule.phrases}
     patient: dict[str, Any] = {"results": [], "diagnoses": [], "treatments": [], "confirmations": [], "anchors": {}}
     try:
@@ -159,8 +158,7 @@ def patient_from_bundle(data: dict, source: str) -> Patient:
             id=found.id or "patient", birth_date=found.birthDate, sex=found.gender, as_of=bundle.timestamp, **patient
         )
     except ValidationError as exc:  # a value no patient field takes (an infinite number)
-        first = exc.errors()[0]
-        raise InputError(source, f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        raise InputError(source, validation_problem(exc)) from None
 
 
 def _read_entries(bundle: Any, patient: dict, anchors: dict[str, str]) -> Any:

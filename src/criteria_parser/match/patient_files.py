@@ -14,7 +14,7 @@ from typing import Optional
 
 from pydantic import ValidationError
 
-from ..errors import InputError
+from ..errors import InputError, validation_problem
 from .fhir_patients import patient_from_bundle
 from .patients import Patient
 
@@ -66,6 +66,4 @@ def load_patient(path: Path) -> Patient:
     try:
         return Patient.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "top level"
-        raise InputError(str(path), f"{where}: {first['msg']} ({len(exc.errors())} problem(s))") from None
+        raise InputError(str(path), validation_problem(exc)) from None

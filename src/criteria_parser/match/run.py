@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Optional
 
 from pydantic import ValidationError
 
-from ..errors import InputError
+from ..errors import InputError, validation_problem
 from ..model import Listing
 
 if TYPE_CHECKING:  # pint and the checks load only when a command needs them
@@ -24,9 +24,7 @@ def load_listing(path: Path, grammars: Optional[Path] = None) -> Listing:
         except OSError as exc:
             raise InputError(str(path), f"cannot read: {exc.strerror}") from None
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(str(path), f"not a parsed listing: {'.'.join(map(str, first['loc']))}: "
-                             f"{first['msg']}") from None
+            raise InputError(str(path), f"not a parsed listing: {validation_problem(exc)}") from None
     from ..parser import Parser
 
     return Parser(grammars).parse_file(path)

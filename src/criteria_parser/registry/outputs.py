@@ -91,7 +91,7 @@ def failure_line(failure: Failure, parser_version: Optional[str]) -> str:
 
 
 def _cannot_write(path: Path, exc: OSError) -> CriteriaParserError:
-    return CriteriaParserError(f"{path}: cannot write: {exc.strerror or exc}")
+    return CriteriaParserError(f"cannot write: {exc.strerror or exc}", path)
 
 
 def _row(line: str) -> dict:
@@ -237,7 +237,7 @@ class FileOutput:
             try:
                 table = pq.read_table(self.path, columns=["nct_id", "text_hash", "parser_version"])
             except (pa.ArrowException, OSError) as exc:
-                raise CriteriaParserError(f"{self.path}: cannot resume from this file: {exc}") from None
+                raise CriteriaParserError(f"cannot resume from this file: {exc}", self.path) from None
             return {row["nct_id"]: (row["text_hash"], row["parser_version"]) for row in table.to_pylist()}
         return {row["nct_id"]: (row["text_hash"], row["parser_version"]) for row in self._previous_rows()}
 
@@ -344,5 +344,5 @@ class FileOutput:
                     row = json.loads(line)
                     yield {key: row[key] for key in ("nct_id", "text_hash", "parser_version")}
                 except (json.JSONDecodeError, KeyError, TypeError):
-                    raise CriteriaParserError(f"{self.path}:{number}: cannot resume from this file: not a trial "
-                                              "row of criteria-parser import") from None
+                    raise CriteriaParserError("cannot resume from this file: not a trial row of criteria-parser import",
+                                              self.path, number) from None

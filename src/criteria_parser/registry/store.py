@@ -120,7 +120,7 @@ class Store:
         """Open (with ``create``, make) the store at ``path``; without ``create`` it is opened read-only."""
         self.path = Path(path)
         if not create and not self.path.is_file():
-            raise CriteriaParserError(f"{self.path}: no such store (run 'criteria-parser import' first)")
+            raise CriteriaParserError("no such store (run 'criteria-parser import' first)", self.path)
         self._lock: Optional[ImportLock] = None
         try:
             if create:
@@ -136,11 +136,11 @@ class Store:
             if found is None or found[0] != STORE_VERSION:
                 version = found[0] if found else "unknown"
                 advice = "; import into it once to update it" if version == "1" else ""
-                raise CriteriaParserError(f"{self.path}: store version {version}, this tool reads {STORE_VERSION}{advice}")
+                raise CriteriaParserError(f"store version {version}, this tool reads {STORE_VERSION}{advice}", self.path)
         except sqlite3.OperationalError as exc:  # a full disk, a read-only directory
-            raise CriteriaParserError(f"{self.path}: cannot open the store: {exc}") from None
+            raise CriteriaParserError(f"cannot open the store: {exc}", self.path) from None
         except sqlite3.DatabaseError as exc:
-            raise CriteriaParserError(f"{self.path}: not a criteria-parser store: {exc}") from None
+            raise CriteriaParserError(f"not a criteria-parser store: {exc}", self.path) from None
 
     def __enter__(self) -> "Store":
         return self
@@ -196,7 +196,7 @@ class Store:
             if db.in_transaction:  # SQLite itself rolls back on some errors (a full disk)
                 db.execute("ROLLBACK")
             if isinstance(exc, sqlite3.Error):
-                raise CriteriaParserError(f"{self.path}: cannot write: {exc}") from None
+                raise CriteriaParserError(f"cannot write: {exc}", self.path) from None
             raise
 
     def listing(self, nct_id: str) -> Optional[Listing]:

@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from pydantic import ValidationError
 
-from ..errors import CriteriaParserError
+from ..errors import CriteriaParserError, validation_problem
 from ..curation.scoring import compare
 from ..model import Comparator, ConstraintKind, Listing, Role, TimeDirection
 from ..parser import Parser
@@ -127,54 +127,76 @@ class Workbench:
         }
 
 
-def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, parser: Optional[Parser] = None,
-               allowed_hosts: Optional[list[str]] = None) -> Starlette:
-    """The workbench app for one corpus directory.
+class Pages:
+    """The HTML pages: the corpus, a listing, the diff of parser against gold, and the page of a refusal."""
 
-    Args:
-        corpus_dir: the directory of listings and gold files; nothing outside it is served or written.
-        curator: the name the review log records for every save.
-        token: when given, every request must carry it (see :mod:`.security`).
-        parser: a ready parser (one is built when omitted).
-        allowed_hosts: ``Host`` headers to answer (loopback names by default: a guard against DNS rebinding).
-    """
-    bench = Workbench(Corpus(corpus_dir), parser or Parser(), curator, secrets.token_urlsafe(32))
+    def __init__(self, bench: Workbench, corpus_dir: Path) -> None:
+        self.bench = bench
+        self.corpus_dir = corpus_dir
 
-    def render(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        html = TEMPLATES.get_template(template).render(csrf=bench.csrf, curator=bench.curator, **context)
+    def render(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = TEMPLATES.get_template(template).render(csrf=self.bench.csrf, curator=self.bench.curator, **context)
         return HTMLResponse(html, status_code=status_code)
 
-    def corpus_page(request: Request) -> HTMLResponse:  # a plain function: Starlette runs it in a thread
-        listings = []
-        for name in bench.corpus.names():
-            try:
-                files = bench.corpus.files(name)
-                gold = bench.corpus.gold(files)
-                saved = reviewlog.last_save(files.log, fingerprint(files.gold)) if gold else None
-                parsed = bench.parsed(files)
-                shown = gold if gold is not None else parsed
-                listings.append({"name": name, "status": reviewlog.status(gold is not None, saved),
-                                 "constraints": sum(1 for _ in shown.constraints()),
-                                 "f1": compare(parsed, gold).f1 if gold is not None else None, "error": None})
-            except Exception as exc:  # noqa: BLE001 - one bad file is shown as such; the rest of the page stands
-                LOG.warning("corpus page: %s: %s: %s", name, type(exc).__name__, exc)
-                listings.append({"name": name, "status": "unreadable", "constraints": None, "f1": None,
-                                 "error": str(exc) if isinstance(exc, CriteriaParserError)
-                                 else f"cannot be read or parsed ({type(exc).__name__})"})
-        return render("corpus.html", corpus=str(corpus_dir), listings=listings)
+    def corpus(self, request: Request) -> HTMLResponse:  # a plain method: Starlette runs it in a thread
+        return self.render("corpus.html", corpus=str(self.corpus_dir),
+                           listings=[self._listing_row(name) for name in self.bench.corpus.names()])
 
-    def listing_page(request: Request) -> HTMLResponse:
-        return render("listing.html", **bench.page(request.path_params["name"]),
-                      kinds=[k.value for k in ConstraintKind], comparators=[c.value for c in Comparator],
-                      roles=[r.value for r in Role],
-                      directions=[d.value for d in TimeDirection],
-                      units=sorted({u.ucum for u in bench.parser.grammars.units if u.forms}))
+    def _listing_row(self, name: str) -> dict[str, Any]:
+        bench = self.bench
+        try:
+            files = bench.corpus.files(name)
+            gold = bench.corpus.gold(files)
+            saved = reviewlog.last_save(files.log, fingerprint(files.gold)) if gold else None
+            parsed = bench.parsed(files)
+            shown = gold if gold is not None else parsed
+            return {"name": name, "status": reviewlog.status(gold is not None, saved),
+                    "constraints": sum(1 for _ in shown.constraints()),
+                    "f1": compare(parsed, gold).f1 if gold is not None else None, "error": None}
+        except Exception as exc:  # noqa: BLE001 - one bad file is shown as such; the rest of the page stands
+            LOG.warning("corpus page: %s: %s: %s", name, type(exc).__name__, exc)
+            return {"name": name, "status": "unreadable", "constraints": None, "f1": None,
+                    "error": str(exc) if isinstance(exc, CriteriaParserError)
+                    else f"cannot be read or parsed ({type(exc).__name__})"}
 
-    async def save(request: Request) -> JSONResponse:
+    def listing(self, request: Request) -> HTMLResponse:
+        return self.render("listing.html", **self.bench.page(request.path_params["name"]),
+                           kinds=[k.value for k in ConstraintKind], comparators=[c.value for c in Comparator],
+                           roles=[r.value for r in Role], directions=[d.value for d in TimeDirection],
+                           units=sorted({u.ucum for u in self.bench.parser.grammars.units if u.forms}))
+
+    def diff(self, request: Request) -> HTMLResponse:
+        name = request.path_params["name"]
+        files = self.bench.corpus.files(name)
+        gold = self.bench.corpus.gold(files)
+        parsed = self.bench.parsed(files)
+        entries = diff(parsed, gold) if gold is not None else []
+        return self.render("diff.html", name=name, gold_missing=gold is None, fingerprint=fingerprint(files.gold),
+                           entries=entries, changes=sum(len(e.changes) for e in entries),
+                           f1=compare(parsed, gold).f1 if gold is not None else None)
+
+    def refuse(self, request: Request, exc: Exception) -> Response:
+        """A user's mistake as a JSON error (API routes) or an error page, with the status of its kind."""
+        extra = {"rows": exc.errors} if isinstance(exc, EditsInvalid) else {}
+        message = "some rows are not valid; see the reasons beside the fields" if extra else str(exc)
+        status = next((_STATUS[kind] for kind in type(exc).__mro__ if kind in _STATUS), 422)
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": message, **extra}, status_code=status)
+        return self.render("error.html", status_code=status, message=message)
+
+
+class Api:
+    """The JSON routes: save rows, take the parser's changes into the gold file, propose a row for a span."""
+
+    def __init__(self, bench: Workbench) -> None:
+        self.bench = bench
+
+    async def save(self, request: Request) -> JSONResponse:
         body = await _json_with_list(request, "rows", "[...]")
-        return await run_in_threadpool(save_rows, request, body)
+        return await run_in_threadpool(self._save_rows, request, body)
 
-    def save_rows(request: Request, body: dict) -> JSONResponse:
+    def _save_rows(self, request: Request, body: dict) -> JSONResponse:
+        bench = self.bench
         files = bench.corpus.files(request.path_params["name"])
         text = bench.corpus.text(files)
         base = bench.corpus.gold(files) or bench.parsed(files)
@@ -187,31 +209,23 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         return JSONResponse({"fingerprint": entry["gold"], "status": entry["status"],
                              "changes": len(entry["changes"]), "time": entry["time"]})
 
-    def diff_page(request: Request) -> HTMLResponse:
-        name = request.path_params["name"]
-        files = bench.corpus.files(name)
-        gold = bench.corpus.gold(files)
-        parsed = bench.parsed(files)
-        entries = diff(parsed, gold) if gold is not None else []
-        return render("diff.html", name=name, gold_missing=gold is None, fingerprint=fingerprint(files.gold),
-                      entries=entries, changes=sum(len(e.changes) for e in entries),
-                      f1=compare(parsed, gold).f1 if gold is not None else None)
-
-    async def take_changes(request: Request) -> JSONResponse:
+    async def take(self, request: Request) -> JSONResponse:
         body = await _json_with_list(request, "take", "[change ids]")
-        return await run_in_threadpool(take_listed, request, body)
+        return await run_in_threadpool(self._take_listed, request, body)
 
-    def take_listed(request: Request, body: dict) -> JSONResponse:
+    def _take_listed(self, request: Request, body: dict) -> JSONResponse:
+        bench = self.bench
         files = bench.corpus.files(request.path_params["name"])
         gold = bench.corpus.gold(files)
         if gold is None:
-            raise Refused(409, "no gold file to change: save the listing first")
+            raise Conflict("no gold file to change: save the listing first")
         try:
             new, unknown = take(bench.parsed(files), gold, {str(i) for i in body["take"]})
         except ValidationError as exc:
-            raise Refused(422, f"these changes together make an invalid constraint: {exc.errors()[0]['msg']}")
+            raise CriteriaParserError(f"these changes together make an invalid constraint: "
+                                      f"{validation_problem(exc)}") from None
         if unknown:
-            raise Refused(409, f"no such change(s): {', '.join(unknown)}; reload the diff")
+            raise Conflict(f"no such change(s): {', '.join(unknown)}; reload the diff")
         expected = str(body.get("fingerprint", ABSENT))
         before = reviewlog.last_save(files.log, expected) or {}
         curated = before.get("status", reviewlog.CURATED) == reviewlog.CURATED
@@ -219,25 +233,39 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
                             None if curated else [], taken=sorted(body["take"]))
         return JSONResponse({"fingerprint": entry["gold"], "changes": len(entry["changes"])})
 
-    async def propose_row(request: Request) -> JSONResponse:
+    async def propose(self, request: Request) -> JSONResponse:
         body = await _json(request)
         try:
             start, end = int(body["start"]), int(body["end"])
         except (KeyError, TypeError, ValueError, OverflowError):
-            raise Refused(400, "expected {\"start\": int, \"end\": int}") from None
-        files = bench.corpus.files(request.path_params["name"])
-        text = bench.corpus.text(files)
+            raise BadRequest("expected {\"start\": int, \"end\": int}") from None
+        files = self.bench.corpus.files(request.path_params["name"])
+        text = self.bench.corpus.text(files)
         if not 0 <= start < end <= len(text):
-            raise Refused(400, f"span {start}-{end} is not inside the listing")
-        return JSONResponse({"values": await run_in_threadpool(bench.propose, text, start, end)})
+            raise BadRequest(f"span {start}-{end} is not inside the listing")
+        return JSONResponse({"values": await run_in_threadpool(self.bench.propose, text, start, end)})
 
+
+def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, parser: Optional[Parser] = None,
+               allowed_hosts: Optional[list[str]] = None) -> Starlette:
+    """The workbench app for one corpus directory.
+
+    Args:
+        corpus_dir: the directory of listings and gold files; nothing outside it is served or written.
+        curator: the name the review log records for every save.
+        token: when given, every request must carry it (see :mod:`.security`).
+        parser: a ready parser (one is built when omitted).
+        allowed_hosts: ``Host`` headers to answer (loopback names by default: a guard against DNS rebinding).
+    """
+    bench = Workbench(Corpus(corpus_dir), parser or Parser(), curator, secrets.token_urlsafe(32))
+    pages, api = Pages(bench, corpus_dir), Api(bench)
     routes = [
-        Route("/", corpus_page),
-        Route("/listing/{name:path}", listing_page),
-        Route("/api/save/{name:path}", save, methods=["POST"]),
-        Route("/api/propose/{name:path}", propose_row, methods=["POST"]),
-        Route("/diff/{name:path}", diff_page),
-        Route("/api/take/{name:path}", take_changes, methods=["POST"]),
+        Route("/", pages.corpus),
+        Route("/listing/{name:path}", pages.listing),
+        Route("/api/save/{name:path}", api.save, methods=["POST"]),
+        Route("/api/propose/{name:path}", api.propose, methods=["POST"]),
+        Route("/diff/{name:path}", pages.diff),
+        Route("/api/take/{name:path}", api.take, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static", packages=[("criteria_parser.export", "static")]), name="static"),
     ]
     middleware = [
@@ -245,30 +273,23 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS),
         Middleware(Guard, csrf=bench.csrf, token=token),
     ]
-    def refuse(request: Request, exc: Exception) -> Response:
-        status, extra = _STATUS.get(type(exc), 422), {}
-        if isinstance(exc, Refused):
-            status = exc.status
-        elif isinstance(exc, EditsInvalid):
-            extra = {"rows": exc.errors}
-        message = "some rows are not valid; see the reasons beside the fields" if extra else str(exc)
-        if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": message, **extra}, status_code=status)
-        return render("error.html", status_code=status, message=message)
-
-    handlers = {error: refuse for error in (CriteriaParserError, EditsInvalid)}
-    return Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={CriteriaParserError: pages.refuse})
 
 
-class Refused(CriteriaParserError):
-    """A request the workbench refuses, with its HTTP status."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+class BadRequest(CriteriaParserError):
+    """A request the workbench cannot read: not the JSON it takes, a span outside the listing (400)."""
 
 
-_STATUS = {UnsafePathError: 404, StaleGoldError: 409}
+class TooLarge(BadRequest):
+    """A request body above :data:`MAX_BODY` (413)."""
+
+
+class Conflict(CriteriaParserError):
+    """A request that does not fit the files as they are: no gold file yet, changes no longer there (409)."""
+
+
+#: The HTTP status of each kind of refusal; any other user mistake (an invalid constraint) is 422.
+_STATUS = {BadRequest: 400, TooLarge: 413, Conflict: 409, StaleGoldError: 409, UnsafePathError: 404}
 
 
 async def _json(request: Request) -> Any:
@@ -278,15 +299,15 @@ async def _json(request: Request) -> Any:
     async for chunk in request.stream():  # read as it comes, so a huge body is refused before it is all here
         body += chunk
         if len(body) > MAX_BODY:
-            raise Refused(413, f"request body over {MAX_BODY // 1_000_000} MB")
+            raise TooLarge(f"request body over {MAX_BODY // 1_000_000} MB")
     try:
         data = json.loads(body)
     except ValueError:
         return None
     except RecursionError:
-        raise Refused(400, f"JSON nested deeper than {MAX_DEPTH} levels") from None
+        raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels") from None
     if _depth(data) > MAX_DEPTH:
-        raise Refused(400, f"JSON nested deeper than {MAX_DEPTH} levels")
+        raise BadRequest(f"JSON nested deeper than {MAX_DEPTH} levels")
     return data
 
 
@@ -305,5 +326,5 @@ async def _json_with_list(request: Request, key: str, shown: str) -> dict:
     """A save's JSON body: an object with a fingerprint and a list under ``key``; refused (400) otherwise."""
     body = await _json(request)
     if not isinstance(body, dict) or not isinstance(body.get(key), list):
-        raise Refused(400, f"expected {{\"fingerprint\": ..., \"{key}\": {shown}}}")
+        raise BadRequest(f"expected {{\"fingerprint\": ..., \"{key}\": {shown}}}")
     return body

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Iterator, Union
 
-from .record import Failure, Item, Record
+from ...document.source import decode
+from ...errors import InputError
+from .record import Failure, Item, Record, with_warnings
 
 _CRITERIA_PATH = "protocolSection.eligibilityModule.eligibilityCriteria"
 #: Python's JSON reader raises RecursionError on arrays or objects nested about a thousand deep.
@@ -38,7 +40,7 @@ def read_json(name: str, text: str) -> Iterator[Item]:
 
 def read_json_lines(name: str, lines: Iterable[Union[str, bytes, None]]) -> Iterator[Item]:
     """Yield a record (or a failure) for every line of JSON Lines, read one line at a time (None: a line
-    over the reader's size cap)."""
+    over the reader's size cap); a line of bytes is decoded on its own, as a listing is."""
     for number, line in enumerate(lines, start=1):
         source = f"{name}:{number}"
         if line is None:
@@ -46,6 +48,14 @@ def read_json_lines(name: str, lines: Iterable[Union[str, bytes, None]]) -> Iter
             continue
         if not line.strip():
             continue
+        warnings: list[str] = []
+        if isinstance(line, bytes):
+            try:
+                decoded = decode(line, source)
+            except InputError as exc:
+                yield Failure(None, source, exc.problem)
+                continue
+            line, warnings = decoded.text, decoded.warnings
         try:
             study = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -54,10 +64,7 @@ def read_json_lines(name: str, lines: Iterable[Union[str, bytes, None]]) -> Iter
         except RecursionError:
             yield Failure(None, source, TOO_DEEP)
             continue
-        except UnicodeDecodeError as exc:
-            yield Failure(None, source, f"not UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1} cannot be decoded")
-            continue
-        yield study_record(study, source)
+        yield from with_warnings([study_record(study, source)], warnings)
 
 
 def study_record(study: Any, source: str) -> Item:

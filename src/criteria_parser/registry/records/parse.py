@@ -15,7 +15,7 @@ from .structured import add_structured
 def parse_records(parser: Parser, records: list[Record]) -> list[Union[tuple[Record, Listing], Failure]]:
     """Parse a batch through ``nlp.pipe``; a record the parser fails on becomes a failure, the rest go on."""
     prepared = [_prepare(record) for record in records]
-    sources = [SourceText(text, record.source) for record, (text, _) in zip(records, prepared)]
+    sources = [SourceText(text, record.source, list(record.warnings)) for record, (text, _) in zip(records, prepared)]
     listings: list[Union[Listing, Exception]] = []
     while len(listings) < len(sources):
         try:  # parse_many yields in order, so an exception belongs to the record after the last yielded

@@ -6,7 +6,7 @@ import hashlib
 import json
 from functools import cached_property
 from dataclasses import dataclass, field, fields
-from typing import Optional, Union
+from typing import Iterable, Iterator, Optional, Union
 
 
 @dataclass
@@ -33,11 +33,14 @@ class Record:
     maximum_age: Optional[str] = None
     healthy_volunteers: Optional[bool] = None
     std_ages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What was odd about the input the record came from ("decoded as Windows-1252"), for its model."""
 
     @cached_property
     def text_hash(self) -> str:
-        """SHA-256 of everything parsed from the record (not where it was read from); travels with the record."""
-        content = [getattr(self, f.name) for f in fields(self) if f.name != "source"]
+        """SHA-256 of everything parsed from the record (not where it was read from, nor how it was decoded:
+        the text says that); travels with the record."""
+        content = [getattr(self, f.name) for f in fields(self) if f.name not in ("source", "warnings")]
         return hashlib.sha256(json.dumps(content).encode("utf-8")).hexdigest()
 
 
@@ -51,3 +54,11 @@ class Failure:
 
 
 Item = Union[Record, Failure]
+
+
+def with_warnings(items: Iterable[Item], warnings: list[str]) -> Iterator[Item]:
+    """``items``, each record carrying ``warnings`` (about the input they were read from)."""
+    for item in items:
+        if warnings and isinstance(item, Record):
+            item.warnings = [*warnings, *item.warnings]
+        yield item
