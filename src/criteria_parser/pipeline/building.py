@@ -14,6 +14,7 @@ import re
 from typing import Optional
 
 from ..grammar.loader import Grammars, LexiconEntry
+from ..grammar.phrases import compile_phrases
 from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .readings import Reading
 from .types import Mention, Quantity
@@ -27,6 +28,9 @@ class ConstraintBuilder:
     def __init__(self, grammars: Grammars) -> None:
         self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
         self.dimensions = {u.ucum: u.dimension for u in grammars.units}
+        #: between a value and its method: spaces, a parenthesis, a ``method_lead`` of ``cues.jsonl`` ("by")
+        self.method_gap = re.compile(r"^[\s(]*(?:" + compile_phrases(grammars.cue_phrases("method_lead")).pattern
+                                     + r")?[\s(]*$", re.IGNORECASE)
 
     def build(self, text: str, quantity: Quantity, reading: Reading, subjects: list[Mention], right: bool,
               group: int, mentions: list[Mention], exceptions: list[tuple[int, int]]) -> list[Constraint]:
@@ -46,7 +50,7 @@ class ConstraintBuilder:
         for mention in subjects:
             if mention.entry not in entries:
                 entries.append(mention.entry)
-        qualifier = _qualifier(text, mentions, quantity.text_end)
+        qualifier = _qualifier(text, mentions, quantity.text_end, self.method_gap)
         role = Role.EXCEPTION if any(s <= quantity.start < e for s, e in exceptions) else Role.CONDITION
         out = []
         for index, entry in enumerate(entries or [None]):
@@ -128,11 +132,12 @@ class ConstraintBuilder:
         return chosen, flag
 
 
-def _qualifier(text: str, mentions: list[Mention], position: int) -> Optional[tuple[str, int, int]]:
-    """A method named right after a value: ">1% (flow cytometry)"."""
+def _qualifier(text: str, mentions: list[Mention], position: int,
+               gap: re.Pattern[str]) -> Optional[tuple[str, int, int]]:
+    """A method named right after a value, ``gap`` between: ">1% (flow cytometry)", "> 5% using flow cytometry"."""
     for mention in mentions:
         if mention.entry.category == "method" and mention.start >= position:
-            if re.match(r"^[\s(]*(?:by|on|using|per)?[\s(]*$", text[position:mention.start], re.IGNORECASE):
+            if gap.match(text[position:mention.start]):
                 close = re.match(r"\s*\)", text[mention.end:])
                 return mention.entry.name, mention.start, mention.end + (close.end() if close else 0)
             return None

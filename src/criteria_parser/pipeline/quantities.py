@@ -59,8 +59,12 @@ class QuantityFinder:
                                             re.IGNORECASE)
         joiners = sorted(grammars.cue_phrases("range"), key=len, reverse=True)
         # a suspended hyphen may end the low end: "aged between 18- and 65-years"
-        self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + "|".join(phrase_pattern(j) for j in joiners) + r")",
+        self._joiner = re.compile(r"\s*-?\s*(?P<joiner>" + ("|".join(phrase_pattern(j) for j in joiners) or "(?!)") + r")",
                                   re.IGNORECASE)
+        #: a joiner that also lists values ("and") joins a range only after an opener ("between 12 and 18")
+        self._listing_joiners = {normalize(j) for j in joiners} & {normalize(p) for p in grammars.cue_phrases("listing")}
+        self._range_opener = re.compile(r"(?:" + compile_phrases(grammars.cue_phrases("range_opener")).pattern
+                                        + r")\s*$", re.IGNORECASE)
         #: between values listed before a shared unit ("500, 1000, and 2000 Hz"), and after a bound ("50kg
         #: (inclusive) and 90kg")
         self._listed_before = joiner_pattern(grammars, "listing")
@@ -135,7 +139,7 @@ class QuantityFinder:
         second = self._range_end(text, joined) if joined else None
         if second and second[1] < value < 0:  # "-1 to -10 diopters": from -10 up to -1
             quantity.value, second = second[1], (second[0], value, *second[2:])
-        if (second and second[1] >= quantity.value and _range_allowed(text, quantity.start, joined.group("joiner"))
+        if (second and second[1] >= quantity.value and self._range_allowed(text, quantity.start, joined.group("joiner"))
                 and bool(second[0].group("roman")) == bool(roman)):
             high_match, high, high_flag, strict = second
             high_unit = self.units.after_number(text, high_match.end())
@@ -159,6 +163,13 @@ class QuantityFinder:
             quantity.flags.append(Flag(kind=FlagKind.TYPO, read=quantity.unit.text, understood=quantity.unit.typo,
                                        start=quantity.unit.start, end=quantity.unit.end, rule=quantity.unit.rule))
         return quantity
+
+    def _range_allowed(self, text: str, start: int, joiner: str) -> bool:
+        """A joiner that also lists values ("and") joins a range only after a ``range_opener`` of ``cues.jsonl``
+        ("between 12 and 18", "aged 18 and 65 years")."""
+        if normalize(joiner) not in self._listing_joiners:
+            return True
+        return bool(self._range_opener.search(text[max(0, start - 30):start]))
 
     def _apart(self, text: str, match: re.Match[str], low: Quantity, unit: Optional[UnitMatch],
                high_match: re.Match[str], strict: bool) -> Quantity:
@@ -233,14 +244,6 @@ def _share_units(text: str, found: list[Quantity], listed: re.Pattern[str]) -> l
                 and listed.fullmatch(text, quantity.end, following.start)):
             quantity.unit = following.unit
     return found
-
-
-def _range_allowed(text: str, start: int, joiner: str) -> bool:
-    """'and' joins a range only after 'between' ("between 12 and 18") or an age ("aged 18 and 65 years")."""
-    if joiner.lower() != "and":
-        return True
-    return bool(re.search(r"between\s+(?:the\s+)?(?:ages?\s+of\s+|ages?\s+)?$|between\s*$|\baged\s+$",
-                          text[max(0, start - 30):start], re.IGNORECASE))
 
 
 @Language.factory(
