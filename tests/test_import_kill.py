@@ -6,6 +6,7 @@ While it runs, a second import into the same store is refused.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import signal
@@ -131,12 +132,21 @@ def test_a_dead_worker_ends_the_import_with_a_clear_message(tmp_path):
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
+def _engine_and_workers() -> tuple[LocalEngine, list]:
+    """A two-worker engine and its worker processes, told apart from any other child of this process."""
+    before = set(multiprocessing.active_children())
+    engine = LocalEngine(2)
+    workers = [p for p in multiprocessing.active_children() if p not in before]
+    assert len(workers) == 2
+    return engine, workers
+
+
 def test_a_dead_worker_is_reported_both_when_collecting_and_when_submitting():
     """The pool notices a dead worker at some moment: a chunk in flight and every later submission fail alike."""
     chunk = list(read_inputs([FIXTURE]))
-    engine = LocalEngine(2)
+    engine, workers = _engine_and_workers()
     try:
-        for process in list(engine._pool._processes.values()):
+        for process in workers:
             os.kill(process.pid, signal.SIGKILL)
         with pytest.raises(CriteriaParserError, match="a parser process died"):
             engine.submit(chunk).get()
@@ -148,10 +158,10 @@ def test_a_dead_worker_is_reported_both_when_collecting_and_when_submitting():
 
 def test_a_result_that_never_arrives_from_a_dead_worker_does_not_hang_the_import():
     """A worker killed while sending its result leaves the executor waiting forever; our wait notices the death."""
-    engine = LocalEngine(2)
+    engine, workers = _engine_and_workers()
     try:
         engine.submit(list(read_inputs([FIXTURE]))).get()  # the workers are up
-        os.kill(next(iter(engine._pool._processes.values())).pid, signal.SIGKILL)
+        os.kill(workers[0].pid, signal.SIGKILL)
         with pytest.raises(CriteriaParserError, match="a parser process died"):
             _Future(Future(), engine._worker_died).get()  # a result that will never come
     finally:
