@@ -1,13 +1,13 @@
 """Re-run the screening audit and report its figures (issue 11; the method is in the README, "Matching patients").
 
-    .venv/bin/python benchmarks/audit/audit.py [--part tune|held] [--pending FILE] [--json FILE]
+    .venv/bin/python benchmarks/audit/audit.py [--sample tune|tune2|held] [--pending FILE] [--json FILE]
 
-Draws the records of ``audit.json`` from ../shared/ctgov, screens its patients against them and compares every
-definite answer with the judgements file of the part. Prints the figures, then (tune part only) every wrong
-answer and every definite answer not judged yet. ``--pending FILE`` writes the unjudged answers as judgement
+Draws the records of one sample of ``audit.json`` from ../shared/ctgov, screens its patients against them and
+compares every definite answer with the sample's judgements file. Prints the figures, then (samples of the tune
+part only) every wrong answer and every definite answer not judged yet. ``--pending FILE`` writes the unjudged answers as judgement
 lines to fill in (``expected`` and ``reason``), with the criterion text and the matcher's reasons beside them
-for the judge: keep that file outside the repository, since it quotes the registry. The held part prints its
-figures only.
+for the judge: keep that file outside the repository, since it quotes the registry. A sample of the held part
+prints its figures only.
 """
 
 from __future__ import annotations
@@ -17,35 +17,36 @@ import json
 import sys
 from pathlib import Path
 
-from criteria_parser.curation.audit import assess, draw, parse, read_judgements, screen
+from criteria_parser.curation.audit import AuditConfig, assess, draw_sample, parse, read_judgements, screen
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = json.loads((Path(__file__).with_name("audit.json")).read_text(encoding="utf-8"))
+CONFIG = AuditConfig.read(Path(__file__).with_name("audit.json"))
 
 
-def run(part: str):
-    """The run and report of one part."""
-    ctgov = ROOT / CONFIG["ctgov"]
+def run(sample: str):
+    """The run and report of one sample."""
+    ctgov = ROOT / CONFIG.ctgov
     if not ctgov.is_dir():
         sys.exit(f"audit: {ctgov} is not there")
-    records = draw(ctgov, part, CONFIG["samples"][part], CONFIG["seed"])
-    screened = screen(parse(records), [ROOT / p for p in CONFIG["patients"]])
-    return screened, assess(screened, read_judgements(ROOT / CONFIG["judgements"][part]))
+    records = draw_sample(ctgov, CONFIG.samples, sample)
+    screened = screen(parse(records), [ROOT / p for p in CONFIG.patients])
+    return screened, assess(screened, read_judgements(ROOT / CONFIG.samples[sample].judgements))
 
 
 def main() -> None:
-    """Print the report of one part."""
+    """Print the report of one sample."""
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--part", choices=("tune", "held"), default="tune")
+    options.add_argument("--sample", choices=tuple(CONFIG.samples), default="tune")
     options.add_argument("--pending", type=Path, help="write the unjudged answers here, to judge")
     options.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = options.parse_args()
-    screened, report = run(args.part)
-    print(f"{args.part} part: {CONFIG['samples'][args.part]} listings, seed {CONFIG['seed']}")
+    screened, report = run(args.sample)
+    sample = CONFIG.samples[args.sample]
+    print(f"{args.sample} sample: {sample.count} listings of the {sample.part} part, seed {sample.seed}")
     print("\n".join(report.lines()))
     for line in screened.disagreements:
         print(f"JSON and FHIR differ: {line}")
-    if args.part == "tune":
+    if sample.part == "tune":
         for answer, judgement in report.wrong:
             print(f"WRONG {answer.nct_id} {answer.patient} {answer.section} {answer.label}: {answer.answer}, "
                   f"expected {judgement.expected} ({judgement.reason})")
@@ -63,7 +64,7 @@ def main() -> None:
                 }, ensure_ascii=False) + "\n")
     if args.json:
         figures = {k: v for k, v in vars(report).items() if isinstance(v, int)}
-        args.json.write_text(json.dumps({"part": args.part, **figures, "unjudged": len(report.unjudged)}, indent=1)
+        args.json.write_text(json.dumps({"sample": args.sample, "part": sample.part, **figures, "unjudged": len(report.unjudged)}, indent=1)
                              + "\n", encoding="utf-8")
 
 

@@ -104,15 +104,58 @@ def text_sha(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()[:12]
 
 
-def draw(ctgov: Path, part: Part, count: int, seed: int) -> list[Record]:
-    """``count`` records with criteria from ``part`` of the records under ``ctgov``, drawn with ``seed``.
+class Sample(BaseModel):
+    """One sample of the audit: ``count`` records of ``part`` drawn with ``seed``, none of them in the samples named
+    by ``excluding``, judged in the ``judgements`` file (a path from the repository's root)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    part: Part
+    count: int
+    seed: int
+    judgements: str
+    excluding: list[str] = []
+
+
+class AuditConfig(BaseModel):
+    """``benchmarks/audit/audit.json``: where the records are, which patients are screened, and the samples."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    about: str = ""
+    ctgov: str
+    patients: list[str]
+    samples: dict[str, Sample]
+
+    @classmethod
+    def read(cls, path: Path) -> "AuditConfig":
+        """The configuration in ``path``; a bad one is a one-line error."""
+        try:
+            return cls.model_validate_json(path.read_text(encoding="utf-8"))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise InputError(str(path), f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def draw_sample(ctgov: Path, samples: dict[str, Sample], name: str) -> list[Record]:
+    """The records of the sample ``name`` of ``samples`` (each sample it excludes drawn first)."""
+    if name not in samples:
+        raise InputError(name, f"no such audit sample (samples: {', '.join(samples)})")
+    sample = samples[name]
+    taken = {record.id for other in sample.excluding for record in draw_sample(ctgov, samples, other)}
+    return draw(ctgov, sample.part, sample.count, sample.seed, frozenset(taken))
+
+
+def draw(ctgov: Path, part: Part, count: int, seed: int, excluding: frozenset[str] = frozenset()) -> list[Record]:
+    """``count`` records with criteria from ``part`` of the records under ``ctgov``, drawn with ``seed``, none of
+    whose NCT ids is in ``excluding``.
 
     Records are de-duplicated by NCT id (the first one read is kept) and sorted by id before drawing, so
-    the sample depends only on the records, the part, the count and the seed.
+    the sample depends only on the records, the part, the count, the seed and the ids excluded.
     """
     records: dict[str, Record] = {}
     for item in read_inputs([ctgov]):
-        if isinstance(item, Record) and item.text.strip() and in_part(item.id, part):
+        if isinstance(item, Record) and item.text.strip() and in_part(item.id, part) and item.id not in excluding:
             records.setdefault(item.id, item)
     ordered = [records[key] for key in sorted(records)]
     if len(ordered) < count:
