@@ -19,12 +19,13 @@ def checks(parser, line: str) -> list:
     return [c.check for c in plan.criteria]
 
 
-def test_a_negation_reaches_as_far_as_the_grammar_says(parser):
-    reach = MATCHING.negation_reach
-    assert isinstance(checks(parser, reach.example)[0], Negated)
-    assert not isinstance(checks(parser, reach.beyond)[0], Negated)
-    words_before = reach.beyond.split()[:-1]
-    assert len(words_before) > reach.words and reach.beyond.split()[0].lower() in MATCHING.negation_cues
+def test_a_negation_reaches_as_far_as_its_context_rule_says(parser):
+    """The matcher reads negation from the ConText rules (grammars/context.jsonl): "no" reaches its max_scope."""
+    (rule,) = [r for r in GRAMMARS.context if r.id == "ctx.neg.no"]
+    assert isinstance(checks(parser, "No documented history of ischemic stroke")[0], Negated)
+    beyond = "No signs in the records of the last two years of stroke"
+    assert len(beyond.split()) - 2 > rule.max_scope
+    assert not isinstance(checks(parser, beyond)[0], Negated)
 
 
 def test_a_dose_without_a_window_is_a_treatment_ongoing_at_the_screening(parser):

@@ -43,7 +43,9 @@ def evaluate(
 
 
 def _brat_scores(corpus: Path, parts: list[str], errors: int) -> tuple[str, dict]:
-    """Comparison scores per part, then one table of entity scores with a column group per part."""
+    """Comparison scores per part, then one table of entity scores with a column group per part, then the
+    assertion scores of the tune and the held part."""
+    from ..lct.assertions import render_assertions, score_assertions
     from ..lct.entities import corpus_scheme
     from ..lct.entity_scorer import entity_pipeline, entity_summary, evaluate_entities, render_entities
     from ..lct.scorer import evaluate_brat, render, summary
@@ -65,4 +67,6 @@ def _brat_scores(corpus: Path, parts: list[str], errors: int) -> tuple[str, dict
     entities = evaluate_entities(corpus, nlp, parts[0] if len(parts) == 1 else "all")  # type: ignore[arg-type]
     out += [f"== entities ({scheme} style; exact and overlap P/R/F1 per type)", render_entities(entities, parts)]
     data["entities"] = entity_summary(entities, parts)
+    data["assertions"] = score_assertions(corpus)
+    out += ["", render_assertions(data["assertions"])]
     return "\n".join(out), data

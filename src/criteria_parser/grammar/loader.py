@@ -13,12 +13,13 @@ parser share one :class:`Grammars`; an edit on disk is seen by the next process.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import GrammarError, validation_problem
 
@@ -163,6 +164,54 @@ class CueRule(Rule):
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head"]
 
 
+#: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).
+ASSERTIONS = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "PERMITTED", "HISTORICAL", "FAMILY", "EXCEPTED")
+#: What a terminate cue is: a conjunction ("but"), a consequent ("must", "then"), a comma, a colon, a parenthesis.
+TERMINATORS = ("CONJ", "THEN", "COMMA", "COLON", "PAREN")
+
+
+class ContextRule(Rule):
+    """A ConText cue (medspaCy's rule format): its words, what it asserts and which way its scope runs.
+
+    ``direction``: ``forward`` (the words after the cue: "no | history of stroke"), ``backward`` (before it:
+    "radiotherapy | is allowed"), ``bidirectional``, ``terminate`` (ends the scopes whose rules list its
+    category in ``terminated_by``: "but", ":") or ``pseudo`` (looks like a cue and is none: "not limited to").
+    ``pattern`` is a regular expression found instead of ``literal`` (case-insensitive); ``max_scope`` limits the
+    scope to that many words (none: to the end of the clause). The example marks the words the rule must assert
+    in ``[brackets]`` and words no rule may assert in ``{braces}``.
+    """
+
+    literal: str = Field(min_length=1)
+    category: Literal["NEGATED_EXISTENCE", "HYPOTHETICAL", "PERMITTED", "HISTORICAL", "FAMILY", "EXCEPTED", "CONJ",
+                      "THEN", "COMMA", "COLON", "PAREN", "PSEUDO"]
+    direction: Literal["forward", "backward", "bidirectional", "terminate", "pseudo"]
+    pattern: Optional[str] = None
+    max_scope: Optional[int] = Field(default=None, ge=1)
+    terminated_by: list[str] = Field(default_factory=lambda: ["CONJ"], description=(
+        "Categories of the cues that end this rule's scope (a terminate cue's, or a modifier's: 'no fever *unless*')."))
+
+    @model_validator(mode="after")
+    def _direction_fits_category(self) -> "ContextRule":
+        kinds = {"pseudo": {"PSEUDO"}, "terminate": set(TERMINATORS)}
+        wanted = kinds.get(self.direction, set(ASSERTIONS))
+        if self.category not in wanted:
+            raise ValueError(f"a {self.direction} rule's category is one of {', '.join(sorted(wanted))}")
+        unknown = set(self.terminated_by) - set(ASSERTIONS) - set(TERMINATORS)
+        if unknown:
+            raise ValueError(f"terminated_by names no category: {', '.join(sorted(unknown))}")
+        return self
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"pattern does not compile: {exc}") from None
+        return value
+
+
 class ListingGrammar(BaseModel):
     """Page-level knowledge: section headings, chrome, trial field vocabularies (``listing.json``)."""
 
@@ -192,11 +241,12 @@ RULE_MODELS: dict[str, type[Rule]] = {
     "time_relations.jsonl": TimeRelationRule,
     "anchors.jsonl": AnchorRule,
     "cues.jsonl": CueRule,
+    "context.jsonl": ContextRule,
 }
 
 AnyRule = Union[
     ComparatorRule, UnitRule, UnitRepairRule, LexiconEntry, NumberWordRule,
-    RelativeRule, TimeRelationRule, AnchorRule, CueRule,
+    RelativeRule, TimeRelationRule, AnchorRule, CueRule, ContextRule,
 ]
 
 
@@ -216,6 +266,7 @@ class Grammars(BaseModel):
     time_relations: list[TimeRelationRule]
     anchors: list[AnchorRule]
     cues: list[CueRule]
+    context: list[ContextRule]
 
     def rules(self) -> list[AnyRule]:
         """Every rule of every ``.jsonl`` file."""

@@ -92,14 +92,6 @@ class AffineConversion(_Model):
         return value / self.slope + self.offset
 
 
-class NegationReach(_Model):
-    """How far before a condition a negation reaches, in words (as ConText limits its cues' scope)."""
-
-    words: int = Field(ge=1)
-    example: str = Field(description="A negation cue within reach of the condition it negates.")
-    beyond: str = Field(description="A negation cue just out of reach: the condition is not negated.")
-
-
 class Ongoing(_Model):
     """A dose limit without a time window is a treatment ongoing at the screening: a window of ``days``."""
 
@@ -197,11 +189,6 @@ class MatchingGrammar(_Model):
                                                   "guidelines'): the clause they open asks nothing.")
     future_cues: list[str] = Field(description="Words about what is planned or expected ('anticipated need for "
                                                 "surgery'): no record holds it, so such an exclusion is never not met.")
-    negation_after_cues: list[str] = Field(description="Words after a concept, in its clause, that negate it "
-                                                        "('HIV by serology: all negative').")
-    negation_cues: list[str] = Field(description="Words before a concept, in its clause, that negate or qualify it "
-                                                 "('unwilling to give informed consent', 'no history of stroke').")
-    negation_reach: NegationReach
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
     ongoing: Ongoing
     age: AgeVariable
@@ -316,15 +303,16 @@ class MatchingGrammar(_Model):
 
     def concepts_in(self, text: str) -> list[Concept]:
         """Concepts named in ``text``, longest phrase first, each once, never two on the same words."""
-        return [concept for _, concept in self.concept_spans(text)]
+        return [concept for _, _, concept in self.concept_spans(text)]
 
-    def concept_spans(self, text: str) -> list[tuple[int, Concept]]:
-        """Where in ``text`` each concept is first named (as :meth:`concepts_in`), in reading order."""
-        found: list[tuple[int, Concept]] = []
-        for start, _, concept in self._phrases(text):
-            if concept not in [c for _, c in found]:
-                found.append((start, concept))
-        return sorted(found, key=lambda pair: pair[0])
+    def concept_spans(self, text: str) -> list[tuple[int, int, Concept]]:
+        """Where in ``text`` each concept is first named, start and end (as :meth:`concepts_in`), in reading
+        order."""
+        found: list[tuple[int, int, Concept]] = []
+        for start, end, concept in self._phrases(text):
+            if concept not in [c for _, _, c in found]:
+                found.append((start, end, concept))
+        return sorted(found, key=lambda triple: triple[0])
 
     def phrase_spans(self, text: str) -> list[tuple[int, int]]:
         """Every span of ``text`` that names a concept (longest phrases first, none overlapping)."""
@@ -355,7 +343,7 @@ class MatchingGrammar(_Model):
     def event_near(self, text: str, position: int) -> Optional[Concept]:
         """The condition or treatment a time window whose value stands at ``position`` of ``text`` is about: the
         last one named before it (outside a parenthesis of examples, if one is), else the first after it."""
-        conditions = [(start, c) for start, c in self.concept_spans(text) if c.kind in ("condition", "treatment")]
+        conditions = [(start, c) for start, _, c in self.concept_spans(text) if c.kind in ("condition", "treatment")]
         named = [(start, c) for start, c in conditions if not self.in_example(text, start)]
         before = [c for start, c in (named or conditions) if start < position]
         if before:

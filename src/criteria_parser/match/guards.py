@@ -43,7 +43,9 @@ class Guards:
         self.matching = matching
         self.comparator_words = {word for rule in grammars.comparators for phrase in rule.phrases
                                  for word in re.findall(r"[a-z]+", phrase.lower())}
-        phrases = [*matching.negation_cues, *matching.active_cues, *matching.unchecked_words,
+        negations = [rule.literal for rule in grammars.context
+                     if rule.category == "NEGATED_EXISTENCE" and rule.pattern is None]
+        phrases = [*negations, *matching.active_cues, *matching.unchecked_words,
                    *(form for unit in grammars.units for form in unit.forms),
                    *(phrase for rule in grammars.anchors for phrase in rule.phrases),
                    *(phrase for rule in grammars.time_relations for phrase in rule.phrases)]

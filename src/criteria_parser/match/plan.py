@@ -17,13 +17,12 @@ from dataclasses import dataclass, field, replace
 from typing import Generic, Iterator, Optional, TypeVar, Union
 
 from ..grammar.clauses import clause_around
-from ..grammar.phrases import phrase_regex
+from ..grammar.context import asserted, context_reader
 from ..grammar.loader import Grammars, LexiconEntry
 from ..grammar.matching import CategoryScale, MatchingGrammar
 from ..model import Constraint, Criterion, FlagKind, Listing, Section
 from ..grammar.units import UnitMismatch, convert, display_unit, is_time
 from .guards import Guards
-
 
 MET, UNKNOWN, NOT_MET = 1.0, 0.5, 0.0
 TRUTH_WORDS = {MET: "met", UNKNOWN: "unknown", NOT_MET: "not met"}
@@ -644,8 +643,9 @@ class Compiler:
         if not spans:
             return Unknown("not machine-checkable: no limit or known condition in the text")
         active = self.matching.has_cue(text, self.matching.active_cues)
+        modifiers = context_reader(self.grammars).modifiers(text)
         checks: list[Check] = []
-        for start, concept in spans:
+        for start, end, concept in spans:
             variable = self._variable(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
                                                description=f"{concept.kind} '{concept.name}': "
                                                "present, inactive, absent or null"))
@@ -658,8 +658,14 @@ class Compiler:
                 check = AtMostUnknown(check, f"'{narrower}' may be narrower than {concept.name}: a person must check")
             if self.matching.in_example(text, start):
                 check = AtMostUnknown(check, f"{concept.name} is named as an example only: a person must check")
-            negation = self._negation_before(text, start) or self._negation_after(text, start)
-            checks.append(Negated(check, negation) if negation else check)
+            negation = asserted(modifiers, start, end, "NEGATED_EXISTENCE")
+            if negation:
+                check = Negated(check, negation[-1].text)
+            hypothetical = asserted(modifiers, start, end, "HYPOTHETICAL")
+            if hypothetical:  # "planned surgery", "if HBsAg positive": the record's answer is not the criterion's
+                check = AtMostUnknown(check, f"'{hypothetical[0].text}' makes {concept.name} conditional or planned, "
+                                             "not a fact of the record")
+            checks.append(check)
         if len(checks) == 1:
             return checks[0]
         alternatives = self._alternatives(text)
@@ -677,18 +683,6 @@ class Compiler:
             return None
         end = re.match(r"[\w-]+", text[start:])
         return f"{before.group(1)}{end.group() if end else ''}"
-
-    def _negation_before(self, text: str, start: int) -> Optional[str]:
-        """The negation cue at most ``negation_reach`` words (matching grammar) before ``start``, in the same clause ("unwilling to
-        fill in | informed consent", "no history of | stroke"), if any."""
-        window = " ".join(text[clause_around(self.grammars, text, start)[0]:start].split()[-self.matching.negation_reach.words:])
-        found = [m for cue in self.matching.negation_cues for m in phrase_regex(cue).finditer(window)]
-        return max(found, key=lambda m: m.start()).group() if found else None
-
-    def _negation_after(self, text: str, start: int) -> Optional[str]:
-        """A negation cue after the concept named at ``start``, in its clause ("HIV by serology: all negative")."""
-        end = clause_around(self.grammars, text, start)[1]
-        return self.matching.cue_in(text[start:end], self.matching.negation_after_cues)
 
     def _alternatives(self, text: str) -> bool:
         cues = self.grammars.cue_phrases("alternative")

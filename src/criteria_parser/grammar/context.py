@@ -1,0 +1,144 @@
+"""ConText over a criterion's text: which words a cue negates, makes conditional, permits, dates or gives a relative.
+
+Reads the rules of ``grammars/context.jsonl`` (medspaCy's ConText rule format: literal, category, direction,
+optional pattern and max_scope; Harkema et al., "ConText: an algorithm for determining negation, experiencer, and
+temporal status from clinical reports", J Biomed Inform 2009) and the ``clause_break`` cues of ``cues.jsonl``.
+
+The algorithm, as medspaCy's ``ConText`` component runs it: find every cue (the literals by the one phrase
+matcher, longest first; the patterns as regular expressions); drop a cue that a pseudo cue overlaps ("does *not
+exceed*", "*prior to*"); give each remaining cue a scope, the words after it (``forward``), before it
+(``backward``) or both, up to the end of its clause, the first cue of a category in its rule's ``terminated_by``
+("no fever *but* cough"), or ``max_scope`` words. A target span is asserted by every cue whose scope it overlaps
+and that it does not hold itself. No spaCy here: the pipeline component (``pipeline/context.py``) and the
+matcher share this one reader.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from .clauses import clause_around
+from .loader import ContextRule, Grammars
+from .phrases import compile_phrases, normalize
+
+_WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class Modifier:
+    """A cue found in a text: what it asserts, its words, the words it reaches, and the rule that found it.
+
+    Offsets are into the text given to :meth:`ContextReader.modifiers`.
+    """
+
+    category: str  # NEGATED_EXISTENCE, HYPOTHETICAL, PERMITTED, HISTORICAL, FAMILY
+    rule: str
+    start: int
+    end: int
+    scope_start: int
+    scope_end: int
+    text: str
+
+    def covers(self, start: int, end: int) -> bool:
+        """Whether the words ``start``-``end`` lie (in part) in this cue's scope and do not hold the cue (a name
+        that holds it, "Lack of contracture", "non-small cell lung cancer", is not what the cue asserts)."""
+        inside = start < self.scope_end and self.scope_start < end
+        return inside and not (start < self.end and self.start < end)
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start: int
+    end: int
+    rule: ContextRule
+
+
+class ContextReader:
+    """Finds ConText cues and their scopes in criterion texts (one reader per grammar directory)."""
+
+    def __init__(self, grammars: Grammars) -> None:
+        self.grammars = grammars
+        rules = [*grammars.context, *exception_rules(grammars)]
+        self._literal_rules = {normalize(r.literal): r for r in rules if r.pattern is None and r.direction != "pseudo"}
+        self._literals = compile_phrases(r.literal for r in rules if r.pattern is None and r.direction != "pseudo")
+        self._pseudo = compile_phrases(r.literal for r in rules if r.direction == "pseudo")
+        self._patterns = [(re.compile(r.pattern, re.IGNORECASE), r) for r in rules if r.pattern is not None]
+
+    def modifiers(self, text: str) -> list[Modifier]:
+        """Every asserting cue of ``text`` with its scope, in text order."""
+        cues = self._cues(text)
+        found = []
+        for cue in cues:
+            rule = cue.rule
+            if rule.direction in ("terminate", "pseudo"):
+                continue
+            clause_start, clause_end = clause_around(self.grammars, text, cue.start)
+            stops = [c for c in cues if c is not cue and c.rule.category in rule.terminated_by]
+            scope_start, scope_end = cue.end, cue.start
+            if rule.direction in ("forward", "bidirectional"):
+                scope_end = min([c.start for c in stops if c.start >= cue.end] + [clause_end])
+                scope_end = _words_after(text, cue.end, scope_end, rule.max_scope)
+            if rule.direction in ("backward", "bidirectional"):
+                scope_start = max([c.end for c in stops if c.end <= cue.start] + [clause_start])
+                scope_start = _words_before(text, scope_start, cue.start, rule.max_scope)
+            found.append(Modifier(rule.category, rule.id, cue.start, cue.end, scope_start, scope_end,
+                                  text[cue.start:cue.end]))
+        return found
+
+    def _cues(self, text: str) -> list[_Cue]:
+        """The cues of ``text`` that no pseudo cue overlaps; of overlapping cues the earlier, then the longer."""
+        found = [_Cue(m.start(), m.end(), rule) for pattern, rule in self._patterns for m in pattern.finditer(text)]
+        found.extend(_Cue(m.start(), m.end(), self._literal_rules[normalize(m.group())])
+                     for m in self._literals.finditer(text))
+        pseudo = [m.span() for m in self._pseudo.finditer(text)]
+        kept: list[_Cue] = []
+        for cue in sorted(found, key=lambda c: (c.start, c.start - c.end)):  # stable: a pattern before a literal
+            if any(start < cue.end and cue.start < end for start, end in pseudo):
+                continue
+            if kept and cue.start < kept[-1].end:
+                continue
+            kept.append(cue)
+        return kept
+
+
+def exception_rules(grammars: Grammars) -> list[ContextRule]:
+    """The ``exception`` cues of cues.jsonl ("except", "other than", "unless") as EXCEPTED ConText rules: what
+    follows is excepted from the criterion, and no negation before reaches it."""
+    return [ContextRule(id=f"{rule.id}.{index}", literal=phrase, category="EXCEPTED", direction="forward",
+                        terminated_by=["CONJ", "COLON", "THEN"], example=rule.example)
+            for rule in grammars.cues if rule.cue == "exception" for index, phrase in enumerate(rule.phrases)]
+
+
+def asserted(modifiers: Iterable[Modifier], start: int, end: int, category: Optional[str] = None) -> list[Modifier]:
+    """The modifiers whose scope holds the words ``start``-``end`` (of one ``category``, if given)."""
+    return [m for m in modifiers if (category is None or m.category == category) and m.covers(start, end)]
+
+
+def _words_after(text: str, start: int, end: int, limit: Optional[int]) -> int:
+    """Where the scope from ``start`` ends: at ``end``, or after ``limit`` words if that is sooner."""
+    if limit is None:
+        return end
+    words = list(_WORD.finditer(text, start, end))
+    return words[limit - 1].end() if len(words) > limit else end
+
+
+def _words_before(text: str, start: int, end: int, limit: Optional[int]) -> int:
+    """Where the scope reaching back from ``end`` begins: at ``start``, or ``limit`` words before ``end``."""
+    if limit is None:
+        return start
+    words = list(_WORD.finditer(text, start, end))
+    return words[-limit].start() if len(words) > limit else start
+
+
+#: One reader per grammar set, by the set's identity (each grammar directory is read once per process).
+_READERS: dict[int, tuple[Grammars, ContextReader]] = {}
+
+
+def context_reader(grammars: Grammars) -> ContextReader:
+    """The one reader of ``grammars`` (built once per grammar set)."""
+    known = _READERS.get(id(grammars))
+    if known is None or known[0] is not grammars:
+        known = _READERS[id(grammars)] = (grammars, ContextReader(grammars))
+    return known[1]

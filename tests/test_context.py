@@ -1,0 +1,129 @@
+"""ConText cues (grammars/context.jsonl): every rule asserts its example, the issue-10 phrases, the spaCy component,
+and the matcher reading negations and conditions from the one reader (issue 10, part 1)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import spacy
+
+from criteria_parser.errors import GrammarError
+from criteria_parser.grammar.context import asserted, context_reader
+from criteria_parser.grammar.loader import load_grammars
+
+from test_match_rules import RICH, answer, run
+
+GRAMMARS = load_grammars()
+READER = context_reader(GRAMMARS)
+
+
+def marked(example: str) -> tuple[str, list[tuple[str, int, int]]]:
+    """The example's text without its marks, and each mark: '[' (the rule asserts these words) or '{' (no rule
+    asserts them), with its offsets."""
+    text, opened, marks = "", [], []
+    for char in example:
+        if char in "[{":
+            opened.append((char, len(text)))
+        elif char in "]}":
+            kind, start = opened.pop()
+            marks.append((kind, start, len(text)))
+        else:
+            text += char
+    return text, marks
+
+
+@pytest.mark.parametrize("rule", GRAMMARS.context, ids=lambda r: r.id)
+def test_context_rule_asserts_its_example(rule):
+    text, marks = marked(rule.example)
+    assert marks, "an example marks the words it asserts ([...]) or leaves alone ({...})"
+    modifiers = READER.modifiers(text)
+    for kind, start, end in marks:
+        found = asserted(modifiers, start, end)
+        if kind == "{":
+            assert not found, f"{text[start:end]!r} asserted by {[m.rule for m in found]}"
+        elif rule.direction in ("terminate", "pseudo"):
+            assert found, f"{text[start:end]!r} asserted by no rule"
+        else:
+            assert rule.id in [m.rule for m in found if m.category == rule.category], \
+                f"{text[start:end]!r} not asserted by {rule.id}: {[m.rule for m in found]}"
+
+
+def categories(text: str, words: str) -> set[str]:
+    start = text.index(words)
+    return {m.category for m in asserted(READER.modifiers(text), start, start + len(words))}
+
+
+@pytest.mark.parametrize("text, words, category", [
+    # negation the matcher's six-word window missed or inverted (issue 10)
+    ("Inability to understand the protocol or to give informed consent", "informed consent", "NEGATED_EXISTENCE"),
+    ("Patients for whom informed consent cannot be obtained", "informed consent", "NEGATED_EXISTENCE"),
+    ("Women unwilling to use contraception", "contraception", "NEGATED_EXISTENCE"),
+    ("Women of childbearing potential not using highly effective contraception", "contraception",
+     "NEGATED_EXISTENCE"),
+    # conditional openers
+    ("Potassium within normal limits if eGFR ≥45 mL/min", "eGFR", "HYPOTHETICAL"),
+    ("For subjects with creatinine > 1.5 × ULN: CrCl ≥ 60 mL/min", "creatinine", "HYPOTHETICAL"),
+    ("In patients who had surgery, recovery is required", "surgery", "HYPOTHETICAL"),
+    ("Participants with HBV must be treated", "HBV", "HYPOTHETICAL"),
+    ("Creatinine ≤ 1.5 mg/dL unless CrCl ≥ 60 mL/min", "CrCl", "EXCEPTED"),
+    # permissions
+    ("Palliative radiotherapy ≤2 weeks before is allowed", "Palliative radiotherapy", "PERMITTED"),
+    ("Prior radiotherapy is permitted if completed within 5 days", "radiotherapy", "PERMITTED"),
+    ("Patients with treated brain metastases may be enrolled", "brain metastases", "PERMITTED"),
+    # historical, family
+    ("History of myocardial infarction", "myocardial infarction", "HISTORICAL"),
+    ("Family history of long QT syndrome", "long QT syndrome", "FAMILY"),
+])
+def test_issue_10_phrases(text, words, category):
+    assert category in categories(text, words)
+
+
+@pytest.mark.parametrize("text, words, category", [
+    ("For subjects with creatinine > 1.5 × ULN: CrCl ≥ 60 mL/min", "CrCl", "HYPOTHETICAL"),  # the consequent
+    ("Potassium within normal limits if eGFR ≥45 mL/min", "Potassium", "HYPOTHETICAL"),
+    ("No malignancy other than basal cell carcinoma", "basal cell carcinoma", "NEGATED_EXISTENCE"),
+    ("ALT not exceeding 3 × ULN", "3 × ULN", "NEGATED_EXISTENCE"),
+    ("Non-small cell lung cancer", "Non-small cell lung cancer", "NEGATED_EXISTENCE"),  # a name holding a cue
+    ("with or without cirrhosis", "cirrhosis", "NEGATED_EXISTENCE"),
+])
+def test_what_a_cue_does_not_reach(text, words, category):
+    assert category not in categories(text, words)
+
+
+def test_a_rule_whose_direction_does_not_fit_its_category_is_refused(tmp_path):
+    import shutil
+
+    from criteria_parser.grammar import loader
+
+    copy = tmp_path / "grammars"
+    shutil.copytree(loader.resources.files("criteria_parser.grammars"), copy)
+    bad = {"id": "ctx.bad.one", "literal": "x", "category": "PSEUDO", "direction": "forward", "example": "[x]"}
+    (copy / "context.jsonl").write_text(json.dumps(bad) + "\n", encoding="utf-8")
+    with pytest.raises(GrammarError, match=r"context.jsonl:1: .*forward rule's category is one of"):
+        load_grammars(copy)
+
+
+def test_component_writes_the_cues_and_answers_spans():
+    nlp = spacy.blank("en")
+    nlp.add_pipe("criteria_context")
+    doc = nlp("Inability to understand the protocol or to give informed consent")
+    assert [(m.rule, m.text) for m in doc._.cp_context] == [("ctx.neg.inability", "Inability to")]
+    assert doc[-2:]._.cp_assertions == {"NEGATED_EXISTENCE"}
+    assert doc[0:1]._.cp_assertions == set()
+
+
+CONSENT = """Inclusion Criteria:
+1. Age ≥ 18 years
+Exclusion Criteria:
+1. Inability to understand the protocol or to give informed consent
+2. Informed consent cannot be obtained
+"""
+
+
+def test_issue_10_consent_negations_reach_past_six_words(parser):
+    """Issue 10: 'Inability to understand ... informed consent' (eight words between) excluded every consenting
+    patient; '... cannot be obtained' followed the consent it negates."""
+    result = run(parser, CONSENT, RICH)
+    assert answer(result, "exclusion", "1")[0] == "not met"
+    assert answer(result, "exclusion", "2")[0] == "not met"
