@@ -4,7 +4,7 @@ Each line of a document (a criterion without its numbering: what the parser hand
 spaCy ``Doc`` of ``spacy.blank("en")`` with our tokenizer, its gold entities (:mod:`.entities`) as
 ``doc.ents``. Where gold mentions overlap (Chia nests some) the longest is kept, as a tagger marks one; a
 mention whose edges fall inside a token grows to the token's edges. :func:`train` turns each doc into the
-features of :func:`~criteria_parser.pipeline.entities.token_features` (in the style of its corpus's scheme) and
+features of :class:`~criteria_parser.pipeline.entity_features.Featurizer` (in the style of its corpus's scheme) and
 ``B-``/``I-``/``O`` tags and trains CRFsuite with the settings of ``entities.cfg`` (spaCy's config format). The held-back part is never read;
 ``without_dev`` also leaves out the dev fifth of the tune trials (:func:`is_dev`), for choosing settings.
 """
@@ -28,9 +28,7 @@ from thinc.api import Config
 
 from .entities import EntityDocument, Scheme, corpus_scheme, read_corpus
 from .split import trial_id
-from ..grammar.loader import load_grammars
-from ..pipeline.entities import token_features
-from ..pipeline.subjects import SubjectFinder
+from ..pipeline.entities import featurizer
 from ..pipeline.tokenizer import criteria_tokenizer
 
 #: The training settings shipped with the package.
@@ -50,10 +48,19 @@ class CorpusStats:
     grown: int = 0  # edges moved out to token edges
 
 
-def is_dev(name: str) -> bool:
-    """Whether the trial of ``name`` is in the dev fifth of the tune part (a hash independent of the split's)."""
+#: Folds of the tune part for choosing settings by cross-validation (:func:`fold`).
+FOLDS = 5
+
+
+def fold(name: str) -> int:
+    """The cross-validation fold (0 to ``FOLDS - 1``) of the trial of ``name``: a hash independent of the split's."""
     key = trial_id(name) or Path(name).stem
-    return int(hashlib.sha256(("dev:" + key).encode("utf-8")).hexdigest(), 16) % 5 == 0
+    return int(hashlib.sha256(("dev:" + key).encode("utf-8")).hexdigest(), 16) % FOLDS
+
+
+def is_dev(name: str) -> bool:
+    """Whether the trial of ``name`` is in the dev fifth of the tune part (fold 0)."""
+    return fold(name) == 0
 
 
 def blank_pipeline() -> Language:
@@ -110,12 +117,11 @@ def train(corpora: list[Path], output: Path, config: Path = CONFIG, without_dev:
         InputError: a corpus has no annotated documents, or a file is malformed.
     """
     settings = Config().from_disk(config)["crf"]
-    nlp = blank_pipeline()
-    lexicon = SubjectFinder(load_grammars(), nlp.tokenizer, fuzzy_cutoff=100.0)
+    features = featurizer(blank_pipeline())
     stats = CorpusStats()
     trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
     for doc, scheme in training_docs(corpora, stats, without_dev):
-        trainer.append(token_features(doc, lexicon.find(doc, fuzzy=False), scheme), gold_tags(doc))
+        trainer.append(features(doc, scheme)[0], gold_tags(doc))
     trainer.set_params({_CRF_PARAMETERS[k]: v for k, v in settings.items()})
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent) as work:
