@@ -16,7 +16,7 @@ from ..match.plan import (
     UNKNOWN, Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, CheckReader, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
     ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
-from ..match.facts import Facts
+from ..match.fact_store import Facts
 from ..grammar.matching import MatchingGrammar
 
 

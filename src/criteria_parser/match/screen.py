@@ -17,7 +17,7 @@ from .plan import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, CheckReader, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check,
     Commitment, Compare, ConceptCheck, DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
-from .facts import Facts, number_text
+from .fact_store import Facts, number_text
 from ..grammar.matching import MatchingGrammar
 from ..grammar.units import UnitMismatch, convert, display_unit
 
