@@ -21,6 +21,9 @@ def evaluate(
     brat: Optional[Path] = typer.Option(None, "--brat", help="Score against a brat corpus (Leaf Clinical Trials or Chia) instead."),
     parts: list[str] = typer.Option(["all"], "--part", help="With --brat: tune, held or all (default); give "
                                     "--part tune --part held for both parts side by side."),
+    clause_cases: Path = typer.Option(Path("tests/cases/clauses.jsonl"), "--clause-cases", help="With --brat: "
+                                      "condition, permission and exception cases to score the clauses on (when "
+                                      "the file is there)."),
 ) -> None:
     """Compare parser output with every gold file of a corpus: precision, recall, F1 per field."""
     from ..curation.scoring import evaluate_corpus, render_report
@@ -28,7 +31,7 @@ def evaluate(
     if brat is not None:
         if not parts or any(p not in PARTS for p in parts):
             fail(f"--part takes {', '.join(PARTS)}")
-        text, data = _brat_scores(brat, list(dict.fromkeys(parts)), errors)
+        text, data = _brat_scores(brat, list(dict.fromkeys(parts)), errors, clause_cases)
         typer.echo(json.dumps(data, indent=2) if json_out else text)
         return
     report = evaluate_corpus(corpus)
@@ -42,10 +45,13 @@ def evaluate(
         typer.echo(render_report(report, errors))
 
 
-def _brat_scores(corpus: Path, parts: list[str], errors: int) -> tuple[str, dict]:
+def _brat_scores(corpus: Path, parts: list[str], errors: int, clause_cases: Path) -> tuple[str, dict]:
     """Comparison scores per part, then one table of entity scores with a column group per part, then the
-    assertion scores of the tune and the held part."""
+    assertion and the "or" vs "and" scores of the tune and the held part, then the clause cases' scores."""
+    from ..grammar.clause_logic import clause_reader
+    from ..grammar.loader import load_grammars
     from ..lct.assertions import render_assertions, score_assertions
+    from ..lct.clause_scores import read_cases, render_clauses, render_logic, score_clauses, score_logic
     from ..lct.entities import corpus_scheme
     from ..lct.entity_scorer import entity_pipeline, entity_summary, evaluate_entities, render_entities
     from ..lct.scorer import evaluate_brat, render, summary
@@ -69,4 +75,9 @@ def _brat_scores(corpus: Path, parts: list[str], errors: int) -> tuple[str, dict
     data["entities"] = entity_summary(entities, parts)
     data["assertions"] = score_assertions(corpus)
     out += ["", render_assertions(data["assertions"])]
+    data["logic"] = score_logic(corpus)
+    out += ["", render_logic(data["logic"])]
+    if clause_cases.is_file():
+        data["clauses"] = score_clauses(read_cases(clause_cases), clause_reader(load_grammars()))
+        out += ["", render_clauses(data["clauses"], str(clause_cases))]
     return "\n".join(out), data

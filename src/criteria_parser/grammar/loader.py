@@ -157,11 +157,17 @@ class CueRule(Rule):
     ends the event a window is measured from ("prior to starting capmatinib*,* ..."); ``event_head``: a noun an
     event named after "within ... of" ends in, a step of the study rather than an exposure ("within 14 days of
     virologic load *assessments*"; "within 72 hours of small molecule targeted therapy" names what was taken).
+    ``conjunction`` joins parts that must all hold ("creatinine ≤ 1.5 mg/dL *and* ALT ≤ 3 × ULN"; ``alternative``:
+    any of them); ``list_separator`` separates listed parts, which combine as the list's last joiner says ("ANC,
+    platelets *and* hemoglobin": all; "chemotherapy, targeted therapy *or* radiotherapy": any); ``population``
+    names a group of people a limit is for: two limits for different groups are alternatives ("< 11.5 g/dL for
+    *females* and < 12.5 g/dL for *men*").
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
-                 "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head"]
+                 "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
+                 "conjunction", "list_separator", "population"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).
@@ -189,6 +195,9 @@ class ContextRule(Rule):
     max_scope: Optional[int] = Field(default=None, ge=1)
     terminated_by: list[str] = Field(default_factory=lambda: ["CONJ"], description=(
         "Categories of the cues that end this rule's scope (a terminate cue's, or a modifier's: 'no fever *unless*')."))
+    metadata: dict[Literal["clause"], Literal["condition"]] = Field(default_factory=dict, description=(
+        "medspaCy's free field; 'clause': 'condition' marks a HYPOTHETICAL cue that opens a condition ('if', 'for "
+        "subjects with') rather than a plan ('planned surgery')."))
 
     @model_validator(mode="after")
     def _direction_fits_category(self) -> "ContextRule":

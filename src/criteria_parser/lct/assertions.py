@@ -92,7 +92,7 @@ Predictor = Callable[[str, list[tuple[int, int]]], list[set[str]]]
 def gold_targets(ann_text: str, text: str, scheme: str, path: str = "") -> list[Target]:
     """The targets of one annotated document, with the annotators' assertions (module docstring)."""
     annotation = read_ann(path, ann_text, text)
-    relations = _relations(ann_text)
+    links = relations(ann_text)
     negated: set[str] = set()
     hypothetical: set[str] = set()
     if scheme == "lct":
@@ -106,11 +106,11 @@ def gold_targets(ann_text: str, text: str, scheme: str, path: str = "") -> list[
                     negated.add(arg)
                 elif event.type == "Assertion" and role.startswith("Asserted") and asserts in LCT_HYPOTHETICAL:
                     hypothetical.add(arg)
-        partners = [(a, b) for kind, a, b in relations if kind in ("Or", "And")]
+        partners = [(a, b) for kind, a, b in links if kind in ("Or", "And")]
     else:
         spans = {e.id: (e.start, e.end) for e in annotation.entities.values() if e.type in CHIA_TARGETS}
         scopes = {e.id: (e.start, e.end) for e in annotation.entities.values() if e.type == "Scope"}
-        for kind, a, _ in relations:
+        for kind, a, _ in links:
             wanted = {"Has_negation": negated, "Has_mood": hypothetical}.get(kind)
             if wanted is None:
                 continue
@@ -118,7 +118,7 @@ def gold_targets(ann_text: str, text: str, scheme: str, path: str = "") -> list[
                 low, high = scopes[a]
                 wanted.update(t for t, (s, e) in spans.items() if low <= s and e <= high)
             wanted.add(a)
-        partners = [(a, b) for kind, a, b in relations if kind in ("OR", "AND")]
+        partners = [(a, b) for kind, a, b in links if kind in ("OR", "AND")]
     _carry(negated, partners, spans)
     lines = [(m.start(), m.end()) for m in _LINE.finditer(text)]
     out = []
@@ -128,7 +128,7 @@ def gold_targets(ann_text: str, text: str, scheme: str, path: str = "") -> list[
     return out
 
 
-def _relations(ann_text: str) -> list[tuple[str, str, str]]:
+def relations(ann_text: str) -> list[tuple[str, str, str]]:
     """(type, first, second) of every relation (``R``) and of each neighbouring pair of an equivalence group
     (``*``: Chia's ``OR``)."""
     out = []

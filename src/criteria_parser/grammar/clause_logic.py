@@ -1,0 +1,295 @@
+"""Clause logic of one criterion: how its parts combine, and which of its clauses are not requirements.
+
+A criterion's *parts* are spans of its text (its constraints' words, or an annotator's mentions). The reader
+gives them:
+
+- **clauses** that are not requirements, from the ConText cues of ``grammars/context.jsonl``
+  (:mod:`.context`): a *condition* (a ``HYPOTHETICAL`` cue whose rule's ``metadata`` says ``"clause":
+  "condition"``: "if eGFR ≥ 45", "for subjects with creatinine > 1.5 × ULN"), a *permission* (``PERMITTED``:
+  "palliative radiotherapy ≤ 2 weeks is allowed") and an *exception* (``EXCEPTED``: "except liver metastases");
+  each part says which clause, if any, holds it;
+- a **logic tree** over the rest, and one over the parts of each clause: ``all`` or ``any`` nodes whose joiners
+  are the words between two neighbouring parts (``cues.jsonl``: ``alternative`` "or", ``conjunction`` "and",
+  ``list_separator`` "," and "/", which take the list's last joiner, ``clause_break`` ";"). Alternatives
+  whatever the joiner: a part in parentheses after another with a condition of its own ("AST ≤ 3 × ULN (≤ 5 ×
+  ULN if liver metastases)"), limits for different groups of people (``population``: "< 11.5 g/dL for females
+  and < 12.5 g/dL for men"), bare classes of one scale ("NYHA III and IV"), and in an exclusion the coordinated
+  subjects of one limit ("ALT, AST and bilirubin > 2 × ULN": any of them excludes). "Or" binds tighter than
+  "and" ("creatinine ≤ 1.5 × ULN or CrCl ≥ 60 mL/min, and bilirubin ≤ 1.5 mg/dL"), and a clause break ends
+  both.
+
+:meth:`ClauseReader.children_logic` reads how a criterion's sub-items combine: "any of the following", "at least
+two of the following" (``at_least`` 2), else all. No spaCy here; offsets are into the text given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Union
+
+from .clauses import clause_around
+from .context import ContextReader, Modifier, context_reader
+from .loader import Grammars
+from .phrases import compile_phrases, normalize
+
+#: What each joining cue of cues.jsonl makes of two neighbouring parts.
+JOINING_CUES = {"clause_break": "break", "alternative": "any", "conjunction": "all", "list_separator": "list"}
+#: Which ConText category makes which kind of clause (a HYPOTHETICAL cue only when its rule opens a condition).
+CLAUSE_KINDS = {"HYPOTHETICAL": "condition", "PERMITTED": "permission", "EXCEPTED": "exception"}
+
+_COUNT = re.compile(r"(?P<least>\bat\s+least\s+)?(?P<number>\w+)(?P<more>\s+or\s+more)?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Joiner:
+    """A word joining two neighbouring parts: ``any`` ("or"), ``all`` ("and", nothing), a clause break, or a
+    list separator; ``start`` = ``end`` where no word joins them."""
+
+    logic: str
+    start: int
+    end: int
+    text: str
+    rule: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A clause that is not a requirement: its kind, the words it covers (cue and scope) and its cue."""
+
+    kind: str  # condition, permission, exception
+    start: int
+    end: int
+    cue_start: int
+    cue_end: int
+    rule: str
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node of a logic tree: ``all``, ``any`` or ``at_least`` ``count`` of its members (part indices or nodes),
+    with the joiners between neighbouring members."""
+
+    logic: str
+    members: tuple[Union[int, "Node"], ...]
+    joiners: tuple[Joiner, ...] = ()
+    count: Optional[int] = None
+
+    def parts(self) -> list[int]:
+        """The part indices under this node, in order."""
+        return [p for m in self.members for p in ([m] if isinstance(m, int) else m.parts())]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader makes of one criterion: the clauses, the clause (index) of each part, and the logic of the
+    requirement's parts and of each clause's parts."""
+
+    clauses: tuple[Clause, ...]
+    roles: tuple[Optional[int], ...]
+    logic: Node
+    clause_logic: tuple[Node, ...]
+
+    def joined(self, first: int, second: int) -> str:
+        """How parts ``first`` and ``second`` combine: ``any`` or ``all`` (the lowest node holding both; parts of
+        different clauses must all hold)."""
+        if self.roles[first] != self.roles[second]:
+            return "all"
+        node = self.logic if self.roles[first] is None else self.clause_logic[self.roles[first]]
+        while True:
+            inner = next((m for m in node.members if isinstance(m, Node) and {first, second} <= set(m.parts())), None)
+            if inner is None:
+                return "any" if node.logic == "any" else "all"
+            node = inner
+
+
+class ClauseReader:
+    """Reads the clause logic of criterion texts (one reader per grammar set)."""
+
+    def __init__(self, grammars: Grammars, context: ContextReader) -> None:
+        self.grammars = grammars
+        self.context = context
+        self._joiners = {kind: compile_phrases(grammars.cue_phrases(kind)) for kind in JOINING_CUES}
+        self._rules = {(rule.cue, normalize(p)): rule.id for rule in grammars.cues for p in rule.phrases}
+        self._conditions = {rule.id for rule in grammars.context if rule.metadata.get("clause") == "condition"}
+        self._population = compile_phrases(grammars.cue_phrases("population"))
+        self._any_children = compile_phrases(grammars.cue_phrases("any_children"))
+        self._count = compile_phrases(grammars.cue_phrases("count"))
+        self._numbers = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
+        self._classes = {n.casefold() for rule in grammars.numbers for n in rule.numerals} | set("abcd")
+
+    def clauses(self, text: str, modifiers: Optional[list[Modifier]] = None) -> list[Clause]:
+        """The condition, permission and exception clauses of ``text``, in text order."""
+        found = []
+        for m in self.context.modifiers(text) if modifiers is None else modifiers:
+            kind = CLAUSE_KINDS.get(m.category)
+            if kind is None or (m.category == "HYPOTHETICAL" and m.rule not in self._conditions):
+                continue
+            start, end = min(m.start, m.scope_start), max(m.end, m.scope_end)
+            found.append(Clause(kind, start, _unclosed(text, m.start, end), m.start, m.end, m.rule))
+        return found
+
+    def read(self, text: str, parts: list[tuple[int, int]], exclusion: bool = False,
+             limits: Optional[list[Optional[tuple[int, int]]]] = None) -> Reading:
+        """The clauses of ``text`` and the logic of ``parts`` (spans into ``text``).
+
+        ``limits`` gives the span of each part's value: parts with one value are coordinated subjects ("ALT, AST
+        and bilirubin > 2 × ULN"); in an ``exclusion`` criterion they are alternatives (any of them excludes:
+        the inclusion "ALT and AST ≤ 2 × ULN" turned round), else the joiner decides.
+        """
+        clauses = self.clauses(text)
+        roles = tuple(self._role(clauses, start, end) for start, end in parts)
+        shared = {(a, b) for a in range(len(parts)) for b in range(len(parts))
+                  if exclusion and limits and a != b and limits[a] is not None and limits[a] == limits[b]}
+        trees = [self._tree(text, parts, [i for i, r in enumerate(roles) if r == role], clauses, shared)
+                 for role in (None, *range(len(clauses)))]
+        return Reading(tuple(clauses), roles, trees[0], tuple(trees[1:]))
+
+    def children_logic(self, text: str) -> tuple[str, Optional[int], Optional[tuple[int, int]]]:
+        """How the sub-items of a criterion whose own text is ``text`` combine: (``any``, None, span of "any of
+        the following"), (``at_least``, n, span of "at least n of the following"), else (``all``, None, None)."""
+        for match in self._count.finditer(text):
+            counted = _COUNT.search(text, 0, match.start())
+            number = self._number(counted.group("number")) if counted else None
+            if counted and number is not None and (counted.group("least") or counted.group("more")):
+                return ("any", None, (counted.start(), match.end())) if number == 1 else \
+                    ("at_least", number, (counted.start(), match.end()))
+        found = self._any_children.search(text)
+        if found:
+            return "any", None, found.span()
+        return "all", None, None
+
+    def _number(self, word: str) -> Optional[int]:
+        if word.isdigit():
+            return int(word)
+        value = self._numbers.get(normalize(word))
+        return int(value) if value is not None and value == int(value) else None
+
+    def _is_class(self, text: str, part: tuple[int, int]) -> bool:
+        """Whether a part is a bare class of a scale ("III", "B", "2"): one measure takes one class at a time, so
+        classes listed together are alternatives ("NYHA class III and IV", "Child-Pugh B/C")."""
+        words = text[part[0]:part[1]].strip().casefold()
+        return words in self._classes or words.isdigit()
+
+    def _populations(self, text: str, part: tuple[int, int]) -> set[str]:
+        """The groups of people (``population`` rules) named in a part or in the three words after it ("< 11.5
+        g/dL for females")."""
+        tail = re.match(r"(?:\W*\w+){0,3}", text[part[1]:])
+        end = part[1] + (tail.end() if tail else 0)
+        return {self._rules["population", normalize(m.group())] for m in self._population.finditer(text, part[0], end)}
+
+    @staticmethod
+    def _role(clauses: list[Clause], start: int, end: int) -> Optional[int]:
+        """The innermost clause holding the part's first word (none: the part is a requirement)."""
+        holding = [i for i, c in enumerate(clauses) if c.start <= start < c.end and not c.cue_start <= start < c.cue_end]
+        return min(holding, key=lambda i: clauses[i].end - clauses[i].start) if holding else None
+
+    def _tree(self, text: str, parts: list[tuple[int, int]], members: list[int], clauses: list[Clause],
+              shared: set[tuple[int, int]]) -> Node:
+        """``all`` over the runs split by clause breaks and "and", each run ``any`` of its parts joined by "or";
+        ``shared``: pairs of parts that are alternatives whatever joins them."""
+        members = sorted(members, key=lambda i: parts[i])
+        joiners = [self._joiner(text, parts[a], parts[b], clauses) for a, b in zip(members, members[1:])]
+        joiners = [Joiner("any", j.start, j.end, j.text, j.rule) if (a, b) in shared else j
+                   for a, b, j in zip(members, members[1:], joiners)]
+        after = self._joiner(text, parts[members[-1]], _clause_end(self.grammars, text, parts[members[-1]][1]),
+                             clauses) if members else None
+        logic = _resolve_lists([j.logic for j in joiners], after.logic if after else "all")
+        runs: list[list[int]] = [[members[0]]] if members else []
+        run_joiners: list[list[Joiner]] = [[]]
+        top_joiners = []
+        for member, joiner, kind in zip(members[1:], joiners, logic):
+            if kind == "any":
+                runs[-1].append(member)
+                run_joiners[-1].append(joiner)
+            else:
+                runs.append([member])
+                run_joiners.append([])
+                top_joiners.append(joiner)
+        nodes: list[Union[int, Node]] = [run[0] if len(run) == 1 else Node("any", tuple(run), tuple(js))
+                                         for run, js in zip(runs, run_joiners)]
+        if len(nodes) == 1 and isinstance(nodes[0], Node):
+            return nodes[0]
+        return Node("all", tuple(nodes), tuple(top_joiners))
+
+    def _joiner(self, text: str, first: tuple[int, int], second: tuple[int, int], clauses: list[Clause]) -> Joiner:
+        """The word joining two neighbouring parts: the strongest joining cue between them outside parentheses
+        (a clause break, then "or", "and", a list separator), an alternative in parentheses with a condition of
+        its own, else none (all)."""
+        start, end = min(first[1], second[0]), second[0]
+        depth, outside = 0, []
+        for index in range(start, end):
+            char = text[index]
+            depth += (char in "([") - (char in ")]")
+            outside.append(depth <= 0 and char not in ")]")
+        if self._is_class(text, first) and self._is_class(text, second) and \
+                text[start:end].strip(" ,/").casefold() in ("and", "or", "and/or", ""):
+            return Joiner("any", start, end, text[start:end], "cue.listing")
+        groups = self._populations(text, first), self._populations(text, second)
+        if groups[0] and groups[1] and groups[0] != groups[1]:
+            return Joiner("any", start, end, text[start:end], min(groups[0]))
+        for kind in JOINING_CUES:
+            for match in self._joiners[kind].finditer(text, start, end):
+                if all(outside[match.start() - start:match.end() - start]):
+                    rule = self._rules.get((kind, normalize(match.group())))
+                    return Joiner(JOINING_CUES[kind], match.start(), match.end(), match.group(), rule)
+        opening = text.rfind("(", start, end)
+        if depth > 0 and any(c.kind == "condition" and opening <= c.start < _close(text, end) for c in clauses):
+            return Joiner("any", opening, opening + 1, "(")
+        return Joiner("all", end, end, "")
+
+
+def _resolve_lists(logic: list[str], after: str) -> list[str]:
+    """Each list separator takes the logic of the next joiner that is none ("A, B or C": any); the last list
+    takes ``after``, the joiner after the last part in its clause ("A, B, C or other ..."). A clause break
+    counts as all."""
+    resolved = ["all" if kind == "break" else kind for kind in logic]
+    following = after if after in ("any", "all") else "all"
+    for index in range(len(resolved) - 1, -1, -1):
+        if logic[index] == "list":
+            resolved[index] = following
+        else:
+            following = "all" if logic[index] == "break" else resolved[index]
+    return resolved
+
+
+def _clause_end(grammars: Grammars, text: str, at: int) -> tuple[int, int]:
+    """An empty part where the clause holding ``at`` ends."""
+    end = clause_around(grammars, text, at)[1]
+    return end, end
+
+
+def _unclosed(text: str, cue: int, end: int) -> int:
+    """Where a clause whose cue starts at ``cue`` ends: at ``end``, or before a ")" that closes a parenthesis
+    the cue stands in ("(≤ 5 × ULN in case of liver metastases)"), or after the one that closes a parenthesis
+    the cue opens ("(age ≥ 16) or Lansky")."""
+    depth = 0
+    for index in range(cue, end):
+        depth += (text[index] == "(") - (text[index] == ")")
+        if depth < 0:
+            return index
+        if depth == 0 and text[index] == ")" and text[cue] == "(":
+            return index + 1
+    return end
+
+
+def _close(text: str, at: int) -> int:
+    """Where the parenthesis open at ``at`` closes (the text's end if it does not)."""
+    depth = 1
+    for index in range(at, len(text)):
+        depth += (text[index] == "(") - (text[index] == ")")
+        if depth == 0:
+            return index
+    return len(text)
+
+
+#: One reader per grammar set, by the set's identity.
+_READERS: dict[int, tuple[Grammars, ClauseReader]] = {}
+
+
+def clause_reader(grammars: Grammars) -> ClauseReader:
+    """The one clause reader of ``grammars`` (built once per grammar set)."""
+    known = _READERS.get(id(grammars))
+    if known is None or known[0] is not grammars:
+        known = _READERS[id(grammars)] = (grammars, ClauseReader(grammars, context_reader(grammars)))
+    return known[1]
