@@ -144,7 +144,8 @@ class QuantityFinder:
             high_match, high, high_flag, strict = second
             high_unit = self.units.after_number(text, high_match.end())
             high, high_end, high_unit = self.units.compound(text, high, high_match.end(), high_unit)
-            if strict or (unit is not None and high_unit is not None and high_unit.candidates != unit.candidates):
+            if strict or (unit is not None and high_unit is not None and high_unit.candidates != unit.candidates
+                          and not _per_whole_range(unit, high_unit)):
                 # "4 to < 17 years" is >= 4 and < 17; "between 1 hour and 28 days" is >= 1 h and <= 28 d
                 return self._apart(text, match, quantity, unit, high_match, strict)
             quantity.value_high = high
@@ -266,3 +267,10 @@ class QuantitiesComponent:
     def __call__(self, doc: Doc) -> Doc:
         doc._.cp_quantities = self.finder.find(text_of(doc))
         return doc
+
+
+def _per_whole_range(low: UnitMatch, high: UnitMatch) -> bool:
+    """Whether the high end's unit is the low end's per something, said once for the whole range: "between 1g to
+    2g a day" is 1-2 g/d (not >= 1 g and <= 2 g/d)."""
+    return all(any(code.startswith(f"{low_code}/") for low_code in low.candidates) for code in high.candidates)
+

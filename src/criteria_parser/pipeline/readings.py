@@ -45,8 +45,9 @@ _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
 #: bound keeps reading a criterion linear in its quantities and cues, not in their product with its length.
 _GAP_LIMIT = 80
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
-#: A comparator sign as read from the value written before it, and the measure word that must follow it.
-_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+#: A comparator sign as read from the value written before it, and the measure word that must follow it; an
+#: "=" reads the same both ways ("80mmHg=DBP<110mmHg" is DBP = 80 as written, not the "<" of the value before).
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
 _WORD_AFTER = re.compile(r"\s*[^\W\d_]")
 #: Between a limit and its restatement in brackets: "< 50 mg/dL (2.7 mmol/L)".
 _BRACKET_OPEN = re.compile(r"\s*[(\[]\s*")
