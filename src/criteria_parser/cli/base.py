@@ -59,10 +59,10 @@ app = typer.Typer(
 def _print_version(asked: bool) -> None:
     if asked:
         from .. import __version__
-        from ..grammar.loader import load_grammars
+        from ..grammar.loader import packaged_version
         from ..model import SCHEMA_VERSION
 
-        typer.echo(f"criteria-parser {__version__} (grammars {load_grammars().version}, model schema {SCHEMA_VERSION})")
+        typer.echo(f"criteria-parser {__version__} (grammars {packaged_version()}, model schema {SCHEMA_VERSION})")
         raise typer.Exit()
 
 

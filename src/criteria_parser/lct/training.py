@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 import pycrfsuite
-import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
@@ -29,7 +28,7 @@ from thinc.api import Config
 from .entities import EntityDocument, Scheme, corpus_scheme, read_corpus
 from .split import trial_id
 from ..pipeline.entities import featurizer
-from ..pipeline.tokenizer import criteria_tokenizer
+from ..pipeline.build import blank_pipeline  # our tokenizer: what the entity model is trained on
 
 #: The training settings shipped with the package.
 CONFIG = Path(str(files("criteria_parser.lct") / "entities.cfg"))
@@ -61,13 +60,6 @@ def fold(name: str) -> int:
 def is_dev(name: str) -> bool:
     """Whether the trial of ``name`` is in the dev fifth of the tune part (fold 0)."""
     return fold(name) == 0
-
-
-def blank_pipeline() -> Language:
-    """``spacy.blank("en")`` with our tokenizer: what the entity model is trained on."""
-    nlp = spacy.blank("en")
-    nlp.tokenizer = criteria_tokenizer(nlp)
-    return nlp
 
 
 def line_docs(nlp: Language, document: EntityDocument, stats: CorpusStats) -> Iterator[Doc]:

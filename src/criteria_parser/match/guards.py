@@ -18,10 +18,11 @@ Reads the cue lists of ``matching.json`` (``conditional_cues``, ``cohort_cues``,
 
 from __future__ import annotations
 
+import importlib.util
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Optional
-
-from spacy.lang.en.stop_words import STOP_WORDS
 
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
@@ -34,6 +35,18 @@ from ..model import Constraint, Criterion
 PARTIAL_WORDS = {"concepts": 2, "limits": 3}
 #: Most words (other than comparator words) that may stand between a limit's subject and its value.
 BETWEEN_WORDS = 3
+
+
+@lru_cache(maxsize=1)
+def english_stop_words() -> frozenset[str]:
+    """spaCy's English stop words, read from its list (``spacy/lang/en/stop_words.py``, a module of data alone)
+    without importing spaCy, which takes half a second that ``match`` on a parsed listing does not need."""
+    spacy = importlib.util.find_spec("spacy")  # finds the package without importing it
+    path = Path(spacy.origin).parent / "lang" / "en" / "stop_words.py"
+    spec = importlib.util.spec_from_file_location("criteria_parser_spacy_en_stop_words", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)
 
 
 class Guards:
@@ -50,7 +63,7 @@ class Guards:
                    *(phrase for rule in grammars.anchors for phrase in rule.phrases),
                    *(phrase for rule in grammars.time_relations for phrase in rule.phrases)]
         cue_words = {word for phrase in phrases for word in re.findall(r"[a-z][a-z'-]*", phrase.lower())}
-        self.ignored = self.comparator_words | set(STOP_WORDS) | cue_words
+        self.ignored = self.comparator_words | english_stop_words() | cue_words
         self.requirements = {w.lower() for w in matching.unrecorded_requirements}
 
     def unjustified(self, criterion: Criterion, constraint: Constraint) -> Optional[str]:

@@ -19,7 +19,7 @@ from . import components  # noqa: F401  (registers our factories)
 from .numbers import roman_pattern
 from .quantities import lettered_scales
 from ..grammar.loader import Grammars, load_grammars
-from .tokenizer import criteria_tokenizer
+from . import tokenizer  # noqa: F401  (registers criteria_parser.tokenizer.v1)
 
 PIPE_NAMES = (
     "criteria_quantities",
@@ -33,12 +33,18 @@ PIPE_NAMES = (
 
 def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
     """A ready pipeline; ``grammars_dir`` replaces the packaged grammars."""
-    nlp = spacy.blank("en")
-    nlp.tokenizer = criteria_tokenizer(nlp, load_grammars(grammars_dir))
     config = {"grammars_dir": str(grammars_dir)} if grammars_dir else {}
+    nlp = blank_pipeline(grammars_dir)
     for name in PIPE_NAMES:
         nlp.add_pipe(name, config=config if name != "criteria_abbreviations" else {})
     return nlp
+
+
+def blank_pipeline(grammars_dir: Optional[Path] = None) -> Language:
+    """``spacy.blank("en")`` with our tokenizer (``criteria_parser.tokenizer.v1``) and no component, built without
+    English's default tokenizer (which would load its special cases only to be replaced)."""
+    tokenizer = {"@tokenizers": "criteria_parser.tokenizer.v1", "grammars_dir": str(grammars_dir) if grammars_dir else None}
+    return spacy.blank("en", config={"nlp": {"tokenizer": tokenizer}})
 
 
 def worth_parsing(grammars: Grammars) -> re.Pattern[str]:
@@ -51,4 +57,4 @@ def worth_parsing(grammars: Grammars) -> re.Pattern[str]:
                       + lettered_scales(grammars), re.IGNORECASE)
 
 
-__all__ = ["PIPE_NAMES", "build_pipeline", "worth_parsing", "load_grammars"]
+__all__ = ["PIPE_NAMES", "blank_pipeline", "build_pipeline", "worth_parsing", "load_grammars"]

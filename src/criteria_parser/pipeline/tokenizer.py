@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from pathlib import Path
 from typing import Optional
 
 import spacy
@@ -49,22 +50,42 @@ def _extra_infixes(signs: str) -> list[str]:
 
 def criteria_tokenizer(nlp: Language, grammars: Optional[Grammars] = None) -> Tokenizer:
     """Build the tokenizer for ``nlp``: scispaCy's rules plus our prefixes and infixes, with the comparator signs
-    of ``grammars`` (the packaged ones when omitted)."""
+    of ``grammars`` (the packaged ones when omitted).
+
+    spaCy's tokenizer validates and loads all ~1,350 special cases of English whenever it is built or one of its
+    patterns is set, each time ~0.06 s; built here once, with every pattern final (issue 14: start-up).
+    """
     signs = re.escape(comparator_characters(grammars or load_grammars()))
-    if not hasattr(nlp, "tokenizer"):
-        # built from a config, the language has no tokenizer yet; scispaCy's reads the default one's token_match
-        nlp.tokenizer = spacy.registry.tokenizers.get("spacy.Tokenizer.v1")()(nlp)
     with warnings.catch_warnings():
         # scispaCy's suffix classes compile with a harmless "Possible set union" FutureWarning
         warnings.simplefilter("ignore", FutureWarning)
-        tokenizer = combined_rule_tokenizer(nlp)
-    tokenizer.prefix_search = compile_prefix_regex(_extra_prefixes(signs) + combined_rule_prefixes()).search
-    scispacy_infixes = tokenizer.infix_finditer.__self__.pattern
-    tokenizer.infix_finditer = compile_infix_regex(_extra_infixes(signs) + [scispacy_infixes]).finditer
-    return tokenizer
+        scispacy = combined_rule_tokenizer(_WithoutExceptions(nlp))  # its patterns, and its exceptions alone
+    prefixes = compile_prefix_regex(_extra_prefixes(signs) + combined_rule_prefixes())
+    infixes = compile_infix_regex(_extra_infixes(signs) + [scispacy.infix_finditer.__self__.pattern])
+    return Tokenizer(
+        nlp.vocab,
+        {**nlp.Defaults.tokenizer_exceptions, **scispacy.rules},  # as scispaCy updates the language's exceptions
+        prefix_search=prefixes.search,
+        suffix_search=scispacy.suffix_search,
+        infix_finditer=infixes.finditer,
+        token_match=scispacy.token_match,  # and no url_match, as scispaCy's
+    )
+
+
+class _WithoutExceptions:
+    """What ``combined_rule_tokenizer`` reads of a language (its vocabulary, default token match and exceptions),
+    with no exceptions of the language: scispaCy's own (its abbreviations) are then all the tokenizer it builds
+    loads, and the language's need not be loaded twice."""
+
+    def __init__(self, nlp: Language) -> None:
+        self.vocab = nlp.vocab
+        self.Defaults = type("Defaults", (), {"tokenizer_exceptions": {}})
+        self.tokenizer = type("DefaultTokenizer", (), {"token_match": nlp.Defaults.token_match})
 
 
 @spacy.registry.tokenizers("criteria_parser.tokenizer.v1")
-def create_tokenizer():
-    """Registry entry: ``[nlp.tokenizer] @tokenizers = "criteria_parser.tokenizer.v1"``."""
-    return criteria_tokenizer
+def create_tokenizer(grammars_dir: Optional[str] = None):
+    """Registry entry: ``[nlp.tokenizer] @tokenizers = "criteria_parser.tokenizer.v1"`` (``grammars_dir``: a grammar
+    directory instead of the packaged one)."""
+    grammars = load_grammars(Path(grammars_dir)) if grammars_dir else None
+    return lambda nlp: criteria_tokenizer(nlp, grammars)
