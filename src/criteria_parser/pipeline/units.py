@@ -24,6 +24,8 @@ from .types import UnitMatch
 
 #: Between a number and its unit: spaces, an opening parenthesis, a hyphen before a word ("12-month"), a "+".
 _SPACE = re.compile(r"(?:-(?=[^\W\d_])|\+?[ \t]*)(?:\(\s*)?")  # "18+ years": the "+" is a comparator
+#: How far before a number a time relation is looked for ("within the past 3 m.").
+_RELATION_REACH = 40
 #: Where a criterion's line ends: nothing but spaces before the line break or the end of the text.
 _LINE_END = re.compile(r"[ \t]*(?:$|[\r\n])")
 #: The smaller part of an amount: "23+6 weeks" (before the unit), "23 weeks 6 days", "2 years and 3 months".
@@ -70,6 +72,9 @@ class UnitReader:
         # units are matched right after a number, which they may touch ("30kg/m2")
         self._unit_ci = compile_phrases(insensitive, glued=True)
         self._unit_cs = compile_phrases(sensitive, case_sensitive=True, glued=True)
+        #: a time relation just before the number ends: "within 3 m." is months, though "at 750 m." is metres
+        relations = [p for r in grammars.time_relations if r.position == "prefix" for p in r.phrases]
+        self._timed_number = re.compile(r"(?:" + compile_phrases(relations).pattern + r")\s+\S+$", re.IGNORECASE)
         scales = [f for u in grammars.units if u.dimension == "score" for f in u.forms]
         self.scale_forms = compile_phrases(scales).pattern
         #: a scale named before its value, with a comparator sign between: "grade ≥ 2", "NYHA class >= III"
@@ -96,7 +101,8 @@ class UnitReader:
         if best is None:
             return self._misspelled(text, start)
         form, end = best.group(), best.end()
-        if form.endswith(".") and _LINE_END.match(text, end) and normalize(form[:-1]) in self._units:
+        if (form.endswith(".") and _LINE_END.match(text, end) and normalize(form[:-1]) in self._units
+                and not self._timed_number.search(text, max(0, position - _RELATION_REACH), position)):
             form, end = form[:-1], end - 1  # "at 750 m.": the full stop ends the criterion ("m." is months)
         unspaced = re.sub(r"\s*/\s*", "/", form)  # "mmol/ l" is "mmol/l"
         key = next((k for k in (form, unspaced, normalize(form), normalize(unspaced)) if k in self._units), None)
