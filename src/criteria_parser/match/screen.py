@@ -8,16 +8,17 @@ becomes met: missing data, unusable units and uncheckable text all stay unknown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from pydantic import BaseModel
 
 from .plan import (
-    MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, CheckReader, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check,
-    Commitment, Compare, ConceptCheck, DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
+    MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, CheckReader, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown,
+    Commitment, Compare, ConceptCheck, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
 )
 from .fact_store import Facts, number_text
+from .outcome import Finding, Outcome, when_text
+from .treatment_checks import TreatmentJudge
 from ..grammar.matching import MatchingGrammar
 from ..grammar.units import UnitMismatch, convert, display_unit
 
@@ -39,38 +40,6 @@ def decided(matching: MatchingGrammar, bound: str, value: float, comparator: str
     apart = (g_high < w_low or (g_high == w_low and not (g_high_in and w_low_in))
              or w_high < g_low or (w_high == g_low and not (w_high_in and g_low_in)))
     return NOT_MET if apart else None
-
-
-def _when(days: float, anchor: str) -> str:
-    """'12 days before the infusion', 'on the day of the infusion' or 'after the infusion'."""
-    if days > 0:
-        return f"{days:g} days before the {anchor}"
-    return f"after the {anchor}" if days < 0 else f"on the day of the {anchor}"
-
-
-@dataclass
-class Outcome:
-    """A check's truth and why."""
-
-    truth: float
-    reason: str = ""
-    parts: list["Outcome"] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-
-    def findings(self) -> list["Finding"]:
-        """The leaves' (and combinations') reasons with the values compared, in order."""
-        out = [finding for part in self.parts for finding in part.findings()]
-        if self.reason:
-            out.append(Finding(result=TRUTH_WORDS[self.truth], reason=self.reason, values=self.values))
-        return out
-
-
-class Finding(BaseModel):
-    """One reason: its answer, in words, and the values it compared (canonical units)."""
-
-    result: str
-    reason: str
-    values: dict[str, Any]
 
 
 class CriterionResult(BaseModel):
@@ -103,6 +72,7 @@ class Evaluator(CheckReader[Outcome]):
     def __init__(self, facts: Facts, matching: MatchingGrammar) -> None:
         self.facts = facts
         self.matching = matching
+        self.treatments = TreatmentJudge(facts, matching)
 
     def all_of(self, check: AllOf) -> Outcome:
         parts = [self.read(p) for p in check.parts]
@@ -218,71 +188,7 @@ class Evaluator(CheckReader[Outcome]):
         return Outcome(truth, f"{note}; the bound decides: {TRUTH_WORDS[truth]}", values=values)
 
     def treatment_window(self, check: TreatmentWindow) -> Outcome:
-        rows = self.facts.data.get("treatments")
-        what = check.treatment_class.replace("_", " ")
-        if rows is None:
-            return Outcome(UNKNOWN, f"{what} within {check.shown}: no treatment history given: unknown",
-                           values={"variable": "treatments", "value": None})
-        parts = []
-        for index, row in enumerate(rows):
-            note = self.facts.notes.get(f"treatments[{index}]", row["name"])
-            if self._member(check, row):
-                parts.append(self._treatment(check, row, note))
-            elif not check.listed and not row["classified"]:  # no member list: a treatment the grammars do not know
-                parts.append(Outcome(UNKNOWN, f"{note}: may be {what} (no list of what counts as one): unknown"))
-        if not parts:
-            return Outcome(NOT_MET, f"no {what} in the treatment history: not met",
-                           values={"variable": "treatments", "class": check.treatment_class, "treatments": 0})
-        return Outcome(max(p.truth for p in parts), parts=parts)
-
-    @staticmethod
-    def _member(check: TreatmentWindow, row: dict) -> bool:
-        """Whether a treatment counts: of the class, or (dose 'or equivalent') with a known equivalent dose."""
-        if check.treatment_class in row["classes"]:
-            return True
-        dose = check.dose
-        return dose is not None and dose.equivalent and row["dose_as"].get(dose.drug) is not None
-
-    def _treatment(self, check: TreatmentWindow, row: dict, note: str) -> Outcome:
-        days = row["days_before"].get(check.anchor)
-        anchor = check.anchor.replace("_", " ")
-        values = {"variable": "treatments", "treatment": row["name"], "class": check.treatment_class,
-                  "anchor": check.anchor, "days_before": days, "comparator": check.comparator, "limit_days": check.days}
-        if days is None:
-            inside, said = UNKNOWN, f"{note}: timing relative to the {anchor} unknown (dates or {anchor} date missing)"
-        else:
-            ok = days >= 0 and self.matching.holds(days, check.comparator, check.days)
-            inside = MET if ok else NOT_MET
-            said = f"{note}: last given {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
-            if check.days == 0:
-                said = f"{note}: {'ongoing' if ok else 'not ongoing'} at the {anchor}"
-        truth, whys, judgements = inside, [], {}
-        for limit, word, key in ((check.dose, "limit", "dose_within"), (check.exception, "exception", "excepted")):
-            if limit is None or truth == NOT_MET:
-                continue
-            judged, why = self._dosed(row, limit, word)
-            truth = min(truth, judged if limit is check.dose else 1 - judged)
-            judgements[key] = TRUTH_WORDS[judged]
-            whys.append(why)
-        if whys:
-            values.update(dose=row["dose"], dose_as=row["dose_as"], **judgements)
-        return Outcome(truth, "; ".join([said, *whys]) + f": {TRUTH_WORDS[truth]}", values=values)
-
-    def _dosed(self, row: dict, limit: DoseLimit, word: str) -> tuple[float, str]:
-        """Whether a treatment's (equivalent) dose is within a dose limit or exception, and why."""
-        if limit.drug in row["classes"]:
-            return self._within(row["dose"], limit, "its dose", word)
-        if limit.equivalent:
-            drug = limit.drug.replace("_", " ")
-            return self._within(row["dose_as"].get(limit.drug), limit, f"its {drug}-equivalent dose", word)
-        return NOT_MET, f"not covered by the {word} {limit.text}"
-
-    def _within(self, dose: Optional[float], limit: DoseLimit, what: str, word: str) -> tuple[float, str]:
-        if dose is None:
-            return UNKNOWN, f"{what} is unknown, so the {word} {limit.text} cannot be judged"
-        ok = self.matching.holds(dose, limit.comparator, limit.value)
-        shown = f"{number_text(dose)} {display_unit(limit.unit, self.matching)}"
-        return (MET if ok else NOT_MET), f"{what} {shown} is {'within' if ok else 'outside'} the {word} {limit.text}"
+        return self.treatments.window(check)
 
     def event_window(self, check: EventWindow) -> Outcome:
         path, anchor = check.variable.path, (check.variable.anchor or "").replace("_", " ")
@@ -295,7 +201,7 @@ class Evaluator(CheckReader[Outcome]):
         if days is None:
             return Outcome(UNKNOWN, f"{note}: unknown", values=values)
         ok = days >= 0 and self.matching.holds(days, check.comparator, check.days)
-        said = f"{note}, {_when(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
+        said = f"{note}, {when_text(days, anchor)}, {'within' if ok else 'outside'} {check.shown}"
         if ok:
             return Outcome(MET, f"{said}: met", values=values)
         if recorded == "undated":
