@@ -74,6 +74,11 @@ def test_issue_14_match_from_parsed_json_loads_nothing_heavy(parsed):
     assert _heavy_imports("match", str(parsed), str(PATIENT)) == []
 
 
+@pytest.mark.parametrize("form", ["jsonlogic", "fhir"])
+def test_issue_14_rule_exports_from_parsed_json_load_nothing_heavy(parsed, form):
+    assert _heavy_imports("export", str(parsed), "--format", form) == []
+
+
 def test_issue_14_ucum_answers_are_what_pint_answers_now():
     """Rebuild with ``python -m criteria_parser.grammar.units`` when a grammar's units or pint change."""
     shipped = json.loads(resources.files(units.__package__).joinpath("ucum_answers.json").read_text(encoding="utf-8"))
