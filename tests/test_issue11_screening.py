@@ -205,3 +205,68 @@ def test_issue_11_11_a_criterion_for_some_patients_only_screens_out_no_one_else(
         answers = screened(listing, name)
         assert [answers[f"inclusion {n}"] for n in (1, 2, 3)] == ["unknown"] * 3, name
     assert screened(listing, CHILD)["inclusion 1"] == "met"
+
+
+# The second tune sample of the audit (benchmarks/audit/audit.json, "tune2"): its misreadings, each in words of our own.
+
+def test_issue_11_what_prevents_consent_is_not_consent(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Psychiatric illness or substance use that would prevent the "
+                               "participant from giving informed consent\n2. Physical or cognitive impairment that "
+                               "precludes informed consent\n")
+    for name in (CKD, NSCLC, PREGNANT, CHILD):
+        answers = screened(listing, name)
+        assert (answers["exclusion 1"], answers["exclusion 2"]) == ("unknown", "unknown"), name
+
+
+def test_issue_11_and_or_with_spaces_joins_alternatives(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Serum creatinine and / or blood urea nitrogen ≥ 1.5 times the "
+                               "upper limit of normal\n")
+    assert screened(listing, NSCLC)["exclusion 1"] == "unknown"  # creatinine normal, BUN not recorded
+
+
+def test_issue_11_or_between_limits_is_read_where_the_words_stand(parser):
+    # the stored text escapes "^" for Markdown, so offsets and the criterion's words drift apart
+    listing = _listing(parser, "Exclusion Criteria:\n1. Absolute neutrophil count (ANC) <1000 cells/mm^3 or platelet "
+                               "count <75,000/mm^3\n")
+    assert screened(listing, PREGNANT)["exclusion 1"] == "unknown"  # platelets normal, no ANC
+    assert screened(listing, NSCLC)["exclusion 1"] == "not met"
+
+
+def test_issue_11_limits_that_cannot_both_hold_are_alternatives(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Age >= 60 years. Patients aged < 60 years who are unsuitable "
+                               "for standard induction therapy may be eligible after discussion with PI\n")
+    for name in (CKD, NSCLC, CHILD):
+        assert screened(listing, name)["inclusion 1"] == "unknown", name
+
+
+def test_issue_11_a_window_at_least_before_is_a_washout(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Major surgery at least 28 days before screening\n"
+                               "2. Participants must have recovered from the effects of any major surgery at least "
+                               "28 days before the first dose of study treatment\n")
+    answers = screened(listing, PREGNANT)
+    assert answers["inclusion 1"] == "met"  # no surgery at all: none inside the 28 days
+    assert answers["inclusion 2"] == "unknown"  # recovery is in no record
+
+
+def test_issue_11_another_window_between_a_subject_and_its_value_is_not_its_own(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. A serious infection requiring oral or IV antibiotics within 14 "
+                               "days prior to screening or other clinically significant infection (e.g., COVID-19) "
+                               "within 14 days prior to screening\n")
+    for name in (CKD, NSCLC):
+        assert screened(listing, name)["exclusion 1"] == "unknown", name  # no antibiotics; an infection not ruled out
+
+
+def test_issue_11_8_the_trials_own_condition_is_not_a_prior_malignancy(parser):
+    text = "Exclusion Criteria:\n1. Previous malignancy within the past 3 years\n2. Any active malignancy\n"
+    lung = _record(parser, text, conditions=["Carcinoma, Non-Small-Cell Lung"])
+    assert screened(lung, NSCLC)["exclusion 1"] == "unknown"  # his NSCLC is the index condition
+    assert screened(lung, NSCLC)["exclusion 2"] == "unknown"
+    assert screened(lung, CKD)["exclusion 1"] == "not met"  # her breast cancer of 2014 is outside 3 years
+    sleep = _record(parser, text, conditions=["Obstructive Sleep Apnea"])
+    assert screened(sleep, NSCLC)["exclusion 1"] == "met"
+
+
+@pytest.mark.parametrize("concept", [c for c in MATCHING.concepts if c.kinds], ids=lambda c: c.name)
+def test_a_kind_of_concept_names_the_trials_index_condition(concept):
+    assert concept.kinds_example and concept.name in MATCHING.index_concepts([concept.kinds_example])
+    assert concept.name not in MATCHING.index_concepts(["Obstructive Sleep Apnea"])

@@ -139,6 +139,9 @@ class Concept(_Model):
     phrases: list[str] = Field(min_length=1, description="How criteria and records write it (case-insensitive).")
     codes: list[str] = Field(default_factory=list, description="ICD-10 (prefix match) or SNOMED CT codes.")
     example: str
+    kinds: list[str] = Field(default_factory=list, description="Names of kinds of it, read in a trial's own "
+                             "conditions only ('carcinoma', 'leukemia'): the trial's index condition is one of it.")
+    kinds_example: Optional[str] = Field(default=None, description="A trial's condition naming one of ``kinds``.")
 
 
 class MatchingGrammar(_Model):
@@ -313,6 +316,14 @@ class MatchingGrammar(_Model):
             if concept not in [c for _, _, c in found]:
                 found.append((start, end, concept))
         return sorted(found, key=lambda triple: triple[0])
+
+    def index_concepts(self, conditions: list[str]) -> set[str]:
+        """The concepts a trial's own conditions name, by a phrase or a kind of it ("Carcinoma, Non-Small-Cell Lung"
+        is a malignancy)."""
+        text = "; ".join(conditions)
+        named = {concept.name for _, concept in self.concept_spans(text)}
+        return named | {concept.name for concept in self.concepts
+                        if any(phrase_regex(kind).search(text) for kind in concept.kinds)}
 
     def phrase_spans(self, text: str) -> list[tuple[int, int]]:
         """Every span of ``text`` that names a concept (longest phrases first, none overlapping)."""

@@ -69,7 +69,7 @@ class Guards:
     def unjustified(self, criterion: Criterion, constraint: Constraint) -> Optional[str]:
         """Why the words do not make ``constraint.subject`` the subject of its value, if they do not."""
         written = constraint.subject_text
-        if not written or constraint.kind not in ("threshold", "range", "relative_limit"):
+        if not written or constraint.kind not in ("threshold", "range", "relative_limit", "time_window"):
             return None
         words = constraint.text
         # offsets point into the stored text, which may hold Markdown escapes the text here no longer has
@@ -82,7 +82,11 @@ class Guards:
             between = re.sub(r"^[\d.,]+", "", between)  # the value itself
         else:
             return None
-        why = self._between(self._others_removed(criterion, constraint, between))
+        between = self._others_removed(criterion, constraint, between)
+        # a window's words may stand between its subject and its value ("Recent (within the last 6 months)/current use
+        # of steroids"); another duration there is another window's ("antibiotics within 14 days ... or other
+        # infection (e.g., COVID-19) within 14 days")
+        why = self._between(between) if constraint.kind != "time_window" else self._another_number(between)
         if why:
             return f"{why} between '{written}' and its value: its subject is not certain: '{words}'"
         text = criterion.text
@@ -116,10 +120,14 @@ class Guards:
 
         return re.sub(r"\d[\d,]*(?:\.\d+)?", keep, between)
 
+    @staticmethod
+    def _another_number(between: str) -> Optional[str]:
+        return "another number" if re.search(r"\d", between) else None
+
     def _between(self, between: str) -> Optional[str]:
         if between.count("(") != between.count(")") or between.count("[") != between.count("]"):
             return "a parenthesis"
-        if re.search(r"\d", between):
+        if self._another_number(between):
             return "another number"
         if ";" in between:
             return "a clause break"

@@ -257,10 +257,12 @@ class Compiler:
         self.lexicon = {entry.name: entry for entry in grammars.lexicon}
         self.variables: dict[str, Variable] = {}
         self.guards = Guards(grammars, matching)
+        self.index: set[str] = set()  # the concepts the listing's own conditions name ("NSCLC": malignancy)
 
     def compile(self, listing: Listing) -> ListingPlan:
         """Checks for every criterion of ``listing``."""
         plan = ListingPlan(listing, self.matching)
+        self.index = self.matching.index_concepts(listing.trial.conditions)
         for section in listing.sections:
             for top in section.criteria:
                 plan.criteria.extend(self.criterion(section, top, top_level=True).walk())
@@ -279,6 +281,8 @@ class Compiler:
             own = self._partly(section, criterion, own)
         if own is not None and applies:
             own = _unsure(section.kind, own, applies, fails=True)
+        if own is not None and section.kind == "exclusion":
+            own = self._not_the_index(own)
         children = [self.criterion(section, child, applies=applies) for child in criterion.children]
         # sub-items of an exclusion are reasons to exclude each on its own unless the text says "all"; the parser
         # marks only "any", so in an exclusion its "all" is no more than the default
@@ -288,12 +292,23 @@ class Compiler:
             if own is None:
                 check = self._concepts(section, criterion)
                 check = _unsure(section.kind, check, applies, fails=True) if applies else check
+                check = self._not_the_index(check) if section.kind == "exclusion" else check
         else:
             parts = tuple(child.check for child in children)
             combined: Check = AnyOf(parts) if either else AllOf(parts)
             check = combined if own is None else AllOf((own, combined))
         return CriterionPlan(section.kind, criterion.label, criterion.text, check, top_level, criterion, own,
                              children, bool(children) and either)
+
+    def _not_the_index(self, check: Check) -> Check:
+        """An exclusion's check kept from ``met`` when it reads a concept the trial's own condition is one of ("prior
+        malignancy within 3 years" in a lung cancer trial): the record does not tell the index condition from a
+        prior one."""
+        named = next((name for name in _concepts_read(check) if name in self.index), None)
+        if named is None:
+            return check
+        return AtMostUnknown(check, f"the trial's own condition is also a {named}: a person must tell the patient's "
+                                    f"index condition from a prior one")
 
     def _partly(self, section: Section, criterion: Criterion, check: Check, text: Optional[str] = None) -> Check:
         """``check``, kept from the answer it cannot back when the criterion asks more than it reads (words no
@@ -361,7 +376,7 @@ class Compiler:
             groups.setdefault(constraint.group, []).append(check)
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
-        if len(parts) > 1 and (self._or_between_groups(criterion, conditions) or _exclusive_values(parts)
+        if len(parts) > 1 and (self._or_between_groups(criterion, conditions) or _exclusive_values(parts, self.matching)
                                or _table(parts)):
             result = Agreeing(parts)  # "A (x < 90) or B (y > 170)" read as separate groups: "all" is not sure
         rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
@@ -385,14 +400,17 @@ class Compiler:
         return criterion.text[start:end]
 
     def _or_between_groups(self, criterion: Criterion, conditions: list[Constraint]) -> bool:
-        """Whether an alternative cue ("or") stands between the words of two groups of the criterion."""
+        """Whether an alternative cue ("or") stands between the words of two groups of the criterion: between the
+        end of one and the start of the next, or, when the first one's words run into the next ("creatinine and /
+        or BUN ≥ 1.5 × ULN"), between their starts."""
         spans: dict[int, tuple[int, int]] = {}
         for c in conditions:
-            low, high = spans.get(c.group, (c.text_start, c.text_end))
-            spans[c.group] = (min(low, c.text_start), max(high, c.text_end))
+            start, end = _located(criterion, c)
+            low, high = spans.get(c.group, (start, end))
+            spans[c.group] = (min(low, start), max(high, end))
         ordered = sorted(spans.values())
-        return any(self._alternatives(criterion.text[max(a_end - criterion.start, 0):max(b_start - criterion.start, 0)])
-                   for (_, a_end), (b_start, _) in zip(ordered, ordered[1:]))
+        return any(self._alternatives(criterion.text[a_end if a_end <= b_start else a_start:b_start])
+                   for (a_start, a_end), (b_start, _) in zip(ordered, ordered[1:]))
 
     def _dose_condition(self, constraint: Constraint, criterion: Criterion) -> Union[DoseLimit, Unknown, None]:
         """The dose limit a condition states ('prednisone > 20 mg/day'), :class:`Unknown` when it cannot be
@@ -444,7 +462,8 @@ class Compiler:
     def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None) -> Check:
         """The check of one constraint (in ``criterion``, whose text may name the event of a window), or
         :class:`Unknown` with the reason; the check keeps the constraint as its ``source``."""
-        return replace(self._constraint(constraint, criterion), source=constraint)
+        check = replace(self._constraint(constraint, criterion), source=constraint)
+        return _washout(check, self.matching) if isinstance(check, (TreatmentWindow, EventWindow)) else check
 
     def _constraint(self, constraint: Constraint, criterion: Optional[Criterion]) -> Check:
         subject = constraint.subject
@@ -689,6 +708,37 @@ class Compiler:
         return self.matching.has_cue(text, cues)
 
 
+def _concepts_read(check: Check) -> Iterator[str]:
+    """The names of the conditions and concepts a check reads, its parts' included."""
+    if isinstance(check, (ConceptCheck, EventWindow)):
+        yield check.variable.subject
+    for part in (*getattr(check, "parts", ()), *getattr(check, "exceptions", ())):
+        yield from _concepts_read(part)
+    for name in ("part", "condition"):
+        if getattr(check, name, None) is not None:
+            yield from _concepts_read(getattr(check, name))
+
+
+def _washout(window: Union["TreatmentWindow", "EventWindow"], matching: MatchingGrammar) -> Check:
+    """A window bounded from below ("major surgery at least 28 days before the first dose") is a washout: none of it
+    inside the time, whatever came before (no surgery at all meets it). Compiled as not the window inside it."""
+    allowed = matching.interval(window.comparator, window.days)
+    if allowed is None or allowed[0] <= 0 or allowed[2] != float("inf"):
+        return window
+    inside = next(name for name, forms in matching.comparators.items()
+                  if forms.test == ("lt" if allowed[1] else "le"))
+    return Negated(replace(window, comparator=inside), f"at least {window.shown}")
+
+
+def _located(criterion: Criterion, constraint: Constraint) -> tuple[int, int]:
+    """Where a constraint's words stand in the criterion's text: found by their words, since the offsets point into
+    the stored text, which may hold Markdown escapes the text here no longer has ("cells/mm\\^3")."""
+    found = criterion.text.find(constraint.text)
+    if found < 0:
+        found = max(constraint.text_start - criterion.start, 0)
+    return found, found + len(constraint.text)
+
+
 def _excepts(check: Check) -> bool:
     """Whether a check holds an exception (:class:`Unless`)."""
     if isinstance(check, Unless):
@@ -720,17 +770,30 @@ def _table(parts: tuple[Check, ...]) -> bool:
     return any(len(indices) > 2 for indices in groups.values())
 
 
-def _exclusive_values(parts: tuple[Check, ...]) -> bool:
-    """Whether two groups ask one variable for two different "=" values, which cannot both hold ("ASA 1 or 2
-    (ASA 1 meaning ... and ASA 2 meaning ...)"): "all" is then a misreading."""
-    seen: dict[str, tuple[int, float]] = {}
+def _exclusive_values(parts: tuple[Check, ...], matching: MatchingGrammar) -> bool:
+    """Whether two groups ask one variable for values that cannot both hold: two different "=" values ("ASA 1 or 2
+    (ASA 1 meaning ... and ASA 2 meaning ...)") or ranges apart ("Age ≥ 60 years. Patients aged < 60 years who
+    are unsuitable ... may be eligible"): "all" is then a misreading."""
+    seen: dict[str, list[tuple[int, tuple]]] = {}
     for index, part in enumerate(parts):
         for check in part.parts if isinstance(part, AnyOf) else (part,):
-            if isinstance(check, Compare) and check.comparator == "=" and check.value is not None:
-                first = seen.setdefault(check.variable.path, (index, check.value))
-                if first[0] != index and first[1] != check.value:
+            if not isinstance(check, Compare) or check.value is None or check.reference:
+                continue
+            allowed = matching.interval(check.comparator, check.value, check.value_high)
+            if allowed is None:
+                continue
+            for other, interval in seen.get(check.variable.path, []):
+                if other != index and intervals_apart(allowed, interval):
                     return True
+            seen.setdefault(check.variable.path, []).append((index, allowed))
     return False
+
+
+def intervals_apart(one: tuple, other: tuple) -> bool:
+    """Whether two intervals of :meth:`MatchingGrammar.interval` share no value."""
+    (low, low_in, high, high_in), (o_low, o_low_in, o_high, o_high_in) = one, other
+    return (high < o_low or (high == o_low and not (high_in and o_low_in))
+            or o_high < low or (o_high == low and not (o_high_in and low_in)))
 
 
 def compile_listing(listing: Listing, grammars: Grammars, matching: MatchingGrammar) -> ListingPlan:

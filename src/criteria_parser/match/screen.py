@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from .plan import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, CheckReader, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown,
     Commitment, Compare, ConceptCheck, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
+    intervals_apart,
 )
 from .fact_store import Facts, number_text
 from .outcome import Finding, Outcome, when_text
@@ -37,9 +38,7 @@ def decided(matching: MatchingGrammar, bound: str, value: float, comparator: str
     inside_high = g_high < w_high or (g_high == w_high and (w_high_in or not g_high_in))
     if inside_low and inside_high:
         return MET
-    apart = (g_high < w_low or (g_high == w_low and not (g_high_in and w_low_in))
-             or w_high < g_low or (w_high == g_low and not (w_high_in and g_low_in)))
-    return NOT_MET if apart else None
+    return NOT_MET if intervals_apart(given, wanted) else None
 
 
 class CriterionResult(BaseModel):
