@@ -24,7 +24,7 @@ from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
 from ..match.plan import (
     Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check, Compare, CriterionPlan, DoseLimit, EventWindow, ListingPlan,
-    TreatmentWindow, Unless,
+    Negated, TreatmentWindow, Unless,
 )
 from ..model import Constraint
 
@@ -162,6 +162,10 @@ class FhirExporter:
             return self._combine("any-of", [self._group(part) for part in check.parts])
         if isinstance(check, TreatmentWindow) and check.exception is not None:  # the dose it lets pass, per window
             return self._combine("all-of", [self.leaf(check), self.leaf(check.exception)])
+        if isinstance(check, Negated):  # a washout: not the window inside the time
+            inner = self._group(check.part)
+            return {**inner, "exclude": True} if not inner.get("exclude") else {
+                **self._combine("all-of", [inner]), "exclude": True}
         return self.leaf(check)
 
     def criterion(self, planned: CriterionPlan) -> dict:

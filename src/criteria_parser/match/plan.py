@@ -373,6 +373,8 @@ class Compiler:
                 used_dose = True
             if isinstance(check, TreatmentWindow) and not self._members_known(check.treatment_class):
                 check = replace(check, listed=False)
+            if isinstance(check, (TreatmentWindow, EventWindow)):
+                check = _washout(check, self.matching)
             groups.setdefault(constraint.group, []).append(check)
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
@@ -462,8 +464,7 @@ class Compiler:
     def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None) -> Check:
         """The check of one constraint (in ``criterion``, whose text may name the event of a window), or
         :class:`Unknown` with the reason; the check keeps the constraint as its ``source``."""
-        check = replace(self._constraint(constraint, criterion), source=constraint)
-        return _washout(check, self.matching) if isinstance(check, (TreatmentWindow, EventWindow)) else check
+        return replace(self._constraint(constraint, criterion), source=constraint)
 
     def _constraint(self, constraint: Constraint, criterion: Optional[Criterion]) -> Check:
         subject = constraint.subject
