@@ -321,7 +321,7 @@ class MatchingGrammar(_Model):
         """The concepts a trial's own conditions name, by a phrase or a kind of it ("Carcinoma, Non-Small-Cell Lung"
         is a malignancy)."""
         text = "; ".join(conditions)
-        named = {concept.name for _, concept in self.concept_spans(text)}
+        named = {concept.name for *_, concept in self.concept_spans(text)}
         return named | {concept.name for concept in self.concepts
                         if any(phrase_regex(kind).search(text) for kind in concept.kinds)}
 
