@@ -134,19 +134,40 @@ def _file_rows_of(source: Path, out: Path, engine) -> list[dict]:
     return list(_file_rows(out).values())
 
 
-def test_a_store_of_version_1_gains_the_sponsor_column_and_reparses(records, tmp_path, engine):
-    db = tmp_path / "trials.db"
+def _store_of_an_older_version(records: Path, db: Path, engine, version: str, *changes: str) -> None:
+    """An import into ``db`` made to look as version ``version`` wrote it (by ``changes``), then refused as old and
+    imported into again: every record re-parses."""
     _import(records, db, engine)
-    with sqlite3.connect(db) as con:  # as version 1 wrote it: no sponsor column, hashes without the sponsor
-        con.execute("ALTER TABLE trials DROP COLUMN sponsor")
-        con.execute("UPDATE trials SET text_hash = 'old'")
-        con.execute("UPDATE meta SET value = '1' WHERE key = 'store_version'")
-    with pytest.raises(CriteriaParserError, match="store version 1, this tool reads 2"):
+    with sqlite3.connect(db) as con:
+        for change in (*changes, f"UPDATE meta SET value = '{version}' WHERE key = 'store_version'"):
+            con.execute(change)
+    with pytest.raises(CriteriaParserError, match=f"store version {version}, this tool reads 3; import into it once"):
         Store(db, create=False)
     again = _import(records, db, engine)
     assert (again.imported, again.unchanged) == (TRIALS, 0)
+
+
+def test_a_store_of_version_1_gains_the_sponsor_column_and_reparses(records, tmp_path, engine):
+    db = tmp_path / "trials.db"
+    # as version 1 wrote it: no sponsor column, hashes without the sponsor
+    _store_of_an_older_version(records, db, engine, "1", "ALTER TABLE trials DROP COLUMN sponsor",
+                               "UPDATE trials SET text_hash = 'old'")
     assert sqlite3.connect(db).execute("SELECT sponsor FROM trials WHERE nct_id = 'NCT90000001'").fetchone() == (
         "Fixture University Hospital",)
+
+
+def test_a_store_of_version_2_gains_subjects_and_entities_and_reparses(records, tmp_path, engine):
+    db = tmp_path / "trials.db"
+    # as version 2 wrote it: no subject or entity columns, no entities table
+    _store_of_an_older_version(records, db, engine, "2", *(
+        f"ALTER TABLE constraints DROP COLUMN {column}" for column in (
+            "constraint_id", "subject_start", "subject_end", "subject_concept", "subject_code", "open_subject",
+            "entity", "entity_type")), "DROP TABLE entities")
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM constraints WHERE constraint_id IS NULL").fetchone() == (0,)
+    linked = con.execute("SELECT count(*) FROM constraints c JOIN entities e ON e.nct_id = c.nct_id "
+                         "AND e.entity_id = c.entity").fetchone()[0]
+    assert linked == con.execute("SELECT count(*) FROM constraints WHERE entity IS NOT NULL").fetchone()[0] > 0
 
 
 def test_a_fixed_record_leaves_the_errors_table(records, tmp_path, engine):

@@ -39,7 +39,7 @@ HARD_CASES = [
     ("inclusion", "7", "SpO2", ">=", 92, None, "%", None, "threshold", ["postfix_comparator"]),
     ("inclusion", "9", "ECOG", "between", 0, 2, None, None, "range", []),
     ("inclusion", "2.2", "complete remission", "<=", 12, None, "mo", None, "time_window", []),
-    ("inclusion", "8", "life expectancy", ">=", 12, None, "wk", None, "time_window", []),
+    ("inclusion", "8", "life expectancy", ">=", 12, None, "wk", None, "threshold", []),
     ("inclusion", "10", "contraception", ">=", 6, None, "mo", None, "time_window", []),
     ("exclusion", "6.1", "systemic corticosteroids", "<=", 72, None, "h", None, "time_window", ["inherited"]),
     ("exclusion", "6.1", "prednisone", "<", 10, None, "mg/d", None, "dose", []),

@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 class _Model(BaseModel):
@@ -86,6 +86,18 @@ class FlagKind(str, Enum):
     STRUCTURED_FIELD = "structured_field"  # a constraint from a registry's structured field
 
 
+class EntityType(str, Enum):
+    """What kind of clinical thing an entity mention names."""
+
+    CONDITION = "condition"  # a disease, finding or state: myocardial infarction, pregnancy
+    DRUG = "drug"  # a drug or drug class: prednisone, systemic corticosteroids, live vaccine
+    PROCEDURE = "procedure"  # a procedure or therapy: radiotherapy, major surgery, stem cell transplant
+    MEASUREMENT = "measurement"  # a lab or measurement: creatinine, systolic blood pressure, LVEF
+    OBSERVATION = "observation"  # an observation or score: ECOG, life expectancy, smoking
+    DEVICE = "device"  # a device: pacemaker, intrauterine device
+    PERSON = "person"  # a person attribute: age, sex, adult, women
+
+
 class Flag(_Model):
     """A repair or note: what was read, what was understood, and where."""
 
@@ -100,9 +112,20 @@ class Flag(_Model):
 class Constraint(_Model):
     """One machine-checkable limit stated by a criterion."""
 
+    id: Optional[str] = Field(default=None, description="Unique in the listing: '<criterion id>.c<n>' ('ex6.1.c2'); "
+                                                    "the parser always sets it.")
     kind: ConstraintKind
-    subject: Optional[str] = Field(default=None, description="Normalized name of what is limited.")
-    subject_text: Optional[str] = Field(default=None, description="The subject as written.")
+    subject: Optional[str] = Field(default=None, description="What is limited: the concept's normalized name, or, "
+                                                             "for an open subject, the words as written.")
+    subject_text: Optional[str] = Field(default=None, description="The subject as written (the text at its span).")
+    subject_start: Optional[int] = Field(default=None, ge=0, description="Start offset of the subject's words.")
+    subject_end: Optional[int] = Field(default=None, ge=0, description="End offset of the subject's words.")
+    subject_concept: Optional[str] = Field(default=None, description="Lexicon id of the subject ('lex.creatinine').")
+    subject_code: Optional[str] = Field(default=None, description="Code of the subject's concept, system first "
+                                                                  "('LOINC:2160-0', 'ATC:H02').")
+    open_subject: bool = Field(default=False, description="The subject is the text's own words: no concept known.")
+    entity: Optional[str] = Field(default=None, description="Id of the entity limited (for a time window, the "
+                                                            "event it bounds); the anchor stays in 'anchor'.")
     comparator: Comparator
     value: Optional[float] = Field(default=None, description="The (low) value; null for a category.")
     value_high: Optional[float] = Field(default=None, description="Upper value of a range.")
@@ -138,6 +161,33 @@ class Constraint(_Model):
                 raise ValueError("value_high is below value")
         if self.value is None and self.category is None:
             raise ValueError("a constraint needs a value or a category")
+        if (self.subject_start is None) != (self.subject_end is None):
+            raise ValueError("a subject span needs both subject_start and subject_end")
+        if self.subject_start is not None and self.subject_end < self.subject_start:
+            raise ValueError("subject span end before start")
+        if self.open_subject and self.subject_concept is not None:
+            raise ValueError("an open subject has no concept")
+        return self
+
+
+class Entity(_Model):
+    """One clinical mention of a criterion: what it names, where, and its concept when the lexicon knows it."""
+
+    id: str = Field(description="Unique in the listing: '<criterion id>.e<n>' ('in5.e2').")
+    type: EntityType
+    text: str = Field(description="The words as written (the text at the span).")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    concept: Optional[str] = Field(default=None, description="Lexicon id ('lex.creatinine').")
+    name: Optional[str] = Field(default=None, description="The concept's normalized name ('creatinine').")
+    code: Optional[str] = Field(default=None, description="Code of the concept, system first ('LOINC:2160-0').")
+    rule: Optional[str] = Field(default=None, description="What found it: a lexicon id, the entity model, or "
+                                                          "'subject.open' for the words a value limits.")
+
+    @model_validator(mode="after")
+    def _check(self) -> "Entity":
+        if self.end <= self.start:
+            raise ValueError("an entity span must hold text")
         return self
 
 
@@ -152,14 +202,25 @@ class Excerpt(_Model):
 class Criterion(_Model):
     """One numbered (or bulleted) item of a section, with its sub-items."""
 
+    id: Optional[str] = Field(default=None, description="Unique in the listing: section and position ('in5', "
+                                                    "'ex6.1'); the ids of its entities and constraints start with it.")
     label: str = Field(description="Label as numbered in the source, dotted with its parents: '6.1', '2.c'.")
     text: str = Field(description="The item's own text, label stripped, wrapped lines joined as in the source.")
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     logic: Logic = Field(default=Logic.ALL, description="How the children combine: 'any of the following' is any.")
     constraints: list[Constraint] = Field(default_factory=list)
+    entities: list[Entity] = Field(default_factory=list, description="Every clinical mention, in text order.")
     exceptions: list[Excerpt] = Field(default_factory=list, description="'except ...' clauses.")
     children: list["Criterion"] = Field(default_factory=list)
+
+    def next_id(self, kind: str) -> str:
+        """A fresh id for a new entity (``kind`` "e") or constraint ("c") of this criterion."""
+        taken = {item.id for item in (*self.entities, *self.constraints) if item.id}
+        number = 1
+        while f"{self.id}.{kind}{number}" in taken:
+            number += 1
+        return f"{self.id}.{kind}{number}"
 
     def walk(self) -> Iterator["Criterion"]:
         """Yield this criterion and all its descendants, depth first."""
@@ -204,6 +265,46 @@ class Listing(_Model):
     trial: TrialInfo = Field(default_factory=TrialInfo)
     sections: list[Section] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_ids(self) -> "Listing":
+        seen: set[str] = set()
+        for _, criterion in self.walk():
+            own = {entity.id for entity in criterion.entities}
+            for item in (criterion, *criterion.entities, *criterion.constraints):
+                if item.id is not None:
+                    if item.id in seen:
+                        raise ValueError(f"id {item.id} is used twice")
+                    seen.add(item.id)
+            for constraint in criterion.constraints:
+                if constraint.entity is not None and constraint.entity not in own:
+                    raise ValueError(f"constraint {constraint.id} points at {constraint.entity}, which is not an "
+                                     f"entity of criterion {criterion.label}")
+        return self
+
+    def number_criteria(self) -> None:
+        """Give every criterion its id: section ("in", "ex") and position ("in5", "ex6.1"); a second section of
+        one kind numbers as "in2_1", ..."""
+        def number(criteria: list[Criterion], prefix: str) -> None:
+            for position, criterion in enumerate(criteria, 1):
+                criterion.id = f"{prefix}{position}"
+                number(criterion.children, f"{criterion.id}.")
+        seen: dict[str, int] = {}
+        for section in self.sections:
+            kind = "in" if section.kind == SectionKind.INCLUSION.value else "ex"
+            seen[kind] = seen.get(kind, 0) + 1
+            number(section.criteria, kind if seen[kind] == 1 else f"{kind}{seen[kind]}_")
+
+    def fill_ids(self) -> None:
+        """Give ids to whatever has none (a gold file of schema 1.0): criteria by position, then entities and
+        constraints the next free ones of their criterion."""
+        if any(criterion.id is None for _, criterion in self.walk()):
+            self.number_criteria()
+        for _, criterion in self.walk():
+            for kind, items in (("e", criterion.entities), ("c", criterion.constraints)):
+                for item in items:
+                    if item.id is None:
+                        item.id = criterion.next_id(kind)
 
     def walk(self) -> Iterator[tuple[Section, Criterion]]:
         """Yield (section, criterion) for every criterion of the listing, depth first."""

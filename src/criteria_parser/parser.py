@@ -21,10 +21,10 @@ from . import __version__
 from .pipeline.types import register_extensions, text_of
 from .errors import InputError
 from .grammar.loader import Grammars, load_grammars
-from .model import Constraint, Criterion, Excerpt, Flag, Listing, Logic, Section
+from .model import Constraint, Criterion, Entity, Excerpt, Flag, Listing, Logic, Section
 from .document.outline import MAX_DEPTH, Item, Outliner
 from .document.page import PageReader
-from .pipeline.build import build_pipeline, worth_parsing
+from .pipeline.build import ENTITY_PIPES, build_pipeline, worth_parsing
 from .document.source import DEFAULT_MAX_BYTES, SourceText, read_source
 
 _NCT_IN_NAME = re.compile(r"NCT\d{8}")
@@ -40,10 +40,12 @@ _LONG_RUN = re.compile(r"\S{%d,}" % (MAX_TOKEN_CHARS + 1))
 
 @dataclass
 class _Job:
-    """One criterion waiting for the pipeline."""
+    """One criterion waiting for the pipeline; ``full`` when it may hold a value (else only its entities are
+    looked for)."""
 
     criterion: Criterion
     context: list[tuple[str, int]]
+    full: bool = True
 
 
 class Parser:
@@ -97,11 +99,12 @@ class Parser:
                 try:
                     doc = self._make_doc(job.criterion.text[:MAX_CRITERION_CHARS])
                     doc._.cp_context = job.context
-                    for _, component in self.nlp.pipeline:
-                        doc = component(doc)
+                    for name, component in self.nlp.pipeline:
+                        if job.full or name in ENTITY_PIPES:  # without a value, the entities only
+                            doc = component(doc)
                     _apply(job.criterion, doc)
                 except Exception as exc:  # noqa: BLE001 - one criterion the pipeline fails on; the rest parse
-                    job.criterion.constraints, job.criterion.exceptions = [], []
+                    job.criterion.constraints, job.criterion.exceptions, job.criterion.entities = [], [], []
                     listing.warnings.append(f"criterion {job.criterion.label} was not read for constraints: the "
                                             f"parser failed on it ({type(exc).__name__}: {str(exc)[:200]})")
             yield listing
@@ -156,6 +159,7 @@ class Parser:
                                     criteria=criteria))
         listing = Listing(parser_version=self.version, source=source.path, trial=trial, sections=sections,
                           warnings=warnings)
+        listing.number_criteria()
         return listing, jobs
 
     def _criterion(self, text: str, item: Item, parent_label: str, ancestors: list[Criterion],
@@ -171,9 +175,9 @@ class Parser:
         chain = [criterion, *ancestors]
         criterion.children = [self._criterion(text, child, criterion.label, chain, jobs, warnings)
                               for child in item.children]
-        if item.children or self._worth.search(own) or self._exception.search(own):
-            context = [(a.text, a.start - criterion.start) for a in ancestors]
-            jobs.append(_Job(criterion, context))
+        full = bool(item.children or self._worth.search(own) or self._exception.search(own))
+        context = [(a.text, a.start - criterion.start) for a in ancestors] if full else []
+        jobs.append(_Job(criterion, context, full))
         return criterion
 
 
@@ -202,7 +206,14 @@ def _add_tokens(doc: Doc, words: list[str], spaces: list[bool]) -> None:
 def _apply(criterion: Criterion, doc: Doc) -> None:
     """Copy what the pipeline found in ``doc`` onto ``criterion``, moving offsets into the file."""
     delta, text = criterion.start, text_of(doc)  # doc.text joins every token again on each access
-    criterion.constraints = [shift_constraint(c, delta) for c in doc._.cp_constraints]
+    prefix = f"{criterion.id}."
+    criterion.entities = [
+        Entity(id=prefix + f.id, type=f.type, text=f.text, start=f.start + delta, end=f.end + delta,
+               concept=f.entry.id if f.entry else None, name=f.entry.name if f.entry else None,
+               code=f.entry.code if f.entry else None, rule=f.rule or None)
+        for f in doc._.cp_found or []
+    ]
+    criterion.constraints = [shift_constraint(c, delta, prefix) for c in doc._.cp_constraints or []]
     criterion.exceptions = [
         Excerpt(text=text[s:e].rstrip(), start=s + delta, end=s + delta + len(text[s:e].rstrip()))
         for s, e in doc._.cp_exceptions
@@ -211,14 +222,21 @@ def _apply(criterion: Criterion, doc: Doc) -> None:
         criterion.logic = Logic.ANY.value
 
 
-def shift_constraint(constraint: Constraint, delta: int) -> Constraint:
-    """A copy of ``constraint`` with every offset (value, words, flags) moved by ``delta``."""
+def shift_constraint(constraint: Constraint, delta: int, prefix: str = "") -> Constraint:
+    """A copy of ``constraint`` with every offset (value, words, subject, flags) moved by ``delta``, and its id and
+    the id of its entity prefixed with ``prefix`` (the criterion's id and a dot)."""
     flags = [Flag.model_validate({**f.model_dump(), "start": f.start + delta, "end": f.end + delta})
              for f in constraint.flags]
-    return constraint.model_copy(update={
+    update = {
         "start": constraint.start + delta, "end": constraint.end + delta,
         "text_start": constraint.text_start + delta, "text_end": constraint.text_end + delta, "flags": flags,
-    })
+        "id": prefix + constraint.id if constraint.id else None,
+        "entity": prefix + constraint.entity if constraint.entity else None,
+    }
+    if constraint.subject_start is not None:
+        update["subject_start"] = constraint.subject_start + delta
+        update["subject_end"] = constraint.subject_end + delta
+    return constraint.model_copy(update=update)
 
 
 _DEFAULT: Optional[Parser] = None

@@ -37,18 +37,25 @@ def csrf_of(client: TestClient, name: str = NAME) -> str:
     return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
 
 
-def rows_of(listing) -> list[dict]:
-    """Save rows for every constraint of ``listing``, all accepted, ids ``c0``, ``c1``..."""
+def rows_of(listing, entities: bool = False) -> list[dict]:
+    """Save rows for every constraint (or entity) of ``listing``, all accepted, ids ``c0``, ``c1``... (``ent0``...)."""
     rows = []
     for index, section in enumerate(listing.sections):
         for criterion in section.walk():
-            for constraint in criterion.constraints:
-                rows.append({"id": f"c{len(rows)}", "criterion": criterion_key(index, criterion), "accepted": True,
-                             "fields": row_values(constraint)})
+            for item in criterion.entities if entities else criterion.constraints:
+                rows.append({"id": f"{'ent' if entities else 'c'}{len(rows)}", "criterion": criterion_key(index, criterion),
+                             "accepted": True, "fields": row_values(item)})
     return rows
 
 
-def save(client: TestClient, rows: list[dict], fingerprint: str = "absent", name: str = NAME, **headers):
-    """POST a save as the page does."""
+def entity_rows_of(listing) -> list[dict]:
+    """Save rows for every entity of ``listing``, all accepted."""
+    return rows_of(listing, entities=True)
+
+
+def save(client: TestClient, rows: list[dict], fingerprint: str = "absent", name: str = NAME,
+         entities: list[dict] | None = None, **headers):
+    """POST a save as the page does (entity rows too, when given)."""
     headers = {"X-CSRF-Token": csrf_of(client, name), **headers}
-    return client.post(f"/api/save/{name}", json={"fingerprint": fingerprint, "rows": rows}, headers=headers)
+    body = {"fingerprint": fingerprint, "rows": rows, **({"entities": entities} if entities is not None else {})}
+    return client.post(f"/api/save/{name}", json=body, headers=headers)

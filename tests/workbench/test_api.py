@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 import os
 import re
@@ -19,7 +21,7 @@ from criteria_parser.workbench.app import create_app
 from criteria_parser.curation.corpus import Corpus, UnsafePathError, fingerprint
 from criteria_parser.curation.reports import eval_page
 
-from .conftest import NAME, csrf_of, rows_of, save
+from .conftest import NAME, csrf_of, entity_rows_of, rows_of, save
 
 GOLD = NAME.replace(".txt", ".gold.json")
 LOG = NAME.replace(".txt", ".review.jsonl")
@@ -75,7 +77,9 @@ def test_unaccepted_rows_leave_the_listing_in_progress(client, parser, corpus):
     assert answer.json()["status"] == "in progress"
     assert "in progress" in client.get("/").text
     page = client.get(f"/listing/{NAME}").text
-    assert page.count('class="row k-') - page.count('accepted"') == 2  # the unaccepted row and the template
+    constraint_rows = re.findall(r'class="row k-[^"]*"', page)
+    assert sum(not row.endswith(' accepted"') for row in constraint_rows) == 2  # the unaccepted row and the template
+    assert 'class="row entity-row accepted"' in page  # the entities were saved as they were: accepted
     report = evaluate_corpus(corpus, parser)
     assert [listing.status for listing in report.listings] == ["in progress"]
     assert f"note: {GOLD} is in progress" in render_report(report)
@@ -319,6 +323,56 @@ def test_diff_shows_disagreements_first_and_takes_only_checked_changes(client, p
     assert unknown.status_code == 409 and "p99.unit" in unknown.json()["error"]
 
 
+def test_entities_are_edited_added_and_linked(client, parser, corpus):
+    listing = parsed(parser, corpus)
+    text = (corpus / NAME).read_text(encoding="utf-8")
+    rows, entities = rows_of(listing), entity_rows_of(listing)
+    qt = next(e for e in entities if e["fields"]["concept"] == "lex.qt_prolongation")
+    qt["fields"].update(type="observation")
+    start = text.index("CD3/CD28 co-stimulation")
+    entities.append({"id": "m1", "criterion": "1:7", "accepted": False,  # exclusion 7: a procedure the lexicon lacks
+                     "fields": {"type": "procedure", "start": str(start), "end": str(start + 23)}})
+    answer = save(client, rows, entities=entities)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "in progress"  # the new entity is not accepted yet
+    gold = Listing.model_validate_json((corpus / GOLD).read_text())
+    exclusion = {c.label: c for c in gold.sections[1].walk()}
+    assert [(e.id, e.text, e.type, e.concept) for e in exclusion["7"].entities] == [
+        ("ex7.e1", "proiferation rate", "measurement", "lex.proliferation_rate"),
+        ("ex7.e2", "CD3/CD28 co-stimulation", "procedure", None)]
+    assert [e.type for e in exclusion["2"].entities] == ["observation", "condition"]
+    entry = json.loads((corpus / LOG).read_text().splitlines()[-1])
+    assert {"criterion": "1:7", "text": "CD3/CD28 co-stimulation",
+            "added": exclusion["7"].entities[1].model_dump(mode="json")} in entry["changes"]
+    radiotherapy = find(rows, "radiotherapy")
+    radiotherapy["fields"]["entity"] = "ex7.e2"  # an entity of another criterion
+    refused = save(client, rows, fingerprint(corpus / GOLD), entities=entities)
+    assert refused.status_code == 422
+    assert refused.json()["rows"][radiotherapy["id"]] == {"entity": "no entity ex7.e2 in criterion 6.4"}
+
+
+
+
+def test_diff_takes_entities_the_parser_finds(client, parser, corpus):
+    listing = parsed(parser, corpus)
+    entities = [e for e in entity_rows_of(listing) if e["fields"]["concept"] != "lex.radiotherapy"]
+    rows = rows_of(listing)
+    find(rows, "radiotherapy")["fields"]["entity"] = ""
+    assert save(client, rows, entities=entities).status_code == 200
+    page = client.get(f"/diff/{NAME}").text
+    assert "procedure · radiotherapy (lex.radiotherapy)" in page
+    change = re.search(r'value="(a\d+)" aria-label="take the parser\'s entity"', page).group(1)
+    link = re.search(r'value="(p\d+\.entity)"', page).group(1)
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    answer = client.post(f"/api/take/{NAME}", json={"fingerprint": fingerprint(corpus / GOLD), "take": [change, link]},
+                         headers=headers)
+    assert answer.status_code == 200, answer.text
+    gold = Listing.model_validate_json((corpus / GOLD).read_text())
+    criterion = next(c for _, c in gold.walk() if c.label == "6.4")
+    assert [e.text for e in criterion.entities] == ["radiotherapy"]
+    assert criterion.constraints[0].entity == criterion.entities[0].id
+
+
 def test_diff_without_gold_and_outside_corpus(client):
     assert "No gold file yet" in client.get(f"/diff/{NAME}").text
     assert client.get("/diff/..%2Fx.txt").status_code == 404
@@ -330,7 +384,8 @@ def test_saving_unchanged_rows_keeps_the_gold_as_it_was(client, parser, corpus):
     gold = parsed(parser, corpus).model_copy(update={"parser_version": "gold", "source": "corpora/" + NAME})
     (corpus / GOLD).write_text(gold.model_dump_json(indent=2))
     page = client.get(f"/listing/{NAME}").text
-    assert "curated" in page and page.count(' accepted"') == sum(1 for _ in gold.constraints())
+    accepted_rows = re.findall(r'class="row k-[^"]* accepted"', page)
+    assert "curated" in page and len(accepted_rows) == sum(1 for _ in gold.constraints())
     answer = save(client, rows_of(gold), fingerprint(corpus / GOLD))
     assert answer.status_code == 200 and answer.json()["changes"] == 0
     assert Listing.model_validate_json((corpus / GOLD).read_text()) == gold

@@ -128,9 +128,13 @@ def test_correct_unit_add_missed_constraint_save_and_reload(page, server, corpus
 
 def test_keyboard_accept_reject_and_refused_edit(page, server, corpus, parser):
     page.goto(f"{server}/listing/{NAME}")
-    total = sum(1 for _ in parser.parse_file(corpus / NAME).constraints())
+    listing = parser.parse_file(corpus / NAME)
+    constraints = sum(1 for _ in listing.constraints())
+    entities = sum(len(c.entities) for _, c in listing.walk())
+    total = constraints + entities  # a row each, in text order: a criterion's constraints, then its entities
     assert page.locator("#progress").text_content() == f"0 of {total} rows accepted"
-    page.keyboard.press("x")  # the first row is wrong: delete it
+    assert "entity-row" in page.locator(".tree-pane .row").first.get_attribute("class")
+    page.keyboard.press("x")  # the first row, an entity, is wrong: delete it
     for _ in range(total - 1):
         page.keyboard.press("a")
     assert page.locator("#progress").text_content() == f"{total - 1} of {total - 1} rows accepted"
@@ -149,7 +153,9 @@ def test_keyboard_accept_reject_and_refused_edit(page, server, corpus, parser):
     page.click("#save")
     page.locator("#message", has_text="Saved as gold").wait_for()
     assert page.locator("#status").text_content() == "curated"
-    assert sum(1 for _ in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()) == total - 1
+    saved = Listing.model_validate_json((corpus / GOLD).read_text())
+    assert sum(1 for _ in saved.constraints()) == constraints
+    assert sum(len(c.entities) for _, c in saved.walk()) == entities - 1
     assert page.problems == []
 
 

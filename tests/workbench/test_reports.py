@@ -43,7 +43,7 @@ def test_eval_html_shows_bars_and_each_disagreement_in_its_text(corpus: Path, pa
     result = runner.invoke(app, ["eval", str(corpus), "--html"])
     assert result.exit_code == 0, result.output
     page = result.output
-    fields = len(CONSTRAINT_FIELDS) + 2  # and structure, trial
+    fields = len(CONSTRAINT_FIELDS) + 3  # and entities, structure, trial
     assert page.count("<meter") == 3 * fields + 1  # precision, recall, F1 a field; F1 of the listing
     assert "<b>unit</b>: gold <code>mol/L</code>, parser <code>umol/L</code>" in page
     assert '<span class="seg hl k-threshold val">Total bilirubin ≤51 (mol/L)</span>' in page

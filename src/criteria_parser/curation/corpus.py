@@ -124,9 +124,11 @@ class Corpus:
         except OSError as exc:  # a directory named like a gold file
             raise CriteriaParserError(f"cannot read the gold file: {exc.strerror}", files.gold.name) from None
         try:
-            return Listing.model_validate_json(data)
+            listing = Listing.model_validate_json(data)
         except ValidationError as exc:
             raise CriteriaParserError(f"not a valid gold file: {validation_problem(exc)}", files.gold.name) from None
+        listing.fill_ids()  # a gold file of schema 1.0 has none
+        return listing
 
     def save_gold(self, files: ListingFiles, listing: Listing, expected: str) -> str:
         """Write ``listing`` as the gold file, unless it changed since the curator saw fingerprint ``expected``.

@@ -1,30 +1,35 @@
 """Turn a curator's rows back into a validated listing, and say what changed.
 
 The page sends every constraint row it shows (kept, edited or added; deleted
-rows are left out) with the criterion it belongs to. Each row is validated by
-the pydantic model and by the provenance rules (spans inside the listing and
-inside the criterion, the value inside the constraint's text); ``text`` is
-always re-read from the listing at the row's span, never typed. Invalid rows
-are refused with one reason per field.
+rows are left out) with the criterion it belongs to, and the criteria's entity
+rows the same way. Each row is validated by the pydantic model and by the
+provenance rules (spans inside the listing and inside the criterion, the value
+inside the constraint's text, the entity a constraint limits one of its
+criterion's); ``text`` (and a constraint's ``subject_text``, when it has a
+subject span) is always re-read from the listing at the row's span, never
+typed. A row without an id gets the next free one of its criterion. Invalid
+rows are refused with one reason per field.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 from pydantic import ValidationError
 
 from ..errors import CriteriaParserError
-from ..model import Constraint, Criterion, Listing
+from ..model import Constraint, Criterion, Entity, Listing
 
 #: Fields a row edits, in the order the page shows them (``text`` is derived from the span).
 ROW_FIELDS = (
     "kind", "subject", "comparator", "value", "value_high", "unit", "unit_text", "relative_to", "direction",
-    "anchor", "category", "qualifier", "subject_text", "role", "group", "start", "end", "text_start", "text_end",
-    "flags", "rule",
+    "anchor", "entity", "category", "qualifier", "subject_text", "subject_start", "subject_end", "subject_concept",
+    "subject_code", "open_subject", "role", "group", "start", "end", "text_start", "text_end", "flags", "rule", "id",
 )
-_INTEGERS = ("group", "start", "end", "text_start", "text_end")
+#: Fields an entity row edits (``text`` is derived from the span).
+ENTITY_FIELDS = ("type", "start", "end", "concept", "name", "code", "rule", "id")
+_INTEGERS = ("group", "start", "end", "text_start", "text_end", "subject_start", "subject_end")
 #: Where a model-level (not field-level) refusal is shown.
 _MODEL_MESSAGES = {"between": "value_high", "below value": "value_high", "value or a category": "value",
                    "span end": "end"}
@@ -48,14 +53,16 @@ def criteria_by_key(listing: Listing) -> dict[str, Criterion]:
     return {criterion_key(i, c): c for i, section in enumerate(listing.sections) for c in section.walk()}
 
 
-def row_values(constraint: Constraint) -> dict[str, str]:
-    """The fields of ``constraint`` as the strings the page's inputs hold."""
-    data = constraint.model_dump()
+def row_values(item: Constraint | Entity) -> dict[str, str]:
+    """The fields of a constraint (or an entity) as the strings the page's inputs hold."""
+    data = item.model_dump()
     values = {}
-    for field in ROW_FIELDS:
+    for field in ROW_FIELDS if isinstance(item, Constraint) else ENTITY_FIELDS:
         value = data[field]
         if field == "flags":
             values[field] = json.dumps(value, ensure_ascii=False) if value else ""
+        elif isinstance(value, bool):
+            values[field] = "true" if value else ""
         elif isinstance(value, float) and value.is_integer():
             values[field] = str(int(value))
         else:
@@ -91,28 +98,11 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
         EditsInvalid: with the row's reasons under the key ``""``.
     """
     errors: dict[str, str] = {}
-    data: dict[str, Any] = {}
-    for field in ROW_FIELDS:
-        raw = fields.get(field)
-        value = raw.strip() if isinstance(raw, str) else raw
-        if value in ("", None):
-            data[field] = [] if field == "flags" else (0 if field == "group" else None)
-        elif field == "flags" and isinstance(value, str):
-            try:
-                data[field] = json.loads(value)
-            except json.JSONDecodeError as exc:
-                errors[field] = f"not valid JSON: {exc.msg}"
-        else:
-            data[field] = value
-    unknown = set(fields) - set(ROW_FIELDS)
-    if unknown:
-        errors["row"] = f"unknown field(s): {', '.join(sorted(unknown))}"
+    data = _fields(fields, ROW_FIELDS, errors)
     if not errors:
-        try:
-            start, end = int(data["text_start"]), int(data["text_end"])
-            data["text"] = text[start:end] if 0 <= start <= end else ""
-        except (TypeError, ValueError, OverflowError):  # the model reports the bad offset
-            data["text"] = ""
+        data["text"] = _span_text(text, data["text_start"], data["text_end"])
+        if data["subject_start"] is not None:
+            data["subject_text"] = _span_text(text, data["subject_start"], data["subject_end"]) or None
         try:
             constraint = Constraint.model_validate(data)
         except ValidationError as exc:
@@ -126,6 +116,65 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
                 errors["unit"] = f"not a UCUM code: write '{ucum}' for {constraint.unit}"
             if not errors:
                 return constraint
+    raise EditsInvalid({"": errors})
+
+
+def _fields(fields: dict[str, Any], names: tuple[str, ...], errors: dict[str, str]) -> dict[str, Any]:
+    """A row's values for the model: stripped, empty as none (no flags, group 0, not open), flags parsed."""
+    data: dict[str, Any] = {}
+    for field in names:
+        raw = fields.get(field)
+        value = raw.strip() if isinstance(raw, str) else raw
+        if value in ("", None):
+            data[field] = [] if field == "flags" else (0 if field == "group" else False if field == "open_subject"
+                                                       else None)
+        elif field == "flags" and isinstance(value, str):
+            try:
+                data[field] = json.loads(value)
+            except json.JSONDecodeError as exc:
+                errors[field] = f"not valid JSON: {exc.msg}"
+        else:
+            data[field] = value
+    unknown = set(fields) - set(names)
+    if unknown:
+        errors["row"] = f"unknown field(s): {', '.join(sorted(unknown))}"
+    return data
+
+
+def _span_text(text: str, start: Any, end: Any) -> str:
+    """The listing's text at a span as a row gives it (empty for a bad one: the model reports the offset)."""
+    try:
+        start, end = int(start), int(end)
+        return text[start:end] if 0 <= start <= end else ""
+    except (TypeError, ValueError, OverflowError):
+        return ""
+
+
+def build_entity(fields: dict[str, Any], text: str, criterion: Criterion) -> Entity:
+    """Validate one entity row against the model and the provenance rules (its span inside its criterion).
+
+    Raises:
+        EditsInvalid: with the row's reasons under the key ``""``.
+    """
+    errors: dict[str, str] = {}
+    data = _fields(fields, ENTITY_FIELDS, errors)
+    if not errors:
+        data["text"] = _span_text(text, data["start"], data["end"])
+        data["id"] = data["id"] or ""
+        try:
+            entity = Entity.model_validate(data)
+        except ValidationError as exc:
+            for error in exc.errors():
+                field = str(error["loc"][0]) if error["loc"] else "end"
+                errors.setdefault(field, error["msg"].removeprefix("Value error, "))
+        else:
+            if not (criterion.start <= entity.start and entity.end <= criterion.end):
+                errors["start"] = (f"the entity must lie inside criterion {criterion.label} "
+                                   f"({criterion.start}-{criterion.end})")
+            elif not entity.text.strip():
+                errors["start"] = "the entity's span holds no text"
+            if not errors:
+                return entity
     raise EditsInvalid({"": errors})
 
 
@@ -143,9 +192,10 @@ def append_row(criterion: Criterion, fields: dict[str, Any], text: str, where: s
 
 
 def sort_rows(listing: Listing) -> None:
-    """Put every criterion's constraints in text order."""
+    """Put every criterion's constraints and entities in text order."""
     for _, criterion in listing.walk():
         criterion.constraints.sort(key=lambda c: (c.text_start, c.start))
+        criterion.entities.sort(key=lambda e: (e.start, -e.end))
 
 
 def _model_field(message: str) -> str:
@@ -169,6 +219,10 @@ def _provenance(constraint: Constraint, text: str, criterion: Criterion) -> dict
     for flag in constraint.flags:
         if flag.end > len(text) or flag.end < flag.start:
             errors["flags"] = f"flag {flag.kind} has span {flag.start}-{flag.end} outside the listing"
+    if constraint.subject_start is not None and not (
+            criterion.start <= constraint.subject_start and constraint.subject_end <= criterion.end):
+        errors["subject_start"] = (f"the subject must lie inside criterion {criterion.label} "
+                                   f"({criterion.start}-{criterion.end})")
     return errors
 
 
@@ -197,18 +251,21 @@ def doubtful_rows(rows: list[tuple[str, str, Constraint]]) -> dict[str, str]:
     return warnings
 
 
-def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
-               spellings: Mapping[str, str] = {}) -> tuple[Listing, list[int], dict[str, str]]:
-    """A copy of ``base`` whose constraints are exactly ``rows``.
+def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str, spellings: Mapping[str, str] = {},
+               entity_rows: Optional[list[dict[str, Any]]] = None) -> tuple[Listing, list[int], dict[str, str]]:
+    """A copy of ``base`` whose constraints are exactly ``rows`` (and entities exactly ``entity_rows``, when
+    given; else the entities of ``base`` stay).
 
     Args:
         base: the listing the page was built from (criteria tree, trial, sections kept).
-        rows: ``{"id", "criterion", "accepted", "fields"}`` per row, in page order.
+        rows: ``{"id", "criterion", "accepted", "fields"}`` per constraint row, in page order.
         text: the listing text.
         spellings: see :func:`build_constraint`.
+        entity_rows: the same per entity row.
 
     Returns:
-        The new listing, the indexes (in :meth:`Listing.constraints` order) of the accepted rows, and the
+        The new listing, the indexes of the accepted rows (constraints in :meth:`Listing.constraints` order,
+        then entities in :meth:`Listing.walk` order, numbered on after the constraints), and the
         :func:`doubtful_rows` warnings by row id.
 
     Raises:
@@ -216,9 +273,54 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
     """
     listing = base.model_copy(deep=True)
     criteria = criteria_by_key(listing)
-    placed: dict[str, list[tuple[Constraint, bool]]] = {key: [] for key in criteria}
-    built: list[tuple[str, str, Constraint]] = []
     errors: dict[str, dict[str, str]] = {}
+    entities = _place(entity_rows, criteria, errors, lambda fields, c: build_entity(fields, text, c))
+    placed = _place(rows, criteria, errors, lambda fields, c: build_constraint(fields, text, c, spellings))
+    if errors:
+        raise EditsInvalid(errors)
+    built = [(row_id, key, constraint) for key, found in placed.items() for constraint, _, row_id in found]
+    if entities is not None:
+        for key, criterion in criteria.items():
+            entities[key].sort(key=lambda placing: (placing[0].start, -placing[0].end))
+            criterion.entities = [entity for entity, _, _ in entities[key]]
+            _number(criterion, criterion.entities, "e")
+    for key, criterion in criteria.items():
+        placed[key].sort(key=lambda placing: (placing[0].text_start, placing[0].start))
+        criterion.constraints = [constraint for constraint, _, _ in placed[key]]
+        _number(criterion, criterion.constraints, "c")
+        known = {entity.id for entity in criterion.entities}
+        for constraint, _, row_id in placed[key]:
+            if constraint.entity is not None and constraint.entity not in known:
+                errors[row_id] = {"entity": f"no entity {constraint.entity} in criterion {criterion.label}"}
+    if errors:
+        raise EditsInvalid(errors)
+    accepted = []
+    index = 0
+    for table in (placed, entities):
+        for section_index, section in enumerate(listing.sections):
+            for criterion in section.walk():
+                if table is None:  # the entities kept as they were: accepted as before
+                    accepted.extend(range(index, index + len(criterion.entities)))
+                    index += len(criterion.entities)
+                    continue
+                for _, was_accepted, _ in table[criterion_key(section_index, criterion)]:
+                    if was_accepted:
+                        accepted.append(index)
+                    index += 1
+    try:
+        Listing.model_validate(listing.model_dump())
+    except ValidationError as exc:
+        raise EditsInvalid({"listing": {"row": exc.errors()[0]["msg"].removeprefix("Value error, ")}}) from None
+    return listing, accepted, doubtful_rows(built)
+
+
+def _place(rows: Optional[list[dict[str, Any]]], criteria: dict[str, Criterion], errors: dict[str, dict[str, str]],
+           build) -> Optional[dict[str, list[tuple[Any, bool, str]]]]:
+    """Each row built by ``build`` and placed under its criterion's key, with whether it was accepted and the
+    row's id."""
+    if rows is None:
+        return None
+    placed: dict[str, list[tuple[Any, bool, str]]] = {key: [] for key in criteria}
     for number, row in enumerate(rows):
         row_id = str(row.get("id", number))
         criterion = criteria.get(str(row.get("criterion")))
@@ -226,27 +328,25 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str,
             errors[row_id] = {"row": f"no criterion {row.get('criterion')!r} in this listing"}
             continue
         try:
-            constraint = build_constraint(row["fields"], text, criterion, spellings)
+            item = build(row["fields"], criterion)
         except EditsInvalid as exc:
             errors[row_id] = exc.errors[""]
             continue
-        placed[str(row["criterion"])].append((constraint, bool(row.get("accepted"))))
-        built.append((row_id, str(row["criterion"]), constraint))
-    if errors:
-        raise EditsInvalid(errors)
-    for key, criterion in criteria.items():
-        ordered = sorted(placed[key], key=lambda pair: (pair[0].text_start, pair[0].start))
-        criterion.constraints = [constraint for constraint, _ in ordered]
-        placed[key] = ordered
-    accepted = []
-    index = 0
-    for section_index, section in enumerate(listing.sections):
-        for criterion in section.walk():
-            for _, was_accepted in placed[criterion_key(section_index, criterion)]:
-                if was_accepted:
-                    accepted.append(index)
-                index += 1
-    return listing, accepted, doubtful_rows(built)
+        placed[str(row["criterion"])].append((item, bool(row.get("accepted")), row_id))
+    return placed
+
+
+def _number(criterion: Criterion, items: list, kind: str) -> None:
+    """Ids for the items of a criterion that have none (or one another item had first)."""
+    seen: set[str] = set()
+    for item in items:
+        if not item.id or item.id in seen or not item.id.startswith(f"{criterion.id}."):
+            item.id = None
+        else:
+            seen.add(item.id)
+    for item in items:
+        if item.id is None:
+            item.id = criterion.next_id(kind)
 
 
 def changes(old: Listing, new: Listing) -> list[dict[str, Any]]:
@@ -254,18 +354,20 @@ def changes(old: Listing, new: Listing) -> list[dict[str, Any]]:
     (the first save compares with the parser's proposal the curator started from).
 
     Constraints are matched by their criterion and spans (and their order among constraints with the same
-    spans); a matched pair reports the fields that differ as ``{field: [old, new]}``, the rest are ``added`` or
-    ``removed``.
+    spans), entities by their criterion and span; a matched pair reports the fields that differ as
+    ``{field: [old, new]}``, the rest are ``added`` or ``removed``.
     """
-    def table(listing: Listing) -> dict[tuple[str, int, int, int], dict[str, Any]]:
-        rows: dict[tuple[str, int, int, int], dict[str, Any]] = {}
+    def table(listing: Listing) -> dict[tuple[str, str, int, int, int], dict[str, Any]]:
+        rows: dict[tuple[str, str, int, int, int], dict[str, Any]] = {}
         for section_index, section in enumerate(listing.sections):
             for criterion in section.walk():
-                for constraint in criterion.constraints:
-                    key = (criterion_key(section_index, criterion), constraint.text_start, constraint.start, 0)
+                items = [("constraint", c.text_start, c.start, c) for c in criterion.constraints]
+                items += [("entity", e.start, e.end, e) for e in criterion.entities]
+                for kind, first, second, item in items:
+                    key = (criterion_key(section_index, criterion), kind, first, second, 0)
                     while key in rows:
-                        key = (*key[:3], key[3] + 1)
-                    rows[key] = constraint.model_dump(mode="json")
+                        key = (*key[:4], key[4] + 1)
+                    rows[key] = item.model_dump(mode="json")
         return rows
 
     before, after = table(old), table(new)

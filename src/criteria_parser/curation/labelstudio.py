@@ -3,10 +3,12 @@
 A task holds a listing's whole text (``data.text``) and its corpus name
 (``data.source``). Each constraint is a ``labels`` region over its text span,
 labelled with its kind, carrying the whole constraint as JSON in the region's
-``meta.text`` so that nothing is lost on the way back. A region a curator draws
-in Label Studio has no such JSON: the parser reads the region's text to fill
-it, as the workbench does for a selection. Label Studio counts offsets in
-UTF-16 code units, the model in code points; both directions convert.
+``meta.text`` so that nothing is lost on the way back; each entity is a region
+of the ``entity`` labels, labelled with its type, and a ``limits`` relation goes
+from a constraint's region to the region of the entity it limits. A region a
+curator draws in Label Studio has no such JSON: the parser reads the region's
+text to fill it, as the workbench does for a selection. Label Studio counts
+offsets in UTF-16 code units, the model in code points; both directions convert.
 """
 
 from __future__ import annotations
@@ -17,24 +19,31 @@ from typing import Any, Iterable
 from xml.sax.saxutils import quoteattr
 
 from ..errors import CriteriaParserError
-from ..model import ConstraintKind, Criterion, Listing
+from ..model import ConstraintKind, Criterion, EntityType, Listing
 from ..parser import Parser
 from .corpus import Corpus, ListingFiles
-from .edits import append_row, sort_rows
-from .propose import propose
+from .edits import EditsInvalid, append_row, build_entity, sort_rows
+from .propose import propose, propose_entity
 
 FROM_NAME = "kind"
+ENTITY_NAME = "entity"
 TO_NAME = "text"
+RELATION = "limits"
 #: Label colours, the workbench's highlight colours.
 COLOURS = {"threshold": "#fde68a", "relative_limit": "#bfdbfe", "range": "#bbf7d0", "dose": "#fbcfe8",
            "time_window": "#ddd6fe", "category": "#e5e7eb"}
+ENTITY_COLOUR = "#99f6e4"
 
 
 def labeling_config() -> str:
     """The Label Studio labeling configuration the tasks are made for."""
     labels = "\n".join(f"    <Label value={quoteattr(k.value)} background={quoteattr(COLOURS[k.value])}/>"
                        for k in ConstraintKind)
+    types = "\n".join(f"    <Label value={quoteattr(t.value)} background={quoteattr(ENTITY_COLOUR)}/>"
+                      for t in EntityType)
     return (f'<View>\n  <Labels name="{FROM_NAME}" toName="{TO_NAME}">\n{labels}\n  </Labels>\n'
+            f'  <Labels name="{ENTITY_NAME}" toName="{TO_NAME}">\n{types}\n  </Labels>\n'
+            f'  <Relations>\n    <Relation value="{RELATION}"/>\n  </Relations>\n'
             f'  <Text name="{TO_NAME}" value="$text"/>\n</View>\n')
 
 
@@ -52,8 +61,8 @@ def _from_utf16(text: str, offset: int) -> int:
 
 
 def task(listing: Listing, name: str, text: str) -> dict[str, Any]:
-    """One Label Studio task with the listing's constraints as pre-annotations."""
-    result = []
+    """One Label Studio task with the listing's constraints and entities as pre-annotations."""
+    result: list[dict[str, Any]] = []
     for index, (_, _, constraint) in enumerate(listing.constraints()):
         result.append({
             "id": f"c{index}", "from_name": FROM_NAME, "to_name": TO_NAME, "type": "labels",
@@ -61,6 +70,17 @@ def task(listing: Listing, name: str, text: str) -> dict[str, Any]:
                       "text": constraint.text, "labels": [constraint.kind]},
             "meta": {"text": [constraint.model_dump_json()]},
         })
+        if constraint.entity:
+            result.append({"type": "relation", "from_id": f"c{index}", "to_id": constraint.entity,
+                           "direction": "right", "labels": [RELATION]})
+    for _, criterion in listing.walk():
+        for entity in criterion.entities:
+            result.append({
+                "id": entity.id, "from_name": ENTITY_NAME, "to_name": TO_NAME, "type": "labels",
+                "value": {"start": _to_utf16(text, entity.start), "end": _to_utf16(text, entity.end),
+                          "text": entity.text, "labels": [entity.type]},
+                "meta": {"text": [entity.model_dump_json()]},
+            })
     return {"data": {"text": text, "source": name, "nct_id": listing.trial.nct_id},
             "predictions": [{"model_version": listing.parser_version, "result": result}]}
 
@@ -113,19 +133,28 @@ def import_tasks(tasks: Iterable[Any], corpus: Corpus, parser: Parser, source: s
         gold = parsed.model_copy(deep=True)
         for _, criterion in gold.walk():
             criterion.constraints = []
-        for region in _dicts(annotations[-1].get("result"), "result", where):
-            if region.get("type") != "labels":
-                continue
-            region_id = region.get("id", "?")
+            criterion.entities = []
+        result = _dicts(annotations[-1].get("result"), "result", where)
+        regions = [r for r in result if r.get("type") == "labels"]
+        limits = {str(r.get("from_id")): str(r.get("to_id")) for r in result if r.get("type") == "relation"}
+        entity_ids = {}  # region id -> the id of the entity it became
+        for region in sorted(regions, key=lambda r: r.get("from_name") != ENTITY_NAME):  # entities first
+            region_id = str(region.get("id", "?"))
             try:
-                criterion, constraint = _constraint(region, text, gold, parser)
+                criterion, fields = (_entity if region.get("from_name") == ENTITY_NAME else _constraint)(
+                    region, text, gold, parser)
             except (CriteriaParserError, TypeError, ValueError, AttributeError, LookupError, OverflowError) as exc:
                 # a field of the wrong shape ({"value": [..]}, "start": 1e400) is the region's mistake
                 problem = str(exc) if isinstance(exc, CriteriaParserError) else f"{type(exc).__name__}: {exc}"
                 raise CriteriaParserError(f"{where}: region {region_id}: {problem}"[:300].replace("\n", " ")) from None
             if criterion is None:
                 raise CriteriaParserError(f"{where}: region {region_id} does not lie inside one criterion")
-            append_row(criterion, constraint, text, f"{where}: region {region_id}")
+            if region.get("from_name") == ENTITY_NAME:
+                entity_ids[region_id] = _add_entity(criterion, fields, text, f"{where}: region {region_id}")
+                continue
+            fields["entity"] = entity_ids.get(limits.get(region_id, ""), "")
+            fields["id"] = criterion.next_id("c")
+            append_row(criterion, fields, text, f"{where}: region {region_id}")
         sort_rows(gold)
         imported.append(Imported(files, parsed, gold))
     return imported
@@ -140,24 +169,63 @@ def _dicts(value: Any, what: str, where: str) -> list[dict]:
     return value
 
 
-def _constraint(region: dict[str, Any], text: str, gold: Listing, parser: Parser) -> tuple[Criterion | None, dict]:
-    """The criterion a region belongs to and the row values it stands for."""
+def _add_entity(criterion: Criterion, fields: dict[str, Any], text: str, where: str) -> str:
+    """Validate an entity region's values and add the entity to ``criterion``; returns its id."""
+    fields["id"] = fields.get("id") if str(fields.get("id") or "").startswith(f"{criterion.id}.") else ""
+    if any(e.id == fields["id"] for e in criterion.entities):
+        fields["id"] = ""
+    try:
+        entity = build_entity({**fields, "id": fields["id"] or criterion.next_id("e")}, text, criterion)
+    except EditsInvalid as exc:
+        raise CriteriaParserError(f"{where}: " + "; ".join(f"{k}: {v}" for k, v in exc.errors[""].items())) from None
+    criterion.entities.append(entity)
+    return entity.id
+
+
+def _entity(region: dict[str, Any], text: str, gold: Listing, parser: Parser) -> tuple[Criterion | None, dict]:
+    """The criterion an entity region belongs to and the entity row values it stands for."""
+    start, end, fields = _region(region, text, "entity", lambda: propose_entity(parser, text, *_span(region, text)))
+    label = fields.pop("labels")
+    if label:
+        fields["type"] = label
+    fields.update(start=str(start), end=str(end))
+    return deepest_criterion(gold, start, end), {k: "" if v is None else v for k, v in fields.items()}
+
+
+def _span(region: dict[str, Any], text: str) -> tuple[int, int]:
+    """A region's span in code points."""
     value = region.get("value") or {}
-    start, end = _from_utf16(text, int(value.get("start", 0))), _from_utf16(text, int(value.get("end", 0)))
-    criterion = deepest_criterion(gold, start, end)
+    return _from_utf16(text, int(value.get("start", 0))), _from_utf16(text, int(value.get("end", 0)))
+
+
+def _region(region: dict[str, Any], text: str, what: str, proposed) -> tuple[int, int, dict]:
+    """A region's span and the values it carries: the JSON the export wrote in its meta, else ``proposed()``
+    (a region drawn in Label Studio); its first label under ``labels``.
+
+    Raises:
+        CriteriaParserError: the meta is not such JSON.
+    """
+    start, end = _span(region, text)
     meta = (region.get("meta") or {}).get("text") or []
     if meta:
         try:
             fields = {k: v for k, v in json.loads(meta[0]).items() if k != "text"}
         except (ValueError, AttributeError):
-            raise CriteriaParserError("its meta is not the constraint JSON the export wrote") from None
+            raise CriteriaParserError(f"its meta is not the {what} JSON the export wrote") from None
     else:
-        fields = propose(parser, text, start, end)
-    labels = value.get("labels") or []
-    if labels:
-        fields["kind"] = labels[0]
+        fields = proposed()
+    labels = (region.get("value") or {}).get("labels") or []
+    fields["labels"] = labels[0] if labels else None
+    return start, end, fields
+
+
+def _constraint(region: dict[str, Any], text: str, gold: Listing, parser: Parser) -> tuple[Criterion | None, dict]:
+    """The criterion a region belongs to and the row values it stands for."""
+    start, end, fields = _region(region, text, "constraint", lambda: propose(parser, text, *_span(region, text)))
+    label = fields.pop("labels")
+    if label:
+        fields["kind"] = label
     if not (start <= int(fields.get("start") or -1) and int(fields.get("end") or -1) <= end):
         fields["start"], fields["end"] = str(start), str(end)  # the region was moved off its value
     fields.update(text_start=str(start), text_end=str(end))
-    return criterion, fields
-
+    return deepest_criterion(gold, start, end), fields

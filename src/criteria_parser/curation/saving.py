@@ -16,7 +16,8 @@ def record_save(corpus: Corpus, files: ListingFiles, before: Listing, listing: L
     review log entry: who, what action, the status, and the changes from ``before``.
 
     Args:
-        accepted: indexes of the rows the curator accepted; all when None. Fewer than all leaves the listing
+        accepted: indexes of the rows the curator accepted (constraints, then entities:
+            :func:`~criteria_parser.curation.edits.apply_rows`); all when None. Fewer than all leaves the listing
             in progress.
 
     Returns:
@@ -26,7 +27,7 @@ def record_save(corpus: Corpus, files: ListingFiles, before: Listing, listing: L
         StaleGoldError: the gold file changed since ``expected``.
     """
     new_print = corpus.save_gold(files, listing, expected)
-    total = sum(1 for _ in listing.constraints())
+    total = sum(len(c.constraints) + len(c.entities) for _, c in listing.walk())
     accepted = list(range(total)) if accepted is None else accepted
     return reviewlog.append(files.log, {
         "curator": curator, "listing": files.name, "action": action,

@@ -6,8 +6,11 @@ the same section and criterion are paired by their value spans (and subject,
 where one value serves several subjects: "ALT/AST <= 3 x ULN"). Each field
 then scores precision (agreeing pairs / predicted values of the field),
 recall (agreeing pairs / gold values) and F1; an unpaired constraint counts
-against every field it fills. ``structure`` scores the criteria tree (label,
-span, parent, logic, exception spans) and ``trial`` the trial information.
+against every field it fills (``entity``, the entity a constraint limits, is
+compared by that entity's span and type, not its id). ``entities`` scores the
+criteria's entities (span, type and concept must all agree), ``structure``
+the criteria tree (label, span, parent, logic, exception spans) and ``trial``
+the trial information.
 """
 
 from __future__ import annotations
@@ -18,26 +21,41 @@ from typing import Any, Callable, Iterable, Optional
 from pydantic import BaseModel, Field, ValidationError
 
 from ..errors import InputError, validation_problem
-from ..export.highlight import limit
-from ..model import Constraint, Criterion, Listing
+from ..export.highlight import describe_entity, limit
+from ..model import Constraint, Criterion, Entity, Listing
 
 GOLD_SUFFIX = ".gold.json"
 
-#: Constraint fields scored, with how each reads its value from a constraint (None: not filled).
-CONSTRAINT_FIELDS: dict[str, Callable[[Constraint], Any]] = {
-    "kind": lambda c: c.kind,
-    "subject": lambda c: c.subject,
-    "comparator": lambda c: c.comparator,
-    "value": lambda c: (c.value, c.value_high, c.category),
-    "unit": lambda c: c.unit,
-    "relative_limit": lambda c: c.relative_to,
-    "time_window": lambda c: (c.direction, c.anchor) if c.kind == "time_window" else None,
-    "qualifier": lambda c: c.qualifier,
-    "role": lambda c: c.role,
-    "logic_group": lambda c: c.group,
-    "flags": lambda c: tuple(sorted((f.kind, f.read, f.start, f.end) for f in c.flags)),
-    "span": lambda c: (c.start, c.end),
+def linked_entity(constraint: Constraint, criterion: Optional[Criterion]) -> Optional[tuple]:
+    """The entity a constraint limits, as scored: its span and type (None when it names none)."""
+    if constraint.entity is None or criterion is None:
+        return None
+    entity = next((e for e in criterion.entities if e.id == constraint.entity), None)
+    return (entity.start, entity.end, entity.type) if entity else None
+
+
+#: Constraint fields scored, with how each reads its value from a constraint of a criterion (None: not filled).
+CONSTRAINT_FIELDS: dict[str, Callable[[Constraint, Optional[Criterion]], Any]] = {
+    "kind": lambda c, _: c.kind,
+    "subject": lambda c, _: c.subject,
+    "subject_span": lambda c, _: (c.subject_start, c.subject_end) if c.subject_start is not None else None,
+    "entity": linked_entity,
+    "comparator": lambda c, _: c.comparator,
+    "value": lambda c, _: (c.value, c.value_high, c.category),
+    "unit": lambda c, _: c.unit,
+    "relative_limit": lambda c, _: c.relative_to,
+    "time_window": lambda c, _: (c.direction, c.anchor) if c.kind == "time_window" else None,
+    "qualifier": lambda c, _: c.qualifier,
+    "role": lambda c, _: c.role,
+    "logic_group": lambda c, _: c.group,
+    "flags": lambda c, _: tuple(sorted((f.kind, f.read, f.start, f.end) for f in c.flags)),
+    "span": lambda c, _: (c.start, c.end),
 }
+
+
+def entity_key(entity: Entity) -> tuple:
+    """An entity as scored: span, type and concept."""
+    return (entity.start, entity.end, entity.type, entity.concept)
 
 
 class Score(BaseModel):
@@ -121,23 +139,28 @@ def render_value(value: Any) -> Optional[str]:
     return str(value)
 
 
-def render_field(field: str, constraint: Constraint) -> Optional[str]:
+def render_field(field: str, constraint: Constraint, criterion: Optional[Criterion] = None) -> Optional[str]:
     """A scored field of a constraint as short text, the way the pages show it: the value with its comparator
-    and unit (``> 1 %``, ``between 0-2``), a time window as ``before randomization``, a span as ``1418-1419``.
+    and unit (``> 1 %``, ``between 0-2``), a time window as ``before randomization``, a span as ``1418-1419``,
+    the entity limited as its type and words.
 
     Args:
         field: a key of :data:`CONSTRAINT_FIELDS`.
         constraint: the constraint to read it from.
+        criterion: its criterion (whose entities the constraint's ``entity`` names).
     """
-    value = CONSTRAINT_FIELDS[field](constraint)
+    value = CONSTRAINT_FIELDS[field](constraint, criterion)
     if value is None:
         return None
+    if field == "entity" and criterion is not None:
+        return describe_entity(next(e for e in criterion.entities if e.id == constraint.entity))
     if field == "value":
         return limit(constraint)
     if field == "time_window":
         return f"{constraint.direction} {constraint.anchor or '(no anchor)'}"
-    if field == "span":
-        return f"{constraint.start}-{constraint.end}"
+    if field in ("span", "subject_span"):
+        start, end = value
+        return f"{start}-{end}"
     return render_value(value)
 
 
@@ -158,7 +181,7 @@ def pair_constraints(gold: list[Constraint], parsed: list[Constraint]) -> tuple[
 
 def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "") -> ListingEval:
     """Score ``parsed`` against ``gold``: per-field counts and the disagreements."""
-    scores = {name_: Score() for name_ in [*CONSTRAINT_FIELDS, "structure", "trial"]}
+    scores = {name_: Score() for name_ in [*CONSTRAINT_FIELDS, "entities", "structure", "trial"]}
     disagreements: list[Disagreement] = []
 
     def disagree(section: str, label: str, field: str, g: Optional[str], p: Optional[str], where: Any) -> None:
@@ -172,27 +195,39 @@ def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "")
     for key in sorted(set(gold_criteria) | set(parsed_criteria), key=lambda k: (k[0], label_sort_key(k[1]))):
         section, label = key
         g_crit, p_crit = gold_criteria.get(key), parsed_criteria.get(key)
-        g_cons = g_crit[0].constraints if g_crit else []
-        p_cons = p_crit[0].constraints if p_crit else []
+        g_c, p_c = (g_crit[0] if g_crit else None), (p_crit[0] if p_crit else None)
+        g_cons = g_c.constraints if g_c else []
+        p_cons = p_c.constraints if p_c else []
         pairs, missed, extra = pair_constraints(g_cons, p_cons)
         for field, read in CONSTRAINT_FIELDS.items():
             score = scores[field]
             for g, p in pairs:
-                gv, pv = read(g), read(p)
+                gv, pv = read(g, g_c), read(p, p_c)
                 if gv == pv and gv is not None:
                     score.tp += 1
                 elif gv != pv:
                     score.fn += gv is not None
                     score.fp += pv is not None
-                    disagree(section, label, field, render_field(field, g), render_field(field, p), g)
+                    disagree(section, label, field, render_field(field, g, g_c), render_field(field, p, p_c), g)
             for g in missed:
-                if read(g) is not None:
+                if read(g, g_c) is not None:
                     score.fn += 1
-                    disagree(section, label, field, render_field(field, g), None, g)
+                    disagree(section, label, field, render_field(field, g, g_c), None, g)
             for p in extra:
-                if read(p) is not None:
+                if read(p, p_c) is not None:
                     score.fp += 1
-                    disagree(section, label, field, None, render_field(field, p), p)
+                    disagree(section, label, field, None, render_field(field, p, p_c), p)
+        g_ents = {entity_key(e): e for e in (g_c.entities if g_c else [])}
+        p_ents = {entity_key(e): e for e in (p_c.entities if p_c else [])}
+        scores["entities"].tp += len(g_ents.keys() & p_ents.keys())
+        for key_, entity in g_ents.items():
+            if key_ not in p_ents:
+                scores["entities"].fn += 1
+                disagree(section, label, "entities", describe_entity(entity), None, entity)
+        for key_, entity in p_ents.items():
+            if key_ not in g_ents:
+                scores["entities"].fp += 1
+                disagree(section, label, "entities", None, describe_entity(entity), entity)
         g_shape = _shape(*g_crit) if g_crit else None
         p_shape = _shape(*p_crit) if p_crit else None
         if g_shape == p_shape:
@@ -244,11 +279,13 @@ def load_gold(path: Path) -> Listing:
         InputError: the file is missing, not JSON, or not a valid criteria model.
     """
     try:
-        return Listing.model_validate_json(Path(path).read_text(encoding="utf-8"))
+        listing = Listing.model_validate_json(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(str(path), "gold file not found") from None
     except ValidationError as exc:
         raise InputError(str(path), f"invalid gold file: {validation_problem(exc)}") from None
+    listing.fill_ids()  # a gold file of schema 1.0 has none
+    return listing
 
 
 def gold_pairs(corpus: Path) -> list[tuple[Path, Path]]:

@@ -2,7 +2,9 @@
 
 :data:`FLAT_COLUMNS` is the stable column order of ``--format flat`` (JSON
 Lines) and ``--format csv``; flags are a list in JSON and a ``;``-joined
-``kind:read->understood`` string in CSV.
+``kind:read->understood`` string in CSV. :data:`ENTITY_COLUMNS` are the
+columns of an entity row (the store's ``entities`` table, Parquet's nested
+``entities``).
 """
 
 from __future__ import annotations
@@ -15,23 +17,37 @@ from typing import Any, Iterable, Iterator
 from ..model import Listing
 
 FLAT_COLUMNS = (
-    "source", "nct_id", "section", "criterion", "kind", "subject", "subject_text", "comparator", "value",
-    "value_high", "category", "unit", "unit_text", "relative_to", "direction", "anchor", "qualifier", "role",
-    "group", "start", "end", "text", "flags", "rule",
+    "source", "nct_id", "section", "criterion", "constraint_id", "kind", "subject", "subject_text",
+    "subject_start", "subject_end", "subject_concept", "subject_code", "open_subject", "entity", "entity_type",
+    "comparator", "value", "value_high", "category", "unit", "unit_text", "relative_to", "direction", "anchor",
+    "qualifier", "role", "group", "start", "end", "text", "flags", "rule",
 )
+#: The columns of one entity row (the ``entities`` table of the store, the ``entities`` of a Parquet row).
+ENTITY_COLUMNS = ("section", "criterion", "entity_id", "type", "text", "start", "end", "concept", "name", "code",
+                  "rule")
 
 
 def flat_rows(listing: Listing) -> Iterator[dict[str, Any]]:
-    """One dict per constraint, keys in :data:`FLAT_COLUMNS` order."""
+    """One dict per constraint, keys in :data:`FLAT_COLUMNS` order (``entity_type``: the type of the entity the
+    constraint limits)."""
     for section, criterion, constraint in listing.constraints():
+        entity = next((e for e in criterion.entities if e.id == constraint.entity), None)
         yield {
             "source": listing.source,
             "nct_id": listing.trial.nct_id,
             "section": section.kind,
             "criterion": criterion.label,
+            "constraint_id": constraint.id,
             "kind": constraint.kind,
             "subject": constraint.subject,
             "subject_text": constraint.subject_text,
+            "subject_start": constraint.subject_start,
+            "subject_end": constraint.subject_end,
+            "subject_concept": constraint.subject_concept,
+            "subject_code": constraint.subject_code,
+            "open_subject": constraint.open_subject,
+            "entity": constraint.entity,
+            "entity_type": entity.type if entity else None,
             "comparator": constraint.comparator,
             "value": constraint.value,
             "value_high": constraint.value_high,
@@ -50,6 +66,15 @@ def flat_rows(listing: Listing) -> Iterator[dict[str, Any]]:
             "flags": [flag.model_dump() for flag in constraint.flags],
             "rule": constraint.rule,
         }
+
+
+def entity_rows(listing: Listing) -> Iterator[dict[str, Any]]:
+    """One dict per entity, keys in :data:`ENTITY_COLUMNS` order."""
+    for section, criterion in listing.walk():
+        for entity in criterion.entities:
+            yield {"section": section.kind, "criterion": criterion.label, "entity_id": entity.id, "type": entity.type,
+                   "text": entity.text, "start": entity.start, "end": entity.end, "concept": entity.concept,
+                   "name": entity.name, "code": entity.code, "rule": entity.rule}
 
 
 def to_jsonl(listings: Iterable[Listing]) -> Iterator[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ..model import Constraint, Listing
+from ..model import Constraint, Entity, Listing
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,12 @@ def describe(constraint: Constraint) -> str:
     parts = [constraint.subject or "?", limit(constraint),
              f"{constraint.direction} {constraint.anchor}" if constraint.anchor else ""]
     return f"{constraint.kind.replace('_', ' ')} · " + " ".join(p for p in parts if p)
+
+
+def describe_entity(entity: Entity) -> str:
+    """An entity in a few words: ``measurement · creatinine (lex.creatinine)``."""
+    concept = f" ({entity.concept})" if entity.concept else " (open)"
+    return f"{entity.type} · {entity.text}{concept}"
 
 
 def marks(listing: Listing, labelled: bool = False) -> list[Mark]:

@@ -71,11 +71,24 @@ class UnitRepairRule(Rule):
     candidates: list[str] = Field(min_length=1, description="UCUM codes to try, most likely first.")
 
 
+#: The entity type (``model.EntityType``) of a lexicon entry, by its category, unless the entry names its own
+#: (``entity_type``); a method ("by flow cytometry") is never an entity.
+CATEGORY_TYPES = {
+    "lab": "measurement", "measure": "measurement", "score": "observation", "treatment": "procedure",
+    "drug": "drug", "event": "condition", "condition": "condition", "demographic": "person", "person": "person",
+    "device": "device", "observation": "observation", "method": None,
+}
+
+
 class LexiconEntry(Rule):
-    """An analyte, measure, treatment or event, with synonyms and facts about it."""
+    """An analyte, measure, treatment, drug, condition or person attribute, with synonyms and facts about it."""
 
     name: str = Field(description="Normalized name used as the constraint's subject.")
-    category: Literal["lab", "measure", "score", "treatment", "drug", "event", "demographic", "method"]
+    category: Literal["lab", "measure", "score", "treatment", "drug", "event", "condition", "demographic", "person",
+                      "device", "observation", "method"]
+    entity_type: Optional[Literal["condition", "drug", "procedure", "measurement", "observation", "device",
+                                  "person"]] = Field(default=None, description="The entity type when the category's "
+                                                     "(CATEGORY_TYPES) is not it: corticosteroids are a drug class.")
     synonyms: list[str] = Field(min_length=1)
     abbreviations: list[str] = Field(default_factory=list, description="Matched case-sensitively.")
     unit: Optional[str] = Field(default=None, description="Usual UCUM unit.")
@@ -83,10 +96,23 @@ class LexiconEntry(Rule):
         default_factory=dict, description="Plausible limit range per UCUM unit, for unit repair."
     )
     loinc: Optional[str] = None
+    atc: Optional[str] = Field(default=None, description="WHO ATC code of a drug or drug class.")
     molar_mass: Optional[float] = Field(default=None, description="g/mol, for mass <-> substance conversion.")
     fuzzy: bool = Field(default=True, description="Whether misspellings of the synonyms are matched.")
     paired: bool = Field(default=False, description='Values come in pairs "N/M" (systolic/diastolic), unit or not.')
     letters: list[str] = Field(default_factory=list, description='Letter categories of a score ("Child-Pugh C").')
+
+    @property
+    def type(self) -> Optional[str]:
+        """The entity type of a mention of this entry (None for a method)."""
+        return self.entity_type or CATEGORY_TYPES[self.category]
+
+    @property
+    def code(self) -> Optional[str]:
+        """The entry's code, system first: ``LOINC:2160-0``, ``ATC:H02``."""
+        if self.loinc:
+            return f"LOINC:{self.loinc}"
+        return f"ATC:{self.atc}" if self.atc else None
 
     @field_validator("plausible")
     @classmethod

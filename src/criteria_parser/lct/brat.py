@@ -10,7 +10,10 @@ unit's denominator: "mg/dL" is Unit "mg", Per "dL") and ``Temporal-Unit``
 :func:`read_ann` parses a file into an :class:`Annotation`;
 :func:`comparisons` pulls the comparisons out of it; :func:`listing_ann`
 writes a parsed listing's constraints as such comparisons, so that
-``comparisons(read_ann(listing_ann(...)))`` gives back what was written.
+``comparisons(read_ann(listing_ann(...)))`` gives back what was written, and
+its entities as LCT events (:data:`ENTITY_EVENTS`: a trigger and a ``*-Name``
+of the same words) that own the comparisons limiting them: ``Temporality`` for
+a time window, ``Dose`` for a dose, else ``Numeric-Filter``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Callable, Optional
 
 from ..errors import InputError
 from ..grammar.loader import Grammars
-from ..model import Comparator, Constraint, Listing
+from ..model import Comparator, Constraint, Entity as ModelEntity, Listing
 
 #: LCT operator attribute value -> our comparator.
 OPERATORS = {
@@ -34,6 +37,13 @@ TEMPORAL_UNITS = {"second": "s", "minute": "min", "hour": "h", "day": "d", "week
 _LCT_TEMPORAL = {v: k for k, v in TEMPORAL_UNITS.items()}
 
 _ANNOTATION_ID = re.compile(r"^[TERAMN#*]\w*\t")
+#: Our entity type -> the LCT event that names such a thing (a person attribute is ``Age`` for the age concept,
+#: else a ``Life-Stage-And-Gender`` entity without event; LCT has no devices: ``Device`` is ours).
+ENTITY_EVENTS = {"condition": "Condition", "drug": "Drug", "procedure": "Procedure", "measurement": "Observation",
+                 "observation": "Observation", "device": "Device"}
+#: Constraint kind -> the role of the comparison in the event of the entity it limits.
+_ROLES = {"time_window": "Temporality", "dose": "Dose"}
+
 _ENTITY = re.compile(r"^(?P<type>\S+) (?P<spans>\d+ \d+(?:;\d+ \d+)*)$")
 
 
@@ -198,9 +208,11 @@ class _Writer:
     def attribute(self, name: str, target: str, value: str) -> None:
         self.lines.append(f"{self._next('A')}\t{name} {target} {value}")
 
-    def event(self, kind: str, trigger: str, args: list[tuple[str, str]]) -> None:
+    def event(self, kind: str, trigger: str, args: list[tuple[str, str]]) -> str:
+        ident = self._next("E")
         arguments = " ".join(f"{role}:{target}" for role, target in args)
-        self.lines.append(f"{self._next('E')}\t{kind}:{trigger} {arguments}".rstrip())
+        self.lines.append(f"{ident}\t{kind}:{trigger} {arguments}".rstrip())
+        return ident
 
 
 #: Finds comparator cues in a text: ``(start, end, position)`` triples, position "prefix" or "postfix".
@@ -225,9 +237,36 @@ def listing_ann(listing: Listing, text: str, cues: CueSpans) -> str:
     ``cues`` (:func:`comparator_spans`) locates the comparator words, which become the ``Operator``.
     """
     writer = _Writer(text)
+    events: dict[tuple, str] = {}  # a comparison's key -> its event
     for constraint in comparisons_of(listing):
-        _write_constraint(writer, constraint, text, cues)
+        event = _write_constraint(writer, constraint, text, cues)
+        if event is not None:
+            events[_comparison_key(constraint)] = event
+    for _, criterion in listing.walk():
+        for entity in criterion.entities:
+            owned = [(_ROLES.get(c.kind, "Numeric-Filter"), events[_comparison_key(c)])
+                     for c in criterion.constraints if c.entity == entity.id and _comparison_key(c) in events]
+            _write_entity(writer, entity, list(dict.fromkeys(owned)))
     return "".join(line + "\n" for line in writer.lines)
+
+
+def _write_entity(writer: _Writer, entity: ModelEntity, owned: list[tuple[str, str]]) -> None:
+    """One entity as its LCT event (trigger and name of the same words) owning the comparisons that limit it."""
+    if entity.type == "person":
+        if entity.concept == "lex.age":
+            writer.event("Age", writer.entity("Age", entity.start, entity.end), owned)
+        else:
+            writer.entity("Life-Stage-And-Gender", entity.start, entity.end)
+        return
+    kind = ENTITY_EVENTS[entity.type]
+    trigger = writer.entity(kind, entity.start, entity.end)
+    name = writer.entity(f"{kind}-Name", entity.start, entity.end)
+    writer.event(kind, trigger, [("Name", name), *owned])
+
+
+def _comparison_key(constraint: Constraint) -> tuple:
+    """What one comparison in the text is: constraints sharing it limit several subjects (:func:`comparisons_of`)."""
+    return (constraint.start, constraint.end, constraint.comparator, constraint.unit, constraint.relative_to)
 
 
 def comparisons_of(listing: Listing) -> list[Constraint]:
@@ -238,17 +277,18 @@ def comparisons_of(listing: Listing) -> list[Constraint]:
     """
     seen, found = set(), []
     for _, _, constraint in listing.constraints():
-        key = (constraint.start, constraint.end, constraint.comparator, constraint.unit, constraint.relative_to)
+        key = _comparison_key(constraint)
         if key not in seen:
             seen.add(key)
             found.append(constraint)
     return found
 
 
-def _write_constraint(writer: _Writer, constraint: Constraint, text: str, cues: CueSpans) -> None:
+def _write_constraint(writer: _Writer, constraint: Constraint, text: str, cues: CueSpans) -> Optional[str]:
+    """The constraint as an ``Eq-Comparison`` event; returns its id (None when its value has no words)."""
     value_spans = _value_spans(constraint, text)
     if not value_spans:
-        return
+        return None
     start, end = constraint.text_start, constraint.text_end
     trigger = writer.entity("Eq-Comparison", start, end)
     args: list[tuple[str, str]] = []
@@ -271,7 +311,7 @@ def _write_constraint(writer: _Writer, constraint: Constraint, text: str, cues: 
             args.append(("Temporal-Unit", temporal))
         else:
             args.append(("Unit", writer.entity("Eq-Unit", *unit_span)))
-    writer.event("Eq-Comparison", trigger, args)
+    return writer.event("Eq-Comparison", trigger, args)
 
 
 _VALUE_TOKEN = re.compile(r"[\w.,]+")

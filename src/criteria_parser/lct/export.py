@@ -2,8 +2,9 @@
 
 For each listing, ``<out>/<name>.txt`` (the decoded text, UTF-8, so brat's
 offsets are ours) and ``<out>/<name>.ann`` (:func:`criteria_parser.lct.brat.listing_ann`),
-plus an ``annotation.conf`` declaring the LCT types used, so that curators
-can open the directory in brat and correct the comparisons there. All
+plus an ``annotation.conf`` declaring the LCT types used (and ``Device``, which
+LCT lacks), so that curators can open the directory in brat and correct the
+comparisons, the entities and which entity each comparison limits there. All
 listings are parsed before anything is written; a failure writes nothing.
 """
 
@@ -23,11 +24,23 @@ Eq-Operator
 Eq-Value
 Eq-Unit
 Eq-Temporal-Unit
+Condition-Name
+Drug-Name
+Procedure-Name
+Observation-Name
+Device-Name
+Life-Stage-And-Gender
 
 [relations]
 
 [events]
 Eq-Comparison\tValue*:Eq-Value, Unit*:Eq-Unit, Temporal-Unit*:Eq-Temporal-Unit, Operator*:Eq-Operator
+Condition\tName:Condition-Name, Numeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison
+Drug\tName:Drug-Name, Numeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison, Dose*:Eq-Comparison
+Procedure\tName:Procedure-Name, Numeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison, Dose*:Eq-Comparison
+Observation\tName:Observation-Name, Numeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison, Dose*:Eq-Comparison
+Device\tName:Device-Name, Numeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison
+Age\tNumeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison
 
 [attributes]
 Eq-Operator-Value\tArg:Eq-Operator, Value:EQ|LT|LTEQ|GT|GTEQ|BETWEEN|PLUS-MINUS

@@ -29,6 +29,8 @@ PIPE_NAMES = (
     "criteria_entities",
     "criteria_constraints",
 )
+#: What a criterion without a value goes through: its entities only (the constraints component finds none).
+ENTITY_PIPES = ("criteria_subjects", "criteria_entities", "criteria_constraints")
 
 
 def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
@@ -57,4 +59,4 @@ def worth_parsing(grammars: Grammars) -> re.Pattern[str]:
                       + lettered_scales(grammars), re.IGNORECASE)
 
 
-__all__ = ["PIPE_NAMES", "blank_pipeline", "build_pipeline", "worth_parsing", "load_grammars"]
+__all__ = ["ENTITY_PIPES", "PIPE_NAMES", "blank_pipeline", "build_pipeline", "worth_parsing", "load_grammars"]

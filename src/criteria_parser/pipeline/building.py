@@ -17,7 +17,7 @@ from ..grammar.loader import Grammars, LexiconEntry
 from ..grammar.phrases import compile_phrases
 from ..model import Comparator, Constraint, ConstraintKind, Flag, FlagKind, Role
 from .readings import Reading
-from .types import Mention, Quantity
+from .types import Found, Mention, Quantity
 
 _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
 
@@ -32,29 +32,30 @@ class ConstraintBuilder:
         self.method_gap = re.compile(r"^[\s(]*(?:" + compile_phrases(grammars.cue_phrases("method_lead")).pattern
                                      + r")?[\s(]*$", re.IGNORECASE)
 
-    def build(self, text: str, quantity: Quantity, reading: Reading, subjects: list[Mention], right: bool,
-              group: int, mentions: list[Mention], exceptions: list[tuple[int, int]]) -> list[Constraint]:
-        """One constraint per subject entry of ``subjects`` (one without a subject when there is none).
+    def build(self, text: str, quantity: Quantity, reading: Reading, subjects: list[Found], right: bool,
+              group: int, mentions: list[Mention], exceptions: list[tuple[int, int]]) -> list[tuple[Constraint, Optional[Found]]]:
+        """One constraint per subject of ``subjects`` (mentions of one concept are one subject; one constraint
+        without a subject when there is none), each with the entity it limits.
 
         Args:
             text: the criterion's text.
             quantity: the value.
             reading: what it states.
-            subjects: its subject mentions, coordinated ones all.
+            subjects: its subject entities, coordinated ones all.
             right: the subjects are written after the value.
             group: the logic group of the first constraint; each further subject takes the next.
-            mentions: every mention of the text (the method of a value is one).
+            mentions: every lexicon mention of the text (the method of a value is one).
             exceptions: the spans of "except ..." clauses.
         """
-        entries: list[LexiconEntry] = []
-        for mention in subjects:
-            if mention.entry not in entries:
-                entries.append(mention.entry)
+        own_by_subject: dict[int, list[Found]] = {}
+        for found in subjects:
+            key = id(found.entry) if found.entry is not None else id(found)
+            own_by_subject.setdefault(key, []).append(found)
         qualifier = _qualifier(text, mentions, quantity.text_end, self.method_gap)
         role = Role.EXCEPTION if any(s <= quantity.start < e for s, e in exceptions) else Role.CONDITION
         out = []
-        for index, entry in enumerate(entries or [None]):
-            own = [m for m in subjects if m.entry is entry]
+        for index, own in enumerate(list(own_by_subject.values()) or [[]]):
+            entry = own[0].entry if own else None
             flags = list(reading.flags)
             unit, unit_flag = self._unit(quantity, entry)
             unit_text = quantity.unit.text if quantity.unit else None
@@ -66,16 +67,22 @@ class ConstraintBuilder:
             subject_text, subject_start, kept = _subject_text(text, own, reading.cue_start or quantity.start, right)
             if kept:
                 flags.append(kept)
+            subject_end = subject_start + len(subject_text) if subject_start is not None and subject_text else None
             kind = self._kind(quantity, reading, unit, entry)
             starts = [quantity.start] + ([reading.cue_start] if reading.cue_start is not None else [])
             ends = [reading.end, quantity.text_end] + ([qualifier[2]] if qualifier else [])
             if subject_start is not None:
                 (ends if right else starts).append(subject_start if not right else own[-1].end)
             text_start, text_end = min(starts), max(ends)
-            out.append(Constraint(
+            out.append((Constraint(
                 kind=kind,
-                subject=entry.name if entry else None,
+                subject=entry.name if entry else (subject_text if own else None),
                 subject_text=subject_text,
+                subject_start=subject_start if subject_end is not None else None,
+                subject_end=subject_end,
+                subject_concept=entry.id if entry else None,
+                subject_code=entry.code if entry else None,
+                open_subject=bool(own) and entry is None,
                 comparator=reading.comparator,
                 value=quantity.value if quantity.category is None or quantity.value_high is not None else None,
                 value_high=quantity.value_high,
@@ -95,7 +102,7 @@ class ConstraintBuilder:
                 text_end=text_end,
                 flags=sorted(flags, key=lambda f: f.start),
                 rule=reading.rule,
-            ))
+            ), own[0] if own else None))
         return out
 
     def _kind(self, quantity: Quantity, reading: Reading, unit: Optional[str], entry: Optional[LexiconEntry]) -> str:
@@ -144,7 +151,7 @@ def _qualifier(text: str, mentions: list[Mention], position: int,
     return None
 
 
-def _subject_text(text: str, own: list[Mention], comparator_start: int, right: bool):
+def _subject_text(text: str, own: list[Found], comparator_start: int, right: bool):
     """The subject as written, and a kept-as-text flag for unrecognized words in parentheses before the value."""
     if not own:
         return None, None, None
@@ -164,10 +171,10 @@ def _subject_text(text: str, own: list[Mention], comparator_start: int, right: b
     return text[start:end], start, None
 
 
-def _typo_flags(mentions: list[Mention]) -> list[Flag]:
+def _typo_flags(mentions: list[Found]) -> list[Flag]:
     flags = []
     for mention in mentions:
-        if mention.typo:
+        if mention.typo and mention.entry is not None:
             read, understood, start, end = mention.typo
             flags.append(Flag(kind=FlagKind.TYPO, read=read, understood=understood, start=start, end=end,
                               rule=mention.entry.id))

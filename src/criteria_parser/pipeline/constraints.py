@@ -30,7 +30,8 @@ from ..model import Constraint
 from .building import ConstraintBuilder
 from .readings import ComparisonReader
 from .subject_choice import SubjectPicker
-from .types import Cue, Mention, Quantity, register_extensions, text_of
+from .entity_list import entities_of, number
+from .types import Cue, Found, Mention, Quantity, register_extensions, text_of
 from .units import joiner_pattern
 
 
@@ -52,8 +53,12 @@ class ConstraintAssembler:
         mentions: list[Mention] = doc._.cp_mentions or []
         doc._.cp_exceptions = _exception_spans(self.grammars, text, cues)
         doc._.cp_any_children = any(c.kind == "any_children" for c in cues)
+        found = entities_of(doc)
+        # a person attribute other than age ("women", "male") is no number's subject
+        candidates = [f for f in found if f.type != "person" or (f.entry is not None and f.entry.category == "demographic")]
         constraints: list[Constraint] = []
-        previous: Optional[tuple[list[Mention], int, int]] = None  # subjects, group, end
+        limited: list[Optional[Found]] = []  # the entity each constraint limits
+        previous: Optional[tuple[list[Found], int, int]] = None  # subjects, group, end
         group = -1
         listed: list[tuple[Constraint, list[Constraint], bool]] = []  # value, values listed after it, joined by "or"
         after_end = -1  # where the previous value's subject ends, when written after it ("140 mmHg systolic")
@@ -64,15 +69,15 @@ class ConstraintAssembler:
                 continue
             subject_end = reading.cue_start if reading.cue_start is not None else quantity.start
             window_start = previous[2] if previous else 0
-            subjects = self.subjects.before(text, mentions, window_start, subject_end)
+            subjects = self.subjects.before(text, candidates, window_start, subject_end)
             if (after_end >= 0 and self.listed.fullmatch(text[after_end:subject_end])
-                    and self.subjects.after(text, mentions, quantity)):
+                    and self.subjects.after(text, candidates, quantity)):
                 subjects = []  # "140 mmHg systolic and/or 90 mmHg diastolic": written after, like the one before
             right = False
             if not subjects and reading.listed_after is not None and previous is not None:
                 subjects = previous[0]  # "ASA I and II undergoing surgery": II is an ASA class too
             if not subjects:
-                subjects = self.subjects.after(text, mentions, quantity)
+                subjects = self.subjects.after(text, candidates, quantity)
                 right = bool(subjects)
             joined_by_or = previous is not None and self._alternative(cues, previous[2], subject_end)
             apart = low_end is not None and low_end.upper is quantity
@@ -82,14 +87,17 @@ class ConstraintAssembler:
             if not (joined_by_or and previous is not None and subjects == previous[0]):
                 group += 1
             after_end = max(m.end for m in subjects) if right else -1
-            built = self.builder.build(text, quantity, reading, subjects, right, group, mentions, doc._.cp_exceptions)
+            pairs = self.builder.build(text, quantity, reading, subjects, right, group, mentions, doc._.cp_exceptions)
+            built = [constraint for constraint, _ in pairs]
             group += len(built) - 1  # coordinated subjects ("ALT/AST <= 3 x ULN") must each hold
             if reading.listed_after is not None:
                 listed.append((reading.listed_after, built, joined_by_or))
             constraints.extend(built)
+            limited.extend(entity for _, entity in pairs)
             previous = (subjects, group, max(quantity.text_end, reading.end))
             low_end = quantity if quantity.upper is not None else None
         _share_alternative_groups(listed)
+        doc._.cp_found = number(found, constraints, limited)
         return constraints
 
     @staticmethod
@@ -155,7 +163,7 @@ def _parentheses(text: str, positions: set[int]) -> tuple[list[int], dict[int, i
 
 @Language.factory(
     "criteria_constraints",
-    assigns=["doc._.cp_constraints", "doc._.cp_exceptions", "doc._.cp_any_children"],
+    assigns=["doc._.cp_constraints", "doc._.cp_found", "doc._.cp_exceptions", "doc._.cp_any_children"],
     requires=["doc._.cp_quantities", "doc._.cp_cues", "doc._.cp_mentions"],
     default_config={"grammars_dir": None},
 )

@@ -15,7 +15,7 @@ import re
 from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars
 from ..grammar.phrases import compile_phrases
-from .types import Mention, Quantity
+from .types import Found, Quantity
 
 
 class SubjectPicker:
@@ -25,12 +25,13 @@ class SubjectPicker:
         self._grammars = grammars
         # the phrases of one word only (", or" is "," and "or"), so the repetition cannot backtrack over spaces
         single = [p for p in grammars.cue_phrases("listing") if " " not in p]
-        self._coordination = re.compile(r"(?:[\s()]|" + compile_phrases(single).pattern + r")*", re.IGNORECASE)
+        joiner = compile_phrases(single).pattern
+        self._coordination = re.compile(r"[\s()]*(?:(?:" + joiner + r")[\s()]*)+", re.IGNORECASE)
 
-    def before(self, text: str, mentions: list[Mention], start: int, end: int) -> list[Mention]:
+    def before(self, text: str, mentions: list[Found], start: int, end: int) -> list[Found]:
         """The subject mentions between ``start`` and ``end`` (a comparator): the nearest, or all of a
         coordinated run."""
-        window = [m for m in mentions if m.start >= start and m.end <= end and m.entry.category != "method"]
+        window = [m for m in mentions if m.start >= start and m.end <= end]
         clause_start = max(clause_around(self._grammars, text, end)[0], text.rfind("\n", start, end) + 1)
         if clause_start > start:
             window = [m for m in window if m.start >= clause_start] or window[-1:]
@@ -43,10 +44,10 @@ class SubjectPicker:
             run.insert(0, mention)
         return run
 
-    def after(self, text: str, mentions: list[Mention], quantity: Quantity) -> list[Mention]:
+    def after(self, text: str, mentions: list[Found], quantity: Quantity) -> list[Found]:
         """A subject named after the quantity in the same clause ("within 72 hours of targeted therapy")."""
         for mention in mentions:
-            if mention.start < quantity.end or mention.entry.category == "method":
+            if mention.start < quantity.end:
                 continue
             between = text[quantity.end:mention.start]
             if clause_around(self._grammars, text, quantity.end)[1] < mention.start or "\n" in between or "(" in between:

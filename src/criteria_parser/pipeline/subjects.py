@@ -10,11 +10,15 @@ a quantity, a word that is not in the lexicon's vocabulary but is one edit or
 so away from one of its words (rapidfuzz ratio >= ``fuzzy_cutoff``, same
 first letter) is read as that word, and the mention records the typo
 ("proiferation" -> "proliferation"). A short form that scispaCy's detector
-ties to a long form found in the lexicon is a mention of that entry too.
+ties to a long form found in the lexicon is a mention of that entry too. So
+is a shortened synonym listed right after a mention ("hepatitis B virus, C
+virus": "C virus" is hepatitis C virus): the words that replace the mention's
+own, the rest as in the mention, when together they are another synonym.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -49,6 +53,8 @@ class SubjectFinder:
         self._first_words = {words[0] for words in self._phrases if words}
         self._fuzzy_choices = sorted(self._fuzzy_words)
         self._longest = max(len(words) for words in self._phrases)
+        #: what may stand between listed mentions ("hepatitis B virus, C virus or ...")
+        self._joiners = {w for phrase in grammars.cue_phrases("listing") for w in phrase.lower().split()}
         self.fuzzy_cutoff = fuzzy_cutoff
         # a pure function of the word (the lexicon never changes after loading): remember its answers
         self.correct = lru_cache(maxsize=1 << 16)(self.correct)
@@ -65,8 +71,7 @@ class SubjectFinder:
 
     def find(self, doc: Doc, fuzzy: bool) -> list[Mention]:
         """Mentions in ``doc``; misspellings are matched only when ``fuzzy``."""
-        strings = doc.vocab.strings
-        orths = [strings[h] for h in doc.to_array("ORTH")]
+        orths, starts = _pieces(doc)
         words = [w.lower() for w in orths]
         typos: dict[int, str] = {}
         if fuzzy:
@@ -75,7 +80,7 @@ class SubjectFinder:
                 if corrected:
                     words[i] = corrected
                     typos[i] = corrected
-        mentions: list[Mention] = []
+        found: list[tuple[int, int, Mention]] = []  # first and last piece + 1, mention
         i = 0
         while i < len(words):
             match = self._match_at(words, i)
@@ -85,13 +90,43 @@ class SubjectFinder:
                 i += 1
                 continue
             end, entry = match
-            span = doc[i:end]
-            typo = next(((orths[j], typos[j], doc[j].idx, doc[j].idx + len(orths[j])) for j in range(i, end) if j in typos), None)
-            mentions.append(Mention(span.start_char, span.end_char, span.text, entry, typo))
+            typo = next(((orths[j], typos[j], starts[j], starts[j] + len(orths[j])) for j in range(i, end) if j in typos),
+                        None)
+            found.append((i, end, self._mention(doc, starts, orths, i, end, entry, typo)))
             i = end
+        mentions = [m for _, _, m in found]
+        mentions.extend(self._elided_mentions(doc, starts, orths, words, found))
         mentions.extend(self._abbreviation_mentions(doc, mentions))
         mentions.sort(key=lambda m: m.start)
         return mentions
+
+    @staticmethod
+    def _mention(doc: Doc, starts: list[int], orths: list[str], first: int, end: int, entry: LexiconEntry,
+                 typo: Optional[tuple[str, str, int, int]] = None) -> Mention:
+        start_char, end_char = starts[first], starts[end - 1] + len(orths[end - 1])
+        return Mention(start_char, end_char, doc.text[start_char:end_char], entry, typo)
+
+    def _elided_mentions(self, doc: Doc, starts: list[int], orths: list[str], words: list[str],
+                         found: list[tuple[int, int, Mention]]) -> list[Mention]:
+        """Shortened synonyms listed after a mention: "hepatitis B virus, C virus" (see the module docstring)."""
+        extra = []
+        taken = {i for first, end, _ in found for i in range(first, end)}
+        for first, end, mention in found:
+            own = words[first:end]
+            after = end
+            while after < len(words) and words[after] in self._joiners:
+                after += 1
+            if len(own) < 3 or after == end:
+                continue
+            for length in range(len(own) - 1, 1, -1):  # "C virus" for "hepatitis B virus": keep the last words
+                written = words[after:after + length]
+                if written[1:] != own[len(own) - length + 1:] or written[0] == own[len(own) - length]:
+                    continue
+                entry = self._phrases.get(tuple(own[:len(own) - length]) + tuple(written))
+                if entry is not None and not taken & set(range(after, after + length)):
+                    extra.append(self._mention(doc, starts, orths, after, after + length, entry))
+                    break
+        return extra
 
     def _match_at(self, words: list[str], i: int) -> Optional[tuple[int, LexiconEntry]]:
         if words[i] not in self._first_words:
@@ -114,6 +149,29 @@ class SubjectFinder:
             if entry is not None and (short.start_char, short.end_char) not in taken:
                 extra.append(Mention(short.start_char, short.end_char, short.text, entry))
         return extra
+
+
+#: A slash between two words of a token, which may name two things: "Pregnant/lactating", "ALT/AST".
+_SLASHED = re.compile(r"(?<=[^\W\d_]{2})/(?=[^\W\d_]{2})")
+
+
+def _pieces(doc: Doc) -> tuple[list[str], list[int]]:
+    """The words of ``doc`` with their start offsets; a token of words joined by slashes is read as its words
+    ("angina/acute" is "angina", "acute"), except a unit ("mg/dL", "and/or" stay whole: one side is short)."""
+    orths: list[str] = []
+    starts: list[int] = []
+    for token in doc:
+        text = token.text
+        if "/" not in text or not _SLASHED.search(text):
+            orths.append(text)
+            starts.append(token.idx)
+            continue
+        at = 0
+        for piece in _SLASHED.split(text):
+            orths.append(piece)
+            starts.append(token.idx + at)
+            at += len(piece) + 1
+    return orths, starts
 
 
 @Language.factory(

@@ -10,6 +10,10 @@ Doc extensions (registered by :func:`register_extensions`):
 - ``doc._.cp_quantities``: :class:`Quantity` list (``criteria_quantities``).
 - ``doc._.cp_cues``: :class:`Cue` list (``criteria_comparators``).
 - ``doc._.cp_mentions``: :class:`Mention` list (``criteria_subjects``).
+- ``doc._.cp_entities``: the entity model's mentions (``criteria_entities``, when in the pipeline): objects with
+  ``start``, ``end``, ``text``, ``type`` (a ``model.EntityType`` value) and ``rule``.
+- ``doc._.cp_found``: :class:`Found` list, the criterion's entities with their local ids ``e1``, ``e2``, ...
+  (``criteria_constraints``); each constraint's ``entity`` names one of them.
 - ``doc._.cp_constraints``: ``model.Constraint`` list (``criteria_constraints``).
 - ``doc._.cp_exceptions``: ``(start, end)`` of each "except ..." clause (``criteria_constraints``).
 - ``doc._.cp_any_children``: whether the text says its sub-items combine with "any" (``criteria_constraints``).
@@ -109,6 +113,27 @@ class Mention:
     typo: Optional[tuple[str, str, int, int]] = None
 
 
+@dataclass
+class Found:
+    """One entity of a criterion as the pipeline found it: a lexicon mention, a mention of the entity model, or
+    the words a value limits (an open subject)."""
+
+    start: int
+    end: int
+    text: str
+    type: str  # a model.EntityType value
+    entry: Optional[LexiconEntry] = None  # the concept, when the lexicon knows it
+    rule: str = ""
+    typo: Optional[tuple[str, str, int, int]] = None  # as :attr:`Mention.typo`
+    id: str = ""  # local to the doc: "e1", "e2", ... by position
+
+    @classmethod
+    def of(cls, mention: "Mention") -> "Found":
+        """The entity of a lexicon mention."""
+        return cls(mention.start, mention.end, mention.text, mention.entry.type or "observation", mention.entry,
+                   mention.entry.id, mention.typo)
+
+
 def text_of(doc: Doc) -> str:
     """``doc.text``, computed once per doc (spaCy joins every token's text on each access)."""
     text = doc.user_data.get("cp_text")
@@ -119,7 +144,7 @@ def text_of(doc: Doc) -> str:
 
 def register_extensions() -> None:
     """Register the ``Doc`` extensions the components read and write (idempotent)."""
-    for name in ("cp_context", "cp_quantities", "cp_cues", "cp_mentions", "cp_constraints", "cp_exceptions",
-                 "cp_any_children"):
+    for name in ("cp_context", "cp_quantities", "cp_cues", "cp_mentions", "cp_entities", "cp_found",
+                 "cp_constraints", "cp_exceptions", "cp_any_children"):
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=None)

@@ -9,8 +9,8 @@ resumes from them: what they hold is not parsed again, a half-written last line 
 files of the dead run are removed. A write that fails (a full disk) is undone to the last whole batch and
 reported as one line. A re-run also resumes like the store does: trials of the previous file whose text and
 parser version are unchanged are skipped and copied over. Parquet (through pyarrow) has one row per trial
-with nested ``criteria`` and ``constraints`` lists and the model as JSON in ``listing``; DuckDB, Polars and
-Spark read it. Failures go to ``<out>.errors.jsonl``. Two imports into one file at once are refused.
+with nested ``criteria``, ``constraints`` and ``entities`` lists and the model as JSON in ``listing``; DuckDB,
+Polars and Spark read it. Failures go to ``<out>.errors.jsonl``. Two imports into one file at once are refused.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from ..document.atomic import replacing_mode
 from ..errors import CriteriaParserError
-from ..export.flat import FLAT_COLUMNS
+from ..export.flat import ENTITY_COLUMNS, FLAT_COLUMNS
 from .lock import take_import_lock
 from .records import Failure
 from .store import CRITERIA_COLUMNS, TRIAL_COLUMNS, ParsedTrial
@@ -37,7 +37,7 @@ from .store import CRITERIA_COLUMNS, TRIAL_COLUMNS, ParsedTrial
 _JSON_COLUMNS = ("conditions", "std_ages")
 _CONSTRAINT_FIELDS = [c for c in FLAT_COLUMNS if c not in ("source", "nct_id")]
 _FLOATS = {"value", "value_high"}
-_INTS = {"group", "start", "end"}
+_INTS = {"group", "start", "end", "subject_start", "subject_end"}
 
 
 def _field(name: str) -> pa.Field:
@@ -47,7 +47,7 @@ def _field(name: str) -> pa.Field:
         return pa.field(name, pa.float64())
     if name in _INTS:
         return pa.field(name, pa.int64())
-    if name in ("healthy_volunteers", "structured"):
+    if name in ("healthy_volunteers", "structured", "open_subject"):
         return pa.field(name, pa.bool_())
     return pa.field(name, pa.string())
 
@@ -56,6 +56,7 @@ SCHEMA = pa.schema([
     *(_field(c) for c in TRIAL_COLUMNS),
     pa.field("criteria", pa.list_(pa.struct([_field(c) for c in CRITERIA_COLUMNS[1:]]))),
     pa.field("constraints", pa.list_(pa.struct([_field(c) for c in (*_CONSTRAINT_FIELDS, "structured")]))),
+    pa.field("entities", pa.list_(pa.struct([_field(c) for c in ENTITY_COLUMNS]))),
 ])
 
 
@@ -71,6 +72,7 @@ def parquet_table(trials: list[ParsedTrial]) -> pa.Table:
             {k: v for k, v in zip((*FLAT_COLUMNS, "structured"), c) if k not in ("source", "nct_id")}
             for c in trial.constraints
         ]
+        row["entities"] = [dict(zip(ENTITY_COLUMNS, e[1:])) for e in trial.entities]
         rows.append(row)
     return pa.Table.from_pylist(rows, schema=SCHEMA)
 

@@ -6,7 +6,9 @@ same transaction, so a killed import never leaves half a trial. Tables:
 ``trials`` (one row per trial, with its criteria text and model as JSON),
 ``criteria`` (one row per criterion; full-text index ``criteria_fts``),
 ``constraints`` (the flat columns of :data:`~criteria_parser.export.flat.FLAT_COLUMNS`
-plus ``structured``) and ``errors`` (records that could not be read or parsed).
+plus ``structured``), ``entities`` (the clinical mentions of every criterion,
+:data:`~criteria_parser.export.flat.ENTITY_COLUMNS`; a constraint's ``entity``
+is an ``entity_id`` of its trial) and ``errors`` (records that could not be read or parsed).
 """
 
 from __future__ import annotations
@@ -19,18 +21,23 @@ from pathlib import Path
 from typing import Iterator, Optional, Union
 
 from ..errors import CriteriaParserError
-from ..export.flat import FLAT_COLUMNS, flat_rows
+from ..export.flat import ENTITY_COLUMNS, FLAT_COLUMNS, entity_rows, flat_rows
 from .lock import ImportLock, take_import_lock
 from ..model import FlagKind, Listing
 from .records import Failure, Record
 
-STORE_VERSION = "2"
+STORE_VERSION = "3"
 TRIAL_COLUMNS = (
     "nct_id", "title", "sponsor", "status", "phase", "conditions", "sex", "minimum_age", "maximum_age", "healthy_volunteers",
     "std_ages", "source", "format", "criteria_text", "text_hash", "parser_version", "listing", "imported_at",
 )
 CRITERIA_COLUMNS = ("nct_id", "section", "label", "logic", "text", "start", "end")
 CONSTRAINT_COLUMNS = (*FLAT_COLUMNS, "structured")
+ENTITY_TABLE_COLUMNS = ("nct_id", *ENTITY_COLUMNS)
+#: Constraint columns that version 3 added (model schema 2.0: subjects and the entities they limit).
+_SUBJECT_COLUMNS = {"constraint_id": "TEXT", "subject_start": "INTEGER", "subject_end": "INTEGER",
+                    "subject_concept": "TEXT", "subject_code": "TEXT", "open_subject": "INTEGER", "entity": "TEXT",
+                    "entity_type": "TEXT"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,10 +51,15 @@ CREATE TABLE IF NOT EXISTS criteria (
     label TEXT NOT NULL, logic TEXT, text TEXT NOT NULL, start INTEGER, "end" INTEGER);
 CREATE TABLE IF NOT EXISTS constraints (
     id INTEGER PRIMARY KEY, source TEXT, nct_id TEXT NOT NULL REFERENCES trials(nct_id), section TEXT NOT NULL,
-    criterion TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT, subject_text TEXT, comparator TEXT NOT NULL,
-    value REAL, value_high REAL, category TEXT, unit TEXT, unit_text TEXT, relative_to TEXT, direction TEXT,
+    criterion TEXT NOT NULL, constraint_id TEXT, kind TEXT NOT NULL, subject TEXT, subject_text TEXT,
+    subject_start INTEGER, subject_end INTEGER, subject_concept TEXT, subject_code TEXT, open_subject INTEGER,
+    entity TEXT, entity_type TEXT, comparator TEXT NOT NULL, value REAL, value_high REAL, category TEXT, unit TEXT, unit_text TEXT, relative_to TEXT, direction TEXT,
     anchor TEXT, qualifier TEXT, role TEXT, "group" INTEGER, start INTEGER, "end" INTEGER, text TEXT,
     flags TEXT, rule TEXT, structured INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS entities (
+    id INTEGER PRIMARY KEY, nct_id TEXT NOT NULL REFERENCES trials(nct_id), section TEXT NOT NULL,
+    criterion TEXT NOT NULL, entity_id TEXT NOT NULL, type TEXT NOT NULL, text TEXT NOT NULL, start INTEGER,
+    "end" INTEGER, concept TEXT, name TEXT, code TEXT, rule TEXT);
 CREATE TABLE IF NOT EXISTS errors (
     id INTEGER PRIMARY KEY, record_id TEXT, source TEXT NOT NULL UNIQUE, reason TEXT NOT NULL,
     parser_version TEXT, at TEXT NOT NULL);
@@ -56,6 +68,8 @@ CREATE INDEX IF NOT EXISTS criteria_trial ON criteria(nct_id, section, label);
 CREATE INDEX IF NOT EXISTS constraints_trial ON constraints(nct_id);
 CREATE INDEX IF NOT EXISTS constraints_subject ON constraints(subject, kind, relative_to, value);
 CREATE INDEX IF NOT EXISTS constraints_anchor ON constraints(kind, anchor);
+CREATE INDEX IF NOT EXISTS entities_trial ON entities(nct_id, entity_id);
+CREATE INDEX IF NOT EXISTS entities_concept ON entities(type, concept);
 CREATE INDEX IF NOT EXISTS errors_record ON errors(record_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS criteria_fts USING fts5(text, content='criteria', content_rowid='id');
 CREATE TRIGGER IF NOT EXISTS criteria_fts_delete AFTER DELETE ON criteria BEGIN
@@ -71,6 +85,7 @@ class ParsedTrial:
     trial: tuple
     criteria: list[tuple]
     constraints: list[tuple]
+    entities: list[tuple]
 
     @property
     def listing_json(self) -> str:
@@ -95,15 +110,25 @@ def parsed_trial(record: Record, listing: Listing) -> ParsedTrial:
         row["structured"] = any(f["kind"] == FlagKind.STRUCTURED_FIELD.value for f in row["flags"])
         row["flags"] = json.dumps(row["flags"], ensure_ascii=False)
         constraints.append(tuple(row[c] for c in CONSTRAINT_COLUMNS))
-    return ParsedTrial(record.id, tuple(values[c] for c in TRIAL_COLUMNS), criteria, constraints)
+    entities = [(record.id, *row.values()) for row in entity_rows(listing)]
+    return ParsedTrial(record.id, tuple(values[c] for c in TRIAL_COLUMNS), criteria, constraints, entities)
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a store of version 1 to version 2 (the ``sponsor`` column); its records re-parse on the next import,
-    since a record's hash covers the sponsor."""
+    """Bring a store of version 1 or 2 to version 3: the ``sponsor`` column (version 2), then the subject and entity
+    columns of constraints and the ``entities`` table (made by the schema script). Every stored trial is marked to
+    re-parse on the next import, which fills them."""
     db.execute("BEGIN IMMEDIATE")  # two imports opening one old store migrate it once
-    if db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone() == ("1",):
+    found = db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
+    if found == ("1",):
         db.execute("ALTER TABLE trials ADD COLUMN sponsor TEXT")
+        found = ("2",)
+    if found == ("2",):
+        present = {row[1] for row in db.execute("PRAGMA table_info(constraints)")}
+        for column, kind in _SUBJECT_COLUMNS.items():
+            if column not in present:
+                db.execute(f"ALTER TABLE constraints ADD COLUMN {column} {kind}")
+        db.execute("UPDATE trials SET parser_version = 'before store version 3'")
         db.execute("UPDATE meta SET value = ? WHERE key = 'store_version'", (STORE_VERSION,))
     db.execute("COMMIT")
 
@@ -135,7 +160,7 @@ class Store:
             found = self.db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
             if found is None or found[0] != STORE_VERSION:
                 version = found[0] if found else "unknown"
-                advice = "; import into it once to update it" if version == "1" else ""
+                advice = "; import into it once to update it" if version in ("1", "2") else ""
                 raise CriteriaParserError(f"store version {version}, this tool reads {STORE_VERSION}{advice}", self.path)
         except sqlite3.OperationalError as exc:  # a full disk, a read-only directory
             raise CriteriaParserError(f"cannot open the store: {exc}", self.path) from None
@@ -183,12 +208,13 @@ class Store:
                     db.execute("INSERT INTO errors (record_id, source, reason, parser_version, at) VALUES (?, ?, ?, ?, ?)",
                                (item.id, item.source, item.reason, parser_version, now))
                     continue
-                for table in ("constraints", "criteria", "trials", "errors"):
+                for table in ("entities", "constraints", "criteria", "trials", "errors"):
                     db.execute(f"DELETE FROM {table} WHERE {'record_id' if table == 'errors' else 'nct_id'} = ?",
                                (item.nct_id,))
                 db.execute(_insert("trials", TRIAL_COLUMNS), item.trial)
                 db.executemany(_insert("criteria", CRITERIA_COLUMNS), item.criteria)
                 db.executemany(_insert("constraints", CONSTRAINT_COLUMNS), item.constraints)
+                db.executemany(_insert("entities", ENTITY_TABLE_COLUMNS), item.entities)
             # one insert into the full-text index per batch costs a fraction of one per row (ids only grow)
             db.execute("INSERT INTO criteria_fts(rowid, text) SELECT id, text FROM criteria WHERE id > ?", (indexed,))
             db.execute("COMMIT")

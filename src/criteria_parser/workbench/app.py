@@ -31,7 +31,7 @@ from pydantic import ValidationError
 
 from ..errors import CriteriaParserError, validation_problem
 from ..curation.scoring import compare
-from ..model import Comparator, ConstraintKind, Listing, Role, TimeDirection
+from ..model import Comparator, ConstraintKind, EntityType, Listing, Role, TimeDirection
 from ..parser import Parser
 from ..curation import reviewlog
 from ..curation.diff import diff, take
@@ -39,7 +39,7 @@ from ..curation.corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, Unsa
 from ..curation.edits import EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
 from ..export.highlight import marks, segments
 from ..export.html import STATIC, TEMPLATE_DIR
-from ..curation.propose import propose
+from ..curation.propose import propose, propose_entity
 from ..curation.saving import record_save
 from .security import Guard, SafeHeaders
 
@@ -83,10 +83,10 @@ class Workbench:
             cached = self._parsed[files.name] = (version, listing)
         return cached[1].model_copy(deep=True)
 
-    def propose(self, text: str, start: int, end: int) -> dict:
-        """The parser's values for a selected span."""
+    def propose(self, text: str, start: int, end: int, what: str = "constraint") -> dict:
+        """The parser's values for a selected span: a constraint row, or an entity row (``what`` "entity")."""
         with self._parsing:
-            return propose(self.parser, text, start, end)
+            return (propose_entity if what == "entity" else propose)(self.parser, text, start, end)
 
     def page(self, name: str) -> dict[str, Any]:
         """Everything the listing page shows: text segments, criteria tree, rows with their review state."""
@@ -97,17 +97,19 @@ class Workbench:
         print_ = fingerprint(files.gold)
         saved = reviewlog.last_save(files.log, print_) if gold is not None else None
         rows = list(base.constraints())
+        entities = [e for _, c in base.walk() for e in c.entities]
         if gold is None:
             accepted: set[int] = set()
         elif saved is not None:
             accepted = set(saved.get("accepted", []))
         else:
-            accepted = set(range(len(rows)))
+            accepted = set(range(len(rows) + len(entities)))
         if base.sections:
             start, end = base.sections[0].start, base.sections[-1].end
         else:
             start, end = 0, len(text)
         row_by_constraint = {id(c): (f"c{i}", i in accepted) for i, (_, _, c) in enumerate(rows)}
+        row_by_entity = {id(e): (f"ent{i}", len(rows) + i in accepted) for i, e in enumerate(entities)}
         tree = []
         for index, section in enumerate(base.sections):
             criteria = []
@@ -118,6 +120,8 @@ class Workbench:
                     "rows": [{"id": row_by_constraint[id(c)][0], "accepted": row_by_constraint[id(c)][1],
                               "values": row_values(c), "text": c.text, "flags": c.flags}
                              for c in criterion.constraints],
+                    "entities": [{"id": row_by_entity[id(e)][0], "accepted": row_by_entity[id(e)][1],
+                                  "values": row_values(e), "text": e.text} for e in criterion.entities],
                 })
             tree.append({"section": section, "criteria": criteria})
         return {
@@ -162,6 +166,7 @@ class Pages:
     def listing(self, request: Request) -> HTMLResponse:
         return self.render("listing.html", **self.bench.page(request.path_params["name"]),
                            kinds=[k.value for k in ConstraintKind], comparators=[c.value for c in Comparator],
+                           entity_types=[t.value for t in EntityType],
                            roles=[r.value for r in Role], directions=[d.value for d in TimeDirection],
                            units=sorted({u.ucum for u in self.bench.parser.grammars.units if u.forms}))
 
@@ -200,7 +205,10 @@ class Api:
         files = bench.corpus.files(request.path_params["name"])
         text = bench.corpus.text(files)
         base = bench.corpus.gold(files) or bench.parsed(files)
-        listing, accepted, warnings = apply_rows(base, body["rows"], text, bench.spellings)
+        entity_rows = body.get("entities")
+        if entity_rows is not None and not isinstance(entity_rows, list):
+            raise BadRequest('expected "entities": [...] beside the rows')
+        listing, accepted, warnings = apply_rows(base, body["rows"], text, bench.spellings, entity_rows)
         if warnings and body.get("confirmed") is not True:
             return JSONResponse({"error": f"{len(warnings)} row(s) look like mistakes (see beside them): save again "
                                           "to save them as they are", "warnings": warnings}, status_code=409)
@@ -243,7 +251,8 @@ class Api:
         text = self.bench.corpus.text(files)
         if not 0 <= start < end <= len(text):
             raise BadRequest(f"span {start}-{end} is not inside the listing")
-        return JSONResponse({"values": await run_in_threadpool(self.bench.propose, text, start, end)})
+        what = "entity" if request.path_params.get("what") == "entity" else "constraint"
+        return JSONResponse({"values": await run_in_threadpool(self.bench.propose, text, start, end, what)})
 
 
 def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, parser: Optional[Parser] = None,
@@ -264,6 +273,7 @@ def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, pars
         Route("/listing/{name:path}", pages.listing),
         Route("/api/save/{name:path}", api.save, methods=["POST"]),
         Route("/api/propose/{name:path}", api.propose, methods=["POST"]),
+        Route("/api/propose-{what:str}/{name:path}", api.propose, methods=["POST"]),
         Route("/diff/{name:path}", pages.diff),
         Route("/api/take/{name:path}", api.take, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static", packages=[("criteria_parser.export", "static")]), name="static"),

@@ -3,6 +3,7 @@
 The constraints sit in one criterion labelled ``registry`` of the inclusion
 section; they are not in the criteria text, so their spans are empty (0, 0)
 and each carries a ``structured_field`` flag saying which field it came from.
+Their subjects are the lexicon's ``age`` and ``sex`` concepts, with no words.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
+from ...grammar.loader import load_grammars
 from ...model import Comparator, Constraint, ConstraintKind, Criterion, Flag, FlagKind, Listing, Section, SectionKind
 from .record import Record
 
@@ -43,6 +45,9 @@ def sex_constraint(value: Optional[str]) -> Optional[Constraint]:
 
 def _constraint(field_name: str, written_value: Optional[str], understood: str, **fields) -> Constraint:
     written = f"{field_name}: {written_value}"
+    entry = next((e for e in load_grammars().lexicon if e.name == fields["subject"]), None)
+    if entry is not None:
+        fields.update(subject_concept=entry.id, subject_code=entry.code)
     flag = Flag(kind=FlagKind.STRUCTURED_FIELD, read=written, understood=understood, start=0, end=0,
                 rule=f"structured.{field_name}")
     return Constraint(**fields, start=0, end=0, text=written, text_start=0, text_end=0, flags=[flag],
@@ -67,3 +72,6 @@ def add_structured(listing: Listing, record: Record) -> None:
         inclusion = Section(kind=SectionKind.INCLUSION, heading="", start=0, end=0)
         listing.sections.insert(0, inclusion)
     inclusion.criteria.append(criterion)
+    listing.number_criteria()  # by position: the criteria before it keep their ids
+    for number, constraint in enumerate(constraints, 1):
+        constraint.id = f"{criterion.id}.c{number}"

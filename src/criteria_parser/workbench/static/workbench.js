@@ -1,4 +1,4 @@
-// criteria-parser review: keyboard moves, selection-to-row, highlighting and saving for the listing page.
+// criteria-parser review: keyboard moves, selection-to-row (constraint or entity), highlighting and saving.
 // All text goes into the page through textContent, never innerHTML: listing text is untrusted.
 "use strict";
 (function () {
@@ -16,6 +16,7 @@
 
   const rows = () => Array.from(document.querySelectorAll(".tree-pane .row"));
   const live = () => rows().filter((r) => !r.classList.contains("deleted"));
+  const isEntity = (row) => row.classList.contains("entity-row");
   const field = (row, name) => row.querySelector(`[name="${name}"]`);
 
   function say(text, kind) {
@@ -84,7 +85,7 @@
 
   // --- highlighting (the same cut as highlight.py, redone after every edit) ---
   function marks() {
-    return live().map((row) => ({
+    return live().filter((row) => !isEntity(row)).map((row) => ({
       ref: row.dataset.id,
       kind: field(row, "kind").value,
       ts: Number(field(row, "text_start").value), te: Number(field(row, "text_end").value),
@@ -92,11 +93,19 @@
     })).filter((m) => Number.isInteger(m.ts) && Number.isInteger(m.te) && m.ts < m.te);
   }
 
+  function entityMarks() {  // an entity is underlined, not coloured: it may lie inside a constraint's text
+    return live().filter(isEntity).map((row) => ({
+      ref: row.dataset.id, ts: Number(field(row, "start").value), te: Number(field(row, "end").value),
+    })).filter((m) => Number.isInteger(m.ts) && Number.isInteger(m.te) && m.ts < m.te);
+  }
+
   function rehighlight() {
     const lo = viewStart, hi = viewStart + viewText.length;
     const found = marks().filter((m) => m.ts < hi && m.te > lo);
+    const ents = entityMarks().filter((m) => m.ts < hi && m.te > lo);
     const edges = new Set([lo, hi]);
     found.forEach((m) => [m.ts, m.te, m.vs, m.ve].forEach((e) => { if (e > lo && e < hi) edges.add(e); }));
+    ents.forEach((m) => [m.ts, m.te].forEach((e) => { if (e > lo && e < hi) edges.add(e); }));
     const cuts = Array.from(edges).sort((a, b) => a - b);
     const frag = document.createDocumentFragment();
     for (let i = 0; i + 1 < cuts.length; i++) {
@@ -108,6 +117,11 @@
         seg.classList.add("hl", "k-" + covering[0].kind);
         seg.dataset.refs = covering.map((m) => m.ref).join(" ");
         if (covering.some((m) => m.vs <= a && b <= m.ve)) seg.classList.add("val");
+      }
+      const named = ents.filter((m) => m.ts <= a && b <= m.te);
+      if (named.length) {
+        seg.classList.add("ent");
+        seg.dataset.refs = [seg.dataset.refs || "", ...named.map((m) => m.ref)].join(" ").trim();
       }
       seg.dataset.start = String(a);
       seg.textContent = viewText.slice(a - lo, b - lo).join("");
@@ -162,27 +176,29 @@
     return { ok: response.ok, status: response.status, data };
   }
 
-  async function addFromSelection() {
+  async function addFromSelection(entity) {
+    const what = entity ? "entity" : "constraint";
     const span = selectionSpan();
-    if (!span) { say("Select the constraint's words in the listing text first.", "bad"); return; }
+    if (!span) { say(`Select the ${what}'s words in the listing text first.`, "bad"); return; }
     const crit = criterionAt(span.start, span.end);
     if (!crit) { say("The selection must lie inside one criterion.", "bad"); return; }
-    const answer = await post("/api/propose/" + encodeURIComponent(bench.dataset.name), span);
+    const path = entity ? "/api/propose-entity/" : "/api/propose/";
+    const answer = await post(path + encodeURIComponent(bench.dataset.name), span);
     if (!answer.ok) { say(answer.data.error, "bad"); return; }
-    const row = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
-    row.dataset.id = "n" + (++added);
+    const template = document.getElementById(entity ? "entity-template" : "row-template");
+    const row = template.content.firstElementChild.cloneNode(true);
+    row.dataset.id = (entity ? "m" : "n") + (++added);
     Object.entries(answer.data.values).forEach(([name, value]) => { const input = field(row, name); if (input) { input.value = value; fit(input); } });
     row.querySelector(".quote").textContent = viewText.slice(span.start - viewStart, span.end - viewStart).join("");
-    crit.querySelector(".rows").appendChild(row);
+    crit.querySelector(entity ? ".entities" : ".rows").appendChild(row);
     wire(row);
-    kindClass(row);
-    renderFlags(row);
+    if (!entity) { kindClass(row); renderFlags(row); }
     touch(row);
     rehighlight();
     window.getSelection().removeAllRanges();
     select(rows().indexOf(row));
-    field(row, "subject").focus();
-    say("Row added from the selection: check its fields.", "ok");
+    field(row, entity ? "type" : "subject").focus();
+    say(`${entity ? "Entity" : "Row"} added from the selection: check its fields.`, "ok");
   }
 
   // --- rows ---
@@ -216,8 +232,15 @@
         if (input.name === "kind") kindClass(row);
         if (input.name === "flags") renderFlags(row);
         if (["kind", "start", "end", "text_start", "text_end"].includes(input.name)) rehighlight();
+        if (isEntity(row) && ["start", "end"].includes(input.name)) quote(row);
       });
     });
+  }
+
+  function quote(row) {  // an entity's words follow its span
+    const start = Number(field(row, "start").value), end = Number(field(row, "end").value);
+    const fits = Number.isInteger(start) && Number.isInteger(end) && viewStart <= start && start < end;
+    row.querySelector(".quote").textContent = fits ? viewText.slice(start - viewStart, end - viewStart).join("") : "";
   }
 
   function accept(row) {
@@ -242,14 +265,16 @@
 
   async function save() {
     clearErrors();
+    const asRow = (row) => {
+      const fields = {};
+      row.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => { fields[input.name] = input.value; });
+      return { id: row.dataset.id, criterion: row.closest(".crit").dataset.key, accepted: row.classList.contains("accepted"), fields };
+    };
     const payload = {
       fingerprint: bench.dataset.fingerprint,
       confirmed: confirming,
-      rows: live().map((row) => {
-        const fields = {};
-        row.querySelectorAll("input[name], select[name], textarea[name]").forEach((input) => { fields[input.name] = input.value; });
-        return { id: row.dataset.id, criterion: row.closest(".crit").dataset.key, accepted: row.classList.contains("accepted"), fields };
-      }),
+      rows: live().filter((row) => !isEntity(row)).map(asRow),
+      entities: live().filter(isEntity).map(asRow),
     };
     say("Saving…");
     const answer = await post("/api/save/" + encodeURIComponent(bench.dataset.name), payload);
@@ -294,8 +319,9 @@
       case "k": case "ArrowUp": select(current - 1); break;
       case "a": if (row) { accept(row); select(current + 1); } break;
       case "x": case "Delete": if (row) { reject(row); select(current + 1); } break;
-      case "e": case "Enter": if (row) field(row, "subject").focus(); break;
-      case "n": addFromSelection(); break;
+      case "e": case "Enter": if (row) field(row, isEntity(row) ? "type" : "subject").focus(); break;
+      case "n": addFromSelection(false); break;
+      case "m": addFromSelection(true); break;
       case "s": save(); break;
       default: return;
     }
@@ -310,9 +336,12 @@
   });
   document.getElementById("save").addEventListener("click", save);
   document.getElementById("add").addEventListener("mousedown", (event) => event.preventDefault()); // keep the selection
-  document.getElementById("add").addEventListener("click", addFromSelection);
+  document.getElementById("add").addEventListener("click", () => addFromSelection(false));
+  document.getElementById("add-entity").addEventListener("mousedown", (event) => event.preventDefault());
+  document.getElementById("add-entity").addEventListener("click", () => addFromSelection(true));
   window.addEventListener("beforeunload", (event) => { if (dirty) event.preventDefault(); });
   rows().forEach(wire);
+  rehighlight();  // the server colours constraints; entities are underlined here
   progress();
   if (rows().length) select(0, false);
 })();

@@ -1,0 +1,81 @@
+"""The entities of one criterion: lexicon mentions and the entity model's mentions, merged; then numbered.
+
+Used by ``criteria_constraints`` (:mod:`.constraints`). Reads ``doc._.cp_mentions`` (the lexicon's) and, when
+``criteria_entities`` ran, ``doc._.cp_entities`` (the entity model's typed spans). A lexicon mention is one
+entity with its concept; a method ("by flow cytometry") is none. A short form in brackets right after a mention
+of the same concept joins it ("Alanine aminotransferase (ALT)"). A model mention that is a lexicon mention
+(the same words) takes its concept; one that holds a lexicon mention and other words ("weight loss" holding
+"weight") names something else and has no concept, and the mention inside it is not an entity of its own;
+one that holds several lexicon mentions ("ALT and AST") gives way to them. :func:`number` then gives the
+entities their local ids (``e1``, ``e2``, ... by position) and each constraint its id and the id of the
+entity it limits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from spacy.tokens import Doc
+
+from ..model import Constraint
+from .types import Found, Mention
+
+#: Between a mention and its short form in brackets: "Alanine aminotransferase (ALT".
+_SHORT_FORM_GAP = re.compile(r"\s*\(\s*")
+_SHORT_FORM_END = re.compile(r"\s*\)")
+
+
+def entities_of(doc: Doc) -> list[Found]:
+    """The entities of ``doc``, by position, before any open subject is added."""
+    text = doc.text
+    lexicon = _joined(text, [m for m in (doc._.cp_mentions or []) if m.entry.type is not None])
+    model = list(doc._.cp_entities or [])
+    if not model:
+        return lexicon
+    found: list[Found] = []
+    taken: set[int] = set()  # lexicon entities a model mention replaced or took the concept of
+    for mention in model:
+        inside = [i for i, f in enumerate(lexicon) if mention.start <= f.start and f.end <= mention.end]
+        overlapping = [i for i, f in enumerate(lexicon) if f.start < mention.end and mention.start < f.end]
+        if len(inside) > 1 or len(overlapping) > len(inside):
+            continue  # "ALT and AST" as one mention, or one that cuts a lexicon mention: the lexicon's stand
+        if inside and (lexicon[inside[0]].start, lexicon[inside[0]].end) == (mention.start, mention.end):
+            taken.add(inside[0])
+            entity = lexicon[inside[0]]
+            found.append(Found(entity.start, entity.end, entity.text, entity.type, entity.entry, entity.rule,
+                               entity.typo))
+            continue
+        taken.update(inside)
+        found.append(Found(mention.start, mention.end, text[mention.start:mention.end], mention.type, None,
+                           mention.rule))
+    found.extend(f for i, f in enumerate(lexicon) if i not in taken)
+    found.sort(key=lambda f: (f.start, -f.end))
+    return found
+
+
+def _joined(text: str, mentions: list[Mention]) -> list[Found]:
+    """Lexicon mentions as entities, a bracketed short form of the same concept joined to its long form."""
+    found: list[Found] = []
+    for mention in sorted(mentions, key=lambda m: m.start):
+        last = found[-1] if found else None
+        if last is not None and last.entry is mention.entry and _SHORT_FORM_GAP.fullmatch(text[last.end:mention.start]):
+            close = _SHORT_FORM_END.match(text, mention.end)
+            if close:
+                last.end = close.end()
+                last.text = text[last.start:last.end]
+                continue
+        found.append(Found.of(mention))
+    return found
+
+
+def number(found: list[Found], constraints: list[Constraint], limited: list[Optional[Found]]) -> list[Found]:
+    """Give ``found`` (sorted by position) the ids ``e1``, ``e2``, ..., each constraint the id ``c1``, ``c2``, ...
+    and, from ``limited`` (the entity each constraint limits, or None), the id of its entity."""
+    found.sort(key=lambda f: (f.start, -f.end))
+    for index, entity in enumerate(found, 1):
+        entity.id = f"e{index}"
+    for index, (constraint, entity) in enumerate(zip(constraints, limited), 1):
+        constraint.id = f"c{index}"
+        constraint.entity = entity.id if entity is not None else None
+    return found
