@@ -228,11 +228,14 @@ def test_readme_queries_answer_on_the_store(records, tmp_path, engine):
     db = tmp_path / "trials.db"
     _import(records, db, engine)
     queries = re.findall(r"```sql\n(.*?)```", README.read_text(), re.DOTALL)
-    assert len(queries) == 3
+    assert len(queries) == 5
     con = sqlite3.connect(db)
     answers = [{row[0] for row in con.execute(query)} for query in queries]
-    # NCT90000001: female, 18-75 years, excludes brain metastases; 21 is 18-65 and 22 male only
-    assert answers == [{"NCT90000001"}, {"NCT90000001"}, {"NCT90000001", "NCT90000023"}]
+    # NCT90000001: female, 18-75 years, creatinine <= 1.5 x ULN, radiotherapy within 4 weeks, hepatitis B and
+    # brain metastases excluded; 21 is 18-65 and 22 male only; NCT90000006's "< 750 g birth weight" is the one
+    # open subject of the records
+    assert answers == [{"NCT90000001"}, {"NCT90000001"}, {"birth weight"}, {"NCT90000001"},
+                       {"NCT90000001", "NCT90000023"}]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])

@@ -46,28 +46,32 @@ def evaluate(
 
 
 def _brat_scores(corpus: Path, parts: list[str], errors: int, clause_cases: Path) -> tuple[str, dict]:
-    """Comparison scores per part, then one table of entity scores with a column group per part, then the
-    assertion and the "or" vs "and" scores of the tune and the held part, then the clause cases' scores."""
+    """Comparison and subject scores per part, then one table of entity scores with a column group per part, then
+    the assertion and the "or" vs "and" scores of the tune and the held part, then the clause cases' scores."""
     from ..grammar.clause_logic import clause_reader
     from ..grammar.loader import load_grammars
     from ..lct.assertions import render_assertions, score_assertions
     from ..lct.clause_scores import read_cases, render_clauses, render_logic, score_clauses, score_logic
     from ..lct.entities import corpus_scheme
     from ..lct.entity_scorer import entity_pipeline, entity_summary, evaluate_entities, render_entities
-    from ..lct.scorer import evaluate_brat, render, summary
+    from ..lct.scorer import render, summary
     from ..lct.split import is_held_back
+    from ..lct.subject_scorer import SubjectEvaluator, render_subjects, subject_summary
 
     out: list[str] = []
-    data: dict = {"comparisons": {}}
+    data: dict = {"comparisons": {}, "subjects": {}}
+    evaluator = SubjectEvaluator()
     for part in parts:
-        report = evaluate_brat(corpus, part=part)  # type: ignore[arg-type]
+        report, subjects = evaluator.evaluate_subjects(corpus, part)  # type: ignore[arg-type]
         held = [d for d in report.disagreements if is_held_back(d.document)]
         report.disagreements = [d for d in report.disagreements if not is_held_back(d.document)]
+        subjects.misses = [m for m in subjects.misses if not is_held_back(m[0])]
         out += ([f"== comparisons, {part} part"] if parts != ["all"] else []) + [render(report, errors)]
         if held and errors:
             out.append(f"({len(held)} disagreements in held-back documents are not listed: tune on the tune part)")
-        out.append("")
+        out += ["", render_subjects(subjects, errors), ""]
         data["comparisons"][part] = summary(report)
+        data["subjects"][part] = subject_summary(subjects)
     scheme = corpus_scheme(corpus)
     nlp = entity_pipeline(style=scheme)
     entities = evaluate_entities(corpus, nlp, parts[0] if len(parts) == 1 else "all")  # type: ignore[arg-type]

@@ -170,6 +170,26 @@ class AnchorRule(Rule):
     phrases: list[str] = Field(min_length=1)
 
 
+class SubjectRule(Rule):
+    """Words that decide what a value limits (``subjects.jsonl``); ``subject`` is what the example's first
+    constraint limits with the rule (``-`` for none), checked by the tests.
+
+    Roles: ``stop``: ends the words of a subject read leftwards from the value and is not one of them ("with",
+    "patients", "received"); ``gap``: may stand between a subject and its comparator ("level", "was", "of");
+    ``head``: after a lexicon mention, keeps its concept ("hemoglobin level"); ``age_after``: after an amount of
+    time, makes it an age ("years old"); ``age_before``: before one, the same ("aged", "older than"); ``person``:
+    a person before an amount of years makes it an age ("Adults ≥ 18 years"); ``link``: after an amount,
+    introduces the event it bounds or counts ("within 72 hours of", "6 months post-"); ``count``: what a bare number
+    counts when it counts events of something ("5 attacks of migraine": migraine); ``procedure``, ``drug``:
+    a word that makes an open subject a procedure or a drug (else a condition, or for a measured value a
+    measurement).
+    """
+
+    role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "link", "count", "procedure", "drug"]
+    phrases: list[str] = Field(min_length=1)
+    subject: str = Field(min_length=1)
+
+
 class CueRule(Rule):
     """A logic cue: alternatives (or), children combine with any, exception opener, range joiner.
 
@@ -277,11 +297,12 @@ RULE_MODELS: dict[str, type[Rule]] = {
     "anchors.jsonl": AnchorRule,
     "cues.jsonl": CueRule,
     "context.jsonl": ContextRule,
+    "subjects.jsonl": SubjectRule,
 }
 
 AnyRule = Union[
     ComparatorRule, UnitRule, UnitRepairRule, LexiconEntry, NumberWordRule,
-    RelativeRule, TimeRelationRule, AnchorRule, CueRule, ContextRule,
+    RelativeRule, TimeRelationRule, AnchorRule, CueRule, ContextRule, SubjectRule,
 ]
 
 
@@ -302,6 +323,7 @@ class Grammars(BaseModel):
     anchors: list[AnchorRule]
     cues: list[CueRule]
     context: list[ContextRule]
+    subjects: list[SubjectRule]
 
     def rules(self) -> list[AnyRule]:
         """Every rule of every ``.jsonl`` file."""
@@ -322,6 +344,10 @@ class Grammars(BaseModel):
     def display_units(self) -> dict[str, str]:
         """How UCUM codes are shown to people, where not as written (``display`` of ``units.jsonl``)."""
         return {u.ucum: u.display for u in self.units if u.display is not None}
+
+    def subject_phrases(self, role: str) -> list[str]:
+        """The phrases of the ``role`` rules of ``subjects.jsonl`` ("stop", "gap", ...)."""
+        return [phrase for rule in self.subjects if rule.role == role for phrase in rule.phrases]
 
     def unit_by_ucum(self, ucum: str) -> Optional[UnitRule]:
         """The unit rule with this UCUM code, if any."""

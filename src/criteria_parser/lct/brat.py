@@ -74,6 +74,16 @@ class Event:
     args: list[tuple[str, str]]
 
 
+@dataclass(frozen=True)
+class Relation:
+    """A relation (``R`` line): its type and the ids of its two arguments (Chia's ``Has_value Arg1:T3 Arg2:T2``)."""
+
+    id: str
+    type: str
+    arg1: str
+    arg2: str
+
+
 @dataclass
 class Annotation:
     """The annotations of one ``.ann`` file."""
@@ -81,6 +91,7 @@ class Annotation:
     entities: dict[str, Entity] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)  # target id -> {name: value}
+    relations: list[Relation] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +106,7 @@ class Comparison:
     temporal_unit: Optional[str]  # UCUM code of the first Temporal-Unit's attribute (a, mo, wk, d, h, min, s)
     temporal_entities: list[Entity] = field(default_factory=list)  # "days per week": days, week
     period: Optional[str] = None  # Eq-Temporal-Period-Value: past, recent, present, future, anytime
+    event: str = ""  # the id of its Eq-Comparison event
 
 
 def stated_comparator(comparison: Comparison) -> str:
@@ -113,8 +125,8 @@ def read_ann(path: str, ann_text: str, text: str) -> Annotation:
     """Parse the standoff ``ann_text`` of the document ``text``.
 
     ``text`` is the document as its bytes decode, line breaks untranslated: brat offsets count every
-    character, and Chia mixes CRLF, LF and lone CR. Relations (``R``), notes (``#``), normalizations (``N``)
-    and equivalences (``*``: Chia's OR/AND groups) are skipped: no reader needs them yet.
+    character, and Chia mixes CRLF, LF and lone CR. Notes (``#``), normalizations (``N``) and equivalences
+    (``*``: Chia's OR/AND groups) are skipped: no reader needs them yet.
 
     Raises:
         InputError: a line is malformed or points outside the text (``path: line N: ...``).
@@ -126,7 +138,7 @@ def read_ann(path: str, ann_text: str, text: str) -> Annotation:
         if previous == "T" and not _ANNOTATION_ID.match(line):
             continue  # the text field of the entity before ran over a line break (Chia): offsets say it all
         previous = line[:1]
-        if not line.strip() or line[0] in "R*#N":
+        if not line.strip() or line[0] in "*#N":
             continue
         parts = line.split("\t")
         try:
@@ -150,6 +162,9 @@ def read_ann(path: str, ann_text: str, text: str) -> Annotation:
             elif line[0] == "A":
                 name, target, *value = parts[1].split()
                 annotation.attributes.setdefault(target, {})[name] = value[0] if value else "true"
+            elif line[0] == "R":
+                kind, first, second = parts[1].split()[:3]
+                annotation.relations.append(Relation(parts[0], kind, first.split(":", 1)[1], second.split(":", 1)[1]))
             else:
                 raise ValueError(f"unknown annotation '{parts[0]}'")
         except (IndexError, ValueError) as exc:
@@ -183,7 +198,7 @@ def comparisons(annotation: Annotation) -> list[Comparison]:
         periods = [e for role, e in args if role == "Temporal-Period" and e]
         period = annotation.attributes.get(periods[0].id, {}).get("Eq-Temporal-Period-Value") if periods else None
         found.append(Comparison(trigger.start, trigger.end, operator, values, units,
-                                TEMPORAL_UNITS.get(temporal_value or ""), temporals, period))
+                                TEMPORAL_UNITS.get(temporal_value or ""), temporals, period, event.id))
     found.sort(key=lambda c: (c.values[0].start, c.start))
     return found
 

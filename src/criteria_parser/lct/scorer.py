@@ -240,16 +240,21 @@ class LeafEvaluator:
         """The scored forms of Chia's value spans (:mod:`.chia`): one per number, a range as ``between``."""
         found: dict[tuple, Tuple] = {}
         for pieces in value_spans(annotation):
-            for item in self.chia.read(text, pieces):
-                values = tuple(self.values.key(v) for v in item.values)
-                if any(v is None for v in values):
-                    continue
-                unit = self.units.frequency(self.units.known(item.unit) if item.unit else None)
-                key = (line_number(text, item.start), values, item.comparator)
-                found.setdefault(key, Tuple(key[0], values, item.comparator, unit,  # type: ignore[arg-type]
-                                            unit in self.units.time_codes,
-                                            " ".join(text[s:e] for s, e in pieces)))
+            for item in self.chia_items(text, pieces):
+                found.setdefault((item.line, item.values, item.comparator), item)
         return list(found.values())
+
+    def chia_items(self, text: str, pieces: tuple[tuple[int, int], ...]) -> list[Tuple]:
+        """The scored forms of one Chia value span (its pieces, in text order)."""
+        found = []
+        for item in self.chia.read(text, pieces):
+            values = tuple(self.values.key(v) for v in item.values)
+            if any(v is None for v in values):
+                continue
+            unit = self.units.frequency(self.units.known(item.unit) if item.unit else None)
+            found.append(Tuple(line_number(text, item.start), values, item.comparator, unit,  # type: ignore[arg-type]
+                               unit in self.units.time_codes, " ".join(text[s:e] for s, e in pieces)))
+        return found
 
     def _gold_unit(self, pieces: list, text: str) -> Optional[str]:
         """The unit of a gold comparison from its unit entities.
@@ -294,7 +299,7 @@ class LeafEvaluator:
         predicted = [self.predicted_tuple(c, text) for c in comparisons_of(listing)
                      if not any(start <= c.start < end for start, end in skip)]
         lines = _LINE_BREAK.split(text)
-        matches = _match(gold, predicted)
+        matches = match_tuples(gold, predicted)
         matched_predictions = {p for _, p, _ in matches}
         for g_index, gold_tuple in enumerate(gold):
             found = next(((p, full) for gi, p, full in matches if gi == g_index), None)
@@ -348,7 +353,7 @@ def _order(value: str) -> tuple[int, float, str]:
         return 1, 0.0, value
 
 
-def _match(gold: list[Tuple], predicted: list[Tuple]) -> list[tuple[int, int, bool]]:
+def match_tuples(gold: list[Tuple], predicted: list[Tuple]) -> list[tuple[int, int, bool]]:
     """(gold index, prediction index, full) pairs: full-tuple agreements first, then same values on a line."""
     pairs: list[tuple[int, int, bool]] = []
     used_gold: set[int] = set()
@@ -416,4 +421,5 @@ def evaluate_brat(corpus: Path, parser: Optional[Parser] = None, part: Part = "a
     return LeafEvaluator(parser).evaluate(corpus, part)
 
 
-__all__ = ["LeafEvaluator", "Report", "LeafScore", "Tuple", "UnitNormalizer", "ValueKeys", "evaluate_brat", "render"]
+__all__ = ["LeafEvaluator", "Report", "LeafScore", "Tuple", "UnitNormalizer", "ValueKeys", "evaluate_brat",
+           "match_tuples", "render"]

@@ -20,6 +20,8 @@ from .readings import Reading
 from .types import Found, Mention, Quantity
 
 _PARENTHESIZED = re.compile(r"^\s*(\([^()]*\))\s*$")
+#: Units an amount of a drug is a dose in ("prednisone < 10 mg", "10 mg/kg").
+_DOSE_DIMENSIONS = frozenset({"mass", "dose_rate", "volume", "mass_per_area", "activity_concentration", "other", None})
 
 
 class ConstraintBuilder:
@@ -68,21 +70,21 @@ class ConstraintBuilder:
             if kept:
                 flags.append(kept)
             subject_end = subject_start + len(subject_text) if subject_start is not None and subject_text else None
-            kind = self._kind(quantity, reading, unit, entry)
+            kind = self._kind(quantity, reading, unit, entry, own[0] if own else None)
             starts = [quantity.start] + ([reading.cue_start] if reading.cue_start is not None else [])
             ends = [reading.end, quantity.text_end] + ([qualifier[2]] if qualifier else [])
             if subject_start is not None:
-                (ends if right else starts).append(subject_start if not right else own[-1].end)
+                (ends if right else starts).append(subject_start if not right else subject_end)
             text_start, text_end = min(starts), max(ends)
             out.append((Constraint(
                 kind=kind,
-                subject=entry.name if entry else (subject_text if own else None),
+                subject=entry.name if entry else subject_text,
                 subject_text=subject_text,
                 subject_start=subject_start if subject_end is not None else None,
                 subject_end=subject_end,
                 subject_concept=entry.id if entry else None,
                 subject_code=entry.code if entry else None,
-                open_subject=bool(own) and entry is None,
+                open_subject=bool(subject_text) and entry is None,
                 comparator=reading.comparator,
                 value=quantity.value if quantity.category is None or quantity.value_high is not None else None,
                 value_high=quantity.value_high,
@@ -105,16 +107,19 @@ class ConstraintBuilder:
             ), own[0] if own else None))
         return out
 
-    def _kind(self, quantity: Quantity, reading: Reading, unit: Optional[str], entry: Optional[LexiconEntry]) -> str:
+    def _kind(self, quantity: Quantity, reading: Reading, unit: Optional[str], entry: Optional[LexiconEntry],
+              subject: Optional[Found]) -> str:
         if quantity.category is not None:
             return ConstraintKind.CATEGORY.value
         if quantity.reference is not None:
             return ConstraintKind.RELATIVE_LIMIT.value
         if reading.comparator == Comparator.BETWEEN.value:
             return ConstraintKind.RANGE.value
-        if unit in self.time_units and not (entry and (entry.category == "demographic" or entry.unit in self.time_units)):
+        timed = entry is not None and (entry.category == "demographic" or entry.unit in self.time_units)
+        if unit in self.time_units and not timed and not (subject and subject.rule == "subject.not_the_persons_age"):
             return ConstraintKind.TIME_WINDOW.value  # but a subject measured in time (age, gestational age) is not
-        if (entry and entry.category == "drug") or self.dimensions.get(unit or "") == "dose_rate":
+        dimension = self.dimensions.get(unit or "")
+        if (subject is not None and subject.type == "drug" and dimension in _DOSE_DIMENSIONS) or dimension == "dose_rate":
             return ConstraintKind.DOSE.value
         return ConstraintKind.THRESHOLD.value
 
@@ -153,6 +158,7 @@ def _qualifier(text: str, mentions: list[Mention], position: int,
 
 def _subject_text(text: str, own: list[Found], comparator_start: int, right: bool):
     """The subject as written, and a kept-as-text flag for unrecognized words in parentheses before the value."""
+    own = [f for f in own if f.start >= 0]  # an age stated without words ("18 years or older") has none
     if not own:
         return None, None, None
     start, end = own[0].start, own[-1].end

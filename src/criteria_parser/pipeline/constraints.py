@@ -28,8 +28,8 @@ from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars, load_grammars
 from ..model import Constraint
 from .building import ConstraintBuilder
-from .readings import ComparisonReader
-from .subject_choice import SubjectPicker
+from .readings import ComparisonReader, Reading
+from .subject_choice import NOT_A_PERSONS_AGE, SubjectPicker
 from .entity_list import entities_of, number
 from .types import Cue, Found, Mention, Quantity, register_extensions, text_of
 from .units import joiner_pattern
@@ -56,6 +56,8 @@ class ConstraintAssembler:
         found = entities_of(doc)
         # a person attribute other than age ("women", "male") is no number's subject
         candidates = [f for f in found if f.type != "person" or (f.entry is not None and f.entry.category == "demographic")]
+        words = self.subjects.words(text)
+        anchors = [c for c in cues if c.kind == "anchor"]
         constraints: list[Constraint] = []
         limited: list[Optional[Found]] = []  # the entity each constraint limits
         previous: Optional[tuple[list[Found], int, int]] = None  # subjects, group, end
@@ -68,37 +70,68 @@ class ConstraintAssembler:
             if reading is None:
                 continue
             subject_end = reading.cue_start if reading.cue_start is not None else quantity.start
+            if quantity.unit is not None and quantity.unit.end <= subject_end:
+                subject_end = min(subject_end, quantity.unit.start)  # "grade ≥ 2", "ECOG 0-2": the scale first
             window_start = previous[2] if previous else 0
-            subjects = self.subjects.before(text, candidates, window_start, subject_end)
-            if (after_end >= 0 and self.listed.fullmatch(text[after_end:subject_end])
-                    and self.subjects.after(text, candidates, quantity)):
-                subjects = []  # "140 mmHg systolic and/or 90 mmHg diastolic": written after, like the one before
-            right = False
-            if not subjects and reading.listed_after is not None and previous is not None:
-                subjects = previous[0]  # "ASA I and II undergoing surgery": II is an ASA class too
-            if not subjects:
-                subjects = self.subjects.after(text, candidates, quantity)
-                right = bool(subjects)
+            subjects, right = self._subjects(text, words, candidates, anchors, quantity, reading, window_start,
+                                             subject_end, previous, low_end, after_end)
             joined_by_or = previous is not None and self._alternative(cues, previous[2], subject_end)
-            apart = low_end is not None and low_end.upper is quantity
-            if not subjects and previous is not None and (
-                    joined_by_or or apart or not text[previous[2]:subject_end].strip(" ,")):
-                subjects = previous[0]
             if not (joined_by_or and previous is not None and subjects == previous[0]):
                 group += 1
             after_end = max(m.end for m in subjects) if right else -1
+            for subject in subjects:
+                if subject.rule in ("subject.open", "subject.age") and subject.start >= 0 and subject not in found:
+                    found.append(subject)
             pairs = self.builder.build(text, quantity, reading, subjects, right, group, mentions, doc._.cp_exceptions)
             built = [constraint for constraint, _ in pairs]
             group += len(built) - 1  # coordinated subjects ("ALT/AST <= 3 x ULN") must each hold
             if reading.listed_after is not None:
                 listed.append((reading.listed_after, built, joined_by_or))
             constraints.extend(built)
-            limited.extend(entity for _, entity in pairs)
+            limited.extend(entity if entity is None or entity.start >= 0 else None for _, entity in pairs)
             previous = (subjects, group, max(quantity.text_end, reading.end))
             low_end = quantity if quantity.upper is not None else None
         _share_alternative_groups(listed)
         doc._.cp_found = number(found, constraints, limited)
         return constraints
+
+    def _subjects(self, text: str, words: list, candidates: list[Found], anchors: list[Cue], quantity: Quantity,
+                  reading: Reading, window_start: int, subject_end: int,
+                  previous: Optional[tuple[list[Found], int, int]], low_end: Optional[Quantity],
+                  after_end: int) -> tuple[list[Found], bool]:
+        """The subjects of one quantity (:mod:`.subject_choice`) and whether they are written after it."""
+        if reading.listed_after is not None and previous is not None:
+            return [s for s in previous[0] if self.subjects.fits(s, quantity)], False  # "ASA I and II", "III or IV"
+        age = self.subjects.age(text, words, candidates, quantity, reading, window_start, subject_end)
+        if age is NOT_A_PERSONS_AGE:
+            return [age], False  # no subject, but an amount like an age, not a window
+        if age is not None:
+            return [age], False
+        subjects = self.subjects.before(text, words, candidates, quantity, window_start, subject_end,
+                                        window=reading.rule.startswith("time."))
+        if subjects and reading.anchor is not None and any(
+                a.start < s.end and s.start < a.end for s in subjects for a in anchors if a.start >= quantity.text_end):
+            subjects = []  # the anchor (named after the amount) is never the subject
+        if self.subjects.bracketed(text, subjects, subject_end) or self.subjects.counts_after(text, words, subjects, quantity):
+            after = self.subjects.after(text, words, candidates, quantity, reading, anchors)
+            if after:  # "Hypertension (≥140 mmHg systolic", "lymphadenopathy (>1.5cm diameter)"
+                return after, True
+        if after_end >= 0 and self.listed.fullmatch(text[after_end:subject_end]):
+            after = self.subjects.after(text, words, candidates, quantity, reading, anchors)
+            if after:  # "140 mmHg systolic and/or 90 mmHg diastolic": written after, like the one before
+                return after, True
+        if not subjects and previous is not None and (reading.listed_after is not None or (
+                low_end is not None and low_end.upper is quantity)
+                or not self.subjects.own_words(text, words, previous[2], subject_end)):
+            # "ECOG 0 or 1", ">5% (morphology) and/or >1%": the same measure
+            subjects = [s for s in previous[0] if self.subjects.fits(s, quantity)]
+        elif not subjects:
+            after = self.subjects.after(text, words, candidates, quantity, reading, anchors)
+            if after:
+                return after, True
+        if reading.rule.startswith("time."):  # "within 7 days" bounds an event, never an age
+            subjects = [s for s in subjects if not self.subjects.measured_in_time(s)]
+        return subjects, False
 
     @staticmethod
     def _alternative(cues: list[Cue], start: int, end: int) -> bool:

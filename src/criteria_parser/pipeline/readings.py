@@ -275,7 +275,7 @@ class ComparisonReader:
                 (last.comparator == Comparator.EQ.value and self.listed.fullmatch(text[last.end:quantity.start]))
                 or (quantity.unit is not None and last.unit_text is not None and last.value_high is None
                     and normalize(quantity.unit.text) == normalize(last.unit_text)
-                    and self.listed.fullmatch(text[last.text_end:quantity.start]))):
+                    and self.listed.fullmatch(text[_unit_end(text, last):quantity.start]))):
             # "above 20 g and 30 g": a value listed after another with the same unit shares its comparator
             return Reading(last.comparator, "implicit.listed_value", None, flags, listed_after=last)
         if is_time and not _MODIFIER.match(text, quantity.end):
@@ -334,6 +334,12 @@ class ComparisonReader:
 def _gerund(word: str) -> bool:
     """Whether ``word`` reads as a verb's -ing form opening an event ("starting venetoclax")."""
     return len(word) > 5 and word.lower().endswith("ing")
+
+
+def _unit_end(text: str, constraint: Constraint) -> int:
+    """Where the unit written after a constraint's value ends (its words may go on: a subject written after it)."""
+    at = text.find(constraint.unit_text or "", constraint.end)
+    return at + len(constraint.unit_text or "") if at >= 0 else constraint.text_end
 
 
 def _not_a_value(text: str, quantity: Quantity, cues: list[Cue]) -> bool:

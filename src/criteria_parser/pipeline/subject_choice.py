@@ -1,56 +1,418 @@
-"""Which lexicon mentions a value is about: the subjects before its comparator, or one named after it.
+"""What a value limits: its subject, read from the words next to it, and none when nothing justifies one.
 
-Used by ``criteria_constraints`` (:mod:`.constraints`). Before the comparator, the nearest mention since the
-last constraint and in the same clause is the subject, with every mention coordinated with it ("ALT/AST",
-"ALT and AST", "Alanine aminotransferase (ALT)/..."; the one-word ``listing`` phrases of ``cues.jsonl``);
-after the value, the first mention of the same clause outside a parenthesis ("within 72 hours of targeted
-therapy"). Clauses end at the ``clause_break`` cues of ``cues.jsonl`` (:mod:`criteria_parser.grammar.clauses`)
-and, for a subject, at a line break too. Methods ("by flow cytometry") are never subjects.
+Used by ``criteria_constraints`` (:mod:`.constraints`), with the word lists of ``grammars/subjects.jsonl``. For one
+quantity, in this order:
+
+1. **Age.** An amount of time is an age, never a window, when an age word follows it ("18 years old", "of age",
+   "or older") or comes before it ("aged", "older than"), when a person is named right before it ("Adults ≥ 18
+   years", "Children 6 to 18 years"), or when the years are all the criterion says ("From 18 to 25 years"); not
+   when a time relation states it ("within 7 days").
+2. **The words before it.** Going left from its comparator over the words that may stand between a subject and
+   its comparator (``gap``: "level", "was", a bracketed note), the entity that ends there is the subject, with
+   the entities listed with it ("ALT/AST", "ALT and AST"); else the words up to a ``stop`` word or a break are
+   an open subject ("Phe concentration ≥ 450", "live vaccine within 30 days"). An entity inside those words that
+   does not end them is not the subject ("weight loss": not body weight). Only words of the same clause, after
+   the previous constraint, count: a subject is never borrowed across "and/or" or from an earlier clause.
+3. **The words after it.** Without words before it, the event a ``link`` word introduces ("within 72 hours of
+   targeted therapy", "6 months post-stroke", "4 cycles of decitabine"), or what a bare count counts ("at least
+   two permanent first molars"). A window's anchor ("before the first dose of study drug") is never a subject.
+4. **Shared.** A value with no words of its own, listed after another ("ECOG 0 or 1", ">5% (morphology) and/or
+   >1% (flow cytometry)"), limits what the one before it limits.
+
+A subject must fit its value: a condition, procedure or person is never the subject of a measured amount
+("hepatitis B > 14 drinks/week"), only a measure or an observation is of a multiple of normal.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Optional
 
 from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars
 from ..grammar.phrases import compile_phrases
-from .types import Found, Quantity
+from .readings import Reading
+from .types import Cue, Found, Quantity
+
+#: A word (with inner hyphens, apostrophes, dots or colons: "HbA1c", "BCR::ABL1", "post-stroke") or one other sign.
+_TOKEN = re.compile(r"[^\W_]+(?:(?:[-'’.]|::)[^\W_]+)*|\S")
+#: Signs that end the words of a subject.
+_BREAKS = frozenset(",;.[]{}/|&+")
+_SPACES = re.compile(r"\s*")
+#: Words that attach a phrase to the one before it, and the articles that may follow them.
+_ATTACHING = frozenset({"of", "in", "on", "at", "into"})
+_ARTICLES = frozenset({"the", "a", "an"})
+#: Longest open subject, in words.
+_LONGEST = 6
+#: Entity types that may be the subject of a measured amount (a unit other than time) or of a multiple of normal.
+_MEASURED = frozenset({"measurement", "observation"})
+#: Unit dimensions a drug may be measured in (a dose).
+_DOSES = frozenset({"mass", "dose_rate", "volume", "mass_per_area", "other", "activity_concentration"})
+
+
+@dataclass(frozen=True)
+class _Word:
+    start: int
+    end: int
+    lower: str
+
+
+#: What :meth:`SubjectPicker.age` returns for an age that is not the person's: the value gets no subject.
+NOT_A_PERSONS_AGE = Found(-1, -1, "", "person", None, "subject.not_the_persons_age")
 
 
 class SubjectPicker:
-    """Picks subjects with the listing words of one grammar set."""
+    """Picks subjects with the subject words of one grammar set."""
 
     def __init__(self, grammars: Grammars) -> None:
         self._grammars = grammars
+        self._time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
+        self._age = next((e for e in grammars.lexicon if e.category == "demographic"), None)
+        role = grammars.subject_phrases
+        self._stop = {p.lower() for p in role("stop") + role("person")}
+        self._gap = {p.lower() for p in role("gap")}
+        self._heads = {p.lower() for p in role("head")}
+        self._persons = {p.lower() for p in role("person")}
+        self._procedure = {p.lower() for p in role("procedure")}
+        self._drug = {p.lower() for p in role("drug")}
+        self._counts = {p.lower() for p in role("count")}
+        #: the words of comparator and time phrases: a value's own words, not a subject ("at least", "within")
+        self._comparing = {w.lower() for rule in (*grammars.comparators, *grammars.time_relations)
+                           for phrase in rule.phrases for w in re.findall(r"[^\W\d_]+", phrase)}
+        self._age_after = re.compile(r"[\s,)]*(?:" + compile_phrases(role("age_after")).pattern + r")(?![^\W_])",
+                                     re.IGNORECASE)
+        self._age_before = re.compile(r"(?<![^\W_])(?:" + compile_phrases(role("age_before")).pattern
+                                      + r")(?![^\W_])", re.IGNORECASE)
+        self._link = re.compile(r"\s*(?:" + compile_phrases(role("link")).pattern + r")[\s-]*", re.IGNORECASE)
         # the phrases of one word only (", or" is "," and "or"), so the repetition cannot backtrack over spaces
         single = [p for p in grammars.cue_phrases("listing") if " " not in p]
         joiner = compile_phrases(single).pattern
         self._coordination = re.compile(r"[\s()]*(?:(?:" + joiner + r")[\s()]*)+", re.IGNORECASE)
+        self._joiners = {p.lower() for p in single}
 
-    def before(self, text: str, mentions: list[Found], start: int, end: int) -> list[Found]:
-        """The subject mentions between ``start`` and ``end`` (a comparator): the nearest, or all of a
-        coordinated run."""
-        window = [m for m in mentions if m.start >= start and m.end <= end]
-        clause_start = max(clause_around(self._grammars, text, end)[0], text.rfind("\n", start, end) + 1)
-        if clause_start > start:
-            window = [m for m in window if m.start >= clause_start] or window[-1:]
-        if not window:
-            return []
-        run = [window[-1]]
-        for mention in reversed(window[:-1]):
-            if not self._coordination.fullmatch(text[mention.end:run[0].start]):
-                break
-            run.insert(0, mention)
-        return run
+    def words(self, text: str) -> list[_Word]:
+        """The words of a criterion, once per doc."""
+        return [_Word(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
 
-    def after(self, text: str, mentions: list[Found], quantity: Quantity) -> list[Found]:
-        """A subject named after the quantity in the same clause ("within 72 hours of targeted therapy")."""
-        for mention in mentions:
-            if mention.start < quantity.end:
-                continue
-            between = text[quantity.end:mention.start]
-            if clause_around(self._grammars, text, quantity.end)[1] < mention.start or "\n" in between or "(" in between:
+    def age(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, reading: Reading,
+            start: int, left: int) -> Optional[Found]:
+        """The age a quantity states, if it states one: a found entity over the age words when there are some,
+        else one without words (its start and end are -1)."""
+        unit = quantity.unit
+        if self._age is None or unit is None or not set(unit.candidates) <= self._time_units:
+            return None
+        if reading.rule.startswith("time.") or unit.end <= quantity.start:
+            return None
+        after = (self._age_after.match(text, unit.end) or self._age_after.match(text, reading.end)
+                 or self._age_after.search(text, unit.start, unit.end))  # the unit may be "years of age"
+        own = [w for w in words if start <= w.start and w.end <= left and w.lower not in self._gap
+               and not self._is_cue_word(w)]
+        named = [w for w in own if w.lower not in self._stop and w.lower not in self._comparing]
+        person = bool(own) and own[-1].lower in self._persons
+        if after is not None:
+            # "18 years old": an age, but not when it is a thing's or an event's ("renal transplants less than one
+            # year old", "sudden death under 40 years of age in first-degree relatives"): then none at all
+            if person or not named:
+                return self._age_words(text, after.start() + len(after.group()) - len(after.group().lstrip(" ,)")),
+                                       after.end())
+            return NOT_A_PERSONS_AGE
+        before = [m for m in self._age_before.finditer(text, start, quantity.start)
+                  if not self._own_word_in(words, m.end(), left)  # not another thing's: "gestational age"
+                  and not any(f.entry is not self._age and f.start <= m.start() < f.end for f in found)]
+        if before and ("age" in before[-1].group().lower() or person
+                       or not self._own_word_in(words, start, before[-1].start())):
+            return self._age_words(text, before[-1].start(), before[-1].end())  # "aged 18 to 65", "older than 18"
+        if person:
+            return self._age_words(text, -1, -1)  # "Adults ≥ 18 years": the person is named, the age is not
+        between = [w for w in words if start <= w.start and w.end <= quantity.start and any(c.isalpha() for c in w.lower)
+                   and w.lower not in self._stop and w.lower not in self._comparing and w.lower not in self._gap]
+        rest = text[max(quantity.text_end, reading.end):].strip(" .;,)")
+        if start == 0 and not between and unit.candidates[0] == "a" and not re.search(r"[^\W\d_]", rest):
+            return self._age_words(text, -1, -1)  # "Over 18 years", "From 18 to 25 years": the years are all
+        return None
+
+    def _own_word_in(self, words: list[_Word], start: int, end: int) -> bool:
+        """Whether a word that is no gap, stop, comparator word or sign lies in ``start``..``end``."""
+        return any(start <= w.start and w.end <= end and any(c.isalpha() for c in w.lower)
+                   and w.lower not in self._gap and w.lower not in self._stop and w.lower not in self._comparing
+                   for w in words)
+
+    def _age_words(self, text: str, start: int, end: int) -> Found:
+        words = text[start:end] if start >= 0 else ""
+        return Found(start, end, words, "person", self._age, "subject.age")
+
+    @staticmethod
+    def _is_cue_word(word: _Word) -> bool:
+        return not any(c.isalpha() for c in word.lower)
+
+    def before(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, start: int,
+               left: int, window: bool = False) -> list[Found]:
+        """The subject written before the comparator at ``left`` (after ``start``): an entity, with the ones
+        listed with it, or the open words there; none when nothing fits. Before a time relation (``window``) a
+        comma may stand between them ("Major surgical procedure, within 4 weeks")."""
+        clause = max(start, clause_around(self._grammars, text, left)[0], text.rfind("\n", start, left) + 1)
+        gap_start = self._gap_start(text, words, clause, left, commas=window)
+        unit = quantity.unit
+        scale_end = unit.end if unit is not None and unit.end <= quantity.start and unit.start >= left else left
+        fitting = [f for f in found if clause <= f.start and f.end > f.start and (
+            f.end <= left and (gap_start <= f.end and self._only_gap(text, words, f.end, left)
+                               or f.entry is not None and self._only_heads(words, f.end, gap_start))
+            or left < f.end <= scale_end)]  # "NYHA class III": the scale's name is the lexicon's
+        if fitting:
+            nearest = max(fitting, key=lambda f: (f.end, f.end - f.start))
+            if not self.fits(nearest, quantity):
                 return []
-            return [mention]
-        return []
+            run = [nearest]
+            for other in sorted((f for f in found if clause <= f.start and f.end <= nearest.start), key=lambda f: -f.end):
+                if not self._coordination.fullmatch(text[other.end:run[0].start]) or not self.fits(other, quantity):
+                    break
+                run.insert(0, other)
+            return run
+        phrase = self._phrase_left(words, clause, gap_start)
+        if phrase is None:
+            return []
+        end = self.short_form_after(text, words, phrase[1], left)
+        for word in words:  # "Phe concentration": the open words keep the measure's head
+            if word.start >= end and word.end <= left and word.start - end <= 1 and word.lower in self._heads:
+                end = word.end
+        return [self._open(text, phrase[0], end, quantity, found)]
+
+    def counts_after(self, text: str, words: list[_Word], subjects: list[Found], quantity: Quantity) -> bool:
+        """Whether a bare count names what it counts right after it, while the words before it are open ("Failure
+        of at least one weight loss medication")."""
+        if quantity.unit is not None or quantity.reference is not None or any(s.entry for s in subjects):
+            return False
+        following = next((w for w in words if w.start >= quantity.text_end), None)
+        return following is not None and following.start - quantity.text_end <= 1 and following.lower.isalpha() \
+            and following.lower not in self._stop and following.lower not in self._comparing
+
+    def bracketed(self, text: str, subjects: list[Found], left: int) -> bool:
+        """Whether a bracket opens between the subjects and the comparator at ``left`` ("Hypertension (≥140 mmHg
+        systolic": the value names its own subject after it)."""
+        return bool(subjects) and "(" in text[max(s.end for s in subjects):left]
+
+    def after(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, reading: Reading,
+              anchors: list[Cue]) -> list[Found]:
+        """The subject written after the quantity: the event a link word introduces, or what a bare count counts;
+        never the window's anchor."""
+        end = max([quantity.text_end] + [f.end for f in reading.flags if f.kind == "postfix_comparator"])
+        link = self._link.match(text, end)
+        if link is None and (quantity.unit is None or quantity.unit.end <= quantity.start
+                             or not set(quantity.unit.candidates) <= self._time_units):
+            # "at least two permanent first molars", "grade ≥ 2 neuropathy", "at least 6 mm probing depth"
+            link = _SPACES.match(text, end)
+        if link is None:
+            return []
+        begin = link.end()
+        _, clause_end = clause_around(self._grammars, text, begin)
+        counted = self._counted(text, words, begin)
+        if counted is not None:
+            begin = counted
+        phrase = self._phrase_right(words, begin, clause_end)
+        # an entity that starts the words after it is their subject only when it ends them ("weight loss
+        # medication": not body weight)
+        entity = next((f for f in found if f.start == begin and f.end <= clause_end
+                       and (phrase is None or f.end >= phrase[1] or self._only_heads(words, f.end, phrase[1]))), None)
+        if entity is None:
+            if phrase is None:
+                return []
+            entity = self._open(text, phrase[0], phrase[1], quantity, found)
+        timed = quantity.unit is not None and set(quantity.unit.candidates) <= self._time_units
+        if timed and any(a.start < entity.end and entity.start < a.end for a in anchors) or not self.fits(entity, quantity):
+            return []  # a window's anchor is not what it bounds ("< 750 g birth weight" has no window)
+        return [entity]
+
+    def _counted(self, text: str, words: list[_Word], begin: int) -> Optional[int]:
+        """Where what a count noun counts begins ("attacks of migraine": migraine), if one starts at ``begin``."""
+        following = [w for w in words if w.start >= begin][:3]
+        for index, word in enumerate(following[:2]):
+            if word.lower in self._counts and index + 1 < len(following) and following[index + 1].lower == "of":
+                link = self._link.match(text, word.end)
+                return link.end() if link else None
+        return None
+
+    def fits(self, subject: Found, quantity: Quantity) -> bool:
+        """Whether ``subject`` may be what ``quantity`` measures (see the module docstring)."""
+        if quantity.reference is not None:
+            return subject.type in _MEASURED
+        unit = quantity.unit
+        if unit is None or unit.dimension in ("score", "other", "frequency") or set(unit.candidates) <= self._time_units:
+            return subject.type != "person" or self.measured_in_time(subject)
+        if subject.type == "drug":
+            return unit.dimension in _DOSES or unit.dimension in ("mass_concentration", "substance_concentration")
+        return subject.type in _MEASURED
+
+    def measured_in_time(self, subject: Found) -> bool:
+        """Whether a subject is an amount of time itself (age, life expectancy), which no time relation bounds."""
+        return subject.entry is not None and (subject.entry.category == "demographic"
+                                              or subject.entry.unit in self._time_units)
+
+    def own_words(self, text: str, words: list[_Word], start: int, end: int) -> bool:
+        """Whether ``text[start:end]`` has words of its own (not only joiners, gaps, signs and bracketed notes)."""
+        depth = 0
+        for word in words:
+            if word.end <= start or word.start >= end:
+                continue
+            if word.lower == "(":
+                depth += 1
+            elif word.lower == ")":
+                depth = max(0, depth - 1)
+            elif depth == 0 and any(c.isalpha() for c in word.lower) and word.lower not in self._joiners \
+                    and word.lower not in self._gap and word.lower not in self._stop:
+                return True
+        return False
+
+    # --- words ---
+
+    def _gap_start(self, text: str, words: list[_Word], floor: int, left: int, commas: bool = False) -> int:
+        """Where the words that may stand between a subject and its comparator at ``left`` begin: the end of the
+        last other word before it (``floor`` when there is none); with ``commas``, a comma right before the
+        comparator is such a word."""
+        index = _last_before(words, left)
+        if commas and index >= 0 and words[index].lower == "," and words[index].start >= floor:
+            index -= 1
+        groups = 0
+        while index >= 0 and words[index].start >= floor:
+            word = words[index]
+            if word.lower == ")" and groups == 0:
+                opening = _opening(words, index, floor)
+                if opening is None:
+                    return word.end
+                groups += 1
+                index = opening - 1
+                continue
+            if word.lower in self._gap or word.lower in (":", "=", "-", "("):
+                index -= 1
+                continue
+            return word.end
+        return floor
+
+    def _only_heads(self, words: list[_Word], start: int, end: int) -> bool:
+        """Whether only head words lie in ``start``..``end`` ("systemic corticosteroids therapy")."""
+        inside = [w for w in words if start <= w.start and w.end <= end]
+        return bool(inside) and all(w.lower in self._heads for w in inside)
+
+    def _only_gap(self, text: str, words: list[_Word], start: int, end: int) -> bool:
+        return self._gap_start(text, words, start, end) <= start
+
+    def _phrase_left(self, words: list[_Word], floor: int, end: int) -> Optional[tuple[int, int]]:
+        """The open subject ending at ``end``: the words before it up to a stop word or a break; a phrase it is
+        attached to by "of", "in", "on" or "at" comes with it ("Temperature on admission", "pain in the lower
+        extremities")."""
+        index = _last_before(words, end)
+        taken: list[_Word] = []
+        while index >= 0 and words[index].start >= floor and len(taken) < _LONGEST + 2:
+            word = words[index]
+            if word.lower == ")":
+                opening = _opening(words, index, floor)
+                if opening is None or not taken and opening == index - 1:
+                    break
+                taken[:0] = words[opening:index + 1]  # "Cognitive Status (TICS) score"
+                index = opening - 1
+                continue
+            if word.lower in self._stop and taken:
+                attached = self._attached(words, index, floor)
+                if attached is not None:
+                    taken[:0] = words[attached + 1:index + 1]
+                    index = attached
+                    continue
+            if word.lower in _BREAKS or word.lower == "(" or word.lower in self._stop or _is_number(word.lower) \
+                    or not any(c.isalnum() for c in word.lower):
+                break
+            taken.insert(0, word)
+            index -= 1
+        while taken and (taken[0].lower in self._heads or taken[0].lower in ("(", ")")):
+            taken.pop(0)
+        if not any(any(c.isalpha() for c in w.lower) and w.lower not in self._heads for w in taken):
+            return None
+        return taken[0].start, taken[-1].end
+
+    def _attached(self, words: list[_Word], index: int, floor: int) -> Optional[int]:
+        """When the stop word at ``index`` is "of"/"in"/"on"/"at" (with "the"/"a" after it) following a word of its
+        own, the index of that word; else None."""
+        at = index
+        if words[at].lower in _ARTICLES and at > 0:
+            at -= 1
+        if words[at].lower not in _ATTACHING or at == 0:
+            return None
+        before = words[at - 1]
+        if before.start < floor or before.lower in self._stop or before.lower in _BREAKS \
+                or not any(c.isalpha() for c in before.lower):
+            return None
+        return at - 1
+
+    def short_form_after(self, text: str, words: list[_Word], end: int, limit: int) -> int:
+        """The end of a bracketed short form right after ``end`` ("lower appendicular muscle mass index (AMMI)"),
+        else ``end``."""
+        following = [w for w in words if end <= w.start < limit]
+        if len(following) >= 3 and following[0].lower == "(" and following[0].start - end <= 1:
+            closing = next((i for i, w in enumerate(following) if w.lower == ")"), None)
+            inner = following[1:closing] if closing else []
+            if closing and 1 <= len(inner) <= 3 and not any(_is_number(w.lower) for w in inner):
+                return following[closing].end
+        return end
+
+    def _phrase_right(self, words: list[_Word], begin: int, ceiling: int) -> Optional[tuple[int, int]]:
+        """The open subject starting at ``begin``: the words after it up to a stop word or a break."""
+        taken: list[_Word] = []
+        for word in words:
+            if word.start < begin:
+                continue
+            if word.end > ceiling or len(taken) >= _LONGEST or word.lower in _BREAKS or word.lower in "()" \
+                    or word.lower in self._stop or _is_number(word.lower) or not any(c.isalnum() for c in word.lower):
+                break
+            taken.append(word)
+        if taken and taken[-1].lower in self._heads and len(taken) > 1:
+            taken.pop()
+        if not any(any(c.isalpha() for c in w.lower) for w in taken):
+            return None
+        return taken[0].start, taken[-1].end
+
+    def _open(self, text: str, start: int, end: int, quantity: Quantity, found: list[Found]) -> Found:
+        """The entity of an open subject (the same one when the words already are an entity)."""
+        same = next((f for f in found if (f.start, f.end) == (start, end)), None)
+        if same is not None:
+            return same
+        words = {w.lower() for w in re.findall(r"[^\W\d_]+", text[start:end])}
+        unit = quantity.unit
+        if words & self._drug:
+            kind = "drug"
+        elif words & self._procedure:
+            kind = "procedure"
+        elif unit is not None and set(unit.candidates) <= self._time_units:
+            kind = "condition"
+        elif unit is None or unit.dimension == "score":
+            kind = "observation"
+        else:
+            kind = "measurement"
+        return Found(start, end, text[start:end], kind, None, "subject.open")
+
+
+def _last_before(words: list[_Word], position: int) -> int:
+    index = len(words) - 1
+    while index >= 0 and words[index].end > position:
+        index -= 1
+    return index
+
+
+def _opening(words: list[_Word], closing: int, floor: int) -> Optional[int]:
+    """The index of the "(" that the ")" at ``closing`` closes, if it is after ``floor``."""
+    depth = 0
+    for index in range(closing, -1, -1):
+        if words[index].start < floor:
+            return None
+        if words[index].lower == ")":
+            depth += 1
+        elif words[index].lower == "(":
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _is_number(word: str) -> bool:
+    return bool(re.fullmatch(r"[\d.,]+", word))
+
+
+__all__ = ["NOT_A_PERSONS_AGE", "SubjectPicker"]
