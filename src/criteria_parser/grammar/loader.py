@@ -182,10 +182,11 @@ class SubjectRule(Rule):
     introduces the event it bounds or counts ("within 72 hours of", "6 months post-"); ``count``: what a bare number
     counts when it counts events of something ("5 attacks of migraine": migraine); ``procedure``, ``drug``:
     a word that makes an open subject a procedure or a drug (else a condition, or for a measured value a
-    measurement).
+    measurement); ``generic``: words that alone name no clinical thing, no entity ("conditions", "drug").
     """
 
-    role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "link", "count", "procedure", "drug"]
+    role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "link", "count", "procedure", "drug",
+                  "generic"]
     phrases: list[str] = Field(min_length=1)
     subject: str = Field(min_length=1)
 

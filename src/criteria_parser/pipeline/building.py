@@ -119,7 +119,9 @@ class ConstraintBuilder:
         if unit in self.time_units and not timed and not (subject and subject.rule == "subject.not_the_persons_age"):
             return ConstraintKind.TIME_WINDOW.value  # but a subject measured in time (age, gestational age) is not
         dimension = self.dimensions.get(unit or "")
-        if (subject is not None and subject.type == "drug" and dimension in _DOSE_DIMENSIONS) or dimension == "dose_rate":
+        counted = bool(unit) and unit.startswith("{") and "/" not in unit  # "4 cycles", "2 sessions": no amount
+        if (subject is not None and subject.type == "drug" and dimension in _DOSE_DIMENSIONS and not counted) \
+                or dimension == "dose_rate":
             return ConstraintKind.DOSE.value
         return ConstraintKind.THRESHOLD.value
 

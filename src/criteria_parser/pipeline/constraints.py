@@ -30,7 +30,7 @@ from ..model import Constraint
 from .building import ConstraintBuilder
 from .readings import ComparisonReader, Reading
 from .subject_choice import NOT_A_PERSONS_AGE, SubjectPicker
-from .entity_list import entities_of, number
+from .entity_list import as_entity, entities_of, lexicon_entities, number
 from .types import Cue, Found, Mention, Quantity, register_extensions, text_of
 from .units import joiner_pattern
 
@@ -54,8 +54,10 @@ class ConstraintAssembler:
         doc._.cp_exceptions = _exception_spans(self.grammars, text, cues)
         doc._.cp_any_children = any(c.kind == "any_children" for c in cues)
         found = entities_of(doc)
-        # a person attribute other than age ("women", "male") is no number's subject
-        candidates = [f for f in found if f.type != "person" or (f.entry is not None and f.entry.category == "demographic")]
+        # subjects come from the lexicon and the words around each value (measured better than the entity model's
+        # mentions: see the README); a person attribute other than age ("women", "male") is no number's subject
+        candidates = [f for f in lexicon_entities(doc)
+                      if f.type != "person" or (f.entry is not None and f.entry.category == "demographic")]
         words = self.subjects.words(text)
         anchors = [c for c in cues if c.kind == "anchor"]
         constraints: list[Constraint] = []
@@ -79,9 +81,7 @@ class ConstraintAssembler:
             if not (joined_by_or and previous is not None and subjects == previous[0]):
                 group += 1
             after_end = max(m.end for m in subjects) if right else -1
-            for subject in subjects:
-                if subject.rule in ("subject.open", "subject.age") and subject.start >= 0 and subject not in found:
-                    found.append(subject)
+            subjects = [as_entity(found, subject) for subject in subjects]
             pairs = self.builder.build(text, quantity, reading, subjects, right, group, mentions, doc._.cp_exceptions)
             built = [constraint for constraint, _ in pairs]
             group += len(built) - 1  # coordinated subjects ("ALT/AST <= 3 x ULN") must each hold

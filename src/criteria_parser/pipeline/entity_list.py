@@ -3,10 +3,13 @@
 Used by ``criteria_constraints`` (:mod:`.constraints`). Reads ``doc._.cp_mentions`` (the lexicon's) and, when
 ``criteria_entities`` ran, ``doc._.cp_entities`` (the entity model's typed spans). A lexicon mention is one
 entity with its concept; a method ("by flow cytometry") is none. A short form in brackets right after a mention
-of the same concept joins it ("Alanine aminotransferase (ALT)"). A model mention that is a lexicon mention
-(the same words) takes its concept; one that holds a lexicon mention and other words ("weight loss" holding
-"weight") names something else and has no concept, and the mention inside it is not an entity of its own;
-one that holds several lexicon mentions ("ALT and AST") gives way to them. :func:`number` then gives the
+of the same concept joins it ("Alanine aminotransferase (ALT)"). A model mention that holds a lexicon mention
+with only words before it or head words after it (``head`` in ``subjects.jsonl``: "severe heart disease",
+"systemic corticosteroids therapy") gives way to it; one that holds a lexicon mention and other words after it
+("weight loss" holding "weight") names something else and has no concept, and the mention inside it is not an
+entity of its own; one that holds several lexicon mentions ("ALT and AST") gives way to them. A mention of a
+method, or of generic words only ("conditions", "drug", "treated": ``generic``), is none. :func:`number` then
+gives the
 entities their local ids (``e1``, ``e2``, ... by position) and each constraint its id and the id of the
 entity it limits.
 """
@@ -19,6 +22,7 @@ from typing import Optional
 from spacy.tokens import Doc
 
 from ..model import Constraint
+from ..grammar.loader import load_grammars
 from .types import Found, Mention
 
 #: Between a mention and its short form in brackets: "Alanine aminotransferase (ALT".
@@ -26,11 +30,31 @@ _SHORT_FORM_GAP = re.compile(r"\s*\(\s*")
 _SHORT_FORM_END = re.compile(r"\s*\)")
 
 
+def lexicon_entities(doc: Doc) -> list[Found]:
+    """The lexicon's mentions of ``doc`` as entities, by position (a method is none)."""
+    return _joined(doc.text, [m for m in (doc._.cp_mentions or []) if m.entry.type is not None])
+
+
+def as_entity(found: list[Found], subject: Found) -> Found:
+    """The entity of ``found`` a subject is (the same words), adding the subject to ``found`` when none is; an
+    age without words (start -1) is no entity."""
+    if subject.start < 0:
+        return subject
+    same = next((f for f in found if (f.start, f.end) == (subject.start, subject.end)), None)
+    if same is None:
+        found.append(subject)
+        return subject
+    if same.entry is None and subject.entry is not None:  # the model's words, the lexicon's concept
+        same.entry, same.type, same.rule, same.typo = subject.entry, subject.type, subject.rule, subject.typo
+    return same
+
+
 def entities_of(doc: Doc) -> list[Found]:
     """The entities of ``doc``, by position, before any open subject is added."""
     text = doc.text
-    lexicon = _joined(text, [m for m in (doc._.cp_mentions or []) if m.entry.type is not None])
-    model = list(doc._.cp_entities or [])
+    lexicon = lexicon_entities(doc)
+    methods = [(m.start, m.end) for m in doc._.cp_mentions or [] if m.entry.type is None]
+    model = [m for m in doc._.cp_entities or [] if (m.start, m.end) not in methods and not _generic(text[m.start:m.end])]
     if not model:
         return lexicon
     found: list[Found] = []
@@ -40,18 +64,36 @@ def entities_of(doc: Doc) -> list[Found]:
         overlapping = [i for i, f in enumerate(lexicon) if f.start < mention.end and mention.start < f.end]
         if len(inside) > 1 or len(overlapping) > len(inside):
             continue  # "ALT and AST" as one mention, or one that cuts a lexicon mention: the lexicon's stand
-        if inside and (lexicon[inside[0]].start, lexicon[inside[0]].end) == (mention.start, mention.end):
-            taken.add(inside[0])
-            entity = lexicon[inside[0]]
-            found.append(Found(entity.start, entity.end, entity.text, entity.type, entity.entry, entity.rule,
-                               entity.typo))
-            continue
+        if inside and _heads_only(text[lexicon[inside[0]].end:mention.end]):
+            continue  # "severe heart disease", "systemic corticosteroids therapy": the lexicon's mention stands
         taken.update(inside)
         found.append(Found(mention.start, mention.end, text[mention.start:mention.end], mention.type, None,
                            mention.rule))
     found.extend(f for i, f in enumerate(lexicon) if i not in taken)
     found.sort(key=lambda f: (f.start, -f.end))
     return found
+
+
+def _heads_only(words: str) -> bool:
+    """Whether the words after a lexicon mention only keep its concept ("level", "therapy"; none at all)."""
+    return all(w.lower() in _words("head") for w in re.findall(r"[^\W\d_]+", words))
+
+
+def _generic(words: str) -> bool:
+    """Whether a mention's words name no clinical thing by themselves ("conditions", "drug", "treated")."""
+    found = [w.lower() for w in re.findall(r"[^\W\d_]+", words)]
+    return bool(found) and all(w in _words("generic") or w in _words("stop") for w in found)
+
+
+def _words(role: str) -> frozenset[str]:
+    """The words of a ``subjects.jsonl`` role (the packaged grammars: entity merging has no grammar of its own)."""
+    cached = _WORDS.get(role)
+    if cached is None:
+        cached = _WORDS[role] = frozenset(w.lower() for w in load_grammars().subject_phrases(role))
+    return cached
+
+
+_WORDS: dict[str, frozenset[str]] = {}
 
 
 def _joined(text: str, mentions: list[Mention]) -> list[Found]:
