@@ -264,11 +264,11 @@ Exclusion Criteria:
 
 
 def test_a_limit_outside_the_plausible_range_is_unknown_not_a_wrong_answer(parser):
-    """0.5 % bounds the variation of HbA1c, not HbA1c itself: the words between them say so (issue 11), and the
-    lexicon's plausible limits would catch it too."""
+    """0.5 % bounds the variation of HbA1c, not HbA1c itself: its subject is the variation (issue 9), which no
+    record holds."""
     result, reasons = answer(run(parser, SAFETY, RICH), "inclusion", "1")
     assert result == "unknown" and reasons[0] == "HbA1c 7.1 % (2026-02-20) < 8 %: met"
-    assert reasons[1].startswith("4 words between 'HbA1C' and its value: its subject is not certain")
+    assert reasons[1] == "no HbA1C level variation result: unknown"
 
 
 def test_separate_groups_joined_by_or_are_not_taken_as_all(parser):
@@ -330,7 +330,8 @@ def test_an_age_at_an_earlier_event_or_a_misread_weight_is_not_compared_with_tod
         "the age is at another time than today ('onset'): 'Older than 50 years of age': unknown"])
     assert answer(result, "exclusion", "2")[0] == "met"  # the onset is in another clause
     assert answer(result, "exclusion", "3")[1][-1].startswith("the age is at another time than today ('before age')")
-    assert answer(result, "inclusion", "1")[1][0].startswith("'weight loss' is not body weight itself")
+    medications = answer(result, "inclusion", "1")  # a count of medications (issue 9), no body weight
+    assert medications[0] == "unknown" and not any("body weight" in reason for reason in medications[1])
     assert answer(result, "inclusion", "2") == ("unknown", ["no gestational age result: unknown"])
 
 
@@ -395,3 +396,17 @@ def test_a_phrase_wrapped_over_two_lines_is_read_as_on_one(parser):
         "myocardial infarction onset 2026-01-10, 50 days before the screening, within 6 months before screening: met"])
     negated = answer(run(parser, WRAPPED, RICH), "inclusion", "1")  # a negation reaches over a line break too
     assert negated == ("met", ["stroke: recorded as ruled out: not met", "negated by 'No': met"])
+
+
+def test_issue_9_what_the_model_reads_keeps_an_answer_unknown(parser):
+    """The subjects and entities of the model: a stable treatment for a time is a duration no record holds; an age
+    read beside a condition no limit checks answers nothing alone; an age that only says whom a rule is for
+    ("Patients under 6 years old must weigh ...") is no limit of its own."""
+    listing = ("Inclusion Criteria:\n1. Patients must be on a stable immunotherapy for last one month.\n"
+               "2. Patients of 12-70 years, either gender with radiological diagnosis of NCPH\n"
+               "3. Patients under 6 years old must weigh at least 7 kg at the time of enrollment.\n")
+    result = run(parser, listing, RICH)  # 65 years old, on pembrolizumab
+    stable = answer(result, "inclusion", "1")
+    assert stable[0] == "unknown" and stable[1][0].startswith("'stable': how long a treatment has been unchanged")
+    assert answer(result, "inclusion", "2")[0] == "unknown"
+    assert answer(result, "inclusion", "3")[0] == "unknown"

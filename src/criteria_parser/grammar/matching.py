@@ -192,6 +192,8 @@ class MatchingGrammar(_Model):
                                                   "guidelines'): the clause they open asks nothing.")
     future_cues: list[str] = Field(description="Words about what is planned or expected ('anticipated need for "
                                                 "surgery'): no record holds it, so such an exclusion is never not met.")
+    stability_cues: list[str] = Field(description="Words that make a window a duration of stability ('on a stable "
+                                      "dose for 3 months'): how long a treatment has been unchanged is in no record.")
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")
     ongoing: Ongoing
     age: AgeVariable

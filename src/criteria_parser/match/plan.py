@@ -328,9 +328,22 @@ class Compiler:
         future = self.guards.future(text) if section.kind == "exclusion" else None
         if future:
             return _unsure(section.kind, check, f"'{future}': what is planned is in no record", fails=False)
+        unread = self._unlimited_condition(criterion)
+        if unread:
+            return _unsure(section.kind, check, f"the criterion also names '{unread}', which no check reads",
+                           fails=False)
         if words:
             return _unsure(section.kind, check, f"the criterion also asks what is not checked ('{words}')", fails=False)
         return check
+
+    def _unlimited_condition(self, criterion: Criterion) -> Optional[str]:
+        """A condition the model lists for a criterion whose limits are all on age, which none of them limits
+        ("Patients of 12-70 years ... with a diagnosis of NCPH": the age is read, the NCPH is not), if there is one
+        (issue 9: the criterion's entities)."""
+        if not criterion.constraints or any(c.subject != self.matching.age.subject for c in criterion.constraints):
+            return None
+        limited = {constraint.entity for constraint in criterion.constraints}
+        return next((e.text for e in criterion.entities if e.type == "condition" and e.id not in limited), None)
 
     def _names(self, constraint: Constraint) -> list[str]:
         """Every way the text may name a constraint's subject: its own words and the lexicon's names for it."""
@@ -590,6 +603,12 @@ class Compiler:
         days = convert(constraint.value, constraint.unit, day, self.matching)
         shown = f"{constraint.value:g} {display_unit(constraint.unit, self.matching)} before {written}"
         subject = constraint.subject or ""
+        stable = self.matching.cue_in(constraint.text, self.matching.stability_cues) or (
+            criterion is not None and constraint.subject_start is not None and self.matching.cue_in(
+                criterion.text[max(constraint.subject_start - criterion.start - 20, 0):
+                               constraint.subject_start - criterion.start], self.matching.stability_cues))
+        if stable:  # "on a stable immunotherapy for the last month": how long, not how recent (issue 9)
+            return Unknown(f"'{stable}': how long a treatment has been unchanged is in no record: '{constraint.text}'")
         if self._names_the_anchor(constraint) or self._named_as_example(constraint, criterion):
             subject = ""  # "stroke within three months before surgery": the surgery is the anchor, not the event
         if subject and self.matching.is_treatment(subject, entry.category if entry else None):
