@@ -72,7 +72,16 @@ def test_heading_with_words_of_its_own_is_found_and_warned_about(parser, heading
     assert listing.warnings == [f"line 3: read heading {heading.rstrip(':')!r} as {kind}"]
 
 
-@pytest.mark.parametrize("line", ["2. Patients who do not meet the inclusion criteria", "Any of the exclusion criteria"])
+def test_numbered_group_heading_opens_its_section(parser):
+    listing = parser.parse_text("1. Parkinson's Disease (PD) group Inclusion criteria:\n   -  Aged 18 or more.\n"
+                                "Exclusion criteria:\n   -  Claustrophobia\n", "g.txt")
+    assert [str(s.kind) for s in listing.sections] == ["inclusion", "exclusion"]
+    assert listing.sections[0].heading == "Parkinson's Disease (PD) group Inclusion criteria"
+    assert listing.sections[0].criteria[0].constraints[0].value == 18
+
+
+@pytest.mark.parametrize("line", ["2. Patients who do not meet the inclusion criteria", "Any of the exclusion criteria",
+                                  "3. Patients Meeting All Exclusion Criteria"])
 def test_criterion_naming_criteria_is_no_heading(parser, line):
     listing = parser.parse_text(f"Inclusion Criteria:\n1. Age ≥ 18 years\n{line}\n", "q.txt")
     assert len(listing.sections) == 1

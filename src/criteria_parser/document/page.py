@@ -26,7 +26,10 @@ _HEADING_PREFIX = re.compile(r"(?:eligibility\s+)?criteria\s*:\s*", re.IGNORECAS
 #: A heading whose words name criteria ("exclusion criteria", "criteria for inclusion") may be qualified.
 _NAMES_CRITERIA = re.compile(r"criteri", re.IGNORECASE)
 #: Up to six words qualifying a heading before it: "Cystic Fibrosis Main Study", "Sub-study", "Part 2".
-_QUALIFIER_BEFORE = r"(?:[A-Za-z0-9][\w'/&()-]*[\s,]+){1,6}"
+_QUALIFIER_BEFORE = r"(?:[A-Za-z0-9(][\w'/&()-]*[\s,]+){1,6}"
+#: The list label of a group of criteria whose heading follows it: "1. Parkinson's Disease (PD) group Inclusion
+#: criteria:" (such a heading needs its colon: "2. Patients who do not meet the inclusion criteria" is a criterion).
+_GROUP_LABEL = re.compile(r"\d{1,2}[.)]\s+")
 #: Up to four words qualifying a heading after it, without a colon: "Disease Related".
 _QUALIFIER_AFTER = re.compile(r"(?:\s+[A-Za-z][\w'/&-]*){1,4}\s*")
 #: Below this similarity a line is not taken for a misspelled heading.
@@ -129,6 +132,10 @@ class PageReader:
         prefix = _HEADING_PREFIX.match(line.text, lead)  # "Criteria: Inclusion Criteria:"
         lead = prefix.end() if prefix and self._heading_re.match(line.text, prefix.end()) else lead
         match = self._heading_re.match(line.text, lead) or self._qualified(line.text, lead)
+        group = None if match else _GROUP_LABEL.match(line.text, lead)
+        if group is not None:
+            match = self._qualified(line.text, group.end(), colon_only=True)
+            lead = group.end() if match else lead
         if match:
             rest = line.text[match.end():]
             colon = rest.find(":")
@@ -152,15 +159,17 @@ class PageReader:
                 return self._headings[found[0]], stripped, len(line.text)
         return None
 
-    def _qualified(self, text: str, lead: int) -> Optional[re.Match[str]]:
-        """A heading that names criteria after a few words of its own ("Sub-study Exclusion Criteria:")."""
+    def _qualified(self, text: str, lead: int, colon_only: bool = False) -> Optional[re.Match[str]]:
+        """A heading that names criteria after a few words of its own ("Sub-study Exclusion Criteria:"); with
+        ``colon_only``, only one a colon ends."""
         found = self._qualified_re.match(text, lead)
         if not found or not _NAMES_CRITERIA.search(found.group("heading")):
             return None
         # a colon ends it, or its words are capitalized as a title's: "Patients who fail the inclusion criteria"
         # is a criterion
         titled = all(word[:1].isupper() or word[:1].isdigit() for word in text[lead:found.start("heading")].split())
-        return found if titled or text[found.end():].lstrip().startswith(":") else None
+        colon = text[found.end():].lstrip().startswith(":")
+        return found if colon or (titled and not colon_only) else None
 
     def read(self, text: str) -> PageLayout:
         """Split ``text`` into trial information and criteria sections.
