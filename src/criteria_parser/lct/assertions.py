@@ -20,7 +20,6 @@ line whose scope holds it (:mod:`..grammar.context`). Scores are P/R/F1 of the a
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -28,6 +27,7 @@ from typing import Callable, Iterator, Optional
 from .brat import read_ann
 from .entities import corpus_scheme
 from .split import Part, select
+from ..document.page import split_lines
 from ..grammar.context import ContextReader, asserted
 from ..grammar.loader import Grammars
 
@@ -38,8 +38,6 @@ LCT_HYPOTHETICAL = frozenset({"hypothetical", "intention"})
 #: Which of our ConText categories each scored assertion is, per scheme (Chia's negations include exceptions).
 SCORED = {"negated": {"NEGATED_EXISTENCE"}, "hypothetical": {"HYPOTHETICAL"}}
 CHIA_SCORED = {"negated": {"NEGATED_EXISTENCE", "EXCEPTED"}, "hypothetical": {"HYPOTHETICAL"}}
-
-_LINE = re.compile(r"[^\r\n]*")
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ def gold_targets(ann_text: str, text: str, scheme: str, path: str = "") -> list[
             wanted.add(a)
         partners = [(a, b) for kind, a, b in links if kind in ("OR", "AND")]
     _carry(negated, partners, spans)
-    lines = [(m.start(), m.end()) for m in _LINE.finditer(text)]
+    lines = [(line.start, line.end) for line in split_lines(text)]
     out = []
     for target, (start, end) in sorted(spans.items(), key=lambda item: item[1]):
         line = next(((s, e) for s, e in lines if s <= start <= e), (0, len(text)))
