@@ -263,6 +263,51 @@ def test_propose_reads_the_selection(client, corpus):
     assert infinite.status_code == 400 and "expected" in infinite.json()["error"]
 
 
+def test_issue_16_propose_subject_reads_the_words_and_the_entity_they_name(client, corpus):
+    """w on a constraint row: the selected words, the concept of the entity the parser finds in them (the longest
+    known one when none spans them all), and that entity; words the lexicon lacks are an open subject."""
+    text = (corpus / NAME).read_text(encoding="utf-8")
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    words = "Number of blasts in the bone marrow (protolychic + larvae)"
+    start = text.index(words)
+    answer = client.post(f"/api/propose-subject/{NAME}", json={"start": start, "end": start + len(words)},
+                         headers=headers).json()
+    assert answer["values"] == {"subject": "bone marrow blasts", "subject_text": words, "subject_start": str(start),
+                                "subject_end": str(start + len(words)), "subject_concept": "lex.blasts",
+                                "subject_code": "", "open_subject": ""}
+    assert (answer["entity"]["type"], answer["entity"]["concept"]) == ("measurement", "lex.blasts")
+    assert text[int(answer["entity"]["start"]):int(answer["entity"]["end"])] == "Number of blasts in the bone marrow"
+    unknown = text.index("CD3/CD28 co-stimulation")
+    values = client.post(f"/api/propose-subject/{NAME}", json={"start": unknown, "end": unknown + 23},
+                         headers=headers).json()["values"]
+    assert (values["subject"], values["subject_concept"], values["open_subject"]) == \
+        ("CD3/CD28 co-stimulation", "", "true")
+    assert client.post(f"/api/propose-subject/{NAME}", json={"start": 0, "end": 5}).status_code == 403  # no CSRF
+    odd = client.post(f"/api/propose-words/{NAME}", json={"start": 0, "end": 5}, headers=headers)
+    assert odd.status_code == 400 and "no such proposal" in odd.json()["error"]
+
+
+def test_issue_16_entity_edits_are_logged_and_refused_when_stale(client, parser, corpus):
+    """Entities keep the save rules of values: a change logged field by field; a save over a gold file changed
+    on disk since the page was loaded is refused, entities and all."""
+    listing = parsed(parser, corpus)
+    rows, entities = rows_of(listing), entity_rows_of(listing)
+    assert save(client, rows, entities=entities).status_code == 200
+    loaded = fingerprint(corpus / GOLD)
+    creatinine = next(e for e in entities if e["fields"]["concept"] == "lex.creatinine")
+    creatinine["fields"].update(type="observation")
+    answer = save(client, rows, loaded, entities=entities)
+    assert answer.status_code == 200 and answer.json()["changes"] == 1
+    entry = json.loads((corpus / LOG).read_text().splitlines()[-1])
+    assert entry["changes"] == [{"criterion": "0:5", "text": "creatinine",
+                                 "changed": {"type": ["measurement", "observation"]}}]
+    creatinine["fields"].update(type="condition")
+    stale = save(client, rows, loaded, entities=entities)  # the page still holds the first save's fingerprint
+    assert stale.status_code == 409 and "changed on disk" in stale.json()["error"]
+    assert next(e for _, c in Listing.model_validate_json((corpus / GOLD).read_text()).walk()
+                for e in c.entities if e.concept == "lex.creatinine").type == "observation"
+
+
 def test_invalid_gold_file_is_reported_not_crashed(client, corpus):
     (corpus / GOLD).write_text('{"parser_version": 3}')
     page = client.get(f"/listing/{NAME}")
@@ -371,6 +416,28 @@ def test_diff_takes_entities_the_parser_finds(client, parser, corpus):
     criterion = next(c for _, c in gold.walk() if c.label == "6.4")
     assert [e.text for e in criterion.entities] == ["radiotherapy"]
     assert criterion.constraints[0].entity == criterion.entities[0].id
+
+
+def test_issue_16_diff_takes_a_subject_span_alone(client, parser, corpus):
+    """A subject is diffed as a value is: taking its span changes the span and words only."""
+    listing = parsed(parser, corpus)
+    rows, entities = rows_of(listing), entity_rows_of(listing)
+    creatinine = find(rows, "creatinine")["fields"]
+    creatinine.update(subject_start=str(int(creatinine["subject_start"]) + 4), subject="creatinine level")
+    assert save(client, rows, entities=entities).status_code == 200
+    page = client.get(f"/diff/{NAME}").text
+    span = re.search(r'value="(p\d+\.subject_span)"', page).group(1)
+    answer = client.post(f"/api/take/{NAME}", json={"fingerprint": fingerprint(corpus / GOLD), "take": [span]},
+                         headers={"X-CSRF-Token": csrf_of(client)})
+    assert answer.status_code == 200, answer.text
+    gold = next(c for _, _, c in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()
+                if c.subject_concept == "lex.creatinine")
+    assert (gold.subject_text, gold.subject) == ("creatinine", "creatinine level")  # the subject's name refused
+    entry = json.loads((corpus / LOG).read_text().splitlines()[-1])
+    assert entry["action"] == "take parser changes"
+    assert entry["changes"][0]["changed"] == {"subject_text": ["tinine", "creatinine"],
+                                              "subject_start": [int(creatinine["subject_start"]),
+                                                                int(creatinine["subject_start"]) - 4]}
 
 
 def test_diff_without_gold_and_outside_corpus(client):

@@ -247,3 +247,115 @@ def test_issue_16_a_duplicate_or_subjectless_row_is_saved_only_when_asked_twice(
     saved = [c for _, _, c in Listing.model_validate_json((corpus / GOLD).read_text()).constraints()]
     assert sum(1 for c in saved if c.text == "CD5 expression rate was >90%") == 2
     assert page.problems == []
+
+
+def row_with_id(page, model_id: str):
+    """The row of the constraint or entity with this model id (``in5.c2``, ``in5.e4``)."""
+    return page.locator(f'.tree-pane .row:has(input[name="id"][value="{model_id}"])')
+
+
+def current(page, row) -> None:
+    """Make ``row`` the current one, as a curator's click on it does (the listing's selection comes after)."""
+    row.locator(".quote").click()
+    assert "current" in row.get_attribute("class")
+
+
+def test_issue_16_w_sets_a_subject_its_concept_and_the_entity_it_limits(page, server, corpus, parser):
+    """Subjects are edited with the keys of values: the selection and w set the span, words, concept and link."""
+    gold = parser.parse_file(corpus / NAME)
+    alt = next(c for _, _, c in gold.constraints() if c.subject == "ALT")
+    ast = next(c for _, _, c in gold.constraints() if c.subject == "AST")
+    wrong = {name: getattr(ast, name) for name in ("subject", "subject_text", "subject_start", "subject_end",
+                                                   "subject_concept", "subject_code", "entity")}
+    right = {name: getattr(alt, name) for name in wrong}
+    alt.__dict__.update(wrong)  # a gold file whose ALT limit reads the AST words
+    lvef = next(c for _, _, c in gold.constraints() if c.subject == "LVEF")
+    criterion = next(c for _, c in gold.walk() if c.id == "in6")
+    criterion.entities = [e for e in criterion.entities if e.id != lvef.entity]
+    lvef.entity, lvef.subject, lvef.subject_text, lvef.subject_start, lvef.subject_end = \
+        None, None, None, None, None
+    lvef.subject_concept, lvef.subject_code = None, None
+    (corpus / GOLD).write_text(gold.model_dump_json(indent=2))
+
+    page.goto(f"{server}/listing/{NAME}")
+    row = row_with_id(page, alt.id)
+    current(page, row)
+    assert row.locator(".subject-words").text_content() == "Aspartate aminotransferase (AST)"
+    assert page.evaluate(SELECT, "Alanine aminotransferase (ALT)") == "Alanine aminotransferase (ALT)"
+    page.keyboard.press("w")
+    page.locator("#message", has_text="limiting entity in5.e2").wait_for()
+    assert row.locator('input[name="subject"]').input_value() == "ALT"
+    assert row.locator(".subject-words").text_content() == "Alanine aminotransferase (ALT)"
+    assert row.locator('input[name="subject_concept"]').input_value() == "lex.alt"
+    assert row.locator('input[name="entity"]').input_value() == right["entity"]
+    assert page.locator("#listing-text .seg.subj").all_text_contents() != []
+    assert "".join(page.locator("#listing-text .seg.subj").all_text_contents()) == "Alanine aminotransferase (ALT)"
+
+    lvef_row = row_with_id(page, lvef.id)
+    current(page, lvef_row)
+    entities = page.locator('.tree-pane .crit[data-id="in6"] .entity-row').count()
+    page.evaluate(SELECT, "left ventricular ejection fraction (LVEF)")
+    page.keyboard.press("w")
+    page.locator("#message", has_text="added").wait_for()
+    added = page.locator('.tree-pane .crit[data-id="in6"] .entity-row')
+    assert added.count() == entities + 1
+    new_id = lvef_row.locator('input[name="entity"]').input_value()
+    assert page.locator(".entity-id", has_text=new_id).count() == 1
+    page.keyboard.press("s")
+    page.locator("#message", has_text="Saved as gold").wait_for()
+
+    saved = Listing.model_validate_json((corpus / GOLD).read_text())
+    got = next(c for _, _, c in saved.constraints() if c.id == alt.id)
+    assert {name: getattr(got, name) for name in right} == right and got.open_subject is False
+    got_lvef = next(c for _, _, c in saved.constraints() if c.id == lvef.id)
+    entity = next(e for _, c in saved.walk() for e in c.entities if e.id == got_lvef.entity)
+    assert (got_lvef.subject, got_lvef.subject_concept, got_lvef.subject_text) == \
+        ("LVEF", "lex.lvef", "left ventricular ejection fraction (LVEF)")
+    assert (entity.id, entity.text, entity.type, entity.concept) == \
+        (new_id, "left ventricular ejection fraction (LVEF)", "measurement", "lex.lvef")
+    entry = json.loads((corpus / LOG).read_text(encoding="utf-8").splitlines()[-1])
+    changed = next(c["changed"] for c in entry["changes"] if c["criterion"] == "0:5" and "changed" in c
+                   and "subject_start" in c["changed"])
+    assert changed["subject_start"] == [wrong["subject_start"], right["subject_start"]]
+    assert changed["subject_concept"] == ["lex.ast", "lex.alt"] and changed["entity"] == [wrong["entity"], right["entity"]]
+    assert any(c.get("added", {}).get("id") == new_id for c in entry["changes"])
+
+    page.reload()  # the saved rows come back as saved, the new entity with its id
+    again = row_with_id(page, lvef.id)
+    assert again.locator('input[name="entity"]').input_value() == new_id
+    assert again.locator(".subject-words").text_content() == "left ventricular ejection fraction (LVEF)"
+    assert page.problems == []
+
+
+def test_issue_16_entities_follow_the_rules_of_values(page, server, corpus, parser):
+    """An entity's words from a selection; deleting one a constraint limits is refused beside the field; a gold
+    file changed on disk refuses the save."""
+    page.goto(f"{server}/listing/{NAME}")
+    limit = row_of(page, "creatinine")
+    entity_id = limit.locator('input[name="entity"]').input_value()
+    creatinine = row_with_id(page, entity_id)
+    current(page, creatinine)
+    page.evaluate(SELECT, "creatinine ≤176.8")
+    page.keyboard.press("w")
+    page.locator("#message", has_text='now "creatinine ≤176.8"').wait_for()
+    assert creatinine.locator(".quote").text_content() == "creatinine ≤176.8"
+    assert creatinine.locator('input[name="concept"]').input_value() == ""  # the lexicon does not know these words
+    page.evaluate(SELECT, "creatinine")
+    page.keyboard.press("w")
+    page.locator("#message", has_text='now "creatinine"').wait_for()
+    assert creatinine.locator('input[name="concept"]').input_value() == "lex.creatinine"
+    page.keyboard.press("x")  # delete the entity the creatinine limit points at
+    page.keyboard.press("s")
+    reason = limit.locator('.err[data-for="entity"]')
+    reason.wait_for()
+    assert reason.text_content() == f"limits entity: no entity {entity_id} in criterion 5"
+    assert not (corpus / GOLD).exists()
+    current(page, creatinine)
+    page.keyboard.press("x")  # restored
+    (corpus / GOLD).write_text((Path(__file__).parents[2] / "corpora" / GOLD).read_text())  # another curator saved
+    page.keyboard.press("s")
+    page.locator("#message", has_text="changed on disk").wait_for()
+    assert Listing.model_validate_json((corpus / GOLD).read_text()) == \
+        Listing.model_validate_json((Path(__file__).parents[2] / "corpora" / GOLD).read_text())
+    assert not (corpus / LOG).exists()
+    assert page.problems == []

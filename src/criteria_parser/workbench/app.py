@@ -39,7 +39,7 @@ from ..curation.corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, Unsa
 from ..curation.edits import EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
 from ..export.highlight import marks, segments
 from ..export.html import STATIC, TEMPLATE_DIR
-from ..curation.propose import propose, propose_entity
+from ..curation.propose import propose, propose_entity, propose_subject
 from ..curation.saving import record_save
 from .security import Guard, SafeHeaders
 
@@ -84,9 +84,11 @@ class Workbench:
         return cached[1].model_copy(deep=True)
 
     def propose(self, text: str, start: int, end: int, what: str = "constraint") -> dict:
-        """The parser's values for a selected span: a constraint row, or an entity row (``what`` "entity")."""
+        """The parser's values for a selected span: a constraint row, an entity row (``what`` "entity"), or a
+        constraint's subject with the entity it limits (``what`` "subject")."""
+        read = {"entity": propose_entity, "subject": propose_subject}.get(what, propose)
         with self._parsing:
-            return (propose_entity if what == "entity" else propose)(self.parser, text, start, end)
+            return read(self.parser, text, start, end)
 
     def page(self, name: str) -> dict[str, Any]:
         """Everything the listing page shows: text segments, criteria tree, rows with their review state."""
@@ -251,8 +253,11 @@ class Api:
         text = self.bench.corpus.text(files)
         if not 0 <= start < end <= len(text):
             raise BadRequest(f"span {start}-{end} is not inside the listing")
-        what = "entity" if request.path_params.get("what") == "entity" else "constraint"
-        return JSONResponse({"values": await run_in_threadpool(self.bench.propose, text, start, end, what)})
+        what = request.path_params.get("what", "constraint")
+        if what not in ("constraint", "entity", "subject"):
+            raise BadRequest(f"no such proposal: {what} (constraint, entity or subject)")
+        proposed = await run_in_threadpool(self.bench.propose, text, start, end, what)
+        return JSONResponse(proposed if what == "subject" else {"values": proposed})
 
 
 def create_app(corpus_dir: Path, curator: str, token: Optional[str] = None, parser: Optional[Parser] = None,

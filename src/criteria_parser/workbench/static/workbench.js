@@ -1,4 +1,5 @@
-// criteria-parser review: keyboard moves, selection-to-row (constraint or entity), highlighting and saving.
+// criteria-parser review: keyboard moves, selection-to-row (constraint or entity), selection-to-words (a
+// constraint's subject, an entity's span), highlighting and saving.
 // All text goes into the page through textContent, never innerHTML: listing text is untrusted.
 "use strict";
 (function () {
@@ -41,6 +42,7 @@
     pre.querySelectorAll(".seg").forEach((seg) => {
       const on = (seg.dataset.refs || "").split(" ").includes(row.dataset.id);
       seg.classList.toggle("focus", on);
+      seg.classList.toggle("subj", (seg.dataset.subj || "").split(" ").includes(row.dataset.id));
       if (on && !first) first = seg;
     });
     if (first && scroll) first.scrollIntoView({ block: "nearest" });
@@ -84,28 +86,39 @@
   }
 
   // --- highlighting (the same cut as highlight.py, redone after every edit) ---
+  const spanned = (m) => Number.isInteger(m.ts) && Number.isInteger(m.te) && m.ts < m.te;
+  // an empty field is no offset (Number("") is 0)
+  const offset = (row, name) => (field(row, name).value.trim() === "" ? NaN : Number(field(row, name).value));
+
   function marks() {
     return live().filter((row) => !isEntity(row)).map((row) => ({
       ref: row.dataset.id,
       kind: field(row, "kind").value,
       ts: Number(field(row, "text_start").value), te: Number(field(row, "text_end").value),
       vs: Number(field(row, "start").value), ve: Number(field(row, "end").value),
-    })).filter((m) => Number.isInteger(m.ts) && Number.isInteger(m.te) && m.ts < m.te);
+    })).filter(spanned);
+  }
+
+  function subjectMarks() {  // a constraint's subject words: outlined while its row is the current one
+    return live().filter((row) => !isEntity(row)).map((row) => ({
+      ref: row.dataset.id, ts: offset(row, "subject_start"), te: offset(row, "subject_end"),
+    })).filter(spanned);
   }
 
   function entityMarks() {  // an entity is underlined, not coloured: it may lie inside a constraint's text
     return live().filter(isEntity).map((row) => ({
       ref: row.dataset.id, ts: Number(field(row, "start").value), te: Number(field(row, "end").value),
-    })).filter((m) => Number.isInteger(m.ts) && Number.isInteger(m.te) && m.ts < m.te);
+    })).filter(spanned);
   }
 
   function rehighlight() {
     const lo = viewStart, hi = viewStart + viewText.length;
     const found = marks().filter((m) => m.ts < hi && m.te > lo);
     const ents = entityMarks().filter((m) => m.ts < hi && m.te > lo);
+    const subjects = subjectMarks().filter((m) => m.ts < hi && m.te > lo);
     const edges = new Set([lo, hi]);
     found.forEach((m) => [m.ts, m.te, m.vs, m.ve].forEach((e) => { if (e > lo && e < hi) edges.add(e); }));
-    ents.forEach((m) => [m.ts, m.te].forEach((e) => { if (e > lo && e < hi) edges.add(e); }));
+    [...ents, ...subjects].forEach((m) => [m.ts, m.te].forEach((e) => { if (e > lo && e < hi) edges.add(e); }));
     const cuts = Array.from(edges).sort((a, b) => a - b);
     const frag = document.createDocumentFragment();
     for (let i = 0; i + 1 < cuts.length; i++) {
@@ -123,6 +136,8 @@
         seg.classList.add("ent");
         seg.dataset.refs = [seg.dataset.refs || "", ...named.map((m) => m.ref)].join(" ").trim();
       }
+      const subjectOf = subjects.filter((m) => m.ts <= a && b <= m.te);
+      if (subjectOf.length) seg.dataset.subj = subjectOf.map((m) => m.ref).join(" ");
       seg.dataset.start = String(a);
       seg.textContent = viewText.slice(a - lo, b - lo).join("");
       frag.appendChild(seg);
@@ -176,29 +191,99 @@
     return { ok: response.ok, status: response.status, data };
   }
 
+  function fill(row, values) {
+    Object.entries(values).forEach(([name, value]) => { const input = field(row, name); if (input) { input.value = value; fit(input); } });
+  }
+
+  // a new entity's id, given at once so that a constraint can limit it before the save (the next number of
+  // its criterion, past every entity row shown, deleted ones too: a link never moves to another entity)
+  function entityId(crit) {
+    const prefix = `${crit.dataset.id}.e`;
+    const numbers = Array.from(crit.querySelectorAll(":scope > .entities > .row")).map((r) => field(r, "id").value)
+      .filter((id) => id.startsWith(prefix)).map((id) => Number(id.slice(prefix.length))).filter(Number.isInteger);
+    return prefix + (Math.max(0, ...numbers) + 1);
+  }
+
+  function newRow(crit, entity, values) {
+    const template = document.getElementById(entity ? "entity-template" : "row-template");
+    const row = template.content.firstElementChild.cloneNode(true);
+    row.dataset.id = (entity ? "m" : "n") + (++added);
+    fill(row, values);
+    if (entity) {
+      field(row, "id").value = entityId(crit);
+      row.querySelector(".entity-id").textContent = field(row, "id").value;
+    }
+    crit.querySelector(entity ? ".entities" : ".rows").appendChild(row);
+    wire(row);
+    if (entity) quote(row); else { kindClass(row); renderFlags(row); subjectWords(row); }
+    touch(row);
+    return row;
+  }
+
+  async function proposal(what, span) {
+    const path = { constraint: "/api/propose/", entity: "/api/propose-entity/", subject: "/api/propose-subject/" }[what];
+    const answer = await post(path + encodeURIComponent(bench.dataset.name), span);
+    if (!answer.ok) { say(answer.data.error, "bad"); return null; }
+    return answer.data;
+  }
+
   async function addFromSelection(entity) {
     const what = entity ? "entity" : "constraint";
     const span = selectionSpan();
     if (!span) { say(`Select the ${what}'s words in the listing text first.`, "bad"); return; }
     const crit = criterionAt(span.start, span.end);
     if (!crit) { say("The selection must lie inside one criterion.", "bad"); return; }
-    const path = entity ? "/api/propose-entity/" : "/api/propose/";
-    const answer = await post(path + encodeURIComponent(bench.dataset.name), span);
-    if (!answer.ok) { say(answer.data.error, "bad"); return; }
-    const template = document.getElementById(entity ? "entity-template" : "row-template");
-    const row = template.content.firstElementChild.cloneNode(true);
-    row.dataset.id = (entity ? "m" : "n") + (++added);
-    Object.entries(answer.data.values).forEach(([name, value]) => { const input = field(row, name); if (input) { input.value = value; fit(input); } });
+    const answer = await proposal(what, span);
+    if (!answer) return;
+    const row = newRow(crit, entity, answer.values);
     row.querySelector(".quote").textContent = viewText.slice(span.start - viewStart, span.end - viewStart).join("");
-    crit.querySelector(entity ? ".entities" : ".rows").appendChild(row);
-    wire(row);
-    if (!entity) { kindClass(row); renderFlags(row); }
-    touch(row);
     rehighlight();
     window.getSelection().removeAllRanges();
     select(rows().indexOf(row));
     field(row, entity ? "type" : "subject").focus();
     say(`${entity ? "Entity" : "Row"} added from the selection: check its fields.`, "ok");
+  }
+
+  // w: the selected words become the current row's words: a constraint's subject (its concept read from the
+  // words, and the entity it limits: the criterion's entity over them, added when there is none), or an
+  // entity's span (its type and concept read again, its id kept so the constraints limiting it still do)
+  async function wordsFromSelection() {
+    const row = currentRow();
+    if (!row) return;
+    const span = selectionSpan();
+    const what = isEntity(row) ? "entity's" : "subject's";
+    if (!span) { say(`Select the ${what} words in the listing text first.`, "bad"); return; }
+    const crit = row.closest(".crit");
+    if (span.start < Number(crit.dataset.start) || span.end > Number(crit.dataset.end)) {
+      say(`The ${what} words must lie inside the row's criterion.`, "bad");
+      return;
+    }
+    const answer = await proposal(isEntity(row) ? "entity" : "subject", span);
+    if (!answer) return;
+    window.getSelection().removeAllRanges();
+    if (isEntity(row)) {
+      const { id, ...values } = answer.values;
+      fill(row, values);
+      quote(row);
+      touch(row);
+      rehighlight();
+      say(`Entity ${field(row, "id").value || "(new)"} now "${row.querySelector(".quote").textContent}".`, "ok");
+      return;
+    }
+    fill(row, answer.values);
+    const wanted = answer.entity;
+    let entity = Array.from(crit.querySelectorAll(":scope > .entities > .row:not(.deleted)")).find(
+      (r) => field(r, "start").value === wanted.start && field(r, "end").value === wanted.end);
+    const adding = !entity;
+    if (adding) entity = newRow(crit, true, wanted);
+    field(row, "entity").value = field(entity, "id").value;
+    fit(field(row, "entity"));
+    subjectWords(row);
+    touch(row);
+    rehighlight();
+    const concept = answer.values.subject_concept ? ` (${answer.values.subject_concept})` : " (open: no concept)";
+    say(`Subject "${answer.values.subject_text}"${concept}, limiting entity ${field(row, "entity").value}` +
+        `${adding ? ", added" : ""}.`, "ok");
   }
 
   // --- rows ---
@@ -231,16 +316,26 @@
         row.querySelectorAll(`.errs [data-for="${input.name}"], .errs [data-for="warning"]`).forEach((e) => e.remove());
         if (input.name === "kind") kindClass(row);
         if (input.name === "flags") renderFlags(row);
-        if (["kind", "start", "end", "text_start", "text_end"].includes(input.name)) rehighlight();
+        if (["kind", "start", "end", "text_start", "text_end", "subject_start", "subject_end"].includes(input.name)) rehighlight();
         if (isEntity(row) && ["start", "end"].includes(input.name)) quote(row);
+        if (!isEntity(row) && ["subject_start", "subject_end"].includes(input.name)) subjectWords(row);
       });
     });
   }
 
-  function quote(row) {  // an entity's words follow its span
-    const start = Number(field(row, "start").value), end = Number(field(row, "end").value);
+  function words(start, end) {  // the listing's words at a span ("" for none)
     const fits = Number.isInteger(start) && Number.isInteger(end) && viewStart <= start && start < end;
-    row.querySelector(".quote").textContent = fits ? viewText.slice(start - viewStart, end - viewStart).join("") : "";
+    return fits ? viewText.slice(start - viewStart, end - viewStart).join("") : "";
+  }
+
+  function quote(row) {  // an entity's words follow its span
+    row.querySelector(".quote").textContent = words(Number(field(row, "start").value), Number(field(row, "end").value));
+  }
+
+  function subjectWords(row) {  // a constraint's subject words follow the subject's span (the save re-reads them)
+    const text = words(offset(row, "subject_start"), offset(row, "subject_end"));
+    field(row, "subject_text").value = text;
+    row.querySelector(".subject-words").textContent = text;
   }
 
   function accept(row) {
@@ -322,6 +417,7 @@
       case "e": case "Enter": if (row) field(row, isEntity(row) ? "type" : "subject").focus(); break;
       case "n": addFromSelection(false); break;
       case "m": addFromSelection(true); break;
+      case "w": wordsFromSelection(); break;
       case "s": save(); break;
       default: return;
     }
@@ -339,6 +435,8 @@
   document.getElementById("add").addEventListener("click", () => addFromSelection(false));
   document.getElementById("add-entity").addEventListener("mousedown", (event) => event.preventDefault());
   document.getElementById("add-entity").addEventListener("click", () => addFromSelection(true));
+  document.getElementById("words").addEventListener("mousedown", (event) => event.preventDefault());
+  document.getElementById("words").addEventListener("click", wordsFromSelection);
   window.addEventListener("beforeunload", (event) => { if (dirty) event.preventDefault(); });
   rows().forEach(wire);
   rehighlight();  // the server colours constraints; entities are underlined here
