@@ -32,6 +32,7 @@ VARIANTS = {  # changes to the eligible patient that reach the other branches of
         {"name": "deflazacort", "classes": ["systemic corticosteroids"], **STEROID}),
     "prednisone without dose": lambda d: d["treatments"].append({"name": "prednisone", **STEROID}),
     "no treatment history": lambda d: d.pop("treatments"),
+    "a treatment history not said to be complete": lambda d: d.pop("treatments_complete"),
     "no infusion date": lambda d: d.pop("anchors"),
     "creatinine without unit": lambda d: d["results"][3].pop("unit"),
     "ALT without reference range": lambda d: d["results"][1].pop("reference_range"),
@@ -157,6 +158,7 @@ RICH_VARIANTS = {  # the rich patient changed to reach every branch of the categ
     "no randomization date": lambda d: d["anchors"].pop("randomization"),
     "recent surgery": lambda d: d["treatments"][2].update(start="2026-02-25", end="2026-02-25"),
     "no treatment history": lambda d: d.pop("treatments"),
+    "a treatment history not said to be complete": lambda d: d.pop("treatments_complete"),
     "nothing known": lambda d: [d.pop(k) for k in list(d) if k != "id"],
 }
 

@@ -183,6 +183,31 @@ def test_issue_11_10_a_class_without_a_member_list_is_not_absent_from_a_history(
     assert screened(listing, "lumpectomy", examples=tmp_path)["exclusion 1"] == "unknown"  # may be a major surgery
 
 
+def _incomplete(tmp_path: Path, name: str) -> Path:
+    """The example patient ``name`` (JSON and FHIR) without the statement that the treatment history is complete."""
+    data = json.loads((EXAMPLES / f"patient-{name}.json").read_text(encoding="utf-8"))
+    data.pop("treatments_complete")
+    (tmp_path / f"patient-{name}.json").write_text(json.dumps(data), encoding="utf-8")
+    bundle = json.loads((EXAMPLES / f"patient-{name}.fhir.json").read_text(encoding="utf-8"))
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "List"]
+    (tmp_path / f"patient-{name}.fhir.json").write_text(json.dumps(bundle), encoding="utf-8")
+    return tmp_path
+
+
+def test_issue_11_10_a_treatment_list_is_the_whole_history_only_when_the_file_says_so(parser, tmp_path):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Radiotherapy within 4 weeks\n"
+                               "2. Immunotherapy within the last 4 weeks\n"
+                               "3. Major surgery within 4 weeks before enrollment\n")
+    expected = {"exclusion 1": "not met", "exclusion 2": "met", "exclusion 3": "not met"}
+    assert {k: screened(listing, NSCLC)[k] for k in expected} == expected  # his file says it is complete
+    assert {k: screened(listing, NSCLC, fhir=True)[k] for k in expected} == expected  # two current history Lists
+    incomplete = _incomplete(tmp_path, NSCLC)
+    for fhir in (False, True):
+        answers = screened(listing, NSCLC, fhir=fhir, examples=incomplete)
+        assert answers["exclusion 2"] == "met"  # pembrolizumab listed, 21 days ago: a treatment listed counts
+        assert (answers["exclusion 1"], answers["exclusion 3"]) == ("unknown", "unknown")  # one not listed: unknown
+
+
 @pytest.mark.parametrize("text", [
     "Currently performs at least 3 fasting fingerstick glucose measurements/week",
     "In the opinion of the provider, HbA1c goals should be adjusted above 7% due to infirmity",

@@ -34,6 +34,7 @@ PATIENT = {
         {"name": "blood urea", "value": 30, "unit": "mg/dL", "date": "2026-03-01"},
     ],
     "treatments": [{"name": "surgery", "start": "2026-01-05", "end": "2026-01-05"}],
+    "treatments_complete": True,
 }
 
 

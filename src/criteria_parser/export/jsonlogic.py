@@ -125,6 +125,8 @@ class JsonLogicWriter(CheckReader[Any]):
         other: Any = 0 if check.listed else {"if": [_var("current.classified"), 0, UNKNOWN]}  # no member list: a
         # treatment the grammars do not know may be one
         over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, other]}]}, 0]}
+        # a treatment not listed was not given only when the history is complete
+        over = {"max": [{"if": [_var("treatments_complete"), 0, UNKNOWN]}, over]}
         return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}
 
     def event_window(self, check: EventWindow) -> Any:
@@ -169,7 +171,9 @@ def export_jsonlogic(plan: ListingPlan) -> dict:
             {"path": v.path, "unit": v.unit, "description": v.description} for v in plan.variables.values()
         ] + [{"path": "treatments", "unit": None, "description": "treatment history, null when not given; each "
               "has name, classes, days_before.<anchor>, dose (in the drug's usual unit) and dose_as.<drug> (the dose "
-              "in equivalents of a reference drug, e.g. prednisone mg/d)"}],
+              "in equivalents of a reference drug, e.g. prednisone mg/d)"},
+           {"path": "treatments_complete", "unit": None, "description": "whether the treatment history is complete "
+            "(otherwise a treatment not listed is unknown, not absent)"}],
         "criteria": rules,
         "listing": {"min": top} if top else UNKNOWN,
     }

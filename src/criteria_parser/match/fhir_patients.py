@@ -8,7 +8,9 @@ Condition (clinicalStatus, verificationStatus ``refuted`` = absent; ``provisiona
 ``unconfirmed`` diagnoses are not facts and are left out, onset, recordedDate, abatement);
 MedicationStatement / MedicationAdministration (medication, period, route, daily dose);
 Procedure (``completed``: a treatment; ``preparation``: a planned anchor such as the
-infusion); Consent (``active``: informed consent). Bundle.timestamp is the screening date.
+infusion); Consent (``active``: informed consent); List (``current``, of mode ``working`` or ``snapshot``): a list
+coded LOINC 10160-0 (history of medication use) and one coded 47519-4 (history of procedures) together say that the
+bundle's treatments are the complete history. Bundle.timestamp is the screening date.
 Other resources are ignored.
 """
 
@@ -28,6 +30,9 @@ NO_RESULT_YET = {"registered", "unknown"}  # an observation ordered, or of unkno
 UNCONFIRMED = {"provisional", "differential", "unconfirmed"}  # a diagnosis considered, not made
 ACTIVE = {"active", "recurrence", "relapse"}
 PER_DAY = {"d": 1.0, "h": 24.0, "wk": 1 / 7}
+#: LOINC codes of the lists that, all present, make the bundle's treatments the complete history: history of
+#: medication use, history of procedures.
+COMPLETE_HISTORY = frozenset({"10160-0", "47519-4"})
 
 
 def _concept_name(concept: Any) -> Optional[str]:
@@ -151,7 +156,8 @@ def patient_from_bundle(data: dict, source: str) -> Patient:
     anchors = {phrase.lower(): rule.name for rule in load_grammars().anchors for phrase in rule.phrases}
     patient: dict[str, Any] = {"results": [], "diagnoses": [], "treatments": [], "confirmations": [], "anchors": {}}
     try:
-        found = _read_entries(bundle, patient, anchors)
+        found, lists = _read_entries(bundle, patient, anchors)
+        patient["treatments_complete"] = COMPLETE_HISTORY <= lists
         if found is None:
             raise InputError(source, "the bundle holds no Patient resource")
         return Patient(
@@ -161,9 +167,10 @@ def patient_from_bundle(data: dict, source: str) -> Patient:
         raise InputError(source, validation_problem(exc)) from None
 
 
-def _read_entries(bundle: Any, patient: dict, anchors: dict[str, str]) -> Any:
-    """Read every entry of ``bundle`` into ``patient``; the Patient resource found, or None."""
-    found = None
+def _read_entries(bundle: Any, patient: dict, anchors: dict[str, str]) -> tuple[Any, set[str]]:
+    """Read every entry of ``bundle`` into ``patient``; the Patient resource found (or None) and the LOINC codes of
+    the current lists."""
+    found, lists = None, set()
     for entry in bundle.entry or []:
         resource = entry.resource
         kind = resource.get_resource_type() if resource is not None else None
@@ -179,4 +186,7 @@ def _read_entries(bundle: Any, patient: dict, anchors: dict[str, str]) -> Any:
             _procedure(resource, patient, anchors)
         elif kind == "Consent" and resource.status == "active":
             patient["confirmations"].append(Confirmation(about="informed consent", answer=True, date=resource.dateTime))
-    return found
+        elif kind == "List" and resource.status == "current" and resource.mode in ("working", "snapshot") \
+                and resource.code is not None:
+            lists.update(c.code for c in resource.code.coding or [] if c.system == LOINC)
+    return found, lists

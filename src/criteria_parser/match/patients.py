@@ -91,9 +91,10 @@ class Confirmation(_Model):
 class Patient(_Model):
     """Everything the matcher knows about one patient.
 
-    ``treatments`` given (even empty) is taken as the complete treatment history;
-    left out, every treatment criterion is ``unknown``. Diagnoses are never taken
-    as complete: a condition counts as absent only when recorded with status ``absent``.
+    ``treatments`` is the complete treatment history only when ``treatments_complete`` says so (a reconciled
+    history): otherwise a treatment it lists counts, and one it does not list is ``unknown``, never absent. Left out,
+    every treatment criterion is ``unknown``. Diagnoses are never taken as complete: a condition counts as absent
+    only when recorded with status ``absent``.
     """
 
     id: str
@@ -104,6 +105,8 @@ class Patient(_Model):
     results: list[Result] = Field(default_factory=list)
     diagnoses: list[Diagnosis] = Field(default_factory=list)
     treatments: Optional[list[Treatment]] = None
+    treatments_complete: bool = Field(
+        default=False, description="The treatments listed are the whole history: one not listed was not given.")
     confirmations: list[Confirmation] = Field(default_factory=list)
 
     @field_validator("anchors")

@@ -10,6 +10,7 @@ from ..grammar.units import display_unit
 from .fact_store import Facts, number_text
 from .outcome import Outcome, when_text
 from .plan import MET, NOT_MET, TRUTH_WORDS, UNKNOWN, DoseLimit, TreatmentWindow
+from .treatments import INCOMPLETE
 
 
 class TreatmentJudge:
@@ -34,6 +35,9 @@ class TreatmentJudge:
                 parts.append(self._treatment(check, row, note))
             elif not check.listed and not row["classified"]:  # no member list: a treatment the grammars do not know
                 parts.append(Outcome(UNKNOWN, f"{note}: may be {what} (no list of what counts as one): unknown"))
+        if not self.facts.data.get("treatments_complete"):  # a treatment not listed may still have been given
+            parts.append(Outcome(UNKNOWN, f"no other {what} known: {INCOMPLETE}: unknown",
+                                 values={"variable": "treatments_complete", "value": False}))
         if not parts:
             return Outcome(NOT_MET, f"no {what} in the treatment history: not met",
                            values={"variable": "treatments", "class": check.treatment_class, "treatments": 0})

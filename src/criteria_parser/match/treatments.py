@@ -14,6 +14,9 @@ from .names import LexiconNames
 from .patients import Patient, Treatment
 from .plan import Variable, slug
 
+#: What a treatment history not said to be complete leaves open.
+INCOMPLETE = "the history is not said to be complete (treatments_complete)"
+
 
 class TreatmentReader:
     """Reads the ``treatments`` rows of one patient, and whether a treatment concept is in the history."""
@@ -23,7 +26,10 @@ class TreatmentReader:
         self.matching = matching
 
     def rows(self, patient: Patient, anchors: list[str], today: datetime, facts: Facts) -> Optional[list]:
-        """One row a treatment (None without a treatment history), each described in ``facts.notes``."""
+        """One row a treatment (None without a treatment history), each described in ``facts.notes``; whether the
+        history is complete goes to ``treatments_complete``."""
+        facts.put("treatments_complete", patient.treatments_complete and patient.treatments is not None,
+                  "the treatment history is complete" if patient.treatments_complete else INCOMPLETE)
         if patient.treatments is None:
             facts.notes["treatments"] = "no treatment history given"
             return None
@@ -51,8 +57,10 @@ class TreatmentReader:
                 if slug(concept.name) in self.classes(t, self.names.resolve(t.name)) or names_concept(t.name, concept)]
         if hits:
             facts.put(variable.path, "present", f"{hits[0].name} in the treatment history")
-        else:
+        elif patient.treatments_complete:
             facts.put(variable.path, "absent", f"no {concept.name} in the treatment history")
+        else:
+            facts.put(variable.path, None, f"no {concept.name} among the treatments listed, but {INCOMPLETE}")
 
     def classes(self, treatment: Treatment, name: str) -> list[str]:
         """The slugs of a treatment's names and of the classes it is in (not a systemic class by a local route)."""
