@@ -19,7 +19,7 @@ from pathlib import Path
 
 from json_logic import jsonLogic
 
-from criteria_parser.match.plan import compile_listing
+from criteria_parser.match.compiler import compile_listing
 from criteria_parser.export.jsonlogic import export_jsonlogic
 from criteria_parser.match.facts import build_facts
 from criteria_parser.grammar.loader import load_grammars

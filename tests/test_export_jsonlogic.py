@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from json_logic import jsonLogic
 
-from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
+from criteria_parser.match.plan import TRUTH_WORDS
+from criteria_parser.match.compiler import compile_listing
 from criteria_parser.export.jsonlogic import export_jsonlogic, jsonlogic_data
 from criteria_parser.match.facts import build_facts
 from criteria_parser.grammar.loader import load_grammars

@@ -12,7 +12,7 @@ from criteria_parser.errors import InputError
 from criteria_parser.export.fhir import NOT_CHECKABLE, RELATIVE_TO, export_fhir
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.grammar.matching import load_matching_grammar
-from criteria_parser.match.plan import compile_listing
+from criteria_parser.match.compiler import compile_listing
 from criteria_parser.match.run import screen_files
 from criteria_parser.match.patient_files import load_patient
 

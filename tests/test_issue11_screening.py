@@ -19,7 +19,8 @@ from criteria_parser.grammar.matching import load_matching_grammar
 from criteria_parser.grammar.units import UnitMismatch, convert, normalize_unit
 from criteria_parser.match.facts import build_facts
 from criteria_parser.match.patient_files import load_patient
-from criteria_parser.match.plan import TRUTH_WORDS, compile_listing
+from criteria_parser.match.plan import TRUTH_WORDS
+from criteria_parser.match.compiler import compile_listing
 from criteria_parser.match.screen import assess
 from criteria_parser.parser import Parser
 from criteria_parser.registry.records.parse import parse_records

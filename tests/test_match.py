@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from criteria_parser.match.plan import compile_listing
+from criteria_parser.match.compiler import compile_listing
 from criteria_parser.errors import InputError
 from criteria_parser.match.facts import build_facts
 from criteria_parser.grammar.loader import load_grammars
@@ -210,7 +210,7 @@ def test_a_listing_is_compiled_once_for_all_its_patients_and_its_grammars_read_o
     from importlib import resources
 
     import criteria_parser.grammar.matching as matching_module
-    import criteria_parser.match.plan as plan_module
+    import criteria_parser.match.compiler as compiler_module
 
     grammars = tmp_path / "grammars"
     with resources.as_file(resources.files("criteria_parser.grammars")) as packaged:
@@ -223,7 +223,7 @@ def test_a_listing_is_compiled_once_for_all_its_patients_and_its_grammars_read_o
             return real(*args)
         return call
 
-    monkeypatch.setattr(plan_module, "compile_listing", counted("compile", plan_module.compile_listing))
+    monkeypatch.setattr(compiler_module, "compile_listing", counted("compile", compiler_module.compile_listing))
     monkeypatch.setattr(matching_module, "_read", counted("read", matching_module._read))
     names = ["patient-eligible.json", "patient-creatinine-mgdl.json", "patient-eligible.fhir.json"]
     for _ in range(2):

@@ -8,7 +8,8 @@ from json_logic import jsonLogic
 from conftest import criteria_text
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.grammar.matching import load_matching_grammar
-from criteria_parser.match.plan import Compare, Negated, TreatmentWindow, compile_listing
+from criteria_parser.match.plan import Compare, Negated, TreatmentWindow
+from criteria_parser.match.compiler import compile_listing
 
 GRAMMARS, MATCHING = load_grammars(), load_matching_grammar()
 

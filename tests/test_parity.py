@@ -25,8 +25,9 @@ from criteria_parser.match.facts import build_facts
 from criteria_parser.match.patient_files import load_patient
 from criteria_parser.match.plan import (
     UNKNOWN, Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check, ConceptCheck, ListingPlan, Negated, TreatmentWindow,
-    Unknown, Unless, compile_listing,
+    Unknown, Unless,
 )
+from criteria_parser.match.compiler import compile_listing
 from criteria_parser.match.screen import Evaluator
 
 ROOT = Path(__file__).resolve().parents[1]

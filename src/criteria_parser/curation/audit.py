@@ -185,7 +185,7 @@ def screen(listings: list[Listing], patient_files: list[Path]) -> AuditRun:
     from ..grammar.matching import load_matching_grammar
     from ..match.facts import build_facts
     from ..match.patient_files import load_patient
-    from ..match.plan import compile_listing
+    from ..match.compiler import compile_listing
     from ..match.screen import assess
 
     grammars, matching = load_grammars(), load_matching_grammar()

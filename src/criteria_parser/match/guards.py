@@ -12,6 +12,8 @@ and clause structure, these readings of a criterion's words keep the matcher at 
 - :meth:`Guards.partial`: a criterion without limits that asks more than the concepts it names ("signed consent
   and able to comply", "HBV/HCV/HIV/syphilis/TB") is answered from part of it only.
 
+:meth:`Guards.applies` and :meth:`Guards.partly` put these readings to a criterion's check, through :func:`unsure`.
+
 Reads the cue lists of ``matching.json`` (``conditional_cues``, ``cohort_cues``, ``measure_modifiers``,
 ``reference_cues``, ``unchecked_words``) and spaCy's English stop words.
 """
@@ -24,10 +26,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
+from .plan import AtLeastUnknown, AtMostUnknown, Check
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
 from ..grammar.phrases import phrase_regex
-from ..model import Constraint, Criterion
+from ..model import Constraint, Criterion, Section
 
 #: Most content words a criterion may hold beside what its checks read and still be answered whole, for criteria
 #: answered from the concepts they name ("able to read the English consent form" is not) and from their limits
@@ -54,6 +57,7 @@ class Guards:
 
     def __init__(self, grammars: Grammars, matching: MatchingGrammar) -> None:
         self.matching = matching
+        self.lexicon = {entry.name: entry for entry in grammars.lexicon}
         self.comparator_words = {word for rule in grammars.comparators for phrase in rule.phrases
                                  for word in re.findall(r"[a-z]+", phrase.lower())}
         negations = [rule.literal for rule in grammars.context
@@ -171,3 +175,60 @@ class Guards:
                  if w.strip("'-") not in self.ignored and not re.search(r"\d", w)]  # what other words ask about
         asked = [w for w in words if w in self.requirements]
         return " ".join(words) if len(words) > PARTIAL_WORDS[kind] or asked else None
+
+    def applies(self, text: str) -> Optional[str]:
+        """Why a criterion applies to some patients only (a condition, a cohort), if it does."""
+        condition = self.conditional(text)
+        if condition:
+            return f"'{condition}': the criterion applies to some patients only"
+        cohort = self.cohort(text)
+        return f"'{cohort}': the criterion defines one cohort of several" if cohort else None
+
+    def partly(self, section: Section, criterion: Criterion, check: Check, text: Optional[str] = None) -> Check:
+        """``check``, kept from the answer it cannot back when the criterion asks more than it reads (words no
+        constraint or concept covers, or what is planned)."""
+        text = criterion.text if text is None else text
+        read = [] if criterion.constraints else list(self.matching.phrase_spans(text))  # concepts are read only then
+        for excerpt in criterion.exceptions:  # what an exception asks is checked, or makes the answer unknown, apart
+            found = text.find(excerpt.text)
+            if found >= 0:
+                read.append((found, found + len(excerpt.text)))
+        for constraint in criterion.constraints:
+            found = text.find(constraint.text)
+            if found >= 0 and not self.unjustified(criterion, constraint):
+                read.append((found, found + len(constraint.text)))
+        subjects = tuple(name for c in criterion.constraints if c.subject for name in self._names(c))
+        words = self.partial(text, read, subjects, "limits" if criterion.constraints else "concepts")
+        future = self.future(text) if section.kind == "exclusion" else None
+        if future:
+            return unsure(section.kind, check, f"'{future}': what is planned is in no record", fails=False)
+        unread = self._unlimited_condition(criterion)
+        if unread:
+            return unsure(section.kind, check, f"the criterion also names '{unread}', which no check reads",
+                          fails=False)
+        if words:
+            return unsure(section.kind, check, f"the criterion also asks what is not checked ('{words}')", fails=False)
+        return check
+
+    def _unlimited_condition(self, criterion: Criterion) -> Optional[str]:
+        """A condition the model lists for a criterion whose limits are all on age, which none of them limits
+        ("Patients of 12-70 years ... with a diagnosis of NCPH": the age is read, the NCPH is not), if there is one
+        (issue 9: the criterion's entities)."""
+        if not criterion.constraints or any(c.subject != self.matching.age.subject for c in criterion.constraints):
+            return None
+        limited = {constraint.entity for constraint in criterion.constraints}
+        return next((e.text for e in criterion.entities if e.type == "condition" and e.id not in limited), None)
+
+    def _names(self, constraint: Constraint) -> list[str]:
+        """Every way the text may name a constraint's subject: its own words and the lexicon's names for it."""
+        entry = self.lexicon.get(constraint.subject or "")
+        names = [entry.name, *entry.synonyms, *entry.abbreviations] if entry else [constraint.subject or ""]
+        return [name for name in [constraint.subject_text or "", *names] if name]
+
+
+def unsure(section: str, check: Check, reason: str, fails: bool) -> Check:
+    """``check`` kept from the answer the text does not back. ``fails``: what it checks may not apply to the patient
+    (a condition, a cohort), so failing it is unknown: an inclusion not met, an exclusion met. Else it checks only part
+    of what the criterion asks, so passing the part is unknown: an inclusion met, an exclusion not met."""
+    floor = (section == "inclusion") == fails
+    return AtLeastUnknown(check, reason) if floor else AtMostUnknown(check, reason)

@@ -32,7 +32,7 @@ def load_listing(path: Path, grammars: Optional[Path] = None) -> Listing:
 
 def plan_for(listing: Listing, grammars: Optional[Path] = None) -> "ListingPlan":
     """Compile ``listing`` with the (packaged or given) grammars."""
-    from .plan import compile_listing
+    from .compiler import compile_listing
     from ..grammar.loader import load_grammars
     from ..grammar.matching import load_matching_grammar
 

@@ -1,0 +1,398 @@
+"""Compile a parsed listing into its match plan (:mod:`.plan`): one check per criterion, its sub-items included.
+
+The criterion tree and each criterion's own limits are read here (constraint groups, doses, exceptions);
+windows before an anchor by :mod:`.windows`, criteria without limits by :mod:`.concepts`, and what the words do
+not back by :mod:`.guards`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterator, Optional, Union
+
+from .concepts import ConceptReader
+from .guards import Guards, unsure
+from .plan import (
+    Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, CriterionPlan,
+    DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless, Variable, VariableRegistry,
+    intervals_apart, slug,
+)
+from .windows import WindowReader
+from ..grammar.clauses import clause_around
+from ..grammar.loader import Grammars, LexiconEntry
+from ..grammar.matching import CategoryScale, MatchingGrammar
+from ..grammar.units import UnitMismatch, convert, is_time
+from ..model import Constraint, Criterion, FlagKind, Listing, Section
+
+
+class Compiler:
+    """Turns constraints into checks, using the lexicon and the matching grammar."""
+
+    def __init__(self, grammars: Grammars, matching: MatchingGrammar) -> None:
+        self.grammars = grammars
+        self.matching = matching
+        self.lexicon = {entry.name: entry for entry in grammars.lexicon}
+        self.variables = VariableRegistry(matching)
+        self.guards = Guards(grammars, matching)
+        self.windows = WindowReader(grammars, matching, self.variables)
+        self.concepts = ConceptReader(grammars, matching, self.variables, self.guards)
+        self.index: set[str] = set()  # the concepts the listing's own conditions name ("NSCLC": malignancy)
+
+    def compile(self, listing: Listing) -> ListingPlan:
+        """Checks for every criterion of ``listing``."""
+        plan = ListingPlan(listing, self.matching)
+        self.index = self.matching.index_concepts(listing.trial.conditions)
+        for section in listing.sections:
+            for top in section.criteria:
+                plan.criteria.extend(self.criterion(section, top, top_level=True).walk())
+        plan.variables = dict(sorted(self.variables.known.items()))
+        return plan
+
+    def criterion(self, section: Section, criterion: Criterion, top_level: bool = False,
+                  applies: Optional[str] = None) -> CriterionPlan:
+        """The plan of one criterion, its children included (``applies``: why a parent applies to some patients only,
+        which holds for its sub-items too)."""
+        applies = applies or self.guards.applies(criterion.text)
+        own = self._own(criterion)
+        if own is not None and section.kind == "inclusion" and _excepts(own):
+            own = AtLeastUnknown(own, "an exception in an inclusion relaxes it: failing the rest is unknown")
+        if own is not None:
+            own = self.guards.partly(section, criterion, own)
+        if own is not None and applies:
+            own = unsure(section.kind, own, applies, fails=True)
+        if own is not None and section.kind == "exclusion":
+            own = self._not_the_index(own)
+        children = [self.criterion(section, child, applies=applies) for child in criterion.children]
+        # sub-items of an exclusion are reasons to exclude each on its own unless the text says "all"; the parser
+        # marks only "any", so in an exclusion its "all" is no more than the default
+        either = criterion.logic == "any" or section.kind == "exclusion"
+        if not children:
+            check = own
+            if own is None:
+                check = self.concepts.read(section, criterion)
+                check = unsure(section.kind, check, applies, fails=True) if applies else check
+                check = self._not_the_index(check) if section.kind == "exclusion" else check
+        else:
+            parts = tuple(child.check for child in children)
+            combined: Check = AnyOf(parts) if either else AllOf(parts)
+            check = combined if own is None else AllOf((own, combined))
+        return CriterionPlan(section.kind, criterion.label, criterion.text, check, top_level, criterion, own,
+                             children, bool(children) and either)
+
+    def _not_the_index(self, check: Check) -> Check:
+        """An exclusion's check kept from ``met`` when it reads a concept the trial's own condition is one of ("prior
+        malignancy within 3 years" in a lung cancer trial): the record does not tell the index condition from a
+        prior one."""
+        named = next((name for name in _concepts_read(check) if name in self.index), None)
+        if named is None:
+            return check
+        return AtMostUnknown(check, f"the trial's own condition is also a {named}: a person must tell the patient's "
+                                    f"index condition from a prior one")
+
+    def _own(self, criterion: Criterion) -> Optional[Check]:
+        conditions = [c for c in criterion.constraints if c.role == "condition"]
+        exceptions = [c for c in criterion.constraints if c.role == "exception"]
+        if not conditions:
+            return None
+        doses = [c for c in exceptions if c.kind == "dose" and c.subject]
+        dose = self._dose_limit(doses[0], criterion.exceptions) if doses else None
+        compiled: list[tuple[Constraint, Union[Check, DoseLimit]]] = []
+        for constraint in conditions:
+            limit = self._dose_condition(constraint, criterion)
+            compiled.append((constraint, limit if limit is not None else self.constraint(constraint, criterion)))
+        asked = {c.subject: check for c, check in compiled if isinstance(check, DoseLimit)}
+        windows = {c.subject for c, check in compiled if isinstance(check, TreatmentWindow)}
+        groups: dict[int, list[Check]] = {}
+        used_dose = False
+        for constraint, check in compiled:
+            if isinstance(check, DoseLimit):
+                if constraint.subject in windows:
+                    continue  # the dose a window asks for: checked per treatment with the window
+                check = self._ongoing(constraint, check)
+            elif isinstance(check, TreatmentWindow) and constraint.subject in asked:
+                check = replace(check, dose=asked[constraint.subject])
+            if isinstance(check, TreatmentWindow) and dose is not None:
+                check = replace(check, exception=dose)
+                used_dose = True
+            if isinstance(check, TreatmentWindow) and not self._members_known(check.treatment_class):
+                check = replace(check, listed=False)
+            if isinstance(check, (TreatmentWindow, EventWindow)):
+                check = _washout(check, self.matching)
+            groups.setdefault(constraint.group, []).append(check)
+        parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
+        result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
+        if len(parts) > 1 and (self._or_between_groups(criterion, conditions)
+                               or _exclusive_values(parts, self.matching) or _table(parts)):
+            result = Agreeing(parts)  # "A (x < 90) or B (y > 170)" read as separate groups: "all" is not sure
+        rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
+        if rest:
+            result = Unless(result, tuple(self.constraint(c, criterion) for c in rest))
+        for excerpt in criterion.exceptions:
+            if not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
+                result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
+        return result
+
+    def _members_known(self, treatment_class: str) -> bool:
+        """Whether the matching grammar lists what counts as the class, or the class is one named drug."""
+        entry = next((e for e in self.lexicon.values() if slug(e.name) == treatment_class), None)
+        return (entry is not None and entry.category == "drug") or any(
+            slug(c.name) == treatment_class for c in self.matching.treatment_classes)
+
+    def _clause(self, criterion: Criterion, constraint: Constraint) -> str:
+        """The clause of the criterion's text that holds the constraint."""
+        at = max(constraint.start - criterion.start, 0)
+        start, end = clause_around(self.grammars, criterion.text, at)
+        return criterion.text[start:end]
+
+    def _or_between_groups(self, criterion: Criterion, conditions: list[Constraint]) -> bool:
+        """Whether an alternative cue ("or") stands between the words of two groups of the criterion: between the
+        end of one and the start of the next, or, when the first one's words run into the next ("creatinine and /
+        or BUN ≥ 1.5 × ULN"), between their starts."""
+        spans: dict[int, tuple[int, int]] = {}
+        for c in conditions:
+            start, end = _located(criterion, c)
+            low, high = spans.get(c.group, (start, end))
+            spans[c.group] = (min(low, start), max(high, end))
+        ordered = sorted(spans.values())
+        between = (criterion.text[a_end if a_end <= b_start else a_start:b_start]
+                   for (a_start, a_end), (b_start, _) in zip(ordered, ordered[1:]))
+        return any(self.concepts.alternatives(words) for words in between)
+
+    def _dose_condition(self, constraint: Constraint, criterion: Criterion) -> Union[DoseLimit, Unknown, None]:
+        """The dose limit a condition states ('prednisone > 20 mg/day'), :class:`Unknown` when it cannot be
+        checked, None when the constraint is not a dose of a named drug."""
+        entry = self.lexicon.get(constraint.subject or "")
+        is_drug = entry is not None and entry.category == "drug" and constraint.kind in ("threshold", "range")
+        if not constraint.subject or not (constraint.kind == "dose" or is_drug):
+            return None
+        if constraint.value is None or not self.matching.single_limit(constraint.comparator):
+            return Unknown(f"dose limit without a single value: '{constraint.text}'", constraint)
+        if not constraint.unit:
+            return Unknown(f"dose limit without a unit: '{constraint.text}'", constraint)
+        try:
+            return self._dose_limit(constraint, [criterion])
+        except UnitMismatch as exc:
+            return Unknown(f"'{constraint.text}': {exc}", constraint)
+
+    def _ongoing(self, constraint: Constraint, limit: DoseLimit) -> TreatmentWindow:
+        """A dose limit without a window: a treatment ongoing at the screening at that dose."""
+        anchor = slug(self.matching.screening_anchor)
+        self.variables.treatment_anchor(anchor, self.matching.screening_anchor)
+        ongoing = self.matching.ongoing
+        return TreatmentWindow(slug(constraint.subject or ""), anchor, ongoing.comparator, ongoing.days, constraint.text,
+                               f"the {self.matching.screening_anchor}", dose=limit, name=constraint.subject or "",
+                               source=constraint)
+
+    def _dose_limit(self, constraint: Constraint, excerpts: list) -> DoseLimit:
+        entry = self.lexicon.get(constraint.subject or "")
+        unit = (entry.unit if entry and entry.unit else None) or constraint.unit
+        value = constraint.value if constraint.value is not None else 0.0
+        if constraint.unit and unit and constraint.unit != unit:
+            value = convert(value, constraint.unit, unit, self.matching)
+        excerpt = " ".join(e.text for e in excerpts)
+        return DoseLimit(
+            drug=slug(constraint.subject or ""),
+            comparator=constraint.comparator,
+            value=value,
+            unit=unit,
+            equivalent=self.matching.has_cue(excerpt, self.matching.equivalent_cues),
+            text=constraint.text,
+            source=constraint,
+        )
+
+    def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None) -> Check:
+        """The check of one constraint (in ``criterion``, whose text may name the event of a window), or
+        :class:`Unknown` with the reason; the check keeps the constraint as its ``source``."""
+        return replace(self._constraint(constraint, criterion), source=constraint)
+
+    def _constraint(self, constraint: Constraint, criterion: Optional[Criterion]) -> Check:
+        subject = constraint.subject
+        entry = self.lexicon.get(subject or "")
+        unjustified = self.guards.unjustified(criterion, constraint) if criterion is not None else None
+        if unjustified:
+            return Unknown(unjustified)
+        if subject == self.matching.age.subject and criterion is not None:
+            clause = self._clause(criterion, constraint)
+            event = self.matching.cue_in(clause, self.matching.age_at_event_cues)
+            if event:
+                return Unknown(f"the age is at another time than today ('{event}'): '{constraint.text}'")
+        try:
+            if constraint.kind == "time_window" and constraint.direction != "after" and (
+                constraint.anchor or constraint.direction == "before"
+            ):
+                return self.windows.before(constraint, entry, criterion)
+            if not subject:
+                return Unknown(f"no subject recognized in '{constraint.text}'")
+            if constraint.kind == "time_window":
+                return self._time_window(constraint, entry)
+            if constraint.kind == "relative_limit":
+                return self._relative(constraint, entry)
+            return self._compare(constraint, entry)
+        except UnitMismatch as exc:
+            return Unknown(f"'{constraint.text}': {exc}")
+
+    def _canonical(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Optional[str]:
+        if entry is not None and entry.unit:
+            return entry.unit
+        if is_time(constraint.unit, self.matching):
+            return self.matching.canonical_units["time"]
+        return constraint.unit
+
+    def _compare(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        subject = constraint.subject or ""
+        scale = self.matching.scale(subject)
+        if constraint.category is not None and scale is not None:
+            return self._scale_compare(constraint, scale)
+        unit = self._canonical(constraint, entry)
+        if constraint.unit is None and unit is not None and self.matching.bare_number_units.get(subject) != unit:
+            return Unknown(f"the limit has no unit, and the text does not make {subject}'s unit certain: "
+                           f"'{constraint.text}'")
+        implausible = self._implausible(constraint, entry, constraint.unit or unit)
+        if implausible and not _structured(constraint):  # a registry field bounds what it says ("130 years": none)
+            return Unknown(implausible)
+        variable = self.variables.obs(constraint.subject or "", constraint.qualifier, unit)
+        value, high = self._limits(constraint, unit, entry)
+        return Compare(variable, constraint.comparator, value, constraint.text, high, constraint.category,
+                       shown_unit=constraint.unit)
+
+    @staticmethod
+    def _implausible(constraint: Constraint, entry: Optional[LexiconEntry], unit: Optional[str]) -> Optional[str]:
+        """Why a limit lies outside the lexicon's plausible limits of its subject in its unit, if it does: the
+        words then likely bound something else ("HbA1c variation within 0.5%"), and a wrong answer is worse
+        than none."""
+        bounds = entry.plausible.get(unit or "") if entry else None
+        if not bounds:
+            return None
+        for number in (constraint.value, constraint.value_high):
+            if number is not None and not bounds[0] <= number <= bounds[1]:
+                return (f"{number:g} {unit} is not a plausible limit of {constraint.subject} ({bounds[0]:g}-"
+                        f"{bounds[1]:g} {unit}); the words may bound something else: '{constraint.text}'")
+        return None
+
+    def _scale_compare(self, constraint: Constraint, scale: CategoryScale) -> Check:
+        ranks = self.matching.category_ranks(scale, constraint.category or "")
+        if ranks is None:
+            return Unknown(f"'{constraint.category}' is not a category of the {scale.subject} scale ({scale.shown()}): "
+                           f"'{constraint.text}'")
+        names = [scale.categories[r - scale.first] for r in ranks]
+        comparator = "between" if len(ranks) == 2 else constraint.comparator
+        variable = self.variables.add(Variable(
+            f"obs.{slug(scale.subject)}.rank", "scale", scale.subject,
+            description=f"latest {scale.subject} as its rank: {scale.categories[0]} = {scale.first}, "
+                        f"{scale.categories[1]} = {scale.first + 1}, ... ({scale.shown()})"))
+        return Compare(variable, comparator, float(ranks[0]), constraint.text,
+                       float(ranks[1]) if len(ranks) == 2 else None, " and ".join(names), scale=scale.subject)
+
+    def _limits(self, constraint: Constraint, unit: Optional[str], entry: Optional[LexiconEntry]):
+        molar = entry.molar_mass if entry else None
+        values = []
+        for number in (constraint.value, constraint.value_high):
+            if number is not None and constraint.unit and unit and constraint.unit != unit:
+                number = convert(number, constraint.unit, unit, self.matching, molar, constraint.subject)
+            values.append(number)
+        return values[0], values[1]
+
+    def _relative(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        reference = self.matching.relative_reference(constraint.relative_to)
+        if reference is not None and reference.unit:  # a fold of a baseline: a value in its own unit
+            variable = self.variables.obs(constraint.subject or "", constraint.qualifier, reference.unit)
+            return Compare(variable, constraint.comparator, constraint.value, constraint.text,
+                           constraint.value_high, shown_unit=reference.unit)
+        if reference is None:
+            return Unknown(f"relative to '{constraint.relative_to}' is not machine-checkable: '{constraint.text}'")
+        unit = entry.unit if entry and entry.unit else None
+        variable = self.variables.obs(constraint.subject or "", constraint.qualifier, unit)
+        return Compare(variable, constraint.comparator, constraint.value, constraint.text, constraint.value_high,
+                       reference=(constraint.relative_to or "").lower())
+
+    def _time_window(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
+        subject = constraint.subject or ""
+        if constraint.direction == "after":
+            variable = self.variables.add(Variable(f"confirmed.{slug(subject)}", "confirmation", subject,
+                                               description=f"whether the patient confirmed: {subject}"))
+            return Commitment(variable, constraint.text)
+        day = self.matching.canonical_units["time"]
+        if entry is not None and entry.category == "event":
+            variable = self.variables.add(Variable(f"events.{slug(subject)}.duration", "event", subject, day,
+                                               description=f"how long the {subject} lasted, in {day}"))
+            value, high = self._limits(constraint, day, None)
+            return Compare(variable, constraint.comparator, value, constraint.text, high, shown_unit=constraint.unit)
+        return self._compare(constraint, entry)
+
+
+def _concepts_read(check: Check) -> Iterator[str]:
+    """The names of the conditions and concepts a check reads, its parts' included."""
+    if isinstance(check, (ConceptCheck, EventWindow)):
+        yield check.variable.subject
+    for part in (*getattr(check, "parts", ()), *getattr(check, "exceptions", ())):
+        yield from _concepts_read(part)
+    for name in ("part", "condition"):
+        if getattr(check, name, None) is not None:
+            yield from _concepts_read(getattr(check, name))
+
+
+def _washout(window: Union[TreatmentWindow, EventWindow], matching: MatchingGrammar) -> Check:
+    """A window bounded from below ("major surgery at least 28 days before the first dose") is a washout: none of it
+    inside the time, whatever came before (no surgery at all meets it). Compiled as not the window inside it."""
+    allowed = matching.interval(window.comparator, window.days)
+    if allowed is None or allowed[0] <= 0 or allowed[2] != float("inf"):
+        return window
+    inside = next(name for name, forms in matching.comparators.items()
+                  if forms.test == ("lt" if allowed[1] else "le"))
+    return Negated(replace(window, comparator=inside), f"at least {window.shown}")
+
+
+def _located(criterion: Criterion, constraint: Constraint) -> tuple[int, int]:
+    """Where a constraint's words stand in the criterion's text: found by their words, since the offsets point into
+    the stored text, which may hold Markdown escapes the text here no longer has ("cells/mm\\^3")."""
+    found = criterion.text.find(constraint.text)
+    if found < 0:
+        found = max(constraint.text_start - criterion.start, 0)
+    return found, found + len(constraint.text)
+
+
+def _excepts(check: Check) -> bool:
+    """Whether a check holds an exception (:class:`Unless`)."""
+    if isinstance(check, Unless):
+        return True
+    return isinstance(check, (AtMostUnknown, AtLeastUnknown)) and _excepts(check.part)
+
+
+def _structured(constraint: Constraint) -> bool:
+    """Whether a constraint comes from a registry's structured field, not from words."""
+    return any(flag.kind == FlagKind.STRUCTURED_FIELD for flag in constraint.flags)
+
+
+def _table(parts: tuple[Check, ...]) -> bool:
+    """Whether more than two groups read one variable: a table of limits by age or sex ("Age 1 to < 2 years: 0.6;
+    Age 2 to < 6 years: 0.8 ..."), whose rows are alternatives, not all required."""
+    groups: dict[str, set[int]] = {}
+    for index, part in enumerate(parts):
+        for check in part.parts if isinstance(part, AnyOf) else (part,):
+            if isinstance(check, Compare):
+                groups.setdefault(check.variable.path, set()).add(index)
+    return any(len(indices) > 2 for indices in groups.values())
+
+
+def _exclusive_values(parts: tuple[Check, ...], matching: MatchingGrammar) -> bool:
+    """Whether two groups ask one variable for values that cannot both hold: two different "=" values ("ASA 1 or 2
+    (ASA 1 meaning ... and ASA 2 meaning ...)") or ranges apart ("Age ≥ 60 years. Patients aged < 60 years who
+    are unsuitable ... may be eligible"): "all" is then a misreading."""
+    seen: dict[str, list[tuple[int, tuple]]] = {}
+    for index, part in enumerate(parts):
+        for check in part.parts if isinstance(part, AnyOf) else (part,):
+            if not isinstance(check, Compare) or check.value is None or check.reference:
+                continue
+            allowed = matching.interval(check.comparator, check.value, check.value_high)
+            if allowed is None:
+                continue
+            for other, interval in seen.get(check.variable.path, []):
+                if other != index and intervals_apart(allowed, interval):
+                    return True
+            seen.setdefault(check.variable.path, []).append((index, allowed))
+    return False
+
+
+def compile_listing(listing: Listing, grammars: Grammars, matching: MatchingGrammar) -> ListingPlan:
+    """Checks for every criterion of ``listing`` (see :class:`Compiler`)."""
+    return Compiler(grammars, matching).compile(listing)
