@@ -78,7 +78,7 @@ class ConstraintBuilder:
             text_start, text_end = min(starts), max(ends)
             out.append((Constraint(
                 kind=kind,
-                subject=entry.name if entry else subject_text,
+                subject=entry.name if entry else (" ".join(subject_text.split()) if subject_text else None),
                 subject_text=subject_text,
                 subject_start=subject_start if subject_end is not None else None,
                 subject_end=subject_end,

@@ -60,6 +60,7 @@ class ConstraintAssembler:
                       if f.type != "person" or (f.entry is not None and f.entry.category == "demographic")]
         words = self.subjects.words(text)
         anchors = [c for c in cues if c.kind == "anchor"]
+        measures = [c for c in cues if c.kind == "comparator" and c.position == "measure"]
         constraints: list[Constraint] = []
         limited: list[Optional[Found]] = []  # the entity each constraint limits
         previous: Optional[tuple[list[Found], int, int]] = None  # subjects, group, end
@@ -75,8 +76,8 @@ class ConstraintAssembler:
             if quantity.unit is not None and quantity.unit.end <= subject_end:
                 subject_end = min(subject_end, quantity.unit.start)  # "grade ≥ 2", "ECOG 0-2": the scale first
             window_start = previous[2] if previous else 0
-            subjects, right = self._subjects(text, words, candidates, anchors, quantity, reading, window_start,
-                                             subject_end, previous, low_end, after_end)
+            subjects, right = self._subjects(text, words, candidates, anchors, measures, quantity, reading,
+                                             window_start, subject_end, previous, low_end, after_end)
             joined_by_or = previous is not None and self._alternative(cues, previous[2], subject_end)
             if not (joined_by_or and previous is not None and subjects == previous[0]):
                 group += 1
@@ -95,8 +96,8 @@ class ConstraintAssembler:
         doc._.cp_found = number(found, constraints, limited)
         return constraints
 
-    def _subjects(self, text: str, words: list, candidates: list[Found], anchors: list[Cue], quantity: Quantity,
-                  reading: Reading, window_start: int, subject_end: int,
+    def _subjects(self, text: str, words: list, candidates: list[Found], anchors: list[Cue], measures: list[Cue],
+                  quantity: Quantity, reading: Reading, window_start: int, subject_end: int,
                   previous: Optional[tuple[list[Found], int, int]], low_end: Optional[Quantity],
                   after_end: int) -> tuple[list[Found], bool]:
         """The subjects of one quantity (:mod:`.subject_choice`) and whether they are written after it."""
@@ -108,7 +109,11 @@ class ConstraintAssembler:
         if age is not None:
             return [age], False
         subjects = self.subjects.before(text, words, candidates, quantity, window_start, subject_end,
-                                        window=reading.rule.startswith("time."))
+                                        relation=reading.rule.startswith("time."))
+        measure = next((c for c in measures if c.start == reading.cue_start), None) \
+            if not subjects else None
+        if measure is not None:  # "a minimum life expectancy of 12 weeks": the measure between its cue and value
+            subjects = self.subjects.before(text, words, candidates, quantity, measure.end, quantity.start)
         if subjects and reading.anchor is not None and any(
                 a.start < s.end and s.start < a.end for s in subjects for a in anchors if a.start >= quantity.text_end):
             subjects = []  # the anchor (named after the amount) is never the subject

@@ -5,8 +5,11 @@ quantity, in this order:
 
 1. **Age.** An amount of time is an age, never a window, when an age word follows it ("18 years old", "of age",
    "or older") or comes before it ("aged", "older than"), when a person is named right before it ("Adults ≥ 18
-   years", "Children 6 to 18 years"), or when the years are all the criterion says ("From 18 to 25 years"); not
-   when a time relation states it ("within 7 days").
+   years", "Children 6 to 18 years"; an age noun stands for the person, "children ages 1-18"), or when the years
+   are all the criterion says ("From 18 to 25 years"); not when a time relation states it ("within 7 days"), a
+   duration word stands before it ("women for at least 1 year") or an event after it ("1 year post-menopausal").
+   A bare number is an age when an age word stands next to it ("55 and older", "Women over age 18") or a person
+   right before its comparator ("patients <18").
 2. **The words before it.** Going left from its comparator over the words that may stand between a subject and
    its comparator (``gap``: "level", "was", a bracketed note), the entity that ends there is the subject, with
    the entities listed with it ("ALT/AST", "ALT and AST"); else the words up to a ``stop`` word or a break are
@@ -33,6 +36,7 @@ from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars
 from ..grammar.phrases import compile_phrases
 from .readings import Reading
+from ..model import FlagKind
 from .types import Cue, Found, Quantity
 
 #: A word (with inner hyphens, apostrophes, dots or colons: "HbA1c", "BCR::ABL1", "post-stroke") or one other sign.
@@ -40,6 +44,8 @@ _TOKEN = re.compile(r"[^\W_]+(?:(?:[-'’.]|::)[^\W_]+)*|\S")
 #: Signs that end the words of a subject.
 _BREAKS = frozenset(",;.[]{}/|&+")
 _SPACES = re.compile(r"\s*")
+#: Signs that open a listed item at the start of a line.
+_BULLETS = frozenset("-•*·▪")
 #: Words that attach a phrase to the one before it, and the articles that may follow them.
 _ATTACHING = frozenset({"of", "in", "on", "at", "into"})
 _ARTICLES = frozenset({"the", "a", "an"})
@@ -47,6 +53,9 @@ _ARTICLES = frozenset({"the", "a", "an"})
 _LONGEST = 6
 #: Entity types that may be the subject of a measured amount (a unit other than time) or of a multiple of normal.
 _MEASURED = frozenset({"measurement", "observation"})
+#: The years a bare number may be an age in, and the words that make an age phrase one ("or older", "age").
+_AGE_RANGE = (1, 120)
+_AGE_WORD = re.compile(r"ag(?:e|ed|es|ing)\b|old|young", re.IGNORECASE)
 #: Unit dimensions a drug may be measured in (a dose).
 _DOSES = frozenset({"mass", "dose_rate", "volume", "mass_per_area", "other", "activity_concentration"})
 
@@ -74,6 +83,15 @@ class SubjectPicker:
         self._gap = {p.lower() for p in role("gap")}
         self._heads = {p.lower() for p in role("head")}
         self._persons = {p.lower() for p in role("person")}
+        #: one-word age phrases, which stand for the person when last before an amount ("children ages 1-18")
+        self._age_nouns = {p.lower() for p in role("age_before") if " " not in p}
+        self._durations = {p.lower() for p in role("duration")}
+        self._event_gap = {p.lower() for p in role("event_gap")}
+        #: words that open another clause after a value ("patients ≥18 who ...")
+        self._clause_words = {p.lower() for rule in grammars.subjects if rule.id == "subj.stop.clause"
+                              for p in rule.phrases}
+        self._since_event = re.compile(r"[\s-]*(?:" + compile_phrases(role("since_event")).pattern + r")",
+                                       re.IGNORECASE)
         self._procedure = {p.lower() for p in role("procedure")}
         self._drug = {p.lower() for p in role("drug")}
         self._counts = {p.lower() for p in role("count")}
@@ -100,16 +118,18 @@ class SubjectPicker:
         """The age a quantity states, if it states one: a found entity over the age words when there are some,
         else one without words (its start and end are -1)."""
         unit = quantity.unit
-        if self._age is None or unit is None or not set(unit.candidates) <= self._time_units:
+        if self._age is None or reading.rule.startswith("time."):
             return None
-        if reading.rule.startswith("time.") or unit.end <= quantity.start:
+        if unit is None:
+            return self._unitless_age(text, words, found, quantity, reading, start, left)
+        if not set(unit.candidates) <= self._time_units or unit.end <= quantity.start:
             return None
+        if self._since_event.match(text, unit.end):
+            return None  # "1 year post-menopausal": the time since an event, not an age
         after = (self._age_after.match(text, unit.end) or self._age_after.match(text, reading.end)
                  or self._age_after.search(text, unit.start, unit.end))  # the unit may be "years of age"
-        own = [w for w in words if start <= w.start and w.end <= left and w.lower not in self._gap
-               and not self._is_cue_word(w)]
-        named = [w for w in own if w.lower not in self._stop and w.lower not in self._comparing]
-        person = bool(own) and own[-1].lower in self._persons
+        own, named = self._own_and_named(words, start, left)
+        person = self._person_before(words, found, own, left)
         if after is not None:
             # "18 years old": an age, but not when it is a thing's or an event's ("renal transplants less than one
             # year old", "sudden death under 40 years of age in first-degree relatives"): then none at all
@@ -132,6 +152,56 @@ class SubjectPicker:
             return self._age_words(text, -1, -1)  # "Over 18 years", "From 18 to 25 years": the years are all
         return None
 
+    def _own_and_named(self, words: list[_Word], start: int, left: int) -> tuple[list[_Word], list[_Word]]:
+        """The words before the comparator at ``left`` (after ``start``) that are no gap or sign, and of them the
+        ones that name something (no stop, comparator or age word)."""
+        own = [w for w in words if start <= w.start and w.end <= left and w.lower not in self._gap
+               and not self._is_cue_word(w)]
+        return own, [w for w in own if w.lower not in self._stop and w.lower not in self._comparing
+                     and w.lower not in self._age_nouns]
+
+    def _person_before(self, words: list[_Word], found: list[Found], own: list[_Word], left: int) -> bool:
+        """Whether the last own word before the comparator at ``left`` is a person or an age noun ("Adults ≥ 18",
+        "children ages 1-18"; not another thing's, "gestational age"), with no word making the amount a duration
+        between ("women for at least 1 year")."""
+        if not own:
+            return False
+        last = own[-1]
+        if last.lower not in self._persons and (last.lower not in self._age_nouns or any(
+                f.entry is not self._age and f.start <= last.start < f.end for f in found)):
+            return False
+        return not any(own[-1].end <= w.start and w.end <= left and w.lower in self._durations for w in words)
+
+    def _unitless_age(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity,
+                      reading: Reading, start: int, left: int) -> Optional[Found]:
+        """The age a bare number states: an age word after it ("55 and older", "60 or older") or right before it
+        ("Women over age 18", "Age [≥ 18]", "aged over 18"), or a person right before its comparator with nothing
+        but a clause word after it ("patients <18", "Any patient ≥18 who ..."; not "Patients must have one of the
+        following"); a number no age can be is none."""
+        if quantity.reference is not None or quantity.category is not None or not _AGE_RANGE[0] <= quantity.value \
+                <= _AGE_RANGE[1] or quantity.value_high is not None and quantity.value_high > _AGE_RANGE[1]:
+            return None
+        own, named = self._own_and_named(words, start, left)
+        person = self._person_before(words, found, own, left)
+        end = max(quantity.text_end, reading.end)
+        after = self._age_after.match(text, quantity.text_end) or self._age_after.match(text, end)
+        if after is not None and _AGE_WORD.search(after.group()) and (person or not named):
+            at = after.start() + len(after.group()) - len(after.group().lstrip(" ,)"))
+            return self._age_words(text, at, after.end())
+        before = [m for m in self._age_before.finditer(text, start, quantity.start)
+                  if not self._own_word_in(words, m.end(), quantity.start)
+                  and not any(f.entry is not self._age and f.start <= m.start() < f.end for f in found)]
+        if before:
+            return self._age_words(text, before[-1].start(), before[-1].end())
+        if person and reading.cue_start is not None and quantity.value == int(quantity.value) \
+                and not any(f.kind == FlagKind.NUMBER_WORD for f in quantity.flags) \
+                and not self._own_word_in(words, own[-1].end, left):
+            following = next((w for w in words if w.start >= end), None)
+            if following is None or following.lower in self._clause_words or following.lower in _BREAKS \
+                    or following.lower in self._joiners:
+                return self._age_words(text, -1, -1)
+        return None
+
     def _own_word_in(self, words: list[_Word], start: int, end: int) -> bool:
         """Whether a word that is no gap, stop, comparator word or sign lies in ``start``..``end``."""
         return any(start <= w.start and w.end <= end and any(c.isalpha() for c in w.lower)
@@ -147,16 +217,18 @@ class SubjectPicker:
         return not any(c.isalpha() for c in word.lower)
 
     def before(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, start: int,
-               left: int, window: bool = False) -> list[Found]:
+               left: int, relation: bool = False) -> list[Found]:
         """The subject written before the comparator at ``left`` (after ``start``): an entity, with the ones
-        listed with it, or the open words there; none when nothing fits. Before a time relation (``window``) a
-        comma may stand between them ("Major surgical procedure, within 4 weeks")."""
-        clause = max(start, clause_around(self._grammars, text, left)[0], text.rfind("\n", start, left) + 1)
-        gap_start = self._gap_start(text, words, clause, left, commas=window)
+        listed with it, or the open words there; none when nothing fits. Before an amount of time an ``event_gap``
+        word may stand between them ("malignancy diagnosed within the past 3 years"), and before a time relation
+        (``relation``) a comma ("Major surgical procedure, within 4 weeks")."""
+        window = self.timed(quantity)
+        clause = max(start, clause_around(self._grammars, text, left)[0], _line_floor(text, start, left))
+        gap_start = self._gap_start(text, words, clause, left, relation, window)
         unit = quantity.unit
         scale_end = unit.end if unit is not None and unit.end <= quantity.start and unit.start >= left else left
         fitting = [f for f in found if clause <= f.start and f.end > f.start and (
-            f.end <= left and (gap_start <= f.end and self._only_gap(text, words, f.end, left)
+            f.end <= left and (gap_start <= f.end and self._gap_start(text, words, f.end, left, relation, window) <= f.end
                                or f.entry is not None and self._only_heads(words, f.end, gap_start))
             or left < f.end <= scale_end)]  # "NYHA class III": the scale's name is the lexicon's
         if fitting:
@@ -218,8 +290,7 @@ class SubjectPicker:
             if phrase is None:
                 return []
             entity = self._open(text, phrase[0], phrase[1], quantity, found)
-        timed = quantity.unit is not None and set(quantity.unit.candidates) <= self._time_units
-        if timed and any(a.start < entity.end and entity.start < a.end for a in anchors) or not self.fits(entity, quantity):
+        if self.timed(quantity) and any(a.start < entity.end and entity.start < a.end for a in anchors) or not self.fits(entity, quantity):
             return []  # a window's anchor is not what it bounds ("< 750 g birth weight" has no window)
         return [entity]
 
@@ -243,6 +314,11 @@ class SubjectPicker:
             return unit.dimension in _DOSES or unit.dimension in ("mass_concentration", "substance_concentration")
         return subject.type in _MEASURED
 
+    def timed(self, quantity: Quantity) -> bool:
+        """Whether ``quantity`` is an amount of time (written after its number)."""
+        unit = quantity.unit
+        return unit is not None and unit.end > quantity.start and set(unit.candidates) <= self._time_units
+
     def measured_in_time(self, subject: Found) -> bool:
         """Whether a subject is an amount of time itself (age, life expectancy), which no time relation bounds."""
         return subject.entry is not None and (subject.entry.category == "demographic"
@@ -265,10 +341,11 @@ class SubjectPicker:
 
     # --- words ---
 
-    def _gap_start(self, text: str, words: list[_Word], floor: int, left: int, commas: bool = False) -> int:
+    def _gap_start(self, text: str, words: list[_Word], floor: int, left: int, commas: bool = False,
+                   window: bool = False) -> int:
         """Where the words that may stand between a subject and its comparator at ``left`` begin: the end of the
         last other word before it (``floor`` when there is none); with ``commas``, a comma right before the
-        comparator is such a word."""
+        comparator is such a word, and before an amount of time (``window``) ``event_gap`` words are."""
         index = _last_before(words, left)
         if commas and index >= 0 and words[index].lower == "," and words[index].start >= floor:
             index -= 1
@@ -282,7 +359,7 @@ class SubjectPicker:
                 groups += 1
                 index = opening - 1
                 continue
-            if word.lower in self._gap or word.lower in (":", "=", "-", "("):
+            if word.lower in self._gap or word.lower in (":", "=", "-", "(") or window and word.lower in self._event_gap:
                 index -= 1
                 continue
             return word.end
@@ -292,9 +369,6 @@ class SubjectPicker:
         """Whether only head words lie in ``start``..``end`` ("systemic corticosteroids therapy")."""
         inside = [w for w in words if start <= w.start and w.end <= end]
         return bool(inside) and all(w.lower in self._heads for w in inside)
-
-    def _only_gap(self, text: str, words: list[_Word], start: int, end: int) -> bool:
-        return self._gap_start(text, words, start, end) <= start
 
     def _phrase_left(self, words: list[_Word], floor: int, end: int) -> Optional[tuple[int, int]]:
         """The open subject ending at ``end``: the words before it up to a stop word or a break; a phrase it is
@@ -357,6 +431,8 @@ class SubjectPicker:
         """The open subject starting at ``begin``: the words after it up to a stop word or a break."""
         taken: list[_Word] = []
         for word in words:
+            if word.start < begin < word.end and word.lower[begin - word.start - 1] == "-":
+                word = _Word(begin, word.end, word.lower[begin - word.start:])  # "post-stroke": stroke
             if word.start < begin:
                 continue
             if word.end > ceiling or len(taken) >= _LONGEST or word.lower in _BREAKS or word.lower in "()" \
@@ -387,6 +463,19 @@ class SubjectPicker:
         else:
             kind = "measurement"
         return Found(start, end, text[start:end], kind, None, "subject.open")
+
+
+def _line_floor(text: str, start: int, end: int) -> int:
+    """Where the last line of ``text[start:end]`` that a line break does not merely wrap begins: a break after a
+    colon, before a bullet or a blank line, starts new words ("Within 2 weeks prior to registration:⏎Leukocytes"); a wrapped
+    line goes on ("stroke or transient ischemic attack⏎    within 6 months")."""
+    at = text.rfind("\n", start, end)
+    while at >= 0:
+        before = text[start:at].rstrip(" \t")
+        if before.endswith((":", "\n")) or text[at + 1:end].lstrip()[:1] in _BULLETS:
+            return at + 1
+        at = text.rfind("\n", start, at)
+    return start
 
 
 def _last_before(words: list[_Word], position: int) -> int:
