@@ -142,6 +142,8 @@ class Concept(_Model):
     kinds: list[str] = Field(default_factory=list, description="Names of kinds of it, read in a trial's own "
                              "conditions only ('carcinoma', 'leukemia'): the trial's index condition is one of it.")
     kinds_example: Optional[str] = Field(default=None, description="A trial's condition naming one of ``kinds``.")
+    not_before: list[str] = Field(default_factory=list, description="Words right after a phrase that make it name "
+                                  "something else ('pregnancy test' is no pregnancy).")
 
 
 class MatchingGrammar(_Model):
@@ -340,9 +342,17 @@ class MatchingGrammar(_Model):
         for phrase, concept in candidates:
             for match in phrase_regex(phrase).finditer(text):
                 start, end = match.span()
+                if self.cue_at(text[end:], concept.not_before):
+                    continue
                 if not any(start < e and s < end for s, e, _ in taken):
                     taken.append((start, end, concept))
         return taken
+
+    @staticmethod
+    def cue_at(text: str, cues: list[str]) -> Optional[str]:
+        """The first of ``cues`` that opens ``text`` (after spaces, a hyphen or a slash), if any."""
+        rest = re.sub(r"^[\s/-]+", "", text)
+        return next((cue for cue in cues if phrase_regex(cue).match(rest)), None)
 
     def example_spans(self, text: str) -> list[tuple[int, int]]:
         """Where ``text`` holds a parenthesis of examples: "(e.g., medical, surgical, or radiation oncology)"."""

@@ -153,6 +153,16 @@ class Guards:
         """Words about what is planned or expected ("anticipated need for surgery"), which no record holds."""
         return self.matching.cue_in(text, self.matching.future_cues)
 
+    def _unread_item(self, text: str, rest: str) -> Optional[str]:
+        """An item of a slash list ("HBV/HCV/HIV/syphilis/TB") that no check reads, when another item is read: a list
+        is answered whole or not at all, however few its unread words (``rest``: ``text`` with what is read blanked)."""
+        for found in re.finditer(r"[\w'-]+(?:\s?/\s?[\w'-]+)+", text):
+            items = [(m.start() + found.start(), m.end() + found.start()) for m in re.finditer(r"[\w'-]+", found.group())]
+            unread = [rest[a:b] for a, b in items if rest[a:b].strip() == text[a:b]]
+            if len(unread) < len(items) and any(w.lower() not in self.ignored for w in unread):
+                return next(w for w in unread if w.lower() not in self.ignored)
+        return None
+
     def partial(self, text: str, read: list[tuple[int, int]], subjects: tuple[str, ...] = (),
                 kind: str = "concepts") -> Optional[str]:
         """The words of a criterion that none of its checks reads, when there are more than :data:`PARTIAL_WORDS`
@@ -168,6 +178,9 @@ class Guards:
             for found in re.finditer(rf"(?<!\w){re.escape(subject)}(?!\w)", text, re.IGNORECASE):
                 rest[found.start():found.end()] = " " * (found.end() - found.start())
         rest = "".join(rest)
+        item = self._unread_item(text, rest)
+        if item:
+            return f"the list item '{item}'"
         numbers = re.findall(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.]*\w)", rest)  # a number no check reads: a limit unread
         if numbers:
             return f"the number {numbers[0]}"
