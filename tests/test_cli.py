@@ -30,7 +30,7 @@ def test_parse_json_is_the_model(tmp_path):
     result = run("parse", str(SEED))
     assert result.exit_code == 0
     model = json.loads(result.stdout)
-    assert model["schema_version"] == "2.0"
+    assert model["schema_version"] == "2.1"
     assert [s["kind"] for s in model["sections"]] == ["inclusion", "exclusion"]
 
 

@@ -108,7 +108,7 @@ def test_component_writes_the_cues_and_answers_spans():
     nlp = spacy.blank("en")
     nlp.add_pipe("criteria_context")
     doc = nlp("Inability to understand the protocol or to give informed consent")
-    assert [(m.rule, m.text) for m in doc._.cp_context] == [("ctx.neg.inability", "Inability to")]
+    assert [(m.rule, m.text) for m in doc._.cp_modifiers] == [("ctx.neg.inability", "Inability to")]
     assert doc[-2:]._.cp_assertions == {"NEGATED_EXISTENCE"}
     assert doc[0:1]._.cp_assertions == set()
 

@@ -121,4 +121,4 @@ def test_store_and_parquet_hold_the_entities(tmp_path):
     row, = pq.read_table(tmp_path / "t.parquet").to_pylist()
     assert [(e["entity_id"], e["text"]) for e in row["entities"]] == [("in1.e1", "creatinine"), ("ex1.e1", "Pregnancy")]
     assert row["constraints"][0]["entity"] == "in1.e1" and row["constraints"][0]["open_subject"] is False
-    assert json.loads(row["listing"])["schema_version"] == "2.0"
+    assert json.loads(row["listing"])["schema_version"] == "2.1"

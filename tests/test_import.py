@@ -141,7 +141,7 @@ def _store_of_an_older_version(records: Path, db: Path, engine, version: str, *c
     with sqlite3.connect(db) as con:
         for change in (*changes, f"UPDATE meta SET value = '{version}' WHERE key = 'store_version'"):
             con.execute(change)
-    with pytest.raises(CriteriaParserError, match=f"store version {version}, this tool reads 3; import into it once"):
+    with pytest.raises(CriteriaParserError, match=f"store version {version}, this tool reads 4; import into it once"):
         Store(db, create=False)
     again = _import(records, db, engine)
     assert (again.imported, again.unchanged) == (TRIALS, 0)
@@ -168,6 +168,19 @@ def test_a_store_of_version_2_gains_subjects_and_entities_and_reparses(records, 
     linked = con.execute("SELECT count(*) FROM constraints c JOIN entities e ON e.nct_id = c.nct_id "
                          "AND e.entity_id = c.entity").fetchone()[0]
     assert linked == con.execute("SELECT count(*) FROM constraints WHERE entity IS NOT NULL").fetchone()[0] > 0
+
+
+def test_a_store_of_version_3_gains_assertions_and_conditions_and_reparses(records, tmp_path, engine):
+    db = tmp_path / "trials.db"
+    # as version 3 wrote it (model schema 2.0): no assertion or condition columns
+    _store_of_an_older_version(records, db, engine, "3", *(
+        f'ALTER TABLE {table} DROP COLUMN "{column}"' for table in ("constraints", "entities")
+        for column in ("assertions", "condition")))
+    con = sqlite3.connect(db)
+    for table in ("constraints", "entities"):
+        assert {"assertions", "condition"} <= {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+    assert con.execute("SELECT version FROM (SELECT value AS version FROM meta WHERE key = 'store_version')"
+                       ).fetchone() == ("4",)
 
 
 def test_a_fixed_record_leaves_the_errors_table(records, tmp_path, engine):

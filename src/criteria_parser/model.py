@@ -10,11 +10,11 @@ downstream tools (store, workbench, rule engines) read only this module.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 
 class _Model(BaseModel):
@@ -63,6 +63,31 @@ class Logic(str, Enum):
 
     ALL = "all"
     ANY = "any"
+    AT_LEAST = "at_least"  # at least ``count`` of them: "at least two of the following"
+
+
+class AssertionKind(str, Enum):
+    """What a ConText cue says of the words in its scope (rather than that they are required as written)."""
+
+    NEGATED = "negated"  # "no history of stroke", "unwilling to use contraception"
+    HYPOTHETICAL = "hypothetical"  # conditional or hypothetical: "if eGFR >= 45", "planned surgery"
+    PERMITTED = "permitted"  # "palliative radiotherapy is allowed"
+    HISTORICAL = "historical"  # "history of myocardial infarction"
+    FAMILY = "family"  # "family history of long QT"
+
+
+class ClauseKind(str, Enum):
+    """A clause of a criterion that is not a requirement."""
+
+    CONDITION = "condition"  # whom or when the rest applies to: "for subjects with creatinine > 1.5 x ULN"
+    PERMISSION = "permission"  # what is allowed: "palliative radiotherapy <= 2 weeks is allowed"
+
+
+class Substitution(str, Enum):
+    """What an exception puts in place of what it excepts."""
+
+    LIMIT = "limit"  # a different limit: "AST <= 3 x ULN, except liver metastases: AST <= 5 x ULN"
+    EXEMPTION = "exemption"  # no limit at all for what it names: "except Gilbert's syndrome"
 
 
 class TimeDirection(str, Enum):
@@ -109,6 +134,16 @@ class Flag(_Model):
     rule: Optional[str] = Field(default=None, description="Id of the grammar rule that made the repair.")
 
 
+class Assertion(_Model):
+    """An assertion on an entity or constraint, with the ConText cue that makes it and the cue's rule."""
+
+    kind: AssertionKind
+    cue: str = Field(description="The cue as written ('no history of', 'is allowed').")
+    start: int = Field(ge=0, description="Start offset of the cue.")
+    end: int = Field(ge=0, description="End offset of the cue.")
+    rule: Optional[str] = Field(default=None, description="Id of the ConText rule (grammars/context.jsonl).")
+
+
 class Constraint(_Model):
     """One machine-checkable limit stated by a criterion."""
 
@@ -149,6 +184,9 @@ class Constraint(_Model):
     text_end: int = Field(ge=0)
     flags: list[Flag] = Field(default_factory=list)
     rule: Optional[str] = Field(default=None, description="Id of the grammar rule that assembled it.")
+    assertions: list[Assertion] = Field(default_factory=list, description="What ConText cues say of it.")
+    condition: Optional[str] = Field(default=None, description="Id of the condition clause it depends on: it "
+                                                               "applies only when the condition holds.")
 
     @model_validator(mode="after")
     def _check(self) -> "Constraint":
@@ -183,6 +221,8 @@ class Entity(_Model):
     code: Optional[str] = Field(default=None, description="Code of the concept, system first ('LOINC:2160-0').")
     rule: Optional[str] = Field(default=None, description="What found it: a lexicon id, the entity model, or "
                                                           "'subject.open' for the words a value limits.")
+    assertions: list[Assertion] = Field(default_factory=list, description="What ConText cues say of it.")
+    condition: Optional[str] = Field(default=None, description="Id of the condition clause it depends on.")
 
     @model_validator(mode="after")
     def _check(self) -> "Entity":
@@ -199,6 +239,63 @@ class Excerpt(_Model):
     end: int = Field(ge=0)
 
 
+class Joiner(_Model):
+    """A word joining two parts of a logic node ("or", "and", ","), with the rule of cues.jsonl that knows it;
+    an empty ``text`` at ``start`` = ``end`` where nothing is written between them (all)."""
+
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    rule: Optional[str] = None
+
+
+class LogicNode(_Model):
+    """A node of a criterion's logic tree: ``all``, ``any`` or ``at_least`` ``count`` of its members (ids of
+    constraints, entities and clauses of the criterion, or nodes), with the joiners between neighbours."""
+
+    logic: Logic
+    count: Optional[int] = Field(default=None, ge=1, description="For at_least: how many members must hold.")
+    members: list[Union[str, "LogicNode"]] = Field(default_factory=list)
+    joiners: list[Joiner] = Field(default_factory=list, description="Between member i and i + 1, in text order.")
+
+    def ids(self) -> list[str]:
+        """The ids under this node, in order."""
+        return [i for m in self.members for i in ([m] if isinstance(m, str) else m.ids())]
+
+    def describe(self, prefix: str = "") -> str:
+        """The tree as a short expression, ids without ``prefix``: ``any(c1, c2)``, ``at_least 2(c1, e2, c3)``."""
+        inner = ", ".join(m.removeprefix(prefix) if isinstance(m, str) else m.describe(prefix) for m in self.members)
+        return f"{self.logic}{f' {self.count}' if self.count else ''}({inner})"
+
+
+class Clause(_Model):
+    """A condition or permission clause of a criterion: its words (cue included), its cue, and what it holds."""
+
+    id: str = Field(description="'<criterion id>.k<n>' ('in5.k1').")
+    kind: ClauseKind
+    text: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    cue: Excerpt = Field(description="The words that open it ('for subjects with', 'is allowed').")
+    rule: Optional[str] = Field(default=None, description="Id of the ConText rule of its cue.")
+    parts: list[str] = Field(default_factory=list, description="Ids of the constraints and entities inside it.")
+    logic: Optional[LogicNode] = Field(default=None, description="How its parts combine.")
+
+
+class CriterionException(Excerpt):
+    """An exception clause ("except ...", "unless ..."): its words, what it excepts and what it substitutes."""
+
+    id: Optional[str] = Field(default=None, description="'<criterion id>.x<n>' ('in5.x1').")
+    cue: Optional[Excerpt] = Field(default=None, description="The words that open it ('except', 'unless').")
+    rule: Optional[str] = None
+    excepts: list[str] = Field(default_factory=list, description="Ids of the constraints and entities it excepts "
+                                                                "from (the requirement it relaxes).")
+    substitutes: Optional[Substitution] = Field(default=None, description="limit: its own constraints replace "
+                                                "what it excepts; exemption: what it names is exempt.")
+    parts: list[str] = Field(default_factory=list, description="Ids of the constraints and entities inside it: "
+                                                              "the substitute limits, or what is exempt.")
+
+
 class Criterion(_Model):
     """One numbered (or bulleted) item of a section, with its sub-items."""
 
@@ -209,24 +306,70 @@ class Criterion(_Model):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     logic: Logic = Field(default=Logic.ALL, description="How the children combine: 'any of the following' is any.")
+    logic_count: Optional[int] = Field(default=None, ge=1, description="For logic at_least: how many children.")
+    logic_cue: Optional[Excerpt] = Field(default=None, description="The words that say how the children combine.")
     constraints: list[Constraint] = Field(default_factory=list)
     entities: list[Entity] = Field(default_factory=list, description="Every clinical mention, in text order.")
-    exceptions: list[Excerpt] = Field(default_factory=list, description="'except ...' clauses.")
+    exceptions: list[CriterionException] = Field(default_factory=list, description="'except ...' clauses.")
+    clauses: list[Clause] = Field(default_factory=list, description="Condition and permission clauses.")
+    tree: Optional[LogicNode] = Field(default=None, description="How the criterion's own parts combine: its "
+                                      "requirements (constraints and entities outside any clause or exception).")
     children: list["Criterion"] = Field(default_factory=list)
 
     def next_id(self, kind: str) -> str:
-        """A fresh id for a new entity (``kind`` "e") or constraint ("c") of this criterion."""
-        taken = {item.id for item in (*self.entities, *self.constraints) if item.id}
+        """A fresh id for a new entity (``kind`` "e"), constraint ("c"), clause ("k") or exception ("x") of this
+        criterion."""
+        taken = {item.id for item in (*self.entities, *self.constraints, *self.clauses, *self.exceptions) if item.id}
         number = 1
         while f"{self.id}.{kind}{number}" in taken:
             number += 1
         return f"{self.id}.{kind}{number}"
+
+    def part_ids(self) -> set[str]:
+        """The ids a logic tree, a clause or an exception of this criterion may name: its constraints, entities
+        and condition and permission clauses."""
+        return {item.id for item in (*self.constraints, *self.entities, *self.clauses) if item.id}
+
+    def prune_links(self) -> None:
+        """Drop what the clause structure names that the criterion does not have (a row a curator deleted, a
+        constraint a script removed): a condition that is no condition clause of the criterion, a part, an
+        excepted item or a tree member that is none of its ids. Validating a listing does this."""
+        known = self.part_ids()
+        conditions = {c.id for c in self.clauses if c.kind == ClauseKind.CONDITION.value}
+        for item in (*self.constraints, *self.entities):
+            if item.condition not in conditions:
+                item.condition = None
+        for holder in (*self.clauses, *self.exceptions):
+            holder.parts = [i for i in holder.parts if i in known]
+        for exception in self.exceptions:
+            exception.excepts = [i for i in exception.excepts if i in known]
+        self.tree = _pruned(self.tree, known)
+        for clause in self.clauses:
+            clause.logic = _pruned(clause.logic, known)
 
     def walk(self) -> Iterator["Criterion"]:
         """Yield this criterion and all its descendants, depth first."""
         yield self
         for child in self.children:
             yield from child.walk()
+
+
+def _pruned(node: Optional[LogicNode], known: set[str]) -> Optional[LogicNode]:
+    """``node`` without the members not in ``known`` (and their joiners); none when nothing is left."""
+    if node is None:
+        return None
+    members, joiners = [], []
+    for index, member in enumerate(node.members):
+        kept = (member if member in known else None) if isinstance(member, str) else _pruned(member, known)
+        if kept is not None:
+            if members and index > 0:
+                joiners.append(node.joiners[index - 1] if index - 1 < len(node.joiners) else
+                               Joiner(text="", start=0, end=0))
+            members.append(kept)
+    if not members:
+        return None
+    count = min(node.count, len(members)) if node.count else None
+    return node.model_copy(update={"members": members, "joiners": joiners, "count": count})
 
 
 class Section(_Model):
@@ -271,7 +414,8 @@ class Listing(_Model):
         seen: set[str] = set()
         for _, criterion in self.walk():
             own = {entity.id for entity in criterion.entities}
-            for item in (criterion, *criterion.entities, *criterion.constraints):
+            for item in (criterion, *criterion.entities, *criterion.constraints, *criterion.clauses,
+                         *criterion.exceptions):
                 if item.id is not None:
                     if item.id in seen:
                         raise ValueError(f"id {item.id} is used twice")
@@ -280,6 +424,8 @@ class Listing(_Model):
                 if constraint.entity is not None and constraint.entity not in own:
                     raise ValueError(f"constraint {constraint.id} points at {constraint.entity}, which is not an "
                                      f"entity of criterion {criterion.label}")
+        for _, criterion in self.walk():
+            criterion.prune_links()
         return self
 
     def number_criteria(self) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Optional, Union
 
 from spacy.tokens import Doc
 
@@ -21,7 +21,9 @@ from . import __version__
 from .pipeline.types import register_extensions, text_of
 from .errors import InputError
 from .grammar.loader import Grammars, load_grammars
-from .model import Constraint, Criterion, Entity, Excerpt, Flag, Listing, Logic, Section
+from .model import (Clause, Constraint, Criterion, CriterionException, Entity, Excerpt, Flag, Joiner, Listing, Logic,
+                    LogicNode, Section, SectionKind)
+from .pipeline.clauses import ClauseStructure
 from .document.outline import MAX_DEPTH, Item, Outliner
 from .document.page import PageReader
 from .pipeline.build import ENTITY_PIPES, build_pipeline, worth_parsing
@@ -46,6 +48,7 @@ class _Job:
     criterion: Criterion
     context: list[tuple[str, int]]
     full: bool = True
+    exclusion: bool = False
 
 
 class Parser:
@@ -99,12 +102,14 @@ class Parser:
                 try:
                     doc = self._make_doc(job.criterion.text[:MAX_CRITERION_CHARS])
                     doc._.cp_context = job.context
+                    doc._.cp_exclusion = job.exclusion
                     for name, component in self.nlp.pipeline:
                         if job.full or name in ENTITY_PIPES:  # without a value, the entities only
                             doc = component(doc)
                     _apply(job.criterion, doc)
                 except Exception as exc:  # noqa: BLE001 - one criterion the pipeline fails on; the rest parse
                     job.criterion.constraints, job.criterion.exceptions, job.criterion.entities = [], [], []
+                    job.criterion.clauses, job.criterion.tree = [], None
                     listing.warnings.append(f"criterion {job.criterion.label} was not read for constraints: the "
                                             f"parser failed on it ({type(exc).__name__}: {str(exc)[:200]})")
             yield listing
@@ -152,7 +157,8 @@ class Parser:
         sections = []
         for block in blocks:
             items = self.outliner.outline(block.lines)
-            criteria = [self._criterion(source.text, item, "", [], jobs, warnings) for item in items]
+            exclusion = block.kind.value == SectionKind.EXCLUSION.value
+            criteria = [self._criterion(source.text, item, "", [], jobs, warnings, exclusion) for item in items]
             if not criteria:
                 warnings.append(f"{block.kind.value} section '{block.heading}' has no criteria")
             sections.append(Section(kind=block.kind, heading=block.heading, start=block.start, end=block.end,
@@ -163,7 +169,7 @@ class Parser:
         return listing, jobs
 
     def _criterion(self, text: str, item: Item, parent_label: str, ancestors: list[Criterion],
-                   jobs: list[_Job], warnings: list[str]) -> Criterion:
+                   jobs: list[_Job], warnings: list[str], exclusion: bool = False) -> Criterion:
         own = text[item.start:item.end].rstrip()
         criterion = Criterion(label=f"{parent_label}.{item.label}" if parent_label else item.label,
                               text=own, start=item.start, end=item.start + len(own))
@@ -173,11 +179,11 @@ class Parser:
             warnings.append(f"criterion {criterion.label} has {len(own):,} characters: only the first "
                             f"{MAX_CRITERION_CHARS:,} were read for constraints")
         chain = [criterion, *ancestors]
-        criterion.children = [self._criterion(text, child, criterion.label, chain, jobs, warnings)
+        criterion.children = [self._criterion(text, child, criterion.label, chain, jobs, warnings, exclusion)
                               for child in item.children]
         full = bool(item.children or self._worth.search(own) or self._exception.search(own))
         context = [(a.text, a.start - criterion.start) for a in ancestors] if full else []
-        jobs.append(_Job(criterion, context, full))
+        jobs.append(_Job(criterion, context, full, exclusion))
         return criterion
 
 
@@ -214,21 +220,28 @@ def _apply(criterion: Criterion, doc: Doc) -> None:
         for f in doc._.cp_found or []
     ]
     criterion.constraints = [shift_constraint(c, delta, prefix) for c in doc._.cp_constraints or []]
-    criterion.exceptions = [
-        Excerpt(text=text[s:e].rstrip(), start=s + delta, end=s + delta + len(text[s:e].rstrip()))
-        for s, e in doc._.cp_exceptions
-    ]
+    structure: ClauseStructure = doc._.cp_clauses or ClauseStructure()
+    for item in (*criterion.entities, *criterion.constraints):
+        local = item.id[len(prefix):]
+        item.assertions = [a.model_copy(update={"start": a.start + delta, "end": a.end + delta})
+                           for a in structure.assertions.get(local, [])]
+        condition = structure.conditions.get(local)
+        item.condition = prefix + condition if condition else None
+    criterion.clauses = [shift_clause(c, delta, prefix) for c in structure.clauses]
+    criterion.exceptions = [shift_clause(x, delta, prefix) for x in structure.exceptions]
+    criterion.tree = shift_node(structure.tree, delta, prefix)
     if doc._.cp_any_children and criterion.children:
         criterion.logic = Logic.ANY.value
 
 
 def shift_constraint(constraint: Constraint, delta: int, prefix: str = "") -> Constraint:
-    """A copy of ``constraint`` with every offset (value, words, subject, flags) moved by ``delta``, and its id and
+    """A copy of ``constraint`` with every offset (value, words, subject, flags, assertions) moved by ``delta``, and its id and
     the id of its entity prefixed with ``prefix`` (the criterion's id and a dot)."""
     flags = [Flag.model_validate({**f.model_dump(), "start": f.start + delta, "end": f.end + delta})
              for f in constraint.flags]
+    assertions = [a.model_copy(update={"start": a.start + delta, "end": a.end + delta}) for a in constraint.assertions]
     update = {
-        "start": constraint.start + delta, "end": constraint.end + delta,
+        "start": constraint.start + delta, "end": constraint.end + delta, "assertions": assertions,
         "text_start": constraint.text_start + delta, "text_end": constraint.text_end + delta, "flags": flags,
         "id": prefix + constraint.id if constraint.id else None,
         "entity": prefix + constraint.entity if constraint.entity else None,
@@ -237,6 +250,29 @@ def shift_constraint(constraint: Constraint, delta: int, prefix: str = "") -> Co
         update["subject_start"] = constraint.subject_start + delta
         update["subject_end"] = constraint.subject_end + delta
     return constraint.model_copy(update=update)
+
+
+def shift_node(node: Optional[LogicNode], delta: int, prefix: str) -> Optional[LogicNode]:
+    """A copy of a logic tree with its members' ids prefixed with ``prefix`` and its joiners moved by ``delta``."""
+    if node is None:
+        return None
+    return node.model_copy(update={
+        "members": [prefix + m if isinstance(m, str) else shift_node(m, delta, prefix) for m in node.members],
+        "joiners": [Joiner(text=j.text, start=j.start + delta, end=j.end + delta, rule=j.rule) for j in node.joiners],
+    })
+
+
+def shift_clause(clause: Union[Clause, CriterionException], delta: int, prefix: str) -> Union[Clause, CriterionException]:
+    """A copy of a clause or exception moved by ``delta``, its id and the ids it names prefixed with ``prefix``."""
+    update = {"start": clause.start + delta, "end": clause.end + delta, "id": prefix + clause.id if clause.id else None,
+              "parts": [prefix + i for i in clause.parts]}
+    if clause.cue is not None:
+        update["cue"] = Excerpt(text=clause.cue.text, start=clause.cue.start + delta, end=clause.cue.end + delta)
+    if isinstance(clause, Clause):
+        update["logic"] = shift_node(clause.logic, delta, prefix)
+    else:
+        update["excepts"] = [prefix + i for i in clause.excepts]
+    return clause.model_copy(update=update)
 
 
 _DEFAULT: Optional[Parser] = None

@@ -19,7 +19,8 @@ from __future__ import annotations
 from ..lct.brat import ENTITY_EVENTS, Annotation, comparisons, read_ann
 from ..errors import CriteriaParserError
 from ..lct.scorer import LeafEvaluator
-from ..model import Comparator, Entity, Listing
+from ..lct.assertions import LCT_HYPOTHETICAL
+from ..model import Assertion, Comparator, Entity, Listing
 from ..parser import Parser
 from .corpus import Corpus
 from .edits import append_row, row_values, sort_rows
@@ -51,6 +52,9 @@ def import_brat(corpus: Corpus, parser: Parser) -> list[Imported]:
         gold = parsed.model_copy(deep=True)
         for _, criterion in gold.walk():
             criterion.constraints = []
+            criterion.clauses, criterion.tree = [], None  # the annotation's words, not the parser's, are gold
+            for exception in criterion.exceptions:
+                exception.excepts, exception.parts, exception.substitutes = [], [], None
         owners = _entities(annotation, gold, parsed, text)
         timed = {e.id for e in parser.grammars.lexicon if e.unit in reader.units.time_codes}
         by_value: dict[tuple[int, int], list] = {}
@@ -85,6 +89,7 @@ def _entities(annotation: Annotation, gold: Listing, parsed: Listing, text: str)
     for _, criterion in gold.walk():
         criterion.entities = []
     owners: dict[int, list[str]] = {}
+    by_event: dict[str, Entity] = {}
     triggers = [(event, annotation.entities.get(event.trigger)) for event in annotation.events.values()
                 if event.type in _TYPES]
     triggers += [(None, e) for e in annotation.entities.values() if e.type == "Life-Stage-And-Gender"]
@@ -98,11 +103,33 @@ def _entities(annotation: Annotation, gold: Listing, parsed: Listing, text: str)
                         concept=same.concept if same else None, name=same.name if same else None,
                         code=same.code if same else None, rule=same.rule if same else "brat")
         criterion.entities.append(entity)
+        if event is not None:
+            by_event[event.id] = entity
         for _, target in (event.args if event else []):
             owned = annotation.events.get(target)
             if owned is not None and owned.type == "Eq-Comparison" and owned.trigger in annotation.entities:
                 owners.setdefault(annotation.entities[owned.trigger].start, []).append(entity.id)
+    _assertions(annotation, by_event, text)
     return owners
+
+
+#: LCT's assertion events and the role that names what they assert, as our assertion kinds.
+_ASSERTION_EVENTS = {("Negation", "Negates"): "negated", ("Assertion", "Asserted"): "hypothetical"}
+
+
+def _assertions(annotation: Annotation, by_event: dict[str, Entity], text: str) -> None:
+    """The annotation's ``Negation`` (``Negates``) and hypothetical ``Assertion`` (``Asserted``) events as the
+    assertions of the entities they name, with their trigger as the cue."""
+    for event in annotation.events.values():
+        cue = annotation.entities.get(event.trigger)
+        mood = annotation.attributes.get(event.id, {}).get("Assertion-Type-Value")
+        for role, target in event.args:
+            kind = next((k for (t, r), k in _ASSERTION_EVENTS.items() if event.type == t and role.startswith(r)), None)
+            entity = by_event.get(target)
+            if kind is None or entity is None or cue is None or (kind == "hypothetical" and mood not in LCT_HYPOTHETICAL):
+                continue
+            entity.assertions.append(Assertion(kind=kind, cue=text[cue.start:cue.end], start=cue.start, end=cue.end,
+                                               rule="brat"))
 
 
 def _owner(criterion, owners: list[str], fields: dict[str, str], parsed: Listing) -> str:
@@ -136,7 +163,8 @@ def _fields(fields: dict[str, str], comparison, scored, value_start: int, value_
     numbers = [v for v in scored.values if _is_number(v)]
     fields.update(comparator=scored.comparator, start=str(value_start), end=str(value_end),
                   text_start=str(min(text_start, comparison.start)), text_end=str(max(text_end, comparison.end)),
-                  unit=_unit(scored.unit), relative_to="", value="", value_high="", category="")
+                  unit=_unit(scored.unit), relative_to="", value="", value_high="", category="",
+                  condition="")  # the gold criterion has no clauses: the annotation has none
     if scored.unit in ("ULN", "LLN", "fold"):
         fields.update(kind="relative_limit", relative_to=scored.unit)
     if numbers:

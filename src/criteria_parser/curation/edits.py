@@ -26,9 +26,12 @@ ROW_FIELDS = (
     "kind", "subject", "comparator", "value", "value_high", "unit", "unit_text", "relative_to", "direction",
     "anchor", "entity", "category", "qualifier", "subject_text", "subject_start", "subject_end", "subject_concept",
     "subject_code", "open_subject", "role", "group", "start", "end", "text_start", "text_end", "flags", "rule", "id",
+    "assertions", "condition",
 )
 #: Fields an entity row edits (``text`` is derived from the span).
-ENTITY_FIELDS = ("type", "start", "end", "concept", "name", "code", "rule", "id")
+ENTITY_FIELDS = ("type", "start", "end", "concept", "name", "code", "rule", "id", "assertions", "condition")
+#: Fields a row holds as JSON (lists of objects).
+_JSON_FIELDS = ("flags", "assertions")
 _INTEGERS = ("group", "start", "end", "text_start", "text_end", "subject_start", "subject_end")
 #: Where a model-level (not field-level) refusal is shown.
 _MODEL_MESSAGES = {"between": "value_high", "below value": "value_high", "value or a category": "value",
@@ -59,7 +62,7 @@ def row_values(item: Constraint | Entity) -> dict[str, str]:
     values = {}
     for field in ROW_FIELDS if isinstance(item, Constraint) else ENTITY_FIELDS:
         value = data[field]
-        if field == "flags":
+        if field in _JSON_FIELDS:
             values[field] = json.dumps(value, ensure_ascii=False) if value else ""
         elif isinstance(value, bool):
             values[field] = "true" if value else ""
@@ -120,15 +123,16 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
 
 
 def _fields(fields: dict[str, Any], names: tuple[str, ...], errors: dict[str, str]) -> dict[str, Any]:
-    """A row's values for the model: stripped, empty as none (no flags, group 0, not open), flags parsed."""
+    """A row's values for the model: stripped, empty as none (no flags or assertions, group 0, not open), flags and
+    assertions parsed."""
     data: dict[str, Any] = {}
     for field in names:
         raw = fields.get(field)
         value = raw.strip() if isinstance(raw, str) else raw
         if value in ("", None):
-            data[field] = [] if field == "flags" else (0 if field == "group" else False if field == "open_subject"
-                                                       else None)
-        elif field == "flags" and isinstance(value, str):
+            data[field] = [] if field in _JSON_FIELDS else (0 if field == "group" else False if field == "open_subject"
+                                                            else None)
+        elif field in _JSON_FIELDS and isinstance(value, str):
             try:
                 data[field] = json.loads(value)
             except json.JSONDecodeError as exc:
@@ -294,6 +298,8 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str, spellings: 
                 errors[row_id] = {"entity": f"no entity {constraint.entity} in criterion {criterion.label}"}
     if errors:
         raise EditsInvalid(errors)
+    for criterion in criteria.values():
+        criterion.prune_links()  # the clause structure names no row the curator deleted
     accepted = []
     index = 0
     for table in (placed, entities):

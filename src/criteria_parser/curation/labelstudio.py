@@ -3,8 +3,10 @@
 A task holds a listing's whole text (``data.text``) and its corpus name
 (``data.source``). Each constraint is a ``labels`` region over its text span,
 labelled with its kind, carrying the whole constraint as JSON in the region's
-``meta.text`` so that nothing is lost on the way back; each entity is a region
-of the ``entity`` labels, labelled with its type, and a ``limits`` relation goes
+``meta.text`` so that nothing is lost on the way back (assertions and the
+condition clause included; the criteria's clauses and logic tree come back from
+the parser and keep naming the same ids); each entity is a region
+of the ``entity`` labels, labelled with its type (its JSON in its meta too), and a ``limits`` relation goes
 from a constraint's region to the region of the entity it limits. A region a
 curator draws in Label Studio has no such JSON: the parser reads the region's
 text to fill it, as the workbench does for a selection. Label Studio counts
@@ -153,8 +155,12 @@ def import_tasks(tasks: Iterable[Any], corpus: Corpus, parser: Parser, source: s
                 entity_ids[region_id] = _add_entity(criterion, fields, text, f"{where}: region {region_id}")
                 continue
             fields["entity"] = entity_ids.get(limits.get(region_id, ""), "")
-            fields["id"] = criterion.next_id("c")
+            kept = str(fields.get("id") or "")  # the id the export wrote, which the criterion's clauses name
+            taken = {c.id for c in criterion.constraints}
+            fields["id"] = kept if kept.startswith(f"{criterion.id}.") and kept not in taken else criterion.next_id("c")
             append_row(criterion, fields, text, f"{where}: region {region_id}")
+        for _, criterion in gold.walk():
+            criterion.prune_links()  # the clause structure names no region the curator deleted
         sort_rows(gold)
         imported.append(Imported(files, parsed, gold))
     return imported

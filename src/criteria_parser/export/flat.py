@@ -2,7 +2,10 @@
 
 :data:`FLAT_COLUMNS` is the stable column order of ``--format flat`` (JSON
 Lines) and ``--format csv``; flags are a list in JSON and a ``;``-joined
-``kind:read->understood`` string in CSV. :data:`ENTITY_COLUMNS` are the
+``kind:read->understood`` string in CSV; ``assertions`` is the ``;``-joined
+kinds of a constraint's or entity's assertions ("negated;historical", null
+for none) and ``condition`` the id of the condition clause it depends on.
+:data:`ENTITY_COLUMNS` are the
 columns of an entity row (the store's ``entities`` table, Parquet's nested
 ``entities``).
 """
@@ -12,19 +15,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Optional, Union
 
-from ..model import Listing
+from ..model import AssertionKind, Constraint, Entity, Listing
 
 FLAT_COLUMNS = (
     "source", "nct_id", "section", "criterion", "constraint_id", "kind", "subject", "subject_text",
     "subject_start", "subject_end", "subject_concept", "subject_code", "open_subject", "entity", "entity_type",
     "comparator", "value", "value_high", "category", "unit", "unit_text", "relative_to", "direction", "anchor",
-    "qualifier", "role", "group", "start", "end", "text", "flags", "rule",
+    "qualifier", "role", "group", "start", "end", "text", "flags", "rule", "assertions", "condition",
 )
 #: The columns of one entity row (the ``entities`` table of the store, the ``entities`` of a Parquet row).
 ENTITY_COLUMNS = ("section", "criterion", "entity_id", "type", "text", "start", "end", "concept", "name", "code",
-                  "rule")
+                  "rule", "assertions", "condition")
 
 
 def flat_rows(listing: Listing) -> Iterator[dict[str, Any]]:
@@ -65,6 +68,8 @@ def flat_rows(listing: Listing) -> Iterator[dict[str, Any]]:
             "text": constraint.text,
             "flags": [flag.model_dump() for flag in constraint.flags],
             "rule": constraint.rule,
+            "assertions": assertion_kinds(constraint),
+            "condition": constraint.condition,
         }
 
 
@@ -74,7 +79,14 @@ def entity_rows(listing: Listing) -> Iterator[dict[str, Any]]:
         for entity in criterion.entities:
             yield {"section": section.kind, "criterion": criterion.label, "entity_id": entity.id, "type": entity.type,
                    "text": entity.text, "start": entity.start, "end": entity.end, "concept": entity.concept,
-                   "name": entity.name, "code": entity.code, "rule": entity.rule}
+                   "name": entity.name, "code": entity.code, "rule": entity.rule,
+                   "assertions": assertion_kinds(entity), "condition": entity.condition}
+
+
+def assertion_kinds(item: Union[Constraint, Entity]) -> Optional[str]:
+    """The kinds of an item's assertions, ``;``-joined in a fixed order (none: null)."""
+    kinds = {a.kind for a in item.assertions}
+    return ";".join(k.value for k in AssertionKind if k.value in kinds) or None
 
 
 def to_jsonl(listings: Iterable[Listing]) -> Iterator[str]:

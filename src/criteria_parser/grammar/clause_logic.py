@@ -233,7 +233,7 @@ class ClauseReader:
                 if all(outside[match.start() - start:match.end() - start]):
                     rule = self._rules.get((kind, normalize(match.group())))
                     return Joiner(JOINING_CUES[kind], match.start(), match.end(), match.group(), rule)
-        opening = text.rfind("(", start, end)
+        opening = max(text.rfind("(", start, end), text.rfind("[", start, end))  # depth counts both brackets
         if depth > 0 and any(c.kind == "condition" and opening <= c.start < _close(text, end) for c in clauses):
             return Joiner("any", opening, opening + 1, "(")
         return Joiner("all", end, end, "")

@@ -24,7 +24,7 @@ from typing import Callable, Optional
 
 from ..errors import InputError
 from ..grammar.loader import Grammars
-from ..model import Comparator, Constraint, Entity as ModelEntity, Listing
+from ..model import Comparator, Constraint, Criterion, Entity as ModelEntity, Listing, LogicNode
 
 #: LCT operator attribute value -> our comparator.
 OPERATORS = {
@@ -209,7 +209,7 @@ class _Writer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.lines: list[str] = []
-        self.counts = {"T": 0, "E": 0, "A": 0}
+        self.counts = {"T": 0, "E": 0, "A": 0, "R": 0}
 
     def _next(self, kind: str) -> str:
         self.counts[kind] += 1
@@ -222,6 +222,9 @@ class _Writer:
 
     def attribute(self, name: str, target: str, value: str) -> None:
         self.lines.append(f"{self._next('A')}\t{name} {target} {value}")
+
+    def relation(self, kind: str, first: str, second: str) -> None:
+        self.lines.append(f"{self._next('R')}\t{kind} Arg1:{first} Arg2:{second}")
 
     def event(self, kind: str, trigger: str, args: list[tuple[str, str]]) -> str:
         ident = self._next("E")
@@ -258,25 +261,66 @@ def listing_ann(listing: Listing, text: str, cues: CueSpans) -> str:
         if event is not None:
             events[_comparison_key(constraint)] = event
     for _, criterion in listing.walk():
+        written: dict[str, str] = {}  # entity id -> its event
         for entity in criterion.entities:
             owned = [(_ROLES.get(c.kind, "Numeric-Filter"), events[_comparison_key(c)])
                      for c in criterion.constraints if c.entity == entity.id and _comparison_key(c) in events]
-            _write_entity(writer, entity, list(dict.fromkeys(owned)))
+            event = _write_entity(writer, entity, list(dict.fromkeys(owned)))
+            if event is not None:
+                written[entity.id] = event
+        _write_assertions(writer, criterion, written)
+        for constraint in criterion.constraints:
+            if _comparison_key(constraint) in events:
+                written.setdefault(constraint.id, events[_comparison_key(constraint)])
+        _write_alternatives(writer, criterion.tree, written)
     return "".join(line + "\n" for line in writer.lines)
 
 
-def _write_entity(writer: _Writer, entity: ModelEntity, owned: list[tuple[str, str]]) -> None:
-    """One entity as its LCT event (trigger and name of the same words) owning the comparisons that limit it."""
+#: Which of our assertions LCT writes, as the event type and role it writes them with.
+_ASSERTION_EVENTS = {"negated": ("Negation", "Negates"), "hypothetical": ("Assertion", "Asserted")}
+
+
+def _write_assertions(writer: _Writer, criterion: Criterion, written: dict[str, str]) -> None:
+    """Negated and hypothetical entities as LCT ``Negation``/``Assertion`` events on their cue, one per cue."""
+    by_cue: dict[tuple[str, int, int], list[str]] = {}
+    for entity in criterion.entities:
+        for mark in entity.assertions:
+            if mark.kind in _ASSERTION_EVENTS and entity.id in written:
+                by_cue.setdefault((mark.kind, mark.start, mark.end), []).append(written[entity.id])
+    for (kind, start, end), targets in by_cue.items():
+        event_type, role = _ASSERTION_EVENTS[kind]
+        args = [(role if index == 0 else f"{role}{index + 1}", target) for index, target in enumerate(targets)]
+        event = writer.event(event_type, writer.entity(event_type, start, end), args)
+        if kind == "hypothetical":
+            writer.attribute("Assertion-Type-Value", event, "hypothetical")
+
+
+def _write_alternatives(writer: _Writer, node: Optional[LogicNode], written: dict[str, str]) -> None:
+    """LCT ``Or`` relations between neighbouring members of every ``any`` node of a criterion's tree."""
+    if node is None:
+        return
+    if node.logic == "any":
+        firsts = [m if isinstance(m, str) else m.ids()[0] for m in node.members]
+        for first, second in zip(firsts, firsts[1:]):
+            if first in written and second in written:
+                writer.relation("Or", written[first], written[second])
+    for member in node.members:
+        if not isinstance(member, str):
+            _write_alternatives(writer, member, written)
+
+
+def _write_entity(writer: _Writer, entity: ModelEntity, owned: list[tuple[str, str]]) -> Optional[str]:
+    """One entity as its LCT event (trigger and name of the same words) owning the comparisons that limit it;
+    returns the event (none for a life stage or gender, which LCT writes as a plain entity)."""
     if entity.type == "person":
         if entity.concept == "lex.age":
-            writer.event("Age", writer.entity("Age", entity.start, entity.end), owned)
-        else:
-            writer.entity("Life-Stage-And-Gender", entity.start, entity.end)
-        return
+            return writer.event("Age", writer.entity("Age", entity.start, entity.end), owned)
+        writer.entity("Life-Stage-And-Gender", entity.start, entity.end)
+        return None
     kind = ENTITY_EVENTS[entity.type]
     trigger = writer.entity(kind, entity.start, entity.end)
     name = writer.entity(f"{kind}-Name", entity.start, entity.end)
-    writer.event(kind, trigger, [("Name", name), *owned])
+    return writer.event(kind, trigger, [("Name", name), *owned])
 
 
 def _comparison_key(constraint: Constraint) -> tuple:

@@ -4,7 +4,9 @@ For each listing, ``<out>/<name>.txt`` (the decoded text, UTF-8, so brat's
 offsets are ours) and ``<out>/<name>.ann`` (:func:`criteria_parser.lct.brat.listing_ann`),
 plus an ``annotation.conf`` declaring the LCT types used (and ``Device``, which
 LCT lacks), so that curators can open the directory in brat and correct the
-comparisons, the entities and which entity each comparison limits there. All
+comparisons, the entities and which entity each comparison limits there; negated and hypothetical entities
+get LCT's ``Negation`` and ``Assertion`` events on their cue, and the alternatives of a criterion's logic tree
+``Or`` relations. All
 listings are parsed before anything is written; a failure writes nothing.
 """
 
@@ -30,8 +32,11 @@ Procedure-Name
 Observation-Name
 Device-Name
 Life-Stage-And-Gender
+Negation
+Assertion
 
 [relations]
+Or\tArg1:<ANY>, Arg2:<ANY>
 
 [events]
 Eq-Comparison\tValue*:Eq-Value, Unit*:Eq-Unit, Temporal-Unit*:Eq-Temporal-Unit, Operator*:Eq-Operator
@@ -41,10 +46,13 @@ Procedure\tName:Procedure-Name, Numeric-Filter*:Eq-Comparison, Temporality*:Eq-C
 Observation\tName:Observation-Name, Numeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison, Dose*:Eq-Comparison
 Device\tName:Device-Name, Numeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison
 Age\tNumeric-Filter*:Eq-Comparison, Temporality*:Eq-Comparison
+Negation\tNegates+:<ENTITY>
+Assertion\tAsserted+:<ENTITY>
 
 [attributes]
 Eq-Operator-Value\tArg:Eq-Operator, Value:EQ|LT|LTEQ|GT|GTEQ|BETWEEN|PLUS-MINUS
 Eq-Temporal-Unit-Value\tArg:Eq-Temporal-Unit, Value:second|minute|hour|day|week|month|year
+Assertion-Type-Value\tArg:Assertion, Value:hypothetical
 """
 
 

@@ -3,7 +3,8 @@
 ``spacy.blank("en")`` with our tokenizer (scispaCy's rules plus ours), then our
 components: ``criteria_quantities`` -> ``criteria_abbreviations`` (scispaCy's
 abbreviation algorithm) -> ``criteria_comparators`` -> ``criteria_subjects``
--> ``criteria_entities`` (the CRF shipped in the package: clinical mentions) -> ``criteria_constraints``.
+-> ``criteria_entities`` (the CRF shipped in the package: clinical mentions) -> ``criteria_constraints``
+-> ``criteria_context`` (ConText cues) -> ``criteria_clauses`` (assertions, clauses, exceptions, logic tree).
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ PIPE_NAMES = (
     "criteria_subjects",
     "criteria_entities",
     "criteria_constraints",
+    "criteria_context",
+    "criteria_clauses",
 )
 #: What a criterion without a value goes through: its entities only (the constraints component finds none).
-ENTITY_PIPES = ("criteria_subjects", "criteria_entities", "criteria_constraints")
+ENTITY_PIPES = ("criteria_subjects", "criteria_entities", "criteria_constraints", "criteria_context", "criteria_clauses")
 
 
 def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:

@@ -1,3 +1,3 @@
 """Our spaCy components; importing this package registers their factories."""
 
-from . import abbreviations, comparators, constraints, context, entities, quantities, subjects  # noqa: F401
+from . import abbreviations, clauses, comparators, constraints, context, entities, quantities, subjects  # noqa: F401

@@ -1,6 +1,6 @@
 """``criteria_context``: ConText cues and their scopes (negated, hypothetical, permitted, historical, family).
 
-Reads ``text_of(doc)``; writes ``doc._.cp_context`` (:class:`~..grammar.context.Modifier` list, in text order) and
+Reads ``text_of(doc)``; writes ``doc._.cp_modifiers`` (:class:`~..grammar.context.Modifier` list, in text order) and
 answers ``span._.cp_assertions`` (the categories of the cues whose scope holds a span, as medspaCy's
 ``span._.is_negated`` and friends do). The rules are ``grammars/context.jsonl`` in medspaCy's ConText format; the
 algorithm is :mod:`..grammar.context`, which the matcher shares.
@@ -16,29 +16,28 @@ from spacy.tokens import Doc, Span
 
 from ..grammar.context import ContextReader, asserted, context_reader
 from ..grammar.loader import load_grammars
-from .types import text_of
+from .types import register_extensions, text_of
 
 
 def _span_assertions(span: Span) -> set[str]:
-    return {m.category for m in asserted(span.doc._.cp_context, span.start_char, span.end_char)}
+    return {m.category for m in asserted(span.doc._.cp_modifiers, span.start_char, span.end_char)}
 
 
-@Language.factory("criteria_context", assigns=["doc._.cp_context"], default_config={"grammars_dir": None})
+@Language.factory("criteria_context", assigns=["doc._.cp_modifiers"], default_config={"grammars_dir": None})
 def make_context(nlp: Language, name: str, grammars_dir: Optional[str]) -> "ContextComponent":
     """Factory: ``nlp.add_pipe("criteria_context")``."""
     return ContextComponent(context_reader(load_grammars(Path(grammars_dir) if grammars_dir else None)))
 
 
 class ContextComponent:
-    """Pipeline step that sets ``doc._.cp_context``."""
+    """Pipeline step that sets ``doc._.cp_modifiers``."""
 
     def __init__(self, reader: ContextReader) -> None:
-        if not Doc.has_extension("cp_context"):
-            Doc.set_extension("cp_context", default=[])
+        register_extensions()
         if not Span.has_extension("cp_assertions"):
             Span.set_extension("cp_assertions", getter=_span_assertions)
         self.reader = reader
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.cp_context = self.reader.modifiers(text_of(doc))
+        doc._.cp_modifiers = self.reader.modifiers(text_of(doc))
         return doc

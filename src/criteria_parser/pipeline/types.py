@@ -17,6 +17,10 @@ Doc extensions (registered by :func:`register_extensions`):
 - ``doc._.cp_constraints``: ``model.Constraint`` list (``criteria_constraints``).
 - ``doc._.cp_exceptions``: ``(start, end)`` of each "except ..." clause (``criteria_constraints``).
 - ``doc._.cp_any_children``: whether the text says its sub-items combine with "any" (``criteria_constraints``).
+- ``doc._.cp_exclusion``: whether the criterion is an exclusion, set by the caller.
+- ``doc._.cp_modifiers``: ConText cues with their scopes, ``grammar.context.Modifier`` list (``criteria_context``).
+- ``doc._.cp_clauses``: assertions, clauses, exceptions and the logic tree, a ``pipeline.clauses.ClauseStructure``
+  (``criteria_clauses``).
 """
 
 from __future__ import annotations
@@ -145,6 +149,6 @@ def text_of(doc: Doc) -> str:
 def register_extensions() -> None:
     """Register the ``Doc`` extensions the components read and write (idempotent)."""
     for name in ("cp_context", "cp_quantities", "cp_cues", "cp_mentions", "cp_entities", "cp_found",
-                 "cp_constraints", "cp_exceptions", "cp_any_children"):
+                 "cp_constraints", "cp_exceptions", "cp_any_children", "cp_exclusion", "cp_modifiers", "cp_clauses"):
         if not Doc.has_extension(name):
             Doc.set_extension(name, default=None)

@@ -26,7 +26,7 @@ from .lock import ImportLock, take_import_lock
 from ..model import FlagKind, Listing
 from .records import Failure, Record
 
-STORE_VERSION = "3"
+STORE_VERSION = "4"
 TRIAL_COLUMNS = (
     "nct_id", "title", "sponsor", "status", "phase", "conditions", "sex", "minimum_age", "maximum_age", "healthy_volunteers",
     "std_ages", "source", "format", "criteria_text", "text_hash", "parser_version", "listing", "imported_at",
@@ -38,6 +38,8 @@ ENTITY_TABLE_COLUMNS = ("nct_id", *ENTITY_COLUMNS)
 _SUBJECT_COLUMNS = {"constraint_id": "TEXT", "subject_start": "INTEGER", "subject_end": "INTEGER",
                     "subject_concept": "TEXT", "subject_code": "TEXT", "open_subject": "INTEGER", "entity": "TEXT",
                     "entity_type": "TEXT"}
+#: Columns that version 4 added to constraints and entities (model schema 2.1: assertions and conditions).
+_ASSERTION_COLUMNS = {"assertions": "TEXT", "condition": "TEXT"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,11 +57,11 @@ CREATE TABLE IF NOT EXISTS constraints (
     subject_start INTEGER, subject_end INTEGER, subject_concept TEXT, subject_code TEXT, open_subject INTEGER,
     entity TEXT, entity_type TEXT, comparator TEXT NOT NULL, value REAL, value_high REAL, category TEXT, unit TEXT, unit_text TEXT, relative_to TEXT, direction TEXT,
     anchor TEXT, qualifier TEXT, role TEXT, "group" INTEGER, start INTEGER, "end" INTEGER, text TEXT,
-    flags TEXT, rule TEXT, structured INTEGER NOT NULL);
+    flags TEXT, rule TEXT, assertions TEXT, condition TEXT, structured INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS entities (
     id INTEGER PRIMARY KEY, nct_id TEXT NOT NULL REFERENCES trials(nct_id), section TEXT NOT NULL,
     criterion TEXT NOT NULL, entity_id TEXT NOT NULL, type TEXT NOT NULL, text TEXT NOT NULL, start INTEGER,
-    "end" INTEGER, concept TEXT, name TEXT, code TEXT, rule TEXT);
+    "end" INTEGER, concept TEXT, name TEXT, code TEXT, rule TEXT, assertions TEXT, condition TEXT);
 CREATE TABLE IF NOT EXISTS errors (
     id INTEGER PRIMARY KEY, record_id TEXT, source TEXT NOT NULL UNIQUE, reason TEXT NOT NULL,
     parser_version TEXT, at TEXT NOT NULL);
@@ -115,8 +117,9 @@ def parsed_trial(record: Record, listing: Listing) -> ParsedTrial:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Bring a store of version 1 or 2 to version 3: the ``sponsor`` column (version 2), then the subject and entity
-    columns of constraints and the ``entities`` table (made by the schema script). Every stored trial is marked to
+    """Bring a store of version 1, 2 or 3 to version 4: the ``sponsor`` column (version 2), then the subject and entity
+    columns of constraints and the ``entities`` table (made by the schema script), then the assertion and condition
+    columns of both (version 4). Every stored trial is marked to
     re-parse on the next import, which fills them."""
     db.execute("BEGIN IMMEDIATE")  # two imports opening one old store migrate it once
     found = db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
@@ -124,13 +127,22 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE trials ADD COLUMN sponsor TEXT")
         found = ("2",)
     if found == ("2",):
-        present = {row[1] for row in db.execute("PRAGMA table_info(constraints)")}
-        for column, kind in _SUBJECT_COLUMNS.items():
-            if column not in present:
-                db.execute(f"ALTER TABLE constraints ADD COLUMN {column} {kind}")
-        db.execute("UPDATE trials SET parser_version = 'before store version 3'")
+        _add_columns(db, "constraints", _SUBJECT_COLUMNS)
+        found = ("3",)
+    if found == ("3",):
+        _add_columns(db, "constraints", _ASSERTION_COLUMNS)
+        _add_columns(db, "entities", _ASSERTION_COLUMNS)
+        db.execute(f"UPDATE trials SET parser_version = 'before store version {STORE_VERSION}'")
         db.execute("UPDATE meta SET value = ? WHERE key = 'store_version'", (STORE_VERSION,))
     db.execute("COMMIT")
+
+
+def _add_columns(db: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Add the ``columns`` a table of an older store lacks."""
+    present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+    for column, kind in columns.items():
+        if column not in present:
+            db.execute(f'ALTER TABLE {table} ADD COLUMN "{column}" {kind}')
 
 
 def _insert(table: str, columns: tuple[str, ...]) -> str:
@@ -160,7 +172,7 @@ class Store:
             found = self.db.execute("SELECT value FROM meta WHERE key = 'store_version'").fetchone()
             if found is None or found[0] != STORE_VERSION:
                 version = found[0] if found else "unknown"
-                advice = "; import into it once to update it" if version in ("1", "2") else ""
+                advice = "; import into it once to update it" if version in ("1", "2", "3") else ""
                 raise CriteriaParserError(f"store version {version}, this tool reads {STORE_VERSION}{advice}", self.path)
         except sqlite3.OperationalError as exc:  # a full disk, a read-only directory
             raise CriteriaParserError(f"cannot open the store: {exc}", self.path) from None

@@ -120,10 +120,12 @@ class Workbench:
                     "key": criterion_key(index, criterion), "criterion": criterion,
                     "depth": criterion.label.count("."),
                     "rows": [{"id": row_by_constraint[id(c)][0], "accepted": row_by_constraint[id(c)][1],
-                              "values": row_values(c), "text": c.text, "flags": c.flags}
+                              "values": row_values(c), "text": c.text, "flags": c.flags,
+                              "assertions": c.assertions}
                              for c in criterion.constraints],
                     "entities": [{"id": row_by_entity[id(e)][0], "accepted": row_by_entity[id(e)][1],
-                                  "values": row_values(e), "text": e.text} for e in criterion.entities],
+                                  "values": row_values(e), "text": e.text, "assertions": e.assertions}
+                                 for e in criterion.entities],
                 })
             tree.append({"section": section, "criteria": criteria})
         return {

@@ -1,0 +1,225 @@
+"""``criteria_clauses``: assertions, condition and permission clauses, exceptions and the logic tree of a criterion.
+
+Reads ``doc._.cp_modifiers`` (``criteria_context``), ``doc._.cp_found``, ``doc._.cp_constraints`` and
+``doc._.cp_exceptions`` (``criteria_constraints``) and ``doc._.cp_exclusion`` (set by the caller); writes
+``doc._.cp_clauses``, a :class:`ClauseStructure` in the model's terms with the doc's offsets and local ids
+(``c1``, ``e2``, ``k1``), which the parser moves into the file and the criterion's ids.
+
+- **Assertions**: every ConText cue whose scope holds an entity, or a constraint's value or subject, is one of its
+  :class:`~..model.Assertion` (negated, hypothetical, permitted, historical, family), with the cue's words and rule.
+- **Parts**: the criterion's constraints and the entities no constraint's words hold. The clause reader
+  (:mod:`..grammar.clause_logic`) puts each in a condition, permission or exception clause, or among the
+  requirements, and reads how the requirements (and each clause's parts) combine: the tree.
+- **Conditions**: a condition clause applies to the nearest part before its cue in its clause that is not in a
+  condition ("CrCl >= 60 mL/min for subjects with creatinine > 1.5 x ULN"), else to every such part after it
+  ("In patients with liver metastases, ALT <= 5 x ULN").
+- **Exceptions** (the spans of ``cp_exceptions``): a constraint inside one is a substitute limit (``limit``) for
+  the requirements on the same subject, else for the nearest requirement before it; without one, what it names
+  is exempt (``exemption``) from the requirements before it in its clause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Union
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from ..grammar.clause_logic import ClauseReader, Node, Reading, clause_reader
+from ..grammar.clauses import clause_around
+from ..grammar.context import Modifier, asserted
+from ..grammar.loader import load_grammars
+from ..model import (Assertion, AssertionKind, Clause, ClauseKind, Constraint, CriterionException, Excerpt, Joiner,
+                     LogicNode, Substitution)
+from .types import Found, register_extensions, text_of
+
+#: Which ConText category is which assertion (EXCEPTED cues make exceptions, not assertions).
+ASSERTIONS = {"NEGATED_EXISTENCE": AssertionKind.NEGATED, "HYPOTHETICAL": AssertionKind.HYPOTHETICAL,
+              "PERMITTED": AssertionKind.PERMITTED, "HISTORICAL": AssertionKind.HISTORICAL,
+              "FAMILY": AssertionKind.FAMILY}
+
+
+@dataclass
+class ClauseStructure:
+    """What ``criteria_clauses`` found in one doc (offsets into the doc, ids local to it)."""
+
+    assertions: dict[str, list[Assertion]] = field(default_factory=dict)  # by constraint or entity id
+    conditions: dict[str, str] = field(default_factory=dict)  # part id -> id of the condition clause
+    clauses: list[Clause] = field(default_factory=list)
+    exceptions: list[CriterionException] = field(default_factory=list)
+    tree: Optional[LogicNode] = None
+
+
+@dataclass(frozen=True)
+class _Part:
+    id: str
+    start: int
+    end: int
+    limit: Optional[tuple[int, int]]  # a constraint's value span
+    constraint: Optional[Constraint] = None
+
+
+class ClauseStructurer:
+    """Reads the clause structure of one doc with one grammar set's clause reader."""
+
+    def __init__(self, reader: ClauseReader) -> None:
+        self.reader = reader
+        self.grammars = reader.grammars
+
+    def read(self, doc: Doc) -> ClauseStructure:
+        """The :class:`ClauseStructure` of ``doc``."""
+        text = text_of(doc)
+        modifiers: list[Modifier] = doc._.cp_modifiers
+        if modifiers is None:
+            modifiers = self.reader.context.modifiers(text)
+        constraints: list[Constraint] = doc._.cp_constraints or []
+        found: list[Found] = doc._.cp_found or []
+        structure = ClauseStructure()
+        for item in (*constraints, *found):
+            marks = _assertions(modifiers, item)
+            if marks:
+                structure.assertions[item.id] = marks
+        parts = _parts(constraints, found)
+        reading = self.reader.read(text, [(p.start, p.end) for p in parts], bool(doc._.cp_exclusion),
+                                   [p.limit for p in parts])
+        self._clauses(text, parts, reading, doc._.cp_exceptions or [], structure)
+        self._exceptions(text, parts, reading, doc._.cp_exceptions or [], structure)
+        return structure
+
+    def _clauses(self, text: str, parts: list[_Part], reading: Reading, exceptions: list[tuple[int, int]],
+                 structure: ClauseStructure) -> None:
+        """Condition and permission clauses (a condition inside an exception is the exception's: "except in
+        patients with liver metastases AST <= 5 x ULN"), the tree of the requirements, and what each condition
+        applies to."""
+        ids: dict[int, str] = {}
+        for index, clause in enumerate(reading.clauses):
+            if clause.kind not in (ClauseKind.CONDITION.value, ClauseKind.PERMISSION.value) or \
+                    any(start <= clause.cue_start < end for start, end in exceptions):
+                continue
+            ids[index] = f"k{len(ids) + 1}"
+            words = text[clause.start:clause.end].rstrip(" ,;:.")
+            structure.clauses.append(Clause(
+                id=ids[index], kind=clause.kind, text=words, start=clause.start, end=clause.start + len(words),
+                cue=Excerpt(text=text[clause.cue_start:clause.cue_end], start=clause.cue_start, end=clause.cue_end),
+                rule=clause.rule, parts=[p.id for p, role in zip(parts, reading.roles) if role == index],
+                logic=_node(reading.clause_logic[index], parts)))
+        in_condition = {i for i, role in enumerate(reading.roles) if role in ids
+                        and reading.clauses[role].kind == ClauseKind.CONDITION.value}
+        outside = [i for i, role in enumerate(reading.roles) if role is None]
+        structure.tree = _node(reading.logic, parts) if outside else None
+        for index, clause in enumerate(reading.clauses):
+            if ids.get(index) is None or clause.kind != ClauseKind.CONDITION.value:
+                continue
+            low, high = clause_around(self.grammars, text, clause.cue_start)
+            free = [i for i, p in enumerate(parts) if i not in in_condition and low <= p.start < high
+                    and (reading.roles[i] is None or reading.roles[i] in ids)]
+            before = [i for i in free if _at(parts[i]) < clause.cue_start]
+            applies = [max(before, key=lambda i: _at(parts[i]))] if before else \
+                [i for i in free if parts[i].start >= clause.end]
+            for i in applies:
+                structure.conditions.setdefault(parts[i].id, ids[index])
+
+    def _exceptions(self, text: str, parts: list[_Part], reading: Reading, spans: list[tuple[int, int]],
+                    structure: ClauseStructure) -> None:
+        """The exceptions at ``spans``: their cue, what they except and what they substitute."""
+        found = [c for c in reading.clauses if c.kind == "exception"]
+        requirements = [p for p, role in zip(parts, reading.roles) if role is None]
+        for number, (start, end) in enumerate(spans, 1):
+            words = text[start:end].rstrip()
+            cue = next((c for c in found if start <= c.cue_start < end), None)
+            inside = [p for p in parts if start <= p.start < end]
+            limits = [p for p in inside if p.constraint is not None]
+            low = clause_around(self.grammars, text, start)[0]
+            before = [p for p in requirements if low <= p.start < start]
+            if limits:
+                subjects = {_subject(p.constraint) for p in limits}
+                excepts = [p for p in requirements if _subject(p.constraint) in subjects - {None}] or \
+                    [max((p for p in before if p.constraint is not None), key=lambda p: p.start, default=None)]
+            else:
+                excepts = [p for p in before if p.constraint is not None] or before[-1:]
+            structure.exceptions.append(CriterionException(
+                text=words, start=start, end=start + len(words), id=f"x{number}",
+                cue=Excerpt(text=text[cue.cue_start:cue.cue_end], start=cue.cue_start, end=cue.cue_end) if cue else None,
+                rule=cue.rule if cue else None, excepts=[p.id for p in excepts if p is not None],
+                substitutes=Substitution.LIMIT if limits else Substitution.EXEMPTION, parts=[p.id for p in inside]))
+
+
+def _at(part: _Part) -> int:
+    """Where a part's value is (its words' start for an entity)."""
+    return part.limit[0] if part.limit else part.start
+
+
+def _assertions(modifiers: list[Modifier], item: Union[Constraint, Found]) -> list[Assertion]:
+    """The assertions on a constraint (its value or its subject) or an entity."""
+    if isinstance(item, Constraint):
+        spans = [(item.start, item.end)] + ([(item.subject_start, item.subject_end)]
+                                            if item.subject_start is not None else [])
+    else:
+        spans = [(item.start, item.end)]
+    marks, seen = [], set()
+    for start, end in spans:
+        for m in asserted(modifiers, start, end):
+            kind = ASSERTIONS.get(m.category)
+            if kind is not None and (kind, m.start) not in seen:
+                seen.add((kind, m.start))
+                marks.append(Assertion(kind=kind, cue=m.text, start=m.start, end=m.end, rule=m.rule))
+    return sorted(marks, key=lambda a: (a.start, a.kind))
+
+
+def _parts(constraints: list[Constraint], found: list[Found]) -> list[_Part]:
+    """The constraints, then the entities no constraint's words hold, in text order."""
+    parts = [_Part(c.id, *_words(c, constraints), (c.start, c.end), c) for c in constraints]
+    parts += [_Part(f.id, f.start, f.end, None) for f in found
+              if not any(c.text_start <= f.start and f.end <= c.text_end for c in constraints)]
+    return sorted(parts, key=lambda p: (p.start, p.end))
+
+
+def _words(constraint: Constraint, constraints: list[Constraint]) -> tuple[int, int]:
+    """The words of a constraint as a part: its subject's when it shares its value with another constraint
+    ("INR or PT <= 1.5 x ULN": "INR", "PT"), from its value on when it shares its subject with an earlier one ("AST
+    <= 3 x ULN (<= 5 x ULN ...": "<= 5 x ULN"), else all its words."""
+    subject = (constraint.subject_start, constraint.subject_end)
+    others = [c for c in constraints if c is not constraint]
+    if subject[0] is not None and any((c.start, c.end) == (constraint.start, constraint.end) for c in others):
+        return subject
+    if subject[0] is not None and any((c.subject_start, c.subject_end) == subject and c.start < constraint.start
+                                      for c in others):
+        return constraint.start, constraint.text_end
+    return constraint.text_start, constraint.text_end
+
+
+def _subject(constraint: Optional[Constraint]) -> Optional[str]:
+    if constraint is None:
+        return None
+    return constraint.subject_concept or (constraint.subject or "").casefold() or None
+
+
+def _node(node: Node, parts: list[_Part]) -> Optional[LogicNode]:
+    """The model's node of a clause reader's node (part indices as ids); none for an empty one."""
+    if not node.members:
+        return None
+    members: list[Union[str, LogicNode]] = [parts[m].id if isinstance(m, int) else _node(m, parts)
+                                            for m in node.members]
+    joiners = [Joiner(text=j.text, start=j.start, end=j.end, rule=j.rule) for j in node.joiners]
+    return LogicNode(logic=node.logic, count=node.count, members=members, joiners=joiners)
+
+
+@Language.factory("criteria_clauses", assigns=["doc._.cp_clauses"],
+                  requires=["doc._.cp_constraints", "doc._.cp_found"], default_config={"grammars_dir": None})
+def make_clauses(nlp: Language, name: str, grammars_dir: Optional[str]) -> "ClausesComponent":
+    """Factory: ``nlp.add_pipe("criteria_clauses")`` (after ``criteria_context`` and ``criteria_constraints``)."""
+    return ClausesComponent(clause_reader(load_grammars(Path(grammars_dir) if grammars_dir else None)))
+
+
+class ClausesComponent:
+    """Pipeline step that sets ``doc._.cp_clauses``."""
+
+    def __init__(self, reader: ClauseReader) -> None:
+        register_extensions()
+        self.structurer = ClauseStructurer(reader)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.cp_clauses = self.structurer.read(doc)
+        return doc
