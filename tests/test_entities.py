@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import hashlib
+import json
+
 import pytest
 import spacy
 
@@ -16,7 +19,8 @@ from criteria_parser.errors import InputError
 from criteria_parser.lct.brat import read_ann
 from criteria_parser.lct.entities import EntitySpan, corpus_scheme, read_corpus, split_lines
 from criteria_parser.lct.entity_scorer import Counts, entity_pipeline, evaluate_entities, render_entities, score_document
-from criteria_parser.lct.training import CorpusStats, blank_pipeline, line_docs
+from criteria_parser.lct.training import CorpusStats, blank_pipeline, input_digest, inputs_file, line_docs, train
+from criteria_parser.pipeline.entities import MODEL
 
 FIXTURES = Path(__file__).parent / "fixtures" / "entities"
 LEAF, CHIA = FIXTURES / "leaf", FIXTURES / "chia"
@@ -92,6 +96,22 @@ def test_training_docs_keep_the_longest_of_overlapping_mentions():
     assert [(e.text, e.label_) for e in docs[0].ents] == [("Adults", "person"),
                                                           ("renal or hepatic impairment", "condition")]
     assert stats.overlapping == 1
+
+
+def test_training_records_the_digest_of_its_inputs_and_of_the_model(tmp_path):
+    model = tmp_path / "m.crfsuite"
+    stats = train([LEAF, CHIA], model)
+    record = json.loads(inputs_file(model).read_text())
+    assert record == {"inputs": input_digest([LEAF, CHIA]), "model": hashlib.sha256(model.read_bytes()).hexdigest(),
+                      "lines": stats.lines, "mentions": stats.entities}
+    assert input_digest([LEAF]) != record["inputs"]  # the digest follows the examples
+
+
+def test_the_shipped_model_is_the_one_its_inputs_record_names():
+    """The record beside the shipped model names its bytes; ``test_entity_corpus`` checks its inputs with ../shared."""
+    record = json.loads(inputs_file(MODEL).read_text())
+    assert record["model"] == hashlib.sha256(MODEL.read_bytes()).hexdigest(), \
+        "entities.inputs.json does not describe the shipped model: rebuild both with `criteria-parser train entities`"
 
 
 @pytest.mark.parametrize("predicted,exact,overlap", [

@@ -51,6 +51,20 @@ def test_a_window_points_at_the_event_it_bounds_and_keeps_its_anchor(parser):
                                                                       "first dose")
 
 
+@pytest.mark.parametrize("text,words", [("Under 18 years of age", "years of age"), ("Aged between 18 and 60 years", "Aged")])
+def test_an_age_points_at_the_person_entity_its_words_overlap(parser, text, words):
+    criterion, = _criteria(parser, text, section="Inclusion")
+    age, = criterion.constraints
+    persons = [e for e in criterion.entities if e.type == "person"]
+    assert [e.text for e in persons] == [words] and age.entity == persons[0].id and age.subject == "age"
+
+
+def test_a_long_form_with_a_number_names_no_short_form(parser):
+    criterion, = _criteria(parser, "Refers to the pulse oxygen saturation 92% or higher oxygen (state);", section="Inclusion")
+    assert [(e.text, e.concept) for e in criterion.entities] == [("pulse oxygen saturation", "lex.spo2"),
+                                                                 ("oxygen", "lex.oxygen")]
+
+
 def test_life_expectancy_is_a_threshold_on_an_estimate(parser):
     criterion, = _criteria(parser, "Life expectancy of at least 3 months", section="Inclusion")
     assert [(c.kind, c.subject, c.unit) for c in criterion.constraints] == [("threshold", "life expectancy", "mo")]

@@ -11,17 +11,9 @@ from criteria_parser.export.flat import flat_rows
 GOLD = SEED.with_name("NCT06633354-listing.gold.json")
 
 
-#: Gold entities the parser misses, a known gap: since the CRF's drug features (21f8a08) it no longer finds the
-#: supplemental oxygen of "92% or higher oxygen (state)".
-KNOWN_MISSED_ENTITIES = {("inclusion", "7", "oxygen")}
-
-
 def test_gold_f1_is_one_on_every_field(parser):
     report = evaluate_corpus(ROOT / "corpora", parser)
-    gaps = {(d.section, d.criterion, d.text) for d in report.disagreements if d.field == "entities" and d.parsed is None}
-    assert gaps == KNOWN_MISSED_ENTITIES
-    failing = {field: round(score.f1, 3) for field, score in report.scores.items()
-               if score.f1 != 1.0 and not (field == "entities" and len(report.disagreements) == len(gaps))}
+    failing = {field: round(score.f1, 3) for field, score in report.scores.items() if score.f1 != 1.0}
     assert failing == {}, report.disagreements[:10]
     assert report.scores["kind"].tp == 19  # every gold constraint found
 
@@ -139,7 +131,7 @@ def test_eval_notices_a_wrong_unit(seed_listing):
     result = compare(broken, gold, "seed")
     assert result.scores["unit"].fp == 1 and result.scores["unit"].fn == 1
     assert result.scores["value"].f1 == 1.0
-    unit, = [d for d in result.disagreements if d.field != "entities"]  # entities: KNOWN_MISSED_ENTITIES
+    unit, = result.disagreements
     assert (unit.field, unit.gold) == ("unit", "umol/L")
 
 

@@ -7,11 +7,14 @@ mention whose edges fall inside a token grows to the token's edges. :func:`train
 features of :class:`~criteria_parser.pipeline.entity_features.Featurizer` (in the style of its corpus's scheme) and
 ``B-``/``I-``/``O`` tags and trains CRFsuite with the settings of ``entities.cfg`` (spaCy's config format). The held-back part is never read;
 ``without_dev`` also leaves out the dev fifth of the tune trials (:func:`is_dev`), for choosing settings.
+Beside the model, ``entities.inputs.json`` records a digest of its inputs (:class:`InputDigest`) and of the model
+itself, so that a test can tell when the shipped model is stale.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -102,22 +105,66 @@ def training_docs(corpora: Iterable[Path], stats: CorpusStats,
                 yield from ((doc, scheme) for doc in line_docs(nlp, document, stats))
 
 
+def examples(corpora: Iterable[Path], stats: CorpusStats,
+             without_dev: bool = False) -> Iterator[tuple[list[list[str]], list[str]]]:
+    """What the trainer is given: the features and the gold tags of every token of every training line."""
+    features = featurizer(blank_pipeline())
+    for doc, scheme in training_docs(corpora, stats, without_dev):
+        yield features(doc, scheme)[0], gold_tags(doc)
+
+
+class InputDigest:
+    """A SHA-256 of the training inputs: the CRF settings and every example exactly as the trainer receives it
+    (so it changes with the corpora, the tokenizer, the features and the grammars they read, and nothing else)."""
+
+    def __init__(self, settings: dict) -> None:
+        self._sha = hashlib.sha256(json.dumps(settings, sort_keys=True).encode("utf-8"))
+
+    def add(self, features: list[list[str]], tags: list[str]) -> None:
+        for token, tag in zip(features, tags):
+            self._sha.update(("\x1f".join(token) + "\x1e" + tag + "\n").encode("utf-8"))
+        self._sha.update(b"\x1d")
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+def inputs_file(model: Path) -> Path:
+    """The record of what ``model`` was trained on, beside it (``entities.inputs.json``)."""
+    return model.with_suffix(".inputs.json")
+
+
+def input_digest(corpora: list[Path], config: Path = CONFIG) -> str:
+    """The digest :func:`train` records for these corpora and settings, without training."""
+    digest = InputDigest(Config().from_disk(config)["crf"])
+    for features, tags in examples(corpora, CorpusStats()):
+        digest.add(features, tags)
+    return digest.hexdigest()
+
+
 def train(corpora: list[Path], output: Path, config: Path = CONFIG, without_dev: bool = False) -> CorpusStats:
-    """Train the CRF on the tune parts of ``corpora`` and write it to ``output`` (replaced if there).
+    """Train the CRF on the tune parts of ``corpora`` and write it to ``output`` (replaced if there), with the
+    digest of its inputs and of the model written in :func:`inputs_file` beside it.
 
     Raises:
         InputError: a corpus has no annotated documents, or a file is malformed.
     """
     settings = Config().from_disk(config)["crf"]
-    features = featurizer(blank_pipeline())
+    digest = InputDigest(settings)
     stats = CorpusStats()
     trainer = pycrfsuite.Trainer(algorithm="lbfgs", verbose=False)
-    for doc, scheme in training_docs(corpora, stats, without_dev):
-        trainer.append(features(doc, scheme)[0], gold_tags(doc))
+    for features, tags in examples(corpora, stats, without_dev):
+        digest.add(features, tags)
+        trainer.append(features, tags)
     trainer.set_params({_CRF_PARAMETERS[k]: v for k, v in settings.items()})
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=output.parent) as work:
         written = Path(work) / output.name
         trainer.train(str(written))
+        record = {"inputs": digest.hexdigest(), "model": hashlib.sha256(written.read_bytes()).hexdigest(),
+                  "lines": stats.lines, "mentions": stats.entities}
+        noted = Path(work) / inputs_file(output).name
+        noted.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         os.replace(written, output)
+        os.replace(noted, inputs_file(output))
     return stats

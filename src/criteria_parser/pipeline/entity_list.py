@@ -36,11 +36,14 @@ def lexicon_entities(doc: Doc) -> list[Found]:
 
 
 def as_entity(found: list[Found], subject: Found) -> Found:
-    """The entity of ``found`` a subject is (the same words), adding the subject to ``found`` when none is; an
-    age without words (start -1) is no entity."""
+    """The entity of ``found`` a subject is (the same words; for an age, a person entity its words overlap),
+    adding the subject to ``found`` when none is; an age without words (start -1) is no entity."""
     if subject.start < 0:
         return subject
     same = next((f for f in found if (f.start, f.end) == (subject.start, subject.end)), None)
+    if same is None and subject.type == "person":  # "18 years of age": the age words are the person entity there
+        same = next((f for f in found if f.type == "person" and f.entry in (None, subject.entry)
+                     and f.start < subject.end and subject.start < f.end), None)
     if same is None:
         found.append(subject)
         return subject

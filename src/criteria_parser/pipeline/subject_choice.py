@@ -396,8 +396,9 @@ class SubjectPicker:
                 break
             taken.insert(0, word)
             index -= 1
-        while taken and (taken[0].lower in self._heads or taken[0].lower in ("(", ")")):
-            taken.pop(0)
+        while taken and (taken[0].lower in self._heads or taken[0].lower in ("(", ")")
+                         or taken[0].lower in _ATTACHING or taken[0].lower in _ARTICLES):
+            taken.pop(0)  # "administration of blood products": blood products
         if not any(any(c.isalpha() for c in w.lower) and w.lower not in self._heads for w in taken):
             return None
         return taken[0].start, taken[-1].end

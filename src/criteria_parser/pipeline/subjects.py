@@ -10,7 +10,8 @@ a quantity, a word that is not in the lexicon's vocabulary but is one edit or
 so away from one of its words (rapidfuzz ratio >= ``fuzzy_cutoff``, same
 first letter) is read as that word, and the mention records the typo
 ("proiferation" -> "proliferation"). A short form that scispaCy's detector
-ties to a long form found in the lexicon is a mention of that entry too. So
+ties to a long form found in the lexicon is a mention of that entry too (a
+long form with a number in it names nothing: "92% or higher oxygen (state)"). So
 is a shortened synonym listed right after a mention ("hepatitis B virus, C
 virus": "C virus" is hepatitis C virus): the words that replace the mention's
 own, the rest as in the mention, when together they are another synonym.
@@ -145,6 +146,8 @@ class SubjectFinder:
         extra = []
         for short in doc._.abbreviations:
             long_form = short._.long_form
+            if any(token.like_num for token in long_form):
+                continue  # a long form with a number is no name ("92% or higher oxygen (state)")
             entry = next((m.entry for m in mentions if m.start >= long_form.start_char and m.end <= long_form.end_char), None)
             if entry is not None and (short.start_char, short.end_char) not in taken:
                 extra.append(Mention(short.start_char, short.end_char, short.text, entry))
