@@ -313,7 +313,7 @@ def test_issue_11_pregnancy_lactation_and_hiv_are_read_from_the_record(parser):
                                "pregnancy test\n")
     pregnant, nsclc = screened(listing, PREGNANT), screened(listing, NSCLC, fhir=True)
     assert (pregnant["exclusion 1"], pregnant["exclusion 2"]) == ("met", "not met")  # 25 weeks; HIV ruled out
-    assert (nsclc["exclusion 1"], nsclc["exclusion 2"]) == ("unknown", "not met")
+    assert (nsclc["exclusion 1"], nsclc["exclusion 2"]) == ("not met", "not met")  # a man
     assert pregnant["inclusion 1"] == "unknown"  # a pregnancy test is no pregnancy (the concept's not_before)
     assert MATCHING.concepts_in("negative pregnancy test") == []
 
@@ -325,3 +325,41 @@ def test_issue_11_a_rule_for_some_participants_fails_no_one_else(parser):
     nsclc = screened(listing, NSCLC)  # HIV ruled out
     assert [nsclc[k] for k in ("inclusion 1", "inclusion 2")] == ["unknown", "met"]
     assert screened(listing, PREGNANT)["exclusion 1"] == "unknown"  # she is pregnant, but may not be an SR1 patient
+
+
+def test_issue_11_8_a_sex_or_a_menopause_that_rules_a_condition_out(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Pregnancy\n2. Breastfeeding\n")
+    for name in (NSCLC, CHILD):  # men: neither
+        for fhir in (False, True):
+            answers = screened(listing, name, fhir=fhir)
+            assert (answers["exclusion 1"], answers["exclusion 2"]) == ("not met", "not met"), name
+    ckd, pregnant = screened(listing, CKD), screened(listing, PREGNANT, fhir=True)
+    assert (ckd["exclusion 1"], ckd["exclusion 2"]) == ("not met", "unknown")  # postmenopausal (Z78.0)
+    assert (pregnant["exclusion 1"], pregnant["exclusion 2"]) == ("met", "unknown")
+
+
+def test_issue_11_what_an_exclusion_says_is_excluded_is_not_negated(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Patients with HIV infection are excluded\n"
+                               "Exclusion Criteria:\n1. Pregnant women are excluded from this study\n"
+                               "2. HIV infection is not allowed\n")
+    nsclc, pregnant = screened(listing, NSCLC), screened(listing, PREGNANT)
+    assert (nsclc["inclusion 1"], nsclc["exclusion 1"], nsclc["exclusion 2"]) == ("met", "not met", "not met")
+    assert pregnant["exclusion 1"] == "met"  # was 'negated by are excluded': she was let in
+
+
+def test_issue_11_9_a_window_before_enrollment_on_a_measure_is_the_sites_timing(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Platelet count >= 100,000/mm^3 (within 7 days prior to "
+                               "enrollment)\n2. Total bilirubin <= 1.5 x ULN within 7 days before the first dose\n"
+                               "3. Platelet count >= 100,000/mm^3 within 3 months prior to screening\n"
+                               "Exclusion Criteria:\n1. Radiotherapy within 7 days before the first dose\n")
+    nsclc = screened(listing, NSCLC)  # platelets 168 x 10^9/L and bilirubin 0.58 x ULN, two days before screening
+    assert [nsclc[f"inclusion {n}"] for n in (1, 2)] == ["met", "met"]
+    assert nsclc["inclusion 3"] == "unknown"  # a time before the screening asks about the record: not the site's
+    assert nsclc["exclusion 1"] == "not met"  # a treatment window is the patient's, whatever its anchor
+
+
+def test_issue_11_8_a_resolved_malignancy_was_there_until_it_resolved(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. History of malignancy within the last 12 years\n"
+                               "2. History of malignancy within the last 10 years\n")
+    ckd = screened(listing, CKD)  # breast cancer from 2014-02-10, resolved 2015-01-30: 11.8 years before screening
+    assert (ckd["exclusion 1"], ckd["exclusion 2"]) == ("met", "not met")

@@ -142,6 +142,10 @@ class Concept(_Model):
     kinds: list[str] = Field(default_factory=list, description="Names of kinds of it, read in a trial's own "
                              "conditions only ('carcinoma', 'leukemia'): the trial's index condition is one of it.")
     kinds_example: Optional[str] = Field(default=None, description="A trial's condition naming one of ``kinds``.")
+    sexes: list[Literal["female", "male"]] = Field(default_factory=list, description="The only sexes that can have "
+                                                   "it ('pregnancy': female): a patient of another sex has it absent.")
+    ruled_out_by: list[str] = Field(default_factory=list, description="ICD-10 codes (prefix match) of active "
+                                    "diagnoses that rule it out ('postmenopausal', Z78.0, rules out pregnancy).")
     not_before: list[str] = Field(default_factory=list, description="Words right after a phrase that make it name "
                                   "something else ('pregnancy test' is no pregnancy).")
 
@@ -168,6 +172,12 @@ class MatchingGrammar(_Model):
     vague_time_cues: list[str] = Field(description="Words that put a condition in a time they do not bound "
                                                     "('recent MI'): a recorded condition then says no more than "
                                                     "unknown.")
+    barring_cues: list[str] = Field(description="Negation cues that bar what they scope ('pregnant women are "
+                                    "excluded'): an exclusion's restate it, an inclusion's negate it.")
+    timing_anchors: list[str] = Field(
+        description="Anchors still to come in the study (enrollment, the first dose): a window before one on a "
+                    "measure the criterion limits ('platelets >= 100,000/mm3 within 7 days prior to enrollment') "
+                    "says when the site measures, not what the record must hold.")
     narrowing_modifiers: list[str] = Field(description="Words right before a concept's phrase that name a narrower "
                                                         "kind of it ('breast cancer' is not every malignancy; "
                                                         "'anti-cancer' is no cancer at all).")

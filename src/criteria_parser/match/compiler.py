@@ -90,7 +90,8 @@ class Compiler:
                                     f"index condition from a prior one")
 
     def _own(self, criterion: Criterion) -> Optional[Check]:
-        conditions = [c for c in criterion.constraints if c.role == "condition"]
+        conditions = [c for c in criterion.constraints if c.role == "condition"
+                      and not self.guards.timing_rule(c, criterion)]  # the site's timing: no fact
         exceptions = [c for c in criterion.constraints if c.role == "exception"]
         if not conditions:
             return None

@@ -60,7 +60,7 @@ class ConceptReader:
             if self.matching.in_example(text, start):
                 check = AtMostUnknown(check, f"{concept.name} is named as an example only: a person must check")
             negation = asserted(modifiers, start, end, "NEGATED_EXISTENCE")
-            if negation:
+            if negation and not self._restates(section, negation[-1].text):
                 check = Negated(check, negation[-1].text)
             hypothetical = asserted(modifiers, start, end, "HYPOTHETICAL")
             if hypothetical:  # "planned surgery", "if HBsAg positive": the record's answer is not the criterion's
@@ -71,6 +71,12 @@ class ConceptReader:
             return checks[0]
         alternatives = self.alternatives(text)
         return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
+
+    def _restates(self, section: Section, cue: str) -> bool:
+        """Whether a negation cue restates an exclusion ("pregnant women | are excluded"): what it bars is what the
+        exclusion is about, so it negates nothing there."""
+        return section.kind == "exclusion" and any(cue.lower() == barring.lower()
+                                                   for barring in self.matching.barring_cues)
 
     def _narrower(self, text: str, start: int) -> Optional[str]:
         """The words naming a narrower kind of the concept named at ``start`` ("breast | cancer", "anti-| cancer"):

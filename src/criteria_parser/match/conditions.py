@@ -5,6 +5,7 @@ and what the patient confirmed."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Optional
 
 from ..grammar.matching import Concept, MatchingGrammar
 from ..grammar.phrases import phrase_regex
@@ -63,10 +64,12 @@ class ConditionReader:
             ruled_out = next((d for d in found if d.status == "absent"), None)
             named = f" ({ruled_out.name})" if ruled_out and ruled_out.name.lower() != concept.name.lower() else ""
             note = f"{concept.name} ruled out{named}" if ruled_out else f"no {concept.name} recorded"
-            facts.put(recorded, "absent" if ruled_out else None, note)
+            impossible = self.impossible(patient, concept)
+            note = impossible or note
+            facts.put(recorded, "absent" if ruled_out or impossible else None, note)
             facts.put(variable.path, None, note)
             return
-        dated = [(d, d.onset or d.recorded) for d in occurred]
+        dated = [(d, self._last_present(d, today)) for d in occurred]
         usable = [(d, when) for d, when in dated if when is not None and when <= today]
         facts.put(recorded, "present" if len(usable) == len(dated) else "undated",
                   ", ".join(d.name for d in occurred) + " recorded")
@@ -76,7 +79,8 @@ class ConditionReader:
             facts.put(variable.path, None, f"{occurred[0].name}: {missing}")
             return
         latest, when = max(usable, key=lambda pair: pair[1])
-        note = f"{latest.name} {'onset' if latest.onset else 'recorded'} {day_text(when)}"
+        said = "ended" if latest.end == when else "onset" if latest.onset else "recorded"
+        note = f"{latest.name} {said} {day_text(when)}"
         facts.put(variable.path, (anchor - when).total_seconds() / DAY_SECONDS, note)
 
     def concept(self, patient: Patient, concept: Concept, variable: Variable, facts: Facts) -> None:
@@ -91,6 +95,10 @@ class ConditionReader:
                           f"confirmed {'yes' if last.answer else 'no'}: {last.about} ({day_text(last.date)})")
             return
         found = [d for d in patient.diagnoses if self._diagnosis_is(d, concept)]
+        impossible = self.impossible(patient, concept)
+        if impossible and not any(d.status == "active" for d in found):
+            facts.put(variable.path, "absent", impossible)
+            return
         for status, value, said in (("active", "present", "active"), ("resolved", "inactive", "resolved"),
                                     ("absent", "absent", "ruled out")):
             match = next((d for d in found if d.status == status), None)
@@ -110,6 +118,25 @@ class ConditionReader:
         last = answers[-1]
         facts.put(variable.path, last.answer, f"confirmed {'yes' if last.answer else 'no'}: "
                   f"{last.note or last.about} ({day_text(last.date)})")
+
+    @staticmethod
+    def _last_present(diagnosis: Diagnosis, today: datetime) -> Optional[datetime]:
+        """When an episode was last there: its end when it has one (a cancer resolved in January 2015 was there
+        until then, however long before it began), else its onset, else the day it was recorded."""
+        if diagnosis.end is not None and diagnosis.end <= today and (diagnosis.onset is None
+                                                                    or diagnosis.end >= diagnosis.onset):
+            return diagnosis.end
+        return diagnosis.onset or diagnosis.recorded
+
+    @staticmethod
+    def impossible(patient: Patient, concept: Concept) -> Optional[str]:
+        """Why the patient cannot have the condition, if the record says: a sex that cannot have it, or an active
+        diagnosis that rules it out."""
+        if concept.sexes and patient.sex in ("female", "male") and patient.sex not in concept.sexes:
+            return f"a {patient.sex} patient: no {concept.name}"
+        ruling = next((d for d in patient.diagnoses if d.status == "active" and d.code and any(
+            d.code.upper().startswith(code.upper()) for code in concept.ruled_out_by)), None)
+        return f"{ruling.name} ({ruling.code}): no {concept.name}" if ruling else None
 
     @staticmethod
     def _diagnosis_is(diagnosis: Diagnosis, concept: Concept) -> bool:

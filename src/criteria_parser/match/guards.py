@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from .plan import AtLeastUnknown, AtMostUnknown, Check
+from .plan import AtLeastUnknown, AtMostUnknown, Check, slug
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
 from ..grammar.phrases import phrase_regex
@@ -36,6 +36,8 @@ from ..model import Constraint, Criterion, Section
 #: answered from the concepts they name ("able to read the English consent form" is not) and from their limits
 #: ("echocardiography showed LVEF >= 50%" is), unless one of them is an ``unrecorded_requirements`` word ("English").
 PARTIAL_WORDS = {"concepts": 2, "limits": 3}
+#: Lexicon categories of what a lab or the site measures.
+MEASURED = ("lab", "measure", "score")
 #: Most words (other than comparator words) that may stand between a limit's subject and its value.
 BETWEEN_WORDS = 3
 
@@ -208,7 +210,7 @@ class Guards:
                 read.append((found, found + len(excerpt.text)))
         for constraint in criterion.constraints:
             found = text.find(constraint.text)
-            if found >= 0 and not self.unjustified(criterion, constraint):
+            if found >= 0 and (self.timing_rule(constraint, criterion) or not self.unjustified(criterion, constraint)):
                 read.append((found, found + len(constraint.text)))
         subjects = tuple(name for c in criterion.constraints if c.subject for name in self._names(c))
         words = self.partial(text, read, subjects, "limits" if criterion.constraints else "concepts")
@@ -231,6 +233,28 @@ class Guards:
             return None
         limited = {constraint.entity for constraint in criterion.constraints}
         return next((e.text for e in criterion.entities if e.type == "condition" and e.id not in limited), None)
+
+    def timing_rule(self, window: Constraint, criterion: Criterion) -> bool:
+        """Whether a window says when the site measures, not what the record must hold: a window before an anchor
+        still to come (``timing_anchors``: "within 7 days prior to enrollment", "before the first dose"), in a criterion
+        that (or whose sub-items) limits a lab value, a measure or a score, the window's subject being that measure, or
+        none and no condition or treatment named ("Platelet count >= 100,000/mm^3 (within 7 days prior to enrollment)")."""
+        if window.kind != "time_window" or window.direction == "after" or window.anchor is None:
+            return False
+        if slug(window.anchor) not in {slug(a) for a in self.matching.timing_anchors}:
+            return False
+
+        def measured(subject: Optional[str]) -> bool:
+            return subject is not None and getattr(self.lexicon.get(subject), "category", None) in MEASURED
+
+        limited = {c.subject for item in (criterion, *criterion.children) for c in item.constraints  # the limits
+                   if c is not window and c.role == "condition"  # may be the sub-items' ("as defined below within")
+                   and c.kind in ("threshold", "range", "relative_limit") and measured(c.subject)}
+        if not limited:
+            return False
+        if window.subject is not None:  # "RBC transfusion within 14 days before the first dose" is no timing
+            return window.subject in limited
+        return self.matching.event_near(criterion.text, max(window.start - criterion.start, 0)) is None
 
     def _names(self, constraint: Constraint) -> list[str]:
         """Every way the text may name a constraint's subject: its own words and the lexicon's names for it."""

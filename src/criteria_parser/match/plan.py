@@ -93,7 +93,7 @@ class TreatmentWindow:
 
 @dataclass(frozen=True)
 class EventWindow:
-    """A recorded condition (onset, else recorded date) within a time before an anchor (days)."""
+    """A recorded condition (its end, else onset, else recorded date) within a time before an anchor (days)."""
 
     variable: Variable  # events.<condition>.days_before.<anchor>; events.<condition>.recorded beside it
     comparator: str

@@ -55,7 +55,7 @@ class WindowReader:
         base = f"events.{slug(event.name)}"
         variable = self.variables.add(Variable(
             f"{base}.days_before.{anchor}", "event_window", event.name, day, anchor=anchor,
-            description=f"days from the latest {event.name} (onset, else recorded date) to the {written}"))
+            description=f"days from the latest {event.name} (its end, else onset, else recorded date) to the {written}"))
         self.variables.add(Variable(f"{base}.recorded", "event_record", event.name,
                                 description=f"{event.name}: present, undated (an episode has no usable date), "
                                 "absent (ruled out) or null (not recorded)"))
