@@ -22,6 +22,9 @@ from ..grammar.loader import Grammars, load_grammars
 from .types import Cue, register_extensions, text_of
 from ..grammar.phrases import compile_phrases, normalize
 
+#: The widest gap looked at between a value and a cue of it (every gap rule allows a few words at most); a
+#: bound keeps reading a criterion linear in its quantities and cues, not in their product with its length.
+GAP_LIMIT = 80
 #: Cue kinds of cues.jsonl that this step finds (range joiners and clause breaks are read elsewhere).
 _LOGIC_CUES = ("alternative", "exception", "any_children")
 #: Cue kinds that say what a bare number is: a count of items, a label, the size of a scale.
@@ -92,6 +95,19 @@ def _restated_symbols(text: str, cues: list[Cue]) -> list[Cue]:
                       cue.direction, cue.position, cue.respelled, cue.rule)
         out.append(cue)
     return out
+
+
+def postfix_cue(text: str, cues: list[Cue], position: int, kind: str) -> Optional[Cue]:
+    """The cue of ``kind`` that starts right after ``position`` (only spaces, ')' or 'the' between)."""
+    best = None
+    for cue in cues:
+        if (cue.kind != kind or not position <= cue.start <= position + GAP_LIMIT
+                or (kind == "comparator" and cue.position != "postfix")):
+            continue
+        if re.match(r"^[\s)]*(?:the\s+)?$", text[position:cue.start], re.IGNORECASE):
+            if best is None or cue.end - cue.start > best.end - best.start:
+                best = cue
+    return best
 
 
 def comparator_characters(grammars: Grammars) -> str:

@@ -6,14 +6,15 @@ for a range; the prefix comparator or time relation right before the quantity (a
 its measure first: "minimum disease duration of 5 years"); the bound of a range end read apart; a postfix
 comparator right after it ("92% or higher") or a sign between it and the measure it bounds, mirrored ("145 mmHg
 ≤ SBP" is SBP >= 145); else what the quantity is without one (:meth:`ComparisonReader._implicit`). A time
-amount takes the direction and anchor written after it ("within 4 weeks before enrollment", "14 days or 5
-half-lives (whichever is longer) prior to initiation of study treatment", and after a "within" a link: "within 28
-days of randomization"): an anchor of ``anchors.jsonl``, else the event as written ("prior to starting
-capmatinib": up to an ``event_end`` cue, at most six words; after a link only a "starting ..." or one ending in an
-``event_head``, "of virologic load assessments", and never what the criterion is about: "within 72 hours of small
-molecule targeted therapy" names what was taken). A window that names none takes those of an ancestor criterion
-(flagged ``inherited``) unless it is a plain comparison ("< 6 months" in a table of ages); a bare amount under an
-inherited "before <event>" is a window (``<=``, flagged). A sample size "(n=20)" and the size of a scale ("on a 0-10 scale") state nothing.
+amount takes the direction and anchor written after it, as :mod:`.placement` finds them ("within 4 weeks before
+enrollment", "14 days or 5 half-lives (whichever is longer) prior to initiation of study treatment", and after a
+"within" a link: "within 28 days of randomization"): an anchor of ``anchors.jsonl``, else the event as written
+("prior to starting capmatinib": up to an ``event_end`` cue, at most six words; after a link only a "starting ..."
+or one ending in an ``event_head``, "of virologic load assessments", and never what the criterion is about: "within
+72 hours of small molecule targeted therapy" names what was taken). A window that names none takes those of an
+ancestor criterion (flagged ``inherited``) unless it is a plain comparison ("< 6 months" in a table of ages); a
+bare amount under an inherited "before <event>" is a window (``<=``, flagged). A sample size "(n=20)" and the size
+of a scale ("on a 0-10 scale") state nothing.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from typing import Optional
 
 from spacy.tokens import Doc
 
-from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars
 from ..grammar.phrases import normalize
 from ..model import Comparator, Constraint, Flag, FlagKind
-from .comparators import CueFinder
+from .comparators import GAP_LIMIT, postfix_cue
 from .numbers import roman_pattern
+from .placement import WindowPlacer
 from .types import Cue, Mention, Quantity, text_of
 from .units import joiner_pattern
 
@@ -41,9 +42,6 @@ _MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
 _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
 #: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
 _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
-#: The widest gap looked at between a value and a cue of it (every gap rule allows a few words at most); a
-#: bound keeps reading a criterion linear in its quantities and cues, not in their product with its length.
-_GAP_LIMIT = 80
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
 #: A comparator sign as read from the value written before it, and the measure word that must follow it; an
 #: "=" reads the same both ways ("80mmHg=DBP<110mmHg" is DBP = 80 as written, not the "<" of the value before).
@@ -56,23 +54,6 @@ _FOR_GROUP = re.compile(r"[\s)\]]*(?:for|in|among)\s+(?:[^\W\d_][\w-]*\s+){1,2}(
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), and one before a minus opens a tolerance
 #: ("23 +/- 4", "23 +- 4"): not "or more".
 _SUM = re.compile(r"\+\s*(?:\d|/?\s*-)")
-#: What may stand between a window's amount and the relation placing it: a note in brackets ("72 hours (or 96
-#: hours for cIAI) prior to"), another amount it is an alternative to ("14 days or 5 drug elimination half-lives
-#: (whichever is longer) prior to"), a comma ("in past 3 months, before Cycle 1 Day 1").
-_WINDOW_NOTE = re.compile(r"[\s)]*(?:\([^()]*\)\s*)?(?:or\s+\d+(?:\.\d+)?\s+[^\W\d][\w-]*(?:\s+[^\W\d][\w-]*){0,3}\s*"
-                          r"(?:\([^()]*\)\s*)?(?:,\s*whichever\s+is\s+\w+\s*)?)?,?\s*(?:the\s+)?", re.IGNORECASE)
-_NEXT_TO = re.compile(r"[\s)]*(?:the\s+)?", re.IGNORECASE)
-#: Between a relation and its event, another relation to the same event: "prior to and/or during study enrollment",
-#: "prior to and up to 4 weeks after study treatment".
-_SHARED_EVENT = re.compile(r"\s+and(?:/or)?\s+(?:up\s+to\s+\d+\s+[^\W\d]+\s+)?(?:during|after|following|throughout)(?=\s)",
-                           re.IGNORECASE)
-#: The words of an event named after a relation: a bracketed note ("(VL)") is passed over.
-_EVENT_TOKEN = re.compile(r"\([^()]*\)|[^\s(),;:\[\]]+|[(),;:\[\]]")
-#: A line break before a capital, a digit or a bullet starts the next item of a list: the event ended before it.
-_NEXT_ITEM = re.compile(r"\n[ \t]*[A-Z\d*•-]")
-_ARTICLES = ("the", "a", "an")
-_ARTICLE_GAP = re.compile(r"\s*(?:(?:the|a|an)\s+)?", re.IGNORECASE)
-_EVENT_WORDS = 6
 
 
 @dataclass
@@ -93,10 +74,7 @@ class ComparisonReader:
     """Reads what each quantity states, with the rules of one grammar set."""
 
     def __init__(self, grammars: Grammars) -> None:
-        self.grammars = grammars
-        self.cue_finder = CueFinder(grammars)
-        self.event_ends = {normalize(p) for p in grammars.cue_phrases("event_end")}
-        self.event_heads = {normalize(p) for p in grammars.cue_phrases("event_head")}
+        self.placer = WindowPlacer(grammars)
         self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
         self.dimensions = {u.ucum: u.dimension for u in grammars.units}
         self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
@@ -131,7 +109,8 @@ class ComparisonReader:
             if reading is None:
                 return None
         direction, anchor, end = reading.direction, None, max(quantity.text_end, reading.end)
-        placed = self._placed(text, cues, quantity.text_end, reading, mentions, is_time)
+        placed = self.placer.placed(text, cues, quantity.text_end, reading.direction, reading.comparator,
+                                     mentions, is_time)
         if placed is not None:
             direction, anchor, anchor_end = placed
             end = max(end, anchor_end)
@@ -158,7 +137,7 @@ class ComparisonReader:
             return Reading(prefix.value, prefix.rule, prefix.start, flags, direction=direction, end=end)
         if quantity.bound is not None:  # an end of a range read apart: ">= 1 hour" of "between 1 hour and 28 days"
             return Reading(quantity.bound, "implicit.range_end", None, flags, end=end)
-        postfix = (_postfix_cue(text, cues, end, "comparator") or _postfix_cue(text, cues, quantity.end, "comparator")
+        postfix = (postfix_cue(text, cues, end, "comparator") or postfix_cue(text, cues, quantity.end, "comparator")
                    or _measure_after(text, cues, end))
         if postfix is None or _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
             return None
@@ -166,70 +145,6 @@ class ComparisonReader:
                           understood=f"{postfix.value} {text[quantity.start:quantity.text_end]}",
                           start=quantity.start, end=postfix.end, rule=postfix.rule))
         return Reading(postfix.value, postfix.rule, None, flags, end=max(end, postfix.end))
-
-    def _placed(self, text: str, cues: list[Cue], position: int, reading: Reading, mentions: list[Mention],
-                is_time: bool) -> Optional[tuple[str, str, int]]:
-        """The direction, anchor and end of what places the amount ending at ``position``: a relation and its
-        event ("4 weeks prior to starting capmatinib"), or a link after a "within" ("of randomization") whose
-        event is not a subject the lexicon knows ("of major surgery" names what happened, not when). Another
-        quantity ("Hb >= 9 g/dL prior to enrollment") only takes a known anchor right after its relation."""
-        gap = _WINDOW_NOTE if is_time else _NEXT_TO
-        relation = None
-        for cue in cues:
-            if (cue.kind == "time_relation" and cue.start >= position and gap.fullmatch(text, position, cue.start)
-                    and (relation is None or cue.end - cue.start > relation.end - relation.start)):
-                relation = cue
-        if relation is None:
-            return None
-        link = relation.position == "link"
-        if link and not (reading.direction and reading.comparator == Comparator.LE.value):
-            return None  # "during the 12 weeks of treatment" is a period, not a window before an event
-        if not (link or relation.direction) or (link and not is_time):
-            return None
-        after = relation.end
-        shared = None if link or not is_time else _SHARED_EVENT.match(text, after)
-        if shared is not None:
-            after = shared.end()
-        anchor = self._event_after(text, cues, after, link, is_time and relation.position != "prefix")
-        event_start = _ARTICLE_GAP.match(text, after).end()
-        if anchor is None or (link and any(m.start <= event_start < m.end for m in mentions)):
-            return None
-        return reading.direction if link else relation.direction, *anchor
-
-    def _event_after(self, text: str, cues: list[Cue], position: int, link: bool,
-                     written: bool) -> Optional[tuple[str, int]]:
-        """The event named at ``position`` (after a relation) and where it ends: an anchor of ``anchors.jsonl``,
-        else, when ``written`` (after "prior to", "after", a link: not after a prefix word such as "prior
-        medication"), the words as written (see the module's docstring), or None."""
-        known = _postfix_cue(text, cues, position, "anchor")
-        if known is not None:
-            return known.value, known.end
-        if not written:
-            return None
-        words: list[str] = []
-        end = position
-        end_of_clause = clause_around(self.grammars, text, position)[1]
-        next_item = _NEXT_ITEM.search(text, position, end_of_clause)
-        for token in _EVENT_TOKEN.finditer(text, position, next_item.start() if next_item else end_of_clause):
-            word, last = token.group(), False
-            if word.startswith("(") and word.endswith(")"):
-                continue
-            if word.endswith(".") and normalize(word) not in self.event_ends:  # "... of study treatment."
-                word, last = word[:-1], True
-            if normalize(word) in self.event_ends:
-                break
-            if words or word.lower() not in _ARTICLES:
-                words.append(word)
-                end = token.start() + len(word)
-            if len(words) > _EVENT_WORDS:
-                return None  # a sentence goes on, not an event
-            if last:
-                break
-        if not words or not re.match(r"[^\W\d_]", words[0]) or words[-1].lower() in ("of", *_ARTICLES):
-            return None  # "prior to the start of" at a line's end: the event is cut off
-        if link and not (_gerund(words[0]) or normalize(words[-1]) in self.event_heads):
-            return None
-        return " ".join(" ".join(words).split()), end
 
     def _timed(self, doc: Doc, quantity: Quantity, reading: Reading, direction: Optional[str],
                anchor: Optional[str]) -> tuple[Optional[str], Optional[str]]:
@@ -239,7 +154,7 @@ class ComparisonReader:
         inherited = None
         if anchor is None and (reading.direction is not None or reading.comparator == "implicit"):
             # a plain comparison ("< 6 months" in a table of ages) is not placed by its parent's "before <event>"
-            inherited = self._inherited(doc._.cp_context or ())
+            inherited = self.placer.inherited(doc._.cp_context or ())
             if inherited is not None:
                 direction, anchor, flag = inherited
                 reading.flags.append(flag)
@@ -281,7 +196,7 @@ class ComparisonReader:
         if is_time and not _MODIFIER.match(text, quantity.end):
             return Reading("implicit", "implicit.within", None, flags)
         if quantity.unit is None and quantity.category is None and (
-                _postfix_cue(text, doc._.cp_cues or [], quantity.text_end, "count")  # "four of the following"
+                postfix_cue(text, doc._.cp_cues or [], quantity.text_end, "count")  # "four of the following"
                 or (not text[:quantity.start].strip() and _COUNTED.match(text, quantity.end))):  # "Two parents"
             return Reading(Comparator.EQ.value, "implicit.count", None, flags)
         if quantity.reference is not None:  # "three times the upper limit of normal", "twice higher than normal"
@@ -313,27 +228,6 @@ class ComparisonReader:
             return "implicit.listed_value"
         return None
 
-    def _inherited(self, context: list[tuple[str, int]]) -> Optional[tuple[str, str, Flag]]:
-        """Direction and anchor stated by an ancestor criterion ("... before infusion, ... any one ...")."""
-        for ancestor_text, offset in context:
-            cues = self.cue_finder.find(ancestor_text)
-            for relation in cues:
-                if relation.kind != "time_relation" or not relation.direction:
-                    continue
-                anchor = _postfix_cue(ancestor_text, cues, relation.end, "anchor")
-                if anchor is not None:
-                    read = ancestor_text[relation.start:anchor.end]
-                    # offsets may be negative here (the ancestor comes before this doc); the parser shifts them
-                    flag = Flag.model_construct(kind=FlagKind.INHERITED.value, read=read,
-                                understood=f"{relation.direction} {anchor.value} (from the parent criterion)",
-                                start=relation.start + offset, end=anchor.end + offset, rule=anchor.rule)
-                    return relation.direction, anchor.value, flag
-        return None
-
-
-def _gerund(word: str) -> bool:
-    """Whether ``word`` reads as a verb's -ing form opening an event ("starting venetoclax")."""
-    return len(word) > 5 and word.lower().endswith("ing")
 
 
 def _unit_end(text: str, constraint: Constraint) -> int:
@@ -349,7 +243,7 @@ def _not_a_value(text: str, quantity: Quantity, cues: list[Cue]) -> bool:
         return True
     if any(c.kind == "anchor" and c.start <= quantity.start and quantity.end <= c.end for c in cues):
         return True
-    return bool(_ON_A.search(text, max(0, quantity.start - _GAP_LIMIT), quantity.start)) and any(
+    return bool(_ON_A.search(text, max(0, quantity.start - GAP_LIMIT), quantity.start)) and any(
         c.kind == "scale" and c.start >= quantity.text_end and _SCALE_GAP.match(text[quantity.text_end:c.start])
         for c in cues)
 
@@ -358,7 +252,7 @@ def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Patter
     """The comparator or time relation that ends right before ``position``, longest first."""
     best = None
     for cue in cues:
-        if (cue.end > position or position - cue.end > _GAP_LIMIT or cue.kind not in ("comparator", "time_relation")
+        if (cue.end > position or position - cue.end > GAP_LIMIT or cue.kind not in ("comparator", "time_relation")
                 or cue.position == "postfix"):
             continue
         if cue.kind == "time_relation" and not cue.value:
@@ -375,23 +269,10 @@ def _measure_after(text: str, cues: list[Cue], position: int) -> Optional[Cue]:
     states SBP >= 145."""
     for cue in cues:
         if (cue.kind == "comparator" and cue.position == "prefix" and cue.value in _MIRRORED
-                and position <= cue.start <= position + _GAP_LIMIT and not text[position:cue.start].strip()
+                and position <= cue.start <= position + GAP_LIMIT and not text[position:cue.start].strip()
                 and not re.search(r"[^\W\d_]", cue.text) and _WORD_AFTER.match(text, cue.end)):
             return replace(cue, value=_MIRRORED[cue.value])
     return None
-
-
-def _postfix_cue(text: str, cues: list[Cue], position: int, kind: str) -> Optional[Cue]:
-    """The cue of ``kind`` that starts right after ``position`` (only spaces, ')' or 'the' between)."""
-    best = None
-    for cue in cues:
-        if (cue.kind != kind or not position <= cue.start <= position + _GAP_LIMIT
-                or (kind == "comparator" and cue.position != "postfix")):
-            continue
-        if re.match(r"^[\s)]*(?:the\s+)?$", text[position:cue.start], re.IGNORECASE):
-            if best is None or cue.end - cue.start > best.end - best.start:
-                best = cue
-    return best
 
 
 def _flag(kind: FlagKind, cue: Cue, understood: str) -> Flag:
