@@ -326,57 +326,91 @@ def run_import(paths: list, sink: Sink, engine: Engine, chunk_size: Optional[int
     summary = Summary()
     started = time.monotonic()
     triage = _Triage(sink.known(), engine.version)
-    buffer: list[Union[ParsedTrial, Failure]] = []
-    last_flush = time.monotonic()
-    in_flight: collections.deque[tuple[int, Pending]] = collections.deque()
-
-    def flush(force: bool = False) -> None:
-        nonlocal last_flush
-        if buffer and (force or len(buffer) >= _WRITE_BATCH or time.monotonic() - last_flush > _FLUSH_SECONDS):
-            sink.write(buffer, engine.version)
-            buffer.clear()
-            last_flush = time.monotonic()
-
-    def submit(chunk: list[Record]) -> None:
-        while len(in_flight) >= engine.slots:
-            collect(*in_flight.popleft())
-        in_flight.append((len(chunk), engine.submit(chunk)))
-
-    def collect(size: int, pending: Pending) -> None:
-        result = pending.get()
-        retried = triage.retry(result.failures)
-        buffer.extend(result.trials)
-        buffer.extend(result.failures)
-        summary.imported += result.imported
-        summary.unchanged += result.unchanged
-        summary.criteria += result.criteria
-        summary.fail(result.failures)
-        on_progress(size, summary)
-        flush()
-        if retried:
-            in_flight.append((len(retried), engine.submit(retried)))
-
+    batches = _Batches(sink, engine.version)
+    in_flight = _InFlight(engine, triage, summary, batches, on_progress)
     for chunk, skipped in _chunks(read_inputs(paths, max_bytes), triage, chunk_size or engine.chunk_size):
         for item in skipped:
             if isinstance(item, Failure):
-                buffer.append(item)
+                batches.add([item])
                 summary.fail([item])
             else:
                 summary.unchanged += 1
         if skipped:
             on_progress(len(skipped), summary)
         if chunk:
-            submit(chunk)
-        flush()
-    while in_flight:
-        collect(*in_flight.popleft())
+            in_flight.submit(chunk)
+        batches.flush()
+    in_flight.drain()
     duplicates = triage.duplicates()
-    buffer.extend(duplicates)
+    batches.add(duplicates)
     summary.fail(duplicates)
     on_progress(len(duplicates), summary)
-    flush(force=True)
+    batches.flush(force=True)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+class _Batches:
+    """What waits to be written to the sink: written when :data:`_WRITE_BATCH` items wait, or when the last write
+    is :data:`_FLUSH_SECONDS` ago."""
+
+    def __init__(self, sink: Sink, version: str) -> None:
+        self.sink = sink
+        self.version = version
+        self.waiting: list[Union[ParsedTrial, Failure]] = []
+        self.last_flush = time.monotonic()
+
+    def add(self, items: Iterable[Union[ParsedTrial, Failure]]) -> None:
+        self.waiting.extend(items)
+
+    def flush(self, force: bool = False) -> None:
+        """Write what waits, when enough waits or it has waited long enough (``force``: whatever waits)."""
+        if self.waiting and (force or len(self.waiting) >= _WRITE_BATCH
+                             or time.monotonic() - self.last_flush > _FLUSH_SECONDS):
+            self.sink.write(self.waiting, self.version)
+            self.waiting.clear()
+            self.last_flush = time.monotonic()
+
+
+class _InFlight:
+    """The chunks sent to the engine and not yet collected, at most ``engine.slots``. A result collected goes into
+    the summary and the batches, and the copies of a record that waited on it are sent in its place."""
+
+    def __init__(self, engine: Engine, triage: _Triage, summary: Summary, batches: _Batches,
+                 on_progress: Callable[[int, Summary], None]) -> None:
+        self.engine = engine
+        self.triage = triage
+        self.summary = summary
+        self.batches = batches
+        self.on_progress = on_progress
+        self.queue: collections.deque[tuple[int, Pending]] = collections.deque()
+
+    def submit(self, chunk: list[Record]) -> None:
+        """Send ``chunk``, once a slot is free (collecting the oldest until one is)."""
+        while len(self.queue) >= self.engine.slots:
+            self._collect()
+        self.queue.append((len(chunk), self.engine.submit(chunk)))
+
+    def drain(self) -> None:
+        """Collect every chunk still in flight, and those sent again meanwhile."""
+        while self.queue:
+            self._collect()
+
+    def _collect(self) -> None:
+        size, pending = self.queue.popleft()
+        result = pending.get()
+        retried = self.triage.retry(result.failures)
+        self.batches.add(result.trials)
+        self.batches.add(result.failures)
+        summary = self.summary
+        summary.imported += result.imported
+        summary.unchanged += result.unchanged
+        summary.criteria += result.criteria
+        summary.fail(result.failures)
+        self.on_progress(size, summary)
+        self.batches.flush()
+        if retried:
+            self.queue.append((len(retried), self.engine.submit(retried)))
 
 
 def _chunks(items: Iterable[Item], triage: _Triage, size: int) -> Iterator[tuple[list[Record], list]]:
