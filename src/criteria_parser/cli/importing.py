@@ -40,18 +40,7 @@ def import_command(
     Records whose text and parser version are already in the store are skipped, so a re-run resumes an
     interrupted import; records that cannot be read or parsed go to the errors table and the import goes on.
     """
-    from ..registry.importer import count_records_in_background, run_import, terminate_as_interrupt
-    from .progress import import_progress
-
-    missing = [p for p in paths if p != "-" and not Path(p).exists()]
-    if missing:
-        raise CriteriaParserError("no such file or directory", missing[0])
-    if engine is EngineName.dask and out is None:
-        fail("--engine dask writes Parquet shards: give --out DIRECTORY")
-    if engine is EngineName.local and out is not None and out.suffix.lower() not in (".jsonl", ".parquet"):
-        raise CriteriaParserError("--out must end in .jsonl or .parquet", out)
-    if scheduler and engine is not EngineName.dask:
-        fail("--scheduler needs --engine dask")
+    _check_options(paths, out, engine, scheduler)
     try:
         sink = _open_sink(db, out, engine)
     except OSError as exc:
@@ -61,7 +50,37 @@ def import_command(
     except CriteriaParserError:
         sink.close(False)
         raise
-    complete = False
+    summary, problem, code = _run(paths, sink, runner, quiet, max_mb)
+    if summary is None:
+        say(f"{problem}; what was written is complete, re-run to resume")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # the exit handlers of concurrent.futures would wait on the killed workers' queues
+        os._exit(code)
+    _report(summary, out or db, out is None)
+
+
+def _check_options(paths: list[str], out: Optional[Path], engine: EngineName, scheduler: Optional[str]) -> None:
+    """A user's mistake in the inputs or options, as its one line."""
+    missing = [p for p in paths if p != "-" and not Path(p).exists()]
+    if missing:
+        raise CriteriaParserError("no such file or directory", missing[0])
+    if engine is EngineName.dask and out is None:
+        fail("--engine dask writes Parquet shards: give --out DIRECTORY")
+    if engine is EngineName.local and out is not None and out.suffix.lower() not in (".jsonl", ".parquet"):
+        raise CriteriaParserError("--out must end in .jsonl or .parquet", out)
+    if scheduler and engine is not EngineName.dask:
+        fail("--scheduler needs --engine dask")
+
+
+def _run(paths: list[str], sink, runner, quiet: bool, max_mb: float) -> tuple[Optional[Summary], str, int]:
+    """The import with its progress bar, then the sink and the engine closed (whole only if it ended): its
+    summary, or None with why it stopped and the exit code."""
+    from ..registry.importer import count_records_in_background, run_import, terminate_as_interrupt
+    from .progress import import_progress
+
+    summary: Optional[Summary] = None
+    complete, problem, code = False, "", 0
     progress = import_progress(quiet)
     try:
         with terminate_as_interrupt(), progress:
@@ -85,13 +104,7 @@ def import_command(
         except CriteriaParserError as exc:  # a full disk while the files are put together
             complete, problem, code = False, str(exc), 1
         runner.close(complete)
-    if not complete:
-        say(f"{problem}; what was written is complete, re-run to resume")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # the exit handlers of concurrent.futures would wait on the killed workers' queues
-        os._exit(code)
-    _report(summary, out or db, out is None)
+    return (summary if complete else None), problem, code
 
 
 def _open_sink(db: Path, out: Optional[Path], engine: EngineName):
