@@ -49,63 +49,63 @@ class ConstraintBuilder:
             mentions: every lexicon mention of the text (the method of a value is one).
             exceptions: the spans of "except ..." clauses.
         """
-        own_by_subject: dict[int, list[Found]] = {}
-        for found in subjects:
-            key = id(found.entry) if found.entry is not None else id(found)
-            own_by_subject.setdefault(key, []).append(found)
         qualifier = _qualifier(text, mentions, quantity.text_end, self.method_gap)
         role = Role.EXCEPTION if any(s <= quantity.start < e for s, e in exceptions) else Role.CONDITION
-        out = []
-        for index, own in enumerate(list(own_by_subject.values()) or [[]]):
-            entry = own[0].entry if own else None
-            flags = list(reading.flags)
-            unit, unit_flag = self._unit(quantity, entry)
-            unit_text = quantity.unit.text if quantity.unit else None
-            if unit is None and reading.listed_after is not None:  # "stage 4 or 5": 5 is a stage too
-                unit, unit_text = reading.listed_after.unit, reading.listed_after.unit_text
-            if unit_flag:
-                flags.append(unit_flag)
-            flags.extend(_typo_flags(own))
-            subject_text, subject_start, kept = _subject_text(text, own, reading.cue_start or quantity.start, right)
-            if kept:
-                flags.append(kept)
-            subject_end = subject_start + len(subject_text) if subject_start is not None and subject_text else None
-            kind = self._kind(quantity, reading, unit, entry, own[0] if own else None)
-            starts = [quantity.start] + ([reading.cue_start] if reading.cue_start is not None else [])
-            ends = [reading.end, quantity.text_end] + ([qualifier[2]] if qualifier else [])
-            if subject_start is not None:
-                (ends if right else starts).append(subject_start if not right else subject_end)
-            text_start, text_end = min(starts), max(ends)
-            out.append((Constraint(
-                kind=kind,
-                subject=entry.name if entry else (" ".join(subject_text.split()) if subject_text else None),
-                subject_text=subject_text,
-                subject_start=subject_start if subject_end is not None else None,
-                subject_end=subject_end,
-                subject_concept=entry.id if entry else None,
-                subject_code=entry.code if entry else None,
-                open_subject=bool(subject_text) and entry is None,
-                comparator=reading.comparator,
-                value=quantity.value if quantity.category is None or quantity.value_high is not None else None,
-                value_high=quantity.value_high,
-                category=quantity.category,
-                unit=unit,
-                unit_text=unit_text,
-                relative_to=quantity.reference.relative_to if quantity.reference else None,
-                direction=reading.direction,
-                anchor=reading.anchor,
-                qualifier=qualifier[0] if qualifier else None,
-                role=role,
-                group=group + index,
-                start=quantity.start,
-                end=quantity.end,
-                text=text[text_start:text_end],
-                text_start=text_start,
-                text_end=text_end,
-                flags=sorted(flags, key=lambda f: f.start),
-                rule=reading.rule,
-            ), own[0] if own else None))
-        return out
+        return [(self._constraint(text, quantity, reading, own, right, group + index, qualifier, role),
+                 own[0] if own else None)
+                for index, own in enumerate(_by_subject(subjects) or [[]])]
+
+    def _constraint(self, text: str, quantity: Quantity, reading: Reading, own: list[Found], right: bool, group: int,
+                    qualifier: Optional[tuple[str, int, int]], role: Role) -> Constraint:
+        """The constraint of one subject (``own``: its mentions; none for a constraint without a subject)."""
+        entry = own[0].entry if own else None
+        flags = list(reading.flags)
+        unit, unit_flag = self._unit(quantity, entry)
+        unit_text = quantity.unit.text if quantity.unit else None
+        if unit is None and reading.listed_after is not None:  # "stage 4 or 5": 5 is a stage too
+            unit, unit_text = reading.listed_after.unit, reading.listed_after.unit_text
+        if unit_flag:
+            flags.append(unit_flag)
+        flags.extend(_typo_flags(own))
+        subject_text, subject_start, kept = _subject_text(text, own, reading.cue_start or quantity.start, right)
+        if kept:
+            flags.append(kept)
+        subject_end = subject_start + len(subject_text) if subject_start is not None and subject_text else None
+        kind = self._kind(quantity, reading, unit, entry, own[0] if own else None)
+        starts = [quantity.start] + ([reading.cue_start] if reading.cue_start is not None else [])
+        ends = [reading.end, quantity.text_end] + ([qualifier[2]] if qualifier else [])
+        if subject_start is not None:
+            (ends if right else starts).append(subject_start if not right else subject_end)
+        text_start, text_end = min(starts), max(ends)
+        return Constraint(
+            kind=kind,
+            subject=entry.name if entry else (" ".join(subject_text.split()) if subject_text else None),
+            subject_text=subject_text,
+            subject_start=subject_start if subject_end is not None else None,
+            subject_end=subject_end,
+            subject_concept=entry.id if entry else None,
+            subject_code=entry.code if entry else None,
+            open_subject=bool(subject_text) and entry is None,
+            comparator=reading.comparator,
+            value=quantity.value if quantity.category is None or quantity.value_high is not None else None,
+            value_high=quantity.value_high,
+            category=quantity.category,
+            unit=unit,
+            unit_text=unit_text,
+            relative_to=quantity.reference.relative_to if quantity.reference else None,
+            direction=reading.direction,
+            anchor=reading.anchor,
+            qualifier=qualifier[0] if qualifier else None,
+            role=role,
+            group=group,
+            start=quantity.start,
+            end=quantity.end,
+            text=text[text_start:text_end],
+            text_start=text_start,
+            text_end=text_end,
+            flags=sorted(flags, key=lambda f: f.start),
+            rule=reading.rule,
+        )
 
     def _kind(self, quantity: Quantity, reading: Reading, unit: Optional[str], entry: Optional[LexiconEntry],
               subject: Optional[Found]) -> str:
@@ -144,6 +144,15 @@ class ConstraintBuilder:
         flag = Flag(kind=FlagKind.UNIT_REPAIR, read=unit.text, understood=f"{chosen} ({reason})",
                     start=unit.start, end=unit.start + len(unit.text), rule=unit.rule)
         return chosen, flag
+
+
+def _by_subject(subjects: list[Found]) -> list[list[Found]]:
+    """``subjects`` by the subject they name: the mentions of one lexicon concept are one subject."""
+    by_subject: dict[int, list[Found]] = {}
+    for found in subjects:
+        key = id(found.entry) if found.entry is not None else id(found)
+        by_subject.setdefault(key, []).append(found)
+    return list(by_subject.values())
 
 
 def _qualifier(text: str, mentions: list[Mention], position: int,
