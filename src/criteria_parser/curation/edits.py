@@ -14,7 +14,7 @@ rows are refused with one reason per field.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, TypeVar
 
 from pydantic import ValidationError
 
@@ -32,6 +32,8 @@ ROW_FIELDS = (
 ENTITY_FIELDS = ("type", "start", "end", "concept", "name", "code", "rule", "id", "assertions", "condition")
 #: Fields a row holds as JSON (lists of objects).
 _JSON_FIELDS = ("flags", "assertions")
+#: What a row is validated as.
+_Row = TypeVar("_Row", Constraint, Entity)
 _INTEGERS = ("group", "start", "end", "text_start", "text_end", "subject_start", "subject_end")
 #: Where a model-level (not field-level) refusal is shown.
 _MODEL_MESSAGES = {"between": "value_high", "below value": "value_high", "value or a category": "value",
@@ -106,13 +108,8 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
         data["text"] = _span_text(text, data["text_start"], data["text_end"])
         if data["subject_start"] is not None:
             data["subject_text"] = _span_text(text, data["subject_start"], data["subject_end"]) or None
-        try:
-            constraint = Constraint.model_validate(data)
-        except ValidationError as exc:
-            for error in exc.errors():
-                field = str(error["loc"][0]) if error["loc"] else _model_field(error["msg"])
-                errors.setdefault(field, error["msg"].removeprefix("Value error, "))
-        else:
+        constraint = _validated(Constraint, data, errors, _model_field)
+        if constraint is not None:
             errors.update(_provenance(constraint, text, criterion))
             ucum = spellings.get((constraint.unit or "").lower())
             if constraint.unit and ucum and constraint.unit not in spellings.values():
@@ -145,6 +142,19 @@ def _fields(fields: dict[str, Any], names: tuple[str, ...], errors: dict[str, st
     return data
 
 
+def _validated(model: type[_Row], data: dict[str, Any], errors: dict[str, str],
+               field_of: Callable[[str], str]) -> Optional[_Row]:
+    """``data`` as ``model``, or None with the model's reasons in ``errors`` by field (``field_of``: the field a
+    reason of the whole row names, from its message)."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else field_of(error["msg"])
+            errors.setdefault(field, error["msg"].removeprefix("Value error, "))
+        return None
+
+
 def _span_text(text: str, start: Any, end: Any) -> str:
     """The listing's text at a span as a row gives it (empty for a bad one: the model reports the offset)."""
     try:
@@ -165,13 +175,8 @@ def build_entity(fields: dict[str, Any], text: str, criterion: Criterion) -> Ent
     if not errors:
         data["text"] = _span_text(text, data["start"], data["end"])
         data["id"] = data["id"] or ""
-        try:
-            entity = Entity.model_validate(data)
-        except ValidationError as exc:
-            for error in exc.errors():
-                field = str(error["loc"][0]) if error["loc"] else "end"
-                errors.setdefault(field, error["msg"].removeprefix("Value error, "))
-        else:
+        entity = _validated(Entity, data, errors, lambda message: "end")
+        if entity is not None:
             if not (criterion.start <= entity.start and entity.end <= criterion.end):
                 errors["start"] = (f"the entity must lie inside criterion {criterion.label} "
                                    f"({criterion.start}-{criterion.end})")
