@@ -79,6 +79,14 @@ CASES = [
     ("patients with lumbar pain present for more than 12 weeks", [("lumbar pain", "time_window")]),
     ("a minimum life expectancy of 12 weeks", [("life expectancy", "threshold")]),
     ("Prior administration of blood products in last 4 months", [("blood products", "time_window")]),
+    # a measure of time named with the unit; the class a list of examples is of
+    ("GDM diagnosed ≥ 33 gestational weeks", [("gestational age", "threshold")]),
+    ("Pregnancy between 36 and 42 weeks of gestation", [("gestational age", "range")]),
+    ("≥ 24 weeks gestational age", [("gestational age", "threshold")]),
+    ("Use of systemic pain medications, e.g. oxycodone in the past 2 weeks",
+     [("systemic pain medications", "time_window")]),
+    ("Prior surgery. E.g. appendectomy within 2 weeks", [("appendectomy", "time_window")]),
+    ("Has severe or unstable heart failure e.g., New York Heart Association (NYHA) grade IV", [("NYHA", "category")]),
 ]
 
 
@@ -136,10 +144,10 @@ def test_eval_brat_prints_the_subject_table_and_hides_held_lines(tmp_path):
 #: (corpus, part) -> floors of given (of matched), right (of given), end to end (of gold), windows, and end to end
 #: of the comparisons an age owns (LCT ``Age``, Chia ``Person``).
 FLOORS = {
-    ("leaf-dev", "tune"): (0.945, 0.905, 0.798, 0.695, 0.969),
-    ("leaf-dev", "held"): (0.925, 0.885, 0.767, 0.669, 0.923),
-    ("chia-dev", "tune"): (0.917, 0.887, 0.760, 0.661, 0.835),
-    ("chia-dev", "held"): (0.908, 0.881, 0.725, 0.661, 0.841),
+    ("leaf-dev", "tune"): (0.946, 0.911, 0.805, 0.702, 0.969),
+    ("leaf-dev", "held"): (0.925, 0.887, 0.769, 0.669, 0.923),
+    ("chia-dev", "tune"): (0.919, 0.889, 0.764, 0.661, 0.835),
+    ("chia-dev", "held"): (0.911, 0.883, 0.729, 0.661, 0.841),
 }
 
 

@@ -185,7 +185,7 @@ class SubjectRule(Rule):
     measurement); ``generic``: words that alone name no clinical thing, no entity ("conditions", "drug").
     """
 
-    role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "duration", "since_event", "event_gap", "link",
+    role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "duration", "since_event", "event_gap", "example", "link",
                   "count", "procedure", "drug", "generic"]
     phrases: list[str] = Field(min_length=1)
     subject: str = Field(min_length=1)

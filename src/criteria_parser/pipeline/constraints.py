@@ -103,6 +103,9 @@ class ConstraintAssembler:
         """The subjects of one quantity (:mod:`.subject_choice`) and whether they are written after it."""
         if reading.listed_after is not None and previous is not None:
             return [s for s in previous[0] if self.subjects.fits(s, quantity)], False  # "ASA I and II", "III or IV"
+        measure = self.subjects.measure_in_unit(text, candidates, quantity)
+        if measure is not None:
+            return [measure], measure.start > quantity.start
         age = self.subjects.age(text, words, candidates, quantity, reading, window_start, subject_end)
         if age is NOT_A_PERSONS_AGE:
             return [age], False  # no subject, but an amount like an age, not a window

@@ -87,6 +87,7 @@ class SubjectPicker:
         self._age_nouns = {p.lower() for p in role("age_before") if " " not in p}
         self._durations = {p.lower() for p in role("duration")}
         self._event_gap = {p.lower() for p in role("event_gap")}
+        self._example = re.compile(r"(?<![^\W_])(?:" + compile_phrases(role("example")).pattern + r")", re.IGNORECASE)
         #: words that open another clause after a value ("patients ≥18 who ...")
         self._clause_words = {p.lower() for rule in grammars.subjects if rule.id == "subj.stop.clause"
                               for p in rule.phrases}
@@ -240,7 +241,7 @@ class SubjectPicker:
                 if not self._coordination.fullmatch(text[other.end:run[0].start]) or not self.fits(other, quantity):
                     break
                 run.insert(0, other)
-            return run
+            return self._class_of_examples(text, words, found, quantity, start, run)
         phrase = self._phrase_left(words, clause, gap_start)
         if phrase is None:
             return []
@@ -248,7 +249,32 @@ class SubjectPicker:
         for word in words:  # "Phe concentration": the open words keep the measure's head
             if word.start >= end and word.end <= left and word.start - end <= 1 and word.lower in self._heads:
                 end = word.end
-        return [self._open(text, phrase[0], end, quantity, found)]
+        return self._class_of_examples(text, words, found, quantity, start,
+                                       [self._open(text, phrase[0], end, quantity, found)])
+
+    def _class_of_examples(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity,
+                           start: int, subjects: list[Found]) -> list[Found]:
+        """The class that ``subjects`` are listed as examples of, when an ``example`` cue outside brackets opens
+        their list before an amount of time ("systemic pain medications, e.g. oxycodone in the past 2 weeks": the
+        medications; the cue's full stop ends no clause here); else ``subjects`` (a measure's value is the
+        measure's: "heart failure e.g., NYHA grade IV")."""
+        if not self.timed(quantity):
+            return subjects
+        clause = max(start, _line_floor(text, start, subjects[0].start))
+        before = text[clause:subjects[0].start]
+        cue = None
+        for match in self._example.finditer(before):
+            cue = match
+        if cue is None or before.count("(", cue.end()) or before.count("(", 0, cue.start()) > before.count(
+                ")", 0, cue.start()) or re.search(r"[;:]|\.\s", before[cue.end():]) \
+                or re.search(r"[;:]|\.\s", before[:cue.start()]):
+            return subjects
+        phrase = self._phrase_left(words, clause, clause + len(before[:cue.start()].rstrip(" ,(")))
+        if phrase is None:
+            return subjects
+        named = next((f for f in found if (f.start, f.end) == phrase), None) or self._open(
+            text, phrase[0], phrase[1], quantity, found)
+        return [named] if self.fits(named, quantity) else subjects
 
     def counts_after(self, text: str, words: list[_Word], subjects: list[Found], quantity: Quantity) -> bool:
         """Whether a bare count names what it counts right after it, while the words before it are open ("Failure
@@ -313,6 +339,17 @@ class SubjectPicker:
         if subject.type == "drug":
             return unit.dimension in _DOSES or unit.dimension in ("mass_concentration", "substance_concentration")
         return subject.type in _MEASURED
+
+    def measure_in_unit(self, text: str, found: list[Found], quantity: Quantity) -> Optional[Found]:
+        """A lexicon measure of time (not age) named in an amount's unit or right after it ("≥ 33 gestational
+        weeks", "36 weeks of gestation", "≥ 24 weeks gestational age"): the amount's subject, before any other."""
+        if not self.timed(quantity):
+            return None
+        unit = quantity.unit
+        return next((f for f in found if f.entry is not None and f.entry is not self._age
+                     and f.entry.unit in self._time_units
+                     and (f.start < unit.end and unit.start < f.end or _SPACES.fullmatch(text, unit.end, f.start))),
+                    None)
 
     def timed(self, quantity: Quantity) -> bool:
         """Whether ``quantity`` is an amount of time (written after its number)."""
