@@ -24,9 +24,12 @@ def test_a_negation_reaches_as_far_as_its_context_rule_says(parser):
     """The matcher reads negation from the ConText rules (grammars/context.jsonl): "no" reaches its max_scope."""
     (rule,) = [r for r in GRAMMARS.context if r.id == "ctx.neg.no"]
     assert isinstance(checks(parser, "No documented history of ischemic stroke")[0], Negated)
-    beyond = "No signs in the records of the last two years of stroke"
+    beyond = "No signs in the records of any of the earlier years of stroke"
     assert len(beyond.split()) - 2 > rule.max_scope
     assert not isinstance(checks(parser, beyond)[0], Negated)
+    # a window's negation is its constraint's (model 2.1): the cue reaches the words the window bounds
+    window = checks(parser, "No signs in the records of the last two years of stroke")[0]
+    assert isinstance(window, Negated) and window.cue == "No"
 
 
 def test_a_dose_without_a_window_is_a_treatment_ongoing_at_the_screening(parser):

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from conftest import SHARED
-from criteria_parser.export.fhir import NOT_CHECKABLE, export_fhir
+from criteria_parser.export.fhir import NOT_CHECKABLE, export_fhir, sourced
 from criteria_parser.export.jsonlogic import export_jsonlogic
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.grammar.matching import load_matching_grammar
@@ -36,20 +36,9 @@ LEAF, TEXT = ("leaf",), ("text",)
 GRAMMARS, MATCHING = load_grammars(), load_matching_grammar()
 
 
-def _sourced(check: Check) -> bool:
-    """Whether a check reads a constraint anywhere (else it is read from the text's conditions, or not at all)."""
-    if isinstance(check, (AllOf, AnyOf, Agreeing)):
-        return any(_sourced(p) for p in check.parts)
-    if isinstance(check, Unless):
-        return _sourced(check.condition) or any(_sourced(e) for e in check.exceptions)
-    if isinstance(check, (AtMostUnknown, AtLeastUnknown, Negated)):
-        return _sourced(check.part)
-    return getattr(check, "source", None) is not None
-
-
 def plan_shape(check: Check, fhir: bool = False) -> tuple:
     """The plan's shape of a check; ``fhir``: what FHIR can say of it."""
-    if fhir and not _sourced(check):
+    if fhir and not sourced(check):
         return TEXT
     if isinstance(check, AllOf):
         return ("all", tuple(plan_shape(p, fhir) for p in check.parts))

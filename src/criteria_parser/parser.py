@@ -230,7 +230,11 @@ def _apply(criterion: Criterion, doc: Doc) -> None:
     criterion.clauses = [shift_clause(c, delta, prefix) for c in structure.clauses]
     criterion.exceptions = [shift_clause(x, delta, prefix) for x in structure.exceptions]
     criterion.tree = shift_node(structure.tree, delta, prefix)
-    if doc._.cp_any_children and criterion.children:
+    logic, count, said = structure.children
+    if criterion.children and logic != Logic.ALL.value:  # "any of the following", "at least two of the following"
+        criterion.logic, criterion.logic_count = logic, count
+        criterion.logic_cue = Excerpt(text=text[said[0]:said[1]], start=said[0] + delta, end=said[1] + delta)
+    elif doc._.cp_any_children and criterion.children:
         criterion.logic = Logic.ANY.value
 
 

@@ -90,8 +90,6 @@ class FhirExporter:
             "extension": [_span(constraint.text_start, constraint.text_end)],
             "definitionByTypeAndValue": typed,
         }
-        if constraint.role == "exception":
-            characteristic["exclude"] = True
         if self._anchored(constraint):
             self._window(constraint, dose, characteristic)
         elif constraint.kind == "time_window" and constraint.value is not None and (
@@ -151,17 +149,25 @@ class FhirExporter:
         if isinstance(check, (AtMostUnknown, AtLeastUnknown)):  # FHIR cannot say "at most/least unknown": the part
             return self._own(check.part)
         if isinstance(check, Unless):
-            return self._own(check.condition) + [self.leaf(e) for e in check.exceptions]
+            return self._own(check.condition) + [{**self.leaf(e), "exclude": True} for e in check.exceptions]
         if isinstance(check, (AllOf, Agreeing)):  # FHIR cannot say "all or any, unclear": all-of, as before
             return [self._group(part) for part in check.parts]
         return [self._group(check)]
 
     def _group(self, check: Check) -> dict:
-        """One constraint group: a leaf, or any-of its alternatives."""
+        """One constraint group: a leaf, or any-of its alternatives (all-of its parts where the model's logic
+        tree nests them; what no constraint states, a condition named in words, as text)."""
+        if not sourced(check):
+            return {"definitionCodeableConcept": {"text": _words(check)},
+                    "extension": [{"url": NOT_CHECKABLE, "valueBoolean": True}]}
+        if isinstance(check, (AtMostUnknown, AtLeastUnknown)):  # FHIR cannot say "at most/least unknown"
+            return self._group(check.part)
         if isinstance(check, AnyOf):
             return self._combine("any-of", [self._group(part) for part in check.parts])
+        if isinstance(check, (AllOf, Agreeing)):  # FHIR cannot say "all or any, unclear": all-of, as before
+            return self._combine("all-of", [self._group(part) for part in check.parts])
         if isinstance(check, TreatmentWindow) and check.exception is not None:  # the dose it lets pass, per window
-            return self._combine("all-of", [self.leaf(check), self.leaf(check.exception)])
+            return self._combine("all-of", [self.leaf(check), {**self.leaf(check.exception), "exclude": True}])
         if isinstance(check, Negated):  # a washout: not the window inside the time
             inner = self._group(check.part)
             return {**inner, "exclude": True} if not inner.get("exclude") else {
@@ -176,7 +182,7 @@ class FhirExporter:
             parts.append(self._combine("any-of" if planned.any_children else "all-of", children))
         text = " ".join(planned.text.split())
         extensions = [_span(planned.criterion.start, planned.criterion.end)]
-        if not parts:
+        if all(_not_checkable(part) for part in parts):
             extensions.append({"url": NOT_CHECKABLE, "valueBoolean": True})
             characteristic: dict[str, Any] = {"definitionCodeableConcept": {"text": text}}
         elif len(parts) == 1 and not parts[0].get("exclude"):
@@ -190,6 +196,30 @@ class FhirExporter:
     @staticmethod
     def _combine(code: str, parts: list[dict]) -> dict:
         return {"definitionByCombination": {"code": code, "characteristic": parts}}
+
+
+def sourced(check: Check) -> bool:
+    """Whether a check reads a constraint anywhere (else it reads the conditions the text names, or nothing)."""
+    if isinstance(check, (AllOf, AnyOf, Agreeing)):
+        return any(sourced(p) for p in check.parts)
+    if isinstance(check, Unless):
+        return sourced(check.condition) or any(sourced(e) for e in check.exceptions)
+    if isinstance(check, (AtMostUnknown, AtLeastUnknown, Negated)):
+        return sourced(check.part)
+    return getattr(check, "source", None) is not None
+
+
+def _words(check: Check) -> str:
+    """What an unsourced check is about, in words: its concepts' names, or its reason."""
+    if isinstance(check, (AllOf, AnyOf, Agreeing)):
+        return ", ".join(_words(p) for p in check.parts)
+    if isinstance(check, (AtMostUnknown, AtLeastUnknown, Negated)):
+        return _words(check.part)
+    return getattr(check, "text", None) or getattr(check, "reason", "")
+
+
+def _not_checkable(characteristic: dict) -> bool:
+    return any(e.get("url") == NOT_CHECKABLE for e in characteristic.get("extension", []))
 
 
 def export_fhir(plan: ListingPlan, grammars: Grammars, matching: MatchingGrammar) -> dict:

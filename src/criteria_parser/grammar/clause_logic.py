@@ -141,7 +141,10 @@ class ClauseReader:
         roles = tuple(self._role(clauses, start, end) for start, end in parts)
         shared = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                   if exclusion and limits and a != b and limits[a] is not None and limits[a] == limits[b]}
-        trees = [self._tree(text, parts, [i for i, r in enumerate(roles) if r == role], clauses, shared)
+        apart = {(a, b) for a in range(len(parts)) for b in range(len(parts))
+                 if limits and a != b and None not in (limits[a], limits[b]) and limits[a] != limits[b]
+                 and not self._is_class(text, parts[b])}  # "ECOG 0, 1, or 2": values of one measure
+        trees = [self._tree(text, parts, [i for i, r in enumerate(roles) if r == role], clauses, shared, apart)
                  for role in (None, *range(len(clauses)))]
         return Reading(tuple(clauses), roles, trees[0], tuple(trees[1:]))
 
@@ -185,12 +188,16 @@ class ClauseReader:
         return min(holding, key=lambda i: clauses[i].end - clauses[i].start) if holding else None
 
     def _tree(self, text: str, parts: list[tuple[int, int]], members: list[int], clauses: list[Clause],
-              shared: set[tuple[int, int]]) -> Node:
+              shared: set[tuple[int, int]], apart: set[tuple[int, int]] = frozenset()) -> Node:
         """``all`` over the runs split by clause breaks and "and", each run ``any`` of its parts joined by "or";
-        ``shared``: pairs of parts that are alternatives whatever joins them."""
+        ``shared``: pairs of parts that are alternatives whatever joins them; ``apart``: pairs with limits of their
+        own, which a comma separates as requirements ("bilirubin < 2 mg/dL, AST and/or ALT < 3 × ULN": the comma
+        ends the list, it does not take the "and/or")."""
         members = sorted(members, key=lambda i: parts[i])
         joiners = [self._joiner(text, parts[a], parts[b], clauses) for a, b in zip(members, members[1:])]
-        joiners = [Joiner("any", j.start, j.end, j.text, j.rule) if (a, b) in shared else j
+        joiners = [Joiner("any", j.start, j.end, j.text, j.rule) if (a, b) in shared else
+                   Joiner("break", j.start, j.end, j.text, j.rule) if (a, b) in apart and j.logic == "list"
+                   and j.text.strip() == "," else j
                    for a, b, j in zip(members, members[1:], joiners)]
         after = self._joiner(text, parts[members[-1]], _clause_end(self.grammars, text, parts[members[-1]][1]),
                              clauses) if members else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterator, Optional, Union
 
+from .clause_checks import ClauseChecks
 from .concepts import ConceptReader
 from .guards import Guards, unsure
 from .plan import (
@@ -36,6 +37,7 @@ class Compiler:
         self.guards = Guards(grammars, matching)
         self.windows = WindowReader(grammars, matching, self.variables)
         self.concepts = ConceptReader(grammars, matching, self.variables, self.guards)
+        self.clauses = ClauseChecks(self.concepts, self.constraint)
         self.index: set[str] = set()  # the concepts the listing's own conditions name ("NSCLC": malignancy)
 
     def compile(self, listing: Listing) -> ListingPlan:
@@ -52,8 +54,11 @@ class Compiler:
                   applies: Optional[str] = None) -> CriterionPlan:
         """The plan of one criterion, its children included (``applies``: why a parent applies to some patients only,
         which holds for its sub-items too)."""
-        applies = applies or self.guards.applies(criterion.text)
-        own = self._own(criterion)
+        # a criterion whose parts name the condition they depend on applies to every patient: its checks say when
+        # (its sub-items, which the model does not link to it, still apply to some patients only)
+        inherited = applies or self.guards.applies(criterion.text)
+        applies = (applies or self.guards.cohort_only(criterion.text)) if self.clauses.structured(criterion) else inherited
+        own = self._own(section, criterion)
         if own is not None and section.kind == "inclusion" and _excepts(own):
             own = AtLeastUnknown(own, "an exception in an inclusion relaxes it: failing the rest is unknown")
         if own is not None:
@@ -62,19 +67,22 @@ class Compiler:
             own = unsure(section.kind, own, applies, fails=True)
         if own is not None and section.kind == "exclusion":
             own = self._not_the_index(own)
-        children = [self.criterion(section, child, applies=applies) for child in criterion.children]
+        children = [self.criterion(section, child, applies=inherited) for child in criterion.children]
         # sub-items of an exclusion are reasons to exclude each on its own unless the text says "all"; the parser
         # marks only "any", so in an exclusion its "all" is no more than the default
-        either = criterion.logic == "any" or section.kind == "exclusion"
+        either = criterion.logic in ("any", "at_least") or section.kind == "exclusion"
         if not children:
             check = own
             if own is None:
-                check = self.concepts.read(section, criterion)
+                check = self.concepts.read(section, criterion, self._entity_condition(section, criterion),
+                                           tuple(self.clauses.handled(section, criterion)))
                 check = unsure(section.kind, check, applies, fails=True) if applies else check
                 check = self._not_the_index(check) if section.kind == "exclusion" else check
         else:
             parts = tuple(child.check for child in children)
             combined: Check = AnyOf(parts) if either else AllOf(parts)
+            if criterion.logic == "at_least" and (criterion.logic_count or 1) > 1:
+                combined = self.clauses.at_least(parts, criterion.logic_count)
             check = combined if own is None else AllOf((own, combined))
         return CriterionPlan(section.kind, criterion.label, criterion.text, check, top_level, criterion, own,
                              children, bool(children) and either)
@@ -89,7 +97,11 @@ class Compiler:
         return AtMostUnknown(check, f"the trial's own condition is also a {named}: a person must tell the patient's "
                                     f"index condition from a prior one")
 
-    def _own(self, criterion: Criterion) -> Optional[Check]:
+    def _entity_condition(self, section: Section, criterion: Criterion):
+        """What wraps the check of an entity that depends on a condition clause."""
+        return lambda entity, check: self.clauses.conditional(section, criterion, entity.condition, check, False)
+
+    def _own(self, section: Section, criterion: Criterion) -> Optional[Check]:
         conditions = [c for c in criterion.constraints if c.role == "condition"
                       and not self.guards.timing_rule(c, criterion)]  # the site's timing: no fact
         exceptions = [c for c in criterion.constraints if c.role == "exception"]
@@ -104,6 +116,7 @@ class Compiler:
         asked = {c.subject: check for c, check in compiled if isinstance(check, DoseLimit)}
         windows = {c.subject for c, check in compiled if isinstance(check, TreatmentWindow)}
         groups: dict[int, list[Check]] = {}
+        checks: dict[str, Check] = {}  # constraint id -> its check, for the model's logic tree
         used_dose = False
         for constraint, check in compiled:
             if isinstance(check, DoseLimit):
@@ -120,18 +133,43 @@ class Compiler:
             if isinstance(check, (TreatmentWindow, EventWindow)):
                 check = _washout(check, self.matching)
             groups.setdefault(constraint.group, []).append(check)
+            checks[constraint.id or ""] = check
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
         if len(parts) > 1 and (self._or_between_groups(criterion, conditions)
                                or _exclusive_values(parts, self.matching) or _table(parts)):
             result = Agreeing(parts)  # "A (x < 90) or B (y > 170)" read as separate groups: "all" is not sure
-        rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])]
+        handled = self.clauses.handled(section, criterion)
+        if criterion.tree is not None or criterion.clauses:  # the model's clause structure (schema 2.1)
+            result = self._from_tree(section, criterion, checks, parts, result)
+        substituted = {c.id for x in handled for c in criterion.constraints if c.id in x.parts}
+        rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])
+                and c.id not in substituted]
         if rest:
             result = Unless(result, tuple(self.constraint(c, criterion) for c in rest))
         for excerpt in criterion.exceptions:
-            if not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
+            if excerpt not in handled and not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
         return result
+
+    def _from_tree(self, section: Section, criterion: Criterion, checks: dict[str, Check], parts: tuple[Check, ...],
+                   grouped: Check) -> Check:
+        """The check of the criterion's logic tree; ``grouped`` (the groups' reading) where the tree holds no
+        check, or joins with "all" what the groups found unclear (an "or" between the words of two groups, values
+        that cannot all hold: "Age ≥ 60 years. Patients aged < 60 years ... may be eligible", a table of limits by
+        age)."""
+        tree = self.clauses.tree(section, criterion, checks)
+        if tree is None:  # every limit is in a clause: a condition, a permission, an exception
+            permission = next((c for c in criterion.clauses if c.kind == "permission"), None)
+            if permission is not None:
+                return Unknown(f"'{permission.text}': a permission, which neither requires nor excludes")
+            if criterion.clauses:
+                return Unknown(f"the limits say whom or when it applies to ('{criterion.clauses[0].text}'); what "
+                               "it asks has no limit")
+            return grouped
+        if isinstance(tree, AllOf) and isinstance(grouped, Agreeing):  # "or" between groups, values apart, a table
+            return grouped
+        return tree
 
     def _members_known(self, treatment_class: str) -> bool:
         """Whether the matching grammar lists what counts as the class, or the class is one named drug."""

@@ -5,14 +5,20 @@ than it names (:meth:`.guards.Guards.partly`)."""
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Callable, Optional
 
 from .guards import Guards
 from .plan import Agreeing, AnyOf, AtMostUnknown, Check, ConceptCheck, Negated, Unknown, Variable, VariableRegistry, slug
 from ..grammar.context import asserted, context_reader
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
-from ..model import Criterion, Section
+from ..model import Criterion, Entity, LogicNode, Section
+
+#: Wraps the check of an entity that depends on a condition clause (:meth:`.clause_checks.ClauseChecks.conditional`).
+Conditional = Callable[[Entity, Check], Check]
+#: The entity types whose mention no concept knows leaves a criterion unanswered (not a person's age or sex, not a
+#: measurement, which a limit would read).
+UNRECORDED_TYPES = ("condition", "drug", "procedure", "device")
 
 
 class ConceptReader:
@@ -25,32 +31,59 @@ class ConceptReader:
         self.variables = variables
         self.guards = guards
 
-    def read(self, section: Section, criterion: Criterion) -> Check:
-        """The concepts a criterion without limits names, outside its exceptions; a stated exception makes a met
-        answer unknown ('malignancy, except adequately treated skin cancer')."""
+    def read(self, section: Section, criterion: Criterion, conditional: Optional[Conditional] = None,
+             handled: tuple = ()) -> Check:
+        """The concepts a criterion without limits names, outside its exceptions, conditions and permissions (the
+        model's clauses); a stated exception makes a met answer unknown ('malignancy, except adequately treated
+        skin cancer') unless it is one of ``handled`` (substituted by the caller); a criterion that only permits
+        is unknown (it neither requires nor excludes). ``conditional`` wraps the check of a concept whose entity
+        depends on a condition clause."""
         text = criterion.text
-        for excerpt in criterion.exceptions:
+        for excerpt in (*criterion.exceptions, *criterion.clauses):
             start, end = max(excerpt.start - criterion.start, 0), max(excerpt.end - criterion.start, 0)
             text = text[:start] + " " * (end - start) + text[end:]
-        check = self._named(section, text)
+        permissions = [c for c in criterion.clauses if c.kind == "permission"]
+        if permissions and not self.matching.concept_spans(text):
+            return Unknown(f"'{permissions[0].text}': a permission, which neither requires nor excludes")
+        check = self._named(section, criterion, text, conditional)
         if not isinstance(check, Unknown):
             check = self.guards.partly(section, criterion, check, text)
         for excerpt in criterion.exceptions:
-            check = AtMostUnknown(check, f"an exception cannot be checked: '{excerpt.text}'")
+            if excerpt not in handled:
+                check = AtMostUnknown(check, f"an exception cannot be checked: '{excerpt.text}'")
         return check
 
-    def _named(self, section: Section, text: str) -> Check:
-        spans = self.matching.concept_spans(text)
+    def entity(self, entity: Entity) -> Optional[Check]:
+        """The check of the concept an entity names (its lexicon name, else its words; negated when the entity is),
+        or None when they name none ("C virus" of "hepatitis B virus, C virus": hepatitis C)."""
+        spans = self.matching.concept_spans(entity.name or "") or self.matching.concept_spans(entity.text)
         if not spans:
-            return Unknown("not machine-checkable: no limit or known condition in the text")
+            return None
+        concept = spans[0][2]
+        check: Check = ConceptCheck(self._variable(concept), False, concept.name)
+        negation = next((a for a in entity.assertions if a.kind == "negated"), None)
+        return Negated(check, negation.cue) if negation else check
+
+    def _variable(self, concept) -> Variable:
+        return self.variables.add(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
+                                           description=f"{concept.kind} '{concept.name}': present, inactive, "
+                                           "absent or null"))
+
+    def _named(self, section: Section, criterion: Criterion, text: str,
+               conditional: Optional[Conditional] = None) -> Check:
+        spans = self.matching.concept_spans(text)
+        entities = [(e, *_local(criterion, e)) for e in criterion.entities]
+        if not spans:
+            unchecked: Check = Unknown("not machine-checkable: no limit or known condition in the text")
+            dependent = [e for e, low, high in entities if e.condition and text[low:high].strip()]
+            # what applies only under a condition the record answers: skipped when the condition is false
+            return conditional(dependent[0], unchecked) if dependent and conditional is not None else unchecked
         active = self.matching.has_cue(text, self.matching.active_cues)
         modifiers = context_reader(self.grammars).modifiers(text)
         checks: list[Check] = []
         for start, end, concept in spans:
-            variable = self.variables.add(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
-                                               description=f"{concept.kind} '{concept.name}': "
-                                               "present, inactive, absent or null"))
-            check: Check = ConceptCheck(variable, active, concept.name)
+            check: Check = ConceptCheck(self._variable(concept), active, concept.name)
+            entity = next((e for e, low, high in entities if low < end and start < high), None)
             vague = self.matching.cue_in(text, self.matching.vague_time_cues)
             if vague:
                 check = AtMostUnknown(check, f"'{vague}' does not say how recent: a person must check the dates")
@@ -59,14 +92,24 @@ class ConceptReader:
                 check = AtMostUnknown(check, f"'{narrower}' may be narrower than {concept.name}: a person must check")
             if self.matching.in_example(text, start):
                 check = AtMostUnknown(check, f"{concept.name} is named as an example only: a person must check")
-            negation = asserted(modifiers, start, end, "NEGATED_EXISTENCE")
-            if negation and not self._restates(section, negation[-1].text):
-                check = Negated(check, negation[-1].text)
-            hypothetical = asserted(modifiers, start, end, "HYPOTHETICAL")
-            if hypothetical:  # "planned surgery", "if HBsAg positive": the record's answer is not the criterion's
-                check = AtMostUnknown(check, f"'{hypothetical[0].text}' makes {concept.name} conditional or planned, "
+            negation, hypothetical = _assertions(entity, modifiers, start, end)
+            if negation and not self._restates(section, negation):
+                check = Negated(check, negation)
+            if hypothetical and not (entity is not None and entity.condition):
+                # "planned surgery", "if HBsAg positive": the record's answer is not the criterion's
+                check = AtMostUnknown(check, f"'{hypothetical}' makes {concept.name} conditional or planned, "
                                              "not a fact of the record")
+            if entity is not None and entity.condition and conditional is not None:
+                check = conditional(entity, check)
             checks.append(check)
+        read = [(start, end) for start, end, _ in spans]
+        covered = {e.id for e, low, high in entities if any(start < high and low < end for start, end in read)}
+        mates = _list_mates(criterion.tree, covered)
+        for entity, low, high in entities:  # a listed item the text's concepts miss: checked by its name, or unknown
+            if entity.id in covered or entity.id not in mates or entity.type not in UNRECORDED_TYPES or \
+                    not text[low:high].strip() or _restated(text, low, high, read):
+                continue
+            checks.append(self.entity(entity) or Unknown(f"'{entity.text}': no concept the record can answer"))
         if len(checks) == 1:
             return checks[0]
         alternatives = self.alternatives(text)
@@ -94,3 +137,45 @@ class ConceptReader:
     def alternatives(self, text: str) -> bool:
         """Whether an alternative cue (\"or\") stands in ``text``."""
         return self.matching.has_cue(text, self.grammars.cue_phrases("alternative"))
+
+
+def _local(criterion: Criterion, entity: Entity) -> tuple[int, int]:
+    """Where an entity's words stand in the criterion's text: at its offsets, else (the stored text held Markdown
+    escapes the text here no longer has) where its words are found nearest them; (0, 0) when nowhere."""
+    low = entity.start - criterion.start
+    if criterion.text[low:low + len(entity.text)] == entity.text:
+        return low, low + len(entity.text)
+    found = criterion.text.find(entity.text, max(low - 8, 0))
+    found = criterion.text.find(entity.text) if found < 0 else found
+    return (found, found + len(entity.text)) if found >= 0 else (0, 0)
+
+
+def _assertions(entity: Optional[Entity], modifiers, start: int, end: int) -> tuple[Optional[str], Optional[str]]:
+    """The cues that negate and make hypothetical a concept named at ``start``-``end``: its entity's assertions
+    (the model's), else the ConText cues of the text for words no entity holds."""
+    if entity is not None:
+        negated = next((a.cue for a in entity.assertions if a.kind == "negated"), None)
+        hypothetical = next((a.cue for a in entity.assertions if a.kind == "hypothetical"), None)
+        return negated, hypothetical
+    negation = asserted(modifiers, start, end, "NEGATED_EXISTENCE")
+    hypothetical = asserted(modifiers, start, end, "HYPOTHETICAL")
+    return (negation[-1].text if negation else None), (hypothetical[0].text if hypothetical else None)
+
+
+def _list_mates(tree: Optional[LogicNode], covered: set[str]) -> set[str]:
+    """The ids that share a node of the logic tree with a part in ``covered``: the other items of a list that
+    names a known concept ("HBV/HCV/HIV/syphilis/TB")."""
+    if tree is None:
+        return set()
+    own = {m for m in tree.members if isinstance(m, str)}
+    mates = own if own & covered else set()
+    for member in tree.members:
+        if not isinstance(member, str):
+            mates |= _list_mates(member, covered)
+    return mates
+
+
+def _restated(text: str, low: int, high: int, read: list[tuple[int, int]]) -> bool:
+    """Whether the words at ``low``-``high`` restate a concept read beside them in brackets ("myocardial infarction
+    (MI)", "MI (myocardial infarction)")."""
+    return any(text[end:low].strip() == "(" or text[high:start].strip() == "(" for start, end in read)

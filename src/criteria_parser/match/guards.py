@@ -196,6 +196,10 @@ class Guards:
         condition = self.conditional(text)
         if condition:
             return f"'{condition}': the criterion applies to some patients only"
+        return self.cohort_only(text)
+
+    def cohort_only(self, text: str) -> Optional[str]:
+        """Why a criterion applies to one cohort only, if it does (its conditions are the model's to check)."""
         cohort = self.cohort(text)
         return f"'{cohort}': the criterion defines one cohort of several" if cohort else None
 

@@ -2,8 +2,10 @@
 
 Reads ``doc._.cp_modifiers`` (``criteria_context``), ``doc._.cp_found``, ``doc._.cp_constraints`` and
 ``doc._.cp_exceptions`` (``criteria_constraints``) and ``doc._.cp_exclusion`` (set by the caller); writes
-``doc._.cp_clauses``, a :class:`ClauseStructure` in the model's terms with the doc's offsets and local ids
-(``c1``, ``e2``, ``k1``), which the parser moves into the file and the criterion's ids.
+``doc._.cp_clauses`` (and drops from ``doc._.cp_constraints`` a count of sub-items read as a value: "at least
+*two* of the following"), a :class:`ClauseStructure` in the model's terms with the doc's offsets and local ids
+(``c1``, ``e2``, ``k1``), which the parser moves into the file and the criterion's ids, and how its sub-items
+combine ("any of the following", "at least two of the following").
 
 - **Assertions**: every ConText cue whose scope holds an entity, or a constraint's value or subject, is one of its
   :class:`~..model.Assertion` (negated, hypothetical, permitted, historical, family), with the cue's words and rule.
@@ -50,6 +52,8 @@ class ClauseStructure:
     clauses: list[Clause] = field(default_factory=list)
     exceptions: list[CriterionException] = field(default_factory=list)
     tree: Optional[LogicNode] = None
+    #: how the criterion's sub-items combine: (logic, count, span of the words that say so)
+    children: tuple[str, Optional[int], Optional[tuple[int, int]]] = ("all", None, None)
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,12 @@ class ClauseStructurer:
         modifiers: list[Modifier] = doc._.cp_modifiers
         if modifiers is None:
             modifiers = self.reader.context.modifiers(text)
+        structure = ClauseStructure(children=self.reader.children_logic(text))
+        said = structure.children[2]
+        if said is not None:  # "at least two of the following": a count of sub-items, not a limit
+            doc._.cp_constraints = [c for c in doc._.cp_constraints or [] if not said[0] <= c.start < said[1]]
         constraints: list[Constraint] = doc._.cp_constraints or []
         found: list[Found] = doc._.cp_found or []
-        structure = ClauseStructure()
         for item in (*constraints, *found):
             marks = _assertions(modifiers, item)
             if marks:
@@ -108,7 +115,7 @@ class ClauseStructurer:
         in_condition = {i for i, role in enumerate(reading.roles) if role in ids
                         and reading.clauses[role].kind == ClauseKind.CONDITION.value}
         outside = [i for i, role in enumerate(reading.roles) if role is None]
-        structure.tree = _node(reading.logic, parts) if outside else None
+        structure.tree = _counted(_node(reading.logic, parts), parts, structure.children) if outside else None
         for index, clause in enumerate(reading.clauses):
             if ids.get(index) is None or clause.kind != ClauseKind.CONDITION.value:
                 continue
@@ -194,6 +201,26 @@ def _subject(constraint: Optional[Constraint]) -> Optional[str]:
     if constraint is None:
         return None
     return constraint.subject_concept or (constraint.subject or "").casefold() or None
+
+
+def _counted(tree: Optional[LogicNode], parts: list[_Part],
+             children: tuple[str, Optional[int], Optional[tuple[int, int]]]) -> Optional[LogicNode]:
+    """``tree`` with the parts after "at least one of the following" (written in the criterion's own text, not as
+    sub-items: "... at least one of the following criteria is sufficient: FBG 100-125 mg/dL, OGTT ..., HbA1c
+    5.7-6.4 %") under one ``any`` (``at_least`` n) node."""
+    logic, count, said = children
+    if tree is None or said is None:
+        return tree
+    start = {p.id: p.start for p in parts}
+    listed = [i for i in tree.ids() if start[i] >= said[1]]
+    if len(listed) < 2:
+        return tree
+    inside = [set([m] if isinstance(m, str) else m.ids()) & set(listed) for m in tree.members]
+    if any(found and found != set([m] if isinstance(m, str) else m.ids()) for m, found in zip(tree.members, inside)):
+        return tree  # a node of the tree runs across the cue: leave it as read
+    kept = [m for m, found in zip(tree.members, inside) if not found]
+    node = LogicNode(logic=logic, count=count, members=listed)
+    return node if not kept else LogicNode(logic="all", members=[*kept, node])
 
 
 def _node(node: Node, parts: list[_Part]) -> Optional[LogicNode]:

@@ -1,0 +1,183 @@
+"""Issue 10: match, JsonLogic and FHIR read the model's assertions, conditions, permissions, logic tree and
+exceptions (schema 2.1), not the raw text. Each example of the issue with a patient and the answer expected (the
+right one, or unknown where the record cannot settle it); :func:`screened` checks JsonLogic agrees on each.
+
+The patients are the audit's (``examples/patient-*.json``) and variants of them written here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from test_issue11_screening import CKD, EXAMPLES, NSCLC, PREGNANT, _fhir_criterion, screened
+
+
+def _listing(parser, inclusion: str = "", exclusion: str = ""):
+    text = ""
+    if inclusion:
+        text += "Inclusion Criteria:\n" + inclusion + "\n"
+    if exclusion:
+        text += "Exclusion Criteria:\n" + exclusion + "\n"
+    return parser.parse_text(text)
+
+
+def _variant(tmp_path: Path, base: str, name: str, results: dict = {}, diagnoses: list = (),
+             drop: tuple = ()) -> Path:
+    """A copy of an example patient with some results replaced (name -> value, unit, reference range) and
+    diagnoses added, written as ``patient-<name>.json`` under ``tmp_path``; returns ``tmp_path``."""
+    patient = json.loads((EXAMPLES / f"patient-{base}.json").read_text(encoding="utf-8"))
+    patient["id"] = f"patient-{name}"
+    kept = [r for r in patient["results"] if r["name"] not in results and r["name"] not in drop]
+    for result, (value, unit, high) in results.items():
+        row = {"name": result, "value": value, "unit": unit, "date": patient["as_of"]}
+        if high is not None:
+            row["reference_range"] = {"low": 0, "high": high, "unit": unit}
+        kept.append(row)
+    patient["results"] = kept
+    patient["diagnoses"] = [*patient["diagnoses"], *diagnoses]
+    (tmp_path / f"patient-{name}.json").write_text(json.dumps(patient), encoding="utf-8")
+    return tmp_path
+
+
+CREATININE = "1. Creatinine ≤1.5×ULN OR CrCl ≥60 mL/min for subjects with creatinine >1.5×ULN"
+
+
+def test_issue_10_or_between_measurements_with_a_condition(parser, tmp_path):
+    """'creatinine ≤1.5×ULN OR CrCl ≥60 for subjects with creatinine >1.5×ULN' was required as all, both ≤ and >
+    1.5 × ULN: never met."""
+    listing = _listing(parser, CREATININE)
+    assert screened(listing, NSCLC)["inclusion 1"] == "met"  # creatinine 0.9 mg/dL, ULN 1.3
+    assert screened(listing, CKD)["inclusion 1"] == "unknown"  # 1.67 × ULN, no CrCl recorded
+    high = {"creatinine": (2.6, "mg/dL", 1.3)}
+    cleared = _variant(tmp_path, NSCLC, "cleared", {**high, "creatinine clearance": (70, "mL/min", None)})
+    assert screened(listing, "cleared", examples=cleared)["inclusion 1"] == "met"
+    low = _variant(tmp_path, NSCLC, "low-crcl", {**high, "creatinine clearance": (40, "mL/min", None)})
+    assert screened(listing, "low-crcl", examples=low)["inclusion 1"] == "not met"
+
+
+def test_issue_10_inr_or_pt(parser):
+    """'INR or PT ≤1.5×ULN' required both."""
+    listing = _listing(parser, "1. INR or PT ≤1.5×ULN")
+    assert screened(listing, NSCLC)["inclusion 1"] == "met"  # INR 1.0 (ULN 1.2), no PT
+
+
+def test_issue_10_alt_or_ast(parser, tmp_path):
+    """'ALT or AST >2×ULN' dropped ALT."""
+    listing = _listing(parser, exclusion="1. ALT or AST >2×ULN")
+    assert screened(listing, NSCLC)["exclusion 1"] == "not met"
+    raised = _variant(tmp_path, NSCLC, "alt-high", {"ALT": (150, "U/L", 56)})
+    assert screened(listing, "alt-high", examples=raised)["exclusion 1"] == "met"
+
+
+def test_issue_10_treatments_listed_with_or(parser):
+    """'chemotherapy, targeted therapy or ... within 4 weeks' passed a patient on chemotherapy 21 days ago."""
+    listing = _listing(parser, exclusion="1. Chemotherapy, targeted therapy or immunotherapy within 4 weeks "
+                                         "before the first dose")
+    assert screened(listing, NSCLC)["exclusion 1"] != "not met"
+
+
+def test_issue_10_ecog_or_lansky_by_age(parser):
+    """'ECOG 0–1 (age ≥16) or Lansky (<16)': the 45-year-old with ECOG 1 was not met."""
+    listing = _listing(parser, "1. ECOG 0–1 (age ≥16) or Lansky ≥50 (<16)")
+    assert screened(listing, NSCLC)["inclusion 1"] in ("met", "unknown")
+
+
+def test_issue_10_a_condition_false_skips_the_check(parser):
+    """'Participants with HBV must be treated ...': a patient with HBV ruled out was not met."""
+    listing = _listing(parser, "1. Participants with HBV must be treated with antiviral therapy")
+    assert screened(listing, NSCLC)["inclusion 1"] == "met"  # hepatitis B ruled out
+
+
+def test_issue_10_conditions_by_a_lab_or_an_age(parser):
+    """'potassium ... if eGFR ≥45' and 'calcium ... for subjects ≥2 years' were requirements."""
+    listing = _listing(parser, "1. Serum potassium ≤ 5.5 mEq/L if eGFR ≥45 mL/min/1.73m2\n"
+                               "2. Corrected calcium ≤ 11.5 mg/dL for subjects ≥2 years")
+    answers = screened(listing, CKD)
+    assert answers["inclusion 1"] == "met"  # eGFR 31: the potassium limit does not apply
+    assert answers["inclusion 2"] == "unknown"  # 67 years: the limit applies, and no calcium is recorded
+
+
+def test_issue_10_recovered_from_surgery(parser):
+    """'must have recovered from major surgery ≥28 days': no surgery was not met."""
+    listing = _listing(parser, "1. Must have recovered from major surgery ≥28 days before enrollment")
+    assert screened(listing, NSCLC)["inclusion 1"] != "not met"
+
+
+@pytest.mark.parametrize("text", [
+    "Palliative radiotherapy of ≤2 weeks is allowed",
+    "Prior radiotherapy is permitted if completed within 5 days before randomization",
+])
+def test_issue_10_a_permission_never_excludes(parser, text):
+    listing = _listing(parser, exclusion=f"1. {text}")
+    for patient in (NSCLC, CKD):
+        assert screened(listing, patient)["exclusion 1"] != "met"
+
+
+def test_issue_10_an_exception_substitutes_its_limit(parser, tmp_path):
+    """'AST ≤3×ULN, except ... liver metastasis ... AST ≤5×ULN' with AST at 0.75 × ULN was not met."""
+    listing = _listing(parser, "1. AST ≤3×ULN, except in patients with liver metastasis AST ≤5×ULN")
+    assert screened(listing, NSCLC)["inclusion 1"] == "met"  # AST 28, ULN 40
+    raised = _variant(tmp_path, NSCLC, "ast-4x", {"AST": (160, "U/L", 40)})
+    assert screened(listing, "ast-4x", examples=raised)["inclusion 1"] == "unknown"  # liver metastases unrecorded
+
+
+def test_issue_10_unless_is_an_alternative_limit(parser, tmp_path):
+    """'creatinine ≤1.5 mg/dL unless CrCl ≥60' with both satisfied was not met."""
+    listing = _listing(parser, "1. Creatinine ≤1.5 mg/dL unless CrCl ≥60 mL/min")
+    assert screened(listing, NSCLC)["inclusion 1"] == "met"
+    high = _variant(tmp_path, NSCLC, "crea-high", {"creatinine": (2.0, "mg/dL", 1.3),
+                                                  "creatinine clearance": (70, "mL/min", None)})
+    assert screened(listing, "crea-high", examples=high)["inclusion 1"] == "met"
+
+
+def test_issue_10_an_exemption_lets_its_patients_pass(parser, tmp_path):
+    """A patient with Gilbert's syndrome where the exception names it was not met."""
+    listing = _listing(parser, "1. Total bilirubin ≤ 1.5 × ULN (except patients with Gilbert's syndrome)")
+    gilbert = _variant(tmp_path, NSCLC, "gilbert", {"total bilirubin": (3.0, "mg/dL", 1.2)},
+                       [{"name": "Gilbert's syndrome", "code": "E80.4", "status": "active", "onset": "2000-01-01"}])
+    assert screened(listing, "gilbert", examples=gilbert)["inclusion 1"] in ("met", "unknown")
+    assert screened(listing, NSCLC)["inclusion 1"] == "met"
+
+
+@pytest.mark.parametrize("text", ["HBV/HCV/HIV/syphilis/TB",
+                                  "History of MI, unstable angina, CABG, stroke or arrhythmia within 6 months"])
+def test_issue_10_a_list_with_an_unrecorded_item_is_unknown(parser, text):
+    listing = _listing(parser, exclusion=f"1. {text}")
+    assert screened(listing, NSCLC)["exclusion 1"] == "unknown"
+
+
+def test_issue_10_at_least_one_of_the_following(parser):
+    listing = _listing(parser, "1. At least one of the following:\n   a. HbA1c ≥ 6.5%\n   b. Fasting glucose ≥ 7.0 mmol/L")
+    assert listing.sections[0].criteria[0].logic == "any"
+    assert screened(listing, CKD)["inclusion 1"] == "met"  # HbA1c 7.1 %
+
+
+def test_issue_10_at_least_two_of_the_following(parser):
+    listing = _listing(parser, "1. At least two of the following:\n   a. HbA1c ≥ 6.5%\n   b. BMI ≥ 35 kg/m2\n"
+                               "   c. Systolic blood pressure ≥ 140 mmHg")
+    criterion = listing.sections[0].criteria[0]
+    assert (criterion.logic, criterion.logic_count) == ("at_least", 2)
+    assert screened(listing, CKD)["inclusion 1"] == "met"  # HbA1c 7.1 %, SBP 142 (BMI 28.9)
+
+
+@pytest.mark.parametrize("text", ["Inability to understand the protocol or to give informed consent",
+                                  "Informed consent cannot be obtained"])
+def test_issue_10_negated_consent(parser, text):
+    listing = _listing(parser, exclusion=f"1. {text}")
+    assert screened(listing, NSCLC)["exclusion 1"] == "not met"  # consent signed
+
+
+@pytest.mark.parametrize("text", ["Women of childbearing potential unwilling to use contraception",
+                                  "Women of childbearing potential not using highly effective contraception"])
+def test_issue_10_unwilling_and_not_using_are_negations(parser, text):
+    listing = _listing(parser, exclusion=f"1. {text}")
+    assert screened(listing, PREGNANT)["exclusion 1"] != "not met"
+
+
+def test_issue_10_fhir_states_the_condition_and_the_alternative(parser):
+    listing = _listing(parser, CREATININE)
+    combination = _fhir_criterion(listing, "inclusion-1")["definitionByCombination"]
+    assert combination["code"] == "any-of"
