@@ -103,7 +103,8 @@ class Compiler:
 
     def _own(self, section: Section, criterion: Criterion) -> Optional[Check]:
         conditions = [c for c in criterion.constraints if c.role == "condition"
-                      and not self.guards.timing_rule(c, criterion)]  # the site's timing: no fact
+                      and not self.guards.timing_rule(c, criterion)  # the site's timing: no fact
+                      and not _counts(criterion, c)]
         exceptions = [c for c in criterion.constraints if c.role == "exception"]
         if not conditions:
             return None
@@ -388,6 +389,13 @@ def _located(criterion: Criterion, constraint: Constraint) -> tuple[int, int]:
     if found < 0:
         found = max(constraint.text_start - criterion.start, 0)
     return found, found + len(constraint.text)
+
+
+def _counts(criterion: Criterion, constraint: Constraint) -> bool:
+    """Whether a constraint is the count of sub-items the criterion's words state ("at least *two* of the
+    following": ``logic_cue``), not a limit."""
+    cue = criterion.logic_cue
+    return cue is not None and cue.start <= constraint.start < cue.end
 
 
 def _excepts(check: Check) -> bool:

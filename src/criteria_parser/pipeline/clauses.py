@@ -2,8 +2,7 @@
 
 Reads ``doc._.cp_modifiers`` (``criteria_context``), ``doc._.cp_found``, ``doc._.cp_constraints`` and
 ``doc._.cp_exceptions`` (``criteria_constraints``) and ``doc._.cp_exclusion`` (set by the caller); writes
-``doc._.cp_clauses`` (and drops from ``doc._.cp_constraints`` a count of sub-items read as a value: "at least
-*two* of the following"), a :class:`ClauseStructure` in the model's terms with the doc's offsets and local ids
+``doc._.cp_clauses`` (a count of sub-items read as a value, "at least *two* of the following", is in no part), a :class:`ClauseStructure` in the model's terms with the doc's offsets and local ids
 (``c1``, ``e2``, ``k1``), which the parser moves into the file and the criterion's ids, and how its sub-items
 combine ("any of the following", "at least two of the following").
 
@@ -80,15 +79,14 @@ class ClauseStructurer:
             modifiers = self.reader.context.modifiers(text)
         structure = ClauseStructure(children=self.reader.children_logic(text))
         said = structure.children[2]
-        if said is not None:  # "at least two of the following": a count of sub-items, not a limit
-            doc._.cp_constraints = [c for c in doc._.cp_constraints or [] if not said[0] <= c.start < said[1]]
         constraints: list[Constraint] = doc._.cp_constraints or []
         found: list[Found] = doc._.cp_found or []
         for item in (*constraints, *found):
             marks = _assertions(modifiers, item)
             if marks:
                 structure.assertions[item.id] = marks
-        parts = _parts(constraints, found)
+        # "at least two of the following": a count of sub-items, which is no part of what the criterion asks
+        parts = [p for p in _parts(constraints, found) if said is None or not said[0] <= _at(p) < said[1]]
         reading = self.reader.read(text, [(p.start, p.end) for p in parts], bool(doc._.cp_exclusion),
                                    [p.limit for p in parts])
         self._clauses(text, parts, reading, doc._.cp_exceptions or [], structure)
