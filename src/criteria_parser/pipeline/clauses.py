@@ -42,6 +42,11 @@ ASSERTIONS = {"NEGATED_EXISTENCE": AssertionKind.NEGATED, "HYPOTHETICAL": Assert
               "FAMILY": AssertionKind.FAMILY}
 
 
+#: The most constraints and entities a criterion's structure is read for (real criteria hold a few dozen; the red
+#: team's "ALT < 3 x ULN except " repeated 1,500 times holds thousands): beyond it, none is read.
+MAX_PARTS = 300
+
+
 @dataclass
 class ClauseStructure:
     """What ``criteria_clauses`` found in one doc (offsets into the doc, ids local to it)."""
@@ -81,6 +86,8 @@ class ClauseStructurer:
         said = structure.children[2]
         constraints: list[Constraint] = doc._.cp_constraints or []
         found: list[Found] = doc._.cp_found or []
+        if len(constraints) + len(found) > MAX_PARTS:  # bounded time: pairs of parts and cues are compared
+            return structure
         for item in (*constraints, *found):
             marks = _assertions(modifiers, item)
             if marks:
