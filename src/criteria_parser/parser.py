@@ -21,12 +21,12 @@ from . import __version__
 from .pipeline.types import register_extensions, text_of
 from .errors import InputError
 from .grammar.loader import Grammars, load_grammars
-from .model import (Clause, Constraint, Criterion, CriterionException, Entity, Excerpt, Flag, Joiner, Listing, Logic,
+from .model import (Clause, Constraint, Criterion, CriterionException, Entity, Excerpt, Joiner, Listing, Logic,
                     LogicNode, Section, SectionKind)
 from .pipeline.clauses import ClauseStructure
 from .document.outline import MAX_DEPTH, Item, Outliner
 from .document.page import PageReader
-from .pipeline.build import ENTITY_PIPES, build_pipeline, worth_parsing
+from .pipeline.build import ENTITY_PIPES, ValueTest, build_pipeline
 from .document.source import DEFAULT_MAX_BYTES, SourceText, read_source
 
 _NCT_IN_NAME = re.compile(r"NCT\d{8}")
@@ -61,9 +61,7 @@ class Parser:
         self.nlp = build_pipeline(grammars_dir)
         self.page = PageReader(self.grammars.listing)
         self.outliner = Outliner(self.grammars.listing.bullets)
-        exception_words = self.grammars.cue_phrases("exception")
-        self._worth = worth_parsing(self.grammars)
-        self._exception = re.compile(r"\b(?:" + "|".join(map(re.escape, exception_words)) + r")\b", re.IGNORECASE)
+        self._worth = ValueTest(self.grammars)
 
     def parse_file(self, path: Path, assume_inclusion: bool = False, max_bytes: int = DEFAULT_MAX_BYTES) -> Listing:
         """Read, decode and parse one file (see :meth:`parse_source`); larger files than ``max_bytes`` are refused."""
@@ -181,7 +179,7 @@ class Parser:
         chain = [criterion, *ancestors]
         criterion.children = [self._criterion(text, child, criterion.label, chain, jobs, warnings, exclusion)
                               for child in item.children]
-        full = bool(item.children or self._worth.search(own) or self._exception.search(own))
+        full = bool(item.children) or self._worth.search(own)
         context = [(a.text, a.start - criterion.start) for a in ancestors] if full else []
         jobs.append(_Job(criterion, context, full, exclusion))
         return criterion
@@ -219,7 +217,7 @@ def _apply(criterion: Criterion, doc: Doc) -> None:
                code=f.entry.code if f.entry else None, rule=f.rule or None)
         for f in doc._.cp_found or []
     ]
-    criterion.constraints = [shift_constraint(c, delta, prefix) for c in doc._.cp_constraints or []]
+    criterion.constraints = [move_constraint(c, delta, prefix) for c in doc._.cp_constraints or []]
     structure: ClauseStructure = doc._.cp_clauses or ClauseStructure()
     for item in (*criterion.entities, *criterion.constraints):
         local = item.id[len(prefix):]
@@ -239,21 +237,29 @@ def _apply(criterion: Criterion, doc: Doc) -> None:
 
 
 def shift_constraint(constraint: Constraint, delta: int, prefix: str = "") -> Constraint:
-    """A copy of ``constraint`` with every offset (value, words, subject, flags, assertions) moved by ``delta``, and its id and
-    the id of its entity prefixed with ``prefix`` (the criterion's id and a dot)."""
-    flags = [Flag.model_validate({**f.model_dump(), "start": f.start + delta, "end": f.end + delta})
-             for f in constraint.flags]
-    assertions = [a.model_copy(update={"start": a.start + delta, "end": a.end + delta}) for a in constraint.assertions]
-    update = {
-        "start": constraint.start + delta, "end": constraint.end + delta, "assertions": assertions,
-        "text_start": constraint.text_start + delta, "text_end": constraint.text_end + delta, "flags": flags,
-        "id": prefix + constraint.id if constraint.id else None,
-        "entity": prefix + constraint.entity if constraint.entity else None,
-    }
+    """A copy of ``constraint`` moved as :func:`move_constraint` moves it (``constraint`` stays as it is)."""
+    return move_constraint(constraint.model_copy(), delta, prefix)
+
+
+def move_constraint(constraint: Constraint, delta: int, prefix: str = "") -> Constraint:
+    """``constraint`` itself, every offset (value, words, subject, flags, assertions) moved by ``delta``, and its id
+    and the id of its entity prefixed with ``prefix`` (the criterion's id and a dot). Its flags and assertions are
+    replaced by moved copies (constraints of one value share its flags); the rest is changed in place: one
+    criterion's constraints are built once, in criterion coordinates, and only moved (copying each was most of the
+    time spent moving them)."""
+    constraint.flags = [f.model_copy(update={"start": f.start + delta, "end": f.end + delta}) for f in constraint.flags]
+    constraint.assertions = [a.model_copy(update={"start": a.start + delta, "end": a.end + delta})
+                             for a in constraint.assertions]
+    constraint.start += delta
+    constraint.end += delta
+    constraint.text_start += delta
+    constraint.text_end += delta
+    constraint.id = prefix + constraint.id if constraint.id else None
+    constraint.entity = prefix + constraint.entity if constraint.entity else None
     if constraint.subject_start is not None:
-        update["subject_start"] = constraint.subject_start + delta
-        update["subject_end"] = constraint.subject_end + delta
-    return constraint.model_copy(update=update)
+        constraint.subject_start += delta
+        constraint.subject_end += delta
+    return constraint
 
 
 def shift_node(node: Optional[LogicNode], delta: int, prefix: str) -> Optional[LogicNode]:

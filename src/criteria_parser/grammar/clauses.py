@@ -26,7 +26,7 @@ def clause_around(grammars: Grammars, text: str, at: int) -> tuple[int, int]:
     Returns:
         The clause's start (after the break before ``at``) and end (where the break after ``at`` begins).
     """
-    breaks = [m.span() for m in _breaks(tuple(grammars.cue_phrases("clause_break"))).finditer(text)]
+    breaks = [m.span() for m in _breaks(grammars.phrases_by_cue.get("clause_break", ())).finditer(text)]
     start = max((end for begin, end in breaks if end <= at), default=0)
     return start, min((begin for begin, _ in breaks if begin >= at), default=len(text))
 

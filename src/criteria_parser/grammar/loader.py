@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal, Optional, Union
@@ -335,7 +335,15 @@ class Grammars(BaseModel):
 
     def cue_phrases(self, cue: str) -> list[str]:
         """The phrases of the ``cue`` rules of ``cues.jsonl`` ("range", "listing", "per", ...)."""
-        return [phrase for rule in self.cues if rule.cue == cue for phrase in rule.phrases]
+        return list(self.phrases_by_cue.get(cue, ()))
+
+    @cached_property
+    def phrases_by_cue(self) -> dict[str, tuple[str, ...]]:
+        """The phrases of ``cues.jsonl`` by cue, in file order (gathered once: some readers ask for every clause)."""
+        table: dict[str, list[str]] = {}
+        for rule in self.cues:
+            table.setdefault(rule.cue, []).extend(rule.phrases)
+        return {cue: tuple(phrases) for cue, phrases in table.items()}
 
     def numerals(self) -> dict[str, str]:
         """Every roman numeral of ``numbers.jsonl`` and the upper-case letters it stands for ('Ⅲ' and 'III' are

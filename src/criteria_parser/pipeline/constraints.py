@@ -54,6 +54,10 @@ class ConstraintAssembler:
         doc._.cp_exceptions = _exception_spans(self.grammars, text, cues)
         doc._.cp_any_children = any(c.kind == "any_children" for c in cues)
         found = entities_of(doc)
+        quantities: list[Quantity] = doc._.cp_quantities or []
+        if not quantities:  # most criteria: only their entities (the words and subjects below are for values)
+            doc._.cp_found = number(found, [], [])
+            return []
         # subjects come from the lexicon and the words around each value (measured better than the entity model's
         # mentions: see the README); a person attribute other than age ("women", "male") is no number's subject
         candidates = [f for f in lexicon_entities(doc)
@@ -68,7 +72,7 @@ class ConstraintAssembler:
         listed: list[tuple[Constraint, list[Constraint], bool]] = []  # value, values listed after it, joined by "or"
         after_end = -1  # where the previous value's subject ends, when written after it ("140 mmHg systolic")
         low_end: Optional[Quantity] = None  # the low end of a range read apart, whose subject its high end shares
-        for quantity in doc._.cp_quantities or []:
+        for quantity in quantities:
             reading = self.reader.read(doc, quantity, cues, mentions, constraints[-1] if constraints else None)
             if reading is None:
                 continue

@@ -23,7 +23,7 @@ from spacy.tokens import Doc
 
 from ..model import Constraint
 from ..grammar.loader import load_grammars
-from .types import Found, Mention
+from .types import Found, Mention, text_of
 
 #: Between a mention and its short form in brackets: "Alanine aminotransferase (ALT".
 _SHORT_FORM_GAP = re.compile(r"\s*\(\s*")
@@ -32,7 +32,7 @@ _SHORT_FORM_END = re.compile(r"\s*\)")
 
 def lexicon_entities(doc: Doc) -> list[Found]:
     """The lexicon's mentions of ``doc`` as entities, by position (a method is none)."""
-    return _joined(doc.text, [m for m in (doc._.cp_mentions or []) if m.entry.type is not None])
+    return _joined(text_of(doc), [m for m in (doc._.cp_mentions or []) if m.entry.type is not None])
 
 
 def as_entity(found: list[Found], subject: Found) -> Found:
@@ -54,7 +54,7 @@ def as_entity(found: list[Found], subject: Found) -> Found:
 
 def entities_of(doc: Doc) -> list[Found]:
     """The entities of ``doc``, by position, before any open subject is added."""
-    text = doc.text
+    text = text_of(doc)
     lexicon = lexicon_entities(doc)
     methods = [(m.start, m.end) for m in doc._.cp_mentions or [] if m.entry.type is None]
     model = [m for m in doc._.cp_entities or [] if (m.start, m.end) not in methods and not _generic(text[m.start:m.end])]

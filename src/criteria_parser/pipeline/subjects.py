@@ -29,7 +29,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from ..grammar.loader import Grammars, LexiconEntry, load_grammars
-from .types import Mention, register_extensions
+from .types import Mention, register_extensions, text_of
 
 #: Words shorter than this are never fuzzy-matched: too many short words are one edit apart.
 _FUZZY_MIN_LENGTH = 6
@@ -105,7 +105,7 @@ class SubjectFinder:
     def _mention(doc: Doc, starts: list[int], orths: list[str], first: int, end: int, entry: LexiconEntry,
                  typo: Optional[tuple[str, str, int, int]] = None) -> Mention:
         start_char, end_char = starts[first], starts[end - 1] + len(orths[end - 1])
-        return Mention(start_char, end_char, doc.text[start_char:end_char], entry, typo)
+        return Mention(start_char, end_char, text_of(doc)[start_char:end_char], entry, typo)
 
     def _elided_mentions(self, doc: Doc, starts: list[int], orths: list[str], words: list[str],
                          found: list[tuple[int, int, Mention]]) -> list[Mention]:
