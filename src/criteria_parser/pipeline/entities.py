@@ -109,9 +109,15 @@ class EntityFinder:
 
 
 def featurizer(nlp: Language, grammars_dir: Optional[Path] = None) -> Featurizer:
-    """The features of the shipped model, from the grammars of ``grammars_dir`` (the packaged ones by default)."""
+    """The features of the shipped model, from the grammars of ``grammars_dir`` (the packaged ones by default).
+    The lexicon's mentions come from ``criteria_subjects``' finder when ``nlp`` has one of the same grammars
+    (built once; a doc's mentions found once), else from a finder of their own."""
     grammars = load_grammars(grammars_dir)
-    lexicon = SubjectFinder(grammars, nlp.tokenizer, fuzzy_cutoff=100.0)
+    subjects = nlp.get_pipe("criteria_subjects") if "criteria_subjects" in nlp.pipe_names else None
+    if subjects is not None and subjects.finder.grammars is grammars:
+        lexicon = subjects.finder  # misspellings are never looked for in the features (fuzzy=False)
+    else:
+        lexicon = SubjectFinder(grammars, nlp.tokenizer, fuzzy_cutoff=100.0)
     return Featurizer(lexicon, load_entity_knowledge(grammars_dir), nlp.tokenizer)
 
 

@@ -39,6 +39,7 @@ class SubjectFinder:
     """Finds lexicon mentions in a tokenized doc."""
 
     def __init__(self, grammars: Grammars, tokenize, fuzzy_cutoff: float) -> None:
+        self.grammars = grammars
         self._phrases: dict[tuple[str, ...], LexiconEntry] = {}
         self._abbreviations: dict[str, LexiconEntry] = {}
         self._fuzzy_words: set[str] = set()
@@ -71,7 +72,15 @@ class SubjectFinder:
         return None
 
     def find(self, doc: Doc, fuzzy: bool) -> list[Mention]:
-        """Mentions in ``doc``; misspellings are matched only when ``fuzzy``."""
+        """Mentions in ``doc``; misspellings are matched only when ``fuzzy``. Found once per doc and finder (the
+        entity model's features ask again: :func:`.entities.featurizer` shares the pipeline's finder)."""
+        key = ("cp_lexicon_mentions", id(self), fuzzy)
+        known = doc.user_data.get(key)
+        if known is None:
+            known = doc.user_data[key] = self._find(doc, fuzzy)
+        return list(known)
+
+    def _find(self, doc: Doc, fuzzy: bool) -> list[Mention]:
         orths, starts = _pieces(doc)
         words = [w.lower() for w in orths]
         typos: dict[int, str] = {}
