@@ -1,6 +1,7 @@
 """Benchmark: the parser, the bare scispaCy tokenizer (the floor) and the previous tag, in one run.
 
     .venv/bin/python benchmarks/bench_parse.py [--rounds 3] [--previous v0.1.0] [--profile] [--corpus leaf ...]
+    .venv/bin/python benchmarks/bench_parse.py --previous-dir /tmp/speed-prev   # the tag's venv kept there
 
 On the same criteria of three corpora (the Leaf texts of ../shared/corpora/leaf-dev, every record of
 ../shared/ctgov, and the seed listing repeated), each round measures in fresh processes, one after another:
@@ -152,13 +153,15 @@ def run_worker(python: str, variant: str, corpus_file: Path, profile: Path | Non
 
 def previous_python(tag: str, folder: Path) -> str:
     """The interpreter of a venv with ``tag`` installed (from a git worktree of the tag under ``folder``,
-    outside the repository), made on first use with this venv's versions of every shared dependency."""
+    outside the repository), made on first use with this venv's versions of every shared dependency; a
+    checkout of the tag already at ``folder/tag`` (with or without its venv) is used as it is."""
     tree = folder / tag
     python = tree / ".venv" / "bin" / "python"
     if python.exists():
         return str(python)
     folder.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), tag], check=True)
+    if not tree.exists():
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), tag], check=True)
     subprocess.run([sys.executable, "-m", "venv", str(tree / ".venv")], check=True)
     frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"], check=True,
                             capture_output=True, text=True).stdout
@@ -259,8 +262,11 @@ def main() -> None:
     options.add_argument("--rounds", type=int, default=3)
     options.add_argument("--corpus", choices=sorted(CORPORA), action="append", help="default: all three")
     options.add_argument("--previous", default="v0.1.0", help="the tag to compare with ('' for none)")
-    options.add_argument("--previous-dir", type=Path, default=Path.home() / ".cache" / "criteria-parser-bench",
-                         help="where the tag's worktree and venv are kept (outside the repository)")
+    options.add_argument("--previous-dir", type=Path,
+                         default=Path(os.environ.get("CRITERIA_PARSER_BENCH_DIR",
+                                                     Path.home() / ".cache" / "criteria-parser-bench")),
+                         help="where the tag's worktree and venv are kept, outside the repository (default: "
+                              "$CRITERIA_PARSER_BENCH_DIR, else ~/.cache/criteria-parser-bench)")
     options.add_argument("--profile", action="store_true", help="also profile the parser with py-spy")
     options.add_argument("--worker", nargs=2, metavar=("VARIANT", "CORPUS_FILE"), help=argparse.SUPPRESS)
     args = options.parse_args()
