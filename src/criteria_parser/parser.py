@@ -94,16 +94,18 @@ class Parser:
         Raises:
             InputError: as :meth:`parse_source`, for the first listing without sections.
         """
+        every = [component for _, component in self.nlp.pipeline]  # spaCy builds the list on each access
+        entity_only = [component for name, component in self.nlp.pipeline if name in ENTITY_PIPES]
         for source in sources:
             listing, jobs = self._layout(source, assume_inclusion)
             for job in jobs:
                 try:
                     doc = self._make_doc(job.criterion.text[:MAX_CRITERION_CHARS])
-                    doc._.cp_context = job.context
+                    if job.context:
+                        doc._.cp_context = job.context
                     doc._.cp_exclusion = job.exclusion
-                    for name, component in self.nlp.pipeline:
-                        if job.full or name in ENTITY_PIPES:  # without a value, the entities only
-                            doc = component(doc)
+                    for component in every if job.full else entity_only:  # without a value, the entities only
+                        doc = component(doc)
                     _apply(job.criterion, doc)
                 except Exception as exc:  # noqa: BLE001 - one criterion the pipeline fails on; the rest parse
                     job.criterion.constraints, job.criterion.exceptions, job.criterion.entities = [], [], []
