@@ -11,6 +11,7 @@ garbled form keeps its candidate units for the constraint step to choose by plau
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 from rapidfuzz import fuzz, process
@@ -85,6 +86,11 @@ class UnitReader:
         self._postfix_words = re.compile(r"\s+(?:" + compile_phrases(postfixes).pattern + r")(?![\w])", re.IGNORECASE)
         #: between the parts of a compound unit: "mg per day", "cigarettes/day", "drinks a week"
         self._per = joiner_pattern(grammars, "per")
+        # pure functions of their arguments (the grammars never change after loading): a unit is read at the same
+        # position of a criterion several times (after the number, after what it counts, as a denominator), and
+        # the same words are looked up as misspelled units in many criteria
+        self.read = lru_cache(maxsize=1024)(self.read)
+        self._unit_typo = lru_cache(maxsize=1 << 14)(self._unit_typo)
 
     def read(self, text: str, position: int, compound: bool = True) -> Optional[UnitMatch]:
         """The unit written at ``position`` (after a number), with a compound unit's denominator (unless
@@ -195,12 +201,16 @@ class UnitReader:
         word = _WORD.match(text, start)
         if word is None:
             return None
-        found = process.extractOne(word.group().lower(), self._fuzzy_units, scorer=fuzz.ratio,
-                                   score_cutoff=_FUZZY_UNIT_CUTOFF)
-        if found is None or found[0][0] != word.group()[0].lower():
+        form = self._unit_typo(word.group().lower())
+        if form is None or form[0] != word.group()[0].lower():
             return None
-        rule_id, candidates, dimension, repaired = self._units[found[0]]
-        return UnitMatch(start, word.end(), word.group(), candidates, dimension, rule_id, repaired, typo=found[0])
+        rule_id, candidates, dimension, repaired = self._units[form]
+        return UnitMatch(start, word.end(), word.group(), candidates, dimension, rule_id, repaired, typo=form)
+
+    def _unit_typo(self, word: str) -> Optional[str]:
+        """The time unit form closest to ``word`` (lower-cased), if close enough."""
+        found = process.extractOne(word, self._fuzzy_units, scorer=fuzz.ratio, score_cutoff=_FUZZY_UNIT_CUTOFF)
+        return found[0] if found else None
 
     def _per_unit(self, text: str, position: int) -> Optional[UnitMatch]:
         """The denominator of a compound unit after ``position``: "/day", " per week", " weekly"."""
