@@ -127,6 +127,21 @@ def test_bullets_without_numbers_are_numbered_by_position(parser):
     assert section.criteria[1].text == "Signed consent\n    obtained before screening"
 
 
+@pytest.mark.parametrize("lines,expected", [
+    # a number less indented than the bullets before it is back at their parent's level, not under the last bullet
+    (["  - Any of these regimens:", "       - TBI >= 1200 cGy", "       - Busulfan > 7.2 mg/kg",
+      "2. Any patient at high risk", "3. Any other patient"], ["1", "1.1", "1.2", "2", "3"]),
+    (["       -  Pregnancy or breastfeeding", "       -  Claustrophobia", "  2. Healthy participants matched by age:"],
+     ["1", "2", "2"]),  # the text's own "2." beside two bullets numbered by position: a sibling, never "2.2"
+    # a list restarting "1." under a bullet ending with ":" is its sub-list, whatever the indent
+    (["    - Any of the following:", "  1. Pregnancy", "  2. Claustrophobia"], ["1", "1.1", "1.2"]),
+    (["  - Adults", "     a) aged 18 or over", "  - Signed consent"], ["1", "1.a", "2"]),
+])
+def test_a_number_after_indented_bullets_closes_them(parser, lines, expected):
+    listing = parser.parse_text("Exclusion Criteria:\n" + "\n".join(lines) + "\n", "b.txt")
+    assert labels(listing.sections[0]) == expected
+
+
 def test_crlf_offsets_point_into_the_original(parser):
     text = "Inclusion Criteria:\r\n1. Creatinine ≤ 1.5 mg/dL\r\n2. ECOG 0-2\r\n"
     listing = parser.parse_text(text, "crlf.txt")

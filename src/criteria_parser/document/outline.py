@@ -5,7 +5,9 @@ or a bullet; other lines continue the item above them (wrapped text).
 Nesting follows the label style and indentation: a new style opens a
 sub-list, a style already open closes the deeper ones. A lettered item that
 follows a sub-list at a shallower indent (the seed's stray "c.Multiple
-recurrences.") joins that sub-list. Items without labels are numbered by
+recurrences.") joins that sub-list; any other item less indented than an
+open bullet closes it (a list restarting "1." under a bullet ending with ":"
+nests there). Items without labels are numbered by
 position. Reads :class:`~criteria_parser.document.page.Line` objects; writes
 :class:`Item` trees that keep the span of each item's own text.
 """
@@ -130,6 +132,10 @@ class Outliner:
                 return depth
         if len(stack) > 1 and item.style == "letter" and item.indent < stack[-1].indent:
             return len(stack) - 1  # a stray lettered item after a sub-list joins it
+        for depth, open_item in enumerate(stack):
+            if (open_item.style.startswith("bullet:") and item.indent < open_item.indent
+                    and not (restart and open_item.opens_list)):
+                return depth  # "2. Healthy participants:" after indented bullets closes them (by style, never label)
         return len(stack)
 
 
