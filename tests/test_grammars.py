@@ -158,6 +158,7 @@ JOINER_READINGS = {
     ("cues.jsonl", "cue.listing"): [("=", 0.0, None, None, None, None), ("=", 1.0, None, None, None, None)],
     ("cues.jsonl", "cue.per"): [("=", 10.0, None, "{cigarettes}/d", None, None)],
     ("cues.jsonl", "cue.bound_note"): [("between", 50.0, 90.0, "kg", None, None)],
+    ("cues.jsonl", "cue.kind_name"): [],  # without it, "Type I or II diabetes" reads as two categories
     ("relative.jsonl", "rel.filler"): [("=", 2.5, None, None, "ULN", None)],
     ("relative.jsonl", "rel.higher_than"): [(">", 2.0, None, None, "ULN", None)],
 }

@@ -27,8 +27,8 @@ from ..grammar.phrases import compile_phrases, normalize
 GAP_LIMIT = 80
 #: Cue kinds of cues.jsonl that this step finds (range joiners and clause breaks are read elsewhere).
 _LOGIC_CUES = ("alternative", "exception", "any_children")
-#: Cue kinds that say what a bare number is: a count of items, a label, the size of a scale.
-_ITEM_CUES = ("count", "label", "scale")
+#: Cue kinds that say what a bare number is: a count of items, a label, the size of a scale, part of a name.
+_ITEM_CUES = ("count", "label", "scale", "kind_name")
 
 
 class CueFinder:

@@ -43,6 +43,8 @@ _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
 #: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
 _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
+#: between a kind_name cue and its numeral: "Type I", "type-II"
+_KIND_GAP = re.compile(r"[\s-]*")
 #: A comparator sign as read from the value written before it, and the measure word that must follow it; an
 #: "=" reads the same both ways ("80mmHg=DBP<110mmHg" is DBP = 80 as written, not the "<" of the value before).
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
@@ -203,6 +205,8 @@ class ComparisonReader:
             return Reading(quantity.reference.comparator or Comparator.EQ.value,
                             quantity.reference.comparator_rule or "implicit.amount", None, flags)
         unit = quantity.unit
+        if quantity.rule == "quantity.roman" and _names_a_kind(text, quantity, doc._.cp_cues or [], mentions):
+            return None  # "Type I or II diabetes mellitus" names two diabetes types, as LCT and Chia mark it
         if quantity.rule == "quantity.roman" and self.listed_roman.match(text, quantity.end):
             return Reading(Comparator.EQ.value, "implicit.listed_category", None, flags)  # "bipolar I and II"
         if unit is not None and unit.dimension == "score" and unit.start < quantity.start:
@@ -246,6 +250,15 @@ def _not_a_value(text: str, quantity: Quantity, cues: list[Cue]) -> bool:
     return bool(_ON_A.search(text, max(0, quantity.start - GAP_LIMIT), quantity.start)) and any(
         c.kind == "scale" and c.start >= quantity.text_end and _SCALE_GAP.match(text[quantity.text_end:c.start])
         for c in cues)
+
+
+def _names_a_kind(text: str, quantity: Quantity, cues: list[Cue], mentions: list[Mention]) -> bool:
+    """Whether a roman numeral is part of a kind's name: right after a ``kind_name`` cue ("Type I or II diabetes",
+    "Diabetes Type I and II"), unless the cue's words belong to a scale of the lexicon ("skin type III or IV")."""
+    for cue in cues:
+        if cue.kind == "kind_name" and cue.end <= quantity.start and _KIND_GAP.fullmatch(text[cue.end:quantity.start]):
+            return not any(m.entry.category == "score" and m.start < cue.end and cue.start < m.end for m in mentions)
+    return False
 
 
 def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Pattern[str]) -> Optional[Cue]:
