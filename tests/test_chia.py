@@ -28,6 +28,8 @@ def evaluator(parser):
     ("18-65 years", [("between", ("18", "65"), "a")]),
     ("between 7.1% and 11.0%", [("between", ("7.1", "11.0"), "%")]),
     ("4 to < 17 years", [(">=", ("4",), "a"), ("<", ("17",), "a")]),
+    ("between 3 days and 4 weeks", [(">=", ("3",), "d"), ("<=", ("4",), "wk")]),  # ends in units of their own
+    ("6 months to 5 years", [(">=", ("6",), "mo"), ("<=", ("5",), "a")]),
     ("> 0.5 cm and < 2 cm", [(">", ("0.5",), "cm"), ("<", ("2",), "cm")]),
     ("I, II or III", [("=", ("I",), None), ("=", ("II",), None), ("=", ("III",), None)]),
     ("greater than three (3) months", [(">", ("three",), "mo")]),

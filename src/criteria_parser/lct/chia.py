@@ -16,7 +16,8 @@ one") text-bound entity — without operator, number or unit fields. :func:`read
   past period ("in the past 6 months", "during the last 3 months", "last 3 months") is ``<=`` as the LCT
   scorer reads LCT's past periods; a period ending at an anchor ("in the 6 weeks prior to Visit 1") is ``=``.
 - **Ranges**: two numbers joined by a hyphen, a dash, "to", "through", or "and" after "between" are one
-  ``between`` comparison (low, high); "N to < M" keeps its two bounds.
+  ``between`` comparison (low, high); "N to < M" keeps its two bounds, and so does a range whose ends have
+  units of their own ("between 3 days and 4 weeks" is ``>= 3 d`` and ``<= 4 wk``, as the parser reads it).
 - **Unit**: the longest run of words after the number (or after the range or list it ends) that the scorer's
   unit table knows (``grammars/units.jsonl``, its repairs and the references of ``relative.jsonl``: "X ULN" is
   ``ULN``); none when the words are not a unit ("3 episodes").
@@ -160,7 +161,12 @@ class SpanReader:
             if following and self._is_range(text, number, following):
                 high_comparator = self._prefix(text[number.end:following.start])
                 unit = self._unit(text, following.end, numbers, index + 1)
-                if high_comparator in (None, "between"):
+                low_unit = self._unit(text, number.end, numbers, index)
+                if low_unit and unit and self.unit_code(low_unit) != self.unit_code(unit):
+                    # "between 3 days and 4 weeks": ends in units of their own, one tuple cannot hold them
+                    found.append(SpanComparison(number.start, (number.text,), ">=", low_unit))
+                    found.append(SpanComparison(following.start, (following.text,), high_comparator or "<=", unit))
+                elif high_comparator in (None, "between"):
                     found.append(SpanComparison(number.start, (number.text, following.text), "between", unit))
                 else:  # "4 to < 17 years": two bounds
                     found.append(SpanComparison(number.start, (number.text,), ">=", unit))

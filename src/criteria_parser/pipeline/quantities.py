@@ -10,9 +10,10 @@ limit of normal").
 Values listed before a unit share it ("500, 1000 and 2000 Hz"); scales with
 letter categories (``letters`` of ``lexicon.jsonl``) give letter values
 ("Child-Pugh class C"); a frequency may follow a few words of what is
-counted ("1-3 insulin injections per day"). A range whose ends have different units ("between 1
-hour and 28 days") or whose high end is strict ("4 to < 17 years") is read as
-its two ends apart; a minus sign touching the digits makes a value negative.
+counted ("1-3 insulin injections per day"). A range whose ends have different units of one
+dimension ("between 1 hour and 28 days", "6 months to 5 years", whatever their numbers) or whose high end
+is strict ("4 to < 17 years") is read as its two ends apart; a minus sign touching the digits makes a value
+negative.
 """
 
 from __future__ import annotations
@@ -139,23 +140,27 @@ class QuantityFinder:
         second = self._range_end(text, joined) if joined else None
         if second and second[1] < value < 0:  # "-1 to -10 diopters": from -10 up to -1
             quantity.value, second = second[1], (second[0], value, *second[2:])
-        if (second and second[1] >= quantity.value and self._range_allowed(text, quantity.start, joined.group("joiner"))
+        ordered = bool(second) and second[1] >= quantity.value
+        if (second and self._range_allowed(text, quantity.start, joined.group("joiner"))
                 and bool(second[0].group("roman")) == bool(roman)):
             high_match, high, high_flag, strict = second
             high_unit = self.units.after_number(text, high_match.end())
             high, high_end, high_unit = self.units.compound(text, high, high_match.end(), high_unit)
-            if strict or (unit is not None and high_unit is not None and high_unit.candidates != unit.candidates
-                          and not _per_whole_range(unit, high_unit)):
-                # "4 to < 17 years" is >= 4 and < 17; "between 1 hour and 28 days" is >= 1 h and <= 28 d
+            own_units = (unit is not None and high_unit is not None and high_unit.candidates != unit.candidates
+                         and not _per_whole_range(unit, high_unit))
+            if own_units and unit.dimension == high_unit.dimension or ordered and (strict or own_units):
+                # "4 to < 17 years" is >= 4 and < 17; "between 1 hour and 28 days" is >= 1 h and <= 28 d, and
+                # "6 months to 5 years" >= 6 mo and <= 5 a (ends in units of their own: the numbers do not compare)
                 return self._apart(text, match, quantity, unit, high_match, strict)
-            quantity.value_high = high
-            quantity.end = high_end
-            quantity.joiner = joined.group("joiner")
-            quantity.rule = "quantity.range"
-            quantity.flags.extend([high_flag] if high_flag else [])
-            if roman:
-                quantity.category = f"{roman}-{high_match.group('roman')}"
-            unit = high_unit or self.units.after_parenthesis(text, match.start(), high_match.end()) or unit
+            if ordered:
+                quantity.value_high = high
+                quantity.end = high_end
+                quantity.joiner = joined.group("joiner")
+                quantity.rule = "quantity.range"
+                quantity.flags.extend([high_flag] if high_flag else [])
+                if roman:
+                    quantity.category = f"{roman}-{high_match.group('roman')}"
+                unit = high_unit or self.units.after_parenthesis(text, match.start(), high_match.end()) or unit
         quantity.reference = self.references.read(text, max(quantity.end, unit.end if unit else 0),
                                                   self.references.is_multiplier(match.group()))
         # a limit relative to a reference is on no scale: "ALT level > 3 x ULN" has no {level}
