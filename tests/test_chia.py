@@ -35,6 +35,8 @@ def evaluator(parser):
     ("greater than three (3) months", [(">", ("three",), "mo")]),
     ("< 50 mg/dL (2.7 mmol/L)", [("<", ("50",), "mg/dL"), ("<", ("2.7",), "mmol/L")]),
     ("<60 mL/min/1.73 m2", [("<", ("60",), "mL/min/{1.73_m2}")]),
+    (">160/100mmHg", [(">", ("160",), "mm[Hg]"), (">", ("100",), "mm[Hg]")]),  # a pair: one tuple per number
+    ("≥ 135/85 mm Hg", [(">=", ("135",), "mm[Hg]"), (">=", ("85",), "mm[Hg]")]),
     ("10 - 20mg/d", [("between", ("10", "20"), "mg/d")]),
     ("between the age of 18 and 45 years old", [("between", ("18", "45"), "a")]),
     ("in the prior 2 years", [("<=", ("2",), "a")]),
@@ -53,6 +55,13 @@ def test_unit_or_scale_outside_the_span_is_read(evaluator):
     found = evaluator.chia.read(text, ((11, 17),)) + evaluator.chia.read(text, ((23, 28),))
     assert [(f.comparator, f.values, f.unit) for f in found] == [("between", ("III", "IV"), "class"),
                                                                (">", ("160",), "mmHg")]
+
+
+def test_the_first_value_of_a_pair_takes_the_unit_after_the_pair(evaluator):
+    """Chia marks a blood pressure's first value alone ("high blood pressure ([>160]/100mmHg)"): it is in mmHg."""
+    text = "high blood pressure (>160/100mmHg) or BP ≥ 135/85 mm Hg"
+    found = evaluator.chia.read(text, ((21, 25),)) + evaluator.chia.read(text, ((41, 46),))
+    assert [(f.comparator, f.values, f.unit) for f in found] == [(">", ("160",), "mmHg"), (">=", ("135",), "mm Hg")]
 
 
 def test_discontinuous_span_reads_its_pieces_joined(evaluator):

@@ -18,6 +18,8 @@ one") text-bound entity — without operator, number or unit fields. :func:`read
 - **Ranges**: two numbers joined by a hyphen, a dash, "to", "through", or "and" after "between" are one
   ``between`` comparison (low, high); "N to < M" keeps its two bounds, and so does a range whose ends have
   units of their own ("between 3 days and 4 weeks" is ``>= 3 d`` and ``<= 4 wk``, as the parser reads it).
+- **Pairs**: "160/100 mmHg" (a blood pressure) is two values with the first's operator and the unit after the
+  pair; a span holding the first alone ("[>160]/100 mmHg") takes that unit too.
 - **Unit**: the longest run of words after the number (or after the range or list it ends) that the scorer's
   unit table knows (``grammars/units.jsonl``, its repairs and the references of ``relative.jsonl``: "X ULN" is
   ``ULN``); none when the words are not a unit ("3 episodes").
@@ -68,10 +70,13 @@ POSTFIX: list[tuple[str, str]] = [
 _RANGE_JOIN = re.compile(r"\s*(?:-|–|—|~|～|to|through|and)\s*", re.IGNORECASE)
 #: What joins values of a list, or a value and its restatement in brackets.
 _LIST_JOIN = re.compile(r"[\s,;(]*(?:or|and|and/or)?[\s,;(]*", re.IGNORECASE)
+#: Between the two values of a pair, which share the first's operator and the second's unit ("> 160/100 mmHg").
+_PAIR_JOIN = re.compile(r"\s*/\s*")
 _LINE_END = re.compile(r"[\r\n]")
 #: Digits, which a unit may touch ("20mg/d"); not after a slash, where they belong to the unit ("mL/min/1.73 m2"),
-#: nor glued to a word before them ("CD4", "HbA1c") or an ordinal ("2nd").
-_NUMBER = (r"(?<![\w.^/])(?<![x×*]\s)(?<![x×*])[-−]?\d[\d,]*(?:\.\d+)?(?![\d^⁰¹²³⁴⁵⁶⁷⁸⁹])(?!(?:st|nd|rd|th)\b)"
+#: unless a number of two digits or more is before it (the pair "160/100", not the days of "36 6/7 weeks"), nor
+#: glued to a word before them ("CD4", "HbA1c") or an ordinal ("2nd").
+_NUMBER = (r"(?<![\w.^])(?:(?<!/)|(?<=\d\d/))(?<![x×*]\s)(?<![x×*])[-−]?\d[\d,]*(?:\.\d+)?(?![\d^⁰¹²³⁴⁵⁶⁷⁸⁹])(?!(?:st|nd|rd|th)\b)"
            r"|(?<![\w.^])[-−]?\.\d+(?![\w])")
 #: A roman numeral; "X" before a reference is the multiplication sign ("1.5 X ULN").
 _ROMAN = r"(?-i:(?<![\w])(?:VIII|VII|VI|IV|IX|V|III|II|I|X(?!\s*(?:ULN|LLN|upper|lower|the|normal|\d)))(?![\w]))"
@@ -126,7 +131,8 @@ class SpanReader:
 
         The span's words decide; the document around it is read only for a unit the span leaves out: a scale
         word just before the first value ("Grade [1]", "class [III-IV]") or a unit just after a piece that ends
-        with the last number ("[> 160] mmHg", and Chia's ages: "[18] years [or older]", "years" a ``Person``).
+        with the last number ("[> 160] mmHg", and Chia's ages: "[18] years [or older]", "years" a ``Person``), or
+        after the second value of a pair ("[> 160]/100 mmHg": Chia marks a blood pressure's first value only).
         """
         text = " ".join(document[s:e] for s, e in pieces)
         numbers = self._numbers(text)
@@ -141,9 +147,12 @@ class SpanReader:
                 continue
             line_end = _LINE_END.search(document, piece_end)
             after = document[piece_end:line_end.start() if line_end else len(document)]
-            unit = self._unit_words(after, 0, [], 0)
+            # "[>160]/100mmHg": the first of a pair of values (a blood pressure) takes the unit after the pair
+            paired = _PAIRED.match(after)
+            skip = paired.end() if paired else 0
+            unit = self._unit_words(after, skip, [], 0)
             if unit:
-                found = [f if f.unit else replace(f, unit=after[:unit[1]].strip()) for f in found]
+                found = [f if f.unit else replace(f, unit=after[skip:unit[1]].strip()) for f in found]
         first = _document_offset(pieces, numbers[0].start)
         scale = re.search(r"([A-Za-z]+)\s*(?:of\s*)?$", document[max(0, first - 40):first])
         if found[0].unit is None and scale and self.scale_code(scale.group(1)):
@@ -174,7 +183,9 @@ class SpanReader:
                 index += 2
                 continue
             unit_end = self._unit_end(text, gap_start, numbers, index - 1) if index else 0
-            if number.comparator in (None, "between") and index and _LIST_JOIN.fullmatch(text[unit_end:number.start]):
+            joined = text[unit_end:number.start]
+            if number.comparator in (None, "between") and index and (_LIST_JOIN.fullmatch(joined)
+                                                                     or _PAIR_JOIN.fullmatch(joined)):
                 number.comparator = numbers[index - 1].comparator
             unit = self._unit(text, number.end, numbers, index)
             unit_end = self._unit_end(text, number.end, numbers, index)
@@ -245,7 +256,8 @@ class SpanReader:
         if words:
             return text[start:words[1]].strip()
         following = numbers[index + 1] if index + 1 < len(numbers) else None
-        if following and re.fullmatch(r"[\s,]*(?:or|and|,)\s*", text[start:following.start]):
+        gap = text[start:following.start] if following else ""
+        if following and (re.fullmatch(r"[\s,]*(?:or|and|,)\s*", gap) or _PAIR_JOIN.fullmatch(gap)):
             return self._unit(text, following.end, numbers, index + 1)  # "at 500, 1000 Hz": values before a unit
         return None
 
@@ -259,6 +271,10 @@ class SpanReader:
             if words and self.unit_code(words) is not None:
                 return start, start + end
         return None
+
+
+#: The second value of a pair after a span ("/100" of "[>160]/100 mmHg").
+_PAIRED = re.compile(r"\s*/\s*\d+(?:[.,]\d+)?")
 
 
 def value_spans(annotation: Annotation) -> list[tuple[tuple[int, int], ...]]:
