@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from criteria_parser.lct.brat import read_ann
 from criteria_parser.lct.scorer import LeafEvaluator
 
 FIXTURE = Path(__file__).parent / "fixtures" / "chia"
@@ -62,6 +63,19 @@ def test_the_first_value_of_a_pair_takes_the_unit_after_the_pair(evaluator):
     text = "high blood pressure (>160/100mmHg) or BP ≥ 135/85 mm Hg"
     found = evaluator.chia.read(text, ((21, 25),)) + evaluator.chia.read(text, ((41, 46),))
     assert [(f.comparator, f.values, f.unit) for f in found] == [(">", ("160",), "mmHg"), (">=", ("135",), "mm Hg")]
+
+
+def test_a_bound_before_another_shares_its_unit_within_a_span_and_across_spans(evaluator):
+    """The unit written once after two bounds is both bounds' ("≥ 18 and < 70 years"; "< 3.5" and "> 5.5 mEq/L"
+    marked apart), as the parser reads them; not across words that are a unit we do not know ("5 sqcm")."""
+    within = evaluator.chia.read("≥ 18 and < 70 years", ((0, 19),))
+    assert [(f.comparator, f.values, f.unit) for f in within] == [(">=", ("18",), "years"), ("<", ("70",), "years")]
+    text = "Potassium < 3.5 or > 5.5 mEq/L\nulcer area between 0.5 and 5 sqcm, and more than 4 weeks old\n"
+    ann = ("T1\tValue 10 15\t< 3.5\nT2\tValue 19 30\t> 5.5 mEq/L\n"
+           "T3\tValue 42 64\tbetween 0.5 and 5 sqcm\nT4\tTemporal 70 91\tmore than 4 weeks old\n")
+    tuples = evaluator.chia_tuples(read_ann("t.ann", ann, text), text)
+    assert [(t.values, t.unit) for t in tuples] == [(("3.5",), "meq/L"), (("5.5",), "meq/L"),
+                                                    (("0.5", "5"), None), (("4",), "wk")]
 
 
 def test_discontinuous_span_reads_its_pieces_joined(evaluator):

@@ -257,8 +257,11 @@ class SpanReader:
             return text[start:words[1]].strip()
         following = numbers[index + 1] if index + 1 < len(numbers) else None
         gap = text[start:following.start] if following else ""
-        if following and (re.fullmatch(r"[\s,]*(?:or|and|,)\s*", gap) or _PAIR_JOIN.fullmatch(gap)):
-            return self._unit(text, following.end, numbers, index + 1)  # "at 500, 1000 Hz": values before a unit
+        listed = re.fullmatch(r"[\s,]*(?:or|and|,)\s*(.*?)\s*", gap)
+        if following and (listed and (not listed.group(1) or self._prefix(listed.group(1)) is not None)
+                          or _PAIR_JOIN.fullmatch(gap)):
+            # "at 500, 1000 Hz": values before a unit; "≥ 18 and < 70 years": a bound before another bound
+            return self._unit(text, following.end, numbers, index + 1)
         return None
 
     def _unit_words(self, text: str, start: int, numbers: list[_Number], index: int) -> Optional[tuple[int, int]]:

@@ -30,6 +30,7 @@ from ..model import Constraint, Listing
 from ..parser import Parser
 from ..grammar.phrases import compile_phrases, normalize
 from ..document.source import read_source
+from ..pipeline.units import joiner_pattern
 
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
 _POWER_OF_TEN = re.compile(r"^10(?:\^?\d{1,2})?$")
@@ -203,6 +204,7 @@ class LeafEvaluator:
         self.units = UnitNormalizer(grammars)
         self.values = ValueKeys(grammars)
         self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale)
+        self._listed = joiner_pattern(grammars, "listing")
 
     def gold_tuples(self, comparison: Comparison, text: str) -> list[Tuple]:
         """The scored forms of a gold comparison: one per value, except for a range or a plus-minus.
@@ -239,10 +241,22 @@ class LeafEvaluator:
     def chia_tuples(self, annotation: Annotation, text: str) -> list[Tuple]:
         """The scored forms of Chia's value spans (:mod:`.chia`): one per number, a range as ``between``."""
         found: dict[tuple, Tuple] = {}
-        for pieces in value_spans(annotation):
-            for item in self.chia_items(text, pieces):
+        for _, items in self.chia_gold(annotation, text):
+            for item in items:
                 found.setdefault((item.line, item.values, item.comparator), item)
         return list(found.values())
+
+    def lct_gold(self, annotation: Annotation, text: str) -> list[tuple[Comparison, list[Tuple]]]:
+        """Every LCT comparison of ``annotation``, in text order, with its scored tuples (units shared: see
+        :meth:`_shared_units`)."""
+        found = sorted(((c, self.gold_tuples(c, text)) for c in comparisons(annotation)), key=lambda p: p[0].start)
+        return self._shared_units(found, [(c.start, c.end) for c, _ in found], text)
+
+    def chia_gold(self, annotation: Annotation, text: str) -> list[tuple[tuple[tuple[int, int], ...], list[Tuple]]]:
+        """Every Chia value span of ``annotation`` (its pieces), in text order, with its scored tuples (units
+        shared: see :meth:`_shared_units`)."""
+        found = [(pieces, self.chia_items(text, pieces)) for pieces in value_spans(annotation)]
+        return self._shared_units(found, [(pieces[0][0], pieces[-1][1]) for pieces, _ in found], text)
 
     def chia_items(self, text: str, pieces: tuple[tuple[int, int], ...]) -> list[Tuple]:
         """The scored forms of one Chia value span (its pieces, in text order)."""
@@ -290,10 +304,25 @@ class LeafEvaluator:
         unit = self.units.frequency(unit)
         return Tuple(line, values, constraint.comparator, unit, unit in self.units.time_codes, constraint.text)
 
+    def _shared_units(self, found: list, spans: list[tuple[int, int]], text: str) -> list:
+        """``found`` (annotation, its tuples), at ``spans``, in text order; a bound without a unit right before
+        another bound that has one, only a listing word between them, has that unit too: an annotator marks the
+        unit of "Age ≥20 and ≤40 years" once, for both bounds (as the parser reads them). The first must end with
+        its number ("between 0.5 and 5 sqcm, and more than 4 weeks" has a unit, if not one we know)."""
+        found = list(found)
+        for index in range(len(found) - 2, -1, -1):
+            (key, tuples), (_, after) = found[index], found[index + 1]
+            (start, end), (following, _) = spans[index], spans[index + 1]
+            if (tuples and after and after[0].unit is not None and all(t.unit is None for t in tuples)
+                    and tuples[0].line == after[0].line and text[start:end].rstrip()[-1:].isdigit()
+                    and self._listed.fullmatch(text, end, following)):
+                found[index] = (key, [replace(t, unit=after[0].unit, temporal=after[0].temporal) for t in tuples])
+        return found
+
     def score_document(self, name: str, text: str, annotation_text: str, listing: Listing, report: Report) -> None:
         """Score one document into ``report``."""
         annotation = read_ann(str(Path(name).with_suffix(".ann")), annotation_text, text)
-        gold = [g for c in comparisons(annotation) for g in self.gold_tuples(c, text)]
+        gold = [t for _, tuples in self.lct_gold(annotation, text) for t in tuples]
         gold += self.chia_tuples(annotation, text)
         skip = unmodeled(annotation)
         predicted = [self.predicted_tuple(c, text) for c in comparisons_of(listing)

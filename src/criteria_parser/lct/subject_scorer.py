@@ -105,8 +105,8 @@ def lct_owned(annotation: Annotation, evaluator: LeafEvaluator, text: str) -> li
                 owners[target].append(Owner(event.type, role.rstrip("0123456789"),
                                             tuple(p for e in words for p in e.fragments or ((e.start, e.end),)),
                                             " ".join(e.text for e in words)))
-    return [(item, owners[c.event]) for c in comparisons(annotation) if owners.get(c.event)
-            for item in evaluator.gold_tuples(c, text)]
+    return [(item, owners[c.event]) for c, items in evaluator.lct_gold(annotation, text) if owners.get(c.event)
+            for item in items]
 
 
 def chia_owned(annotation: Annotation, evaluator: LeafEvaluator, text: str) -> list[tuple[Tuple, list[Owner]]]:
@@ -119,10 +119,12 @@ def chia_owned(annotation: Annotation, evaluator: LeafEvaluator, text: str) -> l
                 and value.type in VALUE_TYPES and not any(s <= value.start < e for s, e in skip)):
             owners[value.id].append(Owner(owner.type, relation.type, owner.fragments or ((owner.start, owner.end),),
                                           owner.text))
+    read = dict(evaluator.chia_gold(annotation, text))
     found = []
     for value_id, owned_by in owners.items():
         value = annotation.entities[value_id]
-        for item in evaluator.chia_items(text, value.fragments or ((value.start, value.end),)):
+        pieces = value.fragments or ((value.start, value.end),)
+        for item in read.get(pieces) or evaluator.chia_items(text, pieces):
             found.append((item, owned_by))
     return found
 

@@ -69,6 +69,10 @@ class QuantityFinder:
         #: between values listed before a shared unit ("500, 1000, and 2000 Hz"), and after a bound ("50kg
         #: (inclusive) and 90kg")
         self._listed_before = joiner_pattern(grammars, "listing")
+        #: between a bound without a unit and the next bound, with its own comparator, whose unit it shares
+        #: ("Age ≥20 and ≤40 years", "weight ≥ 50 and ≤ 100 kg")
+        comparators = compile_phrases([p for rule in grammars.comparators for p in rule.phrases]).pattern
+        self._bound_before = re.compile(self._listed_before.pattern + r"(?:" + comparators + r")\s*", re.IGNORECASE)
         self._bound_note = joiner_pattern(grammars, "bound_note")
 
     def find(self, text: str) -> list[Quantity]:
@@ -78,7 +82,7 @@ class QuantityFinder:
         while True:
             match = self.numbers.pattern.search(text, position)
             if match is None:
-                return self.letters.add(text, _share_units(text, found, self._listed_before))
+                return self.letters.add(text, _share_units(text, found, self._listed_before, self._bound_before))
             if match.group("digits") and not readable(match.group("digits")):
                 position = match.end()  # "< 2,3.7 mg/dL": no value can be read from it, so none is made up
                 continue
@@ -240,14 +244,17 @@ def lettered_scales(grammars: Grammars) -> str:
     return r"(?<![\w])(?:" + compile_phrases(names).pattern + r")" if names else r"(?!)"
 
 
-def _share_units(text: str, found: list[Quantity], listed: re.Pattern[str]) -> list[Quantity]:
-    """Values listed before the one that carries the unit share it: "at 500, 1000, and 2000 Hz"."""
+def _share_units(text: str, found: list[Quantity], listed: re.Pattern[str], bound: re.Pattern[str]
+                 ) -> list[Quantity]:
+    """Values listed before the one that carries the unit share it: "at 500, 1000, and 2000 Hz", and so does a
+    bound before another bound of the same words: "Age ≥20 and ≤40 years" is >= 20 a and <= 40 a."""
     for index in range(len(found) - 2, -1, -1):
         quantity, following = found[index], found[index + 1]
         if (quantity.unit is None and quantity.value_high is None and quantity.category is None
                 and quantity.reference is None and following.unit is not None and not following.paired
                 and following.unit.start > following.start
-                and listed.fullmatch(text, quantity.end, following.start)):
+                and (listed.fullmatch(text, quantity.end, following.start)
+                     or bound.fullmatch(text, quantity.end, following.start))):
             quantity.unit = following.unit
     return found
 
