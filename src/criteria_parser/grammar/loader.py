@@ -198,7 +198,8 @@ class CueRule(Rule):
     number labels something ("n=20" is a sample size) and states no criterion; ``scale``: the number before it,
     after "on a", is the size of a scale ("on a 0-10 scale"), not a value; ``kind_name``: a roman numeral right
     after it is part of a kind's name ("Type I or II diabetes"), unless a scale of the lexicon holds the cue's
-    words ("skin type III or IV"). ``listing``: joins listed values or
+    words; ``kind_scale``: words with "type" that name a scale, whose numerals are values ("skin type III or
+    IV"). ``listing``: joins listed values or
     subjects ("0 or 1", "ALT/AST"); ``per``: joins the parts of a compound unit ("mg per day"); ``bound_note``:
     a note after a range's bound that does not change it ("50 kg (inclusive)"). ``range_opener``: what must stand
     before a range joined by "and" ("between 12 and 18"); ``method_lead``: a word between a value and the method
@@ -216,7 +217,7 @@ class CueRule(Rule):
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
-                 "conjunction", "list_separator", "population", "kind_name"]
+                 "conjunction", "list_separator", "population", "kind_name", "kind_scale"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).

@@ -254,7 +254,8 @@ def _not_a_value(text: str, quantity: Quantity, cues: list[Cue]) -> bool:
 
 def _names_a_kind(text: str, quantity: Quantity, cues: list[Cue], mentions: list[Mention]) -> bool:
     """Whether a roman numeral is part of a kind's name: right after a ``kind_name`` cue ("Type I or II diabetes",
-    "Diabetes Type I and II"), unless the cue's words belong to a scale of the lexicon ("skin type III or IV")."""
+    "Diabetes Type I and II"), unless the cue's words belong to a scale of the lexicon ("Fitzpatrick type III");
+    a ``kind_scale`` cue ("skin type III or IV") is no ``kind_name`` cue."""
     for cue in cues:
         if cue.kind == "kind_name" and cue.end <= quantity.start and _KIND_GAP.fullmatch(text[cue.end:quantity.start]):
             return not any(m.entry.category == "score" and m.start < cue.end and cue.start < m.end for m in mentions)
