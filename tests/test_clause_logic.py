@@ -50,6 +50,28 @@ def test_neighbouring_parts_combine_as_their_joiner_says(text, parts, joined, ru
     assert rule in [j.rule for j in joiners]
 
 
+@pytest.mark.parametrize("text, parts, exclusion, joined", [
+    # two limits of their own either side of a slash are alternatives
+    ("Systolic blood pressure < 90 mmHg / heart rate < 50 bpm", ["Systolic blood pressure < 90 mmHg",
+                                                                 "heart rate < 50 bpm"], False, "any"),
+    # an "or" opening a parenthesis
+    ("BNP > 100 pg/mL (or NT-proBNP > 400 pg/mL)", ["BNP > 100 pg/mL", "NT-proBNP > 400 pg/mL"], False, "any"),
+    # in an exclusion, a list no "and" or "or" ends: each item excludes on its own; in an inclusion all must hold
+    ("Hepatic impairment, including ALT > 5 × ULN, bilirubin > 3 mg/dL (51 umol/L), albumin < 25 g/L",
+     ["ALT > 5 × ULN", "bilirubin > 3 mg/dL", "albumin < 25 g/L"], True, "any"),
+    ("Adequate function: ALT ≤ 3 × ULN, bilirubin ≤ 1.5 mg/dL", ["ALT ≤ 3 × ULN", "bilirubin ≤ 1.5 mg/dL"], False,
+     "all"),
+    # ... but only a bare separator makes a list: "A, having B" is one condition
+    ("Bedridden for > 48 h, having SpO2 < 90% on room air", ["Bedridden for > 48 h", "SpO2 < 90%"], True, "all"),
+    # an explicit "and" stays all in an exclusion
+    ("eGFR < 30 mL/min and potassium > 5.5 mmol/L", ["eGFR < 30 mL/min", "potassium > 5.5 mmol/L"], True, "all"),
+])
+def test_alternatives_whatever_the_joiner(text, parts, exclusion, joined):
+    found = spans(text, parts)
+    limits = [(start, end) for start, end in found]
+    assert READER.read(text, found, exclusion=exclusion, limits=limits).joined(0, len(parts) - 1) == joined
+
+
 def test_a_list_takes_its_last_joiner_and_or_binds_tighter_than_and():
     text = "creatinine ≤ 1.5 × ULN or CrCl ≥ 60 mL/min, bilirubin ≤ 1.5 mg/dL and ALT ≤ 3 × ULN"
     reading = READER.read(text, spans(text, ["creatinine ≤ 1.5 × ULN", "CrCl ≥ 60 mL/min", "bilirubin ≤ 1.5 mg/dL",

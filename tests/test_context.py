@@ -91,6 +91,42 @@ def test_what_a_cue_does_not_reach(text, words, category):
     assert category not in categories(text, words)
 
 
+def test_a_cue_restating_an_exclusion_negates_nothing_in_one():
+    """"Patients with X are excluded" restates an exclusion criterion (X is what it is about) and negates X in an
+    inclusion; the annotators of both corpora mark no negation on such words in exclusions."""
+    text = "Patients receiving systemic steroids are excluded"
+    start = text.index("systemic steroids")
+    for exclusion, negated in ((False, True), (True, False)):
+        found = asserted(READER.modifiers(text, exclusion), start, start + len("systemic steroids"))
+        assert any(m.category == "NEGATED_EXISTENCE" for m in found) is negated
+    text = "No steroids; patients on dialysis are excluded"  # a plain negation stays one in an exclusion
+    assert any(m.rule == "ctx.neg.no" for m in READER.modifiers(text, True))
+
+
+@pytest.mark.parametrize("text, inside, outside", [
+    ("Any psychiatric disorder (other than mild depression) or alcohol abuse", "mild depression", "alcohol abuse"),
+    ("Prior malignancy (no evidence of disease for 3 years) and heart failure", "disease", "heart failure"),
+])
+def test_a_cue_in_parentheses_reaches_no_further_than_them(text, inside, outside):
+    assert categories(text, inside) & {"EXCEPTED", "NEGATED_EXISTENCE"}
+    assert not categories(text, outside) & {"EXCEPTED", "NEGATED_EXISTENCE"}
+
+
+def test_a_restating_rule_must_be_a_negation(tmp_path):
+    import shutil
+
+    from criteria_parser.grammar import loader
+
+    copy = tmp_path / "grammars"
+    shutil.copytree(loader.resources.files("criteria_parser.grammars"), copy)
+    bad = {"id": "ctx.bad.two", "literal": "allowed", "category": "PERMITTED", "direction": "backward",
+           "metadata": {"restates": "exclusion"}, "example": "[x] allowed"}
+    with (copy / "context.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write("\n" + json.dumps(bad) + "\n")
+    with pytest.raises(GrammarError, match="restates"):
+        loader.load_grammars(copy)
+
+
 def test_a_rule_whose_direction_does_not_fit_its_category_is_refused(tmp_path):
     import shutil
 

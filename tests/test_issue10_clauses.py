@@ -181,3 +181,15 @@ def test_issue_10_fhir_states_the_condition_and_the_alternative(parser):
     listing = _listing(parser, CREATININE)
     combination = _fhir_criterion(listing, "inclusion-1")["definitionByCombination"]
     assert combination["code"] == "any-of"
+
+
+def test_a_limit_an_exclusion_restates_is_not_turned_round(parser):
+    """'Patients with serum creatinine > 1.5 mg/dL are excluded': in an exclusion, 'are excluded' restates it (the
+    limit excludes), in an inclusion it negates the limit; read as a negation in both, the exclusion ran backwards
+    (a patient at 1.7 mg/dL was cleared)."""
+    text = "1. Patients with serum creatinine > 1.5 mg/dL are excluded"
+    exclusion, inclusion = _listing(parser, exclusion=text), _listing(parser, inclusion=text)
+    assert screened(exclusion, CKD)["exclusion 1"] == "met"  # creatinine 150 µmol/L = 1.7 mg/dL
+    assert screened(exclusion, NSCLC)["exclusion 1"] == "not met"  # 0.9 mg/dL
+    assert screened(inclusion, CKD)["inclusion 1"] == "not met"
+    assert screened(inclusion, NSCLC)["inclusion 1"] == "met"

@@ -38,6 +38,8 @@ JOINING_CUES = {"clause_break": "break", "alternative": "any", "conjunction": "a
 #: Which ConText category makes which kind of clause (a HYPOTHETICAL cue only when its rule opens a condition).
 CLAUSE_KINDS = {"HYPOTHETICAL": "condition", "PERMITTED": "permission", "EXCEPTED": "exception"}
 
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_OPENING = re.compile(r"\s*[(\[]\s*")
 _COUNT = re.compile(r"(?P<least>\bat\s+least\s+)?(?P<number>\w+)(?P<more>\s+or\s+more)?\s*$", re.IGNORECASE)
 
 
@@ -118,10 +120,11 @@ class ClauseReader:
         self._numbers = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
         self._classes = {n.casefold() for rule in grammars.numbers for n in rule.numerals} | set("abcd")
 
-    def clauses(self, text: str, modifiers: Optional[list[Modifier]] = None) -> list[Clause]:
-        """The condition, permission and exception clauses of ``text``, in text order."""
+    def clauses(self, text: str, modifiers: Optional[list[Modifier]] = None, exclusion: bool = False) -> list[Clause]:
+        """The condition, permission and exception clauses of ``text`` (an ``exclusion`` criterion's), in text
+        order."""
         found = []
-        for m in self.context.modifiers(text) if modifiers is None else modifiers:
+        for m in self.context.modifiers(text, exclusion) if modifiers is None else modifiers:
             kind = CLAUSE_KINDS.get(m.category)
             if kind is None or (m.category == "HYPOTHETICAL" and m.rule not in self._conditions):
                 continue
@@ -137,14 +140,15 @@ class ClauseReader:
         and bilirubin > 2 × ULN"); in an ``exclusion`` criterion they are alternatives (any of them excludes:
         the inclusion "ALT and AST ≤ 2 × ULN" turned round), else the joiner decides.
         """
-        clauses = self.clauses(text)
+        clauses = self.clauses(text, exclusion=exclusion)
         roles = tuple(self._role(clauses, start, end) for start, end in parts)
         shared = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                   if exclusion and limits and a != b and limits[a] is not None and limits[a] == limits[b]}
         apart = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                  if limits and a != b and None not in (limits[a], limits[b]) and limits[a] != limits[b]
                  and not self._is_class(text, parts[b])}  # "ECOG 0, 1, or 2": values of one measure
-        trees = [self._tree(text, parts, [i for i, r in enumerate(roles) if r == role], clauses, shared, apart)
+        trees = [self._tree(text, parts, [i for i, r in enumerate(roles) if r == role], clauses, shared, apart,
+                            exclusion)
                  for role in (None, *range(len(clauses)))]
         return Reading(tuple(clauses), roles, trees[0], tuple(trees[1:]))
 
@@ -188,20 +192,27 @@ class ClauseReader:
         return min(holding, key=lambda i: clauses[i].end - clauses[i].start) if holding else None
 
     def _tree(self, text: str, parts: list[tuple[int, int]], members: list[int], clauses: list[Clause],
-              shared: set[tuple[int, int]], apart: set[tuple[int, int]] = frozenset()) -> Node:
+              shared: set[tuple[int, int]], apart: set[tuple[int, int]] = frozenset(), exclusion: bool = False) -> Node:
         """``all`` over the runs split by clause breaks and "and", each run ``any`` of its parts joined by "or";
         ``shared``: pairs of parts that are alternatives whatever joins them; ``apart``: pairs with limits of their
         own, which a comma separates as requirements ("bilirubin < 2 mg/dL, AST and/or ALT < 3 × ULN": the comma
-        ends the list, it does not take the "and/or")."""
+        ends the list, it does not take the "and/or") and a slash offers as alternatives ("systolic < 80 mmHg /
+        mean arterial pressure < 50 mmHg"). In an ``exclusion`` a list no "and" or "or" ends, and a bare comma
+        between limits of their own, list what excludes each on its own ("renal dysfunction, including CrCl < 30
+        mL/min, creatinine ≥ 2 mg/dL": any)."""
         members = sorted(members, key=lambda i: parts[i])
         joiners = [self._joiner(text, parts[a], parts[b], clauses) for a, b in zip(members, members[1:])]
+        bare = [_BRACKETED.sub("", text[parts[a][1]:parts[b][0]]).strip() in (",", "/")
+                for a, b in zip(members, members[1:])]
         joiners = [Joiner("any", j.start, j.end, j.text, j.rule) if (a, b) in shared else
-                   Joiner("break", j.start, j.end, j.text, j.rule) if (a, b) in apart and j.logic == "list"
-                   and j.text.strip() == "," else j
-                   for a, b, j in zip(members, members[1:], joiners)]
+                   j if (a, b) not in apart or j.logic != "list" else
+                   Joiner("any", j.start, j.end, j.text, j.rule) if j.text.strip() == "/" or (exclusion and alone) else
+                   Joiner("break", j.start, j.end, j.text, j.rule) if j.text.strip() == "," else j
+                   for a, b, j, alone in zip(members, members[1:], joiners, bare)]
         after = self._joiner(text, parts[members[-1]], _clause_end(self.grammars, text, parts[members[-1]][1]),
                              clauses) if members else None
-        logic = _resolve_lists([j.logic for j in joiners], after.logic if after else "all")
+        logic = _resolve_lists([j.logic for j in joiners], after.logic if after and after.text else "none",
+                               "any" if exclusion else "all", bare)
         runs: list[list[int]] = [[members[0]]] if members else []
         run_joiners: list[list[Joiner]] = [[]]
         top_joiners = []
@@ -221,7 +232,8 @@ class ClauseReader:
 
     def _joiner(self, text: str, first: tuple[int, int], second: tuple[int, int], clauses: list[Clause]) -> Joiner:
         """The word joining two neighbouring parts: the strongest joining cue between them outside parentheses
-        (a clause break, then "or", "and", a list separator), an alternative in parentheses with a condition of
+        (a clause break, then "or", "and", a list separator; an "or" that opens a parenthesis: "BNP > 150 pg/mL
+        (or NT-proBNP ≥ 600 pg/mL)"), an alternative in parentheses with a condition of
         its own, else none (all)."""
         start, end = min(first[1], second[0]), second[0]
         depth, outside = 0, []
@@ -237,7 +249,8 @@ class ClauseReader:
             return Joiner("any", start, end, text[start:end], min(groups[0]))
         for kind in JOINING_CUES:
             for match in self._joiners[kind].finditer(text, start, end):
-                if all(outside[match.start() - start:match.end() - start]):
+                opens = kind == "alternative" and _OPENING.fullmatch(text, start, match.start())  # "X (or Y)"
+                if opens or all(outside[match.start() - start:match.end() - start]):
                     rule = self._rules.get((kind, normalize(match.group())))
                     return Joiner(JOINING_CUES[kind], match.start(), match.end(), match.group(), rule)
         opening = max(text.rfind("(", start, end), text.rfind("[", start, end))  # depth counts both brackets
@@ -246,15 +259,16 @@ class ClauseReader:
         return Joiner("all", end, end, "")
 
 
-def _resolve_lists(logic: list[str], after: str) -> list[str]:
+def _resolve_lists(logic: list[str], after: str, unended: str = "all", bare: Optional[list[bool]] = None) -> list[str]:
     """Each list separator takes the logic of the next joiner that is none ("A, B or C": any); the last list
-    takes ``after``, the joiner after the last part in its clause ("A, B, C or other ..."). A clause break
-    counts as all."""
+    takes ``after``, the joiner after the last part in its clause ("A, B, C or other ..."), or ``unended`` when
+    no "and" or "or" follows it and nothing but the separator stands between its parts (``bare``: "A, having B"
+    is no list). A clause break counts as all."""
     resolved = ["all" if kind == "break" else kind for kind in logic]
-    following = after if after in ("any", "all") else "all"
+    following = after if after in ("any", "all") else None
     for index in range(len(resolved) - 1, -1, -1):
         if logic[index] == "list":
-            resolved[index] = following
+            resolved[index] = following or (unended if bare is None or bare[index] else "all")
         else:
             following = "all" if logic[index] == "break" else resolved[index]
     return resolved

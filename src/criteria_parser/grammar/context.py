@@ -66,15 +66,17 @@ class ContextReader:
         self._pseudo = compile_phrases(r.literal for r in rules if r.direction == "pseudo")
         self._patterns = [(re.compile(r.pattern, re.IGNORECASE), r) for r in rules if r.pattern is not None]
 
-    def modifiers(self, text: str) -> list[Modifier]:
-        """Every asserting cue of ``text`` with its scope, in text order."""
+    def modifiers(self, text: str, exclusion: bool = False) -> list[Modifier]:
+        """Every asserting cue of ``text`` with its scope, in text order; in an ``exclusion`` criterion a cue
+        that restates the exclusion ("pregnant women | are excluded"; ``metadata`` ``restates``) asserts
+        nothing."""
         cues = self._cues(text)
         found = []
         for cue in cues:
             rule = cue.rule
-            if rule.direction in ("terminate", "pseudo"):
+            if rule.direction in ("terminate", "pseudo") or (exclusion and rule.metadata.get("restates")):
                 continue
-            clause_start, clause_end = clause_around(self.grammars, text, cue.start)
+            clause_start, clause_end = _inside_brackets(text, cue.start, *clause_around(self.grammars, text, cue.start))
             stops = [c for c in cues if c is not cue and c.rule.category in rule.terminated_by]
             scope_start, scope_end = cue.end, cue.start
             if rule.direction in ("forward", "bidirectional"):
@@ -109,6 +111,25 @@ def exception_rules(grammars: Grammars) -> list[ContextRule]:
     return [ContextRule(id=f"{rule.id}.{index}", literal=phrase, category="EXCEPTED", direction="forward",
                         terminated_by=["CONJ", "COLON", "THEN"], example=rule.example)
             for rule in grammars.cues if rule.cue == "exception" for index, phrase in enumerate(rule.phrases)]
+
+
+def _inside_brackets(text: str, at: int, start: int, end: int) -> tuple[int, int]:
+    """The part of the clause ``start``-``end`` that stays inside the parentheses a cue at ``at`` stands in: a cue
+    in a parenthesis reaches neither out of it ("(other than major depression) or {substance abuse}") nor back."""
+    depth, opening = 0, start
+    for index in range(at - 1, start - 1, -1):
+        depth += (text[index] in ")]") - (text[index] in "([")
+        if depth < 0:
+            opening = index + 1
+            break
+    else:
+        return start, end
+    depth = 0
+    for index in range(at, end):
+        depth += (text[index] in "([") - (text[index] in ")]")
+        if depth < 0:
+            return opening, index
+    return opening, end
 
 
 def asserted(modifiers: Iterable[Modifier], start: int, end: int, category: Optional[str] = None) -> list[Modifier]:

@@ -15,11 +15,13 @@ Y" is neither, and LCT links the negation to X alone in 37 of 67 such pairs. Chi
 negated ("other than", "except", "unless": 77 of its 380 negations); :data:`EXCEPTION_CUES` count them so.
 
 Each line of a text is one criterion; the predicted assertions of a target are those of the ConText cues of its
-line whose scope holds it (:mod:`..grammar.context`). Scores are P/R/F1 of the asserted class over all targets.
+line whose scope holds it, the line read as an exclusion in Chia's ``_exc`` files and after LCT's "Exclusion
+Criteria" heading (:mod:`..grammar.context`). Scores are P/R/F1 of the asserted class over all targets.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
@@ -84,7 +86,8 @@ class AssertionReport:
     counts: dict[str, Counts] = field(default_factory=lambda: {name: Counts() for name in SCORED})
 
 
-Predictor = Callable[[str, list[tuple[int, int]]], list[set[str]]]
+#: (line, target spans in it, whether the line is an exclusion) -> the categories asserting each target.
+Predictor = Callable[[str, list[tuple[int, int]], bool], list[set[str]]]
 
 
 def gold_targets(ann_text: str, text: str, scheme: str, path: str = "") -> list[Target]:
@@ -168,8 +171,8 @@ def documents(corpus: Path, part: Part) -> Iterator[tuple[Path, str, str]]:
 
 def context_predictor(reader: ContextReader) -> Predictor:
     """Our ConText reader as a predictor: the categories of the cues whose scope holds each target."""
-    def predict(line: str, targets: list[tuple[int, int]]) -> list[set[str]]:
-        modifiers = reader.modifiers(line)
+    def predict(line: str, targets: list[tuple[int, int]], exclusion: bool = False) -> list[set[str]]:
+        modifiers = reader.modifiers(line, exclusion)
         return [{m.category for m in asserted(modifiers, start, end)} for start, end in targets]
     return predict
 
@@ -179,17 +182,28 @@ def evaluate_assertions(corpus: Path, predict: Predictor, part: Part = "all") ->
     report = AssertionReport(corpus_scheme(corpus))
     for path, text, ann in documents(corpus, part):
         report.documents += 1
+        exclusion = exclusion_at(text, path)
         targets = gold_targets(ann, text, report.scheme, str(path))
         by_line: dict[tuple[int, int], list[Target]] = {}
         for target in targets:
             by_line.setdefault((target.line_start, target.line_end), []).append(target)
         for (start, end), line_targets in by_line.items():
-            found = predict(text[start:end], [(t.start - start, t.end - start) for t in line_targets])
+            found = predict(text[start:end], [(t.start - start, t.end - start) for t in line_targets],
+                            exclusion(start))
             for target, categories in zip(line_targets, found):
                 report.targets += 1
                 for name, wanted in (CHIA_SCORED if report.scheme == "chia" else SCORED).items():
                     report.counts[name].add(getattr(target, name), bool(wanted & categories))
     return report
+
+
+def exclusion_at(text: str, path: Path) -> Callable[[int], bool]:
+    """Whether a line of a document is an exclusion criterion: Chia's ``_exc`` files; in LCT's, the lines after
+    an "Exclusion Criteria" heading."""
+    if path.stem.lower().endswith("_exc"):
+        return lambda at: True
+    heading = re.search(r"^\s*exclusion criteria", text, re.IGNORECASE | re.MULTILINE)
+    return lambda at: heading is not None and at >= heading.start()
 
 
 def assertion_summary(report: AssertionReport) -> dict:

@@ -20,7 +20,6 @@ words are the expected ones (exact) or overlap them (overlap).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -28,7 +27,7 @@ from typing import Optional
 from ..errors import InputError
 from ..grammar.clause_logic import ClauseReader, clause_reader
 from ..grammar.loader import Grammars, load_grammars
-from .assertions import Counts, documents, relations
+from .assertions import Counts, documents, exclusion_at, relations
 from .brat import Annotation, read_ann
 from .entities import corpus_scheme
 from .split import Part
@@ -112,7 +111,7 @@ def evaluate_logic(corpus: Path, reader: ClauseReader, part: Part = "all") -> Lo
     report = LogicReport(corpus_scheme(corpus))
     for path, text, ann in documents(corpus, part):
         report.documents += 1
-        exclusion = _exclusion_at(text, path)
+        exclusion = exclusion_at(text, path)
         by_line: dict[int, list[Pair]] = {}
         for pair in gold_pairs(ann, text, report.scheme, str(path)):
             line_start = max(text.rfind("\n", 0, pair[0][0]), text.rfind("\r", 0, pair[0][0])) + 1
@@ -132,15 +131,6 @@ def evaluate_logic(corpus: Path, reader: ClauseReader, part: Part = "all") -> Lo
                 report.pairs[logic] += 1
                 report.right[logic] += reading.joined(index[first], index[second]) == logic
     return report
-
-
-def _exclusion_at(text: str, path: Path):
-    """Whether a line of a document is an exclusion criterion: Chia's ``_exc`` files; in LCT's, the lines after
-    an "Exclusion Criteria" heading."""
-    if path.stem.lower().endswith("_exc"):
-        return lambda at: True
-    heading = re.search(r"^\s*exclusion criteria", text, re.IGNORECASE | re.MULTILINE)
-    return lambda at: heading is not None and at >= heading.start()
 
 
 def score_logic(corpus: Path, grammars: Optional[Grammars] = None) -> dict:

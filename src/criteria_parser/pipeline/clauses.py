@@ -81,7 +81,7 @@ class ClauseStructurer:
         text = text_of(doc)
         modifiers: list[Modifier] = doc._.cp_modifiers
         if modifiers is None:
-            modifiers = self.reader.context.modifiers(text)
+            modifiers = self.reader.context.modifiers(text, bool(doc._.cp_exclusion))
         structure = ClauseStructure(children=self.reader.children_logic(text))
         said = structure.children[2]
         constraints: list[Constraint] = doc._.cp_constraints or []

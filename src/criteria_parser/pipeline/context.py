@@ -1,6 +1,6 @@
 """``criteria_context``: ConText cues and their scopes (negated, hypothetical, permitted, historical, family).
 
-Reads ``text_of(doc)``; writes ``doc._.cp_modifiers`` (:class:`~..grammar.context.Modifier` list, in text order) and
+Reads ``text_of(doc)`` and ``doc._.cp_exclusion`` (a cue restating an exclusion asserts nothing in one); writes ``doc._.cp_modifiers`` (:class:`~..grammar.context.Modifier` list, in text order) and
 answers ``span._.cp_assertions`` (the categories of the cues whose scope holds a span, as medspaCy's
 ``span._.is_negated`` and friends do). The rules are ``grammars/context.jsonl`` in medspaCy's ConText format; the
 algorithm is :mod:`..grammar.context`, which the matcher shares.
@@ -39,5 +39,5 @@ class ContextComponent:
         self.reader = reader
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.cp_modifiers = self.reader.modifiers(text_of(doc))
+        doc._.cp_modifiers = self.reader.modifiers(text_of(doc), bool(doc._.cp_exclusion))
         return doc
