@@ -193,3 +193,50 @@ def test_a_limit_an_exclusion_restates_is_not_turned_round(parser):
     assert screened(exclusion, NSCLC)["exclusion 1"] == "not met"  # 0.9 mg/dL
     assert screened(inclusion, CKD)["inclusion 1"] == "not met"
     assert screened(inclusion, NSCLC)["inclusion 1"] == "met"
+
+
+def _treated(tmp_path: Path, name: str, treatments: list[dict]) -> Path:
+    """The NSCLC patient with ``treatments`` added to the complete history, as ``patient-<name>.json``."""
+    patient = json.loads((EXAMPLES / f"patient-{NSCLC}.json").read_text(encoding="utf-8"))
+    patient["id"] = f"patient-{name}"
+    patient["treatments"] = [*patient["treatments"], *treatments]
+    (tmp_path / f"patient-{name}.json").write_text(json.dumps(patient), encoding="utf-8")
+    return tmp_path
+
+
+def test_an_exclusions_exception_on_the_events_it_counts_never_clears_a_patient_with_both(parser, tmp_path):
+    """'Radiotherapy within 4 weeks, except palliative radiotherapy within 2 weeks' was 'R and not E': radiotherapy
+    8 days ago is both, and cleared the patient, who may have had other radiotherapy inside the 4 weeks."""
+    listing = _listing(parser, exclusion="1. Radiotherapy within 4 weeks before screening, except palliative "
+                                         "radiotherapy within 2 weeks")
+    recent = _treated(tmp_path, "rt-8-days", [{"name": "radiotherapy", "start": "2026-11-05", "end": "2026-11-12"}])
+    assert screened(listing, "rt-8-days", examples=recent)["exclusion 1"] == "unknown"
+    earlier = _treated(tmp_path, "rt-20-days", [{"name": "radiotherapy", "start": "2026-10-25", "end": "2026-10-31"}])
+    assert screened(listing, "rt-20-days", examples=earlier)["exclusion 1"] == "met"
+    assert screened(listing, NSCLC)["exclusion 1"] == "not met"  # a complete history without radiotherapy
+    # FHIR says what it can of the same plan: the window, and the excepted window as an exclude beside it
+    parts = _fhir_criterion(listing, "exclusion-1")["definitionByCombination"]["characteristic"]
+    assert [bool(p.get("exclude")) for p in parts] == [False, True]
+    assert [p["timeFromEvent"][0]["range"]["low"]["value"] for p in parts] == [-4, -2]  # weeks
+
+
+def test_an_exclusions_exception_on_another_measure_is_its_way_out(parser, tmp_path):
+    """'Serum creatinine > 1.5 mg/dL unless CrCl ≥ 60 mL/min': excluded when the creatinine is high and the
+    clearance low; a high creatinine with a clearance of 70 is not excluded (one latest value each: no overlap)."""
+    listing = _listing(parser, exclusion="1. Serum creatinine > 1.5 mg/dL unless creatinine clearance ≥ 60 mL/min")
+    high = {"creatinine": (2.0, "mg/dL", 1.3)}
+    cleared = _variant(tmp_path, NSCLC, "crcl-70", {**high, "creatinine clearance": (70, "mL/min", None)})
+    assert screened(listing, "crcl-70", examples=cleared)["exclusion 1"] == "not met"
+    low = _variant(tmp_path, NSCLC, "crcl-40", {**high, "creatinine clearance": (40, "mL/min", None)})
+    assert screened(listing, "crcl-40", examples=low)["exclusion 1"] == "met"
+    assert screened(listing, NSCLC)["exclusion 1"] == "not met"  # 0.9 mg/dL
+
+
+def test_an_exclusions_exception_with_a_limit_of_its_own_substitutes_it(parser, tmp_path):
+    """'ALT > 3 × ULN, except in liver metastases ALT > 5 × ULN' was 'R and not E': ALT at 6 × ULN is both, and
+    was cleared; the exception only raises the limit (with metastases or without, 6 × ULN excludes)."""
+    listing = _listing(parser, exclusion="1. ALT > 3 × ULN, except in patients with liver metastases where ALT > "
+                                         "5 × ULN")
+    raised = _variant(tmp_path, NSCLC, "alt-6x", {"ALT": (336, "U/L", 56)})
+    assert screened(listing, "alt-6x", examples=raised)["exclusion 1"] != "not met"
+    assert screened(listing, NSCLC)["exclusion 1"] == "not met"  # ALT 32 U/L, under 3 × ULN

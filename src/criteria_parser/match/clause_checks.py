@@ -15,7 +15,15 @@ Read from the model, never from the raw text (issue 10):
   condition E ("AST ≤ 3 × ULN, except liver metastases: AST ≤ 5 × ULN") is "(R and L) or (E and L) or (not E and
   R)" (the first part is implied by the others and lets Kleene logic answer when both limits hold), a limit with
   no condition of its own ("creatinine ≤ 1.5 mg/dL unless CrCl ≥ 60 mL/min") "R or L", an exemption ("except
-  Gilbert's syndrome") "E or R"; an exemption whose words no concept knows is unknown in place of E.
+  Gilbert's syndrome") "E or R"; an exemption whose words no concept knows is unknown in place of E;
+- an **exception** of an exclusion is a way out of it: a limit under its own condition substitutes as in an
+  inclusion ("ALT > 3 × ULN, except in liver metastases ALT > 5 × ULN": excluded at 6 × ULN, with metastases or
+  without); a limit with no condition of its own, or an exemption, is "R and not E" ("creatinine > 1.5 mg/dL
+  unless CrCl ≥ 60 mL/min", "hemoglobin < 9 g/dL, except patients with thalassemia"); but where R counts events
+  of the record (a window on treatments or conditions: "radiotherapy within 4 weeks, except palliative
+  radiotherapy within 2 weeks"), a patient with E may have another event R counts, so E met makes R at most
+  unknown, never cleared (a wrong answer is worse than unknown). A dose a window lets pass ("except prednisone
+  < 10 mg/d") is the window's own, checked per treatment.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from itertools import combinations
 from typing import Callable, Optional, Union
 
 from .concepts import ConceptReader
-from .plan import AllOf, AnyOf, Check, Negated, Unknown
+from .plan import AllOf, AnyOf, AtMostUnknown, Check, EventWindow, Negated, TreatmentWindow, Unknown
 from ..model import Clause, Constraint, Criterion, CriterionException, LogicNode, Section
 
 #: The most members an ``at_least`` node expands into the any of its combinations.
@@ -50,10 +58,13 @@ class ClauseChecks:
         return any(item.condition for item in (*criterion.constraints, *criterion.entities))
 
     def handled(self, section: Section, criterion: Criterion) -> list[CriterionException]:
-        """The exceptions the tree substitutes (an inclusion's, with what they except)."""
-        if section.kind != "inclusion":
-            return []
-        return [x for x in criterion.exceptions if x.excepts and x.substitutes]
+        """The exceptions the tree substitutes (with what they except; in an exclusion, not the dose a window lets
+        pass, which the window checks per treatment)."""
+        def dosed(exception: CriterionException) -> bool:
+            limits = [c for c in criterion.constraints if c.id in exception.parts]
+            return exception.substitutes == "limit" and all(c.kind == "dose" for c in limits)
+        return [x for x in criterion.exceptions if x.excepts and x.substitutes
+                and not (section.kind == "exclusion" and dosed(x))]
 
     def _node(self, section: Section, criterion: Criterion, node: LogicNode, checks: dict[str, Check],
               inside_any: bool) -> Optional[Check]:
@@ -90,7 +101,7 @@ class ClauseChecks:
             check = Negated(check, next(a.cue for a in constraint.assertions if a.kind == "negated"))
         for exception in self.handled(section, criterion):
             if member in exception.excepts:
-                check = self._substitute(criterion, exception, check)
+                check = self._substitute(criterion, exception, check, section.kind == "exclusion")
         if constraint.condition:
             check = self.conditional(section, criterion, constraint.condition, check, inside_any)
         return check
@@ -123,14 +134,25 @@ class ClauseChecks:
         entity = next((e for e in criterion.entities if e.id == part), None)
         return self.concepts.entity(entity) if entity is not None else None
 
-    def _substitute(self, criterion: Criterion, exception: CriterionException, check: Check) -> Check:
-        """The excepted check ``check`` with what the exception puts in its place (module docstring)."""
+    def _substitute(self, criterion: Criterion, exception: CriterionException, check: Check,
+                    exclusion: bool = False) -> Check:
+        """The excepted check ``check`` with what the exception puts in its place (an ``exclusion``'s: its way
+        out; module docstring)."""
         limits = [self.constraint(c, criterion) for c in criterion.constraints if c.id in exception.parts]
         held = {c.entity for c in criterion.constraints if c.id in exception.parts}
         named = [e for e in criterion.entities if e.id in exception.parts and e.id not in held]
         exempt = [self.concepts.entity(e) or Unknown(f"'{e.text}': no concept the record can answer")
                   for e in named]
         condition = (exempt[0] if len(exempt) == 1 else AnyOf(tuple(exempt))) if exempt else None
+        if exclusion and (exception.substitutes == "exemption" or not limits or condition is None):
+            way_out = condition if exception.substitutes == "exemption" or not limits else \
+                limits[0] if len(limits) == 1 else AllOf(tuple(limits))
+            if way_out is None:
+                return AtMostUnknown(check, f"an exception cannot be checked: '{exception.text}'")
+            if isinstance(check, (TreatmentWindow, EventWindow)):
+                way_out = AtMostUnknown(way_out, f"'{exception.text}' may be only one of the events the criterion "
+                                                 "counts: another may still exclude")
+            return AllOf((check, Negated(way_out, exception.cue.text if exception.cue else "except")))
         if exception.substitutes == "exemption" or not limits:
             return AnyOf((condition, check)) if condition is not None else check
         limit = limits[0] if len(limits) == 1 else AllOf(tuple(limits))

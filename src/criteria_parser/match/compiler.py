@@ -74,8 +74,10 @@ class Compiler:
         if not children:
             check = own
             if own is None:
+                # an exclusion's exceptions are substituted in its limits' checks only: on concepts, at most unknown
+                handled = self.clauses.handled(section, criterion) if section.kind == "inclusion" else ()
                 check = self.concepts.read(section, criterion, self._entity_condition(section, criterion),
-                                           tuple(self.clauses.handled(section, criterion)))
+                                           tuple(handled))
                 check = unsure(section.kind, check, applies, fails=True) if applies else check
                 check = self._not_the_index(check) if section.kind == "exclusion" else check
         else:
