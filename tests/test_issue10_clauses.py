@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_issue11_screening import CKD, EXAMPLES, NSCLC, PREGNANT, _fhir_criterion, screened
+from test_issue11_screening import CHILD, CKD, EXAMPLES, NSCLC, PREGNANT, _fhir_criterion, screened
 
 
 def _listing(parser, inclusion: str = "", exclusion: str = ""):
@@ -240,3 +240,13 @@ def test_an_exclusions_exception_with_a_limit_of_its_own_substitutes_it(parser, 
     raised = _variant(tmp_path, NSCLC, "alt-6x", {"ALT": (336, "U/L", 56)})
     assert screened(listing, "alt-6x", examples=raised)["exclusion 1"] != "not met"
     assert screened(listing, NSCLC)["exclusion 1"] == "not met"  # ALT 32 U/L, under 3 × ULN
+
+
+def test_issue_10_a_parenthesised_condition_on_each_alternative(parser, tmp_path):
+    """'ECOG 0–1 (age ≥16) or Lansky ≥50 (<16)': the 45-year-old with ECOG 1 was 'not met' ('(<16)' was a Lansky
+    limit); each alternative now holds under its own age, the second's parallel to the first's."""
+    listing = _listing(parser, "1. ECOG 0–1 (age ≥16) or Lansky ≥50 (<16)")
+    assert screened(listing, NSCLC)["inclusion 1"] == "met"  # 45 years, ECOG 1
+    unfit = _variant(tmp_path, NSCLC, "ecog-3", {"ECOG": (3, None, None)})
+    assert screened(listing, "ecog-3", examples=unfit)["inclusion 1"] == "not met"
+    assert screened(listing, CHILD)["inclusion 1"] == "unknown"  # 12 years, no Lansky score recorded

@@ -113,7 +113,9 @@ class ClauseReader:
         self.context = context
         self._joiners = {kind: compile_phrases(grammars.cue_phrases(kind)) for kind in JOINING_CUES}
         self._rules = {(rule.cue, normalize(p)): rule.id for rule in grammars.cues for p in rule.phrases}
-        self._conditions = {rule.id for rule in grammars.context if rule.metadata.get("clause") == "condition"}
+        self._conditions = {rule.id for rule in grammars.context
+                            if rule.metadata.get("clause") in ("condition", "parallel_condition")}
+        self._parallel = {rule.id for rule in grammars.context if rule.metadata.get("clause") == "parallel_condition"}
         self._population = compile_phrases(grammars.cue_phrases("population"))
         self._any_children = compile_phrases(grammars.cue_phrases("any_children"))
         self._count = compile_phrases(grammars.cue_phrases("count"))
@@ -130,7 +132,10 @@ class ClauseReader:
                 continue
             start, end = min(m.start, m.scope_start), max(m.end, m.scope_end)
             found.append(Clause(kind, start, _unclosed(text, m.start, end), m.start, m.end, m.rule))
-        return found
+        # a parallel condition only beside a condition in parentheses before it ("(age ≥ 16) or Lansky (< 16)")
+        return [c for c in found if c.rule not in self._parallel or any(
+            o.rule in self._conditions - self._parallel and text[o.cue_start] == "(" and o.cue_start < c.cue_start
+            for o in found)]
 
     def read(self, text: str, parts: list[tuple[int, int]], exclusion: bool = False,
              limits: Optional[list[Optional[tuple[int, int]]]] = None) -> Reading:

@@ -245,11 +245,13 @@ class ContextRule(Rule):
     max_scope: Optional[int] = Field(default=None, ge=1)
     terminated_by: list[str] = Field(default_factory=lambda: ["CONJ"], description=(
         "Categories of the cues that end this rule's scope (a terminate cue's, or a modifier's: 'no fever *unless*')."))
-    metadata: dict[Literal["clause", "restates"], Literal["condition", "exclusion"]] = Field(
+    metadata: dict[Literal["clause", "restates"], Literal["condition", "parallel_condition", "exclusion"]] = Field(
         default_factory=dict, description=(
             "medspaCy's free field; 'clause': 'condition' marks a HYPOTHETICAL cue that opens a condition ('if', 'for "
-            "subjects with') rather than a plan ('planned surgery'); 'restates': 'exclusion' a negation cue that "
-            "restates an exclusion criterion ('pregnant women | are excluded') and so asserts nothing in one."))
+            "subjects with') rather than a plan ('planned surgery'), 'parallel_condition' one that opens a condition "
+            "only beside another condition in parentheses, whose reading it parallels ('ECOG 0-1 (age >= 16) or "
+            "Lansky >= 50 (< 16)'); 'restates': 'exclusion' a negation cue that restates an exclusion criterion "
+            "('pregnant women | are excluded') and so asserts nothing in one."))
 
     @model_validator(mode="after")
     def _direction_fits_category(self) -> "ContextRule":
@@ -257,9 +259,11 @@ class ContextRule(Rule):
         wanted = kinds.get(self.direction, set(ASSERTIONS))
         if self.category not in wanted:
             raise ValueError(f"a {self.direction} rule's category is one of {', '.join(sorted(wanted))}")
-        if {self.metadata.get("clause", "condition"), self.metadata.get("restates", "exclusion")} != \
-                {"condition", "exclusion"} or ("restates" in self.metadata and self.category != "NEGATED_EXISTENCE"):
-            raise ValueError("metadata: 'clause' is 'condition'; 'restates' is 'exclusion', on a negation cue")
+        if self.metadata.get("clause", "condition") not in ("condition", "parallel_condition") or \
+                self.metadata.get("restates", "exclusion") != "exclusion" or \
+                ("restates" in self.metadata and self.category != "NEGATED_EXISTENCE"):
+            raise ValueError("metadata: 'clause' is 'condition' or 'parallel_condition'; 'restates' is 'exclusion', "
+                             "on a negation cue")
         unknown = set(self.terminated_by) - set(ASSERTIONS) - set(TERMINATORS)
         if unknown:
             raise ValueError(f"terminated_by names no category: {', '.join(sorted(unknown))}")

@@ -185,6 +185,8 @@ class SubjectPicker:
         own, named = self._own_and_named(words, start, left)
         person = self._person_before(words, found, own, left)
         end = max(quantity.text_end, reading.end)
+        if self._parallel_age(text, left, end):
+            return self._age_words(text, -1, -1)
         after = self._age_after.match(text, quantity.text_end) or self._age_after.match(text, end)
         if after is not None and _AGE_WORD.search(after.group()) and (person or not named):
             at = after.start() + len(after.group()) - len(after.group().lstrip(" ,)"))
@@ -202,6 +204,14 @@ class SubjectPicker:
                     or following.lower in self._joiners:
                 return self._age_words(text, -1, -1)
         return None
+
+    def _parallel_age(self, text: str, left: int, end: int) -> bool:
+        """Whether a bare comparison alone in parentheses parallels an age stated in parentheses before it: the
+        condition of another alternative ("ECOG 0–1 (age ≥16) or Lansky ≥50 (<16)": the Lansky score's age)."""
+        opening = text.rfind("(", 0, left)
+        if opening < 0 or text[opening + 1:left].strip() or not text[end:].lstrip().startswith(")"):
+            return False
+        return any(text[:m.start()].rstrip().endswith("(") for m in self._age_before.finditer(text, 0, opening))
 
     def _own_word_in(self, words: list[_Word], start: int, end: int) -> bool:
         """Whether a word that is no gap, stop, comparator word or sign lies in ``start``..``end``."""
