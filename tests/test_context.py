@@ -112,19 +112,31 @@ def test_a_cue_in_parentheses_reaches_no_further_than_them(text, inside, outside
     assert not categories(text, outside) & {"EXCEPTED", "NEGATED_EXISTENCE"}
 
 
-def test_a_restating_rule_must_be_a_negation(tmp_path):
+def _refused(tmp_path, rule: dict, match: str) -> None:
+    """The grammars with ``rule`` added to context.jsonl are refused with a message matching ``match``."""
     import shutil
 
     from criteria_parser.grammar import loader
 
     copy = tmp_path / "grammars"
     shutil.copytree(loader.resources.files("criteria_parser.grammars"), copy)
-    bad = {"id": "ctx.bad.two", "literal": "allowed", "category": "PERMITTED", "direction": "backward",
-           "metadata": {"restates": "exclusion"}, "example": "[x] allowed"}
     with (copy / "context.jsonl").open("a", encoding="utf-8") as handle:
-        handle.write("\n" + json.dumps(bad) + "\n")
-    with pytest.raises(GrammarError, match="restates"):
+        handle.write("\n" + json.dumps(rule) + "\n")
+    with pytest.raises(GrammarError, match=match):
         loader.load_grammars(copy)
+
+
+def test_a_restating_rule_must_be_a_negation(tmp_path):
+    _refused(tmp_path, {"id": "ctx.bad.two", "literal": "allowed", "category": "PERMITTED", "direction": "backward",
+                        "metadata": {"restates": "exclusion"}, "example": "[x] allowed"}, "restates")
+
+
+def test_a_condition_rule_says_what_it_attaches_to(tmp_path):
+    assert {r.metadata["attaches"] for r in GRAMMARS.context if "clause" in r.metadata} == \
+        {"before", "after", "before_else_after"}
+    _refused(tmp_path, {"id": "ctx.bad.three", "literal": "whenever", "category": "HYPOTHETICAL",
+                        "direction": "forward", "metadata": {"clause": "condition"}, "example": "whenever [x]"},
+             "attaches")
 
 
 def test_a_rule_whose_direction_does_not_fit_its_category_is_refused(tmp_path):

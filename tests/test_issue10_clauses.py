@@ -250,3 +250,22 @@ def test_issue_10_a_parenthesised_condition_on_each_alternative(parser, tmp_path
     unfit = _variant(tmp_path, NSCLC, "ecog-3", {"ECOG": (3, None, None)})
     assert screened(listing, "ecog-3", examples=unfit)["inclusion 1"] == "not met"
     assert screened(listing, CHILD)["inclusion 1"] == "unknown"  # 12 years, no Lansky score recorded
+
+
+@pytest.mark.parametrize("text, answer", [
+    ("Palliative radiotherapy within 2 weeks before the first dose is allowed", "not met"),
+    ("Patients with treated brain metastases may be enrolled", "not met"),
+    # what the condition leaves out is excluded, so the criterion asks something: unknown
+    ("Radiotherapy is permitted if completed within 5 days before enrollment", "unknown"),
+    ("Only palliative radiotherapy is allowed", "unknown"),  # the rest is excluded
+])
+def test_an_exclusion_that_only_permits_never_excludes(parser, text, answer):
+    """A permission never excludes: an exclusion whose words are one permission, with no condition, restriction,
+    exception or other words, is not met (was unknown for every patient); JsonLogic agrees (screened)."""
+    listing = _listing(parser, exclusion=f"1. {text}")
+    assert {screened(listing, name)["exclusion 1"] for name in (CKD, NSCLC, PREGNANT, CHILD)} == {answer}
+
+
+def test_an_inclusion_that_only_permits_stays_unknown(parser):
+    listing = _listing(parser, "1. Prior hormonal therapy is permitted")
+    assert screened(listing, NSCLC)["inclusion 1"] == "unknown"

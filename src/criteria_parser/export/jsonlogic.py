@@ -14,7 +14,7 @@ from typing import Any
 
 from ..match.plan import (
     UNKNOWN, Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, CheckReader, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
-    ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
+    ListingPlan, Negated, Permission, TreatmentWindow, Unknown, Unless,
 )
 from ..match.fact_store import Facts
 from ..grammar.matching import MatchingGrammar
@@ -73,6 +73,10 @@ class JsonLogicWriter(CheckReader[Any]):
     @staticmethod
     def unknown(check: Unknown) -> Any:
         return UNKNOWN
+
+    @staticmethod
+    def permission(check: Permission) -> Any:
+        return 0  # a permission never excludes
 
     @staticmethod
     def commitment(check: Commitment) -> Any:

@@ -211,17 +211,21 @@ class CueRule(Rule):
     any of them); ``list_separator`` separates listed parts, which combine as the list's last joiner says ("ANC,
     platelets *and* hemoglobin": all; "chemotherapy, targeted therapy *or* radiotherapy": any); ``population``
     names a group of people a limit is for: two limits for different groups are alternatives ("< 11.5 g/dL for
-    *females* and < 12.5 g/dL for *men*").
+    *females* and < 12.5 g/dL for *men*"); ``restriction`` limits a permission to what it names, so that the
+    rest is excluded ("*only* palliative radiotherapy is allowed").
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
-                 "conjunction", "list_separator", "population", "kind_name", "kind_scale"]
+                 "conjunction", "list_separator", "population", "kind_name", "kind_scale", "restriction"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).
 ASSERTIONS = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "PERMITTED", "HISTORICAL", "FAMILY", "EXCEPTED")
+#: The values of each key of a ConText rule's ``metadata``.
+METADATA = {"clause": ("condition", "parallel_condition"), "attaches": ("before", "after", "before_else_after"),
+            "restates": ("exclusion",)}
 #: What a terminate cue is: a conjunction ("but"), a consequent ("must", "then"), a comma, a colon, a parenthesis.
 TERMINATORS = ("CONJ", "THEN", "COMMA", "COLON", "PAREN")
 
@@ -245,13 +249,13 @@ class ContextRule(Rule):
     max_scope: Optional[int] = Field(default=None, ge=1)
     terminated_by: list[str] = Field(default_factory=lambda: ["CONJ"], description=(
         "Categories of the cues that end this rule's scope (a terminate cue's, or a modifier's: 'no fever *unless*')."))
-    metadata: dict[Literal["clause", "restates"], Literal["condition", "parallel_condition", "exclusion"]] = Field(
-        default_factory=dict, description=(
-            "medspaCy's free field; 'clause': 'condition' marks a HYPOTHETICAL cue that opens a condition ('if', 'for "
-            "subjects with') rather than a plan ('planned surgery'), 'parallel_condition' one that opens a condition "
-            "only beside another condition in parentheses, whose reading it parallels ('ECOG 0-1 (age >= 16) or "
-            "Lansky >= 50 (< 16)'); 'restates': 'exclusion' a negation cue that restates an exclusion criterion "
-            "('pregnant women | are excluded') and so asserts nothing in one."))
+    metadata: dict[Literal["clause", "restates", "attaches"], str] = Field(default_factory=dict, description=(
+        "medspaCy's free field; 'clause': 'condition' marks a HYPOTHETICAL cue that opens a condition ('if', 'for "
+        "subjects with') rather than a plan ('planned surgery'), 'parallel_condition' one that opens a condition "
+        "only beside another condition in parentheses, whose reading it parallels ('ECOG 0-1 (age >= 16) or "
+        "Lansky >= 50 (< 16)'); a condition's 'attaches' says what it applies to: 'before' (the nearest part before "
+        "its cue), 'after' (every part after it) or 'before_else_after'; 'restates': 'exclusion' a negation cue "
+        "that restates an exclusion criterion ('pregnant women | are excluded') and so asserts nothing in one."))
 
     @model_validator(mode="after")
     def _direction_fits_category(self) -> "ContextRule":
@@ -259,11 +263,12 @@ class ContextRule(Rule):
         wanted = kinds.get(self.direction, set(ASSERTIONS))
         if self.category not in wanted:
             raise ValueError(f"a {self.direction} rule's category is one of {', '.join(sorted(wanted))}")
-        if self.metadata.get("clause", "condition") not in ("condition", "parallel_condition") or \
-                self.metadata.get("restates", "exclusion") != "exclusion" or \
-                ("restates" in self.metadata and self.category != "NEGATED_EXISTENCE"):
-            raise ValueError("metadata: 'clause' is 'condition' or 'parallel_condition'; 'restates' is 'exclusion', "
-                             "on a negation cue")
+        if any(value not in METADATA[key] for key, value in self.metadata.items()) or \
+                ("restates" in self.metadata and self.category != "NEGATED_EXISTENCE") or \
+                (("clause" in self.metadata) != ("attaches" in self.metadata)):
+            raise ValueError("metadata: " + "; ".join(f"'{key}' is one of {', '.join(values)}"
+                                                      for key, values in METADATA.items())
+                             + " ('restates' on a negation cue; a condition says what it 'attaches' to)")
         unknown = set(self.terminated_by) - set(ASSERTIONS) - set(TERMINATORS)
         if unknown:
             raise ValueError(f"terminated_by names no category: {', '.join(sorted(unknown))}")

@@ -165,7 +165,7 @@ class Compiler:
         if tree is None:  # every limit is in a clause: a condition, a permission, an exception
             permission = next((c for c in criterion.clauses if c.kind == "permission"), None)
             if permission is not None:
-                return Unknown(f"'{permission.text}': a permission, which neither requires nor excludes")
+                return self.concepts.permission(section, criterion, permission)
             if criterion.clauses:
                 return Unknown(f"the limits say whom or when it applies to ('{criterion.clauses[0].text}'); what "
                                "it asks has no limit")

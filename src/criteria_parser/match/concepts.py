@@ -7,12 +7,13 @@ from __future__ import annotations
 import re
 from typing import Callable, Optional
 
-from .guards import Guards
-from .plan import Agreeing, AnyOf, AtMostUnknown, Check, ConceptCheck, Negated, Unknown, Variable, VariableRegistry, slug
+from .guards import Guards, english_stop_words
+from .plan import (Agreeing, AnyOf, AtMostUnknown, Check, ConceptCheck, Negated, Permission, Unknown, Variable,
+                   VariableRegistry, slug)
 from ..grammar.context import asserted, context_reader
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
-from ..model import Criterion, Entity, LogicNode, Section
+from ..model import Clause, Criterion, Entity, LogicNode, Section
 
 #: Wraps the check of an entity that depends on a condition clause (:meth:`.clause_checks.ClauseChecks.conditional`).
 Conditional = Callable[[Entity, Check], Check]
@@ -44,7 +45,7 @@ class ConceptReader:
             text = text[:start] + " " * (end - start) + text[end:]
         permissions = [c for c in criterion.clauses if c.kind == "permission"]
         if permissions and not self.matching.concept_spans(text):
-            return Unknown(f"'{permissions[0].text}': a permission, which neither requires nor excludes")
+            return self.permission(section, criterion, permissions[0])
         check = self._named(section, criterion, text, conditional)
         if not isinstance(check, Unknown):
             check = self.guards.partly(section, criterion, check, text)
@@ -52,6 +53,27 @@ class ConceptReader:
             if excerpt not in handled:
                 check = AtMostUnknown(check, f"an exception cannot be checked: '{excerpt.text}'")
         return check
+
+    def permission(self, section: Section, criterion: Criterion, permission: Clause) -> Check:
+        """The check of a criterion that only permits ("palliative radiotherapy ≤ 2 weeks before is allowed"). A
+        permission neither requires nor excludes: in an exclusion it is never met (:class:`.plan.Permission`), but
+        only when nothing else in the criterion may ask something, since a wrong answer is worse than unknown: no
+        condition ("radiotherapy is permitted if completed within 5 days": what the condition leaves out is
+        excluded), no restriction (``restriction`` cues: "only palliative radiotherapy is allowed"), no exception,
+        no sub-items, no content word outside its permissions; else, and in an inclusion, unknown."""
+        unknown = Unknown(f"'{permission.text}': a permission, which neither requires nor excludes")
+        if section.kind != "exclusion" or criterion.children or criterion.exceptions or \
+                any(c.kind != "permission" for c in criterion.clauses) or \
+                self.matching.has_cue(criterion.text, self.grammars.cue_phrases("restriction")):
+            return unknown
+        rest = criterion.text
+        for clause in criterion.clauses:
+            start, end = max(clause.start - criterion.start, 0), max(clause.end - criterion.start, 0)
+            rest = rest[:start] + " " * (end - start) + rest[end:]
+        stop = english_stop_words()
+        if any(word.lower() not in stop for word in re.findall(r"[^\W\d_]+", rest)):
+            return unknown
+        return Permission(f"'{permission.text}': a permission, which never excludes")
 
     def entity(self, entity: Entity) -> Optional[Check]:
         """The check of the concept an entity names (its lexicon name, else its words; negated when the entity is),

@@ -135,6 +135,14 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class Permission:
+    """An exclusion that only permits ('palliative radiotherapy is allowed'): a permission never excludes, so it
+    is never met."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
 class AllOf:
     """All parts (minimum)."""
 
@@ -189,12 +197,13 @@ class Negated:
 
 
 Check = Union[
-    Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, AllOf, AnyOf, Agreeing, Unless,
-    AtMostUnknown, AtLeastUnknown, Negated,
+    Compare, TreatmentWindow, EventWindow, Commitment, ConceptCheck, Unknown, Permission, AllOf, AnyOf, Agreeing,
+    Unless, AtMostUnknown, AtLeastUnknown, Negated,
 ]
 
 _READERS = {AllOf: "all_of", AnyOf: "any_of", Agreeing: "agreeing", Unless: "unless", Negated: "negated",
-            AtMostUnknown: "at_most_unknown", AtLeastUnknown: "at_least_unknown", Unknown: "unknown", Compare: "compare",
+            AtMostUnknown: "at_most_unknown", AtLeastUnknown: "at_least_unknown", Unknown: "unknown", Permission: "permission",
+            Compare: "compare",
             TreatmentWindow: "treatment_window", EventWindow: "event_window", Commitment: "commitment",
             ConceptCheck: "concept"}
 T = TypeVar("T")

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from .plan import (
     MET, NOT_MET, TRUTH_WORDS, UNKNOWN, Agreeing, CheckReader, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown,
-    Commitment, Compare, ConceptCheck, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless,
+    Commitment, Compare, ConceptCheck, EventWindow, ListingPlan, Negated, Permission, TreatmentWindow, Unknown, Unless,
     intervals_apart,
 )
 from .fact_store import Facts, number_text
@@ -109,6 +109,10 @@ class Evaluator(CheckReader[Outcome]):
     @staticmethod
     def unknown(check: Unknown) -> Outcome:
         return Outcome(UNKNOWN, check.reason + ": unknown")
+
+    @staticmethod
+    def permission(check: Permission) -> Outcome:
+        return Outcome(NOT_MET, check.reason + ": not met")
 
     def _symbol(self, comparator: str) -> str:
         """How a reason writes a comparator: '≤'."""

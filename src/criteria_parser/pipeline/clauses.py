@@ -11,9 +11,10 @@ combine ("any of the following", "at least two of the following").
 - **Parts**: the criterion's constraints and the entities no constraint's words hold. The clause reader
   (:mod:`..grammar.clause_logic`) puts each in a condition, permission or exception clause, or among the
   requirements, and reads how the requirements (and each clause's parts) combine: the tree.
-- **Conditions**: a condition clause applies to the nearest part before its cue in its clause that is not in a
-  condition ("CrCl >= 60 mL/min for subjects with creatinine > 1.5 x ULN"), else to every such part after it
-  ("In patients with liver metastases, ALT <= 5 x ULN").
+- **Conditions**: a condition clause applies to what its rule ``attaches`` to (``grammars/context.jsonl``):
+  the nearest part before its cue in its clause that is not in a condition ("CrCl >= 60 mL/min for subjects with
+  creatinine > 1.5 x ULN"; ``before``), every such part after it ("Participants with HBV must ..."; ``after``),
+  or the first, else the second ("In patients with liver metastases, ALT <= 5 x ULN"; ``before_else_after``).
 - **Exceptions** (the spans of ``cp_exceptions``): a constraint inside one is a substitute limit (``limit``) for
   the requirements on the same subject, else for the nearest requirement before it; without one, what it names
   is exempt (``exemption``) from the requirements before it in its clause.
@@ -75,6 +76,8 @@ class ClauseStructurer:
     def __init__(self, reader: ClauseReader) -> None:
         self.reader = reader
         self.grammars = reader.grammars
+        self._attaches = {rule.id: rule.metadata["attaches"] for rule in self.grammars.context
+                          if "attaches" in rule.metadata}
 
     def read(self, doc: Doc) -> ClauseStructure:
         """The :class:`ClauseStructure` of ``doc``."""
@@ -127,9 +130,10 @@ class ClauseStructurer:
             low, high = clause_around(self.grammars, text, clause.cue_start)
             free = [i for i, p in enumerate(parts) if i not in in_condition and low <= p.start < high
                     and (reading.roles[i] is None or reading.roles[i] in ids)]
-            before = [i for i in free if _at(parts[i]) < clause.cue_start]
+            attaches = self._attaches.get(clause.rule, "before_else_after")  # the rule's (context.jsonl)
+            before = [i for i in free if _at(parts[i]) < clause.cue_start] if attaches != "after" else []
             applies = [max(before, key=lambda i: _at(parts[i]))] if before else \
-                [i for i in free if parts[i].start >= clause.end]
+                [i for i in free if parts[i].start >= clause.end] if attaches != "before" else []
             for i in applies:
                 structure.conditions.setdefault(parts[i].id, ids[index])
 
