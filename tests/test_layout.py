@@ -80,6 +80,31 @@ def test_numbered_group_heading_opens_its_section(parser):
     assert listing.sections[0].criteria[0].constraints[0].value == 18
 
 
+@pytest.mark.parametrize("bullet", ["-  ", "* ", "• ", ""])
+def test_heading_glued_to_the_last_criterion_splits_the_line(parser, bullet):
+    # a lost line break: the criterion keeps its words, the heading opens its section, and the split is warned about
+    text = f"Inclusion criteria:\n{bullet}Aged 21 or more\n{bullet}Written consent given Exclusion criteria:\n- Asthma\n"
+    listing = parser.parse_text(text, "g.txt")
+    inclusion, exclusion = listing.sections
+    assert [c.text for c in inclusion.criteria] == ["Aged 21 or more", "Written consent given"]
+    assert (str(exclusion.kind), exclusion.heading) == ("exclusion", "Exclusion criteria")
+    assert [c.text for c in exclusion.criteria] == ["Asthma"]
+    assert text[exclusion.start:].startswith("Exclusion criteria:")
+    assert text[inclusion.criteria[1].start:inclusion.criteria[1].end] == "Written consent given"
+    assert listing.warnings == ["line 3: read 'Written consent given' before heading 'Exclusion criteria' as the last "
+                                "inclusion criterion"]
+
+
+@pytest.mark.parametrize("line", ["Specific exclusion criteria for healthy participants:", "Other exclusion criteria:",
+                                  "Part 1 additional exclusion criteria:", "Healthy Volunteer Exclusion Criteria:"])
+def test_qualified_heading_is_not_split(parser, line):
+    listing = parser.parse_text(f"Inclusion criteria:\n- Aged 21 or more\n{line}\n- Asthma\n", "q.txt")
+    assert [c.text for c in listing.sections[0].criteria] == ["Aged 21 or more"]
+    assert str(listing.sections[1].kind) == "exclusion" and line.startswith(listing.sections[1].heading)
+    assert len(listing.sections[1].heading) > len("exclusion criteria")
+    assert not any("before heading" in warning for warning in listing.warnings)
+
+
 @pytest.mark.parametrize("line", ["2. Patients who do not meet the inclusion criteria", "Any of the exclusion criteria",
                                   "3. Patients Meeting All Exclusion Criteria"])
 def test_criterion_naming_criteria_is_no_heading(parser, line):

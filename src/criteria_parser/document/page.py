@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Iterator, NamedTuple, Optional
 
 from rapidfuzz import fuzz, process
 
@@ -67,6 +67,16 @@ class SectionBlock:
         return content[-1].end if content else self.start + len(self.heading)
 
 
+class Heading(NamedTuple):
+    """A heading found on a line: its kind and words, where the rest of the line (criteria after its colon)
+    starts, and where the heading starts when the words before it are a criterion's (else 0)."""
+
+    kind: SectionKind
+    words: str
+    body: int
+    glued: int = 0
+
+
 @dataclass
 class PageLayout:
     """What :func:`read_page` found."""
@@ -118,12 +128,15 @@ class PageReader:
         months = "|".join(re.escape(m) for m in grammar.months)
         self._date = re.compile(rf"^\d{{1,2}} (?:{months})[a-z]* \d{{4}}$|^\d{{4}}-\d{{2}}-\d{{2}}$", re.IGNORECASE)
 
-    def heading(self, line: Line) -> Optional[tuple[SectionKind, str, int]]:
-        """If ``line`` is a section heading: its kind, its words, and where the rest of the line starts.
+    def heading(self, line: Line) -> Optional[Heading]:
+        """If ``line`` is a section heading, or ends in one: its kind, its words, where they start and where the
+        rest of the line starts.
 
         A heading may have a few words before it ("Sub-study Exclusion Criteria:", "Cystic Fibrosis Main Study
         Inclusion Criteria:") or after it ("Exclusion Criteria Disease Related") when it names criteria, and
-        criteria may follow its colon on the same line, however long.
+        criteria may follow its colon on the same line, however long. A capitalized heading after words in lower
+        case that are not a title ("- Signed informed consent Exclusion criteria:", a line break lost) starts
+        after them: they are the last criterion of the section before (``Heading.start``).
         """
         stripped = _strip_noise(line.text)
         if not stripped:
@@ -131,7 +144,11 @@ class PageReader:
         lead = len(line.text) - len(line.text.lstrip(" \t#*_>•-"))
         prefix = _HEADING_PREFIX.match(line.text, lead)  # "Criteria: Inclusion Criteria:"
         lead = prefix.end() if prefix and self._heading_re.match(line.text, prefix.end()) else lead
-        match = self._heading_re.match(line.text, lead) or self._qualified(line.text, lead)
+        match = self._heading_re.match(line.text, lead)
+        glued = None if match else self._glued(line.text, lead)
+        if glued is not None:
+            lead, match = glued.start(), glued
+        match = match or self._qualified(line.text, lead)
         group = None if match else _GROUP_LABEL.match(line.text, lead)
         if group is not None:
             match = self._qualified(line.text, group.end(), colon_only=True)
@@ -145,18 +162,19 @@ class PageReader:
             if colon < 0 and rest.strip() and not rest.strip().startswith("("):
                 if not (named and _QUALIFIER_AFTER.fullmatch(rest)):
                     return None
-                return self._headings[match.group("heading").lower()], line.text[lead:].strip(), len(line.text)
+                return Heading(self._headings[match.group("heading").lower()], line.text[lead:].strip(), len(line.text))
             if colon > 60 or (colon < 0 and len(stripped) > 120):
                 return None
             body = match.end() + (colon + 1 if colon >= 0 else len(rest))
             if not tail.strip(" \t*_"):
                 body = len(line.text)
-            return self._headings[match.group("heading").lower()], line.text[lead:match.end()], body
+            glued_at = lead if glued is not None else 0
+            return Heading(self._headings[match.group("heading").lower()], line.text[lead:match.end()], body, glued_at)
         words = stripped.lower()
         if len(words) <= 40 and ("clu" in words or "crit" in words):
             found = process.extractOne(words, list(self._headings), scorer=fuzz.ratio, score_cutoff=_FUZZY_HEADING_CUTOFF)
             if found:
-                return self._headings[found[0]], stripped, len(line.text)
+                return Heading(self._headings[found[0]], stripped, len(line.text))
         return None
 
     def _qualified(self, text: str, lead: int, colon_only: bool = False) -> Optional[re.Match[str]]:
@@ -170,6 +188,20 @@ class PageReader:
         titled = all(word[:1].isupper() or word[:1].isdigit() for word in text[lead:found.start("heading")].split())
         colon = text[found.end():].lstrip().startswith(":")
         return found if colon or (titled and not colon_only) else None
+
+    def _glued(self, text: str, lead: int) -> Optional[re.Match[str]]:
+        """A capitalized heading with its colon after words of a criterion in lower case: "Signed informed consent
+        Exclusion criteria:" (not a title, "Sub-study Exclusion Criteria:", nor a heading in lower case,
+        "Specific inclusion criteria for healthy participants:")."""
+        found = None if _GROUP_LABEL.match(text, lead) else self._qualified_re.match(text, lead)
+        if not found or not _NAMES_CRITERIA.search(found.group("heading")):
+            return None
+        words = text[lead:found.start("heading")].split()
+        if not text[found.end():].lstrip().startswith(":") or not found.group("heading")[:1].isupper():
+            return None
+        if not words[-1][:1].islower():
+            return None
+        return self._heading_re.match(text, found.start("heading"))
 
     def read(self, text: str) -> PageLayout:
         """Split ``text`` into trial information and criteria sections.
@@ -188,10 +220,17 @@ class PageReader:
         for line in lines:
             found = self.heading(line)
             if found:
-                kind, words, body = found
+                kind, words, body, glued = found
+                number = _line_number(text, line.start)
+                start = glued or len(line.text) - len(line.text.lstrip())
+                if glued:
+                    before = line.text[:glued].rstrip()
+                    where = f"the last {current.kind.value} criterion" if current else "outside any section"
+                    warnings.append(f"line {number}: read {_strip_noise(before)!r} before heading {words!r} as {where}")
+                    (current.lines if current else outside).append(Line(before, line.start))
                 if words.lower() not in self._headings:
-                    warnings.append(f"line {_line_number(text, line.start)}: read heading {words!r} as {kind.value}")
-                current = SectionBlock(kind, words, line.start + (len(line.text) - len(line.text.lstrip())))
+                    warnings.append(f"line {number}: read heading {words!r} as {kind.value}")
+                current = SectionBlock(kind, words, line.start + start)
                 sections.append(current)
                 rest = line.text[body:]
                 if rest.strip():
