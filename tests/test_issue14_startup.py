@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from criteria_parser.grammar import units
+from criteria_parser.versions import SCHEMA_VERSION
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.grammar.matching import load_matching_grammar
 
@@ -37,6 +38,16 @@ def _heavy_imports(*args: str) -> list[str]:
     done = subprocess.run([sys.executable, "-c", _RUN, *args], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_issue_14_version_loads_neither_pydantic_nor_the_grammars():
+    """``--version`` reads the schema version from ``criteria_parser.versions`` and the grammars' from their listing."""
+    found = subprocess.run([sys.executable, "-c", _RUN.replace(repr(HEAVY), repr(("pydantic", "criteria_parser.model",
+                                                                                   "criteria_parser.grammar"))),
+                            "--version"], capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stderr.strip().splitlines()[-1]) == []
+    assert f"model schema {SCHEMA_VERSION}" in found.stdout
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,7 @@ PACKAGE = Path(criteria_parser.__file__).parent
 
 #: Layers from the bottom: a module may import its own layer's package and any lower layer.
 LAYERS = [
+    {"versions"},
     {"errors", "model"},
     {"grammar"},
     {"document"},
@@ -31,7 +32,7 @@ LAYERS = [
     {"cli"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
-ROOT_MODULES = {"__init__", "model", "errors", "parser"}
+ROOT_MODULES = {"__init__", "model", "errors", "parser", "versions"}
 
 
 def _modules() -> dict[str, Path]:

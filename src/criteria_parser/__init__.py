@@ -7,13 +7,18 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0"
 
-from .model import SCHEMA_VERSION, Listing  # noqa: E402
+from .versions import SCHEMA_VERSION  # noqa: E402
 
 __all__ = ["SCHEMA_VERSION", "Listing", "Parser", "parse_file", "parse_text", "__version__"]
 
 
 def __getattr__(name: str):
-    """``Parser``, ``parse_file`` and ``parse_text`` load spaCy on first use, not on import."""
+    """``Listing`` loads pydantic, and ``Parser``, ``parse_file`` and ``parse_text`` spaCy, on first use, not on
+    import (``criteria-parser --version`` imports this package)."""
+    if name == "Listing":
+        from .model import Listing
+
+        return Listing
     if name in ("Parser", "parse_file", "parse_text"):
         from . import parser
 

@@ -8,9 +8,10 @@ refusal. Its subclasses only name the kind of mistake (an input that is not a li
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from pydantic import ValidationError
+if TYPE_CHECKING:  # only an annotation: importing pydantic here would slow down every command's start-up
+    from pydantic import ValidationError
 
 
 class CriteriaParserError(Exception):

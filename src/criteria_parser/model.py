@@ -3,7 +3,7 @@
 Every extracted value keeps the character span it came from in the original
 input (``start``/``end``, end exclusive, counted in Unicode code points of the
 decoded file), and every repair the parser made is a :class:`Flag` on the
-constraint it affected. The model is versioned by :data:`SCHEMA_VERSION`;
+constraint it affected. The model is versioned by :data:`SCHEMA_VERSION` (kept in :mod:`.versions`);
 downstream tools (store, workbench, rule engines) read only this module.
 """
 
@@ -14,7 +14,7 @@ from typing import Iterator, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "2.1"
+from .versions import SCHEMA_VERSION
 
 
 class _Model(BaseModel):

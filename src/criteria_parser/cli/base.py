@@ -59,10 +59,9 @@ app = typer.Typer(
 def _print_version(asked: bool) -> None:
     if asked:
         from .. import __version__
-        from ..grammar.loader import packaged_version
-        from ..model import SCHEMA_VERSION
+        from ..versions import SCHEMA_VERSION, grammars_version
 
-        typer.echo(f"criteria-parser {__version__} (grammars {packaged_version()}, model schema {SCHEMA_VERSION})")
+        typer.echo(f"criteria-parser {__version__} (grammars {grammars_version()}, model schema {SCHEMA_VERSION})")
         raise typer.Exit()
 
 

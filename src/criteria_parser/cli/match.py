@@ -10,7 +10,6 @@ from typing import Optional
 import typer
 
 from .base import app, emit
-from ..match.run import load_listing, screen_files
 
 
 class MatchFormat(str, Enum):
@@ -28,6 +27,7 @@ def match_command(
 ) -> None:
     """Check patients against a listing: met / not met / unknown per criterion, and eligibility."""
     from ..match.note import render_note
+    from ..match.run import load_listing, screen_files
 
     parsed = load_listing(listing, grammars)
     results = screen_files(parsed, patients, grammars)

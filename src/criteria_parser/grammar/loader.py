@@ -420,13 +420,6 @@ def load_grammars(directory: Optional[Path] = None) -> Grammars:
     return _directory_grammars(Path(directory).resolve())
 
 
-def packaged_version() -> str:
-    """The packaged grammars' version (``listing.json``), read without validating every grammar: for
-    ``--version``, which must start fast."""
-    listing = resources.files("criteria_parser.grammars").joinpath("listing.json").read_text(encoding="utf-8")
-    return json.loads(listing)["version"]
-
-
 @lru_cache(maxsize=None)
 def _directory_grammars(directory: Path) -> Grammars:
     return _load(directory)
