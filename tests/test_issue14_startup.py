@@ -109,3 +109,21 @@ def test_issue_14_without_answers_pint_answers_the_same(monkeypatch):
             units.convert(1.0, "mg/dL", "umol/L", MATCHING)
     finally:
         units._answers.cache_clear()
+
+
+def test_issue_14_the_pipeline_imports_spacy_without_its_command_line_which_still_works():
+    """spaCy's ``__init__`` imports its command line (weasel, httpx, requests) only for ``spacy.info``: the pipeline
+    package imports spaCy without it, and ``spacy.cli`` and ``spacy.info`` still work afterwards."""
+    script = """
+import sys
+import criteria_parser.pipeline, spacy
+print(sorted(m for m in sys.modules if m.startswith(("spacy.cli", "weasel", "httpx", "requests"))))
+import spacy.cli
+from spacy.cli.info import info
+print(spacy.cli.__file__ is not None, hasattr(spacy.cli, "setup_cli"), sorted(spacy.info(markdown=False, silent=True))[:1])
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    before, after = done.stdout.strip().splitlines()
+    assert before == "[]"
+    assert after.startswith("True True [")

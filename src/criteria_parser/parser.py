@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Union
 
-from spacy.tokens import Doc
-
 from . import __version__
-from .pipeline.types import register_extensions, text_of
+from .pipeline.types import register_extensions, text_of  # first: the pipeline package imports spaCy (fast)
+from spacy.tokens import Doc  # noqa: E402, I001
 from .errors import InputError
 from .grammar.loader import Grammars, load_grammars
 from .model import (Clause, Constraint, Criterion, CriterionException, Entity, Excerpt, Joiner, Listing, Logic,
