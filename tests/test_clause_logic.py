@@ -63,6 +63,14 @@ def test_neighbouring_parts_combine_as_their_joiner_says(text, parts, joined, ru
      "all"),
     # ... but only a bare separator makes a list: "A, having B" is one condition
     ("Bedridden for > 48 h, having SpO2 < 90% on room air", ["Bedridden for > 48 h", "SpO2 < 90%"], True, "all"),
+    # bounds of one measure that cannot both hold are alternatives, whatever joins them
+    ("Patients below 18 and above 45 years", ["below 18", "above 45 years"], True, "any"),
+    ("younger than 18 years of age or older than 80 years of age", ["younger than 18 years of age",
+                                                                   "older than 80 years of age"], False, "any"),
+    ("Aged ≥ 18 and ≤ 75 years", ["≥ 18", "≤ 75 years"], False, "all"),  # a range: both hold
+    ("a child at least 6 months but less than 3.5 years old", ["at least 6 months", "less than 3.5 years"], True,
+     "all"),  # a range in two units
+    ("creatinine < 1.5 mg/dL and CrCl > 60 mL/min", ["creatinine < 1.5 mg/dL", "CrCl > 60 mL/min"], False, "all"),
     # an explicit "and" stays all in an exclusion
     ("eGFR < 30 mL/min and potassium > 5.5 mmol/L", ["eGFR < 30 mL/min", "potassium > 5.5 mmol/L"], True, "all"),
 ])

@@ -269,3 +269,11 @@ def test_an_exclusion_that_only_permits_never_excludes(parser, text, answer):
 def test_an_inclusion_that_only_permits_stays_unknown(parser):
     listing = _listing(parser, "1. Prior hormonal therapy is permitted")
     assert screened(listing, NSCLC)["inclusion 1"] == "unknown"
+
+
+def test_bounds_that_cannot_both_hold_are_alternatives(parser):
+    """'Age below 18 and above 65 years' (exclusion): read as all, no patient could meet it."""
+    listing = _listing(parser, exclusion="1. Age below 18 and above 65 years")
+    assert screened(listing, CKD)["exclusion 1"] == "met"  # 67
+    assert screened(listing, CHILD)["exclusion 1"] == "met"  # 12
+    assert screened(listing, NSCLC)["exclusion 1"] == "not met"  # 45

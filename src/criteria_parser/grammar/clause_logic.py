@@ -39,6 +39,8 @@ JOINING_CUES = {"clause_break": "break", "alternative": "any", "conjunction": "a
 CLAUSE_KINDS = {"HYPOTHETICAL": "condition", "PERMITTED": "permission", "EXCEPTED": "exception"}
 
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+_UNIT = re.compile(r"\s*([^\W\d_][\w/%]*)")
+_NUMBER = re.compile(r"\s*(\d+(?:[.,]\d+)?)")
 _OPENING = re.compile(r"\s*[(\[]\s*")
 _COUNT = re.compile(r"(?P<least>\bat\s+least\s+)?(?P<number>\w+)(?P<more>\s+or\s+more)?\s*$", re.IGNORECASE)
 
@@ -121,6 +123,8 @@ class ClauseReader:
         self._count = compile_phrases(grammars.cue_phrases("count"))
         self._numbers = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
         self._classes = {n.casefold() for rule in grammars.numbers for n in rule.numerals} | set("abcd")
+        self._bounds = [(compile_phrases(rule.phrases), rule.comparator[0]) for rule in grammars.comparators
+                        if rule.comparator in ("<", "<=", ">", ">=") and rule.position == "prefix"]
 
     def clauses(self, text: str, modifiers: Optional[list[Modifier]] = None, exclusion: bool = False) -> list[Clause]:
         """The condition, permission and exception clauses of ``text`` (an ``exclusion`` criterion's), in text
@@ -149,6 +153,8 @@ class ClauseReader:
         roles = tuple(self._role(clauses, start, end) for start, end in parts)
         shared = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                   if exclusion and limits and a != b and limits[a] is not None and limits[a] == limits[b]}
+        shared |= {(a, b) for a, b in zip(range(len(parts)), range(1, len(parts)))
+                   if self._disjoint(text, parts[a], parts[b])}
         apart = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                  if limits and a != b and None not in (limits[a], limits[b]) and limits[a] != limits[b]
                  and not self._is_class(text, parts[b])}  # "ECOG 0, 1, or 2": values of one measure
@@ -176,6 +182,40 @@ class ClauseReader:
             return int(word)
         value = self._numbers.get(normalize(word))
         return int(value) if value is not None and value == int(value) else None
+
+    def _bound(self, text: str, part: tuple[int, int]) -> Optional[tuple[str, str, float, str]]:
+        """(the words before the comparator, its direction ``<`` or ``>``, the number, the word after it unless a
+        joining word: its unit) of a part that is a bound
+        ("below 18", "less than 18 years of age"; a part from its value on, "above | 65 years", takes the
+        comparator right before it), else None."""
+        low = part[0]
+        before = [(m.start(), direction) for pattern, direction in self._bounds
+                  for m in pattern.finditer(text, max(0, low - 40), low) if not text[m.end():low].strip()]
+        low = min(before)[0] if before else low
+        words = text[low:part[1]]
+        found = [(m.start(), m.end(), direction) for pattern, direction in self._bounds for m in pattern.finditer(words)]
+        if not found:
+            return None
+        start, end, direction = min(found, key=lambda f: (f[0], -f[1]))
+        number = _NUMBER.match(words, end)
+        if number is None:
+            return None
+        unit = _UNIT.match(words, number.end())
+        unit_word = normalize(unit.group(1)) if unit else ""
+        if any(self._joiners[kind].fullmatch(unit_word) for kind in ("alternative", "conjunction")):
+            unit_word = ""
+        return normalize(words[:start]), direction, float(number.group(1).replace(",", "")), unit_word
+
+    def _disjoint(self, text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
+        """Whether two parts are bounds of one measure that cannot both hold ("below 18 and above 45 years", "less
+        than 18 years of age or more than 80 years"): alternatives, whatever joins them. One measure: the second
+        names no other subject than the first (no words before its comparator, or the same) and no other unit
+        ("at least 6 months but less than 3.5 years" is a range)."""
+        a, b = self._bound(text, first), self._bound(text, second)
+        if a is None or b is None or a[1] == b[1] or b[0] not in ("", a[0]) or (a[3] and b[3] and a[3] != b[3]):
+            return False
+        upper, lower = (a, b) if a[1] == "<" else (b, a)
+        return upper[2] <= lower[2]
 
     def _is_class(self, text: str, part: tuple[int, int]) -> bool:
         """Whether a part is a bare class of a scale ("III", "B", "2"): one measure takes one class at a time, so
