@@ -33,19 +33,21 @@ OLD_NEGATION_CUES = ["no", "not", "without", "never", "unable", "unwilling", "in
 
 def dump(corpus: Path, out: Path) -> None:
     """Write the targets of both parts of ``corpus`` as JSON Lines."""
-    from criteria_parser.lct.assertions import documents, gold_targets
+    from criteria_parser.lct.assertions import documents, exclusion_at, gold_targets
     from criteria_parser.lct.entities import corpus_scheme
 
     scheme = corpus_scheme(corpus)
     with out.open("w", encoding="utf-8") as handle:
         for part in ("tune", "held"):
             for path, text, ann in documents(corpus, part):
+                exclusion = exclusion_at(text, path)
                 for target in gold_targets(ann, text, scheme, str(path)):
                     line = text[target.line_start:target.line_end]
                     handle.write(json.dumps({"part": part, "scheme": scheme, "line": line,
                                              "start": target.start - target.line_start,
                                              "end": target.end - target.line_start,
-                                             "negated": target.negated}) + "\n")
+                                             "negated": target.negated,
+                                             "exclusion": exclusion(target.line_start)}) + "\n")
 
 
 def context_detector():
@@ -55,9 +57,9 @@ def context_detector():
 
     reader = context_reader(load_grammars())
 
-    def detect(line: str, spans: list[tuple[int, int]], scheme: str) -> list[bool]:
+    def detect(line: str, spans: list[tuple[int, int]], scheme: str, exclusion: bool = False) -> list[bool]:
         wanted = {"NEGATED_EXISTENCE", "EXCEPTED"} if scheme == "chia" else {"NEGATED_EXISTENCE"}
-        modifiers = reader.modifiers(line)
+        modifiers = reader.modifiers(line, exclusion)  # a cue restating an exclusion negates nothing in one
         return [any(m.category in wanted for m in asserted(modifiers, s, e)) for s, e in spans]
     return detect
 
@@ -138,12 +140,13 @@ DETECTORS = {"context": context_detector, "window": window_detector, "negspacy":
 def score(name: str, targets: Path) -> dict:
     """P/R/F1 of the negated class per part."""
     detect = DETECTORS[name]()
-    lines: dict[tuple[str, str, str], list[dict]] = {}
+    lines: dict[tuple[str, str, str, bool], list[dict]] = {}
     for row in map(json.loads, targets.read_text(encoding="utf-8").splitlines()):
-        lines.setdefault((row["part"], row["scheme"], row["line"]), []).append(row)
+        lines.setdefault((row["part"], row["scheme"], row["line"], row.get("exclusion", False)), []).append(row)
     counts: dict[str, list[int]] = {}
-    for (part, scheme, line), rows in lines.items():
-        found = detect(line, [(r["start"], r["end"]) for r in rows], scheme)
+    for (part, scheme, line, exclusion), rows in lines.items():
+        spans = [(r["start"], r["end"]) for r in rows]
+        found = detect(line, spans, scheme, exclusion) if name == "context" else detect(line, spans, scheme)
         gold, predicted, both = counts.setdefault(part, [0, 0, 0])
         for row, negated in zip(rows, found):
             counts[part][0] += row["negated"]
