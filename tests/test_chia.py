@@ -41,6 +41,9 @@ def evaluator(parser):
     ("10 - 20mg/d", [("between", ("10", "20"), "mg/d")]),
     ("between the age of 18 and 45 years old", [("between", ("18", "45"), "a")]),
     ("in the prior 2 years", [("<=", ("2",), "a")]),
+    ("between 1g to 2g a day", [("between", ("1", "2"), "g/d")]),  # the high end's unit is the low end's per day
+    ("during the 7-day run-in", [("=", ("7",), "d")]),  # a unit joined by a hyphen
+    ("140/90 or higher", [(">=", ("140",), None), (">=", ("90",), None)]),  # the words after a pair are the pair's
     ("at Visit 2", []),
     ("positive", []),
 ])
@@ -56,6 +59,15 @@ def test_unit_or_scale_outside_the_span_is_read(evaluator):
     found = evaluator.chia.read(text, ((11, 17),)) + evaluator.chia.read(text, ((23, 28),))
     assert [(f.comparator, f.values, f.unit) for f in found] == [("between", ("III", "IV"), "class"),
                                                                (">", ("160",), "mmHg")]
+
+
+def test_words_outside_the_span_that_decide_its_reading(evaluator):
+    # "between" before a span of "18 and 45"; a scale word before a comparator or before the values listed earlier
+    text = "aged between 21 and 60 years; Grade ≥ 2 neuropathy; CCS class I, II or III"
+    spans = [(13, 28), (36, 39), (65, 67), (71, 74)]
+    found = [f for span in spans for f in evaluator.chia.read(text, (span,))]
+    assert [(f.comparator, f.values, f.unit) for f in found] == [
+        ("between", ("21", "60"), "years"), (">=", ("2",), "Grade"), ("=", ("II",), "class"), ("=", ("III",), "class")]
 
 
 def test_the_first_value_of_a_pair_takes_the_unit_after_the_pair(evaluator):

@@ -73,6 +73,12 @@ _LIST_JOIN = re.compile(r"[\s,;(]*(?:or|and|and/or)?[\s,;(]*", re.IGNORECASE)
 #: Between the two values of a pair, which share the first's operator and the second's unit ("> 160/100 mmHg").
 _PAIR_JOIN = re.compile(r"\s*/\s*")
 _LINE_END = re.compile(r"[\r\n]")
+#: "between" just before a span, with words but no number in between ("between the age of [18 and 45 years]").
+_BETWEEN_BEFORE = re.compile(r"\bbetween\b(?:\s+[^\W\d]+){0,3}\s*$", re.IGNORECASE)
+#: A scale word before a value ("Grade [1]", "class [III-IV]"), also before a comparator ("Grade [≥ 3]") and before
+#: the values listed before this one ("NYHA class II, [III] or [IV]").
+_SCALE_BEFORE = re.compile(r"([A-Za-z]+)\s*(?:of\s*)?(?:(?:\d+|[IVX]+|[A-D])\s*(?:,|or|and|/)\s*(?:or\s+|and\s+)?)*"
+                           r"(?:[<>≤≥=]+\s*)?$")
 #: Digits, which a unit may touch ("20mg/d"); not after a slash, where they belong to the unit ("mL/min/1.73 m2"),
 #: unless a number of two digits or more is before it (the pair "160/100", not the days of "36 6/7 weeks"), nor
 #: glued to a word before them ("CD4", "HbA1c") or an ordinal ("2nd").
@@ -138,7 +144,9 @@ class SpanReader:
         numbers = self._numbers(text)
         if not numbers:
             return []
-        found = [replace(f, start=_document_offset(pieces, f.start)) for f in self._read(text, numbers)]
+        # "between the age of [18 and 45 years old]": the word that makes "and" a range is left outside the span
+        between = _BETWEEN_BEFORE.search(document, max(0, pieces[0][0] - 30), pieces[0][0]) is not None
+        found = [replace(f, start=_document_offset(pieces, f.start)) for f in self._read(text, numbers, between)]
         for piece_start, piece_end in pieces:
             if found[-1].unit is not None:
                 break
@@ -152,14 +160,14 @@ class SpanReader:
             skip = paired.end() if paired else 0
             unit = self._unit_words(after, skip, [], 0)
             if unit:
-                found = [f if f.unit else replace(f, unit=after[skip:unit[1]].strip()) for f in found]
+                found = [f if f.unit else replace(f, unit=after[unit[0]:unit[1]].strip()) for f in found]
         first = _document_offset(pieces, numbers[0].start)
-        scale = re.search(r"([A-Za-z]+)\s*(?:of\s*)?$", document[max(0, first - 40):first])
+        scale = _SCALE_BEFORE.search(document[max(0, first - 40):first])
         if found[0].unit is None and scale and self.scale_code(scale.group(1)):
             found = [f if f.unit else replace(f, unit=scale.group(1)) for f in found]
         return found
 
-    def _read(self, text: str, numbers: list[_Number]) -> list[SpanComparison]:
+    def _read(self, text: str, numbers: list[_Number], between: bool = False) -> list[SpanComparison]:
         found: list[SpanComparison] = []
         index = 0
         while index < len(numbers):
@@ -167,11 +175,13 @@ class SpanReader:
             gap_start = numbers[index - 1].end if index else 0
             number.comparator = self._prefix(text[gap_start:number.start])
             following = numbers[index + 1] if index + 1 < len(numbers) else None
-            if following and self._is_range(text, number, following):
+            if following and self._is_range(text, number, following, between and index == 0):
                 high_comparator = self._prefix(text[number.end:following.start])
                 unit = self._unit(text, following.end, numbers, index + 1)
                 low_unit = self._unit(text, number.end, numbers, index)
-                if low_unit and unit and self.unit_code(low_unit) != self.unit_code(unit):
+                low_code, code = (self.unit_code(low_unit), self.unit_code(unit)) if low_unit and unit else (None, None)
+                # "between 1g to 2g a day" is one range in g/d: the high end's unit is the low end's per something
+                if low_code and code and low_code != code and not code.startswith(low_code + "/"):
                     # "between 3 days and 4 weeks": ends in units of their own, one tuple cannot hold them
                     found.append(SpanComparison(number.start, (number.text,), ">=", low_unit))
                     found.append(SpanComparison(following.start, (following.text,), high_comparator or "<=", unit))
@@ -189,7 +199,12 @@ class SpanReader:
                 number.comparator = numbers[index - 1].comparator
             unit = self._unit(text, number.end, numbers, index)
             unit_end = self._unit_end(text, number.end, numbers, index)
-            postfix = self._postfix(text[unit_end:following.start if following else len(text)])
+            if following and not unit and _PAIR_JOIN.fullmatch(text[number.end:following.start]):
+                # "150/95 or higher": the words after a pair's second value are the pair's
+                tail = text[self._unit_end(text, following.end, numbers, index + 1):]
+            else:
+                tail = text[unit_end:following.start if following else len(text)]
+            postfix = self._postfix(tail)
             comparator = number.comparator if number.comparator not in (None, "between") else postfix or "="
             number.comparator = comparator
             found.append(SpanComparison(number.start, (number.text,), comparator, unit))
@@ -235,7 +250,7 @@ class SpanReader:
                 return comparator
         return None
 
-    def _is_range(self, text: str, number: _Number, following: _Number) -> bool:
+    def _is_range(self, text: str, number: _Number, following: _Number, between: bool = False) -> bool:
         gap = text[number.end:following.start]
         joined = _RANGE_JOIN.fullmatch(gap) or re.fullmatch(r"\s*(?:to|-)\s*(?:<|≤|<=)\s*", gap)
         if not joined:
@@ -243,7 +258,7 @@ class SpanReader:
             joined = re.fullmatch(r"\s*([^\s\d]+)(?:\s+of\s+age)?\s*(?:-|–|to|and)\s*", gap)
             if not joined or self.unit_code(joined.group(1)) is None:
                 return False
-        if "and" in gap.lower() and not re.search(r"between\b\D*$", text[:number.start], re.IGNORECASE):
+        if "and" in gap.lower() and not between and not re.search(r"between\b\D*$", text[:number.start], re.IGNORECASE):
             return False
         return True
 
@@ -254,7 +269,7 @@ class SpanReader:
     def _unit(self, text: str, start: int, numbers: list[_Number], index: int) -> Optional[str]:
         words = self._unit_words(text, start, numbers, index)
         if words:
-            return text[start:words[1]].strip()
+            return text[words[0]:words[1]].strip()
         following = numbers[index + 1] if index + 1 < len(numbers) else None
         gap = text[start:following.start] if following else ""
         listed = re.fullmatch(r"[\s,]*(?:or|and|,)\s*(.*?)\s*", gap)
@@ -267,6 +282,8 @@ class SpanReader:
     def _unit_words(self, text: str, start: int, numbers: list[_Number], index: int) -> Optional[tuple[int, int]]:
         """The longest run of words after ``start`` (before the next number) that is a known unit."""
         stop = numbers[index + 1].start if index + 1 < len(numbers) else len(text)
+        if re.match(r"-[^\W\d]", text[start:stop]):  # "7-day", "a 3-hour walk": a unit joined by a hyphen
+            start += 1
         tail = text[start:stop]
         ends = [m.end() for m in re.finditer(r"[^\s(),;]+", tail)][:7]
         for end in reversed(ends):
