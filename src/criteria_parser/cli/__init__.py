@@ -9,10 +9,12 @@ import sys
 
 import typer
 
-from . import evaluation, export, importing, match, parse, review, show, train  # noqa: F401  (register their commands)
+from . import evaluation, export, importing, match, parse, review, show, train
 from .base import app
 
 __all__ = ["app", "main"]
+#: The command modules, imported for the commands they register on :data:`app`.
+COMMANDS = (evaluation, export, importing, match, parse, review, show, train)
 
 
 def main() -> None:

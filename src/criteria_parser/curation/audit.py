@@ -16,11 +16,10 @@ script (``benchmarks/audit/audit.py``) prints the report.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal, Optional
+from typing import Iterable, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 

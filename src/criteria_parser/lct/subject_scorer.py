@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .brat import Annotation, comparisons, comparisons_of, read_ann
+from .brat import Annotation, comparisons_of, read_ann
 from .chia import VALUE_TYPES, unmodeled
 from .scorer import LeafEvaluator, Report, Tuple, match_tuples
 from .split import Part

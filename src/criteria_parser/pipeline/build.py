@@ -16,11 +16,13 @@ from typing import Optional
 import spacy
 from spacy.language import Language
 
-from . import components  # noqa: F401  (registers our factories)
+from . import components, tokenizer
 from .numbers import roman_pattern
 from .quantities import lettered_scales
 from ..grammar.loader import Grammars, load_grammars
-from . import tokenizer  # noqa: F401  (registers criteria_parser.tokenizer.v1)
+
+#: Imported for what importing them registers: our factories and ``criteria_parser.tokenizer.v1``.
+REGISTERED = (components, tokenizer)
 
 PIPE_NAMES = (
     "criteria_quantities",
@@ -48,8 +50,8 @@ def build_pipeline(grammars_dir: Optional[Path] = None) -> Language:
 def blank_pipeline(grammars_dir: Optional[Path] = None) -> Language:
     """``spacy.blank("en")`` with our tokenizer (``criteria_parser.tokenizer.v1``) and no component, built without
     English's default tokenizer (which would load its special cases only to be replaced)."""
-    tokenizer = {"@tokenizers": "criteria_parser.tokenizer.v1", "grammars_dir": str(grammars_dir) if grammars_dir else None}
-    return spacy.blank("en", config={"nlp": {"tokenizer": tokenizer}})
+    config = {"@tokenizers": "criteria_parser.tokenizer.v1", "grammars_dir": str(grammars_dir) if grammars_dir else None}
+    return spacy.blank("en", config={"nlp": {"tokenizer": config}})
 
 
 class ValueTest:

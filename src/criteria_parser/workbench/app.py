@@ -38,7 +38,7 @@ from ..curation.diff import diff, take
 from ..curation.corpus import ABSENT, Corpus, ListingFiles, StaleGoldError, UnsafePathError, fingerprint
 from ..curation.edits import EditsInvalid, apply_rows, criterion_key, row_values, unit_spellings
 from ..export.highlight import marks, segments
-from ..export.html import STATIC, TEMPLATE_DIR
+from ..export.html import TEMPLATE_DIR
 from ..curation.propose import propose, propose_entity, propose_subject
 from ..curation.saving import record_save
 from .security import Guard, SafeHeaders
