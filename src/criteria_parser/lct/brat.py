@@ -47,6 +47,15 @@ _ROLES = {"time_window": "Temporality", "dose": "Dose"}
 _ENTITY = re.compile(r"^(?P<type>\S+) (?P<spans>\d+ \d+(?:;\d+ \d+)*)$")
 
 
+@dataclass(frozen=True)
+class TextRange:
+    """Characters ``start`` to ``end`` of a document: the base of what the LCT readers and writers place in one
+    (an entity mention, an edit of a garbled copy)."""
+
+    start: int
+    end: int
+
+
 @dataclass
 class Entity:
     """A text-bound annotation (``T`` line).

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Literal, Optional
 
-from .brat import Annotation, read_ann
+from .brat import Annotation, TextRange, read_ann
 from .split import Part, in_part
 from ..errors import InputError
 
@@ -61,11 +61,9 @@ _NUMBERING = re.compile(r"^\s*(?:[-•*·▪]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,
 
 
 @dataclass(frozen=True)
-class EntitySpan:
+class EntitySpan(TextRange):
     """One entity mention: our type, character offsets into the document, and the pieces it is made of."""
 
-    start: int
-    end: int
     type: EntityType
     fragments: tuple[tuple[int, int], ...] = ()
 

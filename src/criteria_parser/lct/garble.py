@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .brat import TextRange
 from ..document.atomic import write_atomic
 
 _WORDS = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
@@ -33,11 +34,9 @@ _SPAN_NUMBER = re.compile(r"(?<![\w.,^/])\d{1,2}(?![\w.,^])")
 
 
 @dataclass(frozen=True)
-class Edit:
+class Edit(TextRange):
     """Replace ``text[start:end]`` with ``new``."""
 
-    start: int
-    end: int
     new: str
 
 

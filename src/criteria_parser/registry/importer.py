@@ -38,24 +38,33 @@ _KEPT_FAILURES = 100
 
 
 @dataclass
-class ChunkResult:
+class Counts:
+    """Records imported and unchanged, and the criteria of those imported: of one chunk, or of an import."""
+
+    imported: int = 0
+    unchanged: int = 0
+    criteria: int = 0
+
+    def add(self, other: "Counts") -> None:
+        """Count ``other``'s records too."""
+        self.imported += other.imported
+        self.unchanged += other.unchanged
+        self.criteria += other.criteria
+
+
+@dataclass
+class ChunkResult(Counts):
     """What parsing one chunk of records gave."""
 
     trials: list[ParsedTrial] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
-    imported: int = 0
-    unchanged: int = 0
-    criteria: int = 0
 
 
 @dataclass
-class Summary:
+class Summary(Counts):
     """Counts of an import."""
 
-    imported: int = 0
-    unchanged: int = 0
     failed: int = 0
-    criteria: int = 0
     seconds: float = 0.0
     failures: list[Failure] = field(default_factory=list)  #: the first :data:`_KEPT_FAILURES`, for the report
 
@@ -403,9 +412,7 @@ class _InFlight:
         self.batches.add(result.trials)
         self.batches.add(result.failures)
         summary = self.summary
-        summary.imported += result.imported
-        summary.unchanged += result.unchanged
-        summary.criteria += result.criteria
+        summary.add(result)
         summary.fail(result.failures)
         self.on_progress(size, summary)
         self.batches.flush()
