@@ -102,9 +102,7 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
     Raises:
         EditsInvalid: with the row's reasons under the key ``""``.
     """
-    errors: dict[str, str] = {}
-    data = _fields(fields, ROW_FIELDS, errors)
-    if not errors:
+    def check(data: dict[str, Any], errors: dict[str, str]) -> Optional[Constraint]:
         data["text"] = _span_text(text, data["text_start"], data["text_end"])
         if data["subject_start"] is not None:
             data["subject_text"] = _span_text(text, data["subject_start"], data["subject_end"]) or None
@@ -114,8 +112,24 @@ def build_constraint(fields: dict[str, Any], text: str, criterion: Criterion,
             ucum = spellings.get((constraint.unit or "").lower())
             if constraint.unit and ucum and constraint.unit not in spellings.values():
                 errors["unit"] = f"not a UCUM code: write '{ucum}' for {constraint.unit}"
-            if not errors:
-                return constraint
+        return constraint
+
+    return _built_row(fields, ROW_FIELDS, check)
+
+
+def _built_row(fields: dict[str, Any], names: tuple[str, ...],
+               check: Callable[[dict[str, Any], dict[str, str]], Optional[_Row]]) -> _Row:
+    """A row's values (:func:`_fields`) built and checked by ``check``, which adds its reasons to the errors.
+
+    Raises:
+        EditsInvalid: with the row's reasons under the key ``""``.
+    """
+    errors: dict[str, str] = {}
+    data = _fields(fields, names, errors)
+    if not errors:
+        row = check(data, errors)
+        if row is not None and not errors:
+            return row
     raise EditsInvalid({"": errors})
 
 
@@ -170,9 +184,7 @@ def build_entity(fields: dict[str, Any], text: str, criterion: Criterion) -> Ent
     Raises:
         EditsInvalid: with the row's reasons under the key ``""``.
     """
-    errors: dict[str, str] = {}
-    data = _fields(fields, ENTITY_FIELDS, errors)
-    if not errors:
+    def check(data: dict[str, Any], errors: dict[str, str]) -> Optional[Entity]:
         data["text"] = _span_text(text, data["start"], data["end"])
         data["id"] = data["id"] or ""
         entity = _validated(Entity, data, errors, lambda message: "end")
@@ -182,9 +194,9 @@ def build_entity(fields: dict[str, Any], text: str, criterion: Criterion) -> Ent
                                    f"({criterion.start}-{criterion.end})")
             elif not entity.text.strip():
                 errors["start"] = "the entity's span holds no text"
-            if not errors:
-                return entity
-    raise EditsInvalid({"": errors})
+        return entity
+
+    return _built_row(fields, ENTITY_FIELDS, check)
 
 
 def append_row(criterion: Criterion, fields: dict[str, Any], text: str, where: str) -> None:
@@ -288,6 +300,24 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str, spellings: 
     if errors:
         raise EditsInvalid(errors)
     built = [(row_id, key, constraint) for key, found in placed.items() for constraint, _, row_id in found]
+    errors = _fill(criteria, placed, entities)
+    if errors:
+        raise EditsInvalid(errors)
+    for criterion in criteria.values():
+        criterion.prune_links()  # the clause structure names no row the curator deleted
+    accepted = _accepted(listing, placed, entities)
+    try:
+        Listing.model_validate(listing.model_dump())
+    except ValidationError as exc:
+        raise EditsInvalid({"listing": {"row": exc.errors()[0]["msg"].removeprefix("Value error, ")}}) from None
+    return listing, accepted, doubtful_rows(built)
+
+
+def _fill(criteria: dict[str, Criterion], placed: dict[str, list[tuple[Any, bool, str]]],
+          entities: Optional[dict[str, list[tuple[Any, bool, str]]]]) -> dict[str, dict[str, str]]:
+    """Each criterion's entities (when rows give them) and constraints the placed rows, in text order and
+    numbered; the reasons of the constraint rows that limit an entity their criterion lacks, by row id."""
+    errors: dict[str, dict[str, str]] = {}
     if entities is not None:
         for key, criterion in criteria.items():
             entities[key].sort(key=lambda placing: (placing[0].start, -placing[0].end))
@@ -301,10 +331,13 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str, spellings: 
         for constraint, _, row_id in placed[key]:
             if constraint.entity is not None and constraint.entity not in known:
                 errors[row_id] = {"entity": f"no entity {constraint.entity} in criterion {criterion.label}"}
-    if errors:
-        raise EditsInvalid(errors)
-    for criterion in criteria.values():
-        criterion.prune_links()  # the clause structure names no row the curator deleted
+    return errors
+
+
+def _accepted(listing: Listing, placed: dict[str, list[tuple[Any, bool, str]]],
+              entities: Optional[dict[str, list[tuple[Any, bool, str]]]]) -> list[int]:
+    """The indexes of the accepted rows: constraints in :meth:`Listing.constraints` order, then entities in
+    :meth:`Listing.walk` order (all of a criterion's entities when no entity rows were given)."""
     accepted = []
     index = 0
     for table in (placed, entities):
@@ -318,11 +351,7 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str, spellings: 
                     if was_accepted:
                         accepted.append(index)
                     index += 1
-    try:
-        Listing.model_validate(listing.model_dump())
-    except ValidationError as exc:
-        raise EditsInvalid({"listing": {"row": exc.errors()[0]["msg"].removeprefix("Value error, ")}}) from None
-    return listing, accepted, doubtful_rows(built)
+    return accepted
 
 
 def _place(rows: Optional[list[dict[str, Any]]], criteria: dict[str, Criterion], errors: dict[str, dict[str, str]],
