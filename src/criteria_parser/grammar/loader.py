@@ -62,6 +62,9 @@ class UnitRule(Rule):
         "'23 weeks 6 days' and '23+6 weeks' as 23 6/7 weeks."))
     display: Optional[str] = Field(default=None, description="How a value's unit is shown, when not as its UCUM "
                                                              "code: 'umol/L' is 'µmol/L'.")
+    window: bool = Field(default=True, description=(
+        "For a unit of time: an amount in it may be a time window ('within 14 days'); false for one that only "
+        "measures ('QTcF > 480 ms' is a threshold)."))
 
 
 class UnitRepairRule(Rule):
@@ -374,6 +377,11 @@ class Grammars(BaseModel):
     def subject_phrases(self, role: str) -> list[str]:
         """The phrases of the ``role`` rules of ``subjects.jsonl`` ("stop", "gap", ...)."""
         return [phrase for rule in self.subjects if rule.role == role for phrase in rule.phrases]
+
+    def window_units(self) -> set[str]:
+        """The UCUM codes of the units of time an amount of which may be a time window (``window`` of
+        ``units.jsonl``)."""
+        return {u.ucum for u in self.units if u.dimension == "time" and u.window}
 
     def unit_by_ucum(self, ucum: str) -> Optional[UnitRule]:
         """The unit rule with this UCUM code, if any."""

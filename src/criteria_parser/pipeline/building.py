@@ -28,7 +28,7 @@ class ConstraintBuilder:
     """Builds constraints with the units and lexicon of one grammar set."""
 
     def __init__(self, grammars: Grammars) -> None:
-        self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
+        self.window_units = grammars.window_units()
         self.dimensions = {u.ucum: u.dimension for u in grammars.units}
         #: between a value and its method: spaces, a parenthesis, a ``method_lead`` of ``cues.jsonl`` ("by")
         self.method_gap = re.compile(r"^[\s(]*(?:" + compile_phrases(grammars.cue_phrases("method_lead")).pattern
@@ -115,8 +115,8 @@ class ConstraintBuilder:
             return ConstraintKind.RELATIVE_LIMIT.value
         if reading.comparator == Comparator.BETWEEN.value:
             return ConstraintKind.RANGE.value
-        timed = entry is not None and (entry.category == "demographic" or entry.unit in self.time_units)
-        if unit in self.time_units and not timed and not (subject and subject.rule == "subject.not_the_persons_age"):
+        timed = entry is not None and (entry.category == "demographic" or entry.unit in self.window_units)
+        if unit in self.window_units and not timed and not (subject and subject.rule == "subject.not_the_persons_age"):
             return ConstraintKind.TIME_WINDOW.value  # but a subject measured in time (age, gestational age) is not
         dimension = self.dimensions.get(unit or "")
         counted = bool(unit) and unit.startswith("{") and "/" not in unit  # "4 cycles", "2 sessions": no amount

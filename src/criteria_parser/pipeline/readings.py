@@ -77,7 +77,7 @@ class ComparisonReader:
 
     def __init__(self, grammars: Grammars) -> None:
         self.placer = WindowPlacer(grammars)
-        self.time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
+        self.window_units = grammars.window_units()
         self.dimensions = {u.ucum: u.dimension for u in grammars.units}
         self.paired_subjects = {e.name for e in grammars.lexicon if e.paired}
         #: between two listed values: "0 or 1", "1, 2 or 3", "II/III", "III and IV"
@@ -104,7 +104,7 @@ class ComparisonReader:
         if _not_a_value(text, quantity, cues):
             return None
         flags = list(quantity.flags)
-        is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.time_units
+        is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.window_units
         reading = self._stated(text, quantity, cues, flags)
         if reading is None:
             reading = self._implicit(doc, quantity, is_time, flags, mentions, last)

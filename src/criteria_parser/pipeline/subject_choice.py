@@ -76,7 +76,7 @@ class SubjectPicker:
 
     def __init__(self, grammars: Grammars) -> None:
         self._grammars = grammars
-        self._time_units = {u.ucum for u in grammars.units if u.dimension == "time"}
+        self._window_units = grammars.window_units()
         self._age = next((e for e in grammars.lexicon if e.category == "demographic"), None)
         role = grammars.subject_phrases
         self._stop = {p.lower() for p in role("stop") + role("person")}
@@ -123,7 +123,7 @@ class SubjectPicker:
             return None
         if unit is None:
             return self._unitless_age(text, words, found, quantity, reading, start, left)
-        if not set(unit.candidates) <= self._time_units or unit.end <= quantity.start:
+        if not set(unit.candidates) <= self._window_units or unit.end <= quantity.start:
             return None
         if self._since_event.match(text, unit.end):
             return None  # "1 year post-menopausal": the time since an event, not an age
@@ -307,7 +307,7 @@ class SubjectPicker:
         end = max([quantity.text_end] + [f.end for f in reading.flags if f.kind == "postfix_comparator"])
         link = self._link.match(text, end)
         if link is None and (quantity.unit is None or quantity.unit.end <= quantity.start
-                             or not set(quantity.unit.candidates) <= self._time_units):
+                             or not set(quantity.unit.candidates) <= self._window_units):
             # "at least two permanent first molars", "grade ≥ 2 neuropathy", "at least 6 mm probing depth"
             link = _SPACES.match(text, end)
         if link is None:
@@ -344,7 +344,7 @@ class SubjectPicker:
         if quantity.reference is not None:
             return subject.type in _MEASURED
         unit = quantity.unit
-        if unit is None or unit.dimension in ("score", "other", "frequency") or set(unit.candidates) <= self._time_units:
+        if unit is None or unit.dimension in ("score", "other", "frequency") or set(unit.candidates) <= self._window_units:
             return subject.type != "person" or self.measured_in_time(subject)
         if subject.type == "drug":
             return unit.dimension in _DOSES or unit.dimension in ("mass_concentration", "substance_concentration")
@@ -357,19 +357,19 @@ class SubjectPicker:
             return None
         unit = quantity.unit
         return next((f for f in found if f.entry is not None and f.entry is not self._age
-                     and f.entry.unit in self._time_units
+                     and f.entry.unit in self._window_units
                      and (f.start < unit.end and unit.start < f.end or _SPACES.fullmatch(text, unit.end, f.start))),
                     None)
 
     def timed(self, quantity: Quantity) -> bool:
         """Whether ``quantity`` is an amount of time (written after its number)."""
         unit = quantity.unit
-        return unit is not None and unit.end > quantity.start and set(unit.candidates) <= self._time_units
+        return unit is not None and unit.end > quantity.start and set(unit.candidates) <= self._window_units
 
     def measured_in_time(self, subject: Found) -> bool:
         """Whether a subject is an amount of time itself (age, life expectancy), which no time relation bounds."""
         return subject.entry is not None and (subject.entry.category == "demographic"
-                                              or subject.entry.unit in self._time_units)
+                                              or subject.entry.unit in self._window_units)
 
     def own_words(self, text: str, words: list[_Word], start: int, end: int) -> bool:
         """Whether ``text[start:end]`` has words of its own (not only joiners, gaps, signs and bracketed notes)."""
@@ -504,7 +504,7 @@ class SubjectPicker:
             kind = "drug"
         elif words & self._procedure:
             kind = "procedure"
-        elif unit is not None and set(unit.candidates) <= self._time_units:
+        elif unit is not None and set(unit.candidates) <= self._window_units:
             kind = "condition"
         elif unit is None or unit.dimension == "score":
             kind = "observation"
