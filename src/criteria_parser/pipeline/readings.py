@@ -43,8 +43,8 @@ _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
 #: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
 _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
-#: between a kind_name cue and its numeral: "Type I", "type-II"
-_KIND_GAP = re.compile(r"[\s-]*")
+#: between a kind_name cue and its numeral, past the numerals listed before it: "Type I", "factors II,V,VII and X"
+_KIND_GAP = re.compile(r"[\s-]*(?:[IVX]+\s*(?:,|/|&|\band\b|\bor\b)\s*)*")
 #: A comparator sign as read from the value written before it, and the measure word that must follow it; an
 #: "=" reads the same both ways ("80mmHg=DBP<110mmHg" is DBP = 80 as written, not the "<" of the value before).
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
@@ -253,9 +253,10 @@ def _not_a_value(text: str, quantity: Quantity, cues: list[Cue]) -> bool:
 
 
 def _names_a_kind(text: str, quantity: Quantity, cues: list[Cue], mentions: list[Mention]) -> bool:
-    """Whether a roman numeral is part of a kind's name: right after a ``kind_name`` cue ("Type I or II diabetes",
-    "Diabetes Type I and II"), unless the cue's words belong to a scale of the lexicon ("Fitzpatrick type III");
-    a ``kind_scale`` cue ("skin type III or IV") is no ``kind_name`` cue."""
+    """Whether a roman numeral is part of a kind's name: right after a ``kind_name`` cue or the numerals listed
+    after one ("Type I or II diabetes", "Diabetes Type I and II", "factors II,V,VII and X"), unless the cue's
+    words belong to a scale of the lexicon ("Fitzpatrick type III"); a ``kind_scale`` cue ("skin type III or
+    IV") is no ``kind_name`` cue."""
     for cue in cues:
         if cue.kind == "kind_name" and cue.end <= quantity.start and _KIND_GAP.fullmatch(text[cue.end:quantity.start]):
             return not any(m.entry.category == "score" and m.start < cue.end and cue.start < m.end for m in mentions)
