@@ -24,6 +24,8 @@ def evaluator(parser):
     ("within 6 months", [("<=", ("6",), "mo")]),
     ("in the past 3 weeks", [("<=", ("3",), "wk")]),
     ("last three months", [("<=", ("three",), "mo")]),
+    ("recent 3 months", [("<=", ("3",), "mo")]),
+    ("during the first 12 hours of symptom onset", [("<=", ("12",), "h")]),  # as LCT marks "in the first 48 hours"
     ("in the 6 weeks prior to Visit 1", [("=", ("6",), "wk")]),
     ("at least six weeks before surgery", [(">=", ("six",), "wk")]),
     ("18-65 years", [("between", ("18", "65"), "a")]),

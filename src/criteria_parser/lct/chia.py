@@ -13,8 +13,9 @@ one") text-bound entity — without operator, number or unit fields. :func:`read
 - **Operator as written**, the last comparator phrase before the number (:data:`PREFIX`), else a phrase
   after it (:data:`POSTFIX`, "18 years or older" is ``>=``), else the operator of the number before it when
   only a list or a bracket joins them ("At least 60 kg (132 lbs)"), else ``=``. "within N" is ``<=``; a
-  past period ("in the past 6 months", "during the last 3 months", "last 3 months") is ``<=`` as the LCT
-  scorer reads LCT's past periods; a period ending at an anchor ("in the 6 weeks prior to Visit 1") is ``=``.
+  past period ("in the past 6 months", "during the last 3 months", "last 3 months", "recent 3 months") is ``<=``
+  as the LCT scorer reads LCT's past periods, and so is a period after an event ("during the first 12 hours of
+  symptom onset"), as LCT marks "in the first 48 hours"; a period ending at an anchor ("in the 6 weeks prior to Visit 1") is ``=``.
 - **Ranges**: two numbers joined by a hyphen, a dash, "to", "through", or "and" after "between" are one
   ``between`` comparison (low, high); "N to < M" keeps its two bounds, and so does a range whose ends have
   units of their own ("between 3 days and 4 weeks" is ``>= 3 d`` and ``<= 4 wk``, as the parser reads it).
@@ -44,7 +45,7 @@ UNMODELED_TYPES = frozenset({
     "Undefined_semantics", "Context_Error", "Grammar_Error", "Not_a_criteria",
 })
 
-_PAST = r"(?:past|last|previous|preceding|prior)"
+_PAST = r"(?:past|last|previous|preceding|prior|recent)"
 #: Comparator phrases before a number, as written, most specific first: (pattern, comparator).
 PREFIX: list[tuple[str, str]] = [
     (r"between|from", "between"),
@@ -54,7 +55,7 @@ PREFIX: list[tuple[str, str]] = [
     (r"<\s*/?\s*=|<\s*or\s*=|=\s*<|≤|≦|⩽|less\s+than\s+or\s+equal\s+(?:to)?|equal\s+to\s+or\s+less\s+than"
      r"|at\s+most|no\s+more\s+than|not\s+more\s+than|not\s+exceeding|no\s+greater\s+than|not\s+greater\s+than"
      r"|up\s+to|maximum(?:\s+of)?|a\s+maximum\s+of|within|(?:in|during|over)\s+the\s+" + _PAST
-     + r"|in\s+recent|" + _PAST, "<="),
+     + r"|" + _PAST + r"|(?:(?:in|during|within)\s+)?the\s+first|first", "<="),
     (r">|＞|greater\s+than|more\s+than|over|above|higher\s+than|exceeding|exceeds?|older\s+than|longer\s+than"
      r"|in\s+excess\s+of", ">"),
     (r"<|＜|less\s+than|fewer\s+than|under|below|lower\s+than|younger\s+than|shorter\s+than", "<"),
