@@ -31,6 +31,8 @@ def evaluator(parser):
     ("18-65 years", [("between", ("18", "65"), "a")]),
     ("between 7.1% and 11.0%", [("between", ("7.1", "11.0"), "%")]),
     ("4 to < 17 years", [(">=", ("4",), "a"), ("<", ("17",), "a")]),
+    ("1 day to less than 18 years", [(">=", ("1",), "d"), ("<", ("18",), "a")]),  # a strict high end in words
+    ("18 years of or older", [(">=", ("18",), "a")]),  # "[18 years of] age [or older]": "age" a Person
     ("between 3 days and 4 weeks", [(">=", ("3",), "d"), ("<=", ("4",), "wk")]),  # ends in units of their own
     ("6 months to 5 years", [(">=", ("6",), "mo"), ("<=", ("5",), "a")]),
     ("> 0.5 cm and < 2 cm", [(">", ("0.5",), "cm"), ("<", ("2",), "cm")]),

@@ -62,9 +62,10 @@ PREFIX: list[tuple[str, str]] = [
     (r"=|equal\s+to|equals", "="),
     (r"±|\+/-|\+-", "+-"),
 ]
-#: Comparator phrases after a number and its unit.
+#: Comparator phrases after a number and its unit, or after "of age" ("18 years of [age] or older"; "older" alone
+#: when Chia's pieces leave out the "or": "[18 years] of age or [older]").
 POSTFIX: list[tuple[str, str]] = [
-    (r"(?:or|and)\s+(?:more|greater|older|above|higher|over|longer|later)|\+|or\s+more\s+than", ">="),
+    (r"(?:or|and)\s+(?:more|greater|older|above|higher|over|longer|later)|\+|or\s+more\s+than|older", ">="),
     (r"(?:or|and)\s+(?:less|fewer|younger|below|under|lower|shorter|earlier)", "<="),
 ]
 #: What joins the two ends of a range.
@@ -130,7 +131,8 @@ class SpanReader:
         self.scale_code = scale_code
         self.prefix = [(re.compile(r"(?:^|(?<=[\s(\d]))(?:" + p + r")(?=\s|\d|$|[.(-])" if p[0].isalpha() else p,
                                    re.IGNORECASE), c) for p, c in PREFIX]
-        self.postfix = [(re.compile(r"^\s*(?:" + p + r")(?![\w])", re.IGNORECASE), c) for p, c in POSTFIX]
+        self.postfix = [(re.compile(r"^\s*(?:of\s+(?:age\s+)?)?(?:" + p + r")(?![\w])", re.IGNORECASE), c)
+                        for p, c in POSTFIX]
 
     def read(self, document: str, pieces: tuple[tuple[int, int], ...]) -> list[SpanComparison]:
         """The comparisons of one span of ``document``: its pieces, in text order, joined by a space (a
@@ -253,10 +255,11 @@ class SpanReader:
 
     def _is_range(self, text: str, number: _Number, following: _Number, between: bool = False) -> bool:
         gap = text[number.end:following.start]
-        joined = _RANGE_JOIN.fullmatch(gap) or re.fullmatch(r"\s*(?:to|-)\s*(?:<|≤|<=)\s*", gap)
+        joined = _RANGE_JOIN.fullmatch(gap) or re.fullmatch(r"\s*(?:to|-)\s*(?:<|≤|<=|less\s+than)\s*", gap)
         if not joined:
             # "18 years to 65 years", "7.1% and 11.0%": the unit written at both ends
-            joined = re.fullmatch(r"\s*([^\s\d]+)(?:\s+of\s+age)?\s*(?:-|–|to|and)\s*", gap)
+            joined = re.fullmatch(r"\s*([^\s\d]+)(?:\s+of\s+age)?\s*(?:-|–|to|and)\s*(?:(?:<|≤|<=|less\s+than)\s*)?",
+                                  gap)
             if not joined or self.unit_code(joined.group(1)) is None:
                 return False
         if "and" in gap.lower() and not between and not re.search(r"between\b\D*$", text[:number.start], re.IGNORECASE):
