@@ -48,6 +48,7 @@ def evaluator(parser):
     ("between 1g to 2g a day", [("between", ("1", "2"), "g/d")]),  # the high end's unit is the low end's per day
     ("during the 7-day run-in", [("=", ("7",), "d")]),  # a unit joined by a hyphen
     ("140/90 or higher", [(">=", ("140",), None), (">=", ("90",), None)]),  # the words after a pair are the pair's
+    ("within one month prior to initiation of peginterferon alfa-2a", [("<=", ("one",), "mo")]),  # a name's digit
     ("at Visit 2", []),
     ("positive", []),
 ])

@@ -89,6 +89,8 @@ _NUMBER = (r"(?<![\w.^])(?:(?<!/)|(?<=\d\d/))(?<![x×*]\s)(?<![x×*])[-−]?\d[\
 #: A roman numeral; "X" before a reference is the multiplication sign ("1.5 X ULN").
 _ROMAN = r"(?-i:(?<![\w])(?:VIII|VII|VI|IV|IX|V|III|II|I|X(?!\s*(?:ULN|LLN|upper|lower|the|normal|\d)))(?![\w]))"
 _LETTER = r"(?<=stage |class |grade )(?-i:[A-D])(?![\w])"
+#: A word joined to the number after it by a hyphen ("alfa-2a", "IL-6"): part of a name unless it is a unit.
+_NAMED = re.compile(r"(?<![\w-])([^\W\d_]+)-$")
 #: A number naming a visit, a day or a cycle ("at Visit 2", "Day 1") is an identifier.
 _IDENTIFIER = re.compile(r"(?:visit|day|cycle|phase|type|week)\s*$", re.IGNORECASE)
 
@@ -219,6 +221,9 @@ class SpanReader:
         for match in self.numbers.finditer(text):
             if _IDENTIFIER.search(text, 0, match.start()) and _IDENTIFIER.search(text[:match.start()]):
                 continue
+            named = match.group()[0].isdigit() and _NAMED.search(text, 0, match.start())
+            if named and not self.numbers.fullmatch(named.group(1)) and self.unit_code(named.group(1)) is None:
+                continue  # "peginterferon alfa-2a": a name's digits, not "150m-550m" after a unit
             number = _Number(match.start(), match.end(), match.group())
             if numbers and self._restates(text, numbers[-1], number):
                 closing = re.match(r"\s*\)", text[number.end:])
