@@ -62,7 +62,7 @@ def test_every_feature_comes_shared_and_in_the_style():
 
 
 def test_the_phrase_tagger_takes_the_longest_phrase_first():
-    tagger = PhraseTagger([(("heart",), "condition"), (("heart", "failure"), "class"), (("failure",), "member")])
+    tagger = PhraseTagger([("heart", "condition"), ("heart failure", "class"), ("failure", "member")])
     assert tagger.tag(["heart", "failure", "failure"]) == ["B-class", "I-class", "B-member"]
     assert tagger.tag([]) == []
 

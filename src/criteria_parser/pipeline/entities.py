@@ -4,8 +4,8 @@ The model is a linear-chain conditional random field (CRFsuite, through python-c
 ``B-``/``I-``/``O`` of seven types from the features of :class:`~.entity_features.Featurizer`: the word, its
 affixes and shape, its neighbours, and what the grammars know of it (the lexicon's category, DrugBank drug names,
 WHO drug stems, the matcher's treatment classes and concepts). It is trained
-by ``criteria-parser train entities`` (:mod:`criteria_parser.lct.training`) on the Leaf and Chia corpora and
-loaded once per process. Each mention is then looked up in the lexicon: the longest lexicon words inside it
+by ``criteria-parser train entities`` (:mod:`criteria_parser.lct.training`) on the Leaf and Chia corpora, read
+once per process and applied by :mod:`.crf` (CRFsuite's tags, the weights of repeating features summed once). Each mention is then looked up in the lexicon: the longest lexicon words inside it
 name its concept.
 
 Writes ``doc.ents`` and ``doc._.cp_entities`` (:class:`ClinicalEntity` list, by start). Types: condition, drug
@@ -19,15 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
+from itertools import accumulate
 from pathlib import Path
-from typing import Optional
+from typing import Iterable, Optional
 
-import pycrfsuite
+import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from ..grammar.entity_knowledge import load_entity_knowledge
 from ..grammar.loader import load_grammars
+from .crf import CRFModel
 from .entity_features import Featurizer
 from .subjects import SubjectFinder
 from .types import Mention
@@ -39,6 +41,9 @@ FEATURES = "entities.crf.v2"
 #: Annotation conventions the model can follow: Leaf's (LCT: "chronic kidney disease" without a separate
 #: modifier's words, "history of" left out) and Chia's (longer mentions, "history" an observation).
 STYLES = ("lct", "chia")
+#: The most feature groups whose weights a finder keeps (a row of 15 weights and its key each; the 512 Leaf
+#: texts have 88,600).
+MAX_GROUPS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -72,28 +77,69 @@ def tags_to_spans(doc: Doc, tags: list[str]) -> list[Span]:
 
 
 @lru_cache(maxsize=4)
-def load_model(path: Path) -> pycrfsuite.Tagger:
-    """The CRF at ``path``, opened once per process."""
-    tagger = pycrfsuite.Tagger()
-    tagger.open(str(path))
-    return tagger
+def load_model(path: Path) -> CRFModel:
+    """The CRF at ``path``, read once per process."""
+    return CRFModel(path)
 
 
 class EntityFinder:
-    """Tags docs with the CRF and names the lexicon concept of each mention."""
+    """Tags docs with the CRF and names the lexicon concept of each mention.
+
+    The summed weights of each feature group (:meth:`.entity_features.Featurizer.groups`) are worked out once and
+    kept as a row of a table that grows as new groups come; a token's scores are the sum of its groups' rows.
+    """
 
     def __init__(self, model: Path, featurizer: Featurizer, style: str) -> None:
         if style not in STYLES:
             raise ValueError(f"criteria_entities: style must be one of {', '.join(STYLES)}, not '{style}'")
-        self.tagger = load_model(model)
+        self.model = load_model(model)
         self.featurizer = featurizer
         self.style = style
-        self.labels = sorted({label[2:] for label in self.tagger.labels() if label != "O"})
+        self.labels = sorted({label[2:] for label in self.model.labels if label != "O"})
+        self._rows: dict[tuple, int] = {}
+        self._sums = np.zeros((1 << 12, len(self.model.labels)))  # row 0: the groups the model knows nothing of
+        self._used = 1
+
+    def _add(self, groups: Iterable[tuple]) -> None:
+        """Work out the summed weights of new ``groups`` (one numpy call for all of them) and give each a row."""
+        index = self.model.index
+        ids, starts, known = [], [], []
+        for group in groups:
+            shared, styled = self.featurizer.strings(group, self.style)
+            found = [i for i in map(index.get, (*shared, *styled)) if i is not None]
+            if found:
+                starts.append(len(ids))
+                ids += found
+                known.append(group)
+            else:
+                self._rows[group] = 0
+        first, self._used = self._used, self._used + len(known)
+        while self._used > len(self._sums):
+            self._sums = np.concatenate([self._sums, np.zeros_like(self._sums)])
+        if known:
+            self._sums[first:self._used] = np.add.reduceat(self.model.state[ids], starts, axis=0)
+            self._rows.update(zip(known, range(first, self._used)))
+
+    def tags(self, doc: Doc) -> tuple[list[str], list[Mention]]:
+        """The CRF's tag of each token of ``doc``, and the lexicon's mentions of it."""
+        groups, mentions = self.featurizer.groups(doc)
+        if not groups:
+            return [], mentions
+        if len(self._rows) > MAX_GROUPS:  # a process reading endless new words: start the table again
+            self._rows.clear()
+            self._used = 1
+        every = [group for token in groups for group in token]
+        rows = list(map(self._rows.get, every))
+        if None in rows:
+            self._add(dict.fromkeys(g for g, row in zip(every, rows) if row is None))
+            rows = [self._rows[g] if row is None else row for g, row in zip(every, rows)]
+        starts = list(accumulate((len(token) for token in groups[:-1]), initial=0))
+        return self.model.best(np.add.reduceat(self._sums[rows], starts, axis=0)), mentions
 
     def annotate(self, doc: Doc) -> Doc:
         """Set ``doc.ents`` and ``doc._.cp_entities``."""
-        features, mentions = self.featurizer(doc, self.style)
-        spans = tags_to_spans(doc, self.tagger.tag(features)) if len(doc) else []
+        tags, mentions = self.tags(doc)
+        spans = tags_to_spans(doc, tags)
         doc.ents = spans
         doc._.cp_entities = [self._entity(span, mentions) for span in spans]
         return doc

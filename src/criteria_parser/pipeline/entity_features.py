@@ -36,6 +36,10 @@ class FeatureSet:
     knowledge: bool = True
 
 
+#: The names of the drug name and phrase tags' features.
+_MARKS = ("dn", "gz")
+
+
 @lru_cache(maxsize=1 << 16)
 def _shape(word: str) -> str:
     """"Xxxx" for "Warfarin", "XXd" for "HbA1c"'s kin: letter case and digits, runs cut to two."""
@@ -60,15 +64,19 @@ def lexicon_tags(doc: Doc, mentions: list[Mention]) -> list[str]:
 
 
 class PhraseTagger:
-    """Longest-first matching of lower-cased token sequences, left to right: ``B-class``/``I-class``/``O``."""
+    """Longest-first matching of lower-cased token sequences, left to right: ``B-class``/``I-class``/``O``.
 
-    def __init__(self, phrases: Iterable[tuple[tuple[str, ...], str]]) -> None:
-        self._phrases: dict[tuple[str, ...], str] = {}
+    Phrases are given as their words joined by single spaces (the first kind given to a phrase is kept): the drug
+    names of the grammars are stored so already, and 38,000 of them need no other form.
+    """
+
+    def __init__(self, phrases: Iterable[tuple[str, str]]) -> None:
+        self._phrases: dict[str, str] = {}
         for words, kind in phrases:
             if words:
                 self._phrases.setdefault(words, kind)
-        self._firsts = {words[0] for words in self._phrases}
-        self._longest = max((len(words) for words in self._phrases), default=0)
+        self._firsts = {words.partition(" ")[0] for words in self._phrases}
+        self._longest = max((words.count(" ") + 1 for words in self._phrases), default=0)
 
     def tag(self, lower: list[str]) -> list[str]:
         tags = ["O"] * len(lower)
@@ -77,7 +85,7 @@ class PhraseTagger:
             found = 0
             if lower[i] in self._firsts:
                 for n in range(min(self._longest, len(lower) - i), 0, -1):
-                    kind = self._phrases.get(tuple(lower[i:i + n]))
+                    kind = self._phrases.get(" ".join(lower[i:i + n]))
                     if kind is not None:
                         tags[i:i + n] = ["B-" + kind] + ["I-" + kind] * (n - 1)
                         found = n
@@ -93,8 +101,8 @@ class Featurizer:
                  settings: FeatureSet = FeatureSet()) -> None:
         self.lexicon = lexicon
         self.settings = settings
-        words = lambda text: tuple(t.lower_ for t in tokenize(text))  # noqa: E731
-        self.drug_names = PhraseTagger((tuple(name.split(" ")), "drug") for name in knowledge.drug_names)
+        words = lambda text: " ".join(t.lower_ for t in tokenize(text))  # noqa: E731
+        self.drug_names = PhraseTagger((name, "drug") for name in knowledge.drug_names)
         self.phrases = PhraseTagger((words(phrase), kind) for phrase, kind in knowledge.phrases)
         self.stems = sorted((s.suffix for s in knowledge.drug_stems), key=len, reverse=True)
         self._words: dict[tuple[str, str], list[str]] = {}
@@ -114,34 +122,82 @@ class Featurizer:
                 self._words[word, style] = known
         return known
 
-    def __call__(self, doc: Doc, style: str) -> tuple[list[list[str]], list[Mention]]:
-        """Features per token of ``doc`` in ``style``, and the lexicon mentions of ``doc``.
+    def groups(self, doc: Doc) -> tuple[list[list[tuple]], list[Mention]]:
+        """The feature groups of each token of ``doc`` (keys that :meth:`strings` spells out), and the lexicon's
+        mentions of ``doc``.
 
-        The lexicon's tag is a feature of every token and its neighbours, ``O`` included; a drug name's or a
-        phrase's only where one covers the token (most tokens are in none, and fewer features tag faster).
+        A token's groups, in order: its word (``w``); its lexicon, drug name and phrase tags (``t``; a name's or a
+        phrase's ``O`` gives no feature); each neighbour within the window (``n``: its word, and for the next words
+        their tags; ``None`` beyond the text); the word pairs it is in (``p``). Flat tuples of strings: they hash
+        fast. Most groups repeat across criteria, so a caller
+        can work out once what each stands for (:class:`~.entities.EntityFinder` sums their weights once).
         """
         mentions = self.lexicon.find(doc, fuzzy=False)
         words = [t.text for t in doc]
         lower = [w.lower() for w in words]
-        shapes = [_shape(w) for w in words]
         lexicon = lexicon_tags(doc, mentions)
-        marks = [("dn", self.drug_names.tag(lower)), ("gz", self.phrases.tag(lower))] if self.settings.knowledge else []
-        window = self.settings.window
         n = len(words)
-        features = []
+        if self.settings.knowledge:
+            names, phrases = self.drug_names.tag(lower), self.phrases.tag(lower)
+        else:
+            names = phrases = ["O"] * n
+        window = self.settings.window
+        offsets = (*range(-window, 0), *range(1, window + 1))
+        groups = []
         for i in range(n):
-            f = [f"lx={lexicon[i]}"] + [f"{name}={tags[i]}" for name, tags in marks if tags[i] != "O"]
-            for offset in (*range(-window, 0), *range(1, window + 1)):
+            token = [("w", words[i]), ("t", lexicon[i], names[i], phrases[i])]
+            for offset in offsets:
                 j = i + offset
-                inside = 0 <= j < n
-                f.append(f"w{offset}={lower[j] if inside else '_'}")
-                if abs(offset) == 1:
-                    f.append(f"sh{offset}={shapes[j] if inside else '_'}")
-                    f.append(f"s3{offset}={lower[j][-3:] if inside else '_'}")
-                    f.append(f"lx{offset}={lexicon[j] if inside else '_'}")
-                    if inside:
-                        f += [f"{name}{offset}={tags[j]}" for name, tags in marks if tags[j] != "O"]
-            f.append(f"w-1w={lower[i - 1] if i else '_'}|{lower[i]}")
-            f.append(f"ww+1={lower[i]}|{lower[i + 1] if i + 1 < n else '_'}")
-            features.append(self._word(words[i], style) + f + [f"{style}:{x}" for x in f])
+                if not 0 <= j < n:
+                    token.append(("n", offset, None, "", "O", "O"))
+                elif abs(offset) == 1:
+                    token.append(("n", offset, words[j], lexicon[j], names[j], phrases[j]))
+                else:
+                    token.append(("n", offset, words[j], "", "O", "O"))
+            token.append(("p", "w-1w=", lower[i - 1] if i else "_", lower[i]))
+            token.append(("p", "ww+1=", lower[i], lower[i + 1] if i + 1 < n else "_"))
+            groups.append(token)
+        return groups, mentions
+
+    def strings(self, group: tuple, style: str) -> tuple[list[str], list[str]]:
+        """The features of one group of :meth:`groups`: shared, and in ``style`` (a word's group: all of them in
+        the first list, the second empty)."""
+        kind = group[0]
+        if kind == "w":
+            return self._word(group[1], style), []
+        if kind == "t":
+            _, lexicon, *marks = group
+            f = [f"lx={lexicon}"] + [f"{name}={tag}" for name, tag in zip(_MARKS, marks) if tag != "O"]
+        elif kind == "n":
+            _, offset, word, lexicon, *marks = group
+            near = abs(offset) == 1
+            if word is None:
+                f = [f"w{offset}=_"] + ([f"sh{offset}=_", f"s3{offset}=_", f"lx{offset}=_"] if near else [])
+            else:
+                lower = word.lower()
+                f = [f"w{offset}={lower}"]
+                if near:
+                    f += [f"sh{offset}={_shape(word)}", f"s3{offset}={lower[-3:]}", f"lx{offset}={lexicon}"]
+                    f += [f"{name}{offset}={tag}" for name, tag in zip(_MARKS, marks) if tag != "O"]
+        else:
+            _, name, first, second = group
+            f = [f"{name}{first}|{second}"]
+        return f, [f"{style}:{x}" for x in f]
+
+    def __call__(self, doc: Doc, style: str) -> tuple[list[list[str]], list[Mention]]:
+        """Features per token of ``doc`` in ``style`` (each token's groups spelled out, the shared features before
+        those in the style), and the lexicon mentions of ``doc``.
+
+        The lexicon's tag is a feature of every token and its neighbours, ``O`` included; a drug name's or a
+        phrase's only where one covers the token (most tokens are in none, and fewer features tag faster).
+        """
+        groups, mentions = self.groups(doc)
+        features = []
+        for (_, word), *others in groups:
+            shared, styled = [], []
+            for group in others:
+                own, in_style = self.strings(group, style)
+                shared += own
+                styled += in_style
+            features.append(self._word(word, style) + shared + styled)
         return features, mentions
