@@ -20,9 +20,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
-from typer.testing import CliRunner
 
-from criteria_parser.cli import app
 from criteria_parser.registry import importer
 from criteria_parser.registry.importer import LocalEngine, run_import
 from criteria_parser.registry.records import Failure, read_inputs
