@@ -297,8 +297,8 @@ def test_issue_11_8_the_trials_own_condition_is_not_a_prior_malignancy(parser):
 
 @pytest.mark.parametrize("concept", [c for c in MATCHING.concepts if c.kinds], ids=lambda c: c.name)
 def test_a_kind_of_concept_names_the_trials_index_condition(concept):
-    assert concept.kinds_example and concept.name in MATCHING.index_concepts([concept.kinds_example])
-    assert concept.name not in MATCHING.index_concepts(["Obstructive Sleep Apnea"])
+    assert concept.kinds_example and concept.name in MATCHING.finder.index_concepts([concept.kinds_example])
+    assert concept.name not in MATCHING.finder.index_concepts(["Obstructive Sleep Apnea"])
 
 
 def test_issue_11_a_consent_on_earlier_projects_is_not_this_studys(parser):
@@ -315,7 +315,7 @@ def test_issue_11_pregnancy_lactation_and_hiv_are_read_from_the_record(parser):
     assert (pregnant["exclusion 1"], pregnant["exclusion 2"]) == ("met", "not met")  # 25 weeks; HIV ruled out
     assert (nsclc["exclusion 1"], nsclc["exclusion 2"]) == ("not met", "not met")  # a man
     assert pregnant["inclusion 1"] == "unknown"  # a pregnancy test is no pregnancy (the concept's not_before)
-    assert MATCHING.concepts_in("negative pregnancy test") == []
+    assert MATCHING.finder.concepts_in("negative pregnancy test") == []
 
 
 def test_issue_11_a_rule_for_some_participants_fails_no_one_else(parser):

@@ -44,7 +44,7 @@ def test_incompatible_or_unknown_units_are_refused(unit, target, molar):
 
 @pytest.mark.parametrize("concept", MATCHING.concepts, ids=lambda c: c.id)
 def test_every_concept_finds_its_example(concept):
-    assert concept in MATCHING.concepts_in(concept.example)
+    assert concept in MATCHING.finder.concepts_in(concept.example)
 
 
 @pytest.mark.parametrize("unit", [u.ucum for u in load_grammars().units])

@@ -150,6 +150,78 @@ class Concept(_Model):
                                   "something else ('pregnancy test' is no pregnancy).")
 
 
+class ConceptFinder:
+    """Where a text names the concepts of ``matching.json``: each phrase found case-insensitively, longest first,
+    never two on the same words; and the parentheses of examples ('(e.g., ...)') a concept may stand in."""
+
+    def __init__(self, concepts: list[Concept], example_cues: list[str]) -> None:
+        self.concepts = concepts
+        self.example_cues = example_cues
+        self._candidates = sorted(((phrase, concept) for concept in concepts for phrase in concept.phrases),
+                                  key=lambda pair: -len(pair[0]))
+
+    def concepts_in(self, text: str) -> list[Concept]:
+        """Concepts named in ``text``, longest phrase first, each once, never two on the same words."""
+        return [concept for _, _, concept in self.concept_spans(text)]
+
+    def concept_spans(self, text: str) -> list[tuple[int, int, Concept]]:
+        """Where in ``text`` each concept is first named, start and end (as :meth:`concepts_in`), in reading
+        order."""
+        found: list[tuple[int, int, Concept]] = []
+        for start, end, concept in self._phrases(text):
+            if concept not in [c for _, _, c in found]:
+                found.append((start, end, concept))
+        return sorted(found, key=lambda triple: triple[0])
+
+    def index_concepts(self, conditions: list[str]) -> set[str]:
+        """The concepts a trial's own conditions name, by a phrase or a kind of it ("Carcinoma, Non-Small-Cell Lung"
+        is a malignancy)."""
+        text = "; ".join(conditions)
+        named = {concept.name for *_, concept in self.concept_spans(text)}
+        return named | {concept.name for concept in self.concepts
+                        if any(phrase_regex(kind).search(text) for kind in concept.kinds)}
+
+    def phrase_spans(self, text: str) -> list[tuple[int, int]]:
+        """Every span of ``text`` that names a concept (longest phrases first, none overlapping)."""
+        return [(start, end) for start, end, _ in self._phrases(text)]
+
+    def _phrases(self, text: str) -> list[tuple[int, int, Concept]]:
+        taken: list[tuple[int, int, Concept]] = []
+        for phrase, concept in self._candidates:
+            for match in phrase_regex(phrase).finditer(text):
+                start, end = match.span()
+                if _cue_at(text[end:], concept.not_before):
+                    continue
+                if not any(start < e and s < end for s, e, _ in taken):
+                    taken.append((start, end, concept))
+        return taken
+
+    def example_spans(self, text: str) -> list[tuple[int, int]]:
+        """Where ``text`` holds a parenthesis of examples: "(e.g., medical, surgical, or radiation oncology)"."""
+        return [match.span() for match in re.finditer(r"\(([^()]*)\)", text)
+                if any(phrase_regex(cue).match(match.group(1).lstrip()) for cue in self.example_cues)]
+
+    def in_example(self, text: str, position: int) -> bool:
+        """Whether ``position`` of ``text`` lies inside a parenthesis of examples."""
+        return any(start < position < end for start, end in self.example_spans(text))
+
+    def event_near(self, text: str, position: int) -> Optional[Concept]:
+        """The condition or treatment a time window whose value stands at ``position`` of ``text`` is about: the
+        last one named before it (outside a parenthesis of examples, if one is), else the first after it."""
+        conditions = [(start, c) for start, _, c in self.concept_spans(text) if c.kind in ("condition", "treatment")]
+        named = [(start, c) for start, c in conditions if not self.in_example(text, start)]
+        before = [c for start, c in (named or conditions) if start < position]
+        if before:
+            return before[-1]
+        return conditions[0][1] if conditions else None
+
+
+def _cue_at(text: str, cues: list[str]) -> Optional[str]:
+    """The first of ``cues`` that opens ``text`` (after spaces, a hyphen or a slash), if any."""
+    rest = re.sub(r"^[\s/-]+", "", text)
+    return next((cue for cue in cues if phrase_regex(cue).match(rest)), None)
+
+
 class MatchingGrammar(_Model):
     """The whole of ``matching.json``."""
 
@@ -221,11 +293,18 @@ class MatchingGrammar(_Model):
     treatment_classes: list[TreatmentClass]
     concepts: list[Concept]
     _rules: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
+    _finder: Optional[ConceptFinder] = PrivateAttr(default=None)
 
     def _with_rules(self, grammars: Grammars) -> MatchingGrammar:
         self._rules = {"display": grammars.display_units(),
                        "categories": {sign: letters for sign, letters in grammars.numerals().items() if sign != letters}}
+        self._finder = ConceptFinder(self.concepts, self.example_cues)
         return self
+
+    @property
+    def finder(self) -> ConceptFinder:
+        """Where a text names the concepts (:class:`ConceptFinder`)."""
+        return self._finder
 
     @property
     def display_units(self) -> dict[str, str]:
@@ -317,71 +396,6 @@ class MatchingGrammar(_Model):
         if not ranks or len(ranks) > 2 or any(r is None for r in ranks):
             return None
         return ranks
-
-    def concepts_in(self, text: str) -> list[Concept]:
-        """Concepts named in ``text``, longest phrase first, each once, never two on the same words."""
-        return [concept for _, _, concept in self.concept_spans(text)]
-
-    def concept_spans(self, text: str) -> list[tuple[int, int, Concept]]:
-        """Where in ``text`` each concept is first named, start and end (as :meth:`concepts_in`), in reading
-        order."""
-        found: list[tuple[int, int, Concept]] = []
-        for start, end, concept in self._phrases(text):
-            if concept not in [c for _, _, c in found]:
-                found.append((start, end, concept))
-        return sorted(found, key=lambda triple: triple[0])
-
-    def index_concepts(self, conditions: list[str]) -> set[str]:
-        """The concepts a trial's own conditions name, by a phrase or a kind of it ("Carcinoma, Non-Small-Cell Lung"
-        is a malignancy)."""
-        text = "; ".join(conditions)
-        named = {concept.name for *_, concept in self.concept_spans(text)}
-        return named | {concept.name for concept in self.concepts
-                        if any(phrase_regex(kind).search(text) for kind in concept.kinds)}
-
-    def phrase_spans(self, text: str) -> list[tuple[int, int]]:
-        """Every span of ``text`` that names a concept (longest phrases first, none overlapping)."""
-        return [(start, end) for start, end, _ in self._phrases(text)]
-
-    def _phrases(self, text: str) -> list[tuple[int, int, Concept]]:
-        candidates = sorted(
-            ((phrase, concept) for concept in self.concepts for phrase in concept.phrases),
-            key=lambda pair: -len(pair[0]),
-        )
-        taken: list[tuple[int, int, Concept]] = []
-        for phrase, concept in candidates:
-            for match in phrase_regex(phrase).finditer(text):
-                start, end = match.span()
-                if self.cue_at(text[end:], concept.not_before):
-                    continue
-                if not any(start < e and s < end for s, e, _ in taken):
-                    taken.append((start, end, concept))
-        return taken
-
-    @staticmethod
-    def cue_at(text: str, cues: list[str]) -> Optional[str]:
-        """The first of ``cues`` that opens ``text`` (after spaces, a hyphen or a slash), if any."""
-        rest = re.sub(r"^[\s/-]+", "", text)
-        return next((cue for cue in cues if phrase_regex(cue).match(rest)), None)
-
-    def example_spans(self, text: str) -> list[tuple[int, int]]:
-        """Where ``text`` holds a parenthesis of examples: "(e.g., medical, surgical, or radiation oncology)"."""
-        return [match.span() for match in re.finditer(r"\(([^()]*)\)", text)
-                if any(phrase_regex(cue).match(match.group(1).lstrip()) for cue in self.example_cues)]
-
-    def in_example(self, text: str, position: int) -> bool:
-        """Whether ``position`` of ``text`` lies inside a parenthesis of examples."""
-        return any(start < position < end for start, end in self.example_spans(text))
-
-    def event_near(self, text: str, position: int) -> Optional[Concept]:
-        """The condition or treatment a time window whose value stands at ``position`` of ``text`` is about: the
-        last one named before it (outside a parenthesis of examples, if one is), else the first after it."""
-        conditions = [(start, c) for start, _, c in self.concept_spans(text) if c.kind in ("condition", "treatment")]
-        named = [(start, c) for start, c in conditions if not self.in_example(text, start)]
-        before = [c for start, c in (named or conditions) if start < position]
-        if before:
-            return before[-1]
-        return conditions[0][1] if conditions else None
 
     def has_cue(self, text: str, cues: list[str]) -> bool:
         """Whether any cue word stands in ``text``."""

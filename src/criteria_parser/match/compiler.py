@@ -43,7 +43,7 @@ class Compiler:
     def compile(self, listing: Listing) -> ListingPlan:
         """Checks for every criterion of ``listing``."""
         plan = ListingPlan(listing, self.matching)
-        self.index = self.matching.index_concepts(listing.trial.conditions)
+        self.index = self.matching.finder.index_concepts(listing.trial.conditions)
         for section in listing.sections:
             for top in section.criteria:
                 plan.criteria.extend(self.criterion(section, top, top_level=True).walk())

@@ -44,7 +44,7 @@ class ConceptReader:
             start, end = max(excerpt.start - criterion.start, 0), max(excerpt.end - criterion.start, 0)
             text = text[:start] + " " * (end - start) + text[end:]
         permissions = [c for c in criterion.clauses if c.kind == "permission"]
-        if permissions and not self.matching.concept_spans(text):
+        if permissions and not self.matching.finder.concept_spans(text):
             return self.permission(section, criterion, permissions[0])
         check = self._named(section, criterion, text, conditional)
         if not isinstance(check, Unknown):
@@ -78,7 +78,7 @@ class ConceptReader:
     def entity(self, entity: Entity) -> Optional[Check]:
         """The check of the concept an entity names (its lexicon name, else its words; negated when the entity is),
         or None when they name none ("C virus" of "hepatitis B virus, C virus": hepatitis C)."""
-        spans = self.matching.concept_spans(entity.name or "") or self.matching.concept_spans(entity.text)
+        spans = self.matching.finder.concept_spans(entity.name or "") or self.matching.finder.concept_spans(entity.text)
         if not spans:
             return None
         concept = spans[0][2]
@@ -93,7 +93,7 @@ class ConceptReader:
 
     def _named(self, section: Section, criterion: Criterion, text: str,
                conditional: Optional[Conditional] = None) -> Check:
-        spans = self.matching.concept_spans(text)
+        spans = self.matching.finder.concept_spans(text)
         entities = [(e, *_local(criterion, e)) for e in criterion.entities]
         if not spans:
             unchecked: Check = Unknown("not machine-checkable: no limit or known condition in the text")
@@ -112,7 +112,7 @@ class ConceptReader:
             narrower = self._narrower(text, start)
             if narrower:
                 check = AtMostUnknown(check, f"'{narrower}' may be narrower than {concept.name}: a person must check")
-            if self.matching.in_example(text, start):
+            if self.matching.finder.in_example(text, start):
                 check = AtMostUnknown(check, f"{concept.name} is named as an example only: a person must check")
             negation, hypothetical = _assertions(entity, modifiers, start, end)
             if negation and not self._restates(section, negation):

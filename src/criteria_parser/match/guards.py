@@ -207,7 +207,7 @@ class Guards:
         """``check``, kept from the answer it cannot back when the criterion asks more than it reads (words no
         constraint or concept covers, or what is planned)."""
         text = criterion.text if text is None else text
-        read = [] if criterion.constraints else list(self.matching.phrase_spans(text))  # concepts are read only then
+        read = [] if criterion.constraints else list(self.matching.finder.phrase_spans(text))  # concepts are read only then
         for excerpt in criterion.exceptions:  # what an exception asks is checked, or makes the answer unknown, apart
             found = text.find(excerpt.text)
             if found >= 0:
@@ -258,7 +258,7 @@ class Guards:
             return False
         if window.subject is not None:  # "RBC transfusion within 14 days before the first dose" is no timing
             return window.subject in limited
-        return self.matching.event_near(criterion.text, max(window.start - criterion.start, 0)) is None
+        return self.matching.finder.event_near(criterion.text, max(window.start - criterion.start, 0)) is None
 
     def _names(self, constraint: Constraint) -> list[str]:
         """Every way the text may name a constraint's subject: its own words and the lexicon's names for it."""

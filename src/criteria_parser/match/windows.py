@@ -44,7 +44,7 @@ class WindowReader:
                                    name=subject)
         event = None
         if criterion is not None:
-            event = self.matching.event_near(criterion.text, max(constraint.start - criterion.start, 0))
+            event = self.matching.finder.event_near(criterion.text, max(constraint.start - criterion.start, 0))
         if event is None:
             return Unknown(f"time windows are checked for treatments and the conditions of the matching grammar "
                            f"only: '{constraint.text}'")
@@ -68,7 +68,7 @@ class WindowReader:
             return False
         text = criterion.text
         at = text.lower().rfind(constraint.subject_text.lower(), 0, max(constraint.start - criterion.start, 0))
-        return at >= 0 and self.matching.in_example(text, at)
+        return at >= 0 and self.matching.finder.in_example(text, at)
 
     def _names_the_anchor(self, constraint: Constraint) -> bool:
         """Whether the constraint's subject words are only its anchor's ("before surgery" read as the subject)."""
