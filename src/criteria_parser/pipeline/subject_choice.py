@@ -67,12 +67,12 @@ class _Word:
     lower: str
 
 
-#: What :meth:`SubjectPicker.age` returns for an age that is not the person's: the value gets no subject.
+#: What :meth:`AgeReader.age` returns for an age that is not the person's: the value gets no subject.
 NOT_A_PERSONS_AGE = Found(-1, -1, "", "person", None, "subject.not_the_persons_age")
 
 
-class SubjectPicker:
-    """Picks subjects with the subject words of one grammar set."""
+class _Vocabulary:
+    """The subject words of one grammar set, and the words of a criterion."""
 
     def __init__(self, grammars: Grammars) -> None:
         self._grammars = grammars
@@ -113,6 +113,10 @@ class SubjectPicker:
     def words(self, text: str) -> list[_Word]:
         """The words of a criterion, once per doc."""
         return [_Word(m.start(), m.end(), m.group().lower()) for m in _TOKEN.finditer(text)]
+
+
+class AgeReader(_Vocabulary):
+    """Step 1: the age an amount of time or a bare number states, if it states one."""
 
     def age(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, reading: Reading,
             start: int, left: int) -> Optional[Found]:
@@ -226,6 +230,11 @@ class SubjectPicker:
     @staticmethod
     def _is_cue_word(word: _Word) -> bool:
         return not any(c.isalpha() for c in word.lower)
+
+
+class SubjectPicker(AgeReader):
+    """Picks subjects with the subject words of one grammar set: the age (:class:`AgeReader`), then the words
+    before a value, then the words after it (steps 2 and 3 of the module docstring)."""
 
     def before(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, start: int,
                left: int, relation: bool = False) -> list[Found]:
