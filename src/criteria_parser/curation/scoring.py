@@ -83,6 +83,15 @@ class Score(BaseModel):
         self.fp += other.fp
         self.fn += other.fn
 
+    def tally(self, gold: Any, parsed: Any, empty: tuple = (None,)) -> bool:
+        """Count one gold value against the parsed one (an ``empty`` value is not filled); whether they disagree."""
+        if gold == parsed:
+            self.tp += gold not in empty
+            return False
+        self.fn += gold not in empty
+        self.fp += parsed not in empty
+        return True
+
 
 class Disagreement(BaseModel):
     """One field where parser and gold differ."""
@@ -181,72 +190,85 @@ def pair_constraints(gold: list[Constraint], parsed: list[Constraint]) -> tuple[
 
 def compare(parsed: Listing, gold: Listing, name: str = "", gold_file: str = "") -> ListingEval:
     """Score ``parsed`` against ``gold``: per-field counts and the disagreements."""
-    scores = {name_: Score() for name_ in [*CONSTRAINT_FIELDS, "entities", "structure", "trial"]}
-    disagreements: list[Disagreement] = []
-
-    def disagree(section: str, label: str, field: str, g: Optional[str], p: Optional[str], where: Any) -> None:
-        disagreements.append(Disagreement(listing=name, section=section, criterion=label, field=field,
-                                          gold=g, parsed=p, text=where.text,
-                                          start=getattr(where, "text_start", where.start),
-                                          end=getattr(where, "text_end", where.end)))
-
+    comparison = _Comparison(name)
     gold_criteria = criteria_by_label(gold)
     parsed_criteria = criteria_by_label(parsed)
     for key in sorted(set(gold_criteria) | set(parsed_criteria), key=lambda k: (k[0], label_sort_key(k[1]))):
-        section, label = key
         g_crit, p_crit = gold_criteria.get(key), parsed_criteria.get(key)
         g_c, p_c = (g_crit[0] if g_crit else None), (p_crit[0] if p_crit else None)
-        g_cons = g_c.constraints if g_c else []
-        p_cons = p_c.constraints if p_c else []
-        pairs, missed, extra = pair_constraints(g_cons, p_cons)
+        comparison.constraints(*key, g_c, p_c)
+        comparison.entities(*key, g_c, p_c)
+        comparison.structure(*key, g_crit, p_crit)
+    comparison.trial(gold, parsed)
+    comparison.disagreements.sort(key=lambda d: (d.start, d.field))
+    return ListingEval(listing=name, gold_file=gold_file, scores=comparison.scores,
+                       disagreements=comparison.disagreements)
+
+
+class _Comparison:
+    """The counts and disagreements of one listing, added to criterion by criterion (``section``, ``label``)."""
+
+    def __init__(self, listing: str) -> None:
+        self.listing = listing
+        self.scores = {field: Score() for field in [*CONSTRAINT_FIELDS, "entities", "structure", "trial"]}
+        self.disagreements: list[Disagreement] = []
+
+    def disagree(self, section: str, label: str, field: str, g: Optional[str], p: Optional[str], where: Any) -> None:
+        """Note a disagreement on ``field``, shown at ``where`` (a constraint, an entity or a criterion)."""
+        self.disagreements.append(Disagreement(listing=self.listing, section=section, criterion=label, field=field,
+                                               gold=g, parsed=p, text=where.text,
+                                               start=getattr(where, "text_start", where.start),
+                                               end=getattr(where, "text_end", where.end)))
+
+    def constraints(self, section: str, label: str, g_c: Optional[Criterion], p_c: Optional[Criterion]) -> None:
+        """Every field of the criterion's constraints, paired by value span."""
+        pairs, missed, extra = pair_constraints(g_c.constraints if g_c else [], p_c.constraints if p_c else [])
         for field, read in CONSTRAINT_FIELDS.items():
-            score = scores[field]
+            score = self.scores[field]
             for g, p in pairs:
-                gv, pv = read(g, g_c), read(p, p_c)
-                if gv == pv and gv is not None:
-                    score.tp += 1
-                elif gv != pv:
-                    score.fn += gv is not None
-                    score.fp += pv is not None
-                    disagree(section, label, field, render_field(field, g, g_c), render_field(field, p, p_c), g)
+                if score.tally(read(g, g_c), read(p, p_c)):
+                    self.disagree(section, label, field, render_field(field, g, g_c), render_field(field, p, p_c), g)
             for g in missed:
                 if read(g, g_c) is not None:
                     score.fn += 1
-                    disagree(section, label, field, render_field(field, g, g_c), None, g)
+                    self.disagree(section, label, field, render_field(field, g, g_c), None, g)
             for p in extra:
                 if read(p, p_c) is not None:
                     score.fp += 1
-                    disagree(section, label, field, None, render_field(field, p, p_c), p)
+                    self.disagree(section, label, field, None, render_field(field, p, p_c), p)
+
+    def entities(self, section: str, label: str, g_c: Optional[Criterion], p_c: Optional[Criterion]) -> None:
+        """The criterion's entities, by span, type and concept."""
+        score = self.scores["entities"]
         g_ents = {entity_key(e): e for e in (g_c.entities if g_c else [])}
         p_ents = {entity_key(e): e for e in (p_c.entities if p_c else [])}
-        scores["entities"].tp += len(g_ents.keys() & p_ents.keys())
-        for key_, entity in g_ents.items():
-            if key_ not in p_ents:
-                scores["entities"].fn += 1
-                disagree(section, label, "entities", describe_entity(entity), None, entity)
-        for key_, entity in p_ents.items():
-            if key_ not in g_ents:
-                scores["entities"].fp += 1
-                disagree(section, label, "entities", None, describe_entity(entity), entity)
+        score.tp += len(g_ents.keys() & p_ents.keys())
+        for key, entity in g_ents.items():
+            if key not in p_ents:
+                score.fn += 1
+                self.disagree(section, label, "entities", describe_entity(entity), None, entity)
+        for key, entity in p_ents.items():
+            if key not in g_ents:
+                score.fp += 1
+                self.disagree(section, label, "entities", None, describe_entity(entity), entity)
+
+    def structure(self, section: str, label: str, g_crit: Optional[tuple[Criterion, str]],
+                  p_crit: Optional[tuple[Criterion, str]]) -> None:
+        """The criterion's place in the tree (each side a criterion with its parent's label, or None)."""
         g_shape = _shape(*g_crit) if g_crit else None
         p_shape = _shape(*p_crit) if p_crit else None
-        if g_shape == p_shape:
-            scores["structure"].tp += 1
-        else:
-            scores["structure"].fn += g_shape is not None
-            scores["structure"].fp += p_shape is not None
-            disagree(section, label, "structure", render_value(g_shape), render_value(p_shape), (g_crit or p_crit)[0])
-    for field, g_value in gold.trial.model_dump().items():
-        p_value = getattr(parsed.trial, field)
-        if g_value == p_value and g_value not in (None, []):
-            scores["trial"].tp += 1
-        elif g_value != p_value:
-            scores["trial"].fn += g_value not in (None, [])
-            scores["trial"].fp += p_value not in (None, [])
-            disagreements.append(Disagreement(listing=name, section="trial", criterion="", field=f"trial.{field}",
-                                              gold=render_value(g_value), parsed=render_value(p_value), text="", start=0, end=0))
-    disagreements.sort(key=lambda d: (d.start, d.field))
-    return ListingEval(listing=name, gold_file=gold_file, scores=scores, disagreements=disagreements)
+        if self.scores["structure"].tally(g_shape, p_shape):
+            self.disagree(section, label, "structure", render_value(g_shape), render_value(p_shape),
+                          (g_crit or p_crit)[0])
+
+    def trial(self, gold: Listing, parsed: Listing) -> None:
+        """The trial information, field by field (an empty list is not filled)."""
+        for field, g_value in gold.trial.model_dump().items():
+            p_value = getattr(parsed.trial, field)
+            if self.scores["trial"].tally(g_value, p_value, empty=(None, [])):
+                self.disagreements.append(Disagreement(
+                    listing=self.listing, section="trial", criterion="", field=f"trial.{field}",
+                    gold=render_value(g_value), parsed=render_value(p_value), text="", start=0, end=0))
 
 
 def criteria_by_label(listing: Listing) -> dict[tuple[str, str], tuple[Criterion, str]]:
