@@ -19,7 +19,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -132,8 +132,7 @@ class AuditConfig(BaseModel):
         try:
             return cls.model_validate_json(path.read_text(encoding="utf-8"))
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise InputError(str(path), f"{'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+            raise InputError(str(path), validation_problem(exc)) from None
 
 
 def draw_sample(ctgov: Path, samples: dict[str, Sample], name: str) -> list[Record]:
@@ -225,12 +224,6 @@ def read_judgements(path: Path) -> dict[Key, Judgement]:
             raise InputError(str(path), f"judged twice: {' '.join(judgement.key)}", number)
         found[judgement.key] = judgement
     return found
-
-
-def write_judgements(path: Path, judgements: Iterable[Judgement]) -> None:
-    """Write judgements sorted by key, one a line."""
-    lines = [j.model_dump_json() for j in sorted(judgements, key=lambda j: j.key)]
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
 @dataclass
