@@ -77,6 +77,15 @@ def test_the_components_are_registered_factories():
     assert set(PIPE_NAMES) <= set(spacy.registry.factories.get_all())
 
 
+def test_the_spacy_factories_entry_points_are_the_registered_components():
+    from importlib.metadata import entry_points
+    from criteria_parser.pipeline.build import PIPE_NAMES
+    points = {ep.name: ep for ep in entry_points(group="spacy_factories") if ep.value.startswith("criteria_parser.")}
+    assert sorted(points) == sorted(PIPE_NAMES)
+    for name, point in points.items():
+        assert point.load() is spacy.registry.factories.get(name), name
+
+
 def test_validation_drops_links_to_parts_a_criterion_does_not_have(parser):
     listing, criterion = _criterion(parser, "Creatinine ≤1.5×ULN OR CrCl ≥60 mL/min for subjects with creatinine >1.5×ULN")
     data = listing.model_dump()

@@ -1,6 +1,7 @@
-"""The spaCy pipeline that reads one criterion: our tokenizer (:mod:`.tokenizer`), the components
-registered with ``@Language.factory`` (quantities, abbreviations, comparators, subjects, constraints), the
-data types they pass on (:mod:`.types`) and :func:`.build.build_pipeline`.
+"""The spaCy pipeline that reads one criterion: our tokenizer (:mod:`.tokenizer`), the components, one step
+each, registered with ``@Language.factory`` and run in the order of :data:`.build.PIPE_NAMES` (quantities,
+abbreviations, comparators, subjects, entities, constraints, context, clauses), the data types they pass on
+(:mod:`.types`) and :func:`.build.build_pipeline`.
 
 May import ``errors``, ``model``, ``grammar`` and ``document``.
 """
