@@ -89,10 +89,6 @@ class ParsedTrial:
     constraints: list[tuple]
     entities: list[tuple]
 
-    @property
-    def listing_json(self) -> str:
-        return self.trial[TRIAL_COLUMNS.index("listing")]
-
 
 def parsed_trial(record: Record, listing: Listing) -> ParsedTrial:
     """The rows of one parsed record."""
