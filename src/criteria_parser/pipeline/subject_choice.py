@@ -232,9 +232,120 @@ class AgeReader(_Vocabulary):
         return not any(c.isalpha() for c in word.lower)
 
 
-class SubjectPicker(AgeReader):
+class _OpenWords(_Vocabulary):
+    """The words of an open subject: where the words that may stand between a subject and its comparator begin,
+    and the phrase that ends or starts there, up to a stop word or a break."""
+
+    def _gap_start(self, text: str, words: list[_Word], floor: int, left: int, commas: bool = False,
+                   window: bool = False) -> int:
+        """Where the words that may stand between a subject and its comparator at ``left`` begin: the end of the
+        last other word before it (``floor`` when there is none); with ``commas``, a comma right before the
+        comparator is such a word, and before an amount of time (``window``) ``event_gap`` words are."""
+        index = _last_before(words, left)
+        if commas and index >= 0 and words[index].lower == "," and words[index].start >= floor:
+            index -= 1
+        groups = 0
+        while index >= 0 and words[index].start >= floor:
+            word = words[index]
+            if word.lower == ")" and groups == 0:
+                opening = _opening(words, index, floor)
+                if opening is None:
+                    return word.end
+                groups += 1
+                index = opening - 1
+                continue
+            if word.lower in self._gap or word.lower in (":", "=", "-", "(") or window and word.lower in self._event_gap:
+                index -= 1
+                continue
+            return word.end
+        return floor
+
+    def _only_heads(self, words: list[_Word], start: int, end: int) -> bool:
+        """Whether only head words lie in ``start``..``end`` ("systemic corticosteroids therapy")."""
+        inside = [w for w in words if start <= w.start and w.end <= end]
+        return bool(inside) and all(w.lower in self._heads for w in inside)
+
+    def _phrase_left(self, words: list[_Word], floor: int, end: int) -> Optional[tuple[int, int]]:
+        """The open subject ending at ``end``: the words before it up to a stop word or a break; a phrase it is
+        attached to by "of", "in", "on" or "at" comes with it ("Temperature on admission", "pain in the lower
+        extremities")."""
+        index = _last_before(words, end)
+        taken: list[_Word] = []
+        while index >= 0 and words[index].start >= floor and len(taken) < _LONGEST + 2:
+            word = words[index]
+            if word.lower == ")":
+                opening = _opening(words, index, floor)
+                if opening is None or not taken and opening == index - 1:
+                    break
+                taken[:0] = words[opening:index + 1]  # "Cognitive Status (TICS) score"
+                index = opening - 1
+                continue
+            if word.lower in self._stop and taken:
+                attached = self._attached(words, index, floor)
+                if attached is not None:
+                    taken[:0] = words[attached + 1:index + 1]
+                    index = attached
+                    continue
+            if word.lower in _BREAKS or word.lower == "(" or word.lower in self._stop or _is_number(word.lower) \
+                    or not any(c.isalnum() for c in word.lower):
+                break
+            taken.insert(0, word)
+            index -= 1
+        while taken and (taken[0].lower in self._heads or taken[0].lower in ("(", ")")
+                         or taken[0].lower in _ATTACHING or taken[0].lower in _ARTICLES):
+            taken.pop(0)  # "administration of blood products": blood products
+        if not any(any(c.isalpha() for c in w.lower) and w.lower not in self._heads for w in taken):
+            return None
+        return taken[0].start, taken[-1].end
+
+    def _attached(self, words: list[_Word], index: int, floor: int) -> Optional[int]:
+        """When the stop word at ``index`` is "of"/"in"/"on"/"at" (with "the"/"a" after it) following a word of its
+        own, the index of that word; else None."""
+        at = index
+        if words[at].lower in _ARTICLES and at > 0:
+            at -= 1
+        if words[at].lower not in _ATTACHING or at == 0:
+            return None
+        before = words[at - 1]
+        if before.start < floor or before.lower in self._stop or before.lower in _BREAKS \
+                or not any(c.isalpha() for c in before.lower):
+            return None
+        return at - 1
+
+    def short_form_after(self, text: str, words: list[_Word], end: int, limit: int) -> int:
+        """The end of a bracketed short form right after ``end`` ("lower appendicular muscle mass index (AMMI)"),
+        else ``end``."""
+        following = [w for w in words if end <= w.start < limit]
+        if len(following) >= 3 and following[0].lower == "(" and following[0].start - end <= 1:
+            closing = next((i for i, w in enumerate(following) if w.lower == ")"), None)
+            inner = following[1:closing] if closing else []
+            if closing and 1 <= len(inner) <= 3 and not any(_is_number(w.lower) for w in inner):
+                return following[closing].end
+        return end
+
+    def _phrase_right(self, words: list[_Word], begin: int, ceiling: int) -> Optional[tuple[int, int]]:
+        """The open subject starting at ``begin``: the words after it up to a stop word or a break."""
+        taken: list[_Word] = []
+        for word in words:
+            if word.start < begin < word.end and word.lower[begin - word.start - 1] == "-":
+                word = _Word(begin, word.end, word.lower[begin - word.start:])  # "post-stroke": stroke
+            if word.start < begin:
+                continue
+            if word.end > ceiling or len(taken) >= _LONGEST or word.lower in _BREAKS or word.lower in "()" \
+                    or word.lower in self._stop or _is_number(word.lower) or not any(c.isalnum() for c in word.lower):
+                break
+            taken.append(word)
+        if taken and taken[-1].lower in self._heads and len(taken) > 1:
+            taken.pop()
+        if not any(any(c.isalpha() for c in w.lower) for w in taken):
+            return None
+        return taken[0].start, taken[-1].end
+
+
+class SubjectPicker(AgeReader, _OpenWords):
     """Picks subjects with the subject words of one grammar set: the age (:class:`AgeReader`), then the words
-    before a value, then the words after it (steps 2 and 3 of the module docstring)."""
+    before a value, then the words after it (steps 2 and 3 of the module docstring), an open subject's words read
+    by :class:`_OpenWords`."""
 
     def before(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, start: int,
                left: int, relation: bool = False) -> list[Found]:
@@ -394,113 +505,6 @@ class SubjectPicker(AgeReader):
                     and word.lower not in self._gap and word.lower not in self._stop:
                 return True
         return False
-
-    # --- words ---
-
-    def _gap_start(self, text: str, words: list[_Word], floor: int, left: int, commas: bool = False,
-                   window: bool = False) -> int:
-        """Where the words that may stand between a subject and its comparator at ``left`` begin: the end of the
-        last other word before it (``floor`` when there is none); with ``commas``, a comma right before the
-        comparator is such a word, and before an amount of time (``window``) ``event_gap`` words are."""
-        index = _last_before(words, left)
-        if commas and index >= 0 and words[index].lower == "," and words[index].start >= floor:
-            index -= 1
-        groups = 0
-        while index >= 0 and words[index].start >= floor:
-            word = words[index]
-            if word.lower == ")" and groups == 0:
-                opening = _opening(words, index, floor)
-                if opening is None:
-                    return word.end
-                groups += 1
-                index = opening - 1
-                continue
-            if word.lower in self._gap or word.lower in (":", "=", "-", "(") or window and word.lower in self._event_gap:
-                index -= 1
-                continue
-            return word.end
-        return floor
-
-    def _only_heads(self, words: list[_Word], start: int, end: int) -> bool:
-        """Whether only head words lie in ``start``..``end`` ("systemic corticosteroids therapy")."""
-        inside = [w for w in words if start <= w.start and w.end <= end]
-        return bool(inside) and all(w.lower in self._heads for w in inside)
-
-    def _phrase_left(self, words: list[_Word], floor: int, end: int) -> Optional[tuple[int, int]]:
-        """The open subject ending at ``end``: the words before it up to a stop word or a break; a phrase it is
-        attached to by "of", "in", "on" or "at" comes with it ("Temperature on admission", "pain in the lower
-        extremities")."""
-        index = _last_before(words, end)
-        taken: list[_Word] = []
-        while index >= 0 and words[index].start >= floor and len(taken) < _LONGEST + 2:
-            word = words[index]
-            if word.lower == ")":
-                opening = _opening(words, index, floor)
-                if opening is None or not taken and opening == index - 1:
-                    break
-                taken[:0] = words[opening:index + 1]  # "Cognitive Status (TICS) score"
-                index = opening - 1
-                continue
-            if word.lower in self._stop and taken:
-                attached = self._attached(words, index, floor)
-                if attached is not None:
-                    taken[:0] = words[attached + 1:index + 1]
-                    index = attached
-                    continue
-            if word.lower in _BREAKS or word.lower == "(" or word.lower in self._stop or _is_number(word.lower) \
-                    or not any(c.isalnum() for c in word.lower):
-                break
-            taken.insert(0, word)
-            index -= 1
-        while taken and (taken[0].lower in self._heads or taken[0].lower in ("(", ")")
-                         or taken[0].lower in _ATTACHING or taken[0].lower in _ARTICLES):
-            taken.pop(0)  # "administration of blood products": blood products
-        if not any(any(c.isalpha() for c in w.lower) and w.lower not in self._heads for w in taken):
-            return None
-        return taken[0].start, taken[-1].end
-
-    def _attached(self, words: list[_Word], index: int, floor: int) -> Optional[int]:
-        """When the stop word at ``index`` is "of"/"in"/"on"/"at" (with "the"/"a" after it) following a word of its
-        own, the index of that word; else None."""
-        at = index
-        if words[at].lower in _ARTICLES and at > 0:
-            at -= 1
-        if words[at].lower not in _ATTACHING or at == 0:
-            return None
-        before = words[at - 1]
-        if before.start < floor or before.lower in self._stop or before.lower in _BREAKS \
-                or not any(c.isalpha() for c in before.lower):
-            return None
-        return at - 1
-
-    def short_form_after(self, text: str, words: list[_Word], end: int, limit: int) -> int:
-        """The end of a bracketed short form right after ``end`` ("lower appendicular muscle mass index (AMMI)"),
-        else ``end``."""
-        following = [w for w in words if end <= w.start < limit]
-        if len(following) >= 3 and following[0].lower == "(" and following[0].start - end <= 1:
-            closing = next((i for i, w in enumerate(following) if w.lower == ")"), None)
-            inner = following[1:closing] if closing else []
-            if closing and 1 <= len(inner) <= 3 and not any(_is_number(w.lower) for w in inner):
-                return following[closing].end
-        return end
-
-    def _phrase_right(self, words: list[_Word], begin: int, ceiling: int) -> Optional[tuple[int, int]]:
-        """The open subject starting at ``begin``: the words after it up to a stop word or a break."""
-        taken: list[_Word] = []
-        for word in words:
-            if word.start < begin < word.end and word.lower[begin - word.start - 1] == "-":
-                word = _Word(begin, word.end, word.lower[begin - word.start:])  # "post-stroke": stroke
-            if word.start < begin:
-                continue
-            if word.end > ceiling or len(taken) >= _LONGEST or word.lower in _BREAKS or word.lower in "()" \
-                    or word.lower in self._stop or _is_number(word.lower) or not any(c.isalnum() for c in word.lower):
-                break
-            taken.append(word)
-        if taken and taken[-1].lower in self._heads and len(taken) > 1:
-            taken.pop()
-        if not any(any(c.isalpha() for c in w.lower) for w in taken):
-            return None
-        return taken[0].start, taken[-1].end
 
     def _open(self, text: str, start: int, end: int, quantity: Quantity, found: list[Found]) -> Found:
         """The entity of an open subject (the same one when the words already are an entity)."""
