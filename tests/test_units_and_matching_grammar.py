@@ -79,3 +79,13 @@ def test_invalid_matching_grammar_is_a_one_line_error(tmp_path):
     path.write_text(path.read_text(encoding="utf-8").replace('"kind": "condition"', '"kind": "mood"', 1), encoding="utf-8")
     with pytest.raises(GrammarError, match=r"^matching.json: concepts\.0\.kind: "):
         load_matching_grammar(tmp_path / "g")
+
+
+def test_a_fahrenheit_temperature_converts_only_as_a_body_temperature(parser):
+    """°F is read as [degF], not as angle degrees; an affine line of matching.json converts it to °C."""
+    rows = [c for criterion in parser.parse_text("Inclusion Criteria:\n1. Fever of 100.4 °F or more\n", "f.txt")
+            .sections[0].criteria for c in criterion.constraints]
+    assert [(r.comparator, r.value, r.unit) for r in rows] == [(">=", 100.4, "[degF]")]
+    assert convert(100.4, "[degF]", "Cel", MATCHING, analyte="body temperature") == pytest.approx(38.0)
+    with pytest.raises(UnitMismatch):
+        convert(100.4, "[degF]", "Cel", MATCHING)  # without the analyte's line, no factor bridges the scales
