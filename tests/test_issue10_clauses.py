@@ -195,6 +195,17 @@ def test_a_limit_an_exclusion_restates_is_not_turned_round(parser):
     assert screened(inclusion, NSCLC)["inclusion 1"] == "met"
 
 
+
+@pytest.mark.parametrize("text", ["1. Pregnant or breastfeeding women are excluded",
+                                  "1. Pregnant women will be excluded"])
+def test_a_cue_that_restates_an_exclusion_reads_the_same_in_the_matcher(parser, text):
+    """The matcher's restating cues are the ConText rules' (``"restates": "exclusion"`` in context.jsonl, no list
+    of its own): in an exclusion 'are excluded' bars the pregnant patient, in an inclusion it negates."""
+    assert screened(_listing(parser, exclusion=text), PREGNANT)["exclusion 1"] == "met"
+    assert screened(_listing(parser, exclusion=text), NSCLC)["exclusion 1"] == "not met"
+    inclusion = _listing(parser, inclusion="1. Pregnant women are excluded")
+    assert screened(inclusion, PREGNANT)["inclusion 1"] == "not met"
+
 def _treated(tmp_path: Path, name: str, treatments: list[dict]) -> Path:
     """The NSCLC patient with ``treatments`` added to the complete history, as ``patient-<name>.json``."""
     patient = json.loads((EXAMPLES / f"patient-{NSCLC}.json").read_text(encoding="utf-8"))

@@ -244,8 +244,6 @@ class MatchingGrammar(_Model):
     vague_time_cues: list[str] = Field(description="Words that put a condition in a time they do not bound "
                                                     "('recent MI'): a recorded condition then says no more than "
                                                     "unknown.")
-    barring_cues: list[str] = Field(description="Negation cues that bar what they scope ('pregnant women are "
-                                    "excluded'): an exclusion's restate it, an inclusion's negate it.")
     timing_anchors: list[str] = Field(
         description="Anchors still to come in the study (enrollment, the first dose): a window before one on a "
                     "measure the criterion limits ('platelets >= 100,000/mm3 within 7 days prior to enrollment') "

@@ -101,7 +101,7 @@ class ConceptReader:
             # what applies only under a condition the record answers: skipped when the condition is false
             return conditional(dependent[0], unchecked) if dependent and conditional is not None else unchecked
         active = self.matching.has_cue(text, self.matching.active_cues)
-        modifiers = context_reader(self.grammars).modifiers(text)
+        modifiers = context_reader(self.grammars).modifiers(text, section.kind == "exclusion")
         checks: list[Check] = []
         for start, end, concept in spans:
             check: Check = ConceptCheck(self._variable(concept), active, concept.name)
@@ -115,7 +115,7 @@ class ConceptReader:
             if self.matching.finder.in_example(text, start):
                 check = AtMostUnknown(check, f"{concept.name} is named as an example only: a person must check")
             negation, hypothetical = _assertions(entity, modifiers, start, end)
-            if negation and not self._restates(section, negation):
+            if negation:
                 check = Negated(check, negation)
             if hypothetical and not (entity is not None and entity.condition):
                 # "planned surgery", "if HBsAg positive": the record's answer is not the criterion's
@@ -136,12 +136,6 @@ class ConceptReader:
             return checks[0]
         alternatives = self.alternatives(text)
         return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
-
-    def _restates(self, section: Section, cue: str) -> bool:
-        """Whether a negation cue restates an exclusion ("pregnant women | are excluded"): what it bars is what the
-        exclusion is about, so it negates nothing there."""
-        return section.kind == "exclusion" and any(cue.lower() == barring.lower()
-                                                   for barring in self.matching.barring_cues)
 
     def _narrower(self, text: str, start: int) -> Optional[str]:
         """The words naming a narrower kind of the concept named at ``start`` ("breast | cancer", "anti-| cancer"):
