@@ -71,6 +71,13 @@ def test_a_negated_entity_of_a_criterion_without_numbers(parser):
         ("negated", "Not", "ctx.neg.not")]
 
 
+def test_a_negation_bears_on_the_entity_it_names_not_on_its_circumstance(parser):
+    """The pipeline gives the ConText reader its entities: 'unable to perform pace mapping during ablation
+    procedure' negates the pace mapping, not the procedure it happens during (cues.jsonl ``circumstance``)."""
+    _, criterion = _criterion(parser, "Unable to perform pace mapping during ablation procedure", "exclusion")
+    assert {e.text: [a.kind for a in e.assertions] for e in criterion.entities} == {
+        "pace mapping": ["negated"], "ablation procedure": []}
+
 def test_the_components_are_registered_factories():
     from criteria_parser.pipeline.build import PIPE_NAMES  # importing the pipeline registers its factories
     assert PIPE_NAMES[-2:] == ("criteria_context", "criteria_clauses")

@@ -112,6 +112,35 @@ def test_a_cue_in_parentheses_reaches_no_further_than_them(text, inside, outside
     assert not categories(text, outside) & {"EXCEPTED", "NEGATED_EXISTENCE"}
 
 
+def _negated_mentions(text: str, mentions: list[str]) -> list[bool]:
+    spans = [(text.index(m), text.index(m) + len(m)) for m in mentions]
+    modifiers = READER.modifiers(text, False, spans)
+    return [bool(asserted(modifiers, start, end, "NEGATED_EXISTENCE")) for start, end in spans]
+
+
+CIRCUMSTANCE = next(rule for rule in GRAMMARS.cues if rule.cue == "circumstance")
+
+
+@pytest.mark.parametrize("text, mentions, negated", [
+    (CIRCUMSTANCE.example, ["pace mapping", "ablation procedure"], [True, False]),
+    ("No history of allergy to penicillin", ["allergy", "penicillin"], [True, False]),
+    ("No contraindication to MRI", ["contraindication", "MRI"], [True, False]),
+    ("No treatment with clopidogrel, prasugrel or ticagrelor", ["clopidogrel", "prasugrel", "ticagrelor"],
+     [True, True, True]),  # the first mention and what is listed with it
+    ("No history of stroke or myocardial infarction", ["stroke", "myocardial infarction"], [True, True]),
+    ("No diagnosis of diabetes of type 1", ["diabetes", "type 1"], [True, True]),  # "of" passes on
+    # a joiner and the cue's own last word list a second thing it negates (issue 10's consent example)
+    ("Inability to understand the protocol or to give informed consent", ["protocol", "informed consent"],
+     [True, True]),
+])
+def test_a_negation_bears_on_its_first_mention_not_on_its_circumstances(text, mentions, negated):
+    """Given the mentions, a forward negation ends at a circumstance word (cues.jsonl ``circumstance``) after its
+    first one; without them the scope is ConText's (every mention of this list in the scope)."""
+    assert _negated_mentions(text, mentions) == negated
+    modifiers = READER.modifiers(text)
+    assert all(asserted(modifiers, text.index(m), text.index(m) + len(m), "NEGATED_EXISTENCE") for m in mentions)
+
+
 def _refused(tmp_path, rule: dict, match: str) -> None:
     """The grammars with ``rule`` added to context.jsonl are refused with a message matching ``match``."""
     import shutil

@@ -9,15 +9,18 @@ matcher, longest first; the patterns as regular expressions); drop a cue that a 
 exceed*", "*prior to*"); give each remaining cue a scope, the words after it (``forward``), before it
 (``backward``) or both, up to the end of its clause, the first cue of a category in its rule's ``terminated_by``
 ("no fever *but* cough"), or ``max_scope`` words. A target span is asserted by every cue whose scope it overlaps
-and that it does not hold itself. No spaCy here: the pipeline component (``pipeline/context.py``) and the
+and that it does not hold itself. Given the mentions of the text (the pipeline's entities and constraints, the
+annotators' targets), a forward negation bears on its first mention, what that mention's "of" takes and what is
+listed with it, and ends before a ``circumstance`` word of ``cues.jsonl`` after it ("unable to perform [pace
+mapping] *during* {ablation procedure}", "no allergy to ..."), as LCT and Chia mark it. No spaCy here: the pipeline component (``pipeline/context.py``) and the
 matcher share this one reader.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Iterable, Optional
+from dataclasses import dataclass, replace
+from typing import Iterable, Optional, Sequence
 
 from .clauses import clause_around
 from .loader import ContextRule, Grammars
@@ -65,11 +68,13 @@ class ContextReader:
         self._literals = compile_phrases(r.literal for r in rules if r.pattern is None and r.direction != "pseudo")
         self._pseudo = compile_phrases(r.literal for r in rules if r.direction == "pseudo")
         self._patterns = [(re.compile(r.pattern, re.IGNORECASE), r) for r in rules if r.pattern is not None]
+        self._circumstance = compile_phrases(p for r in grammars.cues if r.cue == "circumstance" for p in r.phrases)
 
-    def modifiers(self, text: str, exclusion: bool = False) -> list[Modifier]:
+    def modifiers(self, text: str, exclusion: bool = False, mentions: Sequence[tuple[int, int]] = ()) -> list[Modifier]:
         """Every asserting cue of ``text`` with its scope, in text order; in an ``exclusion`` criterion a cue
         that restates the exclusion ("pregnant women | are excluded"; ``metadata`` ``restates``) asserts
-        nothing."""
+        nothing; with the text's ``mentions`` a forward negation ends at a circumstance after its first one
+        (module docstring)."""
         cues = self._cues(text)
         found = []
         for cue in cues:
@@ -87,7 +92,22 @@ class ContextReader:
                 scope_start = _words_before(text, scope_start, cue.start, rule.max_scope)
             found.append(Modifier(rule.category, rule.id, cue.start, cue.end, scope_start, scope_end,
                                   text[cue.start:cue.end]))
-        return found
+        return [self._bearing(text, m, mentions) for m in found] if mentions else found
+
+    def _bearing(self, text: str, modifier: Modifier, mentions: Sequence[tuple[int, int]]) -> Modifier:
+        """A forward negation cut before the first circumstance word between two mentions it holds ("pace
+        mapping | during | ablation procedure"), unless a joiner and the cue's own last word open the gap
+        ("inability to understand the protocol *or to* give informed consent" lists what it negates)."""
+        if modifier.category != "NEGATED_EXISTENCE" or modifier.scope_start < modifier.end:
+            return modifier
+        held = sorted(span for span in mentions if modifier.covers(*span))
+        repeated = re.compile(r"[\s,]*(?:(?:or|and|nor)\s+)?" + re.escape(modifier.text.split()[-1]) + r"\b",
+                              re.IGNORECASE)
+        for (_, before), (after, _) in zip(held, held[1:]):
+            word = self._circumstance.search(text, before, after) if before < after else None
+            if word is not None and not repeated.match(text, before, after):
+                return replace(modifier, scope_end=word.start())
+        return modifier
 
     def _cues(self, text: str) -> list[_Cue]:
         """The cues of ``text`` that no pseudo cue overlaps; of overlapping cues the earlier, then the longer."""

@@ -215,13 +215,16 @@ class CueRule(Rule):
     platelets *and* hemoglobin": all; "chemotherapy, targeted therapy *or* radiotherapy": any); ``population``
     names a group of people a limit is for: two limits for different groups are alternatives ("< 11.5 g/dL for
     *females* and < 12.5 g/dL for *men*"); ``restriction`` limits a permission to what it names, so that the
-    rest is excluded ("*only* palliative radiotherapy is allowed").
+    rest is excluded ("*only* palliative radiotherapy is allowed"); ``circumstance`` ends what a negation bears on
+    after its first mention ("unable to perform pace mapping *during* ablation procedure": the ablation is none of
+    what is negated).
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
-                 "conjunction", "list_separator", "population", "kind_name", "kind_scale", "restriction"]
+                 "conjunction", "list_separator", "population", "kind_name", "kind_scale", "restriction",
+                 "circumstance"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).

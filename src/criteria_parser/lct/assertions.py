@@ -170,9 +170,10 @@ def documents(corpus: Path, part: Part) -> Iterator[tuple[Path, str, str]]:
 
 
 def context_predictor(reader: ContextReader) -> Predictor:
-    """Our ConText reader as a predictor: the categories of the cues whose scope holds each target."""
+    """Our ConText reader as a predictor: the categories of the cues whose scope holds each target, the targets
+    given as the line's mentions (as the pipeline gives its entities and constraints)."""
     def predict(line: str, targets: list[tuple[int, int]], exclusion: bool = False) -> list[set[str]]:
-        modifiers = reader.modifiers(line, exclusion)
+        modifiers = reader.modifiers(line, exclusion, targets)
         return [{m.category for m in asserted(modifiers, start, end)} for start, end in targets]
     return predict
 

@@ -101,7 +101,8 @@ class ConceptReader:
             # what applies only under a condition the record answers: skipped when the condition is false
             return conditional(dependent[0], unchecked) if dependent and conditional is not None else unchecked
         active = self.matching.has_cue(text, self.matching.active_cues)
-        modifiers = context_reader(self.grammars).modifiers(text, section.kind == "exclusion")
+        modifiers = context_reader(self.grammars).modifiers(text, section.kind == "exclusion",
+                                                            [(start, end) for start, end, _ in spans])
         checks: list[Check] = []
         for start, end, concept in spans:
             check: Check = ConceptCheck(self._variable(concept), active, concept.name)

@@ -35,6 +35,7 @@ from ..grammar.context import Modifier, asserted
 from ..grammar.loader import load_grammars
 from ..model import (Assertion, AssertionKind, Clause, ClauseKind, Constraint, CriterionException, Excerpt, Joiner,
                      LogicNode, Substitution)
+from .context import mentions
 from .types import Found, register_extensions, text_of
 
 #: Which ConText category is which assertion (EXCEPTED cues make exceptions, not assertions).
@@ -84,7 +85,7 @@ class ClauseStructurer:
         text = text_of(doc)
         modifiers: list[Modifier] = doc._.cp_modifiers
         if modifiers is None:
-            modifiers = self.reader.context.modifiers(text, bool(doc._.cp_exclusion))
+            modifiers = self.reader.context.modifiers(text, bool(doc._.cp_exclusion), mentions(doc))
         structure = ClauseStructure(children=self.reader.children_logic(text))
         said = structure.children[2]
         constraints: list[Constraint] = doc._.cp_constraints or []

@@ -1,6 +1,7 @@
 """``criteria_context``: ConText cues and their scopes (negated, hypothetical, permitted, historical, family).
 
-Reads ``text_of(doc)`` and ``doc._.cp_exclusion`` (a cue restating an exclusion asserts nothing in one); writes ``doc._.cp_modifiers`` (:class:`~..grammar.context.Modifier` list, in text order) and
+Reads ``text_of(doc)``, ``doc._.cp_exclusion`` (a cue restating an exclusion asserts nothing in one) and the
+mentions of ``doc._.cp_found`` and ``doc._.cp_constraints`` (a negation bears on its first one); writes ``doc._.cp_modifiers`` (:class:`~..grammar.context.Modifier` list, in text order) and
 answers ``span._.cp_assertions`` (the categories of the cues whose scope holds a span, as medspaCy's
 ``span._.is_negated`` and friends do). The rules are ``grammars/context.jsonl`` in medspaCy's ConText format; the
 algorithm is :mod:`..grammar.context`, which the matcher shares.
@@ -39,5 +40,15 @@ class ContextComponent:
         self.reader = reader
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.cp_modifiers = self.reader.modifiers(text_of(doc), bool(doc._.cp_exclusion))
+        doc._.cp_modifiers = self.reader.modifiers(text_of(doc), bool(doc._.cp_exclusion), mentions(doc))
         return doc
+
+
+def mentions(doc: Doc) -> list[tuple[int, int]]:
+    """The words of the doc's entities and of its constraints' values and subjects."""
+    spans = [(f.start, f.end) for f in doc._.cp_found or []]
+    for constraint in doc._.cp_constraints or []:
+        spans.append((constraint.start, constraint.end))
+        if constraint.subject_start is not None:
+            spans.append((constraint.subject_start, constraint.subject_end))
+    return spans
