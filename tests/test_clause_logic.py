@@ -35,6 +35,8 @@ def spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     ("Hemoglobin < 11.5 g/dL for females and < 12.5 g/dL for men", ["< 11.5 g/dL", "< 12.5 g/dL"], "any",
      "cue.population_female"),
     ("waist circumference ≥ 102 cm in men; ≥ 88 cm in women", ["≥ 102 cm", "≥ 88 cm"], "any", "cue.population_male"),
+    ("serum creatinine ≥ 1.5 and ≥ 1.4 mg/dL in males and females respectively", ["≥ 1.5", "≥ 1.4 mg/dL"], "any",
+     "cue.respectively"),
     # issue 10: "or" between different measurements read as "all"
     ("creatinine ≤1.5×ULN OR CrCl ≥60 mL/min", ["creatinine ≤1.5×ULN", "CrCl ≥60 mL/min"], "any", "cue.alternative"),
     ("INR or PT ≤1.5×ULN", ["INR", "PT ≤1.5×ULN"], "any", "cue.alternative"),
@@ -73,6 +75,16 @@ def test_neighbouring_parts_combine_as_their_joiner_says(text, parts, joined, ru
     ("creatinine < 1.5 mg/dL and CrCl > 60 mL/min", ["creatinine < 1.5 mg/dL", "CrCl > 60 mL/min"], False, "all"),
     # an explicit "and" stays all in an exclusion
     ("eGFR < 30 mL/min and potassium > 5.5 mmol/L", ["eGFR < 30 mL/min", "potassium > 5.5 mmol/L"], True, "all"),
+    # "respectively" pairs limits with groups of people (alternatives), not with measures (all hold)
+    ("Systolic and diastolic blood pressure < 140 and < 90 mmHg respectively", ["< 140", "< 90 mmHg"], False,
+     "all"),
+    # a limit a condition opening the next clause relaxes for the same measure is its alternative
+    ("Total bilirubin < 1.5 × ULN. If taking atazanavir, total bilirubin ≤ 5 × ULN is acceptable",
+     ["Total bilirubin < 1.5 × ULN", "total bilirubin ≤ 5 × ULN"], False, "any"),
+    ("AST ≤ 2.5 × ULN; if caused by liver metastases, AST ≤ 5 × ULN", ["AST ≤ 2.5 × ULN", "AST ≤ 5 × ULN"], False,
+     "any"),
+    ("Age ≥ 18 years. If female, hemoglobin ≥ 9 g/dL", ["Age ≥ 18 years", "hemoglobin ≥ 9 g/dL"], False,
+     "all"),  # another measure under the condition: a second requirement
 ])
 def test_alternatives_whatever_the_joiner(text, parts, exclusion, joined):
     found = spans(text, parts)

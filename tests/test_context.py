@@ -71,6 +71,9 @@ def categories(text: str, words: str) -> set[str]:
     ("Palliative radiotherapy ≤2 weeks before is allowed", "Palliative radiotherapy", "PERMITTED"),
     ("Prior radiotherapy is permitted if completed within 5 days", "radiotherapy", "PERMITTED"),
     ("Patients with treated brain metastases may be enrolled", "brain metastases", "PERMITTED"),
+    # a purpose ends a negation ("contraindications | for anabolic drugs"), not what a permission permits
+    ("Concurrent use of hormonal therapy for non-cancer-related conditions is acceptable", "hormonal therapy",
+     "PERMITTED"),
     # historical, family
     ("History of myocardial infarction", "myocardial infarction", "HISTORICAL"),
     ("Family history of long QT syndrome", "long QT syndrome", "FAMILY"),
@@ -110,6 +113,19 @@ def test_a_cue_restating_an_exclusion_negates_nothing_in_one():
 def test_a_cue_in_parentheses_reaches_no_further_than_them(text, inside, outside):
     assert categories(text, inside) & {"EXCEPTED", "NEGATED_EXISTENCE"}
     assert not categories(text, outside) & {"EXCEPTED", "NEGATED_EXISTENCE"}
+
+
+@pytest.mark.parametrize("text, words", [
+    ("Any anti-coagulation therapy (apart from rivaroxaban)", "rivaroxaban"),
+    ("No malignancy aside from basal cell carcinoma", "basal cell carcinoma"),
+    ("Surgically altered biliary anatomy, not including prior cholecystectomy", "cholecystectomy"),
+    ("Current malignancy with exception of basal cell carcinoma of the skin", "basal cell carcinoma"),
+    ("Psychotropic medications besides antidepressants", "antidepressants"),
+])
+def test_the_words_of_an_exception_are_excepted_not_negated(text, words):
+    """cues.jsonl ``exception``: what these phrases name is excepted from the criterion (Chia marks it so), and
+    no negation before them reaches it ("not including" is no "not")."""
+    assert categories(text, words) == {"EXCEPTED"} | ({"HISTORICAL"} if "prior" in text else set())
 
 
 def _negated_mentions(text: str, mentions: list[str]) -> list[bool]:

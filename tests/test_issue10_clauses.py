@@ -206,6 +206,22 @@ def test_a_cue_that_restates_an_exclusion_reads_the_same_in_the_matcher(parser, 
     inclusion = _listing(parser, inclusion="1. Pregnant women are excluded")
     assert screened(inclusion, PREGNANT)["inclusion 1"] == "not met"
 
+
+def test_a_limit_relaxed_under_a_condition_after_a_sentence_break_is_an_alternative(parser, tmp_path):
+    """'Total bilirubin < 1.5 × ULN. If taking atazanavir, total bilirubin ≤ 5 × ULN is acceptable' required both
+    limits (the second a permission): a patient on atazanavir at 2.5 × ULN was 'not met'."""
+    listing = _listing(parser, "1. Total bilirubin < 1.5 × ULN. If taking atazanavir, total bilirubin ≤ 5 × ULN "
+                               "is acceptable")
+    assert listing.sections[0].criteria[0].tree.logic == "any"
+    on = [{"name": "atazanavir", "start": "2026-01-01"}]
+    for name, bilirubin, treatments, answer in (("bili-low", 1.0, [], "met"), ("bili-on", 3.0, on, "unknown"),
+                                                ("bili-high", 7.0, on, "not met")):
+        examples = _variant(tmp_path, NSCLC, name, {"total bilirubin": (bilirubin, "mg/dL", 1.2)})
+        patient = json.loads((examples / f"patient-{name}.json").read_text(encoding="utf-8"))
+        patient["treatments"] = [*patient["treatments"], *treatments]
+        (examples / f"patient-{name}.json").write_text(json.dumps(patient), encoding="utf-8")
+        assert screened(listing, name, examples=examples)["inclusion 1"] == answer, name
+
 def _treated(tmp_path: Path, name: str, treatments: list[dict]) -> Path:
     """The NSCLC patient with ``treatments`` added to the complete history, as ``patient-<name>.json``."""
     patient = json.loads((EXAMPLES / f"patient-{NSCLC}.json").read_text(encoding="utf-8"))

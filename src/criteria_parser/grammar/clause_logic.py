@@ -13,7 +13,9 @@ gives them:
   ``list_separator`` "," and "/", which take the list's last joiner, ``clause_break`` ";"). Alternatives
   whatever the joiner: a part in parentheses after another with a condition of its own ("AST ≤ 3 × ULN (≤ 5 ×
   ULN if liver metastases)"), limits for different groups of people (``population``: "< 11.5 g/dL for females
-  and < 12.5 g/dL for men"), bare classes of one scale ("NYHA III and IV"), and in an exclusion the coordinated
+  and < 12.5 g/dL for men"; ``respectively``: "≥ 1.5 and ≥ 1.4 mg/dL in males and females respectively"), bare
+  classes of one scale ("NYHA III and IV"), a limit that a condition opening the next clause relaxes ("bilirubin
+  < 1.5 × ULN. If taking atazanavir, bilirubin ≤ 5 × ULN is acceptable"), and in an exclusion the coordinated
   subjects of one limit ("ALT, AST and bilirubin > 2 × ULN": any of them excludes). "Or" binds tighter than
   "and" ("creatinine ≤ 1.5 × ULN or CrCl ≥ 60 mL/min, and bilirubin ≤ 1.5 mg/dL"), and a clause break ends
   both.
@@ -42,6 +44,7 @@ _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 _UNIT = re.compile(r"\s*([^\W\d_][\w/%]*)")
 _NUMBER = re.compile(r"\s*(\d+(?:[.,]\d+)?)")
 _OPENING = re.compile(r"\s*[(\[]\s*")
+_WORDS = re.compile(r"[^\W_]+")
 _COUNT = re.compile(r"(?P<least>\bat\s+least\s+)?(?P<number>\w+)(?P<more>\s+or\s+more)?\s*$", re.IGNORECASE)
 
 
@@ -119,6 +122,7 @@ class ClauseReader:
                             if rule.metadata.get("clause") in ("condition", "parallel_condition")}
         self._parallel = {rule.id for rule in grammars.context if rule.metadata.get("clause") == "parallel_condition"}
         self._population = compile_phrases(grammars.cue_phrases("population"))
+        self._respectively = compile_phrases(grammars.cue_phrases("respectively"))
         self._any_children = compile_phrases(grammars.cue_phrases("any_children"))
         self._count = compile_phrases(grammars.cue_phrases("count"))
         self._numbers = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
@@ -150,9 +154,10 @@ class ClauseReader:
         the inclusion "ALT and AST ≤ 2 × ULN" turned round), else the joiner decides.
         """
         clauses = self.clauses(text, exclusion=exclusion)
-        roles = tuple(self._role(clauses, start, end) for start, end in parts)
+        roles = [self._role(clauses, start, end) for start, end in parts]
         shared = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                   if exclusion and limits and a != b and limits[a] is not None and limits[a] == limits[b]}
+        shared |= set(self._relaxed(text, parts, clauses, roles))
         shared |= {(a, b) for a, b in zip(range(len(parts)), range(1, len(parts)))
                    if self._disjoint(text, parts[a], parts[b])}
         apart = {(a, b) for a in range(len(parts)) for b in range(len(parts))
@@ -161,7 +166,7 @@ class ClauseReader:
         trees = [self._tree(text, parts, [i for i, r in enumerate(roles) if r == role], clauses, shared, apart,
                             exclusion)
                  for role in (None, *range(len(clauses)))]
-        return Reading(tuple(clauses), roles, trees[0], tuple(trees[1:]))
+        return Reading(tuple(clauses), tuple(roles), trees[0], tuple(trees[1:]))
 
     def children_logic(self, text: str) -> tuple[str, Optional[int], Optional[tuple[int, int]]]:
         """How the sub-items of a criterion whose own text is ``text`` combine: (``any``, None, span of "any of
@@ -206,6 +211,30 @@ class ClauseReader:
             unit_word = ""
         return normalize(words[:start]), direction, float(number.group(1).replace(",", "")), unit_word
 
+    def _relaxed(self, text: str, parts: list[tuple[int, int]], clauses: list[Clause],
+                 roles: list[Optional[int]]) -> list[tuple[int, int]]:
+        """(a, b) for each limit ``b`` that a condition opening its clause relaxes for the same measure as a
+        requirement ``a`` in the clause before ("Total bilirubin < 1.5 × ULN. If taking atazanavir, total
+        bilirubin ≤ 5 × ULN is acceptable"): an alternative under its condition, not a second requirement nor a
+        permission, so ``roles`` of b becomes None (a requirement). The condition opens b's clause and b's limit
+        comes after it; the same measure: the last word before b's comparator is among the words before a's."""
+        found = []
+        for b, (start, end) in enumerate(parts):
+            low = clause_around(self.grammars, text, start)[0]
+            opening = [i for i, c in enumerate(clauses) if c.kind == "condition" and low <= c.cue_start < start
+                       and c.end < end]
+            before = [i for i, (_, e) in enumerate(parts) if roles[i] is None and e <= low]
+            if not opening or not before or \
+                    (roles[b] not in (None, *opening) and clauses[roles[b]].kind != "permission"):
+                continue
+            a = max(before, key=lambda i: parts[i][1])
+            first, second = self._bound(text, parts[a]), self._bound(text, parts[b])
+            heads = _WORDS.findall(second[0]) if second else []
+            if first and heads and heads[-1] in _WORDS.findall(first[0]):
+                found.append((a, b))
+                roles[b] = None
+        return found
+
     def _disjoint(self, text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
         """Whether two parts are bounds of one measure that cannot both hold ("below 18 and above 45 years", "less
         than 18 years of age or more than 80 years"): alternatives, whatever joins them. One measure: the second
@@ -228,7 +257,21 @@ class ClauseReader:
         g/dL for females")."""
         tail = re.match(r"(?:\W*\w+){0,3}", text[part[1]:])
         end = part[1] + (tail.end() if tail else 0)
-        return {self._rules["population", normalize(m.group())] for m in self._population.finditer(text, part[0], end)}
+        return self._populations_between(text, part[0], end)
+
+    def _paired_groups(self, text: str, part: tuple[int, int]) -> Optional[str]:
+        """The rule of a ``respectively`` after a part in its clause, when two groups of people or more stand
+        between them: the limits listed up to the part are each for one group ("≥ 1.5 and ≥ 1.4 mg/dL in males
+        and females respectively"), else None."""
+        end = clause_around(self.grammars, text, part[1])[1]
+        cue = self._respectively.search(text, part[1], end)
+        if cue is None or len(self._populations_between(text, part[1], cue.start())) < 2:
+            return None
+        return self._rules["respectively", normalize(cue.group())]
+
+    def _populations_between(self, text: str, start: int, end: int) -> set[str]:
+        """The ``population`` rules named between ``start`` and ``end``."""
+        return {self._rules["population", normalize(m.group())] for m in self._population.finditer(text, start, end)}
 
     @staticmethod
     def _role(clauses: list[Clause], start: int, end: int) -> Optional[int]:
@@ -292,6 +335,9 @@ class ClauseReader:
         groups = self._populations(text, first), self._populations(text, second)
         if groups[0] and groups[1] and groups[0] != groups[1]:
             return Joiner("any", start, end, text[start:end], min(groups[0]))
+        paired = self._paired_groups(text, second)
+        if paired and self._joiners["clause_break"].search(text, start, end) is None:
+            return Joiner("any", start, end, text[start:end], paired)
         for kind in JOINING_CUES:
             for match in self._joiners[kind].finditer(text, start, end):
                 opens = kind == "alternative" and _OPENING.fullmatch(text, start, match.start())  # "X (or Y)"

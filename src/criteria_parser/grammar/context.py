@@ -129,7 +129,7 @@ def exception_rules(grammars: Grammars) -> list[ContextRule]:
     """The ``exception`` cues of cues.jsonl ("except", "other than", "unless") as EXCEPTED ConText rules: what
     follows is excepted from the criterion, and no negation before reaches it."""
     return [ContextRule(id=f"{rule.id}.{index}", literal=phrase, category="EXCEPTED", direction="forward",
-                        terminated_by=["CONJ", "COLON", "THEN"], example=rule.example)
+                        terminated_by=["CONJ", "PURPOSE", "COLON", "THEN"], example=rule.example)
             for rule in grammars.cues if rule.cue == "exception" for index, phrase in enumerate(rule.phrases)]
 
 

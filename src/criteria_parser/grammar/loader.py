@@ -217,14 +217,15 @@ class CueRule(Rule):
     *females* and < 12.5 g/dL for *men*"); ``restriction`` limits a permission to what it names, so that the
     rest is excluded ("*only* palliative radiotherapy is allowed"); ``circumstance`` ends what a negation bears on
     after its first mention ("unable to perform pace mapping *during* ablation procedure": the ablation is none of
-    what is negated).
+    what is negated); ``respectively`` pairs listed limits with the list before it: with groups of people
+    there, the limits are alternatives ("≥ 1.5 and ≥ 1.4 mg/dL in males and females *respectively*").
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
                  "conjunction", "list_separator", "population", "kind_name", "kind_scale", "restriction",
-                 "circumstance"]
+                 "circumstance", "respectively"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).
@@ -232,8 +233,10 @@ ASSERTIONS = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "PERMITTED", "HISTORICAL", "F
 #: The values of each key of a ConText rule's ``metadata``.
 METADATA = {"clause": ("condition", "parallel_condition"), "attaches": ("before", "after", "before_else_after"),
             "restates": ("exclusion",)}
-#: What a terminate cue is: a conjunction ("but"), a consequent ("must", "then"), a comma, a colon, a parenthesis.
-TERMINATORS = ("CONJ", "THEN", "COMMA", "COLON", "PAREN")
+#: What a terminate cue is: a conjunction ("but"), a consequent ("must", "then"), a comma, a colon, a parenthesis,
+#: a purpose ("for": it ends a negation, "contraindications | for anabolic drugs", not a permission, "hormonal
+#: therapy for non-cancer conditions | is acceptable").
+TERMINATORS = ("CONJ", "THEN", "COMMA", "COLON", "PAREN", "PURPOSE")
 
 
 class ContextRule(Rule):
@@ -249,7 +252,7 @@ class ContextRule(Rule):
 
     literal: str = Field(min_length=1)
     category: Literal["NEGATED_EXISTENCE", "HYPOTHETICAL", "PERMITTED", "HISTORICAL", "FAMILY", "EXCEPTED", "CONJ",
-                      "THEN", "COMMA", "COLON", "PAREN", "PSEUDO"]
+                      "THEN", "COMMA", "COLON", "PAREN", "PURPOSE", "PSEUDO"]
     direction: Literal["forward", "backward", "bidirectional", "terminate", "pseudo"]
     pattern: Optional[str] = None
     max_scope: Optional[int] = Field(default=None, ge=1)
