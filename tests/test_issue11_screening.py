@@ -363,3 +363,68 @@ def test_issue_11_8_a_resolved_malignancy_was_there_until_it_resolved(parser):
                                "2. History of malignancy within the last 10 years\n")
     ckd = screened(listing, CKD)  # breast cancer from 2014-02-10, resolved 2015-01-30: 11.8 years before screening
     assert (ckd["exclusion 1"], ckd["exclusion 2"]) == ("met", "not met")
+
+
+def test_issue_11_7_a_list_is_answered_only_when_every_item_is_read(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Known history of HIV, hepatitis B or tuberculosis\n"
+                               "2. Known HIV or hepatitis B infection\n"
+                               "Inclusion Criteria:\n1. Non-pregnant, non-lactating, and agree to abstinence\n"
+                               "2. Not pregnant and willing to comply\n")
+    ckd, child, pregnant = screened(listing, CKD), screened(listing, CHILD), screened(listing, PREGNANT)
+    assert ckd["exclusion 1"] == "unknown"  # HIV and hepatitis B ruled out, tuberculosis (no entity) not read
+    assert ckd["exclusion 2"] == "not met"  # both items read, both ruled out
+    assert child["inclusion 1"] == "unknown"  # a boy is neither, but the abstinence is not read
+    assert (child["inclusion 2"], pregnant["inclusion 2"]) == ("unknown", "not met")  # "and": one part failing fails it
+
+
+def test_issue_11_a_window_is_about_its_own_subject_not_a_condition_named_before_it(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. HIV, or tuberculosis within 6 months\n"
+                               "2. Active infection requiring systemic therapy within 14 days, HIV or tuberculosis\n"
+                               "3. Myocardial infarction within 6 months\n")
+    ckd = screened(listing, CKD)  # HIV ruled out: before, both read as "no HIV within the window": not met
+    assert (ckd["exclusion 1"], ckd["exclusion 2"]) == ("unknown", "unknown")
+    assert ckd["exclusion 3"] == "unknown"  # no infarction recorded: the window on a named condition stays
+
+
+def test_issue_11_1_an_age_limit_is_on_the_age_in_completed_years(parser):
+    listing = _record(parser, "Inclusion Criteria:\n1. Age 3 to 12 years\n2. Older than 12 years\n"
+                              "3. Aged 6 to 148 months\n4. Age < 12 years\n", minimum_age="3 Years",
+                      maximum_age="12 Years")
+    for fhir in (False, True):  # 12 years and 4 months old: 12 in completed years, 148 in completed months
+        child = screened(listing, CHILD, fhir=fhir)
+        assert [child[k] for k in ("inclusion registry", "inclusion 1", "inclusion 3")] == ["met"] * 3
+        assert (child["inclusion 2"], child["inclusion 4"]) == ("not met", "not met")  # "> 12" is ">= 13"
+    assert screened(listing, NSCLC)["inclusion registry"] == "not met"
+
+
+def test_issue_11_a_clause_is_blanked_where_its_words_stand(parser):
+    # the escapes of the stored text ("\\>", "\\<") move the offsets: the condition clause was blanked two
+    # characters early, leaving "pregnancy te", which named a pregnancy: met for a pregnant woman
+    text = ("Inclusion Criteria:\n\nInclusion criteria for trial entry\n\n* Diagnosis of AML (\\>10% blasts).\n"
+            "* Age \\<18 years at trial entry.\n"
+            "* Documented negative pregnancy test for female patients of childbearing potential.")
+    assert screened(_record(parser, text, escaped=True), PREGNANT)["inclusion 3"] == "unknown"
+
+
+def test_issue_11_2_a_sex_the_criterion_names_is_checked(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Adult females 18 years old or older.\n"
+                               "Exclusion Criteria:\n1. Women with hemoglobin < 12 g/dL\n"
+                               "2. Severe renal dysfunction: creatinine clearance < 30 mL/min [multiply by 0.85 if "
+                               "female]\n")
+    nsclc, ckd = screened(listing, NSCLC, fhir=True), screened(listing, CKD)
+    assert (nsclc["inclusion 1"], ckd["inclusion 1"]) == ("unknown", "met")  # was met from the age for a man
+    assert (nsclc["exclusion 1"], ckd["exclusion 1"]) == ("not met", "met")  # hemoglobin 11.9 g/dL: a man
+    assert screened(listing, CHILD)["exclusion 2"] == "unknown"  # "if female" in a formula says whom it is not
+
+
+def test_issue_11_9_a_window_that_says_neither_within_nor_at_least_is_unknown(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Previous chemotherapy or radiotherapy should be completed 4 "
+                               "weeks prior to start of IMP administration.\n")
+    assert every_patient(listing, "inclusion 1") == {("unknown",)}  # was not met for those who had none
+
+
+def test_issue_11_8_a_resolved_condition_answers_only_what_asks_about_the_past(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Malignancy\n2. History of malignancy\n"
+                               "3. Active malignancy\n")
+    ckd = screened(listing, CKD, fhir=True)  # breast cancer resolved in 2015
+    assert [ckd[f"exclusion {n}"] for n in (1, 2, 3)] == ["unknown", "met", "not met"]

@@ -8,7 +8,7 @@ from json_logic import jsonLogic
 from conftest import criteria_text
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.grammar.matching import load_matching_grammar
-from criteria_parser.match.plan import Compare, Negated, TreatmentWindow
+from criteria_parser.match.plan import Compare, Negated, TreatmentWindow, Unknown
 from criteria_parser.match.compiler import compile_listing
 
 GRAMMARS, MATCHING = load_grammars(), load_matching_grammar()
@@ -28,8 +28,10 @@ def test_a_negation_reaches_as_far_as_its_context_rule_says(parser):
     assert len(beyond.split()) - 2 > rule.max_scope
     assert not isinstance(checks(parser, beyond)[0], Negated)
     # a window's negation is its constraint's (model 2.1): the cue reaches the words the window bounds
-    window = checks(parser, "No signs in the records of the last two years of stroke")[0]
+    window = checks(parser, "No signs of stroke in the records of the last two years")[0]
     assert isinstance(window, Negated) and window.cue == "No"
+    # a window whose bounded words are another condition than the one named is not that one's (issue 11)
+    assert isinstance(checks(parser, "No signs in the records of the last two years of stroke")[0], Unknown)
 
 
 def test_a_dose_without_a_window_is_a_treatment_ongoing_at_the_screening(parser):

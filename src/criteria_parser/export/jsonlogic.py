@@ -147,11 +147,10 @@ class JsonLogicWriter(CheckReader[Any]):
     @staticmethod
     def concept(check: ConceptCheck) -> Any:
         path = check.variable.path
-        inactive = 0 if check.active_only else 1
         return {"if": [
             {"===": [_var(path), "present"]}, 1,
             {"===": [_var(path), "absent"]}, 0,
-            {"===": [_var(path), "inactive"]}, inactive,
+            {"===": [_var(path), "inactive"]}, check.inactive,
             UNKNOWN,
         ]}
 

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Iterator, Optional, Union
 
 from .clause_checks import ClauseChecks
-from .concepts import ConceptReader
+from .concepts import ConceptReader, located
 from .guards import Guards, unsure
 from .plan import (
     Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, CriterionPlan,
@@ -23,7 +23,13 @@ from ..grammar.clauses import clause_around
 from ..grammar.loader import Grammars, LexiconEntry
 from ..grammar.matching import CategoryScale, MatchingGrammar
 from ..grammar.units import UnitMismatch, convert, is_time
-from ..model import Constraint, Criterion, FlagKind, Listing, Section
+from ..model import Comparator, Constraint, ConstraintKind, Criterion, Entity, FlagKind, Listing, Section
+
+#: The sexes a criterion's person entities may name (as the registry's sex field does).
+SEXES = ("female", "male")
+#: How far below the next whole age an upper end in completed units stops (in the lexicon's unit of age, years): far
+#: less than the day an age computed from dates moves by, so "3 to 12 years" ends just before the 13th birthday.
+LAST_INSTANT = 1e-9
 
 
 class Compiler:
@@ -86,8 +92,42 @@ class Compiler:
             if criterion.logic == "at_least" and (criterion.logic_count or 1) > 1:
                 combined = self.clauses.at_least(parts, criterion.logic_count)
             check = combined if own is None else AllOf((own, combined))
+        check = self._sex_named(section, criterion, check)
         return CriterionPlan(section.kind, criterion.label, criterion.text, check, top_level, criterion, own,
                              children, bool(children) and either)
+
+    def _sex_named(self, section: Section, criterion: Criterion, check: Check) -> Check:
+        """``check`` of a criterion that names one sex only (its person entities: "Adult females 18 years or older",
+        "Women with hemoglobin < 10 g/dL"), for a patient of that sex; for one of the other sex an exclusion is not
+        met (it excludes those it names) and an inclusion unknown: the sex may be what it asks ("adult females") or
+        whom it asks it of ("women of childbearing potential must agree to ..."). The sex is read as the registry's
+        (``sex = female``), at the words that name it."""
+        named = {e.name: e for e in criterion.entities if e.type == "person" and e.name in SEXES}
+        if len(named) != 1 or isinstance(check, Unknown):
+            return check
+        (sex, entity), = named.items()
+        if not self._names_whom(criterion, entity):
+            return check
+        said = Constraint(kind=ConstraintKind.CATEGORY, subject="sex", comparator=Comparator.EQ, category=sex,
+                          start=entity.start, end=entity.end, text=entity.text, text_start=entity.start,
+                          text_end=entity.end, rule="match.sex_named")
+        same = self.constraint(said, criterion)
+        if section.kind == "exclusion":
+            return AllOf((same, check))
+        other = Unknown(f"'{entity.text}': for a patient of another sex the criterion may ask the sex or not apply")
+        return AnyOf((AllOf((same, check)), AllOf((Negated(same, entity.text), other))))
+
+    def _names_whom(self, criterion: Criterion, entity: Entity) -> bool:
+        """Whether a sex the criterion names says whom it is about: named in its first clause, outside brackets,
+        conditions and exceptions ("Women who are pregnant", "For females only: ..."; not "... [multiply by 0.85 if
+        female]", "(for women of childbearing age)")."""
+        low, high = located(criterion, entity)
+        before = criterion.text[:low]
+        if high == 0 or before.count("(") > before.count(")") or before.count("[") > before.count("]"):
+            return False
+        if any(item.start <= entity.start < item.end for item in (*criterion.clauses, *criterion.exceptions)):
+            return False
+        return low < clause_around(self.grammars, criterion.text, 0)[1]
 
     def _not_the_index(self, check: Check) -> Check:
         """An exclusion's check kept from ``met`` when it reads a concept the trial's own condition is one of ("prior
@@ -293,9 +333,36 @@ class Compiler:
         if implausible and not _structured(constraint):  # a registry field bounds what it says ("130 years": none)
             return Unknown(implausible)
         variable = self.variables.obs(constraint.subject or "", constraint.qualifier, unit)
+        if subject == self.matching.age.subject and constraint.category is None:
+            return self._age(constraint, variable, unit)
         value, high = self._limits(constraint, unit, entry)
         return Compare(variable, constraint.comparator, value, constraint.text, high, constraint.category,
                        shown_unit=constraint.unit)
+
+    def _age(self, constraint: Constraint, variable: Variable, unit: Optional[str]) -> Compare:
+        """An age limit in whole units is on the age in completed units, as ages are told: "12 years" is anyone from
+        the 12th birthday to the 13th (a registry's maximum age of 12 years admits a child of 12 years and 4
+        months). So "≤ 12" is "< 13", and "> 12", its complement, "≥ 13" (a listing's "> 16 years" and "≤ 16 years"
+        still part its patients); a range's or an equality's upper end takes in its last year ("3 to 12 years": up
+        to the 13th birthday, :data:`LAST_INSTANT` before it)."""
+        written = constraint.unit or unit
+
+        def at(number: Optional[float]) -> Optional[float]:
+            if number is None or not (written and unit and written != unit):
+                return number
+            return convert(number, written, unit, self.matching)
+
+        low, high, comparator = constraint.value, constraint.value_high, constraint.comparator
+        whole = [n is not None and float(n).is_integer() for n in (low, high)]
+        if comparator == "between" and whole[1]:
+            high = at(high + 1) - LAST_INSTANT
+        elif comparator == "=" and whole[0]:
+            comparator, high = "between", at(low + 1) - LAST_INSTANT
+        elif comparator in ("<=", ">") and whole[0]:
+            comparator, low = ("<" if comparator == "<=" else ">="), low + 1
+        else:
+            high = at(high)
+        return Compare(variable, comparator, at(low), constraint.text, high, shown_unit=constraint.unit)
 
     @staticmethod
     def _implausible(constraint: Constraint, entry: Optional[LexiconEntry], unit: Optional[str]) -> Optional[str]:

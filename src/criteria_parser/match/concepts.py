@@ -5,21 +5,18 @@ than it names (:meth:`.guards.Guards.partly`)."""
 from __future__ import annotations
 
 import re
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
-from .guards import Guards, english_stop_words
-from .plan import (Agreeing, AnyOf, AtMostUnknown, Check, ConceptCheck, Negated, Permission, Unknown, Variable,
+from .guards import UNRECORDED_TYPES, Guards, english_stop_words
+from .plan import (MET, NOT_MET, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, ConceptCheck, Negated, Permission, Unknown, Variable,
                    VariableRegistry, slug)
 from ..grammar.context import asserted, context_reader
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
-from ..model import Clause, Criterion, Entity, LogicNode, Section
+from ..model import Clause, Criterion, Entity, Excerpt, LogicNode, Section
 
 #: Wraps the check of an entity that depends on a condition clause (:meth:`.clause_checks.ClauseChecks.conditional`).
 Conditional = Callable[[Entity, Check], Check]
-#: The entity types whose mention no concept knows leaves a criterion unanswered (not a person's age or sex, not a
-#: measurement, which a limit would read).
-UNRECORDED_TYPES = ("condition", "drug", "procedure", "device")
 
 
 class ConceptReader:
@@ -41,7 +38,7 @@ class ConceptReader:
         depends on a condition clause."""
         text = criterion.text
         for excerpt in (*criterion.exceptions, *criterion.clauses):
-            start, end = max(excerpt.start - criterion.start, 0), max(excerpt.end - criterion.start, 0)
+            start, end = located(criterion, excerpt)
             text = text[:start] + " " * (end - start) + text[end:]
         permissions = [c for c in criterion.clauses if c.kind == "permission"]
         if permissions and not self.matching.finder.concept_spans(text):
@@ -68,7 +65,7 @@ class ConceptReader:
             return unknown
         rest = criterion.text
         for clause in criterion.clauses:
-            start, end = max(clause.start - criterion.start, 0), max(clause.end - criterion.start, 0)
+            start, end = located(criterion, clause)
             rest = rest[:start] + " " * (end - start) + rest[end:]
         stop = english_stop_words()
         if any(word.lower() not in stop for word in re.findall(r"[^\W\d_]+", rest)):
@@ -82,7 +79,8 @@ class ConceptReader:
         if not spans:
             return None
         concept = spans[0][2]
-        check: Check = ConceptCheck(self._variable(concept), False, concept.name)
+        past = any(a.kind == "historical" for a in entity.assertions)
+        check: Check = ConceptCheck(self._variable(concept), MET if past else UNKNOWN, concept.name)
         negation = next((a for a in entity.assertions if a.kind == "negated"), None)
         return Negated(check, negation.cue) if negation else check
 
@@ -94,7 +92,7 @@ class ConceptReader:
     def _named(self, section: Section, criterion: Criterion, text: str,
                conditional: Optional[Conditional] = None) -> Check:
         spans = self.matching.finder.concept_spans(text)
-        entities = [(e, *_local(criterion, e)) for e in criterion.entities]
+        entities = [(e, *located(criterion, e)) for e in criterion.entities]
         if not spans:
             unchecked: Check = Unknown("not machine-checkable: no limit or known condition in the text")
             dependent = [e for e, low, high in entities if e.condition and text[low:high].strip()]
@@ -105,9 +103,10 @@ class ConceptReader:
                                                             [(start, end) for start, end, _ in spans])
         checks: list[Check] = []
         for start, end, concept in spans:
-            check: Check = ConceptCheck(self._variable(concept), active, concept.name)
             entity = next((e for e, low, high in entities if low < end and start < high), None)
-            vague = self.matching.cue_in(text, self.matching.vague_time_cues)
+            vague = self.matching.cue_in(text, self.matching.vague_time_cues)  # "recent": some time past
+            inactive = NOT_MET if active else MET if vague or _past(entity, modifiers, start, end) else UNKNOWN
+            check: Check = ConceptCheck(self._variable(concept), inactive, concept.name)
             if vague:
                 check = AtMostUnknown(check, f"'{vague}' does not say how recent: a person must check the dates")
             narrower = self._narrower(text, start)
@@ -128,14 +127,23 @@ class ConceptReader:
         read = [(start, end) for start, end, _ in spans]
         covered = {e.id for e, low, high in entities if any(start < high and low < end for start, end in read)}
         mates = _list_mates(criterion.tree, covered)
+        listed = list(self.matching.finder.phrase_spans(text))
         for entity, low, high in entities:  # a listed item the text's concepts miss: checked by its name, or unknown
             if entity.id in covered or entity.id not in mates or entity.type not in UNRECORDED_TYPES or \
                     not text[low:high].strip() or _restated(text, low, high, read):
                 continue
             checks.append(self.entity(entity) or Unknown(f"'{entity.text}': no concept the record can answer"))
+            listed.append((low, high))
+        # an item of the list no check reads, whether or not the model holds it as an entity: the list is unknown
+        unread = self.guards.unread_list_items(text, listed)
+        checks += [Unknown(f"'{item}': an item of the list no check reads") for item, _ in unread]
         if len(checks) == 1:
             return checks[0]
         alternatives = self.alternatives(text)
+        if unread and not alternatives and all(joined for _, joined in unread):
+            return AllOf(tuple(checks))  # "not pregnant and willing to use contraception": every part must hold
+        if any(joined for _, joined in unread):
+            return Agreeing(tuple(checks))  # "and" beside "or": which joins which is unclear
         return AnyOf(tuple(checks)) if section.kind == "exclusion" and alternatives else Agreeing(tuple(checks))
 
     def _narrower(self, text: str, start: int) -> Optional[str]:
@@ -156,9 +164,10 @@ class ConceptReader:
         return self.matching.has_cue(text, self.grammars.cue_phrases("alternative"))
 
 
-def _local(criterion: Criterion, entity: Entity) -> tuple[int, int]:
-    """Where an entity's words stand in the criterion's text: at its offsets, else (the stored text held Markdown
-    escapes the text here no longer has) where its words are found nearest them; (0, 0) when nowhere."""
+def located(criterion: Criterion, entity: Union[Entity, Excerpt, Clause]) -> tuple[int, int]:
+    """Where an entity's or an excerpt's words stand in the criterion's text: at its offsets, else (the stored text
+    held Markdown escapes the text here no longer has) where its words are found nearest them; (0, 0) when
+    nowhere."""
     low = entity.start - criterion.start
     if criterion.text[low:low + len(entity.text)] == entity.text:
         return low, low + len(entity.text)
@@ -177,6 +186,14 @@ def _assertions(entity: Optional[Entity], modifiers, start: int, end: int) -> tu
     negation = asserted(modifiers, start, end, "NEGATED_EXISTENCE")
     hypothetical = asserted(modifiers, start, end, "HYPOTHETICAL")
     return (negation[-1].text if negation else None), (hypothetical[0].text if hypothetical else None)
+
+
+def _past(entity: Optional[Entity], modifiers, start: int, end: int) -> bool:
+    """Whether the words ask about a concept named at ``start``-``end`` in the past too ("history of", "prior"): its
+    entity's historical assertion (the model's), else a ConText cue of the text."""
+    if entity is not None and any(a.kind == "historical" for a in entity.assertions):
+        return True
+    return bool(asserted(modifiers, start, end, "HISTORICAL"))
 
 
 def _list_mates(tree: Optional[LogicNode], covered: set[str]) -> set[str]:

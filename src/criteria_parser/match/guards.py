@@ -36,10 +36,17 @@ from ..model import Constraint, Criterion, Section
 #: answered from the concepts they name ("able to read the English consent form" is not) and from their limits
 #: ("echocardiography showed LVEF >= 50%" is), unless one of them is an ``unrecorded_requirements`` word ("English").
 PARTIAL_WORDS = {"concepts": 2, "limits": 3}
+#: The entity types whose mention no check reads leaves a criterion unanswered (not a person's age or sex, not a
+#: measurement, which a limit would read).
+UNRECORDED_TYPES = ("condition", "drug", "procedure", "device")
 #: Lexicon categories of what a lab or the site measures.
 MEASURED = ("lab", "measure", "score")
 #: Most words (other than comparator words) that may stand between a limit's subject and its value.
 BETWEEN_WORDS = 3
+#: What separates the items of a list: "and/or", "or", "and", "nor" (after a comma or not), a comma, a slash, "&".
+LIST_SEPARATOR = re.compile(r"\s*(?:,\s*)?\b(?:and\s*/\s*or|or|and|nor)\b\s*|\s*[,/&]\s*", re.IGNORECASE)
+#: What ends the clause a list stands in.
+CLAUSE_END = re.compile(r"[;:]|\.(?:\s|$)")
 
 
 @lru_cache(maxsize=1)
@@ -164,6 +171,39 @@ class Guards:
             if len(unread) < len(items) and any(w.lower() not in self.ignored for w in unread):
                 return next(w for w in unread if w.lower() not in self.ignored)
         return None
+
+    def unread_list_items(self, text: str, read: list[tuple[int, int]]) -> list[tuple[str, bool]]:
+        """The items of a list that stand beside an item a check reads but hold a content word no check reads
+        ("HIV, hepatitis B or | tuberculosis", "not pregnant and | willing to use contraception"), each with whether
+        a conjunction ("and") joins it: a list is answered only when every item is read (``read``: the spans the
+        checks read). A parenthesis is a clause of its own, and its words are no item of the list around it."""
+        outer = re.sub(r"\([^()]*\)|\[[^\[\]]*\]", lambda m: " " * len(m.group()), text)
+        clauses = [(m.start() + 1, m.group()[1:-1]) for m in re.finditer(r"\([^()]*\)|\[[^\[\]]*\]", text)]
+        at = 0
+        for end in [m.start() for m in CLAUSE_END.finditer(outer)] + [len(outer)]:
+            clauses.append((at, outer[at:end]))
+            at = end + 1
+        found: list[tuple[str, bool]] = []
+        for offset, clause in clauses:
+            items, start = [], 0
+            for separator in [*LIST_SEPARATOR.finditer(clause), None]:
+                end = separator.start() if separator else len(clause)
+                joiner = separator.group().strip().lower() if separator else ""
+                items.append((offset + start, offset + end, joiner))
+                start = separator.end() if separator else end
+            if len(items) < 2:
+                continue
+            is_read = [any(a < e and s < b for s, e in read) for a, b, _ in items]
+            if not any(is_read):
+                continue
+            for index, (a, b, _) in enumerate(items):
+                words = [w for w in re.findall(r"[a-z][a-z0-9'-]*", text[a:b].lower())
+                         if w.strip("'-") not in self.ignored and not re.search(r"\d", w)]
+                if is_read[index] or not words:
+                    continue
+                joiners = [items[index - 1][2] if index else "", items[index][2] if index + 1 < len(items) else ""]
+                found.append((text[a:b].strip(), any(re.search(r"\band\b(?!\s*/)", j) for j in joiners)))
+        return found
 
     def partial(self, text: str, read: list[tuple[int, int]], subjects: tuple[str, ...] = (),
                 kind: str = "concepts") -> Optional[str]:

@@ -122,7 +122,8 @@ class ConceptCheck:
     """A named condition, treatment or confirmation answered from the record."""
 
     variable: Variable
-    active_only: bool
+    inactive: float  # the answer when the record holds it as inactive (resolved): NOT_MET when the criterion asks
+    # for an active one ("current"), MET for one in the past ("history of"), UNKNOWN when its words say neither
     text: str
 
 

@@ -223,11 +223,12 @@ class Evaluator(CheckReader[Outcome]):
     def concept(self, check: ConceptCheck) -> Outcome:
         value = self.facts.get(check.variable.path)
         note = self.facts.notes.get(check.variable.path, "")
-        values = {"variable": check.variable.path, "value": value, "active_only": check.active_only}
+        values = {"variable": check.variable.path, "value": value, "active_only": check.inactive == NOT_MET}
         if value is None:
             return Outcome(UNKNOWN, f"{note}: unknown", values=values)
-        truth = {"present": MET, "absent": NOT_MET}.get(value, NOT_MET if check.active_only else MET)
-        suffix = " (the criterion asks for an active one)" if value == "inactive" and check.active_only else ""
+        truth = {"present": MET, "absent": NOT_MET}.get(value, check.inactive)
+        suffix = "" if value != "inactive" else {NOT_MET: " (the criterion asks for an active one)", MET: "",
+                                                  UNKNOWN: " (the criterion says neither current nor past)"}[truth]
         return Outcome(truth, f"{check.text}: {note}{suffix}: {TRUTH_WORDS[truth]}", values=values)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .guards import UNRECORDED_TYPES
 from .plan import Check, EventWindow, TreatmentWindow, Unknown, Variable, VariableRegistry, slug
 from ..grammar.loader import Grammars, LexiconEntry
 from ..grammar.matching import MatchingGrammar
 from ..grammar.units import convert, display_unit
-from ..model import Constraint, Criterion
+from ..model import Constraint, Criterion, Entity
 
 
 class WindowReader:
@@ -25,6 +26,8 @@ class WindowReader:
         within a time before the anchor (the screening date when none is named)."""
         if constraint.value is None or not constraint.unit:
             return Unknown(f"time window without a duration: '{constraint.text}'")
+        if constraint.comparator == "=":  # "should be completed 4 weeks prior to ...": at least, or within?
+            return Unknown(f"the words say neither 'within' nor 'at least' the time before: '{constraint.text}'")
         written = constraint.anchor or self.matching.screening_anchor
         anchor, day = slug(written), self.matching.canonical_units["time"]
         days = convert(constraint.value, constraint.unit, day, self.matching)
@@ -48,6 +51,11 @@ class WindowReader:
         if event is None:
             return Unknown(f"time windows are checked for treatments and the conditions of the matching grammar "
                            f"only: '{constraint.text}'")
+        bounded = self._bounded_entity(constraint, criterion)
+        if bounded is not None and event not in self.matching.finder.concepts_in(f"{bounded.text}; {bounded.name or ''}"):
+            # "HIV, or tuberculosis within 6 months": the window is tuberculosis's, not the HIV named before it
+            return Unknown(f"the window is about '{bounded.text}', not the {event.name} the criterion also names: "
+                           f"'{constraint.text}'")
         if event.kind == "treatment":
             self.variables.treatment_anchor(anchor, written)
             return TreatmentWindow(slug(event.name), anchor, constraint.comparator, days, constraint.text, shown,
@@ -60,6 +68,14 @@ class WindowReader:
                                 description=f"{event.name}: present, undated (an episode has no usable date), "
                                 "absent (ruled out) or null (not recorded)"))
         return EventWindow(variable, constraint.comparator, days, constraint.text, shown)
+
+    @staticmethod
+    def _bounded_entity(constraint: Constraint, criterion: Optional[Criterion]) -> Optional[Entity]:
+        """The condition, treatment, procedure or device the model says a window bounds, if it names one."""
+        if criterion is None or constraint.entity is None:
+            return None
+        entity = next((e for e in criterion.entities if e.id == constraint.entity), None)
+        return entity if entity is not None and entity.type in UNRECORDED_TYPES else None
 
     def _named_as_example(self, constraint: Constraint, criterion: Optional[Criterion]) -> bool:
         """Whether the subject is named only in a parenthesis of examples before the value ("any prior cancer
