@@ -92,7 +92,9 @@ class Compiler:
             if criterion.logic == "at_least" and (criterion.logic_count or 1) > 1:
                 combined = self.clauses.at_least(parts, criterion.logic_count)
             check = combined if own is None else AllOf((own, combined))
-        check = self._sex_named(section, criterion, check)
+        if not children:  # the sex a criterion names is its own check's, which FHIR states too
+            gated = self._sex_named(section, criterion, check)
+            own, check = (gated, gated) if gated is not check else (own, check)
         return CriterionPlan(section.kind, criterion.label, criterion.text, check, top_level, criterion, own,
                              children, bool(children) and either)
 
