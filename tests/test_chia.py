@@ -49,6 +49,7 @@ def evaluator(parser):
     ("during the 7-day run-in", [("=", ("7",), "d")]),  # a unit joined by a hyphen
     ("140/90 or higher", [(">=", ("140",), None), (">=", ("90",), None)]),  # the words after a pair are the pair's
     ("within one month prior to initiation of peginterferon alfa-2a", [("<=", ("one",), "mo")]),  # a name's digit
+    ("<=12 international units per liter (IU/L)", [("<=", ("12",), "U/L")]),  # a unit spelled with "per"
     ("at Visit 2", []),
     ("positive", []),
 ])

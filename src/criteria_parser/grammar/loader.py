@@ -183,12 +183,14 @@ class SubjectRule(Rule):
     time, makes it an age ("years old"); ``age_before``: before one, the same ("aged", "older than"); ``person``:
     a person before an amount of years makes it an age ("Adults ≥ 18 years"); ``link``: after an amount,
     introduces the event it bounds or counts ("within 72 hours of", "6 months post-"); ``count``: what a bare number
-    counts when it counts events of something ("5 attacks of migraine": migraine); ``procedure``, ``drug``:
+    counts when it counts events of something ("5 attacks of migraine": migraine); ``event_link``: before an
+    amount of time, attaches what an event acts on to the event, which the window bounds ("injection to affected
+    shoulder within 3 months"); ``procedure``, ``drug``:
     a word that makes an open subject a procedure or a drug (else a condition, or for a measured value a
     measurement); ``generic``: words that alone name no clinical thing, no entity ("conditions", "drug").
     """
 
-    role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "duration", "since_event", "event_gap", "example", "link",
+    role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "duration", "since_event", "event_gap", "event_link", "example", "link",
                   "count", "procedure", "drug", "generic"]
     phrases: list[str] = Field(min_length=1)
     subject: str = Field(min_length=1)

@@ -150,9 +150,10 @@ class UnitNormalizer:
         return self._code(text, known_only=True)
 
     def _code(self, text: str, known_only: bool) -> Optional[str]:
-        text = self.per_word.sub("/", text.strip(" .,;:()"))  # "cigarettes per day", "drinks a week"
+        written = text.strip(" .,;:()")  # a form spelled with "per" ("international units per liter")
+        text = self.per_word.sub("/", written)  # "cigarettes per day", "drinks a week"
         stripped = _MULTIPLIER.sub("", text) or text
-        candidates = [text, re.sub(r"\s+", "", text), stripped, re.sub(r"\s+", "", stripped)]
+        candidates = [written, text, re.sub(r"\s+", "", text), stripped, re.sub(r"\s+", "", stripped)]
         for table, key in ((self.exact, str), (self.folded, normalize)):
             for candidate in candidates:
                 if key(candidate) in table:

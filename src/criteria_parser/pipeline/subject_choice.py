@@ -44,6 +44,8 @@ _TOKEN = re.compile(r"[^\W_]+(?:(?:[-'’.]|::)[^\W_]+)*|\S")
 #: Signs that end the words of a subject.
 _BREAKS = frozenset(",;.[]{}/|&+")
 _SPACES = re.compile(r"\s*")
+#: Brackets that close a note, and the ones that open it ("body mass index [BMI] > 30").
+_CLOSING = {")": "(", "]": "["}
 #: Signs that open a listed item at the start of a line.
 _BULLETS = frozenset("-•*·▪")
 #: Words that attach a phrase to the one before it, and the articles that may follow them.
@@ -51,6 +53,9 @@ _ATTACHING = frozenset({"of", "in", "on", "at", "into"})
 _ARTICLES = frozenset({"the", "a", "an"})
 #: Longest open subject, in words.
 _LONGEST = 6
+#: Most words of its own before what an event acts on, after the word that links them ("for urinary tract infection";
+#: no head word: not "to use effective contraceptive measures").
+_MODIFIERS = 2
 #: Entity types that may be the subject of a measured amount (a unit other than time) or of a multiple of normal.
 _MEASURED = frozenset({"measurement", "observation"})
 #: The years a bare number may be an age in, and the words that make an age phrase one ("or older", "age").
@@ -87,6 +92,13 @@ class _Vocabulary:
         self._age_nouns = {p.lower() for p in role("age_before") if " " not in p}
         self._durations = {p.lower() for p in role("duration")}
         self._event_gap = {p.lower() for p in role("event_gap")}
+        #: before a window, what attaches the thing an event acts on to the event ("injection to ...")
+        self._event_link = re.compile(r"(?<![^\W_])(?:" + compile_phrases(role("event_link")).pattern + r")\s*$",
+                                      re.IGNORECASE)
+        #: the words that may stand between such a link and the thing acted on ("to the affected shoulder"; no
+        #: verb: "willing to take contraceptive measures")
+        self._modifying = {p.lower() for rule in grammars.subjects if rule.id == "subj.stop.determiner"
+                           for p in rule.phrases}
         self._example = re.compile(r"(?<![^\W_])(?:" + compile_phrases(role("example")).pattern + r")", re.IGNORECASE)
         #: words that open another clause after a value ("patients ≥18 who ...")
         self._clause_words = {p.lower() for rule in grammars.subjects if rule.id == "subj.stop.clause"
@@ -247,7 +259,7 @@ class _OpenWords(_Vocabulary):
         groups = 0
         while index >= 0 and words[index].start >= floor:
             word = words[index]
-            if word.lower == ")" and groups == 0:
+            if word.lower in _CLOSING and groups == 0:
                 opening = _opening(words, index, floor)
                 if opening is None:
                     return word.end
@@ -273,7 +285,7 @@ class _OpenWords(_Vocabulary):
         taken: list[_Word] = []
         while index >= 0 and words[index].start >= floor and len(taken) < _LONGEST + 2:
             word = words[index]
-            if word.lower == ")":
+            if word.lower in _CLOSING:
                 opening = _opening(words, index, floor)
                 if opening is None or not taken and opening == index - 1:
                     break
@@ -371,7 +383,8 @@ class SubjectPicker(AgeReader, _OpenWords):
                 if not self._coordination.fullmatch(text[other.end:run[0].start]) or not self.fits(other, quantity):
                     break
                 run.insert(0, other)
-            return self._class_of_examples(text, words, found, quantity, start, run)
+            return self._event_acting(text, words, found, quantity, clause,
+                                      self._class_of_examples(text, words, found, quantity, start, run))
         phrase = self._phrase_left(words, clause, gap_start)
         if phrase is None:
             return []
@@ -379,8 +392,44 @@ class SubjectPicker(AgeReader, _OpenWords):
         for word in words:  # "Phe concentration": the open words keep the measure's head
             if word.start >= end and word.end <= left and word.start - end <= 1 and word.lower in self._heads:
                 end = word.end
-        return self._class_of_examples(text, words, found, quantity, start,
-                                       [self._open(text, phrase[0], end, quantity, found)])
+        return self._event_acting(text, words, found, quantity, clause, self._class_of_examples(
+            text, words, found, quantity, start, [self._open(text, phrase[0], end, quantity, found)]))
+
+    def _event_acting(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, clause: int,
+                      subjects: list[Found]) -> list[Found]:
+        """Before an amount of time, the event that ``subjects`` are what it acts on, when an ``event_link`` word
+        attaches them to it ("corticosteroid injection to affected shoulder within the last 3 months",
+        "hospitalized for heart failure in last 12 months": the window bounds the injection, the stay): a lexicon
+        entity ending at the link word, else the open words from the event to the end of ``subjects``; else
+        ``subjects``, as when the event is only a head word before a lexicon concept ("treatment with systemic
+        corticosteroids") or what the amount measures ("disease with life expectancy < 1 year")."""
+        if not subjects or not self.timed(quantity) or any(self.measured_in_time(s) for s in subjects):
+            return subjects  # "disease with life expectancy < 1 year": what the amount measures
+        index, modifiers, link = _last_before(words, subjects[0].start), 0, None
+        while index >= 0 and words[index].start >= clause:
+            link = self._event_link.search(text, clause, words[index].end)
+            lower = words[index].lower
+            if link is not None or not (lower in self._modifying or modifiers < _MODIFIERS and lower.isalpha()
+                                        and lower not in self._stop and lower not in self._heads):
+                break
+            modifiers += words[index].lower not in self._modifying
+            index -= 1  # "antibiotics for ocular infection", "injection to the affected shoulder"
+        if link is None:
+            return subjects
+        end = clause + len(text[clause:link.start()].rstrip())
+        event = next((f for f in found if f.end == end and f.start >= clause and f.entry is not None), None)
+        if event is not None:
+            return [event] if self.fits(event, quantity) else subjects
+        index = _last_before(words, end)
+        phrase = self._phrase_left(words, clause, end)
+        if phrase is None and index >= 0 and words[index].start >= clause and words[index].lower in self._heads:
+            if any(s.entry is not None for s in subjects):
+                return subjects  # "treatment with systemic corticosteroids": the head keeps the concept
+            phrase = (words[index].start, end)  # "treatment for syphilis": a head word alone is the event here
+        if phrase is None:
+            return subjects
+        whole = self._open(text, phrase[0], subjects[-1].end, quantity, found)
+        return [whole] if self.fits(whole, quantity) else subjects
 
     def _class_of_examples(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity,
                            start: int, subjects: list[Found]) -> list[Found]:
@@ -547,14 +596,15 @@ def _last_before(words: list[_Word], position: int) -> int:
 
 
 def _opening(words: list[_Word], closing: int, floor: int) -> Optional[int]:
-    """The index of the "(" that the ")" at ``closing`` closes, if it is after ``floor``."""
+    """The index of the "(" or "[" that the ")" or "]" at ``closing`` closes, if it is after ``floor``."""
+    close = words[closing].lower
     depth = 0
     for index in range(closing, -1, -1):
         if words[index].start < floor:
             return None
-        if words[index].lower == ")":
+        if words[index].lower == close:
             depth += 1
-        elif words[index].lower == "(":
+        elif words[index].lower == _CLOSING[close]:
             depth -= 1
             if depth == 0:
                 return index

@@ -6,9 +6,10 @@ Reads the tokens, ``doc._.cp_quantities`` and, when scispaCy's
 
 Synonyms of ``grammars/lexicon.jsonl`` are matched as lower-cased token
 sequences, longest first; abbreviations case-sensitively. In a document with
-a quantity, a word that is not in the lexicon's vocabulary but is one edit or
-so away from one of its words (rapidfuzz ratio >= ``fuzzy_cutoff``, same
-first letter) is read as that word, and the mention records the typo
+a quantity, a word that is not in the lexicon's vocabulary (nor a word of the
+subject rules, ``subjects.jsonl``: "injection" is no "infection") but is one
+edit or so away from one of its words (rapidfuzz ratio >= ``fuzzy_cutoff``,
+same first letter) is read as that word, and the mention records the typo
 ("proiferation" -> "proliferation"). A short form that scispaCy's detector
 ties to a long form found in the lexicon is a mention of that entry too (a
 long form with a number in it names nothing: "92% or higher oxygen (state)"). So
@@ -51,7 +52,9 @@ class SubjectFinder:
                     self._fuzzy_words.update(w for w in words if len(w) >= _FUZZY_MIN_LENGTH and w.isalpha())
             for abbreviation in entry.abbreviations:
                 self._abbreviations.setdefault(abbreviation, entry)
-        self._vocabulary = {w for words in self._phrases for w in words}
+        #: words of the lexicon and of the subject rules, which are no misspellings ("injection" is not "infection")
+        self._vocabulary = {w for words in self._phrases for w in words} | {
+            w for rule in grammars.subjects for phrase in rule.phrases for w in phrase.lower().split()}
         self._first_words = {words[0] for words in self._phrases if words}
         self._fuzzy_choices = sorted(self._fuzzy_words)
         self._longest = max(len(words) for words in self._phrases)
