@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from criteria_parser.grammar import units
-from criteria_parser.versions import SCHEMA_VERSION
+from criteria_parser import SCHEMA_VERSION
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.grammar.matching import load_matching_grammar
 
@@ -41,7 +41,7 @@ def _heavy_imports(*args: str) -> list[str]:
 
 
 def test_issue_14_version_loads_neither_pydantic_nor_the_grammars():
-    """``--version`` reads the schema version from ``criteria_parser.versions`` and the grammars' from their listing."""
+    """``--version`` reads the schema version from the package root (``criteria_parser``) and the grammars' from their listing."""
     found = subprocess.run([sys.executable, "-c", _RUN.replace(repr(HEAVY), repr(("pydantic", "criteria_parser.model",
                                                                                    "criteria_parser.grammar"))),
                             "--version"], capture_output=True, text=True, timeout=120)

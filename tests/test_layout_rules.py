@@ -32,7 +32,7 @@ LAYERS = [
     {"cli"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
-ROOT_MODULES = {"__init__", "model", "errors", "parser", "versions"}
+ROOT_MODULES = {"__init__", "model", "errors", "parser"}
 
 
 def _modules() -> dict[str, Path]:

@@ -3,8 +3,9 @@
 Every extracted value keeps the character span it came from in the original
 input (``start``/``end``, end exclusive, counted in Unicode code points of the
 decoded file), and every repair the parser made is a :class:`Flag` on the
-constraint it affected. The model is versioned by :data:`SCHEMA_VERSION` (kept in :mod:`.versions`);
-downstream tools (store, workbench, rule engines) read only this module.
+constraint it affected. The model is versioned by :data:`SCHEMA_VERSION` (kept in
+the package root, :mod:`criteria_parser`); downstream tools (store, workbench, rule
+engines) read only this module.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Iterator, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .versions import SCHEMA_VERSION
+from . import SCHEMA_VERSION
 
 
 class _Model(BaseModel):

@@ -59,7 +59,7 @@ app = typer.Typer(
 def _print_version(asked: bool) -> None:
     if asked:
         from .. import __version__
-        from ..versions import SCHEMA_VERSION, grammars_version
+        from .. import SCHEMA_VERSION, grammars_version
 
         typer.echo(f"criteria-parser {__version__} (grammars {grammars_version()}, model schema {SCHEMA_VERSION})")
         raise typer.Exit()
