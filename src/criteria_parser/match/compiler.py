@@ -1,8 +1,9 @@
 """Compile a parsed listing into its match plan (:mod:`.plan`): one check per criterion, its sub-items included.
 
-The criterion tree and each criterion's own limits are read here (constraint groups, doses, exceptions);
-windows before an anchor by :mod:`.windows`, criteria without limits by :mod:`.concepts`, and what the words do
-not back by :mod:`.guards`.
+The criterion tree and how each criterion's own limits combine are read here (constraint groups, doses, exceptions,
+the sex a criterion names); the check of one limit by :mod:`.limits`, dose limits by :mod:`.doses`, windows before
+an anchor by :mod:`.windows`, criteria without limits by :mod:`.concepts`, and what the words do not back by
+:mod:`.guards`.
 """
 
 from __future__ import annotations
@@ -12,28 +13,26 @@ from typing import Iterator, Optional, Union
 
 from .clause_checks import ClauseChecks
 from .concepts import ConceptReader, located
+from .doses import DoseReader
 from .guards import Guards, unsure
+from .limits import LimitReader
 from .plan import (
-    Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check, Commitment, Compare, ConceptCheck, CriterionPlan,
-    DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless, Variable, VariableRegistry,
+    Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, Check, Compare, ConceptCheck, CriterionPlan,
+    DoseLimit, EventWindow, ListingPlan, Negated, TreatmentWindow, Unknown, Unless, VariableRegistry,
     intervals_apart, slug,
 )
 from .windows import WindowReader
 from ..grammar.clauses import clause_around
-from ..grammar.loader import Grammars, LexiconEntry
-from ..grammar.matching import CategoryScale, MatchingGrammar
-from ..grammar.units import UnitMismatch, convert, is_time
-from ..model import Comparator, Constraint, ConstraintKind, Criterion, Entity, FlagKind, Listing, Section
+from ..grammar.loader import Grammars
+from ..grammar.matching import MatchingGrammar
+from ..model import Comparator, Constraint, ConstraintKind, Criterion, Entity, Listing, Section
 
 #: The sexes a criterion's person entities may name (as the registry's sex field does).
 SEXES = ("female", "male")
-#: How far below the next whole age an upper end in completed units stops (in the lexicon's unit of age, years): far
-#: less than the day an age computed from dates moves by, so "3 to 12 years" ends just before the 13th birthday.
-LAST_INSTANT = 1e-9
 
 
 class Compiler:
-    """Turns constraints into checks, using the lexicon and the matching grammar."""
+    """Turns a listing's criteria into checks, using the lexicon and the matching grammar."""
 
     def __init__(self, grammars: Grammars, matching: MatchingGrammar) -> None:
         self.grammars = grammars
@@ -43,7 +42,9 @@ class Compiler:
         self.guards = Guards(grammars, matching)
         self.windows = WindowReader(grammars, matching, self.variables)
         self.concepts = ConceptReader(grammars, matching, self.variables, self.guards)
-        self.clauses = ClauseChecks(self.concepts, self.constraint)
+        self.limits = LimitReader(grammars, matching, self.variables, self.guards, self.windows)
+        self.doses = DoseReader(grammars, matching, self.variables)
+        self.clauses = ClauseChecks(self.concepts, self.limits.constraint)
         self.index: set[str] = set()  # the concepts the listing's own conditions name ("NSCLC": malignancy)
 
     def compile(self, listing: Listing) -> ListingPlan:
@@ -113,7 +114,7 @@ class Compiler:
         said = Constraint(kind=ConstraintKind.CATEGORY, subject="sex", comparator=Comparator.EQ, category=sex,
                           start=entity.start, end=entity.end, text=entity.text, text_start=entity.start,
                           text_end=entity.end, rule="match.sex_named")
-        same = self.constraint(said, criterion)
+        same = self.limits.constraint(said, criterion)
         if section.kind == "exclusion":
             return AllOf((same, check))
         other = Unknown(f"'{entity.text}': for a patient of another sex the criterion may ask the sex or not apply")
@@ -153,11 +154,11 @@ class Compiler:
         if not conditions:
             return None
         doses = [c for c in exceptions if c.kind == "dose" and c.subject]
-        dose = self._dose_limit(doses[0], criterion.exceptions) if doses else None
+        dose = self.doses.limit(doses[0], criterion.exceptions) if doses else None
         compiled: list[tuple[Constraint, Union[Check, DoseLimit]]] = []
         for constraint in conditions:
-            limit = self._dose_condition(constraint, criterion)
-            compiled.append((constraint, limit if limit is not None else self.constraint(constraint, criterion)))
+            limit = self.doses.condition(constraint, criterion)
+            compiled.append((constraint, limit if limit is not None else self.limits.constraint(constraint, criterion)))
         asked = {c.subject: check for c, check in compiled if isinstance(check, DoseLimit)}
         windows = {c.subject for c, check in compiled if isinstance(check, TreatmentWindow)}
         groups: dict[int, list[Check]] = {}
@@ -167,7 +168,7 @@ class Compiler:
             if isinstance(check, DoseLimit):
                 if constraint.subject in windows:
                     continue  # the dose a window asks for: checked per treatment with the window
-                check = self._ongoing(constraint, check)
+                check = self.doses.ongoing(constraint, check)
             elif isinstance(check, TreatmentWindow) and constraint.subject in asked:
                 check = replace(check, dose=asked[constraint.subject])
             if isinstance(check, TreatmentWindow) and dose is not None:
@@ -191,7 +192,7 @@ class Compiler:
         rest = [c for c in exceptions if not (used_dose and c.kind == "dose" and c is doses[0])
                 and c.id not in substituted]
         if rest:
-            result = Unless(result, tuple(self.constraint(c, criterion) for c in rest))
+            result = Unless(result, tuple(self.limits.constraint(c, criterion) for c in rest))
         for excerpt in criterion.exceptions:
             if excerpt not in handled and not any(excerpt.start <= c.text_start < excerpt.end for c in exceptions):
                 result = AtMostUnknown(result, f"an exception cannot be checked: '{excerpt.text}'")
@@ -222,12 +223,6 @@ class Compiler:
         return (entry is not None and entry.category == "drug") or any(
             slug(c.name) == treatment_class for c in self.matching.treatment_classes)
 
-    def _clause(self, criterion: Criterion, constraint: Constraint) -> str:
-        """The clause of the criterion's text that holds the constraint."""
-        at = max(constraint.start - criterion.start, 0)
-        start, end = clause_around(self.grammars, criterion.text, at)
-        return criterion.text[start:end]
-
     def _or_between_groups(self, criterion: Criterion, conditions: list[Constraint]) -> bool:
         """Whether an alternative cue ("or") stands between the words of two groups of the criterion: between the
         end of one and the start of the next, or, when the first one's words run into the next ("creatinine and /
@@ -241,195 +236,6 @@ class Compiler:
         between = (criterion.text[a_end if a_end <= b_start else a_start:b_start]
                    for (a_start, a_end), (b_start, _) in zip(ordered, ordered[1:]))
         return any(self.concepts.alternatives(words) for words in between)
-
-    def _dose_condition(self, constraint: Constraint, criterion: Criterion) -> Union[DoseLimit, Unknown, None]:
-        """The dose limit a condition states ('prednisone > 20 mg/day'), :class:`Unknown` when it cannot be
-        checked, None when the constraint is not a dose of a named drug."""
-        entry = self.lexicon.get(constraint.subject or "")
-        is_drug = entry is not None and entry.category == "drug" and constraint.kind in ("threshold", "range")
-        if not constraint.subject or not (constraint.kind == "dose" or is_drug):
-            return None
-        if constraint.value is None or not self.matching.single_limit(constraint.comparator):
-            return Unknown(f"dose limit without a single value: '{constraint.text}'", constraint)
-        if not constraint.unit:
-            return Unknown(f"dose limit without a unit: '{constraint.text}'", constraint)
-        try:
-            return self._dose_limit(constraint, [criterion])
-        except UnitMismatch as exc:
-            return Unknown(f"'{constraint.text}': {exc}", constraint)
-
-    def _ongoing(self, constraint: Constraint, limit: DoseLimit) -> TreatmentWindow:
-        """A dose limit without a window: a treatment ongoing at the screening at that dose."""
-        anchor = slug(self.matching.screening_anchor)
-        self.variables.treatment_anchor(anchor, self.matching.screening_anchor)
-        ongoing = self.matching.ongoing
-        return TreatmentWindow(slug(constraint.subject or ""), anchor, ongoing.comparator, ongoing.days, constraint.text,
-                               f"the {self.matching.screening_anchor}", dose=limit, name=constraint.subject or "",
-                               source=constraint)
-
-    def _dose_limit(self, constraint: Constraint, excerpts: list) -> DoseLimit:
-        entry = self.lexicon.get(constraint.subject or "")
-        unit = (entry.unit if entry and entry.unit else None) or constraint.unit
-        value = constraint.value if constraint.value is not None else 0.0
-        if constraint.unit and unit and constraint.unit != unit:
-            value = convert(value, constraint.unit, unit, self.matching)
-        excerpt = " ".join(e.text for e in excerpts)
-        return DoseLimit(
-            drug=slug(constraint.subject or ""),
-            comparator=constraint.comparator,
-            value=value,
-            unit=unit,
-            equivalent=self.matching.has_cue(excerpt, self.matching.equivalent_cues),
-            text=constraint.text,
-            source=constraint,
-        )
-
-    def constraint(self, constraint: Constraint, criterion: Optional[Criterion] = None) -> Check:
-        """The check of one constraint (in ``criterion``, whose text may name the event of a window), or
-        :class:`Unknown` with the reason; the check keeps the constraint as its ``source``."""
-        return replace(self._constraint(constraint, criterion), source=constraint)
-
-    def _constraint(self, constraint: Constraint, criterion: Optional[Criterion]) -> Check:
-        subject = constraint.subject
-        entry = self.lexicon.get(subject or "")
-        unjustified = self.guards.unjustified(criterion, constraint) if criterion is not None else None
-        if unjustified:
-            return Unknown(unjustified)
-        if subject == self.matching.age.subject and criterion is not None:
-            clause = self._clause(criterion, constraint)
-            event = self.matching.cue_in(clause, self.matching.age_at_event_cues)
-            if event:
-                return Unknown(f"the age is at another time than today ('{event}'): '{constraint.text}'")
-        try:
-            if constraint.kind == "time_window" and constraint.direction != "after" and (
-                constraint.anchor or constraint.direction == "before"
-            ):
-                return self.windows.before(constraint, entry, criterion)
-            if not subject:
-                return Unknown(f"no subject recognized in '{constraint.text}'")
-            if constraint.kind == "time_window":
-                return self._time_window(constraint, entry)
-            if constraint.kind == "relative_limit":
-                return self._relative(constraint, entry)
-            return self._compare(constraint, entry)
-        except UnitMismatch as exc:
-            return Unknown(f"'{constraint.text}': {exc}")
-
-    def _canonical(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Optional[str]:
-        if entry is not None and entry.unit:
-            return entry.unit
-        if is_time(constraint.unit, self.matching):
-            return self.matching.canonical_units["time"]
-        return constraint.unit
-
-    def _compare(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
-        subject = constraint.subject or ""
-        scale = self.matching.scale(subject)
-        if constraint.category is not None and scale is not None:
-            return self._scale_compare(constraint, scale)
-        unit = self._canonical(constraint, entry)
-        if constraint.unit is None and unit is not None and self.matching.bare_number_units.get(subject) != unit:
-            return Unknown(f"the limit has no unit, and the text does not make {subject}'s unit certain: "
-                           f"'{constraint.text}'")
-        implausible = self._implausible(constraint, entry, constraint.unit or unit)
-        if implausible and not _structured(constraint):  # a registry field bounds what it says ("130 years": none)
-            return Unknown(implausible)
-        variable = self.variables.obs(constraint.subject or "", constraint.qualifier, unit)
-        if subject == self.matching.age.subject and constraint.category is None:
-            return self._age(constraint, variable, unit)
-        value, high = self._limits(constraint, unit, entry)
-        return Compare(variable, constraint.comparator, value, constraint.text, high, constraint.category,
-                       shown_unit=constraint.unit)
-
-    def _age(self, constraint: Constraint, variable: Variable, unit: Optional[str]) -> Compare:
-        """An age limit in whole units is on the age in completed units, as ages are told: "12 years" is anyone from
-        the 12th birthday to the 13th (a registry's maximum age of 12 years admits a child of 12 years and 4
-        months). So "≤ 12" is "< 13", and "> 12", its complement, "≥ 13" (a listing's "> 16 years" and "≤ 16 years"
-        still part its patients); a range's or an equality's upper end takes in its last year ("3 to 12 years": up
-        to the 13th birthday, :data:`LAST_INSTANT` before it)."""
-        written = constraint.unit or unit
-
-        def at(number: Optional[float]) -> Optional[float]:
-            if number is None or not (written and unit and written != unit):
-                return number
-            return convert(number, written, unit, self.matching)
-
-        low, high, comparator = constraint.value, constraint.value_high, constraint.comparator
-        whole = [n is not None and float(n).is_integer() for n in (low, high)]
-        if comparator == "between" and whole[1]:
-            high = at(high + 1) - LAST_INSTANT
-        elif comparator == "=" and whole[0]:
-            comparator, high = "between", at(low + 1) - LAST_INSTANT
-        elif comparator in ("<=", ">") and whole[0]:
-            comparator, low = ("<" if comparator == "<=" else ">="), low + 1
-        else:
-            high = at(high)
-        return Compare(variable, comparator, at(low), constraint.text, high, shown_unit=constraint.unit)
-
-    @staticmethod
-    def _implausible(constraint: Constraint, entry: Optional[LexiconEntry], unit: Optional[str]) -> Optional[str]:
-        """Why a limit lies outside the lexicon's plausible limits of its subject in its unit, if it does: the
-        words then likely bound something else ("HbA1c variation within 0.5%"), and a wrong answer is worse
-        than none."""
-        bounds = entry.plausible.get(unit or "") if entry else None
-        if not bounds:
-            return None
-        for number in (constraint.value, constraint.value_high):
-            if number is not None and not bounds[0] <= number <= bounds[1]:
-                return (f"{number:g} {unit} is not a plausible limit of {constraint.subject} ({bounds[0]:g}-"
-                        f"{bounds[1]:g} {unit}); the words may bound something else: '{constraint.text}'")
-        return None
-
-    def _scale_compare(self, constraint: Constraint, scale: CategoryScale) -> Check:
-        ranks = self.matching.category_ranks(scale, constraint.category or "")
-        if ranks is None:
-            return Unknown(f"'{constraint.category}' is not a category of the {scale.subject} scale ({scale.shown()}): "
-                           f"'{constraint.text}'")
-        names = [scale.categories[r - scale.first] for r in ranks]
-        comparator = "between" if len(ranks) == 2 else constraint.comparator
-        variable = self.variables.add(Variable(
-            f"obs.{slug(scale.subject)}.rank", "scale", scale.subject,
-            description=f"latest {scale.subject} as its rank: {scale.categories[0]} = {scale.first}, "
-                        f"{scale.categories[1]} = {scale.first + 1}, ... ({scale.shown()})"))
-        return Compare(variable, comparator, float(ranks[0]), constraint.text,
-                       float(ranks[1]) if len(ranks) == 2 else None, " and ".join(names), scale=scale.subject)
-
-    def _limits(self, constraint: Constraint, unit: Optional[str], entry: Optional[LexiconEntry]):
-        molar = entry.molar_mass if entry else None
-        values = []
-        for number in (constraint.value, constraint.value_high):
-            if number is not None and constraint.unit and unit and constraint.unit != unit:
-                number = convert(number, constraint.unit, unit, self.matching, molar, constraint.subject)
-            values.append(number)
-        return values[0], values[1]
-
-    def _relative(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
-        reference = self.matching.relative_reference(constraint.relative_to)
-        if reference is not None and reference.unit:  # a fold of a baseline: a value in its own unit
-            variable = self.variables.obs(constraint.subject or "", constraint.qualifier, reference.unit)
-            return Compare(variable, constraint.comparator, constraint.value, constraint.text,
-                           constraint.value_high, shown_unit=reference.unit)
-        if reference is None:
-            return Unknown(f"relative to '{constraint.relative_to}' is not machine-checkable: '{constraint.text}'")
-        unit = entry.unit if entry and entry.unit else None
-        variable = self.variables.obs(constraint.subject or "", constraint.qualifier, unit)
-        return Compare(variable, constraint.comparator, constraint.value, constraint.text, constraint.value_high,
-                       reference=(constraint.relative_to or "").lower())
-
-    def _time_window(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Check:
-        subject = constraint.subject or ""
-        if constraint.direction == "after":
-            variable = self.variables.add(Variable(f"confirmed.{slug(subject)}", "confirmation", subject,
-                                               description=f"whether the patient confirmed: {subject}"))
-            return Commitment(variable, constraint.text)
-        day = self.matching.canonical_units["time"]
-        if entry is not None and entry.category == "event":
-            variable = self.variables.add(Variable(f"events.{slug(subject)}.duration", "event", subject, day,
-                                               description=f"how long the {subject} lasted, in {day}"))
-            value, high = self._limits(constraint, day, None)
-            return Compare(variable, constraint.comparator, value, constraint.text, high, shown_unit=constraint.unit)
-        return self._compare(constraint, entry)
-
 
 def _concepts_read(check: Check) -> Iterator[str]:
     """The names of the conditions and concepts a check reads, its parts' included."""
@@ -474,11 +280,6 @@ def _excepts(check: Check) -> bool:
     if isinstance(check, Unless):
         return True
     return isinstance(check, (AtMostUnknown, AtLeastUnknown)) and _excepts(check.part)
-
-
-def _structured(constraint: Constraint) -> bool:
-    """Whether a constraint comes from a registry's structured field, not from words."""
-    return any(flag.kind == FlagKind.STRUCTURED_FIELD for flag in constraint.flags)
 
 
 def _table(parts: tuple[Check, ...]) -> bool:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Optional, Union
 
-from .guards import UNRECORDED_TYPES, Guards, english_stop_words
+from .guards import UNRECORDED_TYPES, Guards
+from .unread import english_stop_words
 from .plan import (MET, NOT_MET, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown, Check, ConceptCheck, Negated, Permission, Unknown, Variable,
                    VariableRegistry, slug)
 from ..grammar.context import asserted, context_reader
@@ -135,7 +136,7 @@ class ConceptReader:
             checks.append(self.entity(entity) or Unknown(f"'{entity.text}': no concept the record can answer"))
             listed.append((low, high))
         # an item of the list no check reads, whether or not the model holds it as an entity: the list is unknown
-        unread = self.guards.unread_list_items(text, listed)
+        unread = self.guards.unread.list_items(text, listed)
         checks += [Unknown(f"'{item}': an item of the list no check reads") for item, _ in unread]
         if len(checks) == 1:
             return checks[0]
