@@ -32,6 +32,7 @@ def spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     ("creatinine ≤ 1.5 mg/dL and ALT ≤ 3 × ULN", ["creatinine ≤ 1.5 mg/dL", "ALT ≤ 3 × ULN"], "all", "cue.conjunction"),
     ("chemotherapy, targeted therapy or radiotherapy within 4 weeks", ["chemotherapy", "targeted therapy"], "any",
      "cue.list_separator"),
+    ("neither pregnant nor breastfeeding", ["pregnant", "breastfeeding"], "all", "cue.list_separator.nor"),
     ("Hemoglobin < 11.5 g/dL for females and < 12.5 g/dL for men", ["< 11.5 g/dL", "< 12.5 g/dL"], "any",
      "cue.population_female"),
     ("waist circumference ≥ 102 cm in men; ≥ 88 cm in women", ["≥ 102 cm", "≥ 88 cm"], "any", "cue.population_male"),

@@ -220,14 +220,16 @@ class CueRule(Rule):
     rest is excluded ("*only* palliative radiotherapy is allowed"); ``circumstance`` ends what a negation bears on
     after its first mention ("unable to perform pace mapping *during* ablation procedure": the ablation is none of
     what is negated); ``respectively`` pairs listed limits with the list before it: with groups of people
-    there, the limits are alternatives ("≥ 1.5 and ≥ 1.4 mg/dL in males and females *respectively*").
+    there, the limits are alternatives ("≥ 1.5 and ≥ 1.4 mg/dL in males and females *respectively*"); ``list_end``
+    ends a list without ending a clause: the words before a colon are none of the items after it ("active
+    infection*:* HIV, hepatitis B or tuberculosis").
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
                  "conjunction", "list_separator", "population", "kind_name", "kind_scale", "restriction",
-                 "circumstance", "respectively"]
+                 "circumstance", "respectively", "list_end"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).

@@ -20,16 +20,16 @@ from typing import Optional
 
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
-from ..grammar.phrases import phrase_regex
+from ..grammar.phrases import compile_phrases, compile_source, normalize, phrase_regex
 
 #: Most content words a criterion may hold beside what its checks read and still be answered whole, for criteria
 #: answered from the concepts they name ("able to read the English consent form" is not) and from their limits
 #: ("echocardiography showed LVEF >= 50%" is), unless one of them is an ``unrecorded_requirements`` word ("English").
 PARTIAL_WORDS = {"concepts": 2, "limits": 3}
-#: What separates the items of a list: "and/or", "or", "and", "nor" (after a comma or not), a comma, a slash, "&".
-LIST_SEPARATOR = re.compile(r"\s*(?:,\s*)?\b(?:and\s*/\s*or|or|and|nor)\b\s*|\s*[,/&]\s*", re.IGNORECASE)
-#: What ends the clause a list stands in.
-CLAUSE_END = re.compile(r"[;:]|\.(?:\s|$)")
+#: The joining cues of cues.jsonl that separate a list's items ("and/or", "or", "nor"; "and", "&"; a comma, a slash).
+LIST_CUES = ("alternative", "conjunction", "list_separator")
+#: The cues of cues.jsonl that end the clause a list stands in: a clause break ("; ", ". ") or a list end (":").
+END_CUES = ("clause_break", "list_end")
 
 
 @lru_cache(maxsize=1)
@@ -57,6 +57,9 @@ class UnreadWords:
         cue_words = {word for phrase in phrases for word in re.findall(r"[a-z][a-z'-]*", phrase.lower())}
         self.ignored = comparator_words | english_stop_words() | cue_words
         self.requirements = {w.lower() for w in matching.unrecorded_requirements}
+        self.separator = list_separator(grammars)
+        self.clause_end = compile_phrases([p for cue in END_CUES for p in grammars.cue_phrases(cue)])
+        self.conjunctions = {normalize(p) for p in grammars.cue_phrases("conjunction")}
 
     def _unread_item(self, text: str, rest: str) -> Optional[str]:
         """An item of a slash list ("HBV/HCV/HIV/syphilis/TB") that no check reads, when another item is read: a list
@@ -76,13 +79,14 @@ class UnreadWords:
         outer = re.sub(r"\([^()]*\)|\[[^\[\]]*\]", lambda m: " " * len(m.group()), text)
         clauses = [(m.start() + 1, m.group()[1:-1]) for m in re.finditer(r"\([^()]*\)|\[[^\[\]]*\]", text)]
         at = 0
-        for end in [m.start() for m in CLAUSE_END.finditer(outer)] + [len(outer)]:
+        # a full stop ending the text ends its last clause, as ". " does inside it
+        for end in [m.start() for m in self.clause_end.finditer(outer + " ") if m.start() < len(outer)] + [len(outer)]:
             clauses.append((at, outer[at:end]))
             at = end + 1
         found: list[tuple[str, bool]] = []
         for offset, clause in clauses:
             items, start = [], 0
-            for separator in [*LIST_SEPARATOR.finditer(clause), None]:
+            for separator in [*self.separator.finditer(clause), None]:
                 end = separator.start() if separator else len(clause)
                 joiner = separator.group().strip().lower() if separator else ""
                 items.append((offset + start, offset + end, joiner))
@@ -98,7 +102,7 @@ class UnreadWords:
                 if is_read[index] or not words:
                     continue
                 joiners = [items[index - 1][2] if index else "", items[index][2] if index + 1 < len(items) else ""]
-                found.append((text[a:b].strip(), any(re.search(r"\band\b(?!\s*/)", j) for j in joiners)))
+                found.append((text[a:b].strip(), any(normalize(j.lstrip(", ")) in self.conjunctions for j in joiners)))
         return found
 
     def partial(self, text: str, read: list[tuple[int, int]], subjects: tuple[str, ...] = (),
@@ -126,3 +130,13 @@ class UnreadWords:
                  if w.strip("'-") not in self.ignored and not re.search(r"\d", w)]  # what other words ask about
         asked = [w for w in words if w in self.requirements]
         return " ".join(words) if len(words) > PARTIAL_WORDS[kind] or asked else None
+
+
+def list_separator(grammars: Grammars) -> re.Pattern[str]:
+    """What separates the items of a list: a phrase of the :data:`LIST_CUES`, with the spaces around it, a word
+    after a comma or not ("HIV, hepatitis B, or HCV"), spaces or not around the slash of a word ("and / or").
+    """
+    phrases = {p.lower() for cue in LIST_CUES for p in grammars.cue_phrases(cue)}
+    words = compile_source((p for p in phrases if p[:1].isalnum()), glued=True)
+    signs = compile_source(p for p in phrases if not p[:1].isalnum())
+    return re.compile(rf"\s*(?:,\s*)?\b(?:{words})\b\s*|\s*(?:{signs})\s*", re.IGNORECASE)
