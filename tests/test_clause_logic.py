@@ -42,6 +42,16 @@ def spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     ("creatinine ≤1.5×ULN OR CrCl ≥60 mL/min", ["creatinine ≤1.5×ULN", "CrCl ≥60 mL/min"], "any", "cue.alternative"),
     ("INR or PT ≤1.5×ULN", ["INR", "PT ≤1.5×ULN"], "any", "cue.alternative"),
     ("NYHA class III and IV", ["III", "IV"], "any", "cue.listing"),
+    # classes of one scale after its name, or a range of them, are alternatives too
+    ("NYHA class II and stable NYHA class III", ["NYHA class II", "NYHA class III"], "any", "cue.listing"),
+    ("ETDRS level 35 (mild NPDR) to 47 (moderate NPDR)", ["35", "47"], "any", "cue.listing"),
+    # limits for groups by schooling (population cues of cues.jsonl)
+    ("MMSE ≤ 17 for illiterate subjects, ≤ 20 for primary school education and ≤ 24 for high school or above",
+     ["≤ 17", "≤ 20"], "any", "cue.population_no_schooling"),
+    ("MMSE ≤ 20 for primary school education and ≤ 24 for high school or above", ["≤ 20", "≤ 24"], "any",
+     "cue.population_school"),
+    ("MMSE ≤ 24 for high school or above and ≤ 17 for illiterate subjects", ["≤ 24", "≤ 17"], "any",
+     "cue.population_higher_education"),
     ("ANC ≥ 1500/mm3; platelets ≥ 100,000/mm3", ["ANC ≥ 1500/mm3", "platelets ≥ 100,000/mm3"], "all",
      "cue.clause_break"),
 ])
@@ -103,6 +113,45 @@ def test_a_list_takes_its_last_joiner_and_or_binds_tighter_than_and():
     assert (text[joiner.start:joiner.end], joiner.logic) == ("or", "any")
     text = "chemotherapy, targeted therapy, immunotherapy or other anticancer therapy within 4 weeks"
     assert READER.read(text, spans(text, ["chemotherapy", "targeted therapy", "immunotherapy"])).joined(0, 2) == "any"
+
+
+@pytest.mark.parametrize("text, parts, joined", [
+    ("NYHA class II and NYHA class III", ["NYHA class II", "NYHA class III"], "any"),
+    ("ECOG 2 and Karnofsky 60", ["ECOG 2", "Karnofsky 60"], "all"),  # two scales: both hold
+    ("creatinine ≤ 1.5 and creatinine ≤ 2 within 3 days", ["creatinine ≤ 1.5", "creatinine ≤ 2"], "all"),  # limits
+    ("Hb less than 9 and Hb less than 10", ["Hb less than 9", "Hb less than 10"], "all"),
+])
+def test_classes_of_one_scale_are_alternatives_limits_are_not(text, parts, joined):
+    assert READER.read(text, spans(text, parts)).joined(0, 1) == joined
+
+
+@pytest.mark.parametrize("text, parts, exclusion", [
+    ("Creatinine ≤ 1.5 mg/dL unless CrCl ≥ 60 mL/min", ["Creatinine ≤ 1.5 mg/dL", "CrCl ≥ 60 mL/min"], False),
+    ("HBsAg positive unless HBV DNA is undetectable", ["HBsAg positive", "HBV DNA is undetectable"], True),
+    ("AST ≤ 3 × ULN, except with liver metastases AST ≤ 5 × ULN", ["AST ≤ 3 × ULN", "AST ≤ 5 × ULN"], False),
+])
+def test_a_requirement_and_its_exception_are_alternatives(text, parts, exclusion):
+    """Met by the requirement or by what its exception substitutes; an exclusion's exception (eligible without
+    the first or with the second) the same way."""
+    reading = READER.read(text, spans(text, parts), exclusion=exclusion)
+    assert [c.kind for c in reading.clauses] == ["exception"] and reading.roles == (None, 0)
+    assert reading.joined(0, 1) == "any"
+
+
+def test_an_alternative_limit_ends_the_condition_before_it_and_takes_its_own():
+    """grammars/context.jsonl ``ctx.end.or_limit``: "X if A or Y B" is X under A or Y under B (the 'if' does not
+    swallow the alternative); a condition opening its clause keeps its "or" ("If ... below 10 or above 40")."""
+    text = "HbA1c ≤ 8% if on insulin or ≤ 9% on oral agents alone"
+    reading = READER.read(text, spans(text, ["≤ 8%", "≤ 9%"]))
+    assert [(c.kind, text[c.start:c.end].strip(), c.rule) for c in reading.clauses] == [
+        ("condition", "if on insulin", "ctx.hyp.if"), ("condition", "on oral agents alone", "ctx.end.or_limit")]
+    assert reading.roles == (None, None) and reading.joined(0, 1) == "any"
+    text = "HbA1c ≤ 8% if on insulin or ≤ 9%"
+    assert [c.rule for c in READER.clauses(text)] == ["ctx.hyp.if"]
+    assert READER.read(text, spans(text, ["≤ 8%", "≤ 9%"])).joined(0, 1) == "any"
+    text = "If the pain score is below 3 or above 8 points"
+    reading = READER.read(text, spans(text, ["below 3", "above 8 points"]))
+    assert [c.rule for c in reading.clauses] == ["ctx.hyp.if"] and reading.roles == (0, 0)
 
 
 def test_coordinated_subjects_of_one_limit_are_alternatives_in_an_exclusion():

@@ -45,6 +45,8 @@ _UNIT = re.compile(r"\s*([^\W\d_][\w/%]*)")
 _NUMBER = re.compile(r"\s*(\d+(?:[.,]\d+)?)")
 _OPENING = re.compile(r"\s*[(\[]\s*")
 _WORDS = re.compile(r"[^\W_]+")
+_LIMIT = re.compile(r"[\d<>≤≥=]")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _COUNT = re.compile(r"(?P<least>\bat\s+least\s+)?(?P<number>\w+)(?P<more>\s+or\s+more)?\s*$", re.IGNORECASE)
 
 
@@ -99,9 +101,13 @@ class Reading:
 
     def joined(self, first: int, second: int) -> str:
         """How parts ``first`` and ``second`` combine: ``any`` or ``all`` (the lowest node holding both; parts of
-        different clauses must all hold)."""
+        different clauses must all hold, but a requirement and a part of an exception are alternatives: "creatinine
+        ≤ 1.5 mg/dL unless CrCl ≥ 60 mL/min" is met by either, "HCV antibody positive unless HCV RNA negative"
+        excludes only without the second)."""
         if self.roles[first] != self.roles[second]:
-            return "all"
+            kinds = {None if role is None else self.clauses[role].kind for role in (self.roles[first],
+                                                                                    self.roles[second])}
+            return "any" if kinds == {None, "exception"} else "all"
         node = self.logic if self.roles[first] is None else self.clause_logic[self.roles[first]]
         while True:
             inner = next((m for m in node.members if isinstance(m, Node) and {first, second} <= set(m.parts())), None)
@@ -122,6 +128,11 @@ class ClauseReader:
                             if rule.metadata.get("clause") in ("condition", "parallel_condition")}
         self._parallel = {rule.id for rule in grammars.context if rule.metadata.get("clause") == "parallel_condition"}
         self._population = compile_phrases(grammars.cue_phrases("population"))
+        self._listing = compile_phrases(grammars.cue_phrases("listing"))
+        self._alternatives = [(re.compile(rule.pattern or re.escape(rule.literal), re.IGNORECASE), rule.id)
+                              for rule in grammars.context if rule.category == "ALTERNATIVE"]
+        self._circumstance = compile_phrases(grammars.cue_phrases("circumstance"))
+        self._range = compile_phrases(grammars.cue_phrases("range"))
         self._respectively = compile_phrases(grammars.cue_phrases("respectively"))
         self._any_children = compile_phrases(grammars.cue_phrases("any_children"))
         self._count = compile_phrases(grammars.cue_phrases("count"))
@@ -140,10 +151,35 @@ class ClauseReader:
                 continue
             start, end = min(m.start, m.scope_start), max(m.end, m.scope_end)
             found.append(Clause(kind, start, _unclosed(text, m.start, end), m.start, m.end, m.rule))
+            if kind == "condition":
+                found.extend(self._alternative_condition(text, found[-1]))
+        # an alternative's condition only where no cue of its own opens one ("... or < 8 mmol/L in patients on X")
+        alternative = {rule for _, rule in self._alternatives}
+        found = [c for c in found if c.rule not in alternative or not any(
+            o.kind == "condition" and o.rule not in alternative and o.start <= c.cue_start < o.end for o in found)]
         # a parallel condition only beside a condition in parentheses before it ("(age ≥ 16) or Lansky (< 16)")
         return [c for c in found if c.rule not in self._parallel or any(
             o.rule in self._conditions - self._parallel and text[o.cue_start] == "(" and o.cue_start < c.cue_start
             for o in found)]
+
+    def _alternative_condition(self, text: str, condition: Clause) -> list[Clause]:
+        """The condition of the alternative limit an ``ALTERNATIVE`` terminator ends ``condition`` at: the words
+        from the first ``circumstance`` word after the limit's number (at most three words on: its unit) to the
+        end of the clause ("HbA1c ≤ 9% if on triple therapy or ≤ 10% *on diet & exercise*"); none when no such
+        word follows (the limit is a plain alternative)."""
+        for pattern, rule in self._alternatives:
+            cut = pattern.search(text, condition.end, min(len(text), condition.end + 16))
+            if cut is None or text[condition.end:cut.start()].strip():
+                continue
+            number = _DIGITS.search(text, cut.end())
+            end = clause_around(self.grammars, text, cut.start())[1]
+            opener = self._circumstance.search(text, number.end(), end) if number and number.end() < end else None
+            if opener is None or len(text[number.end():opener.start()].split()) > 3:
+                return []
+            closed = _unclosed(text, opener.start(), end)
+            return [Clause("condition", opener.start(), len(text[:closed].rstrip(" .;,")), opener.start(),
+                           opener.end(), rule)]
+        return []
 
     def read(self, text: str, parts: list[tuple[int, int]], exclusion: bool = False,
              limits: Optional[list[Optional[tuple[int, int]]]] = None) -> Reading:
@@ -252,6 +288,33 @@ class ClauseReader:
         words = text[part[0]:part[1]].strip().casefold()
         return words in self._classes or words.isdigit()
 
+    def _classes_of_one_scale(self, text: str, first: tuple[int, int], second: tuple[int, int], start: int,
+                              end: int) -> bool:
+        """Whether two parts are classes of one scale, which one measure takes one at a time: bare classes listed
+        ("NYHA class III and IV", "Child-Pugh B/C") or a range of them ("ETDRS level 20 (microaneurysms only) to
+        35": the words between, brackets aside, a ``listing`` or ``range`` cue), or classes after the same scale's
+        name ("ASA 2 and stable ASA 3": the second names no word the first does not, then a listing cue opens the
+        words between)."""
+        between = _BRACKETED.sub("", text[start:end]).strip(" ,/").casefold()
+        if self._is_class(text, first) and self._is_class(text, second):
+            return between == "" or bool(self._listing.fullmatch(between) or self._range.fullmatch(between))
+        named = [self._named_class(text, part) for part in (first, second)]
+        if None in named or not set(named[1]) <= set(named[0]):
+            return False
+        opening = _WORDS.match(between)
+        return between[:1] in (",", "/") or bool(opening and self._listing.fullmatch(opening.group()))
+
+    def _named_class(self, text: str, part: tuple[int, int]) -> Optional[list[str]]:
+        """The words before a part's last word when that is a class of a scale ("ASA 3": ``["asa"]``), else
+        None."""
+        words = _WORDS.findall(text[part[0]:part[1]].casefold())
+        if len(words) < 2 or words[-1] not in self._classes and not words[-1].isdigit():
+            return None
+        name = text[part[0]:part[1]].casefold().rsplit(words[-1], 1)[0]
+        if _LIMIT.search(name) or any(pattern.search(name) for pattern, _ in self._bounds):
+            return None  # a limit ("creatinine ≤ 1.5", "less than 9"), not a class
+        return words[:-1]
+
     def _populations(self, text: str, part: tuple[int, int]) -> set[str]:
         """The groups of people (``population`` rules) named in a part or in the three words after it ("< 11.5
         g/dL for females")."""
@@ -329,8 +392,7 @@ class ClauseReader:
             char = text[index]
             depth += (char in "([") - (char in ")]")
             outside.append(depth <= 0 and char not in ")]")
-        if self._is_class(text, first) and self._is_class(text, second) and \
-                text[start:end].strip(" ,/").casefold() in ("and", "or", "and/or", ""):
+        if self._classes_of_one_scale(text, first, second, start, end):
             return Joiner("any", start, end, text[start:end], "cue.listing")
         groups = self._populations(text, first), self._populations(text, second)
         if groups[0] and groups[1] and groups[0] != groups[1]:

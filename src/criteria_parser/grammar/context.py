@@ -27,6 +27,9 @@ from .loader import ContextRule, Grammars
 from .phrases import compile_phrases, normalize
 
 _WORD = re.compile(r"\w+")
+#: An alternative limit ends a condition only after a limit it is the alternative of ("HbA1c ≤ 9% if on triple
+#: therapy | or ≤ 10%"; "If the curvature is less than 10 degrees or more than 40 degrees" is one condition).
+_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ class ContextReader:
             if rule.direction in ("terminate", "pseudo") or (exclusion and rule.metadata.get("restates")):
                 continue
             clause_start, clause_end = _inside_brackets(text, cue.start, *clause_around(self.grammars, text, cue.start))
-            stops = [c for c in cues if c is not cue and c.rule.category in rule.terminated_by]
+            stops = [c for c in cues if c is not cue and c.rule.category in rule.terminated_by
+                     and (c.rule.category != "ALTERNATIVE" or _DIGIT.search(text, clause_start, cue.start))]
             scope_start, scope_end = cue.end, cue.start
             if rule.direction in ("forward", "bidirectional"):
                 scope_end = min([c.start for c in stops if c.start >= cue.end] + [clause_end])

@@ -235,12 +235,13 @@ class CueRule(Rule):
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).
 ASSERTIONS = ("NEGATED_EXISTENCE", "HYPOTHETICAL", "PERMITTED", "HISTORICAL", "FAMILY", "EXCEPTED")
 #: The values of each key of a ConText rule's ``metadata``.
-METADATA = {"clause": ("condition", "parallel_condition"), "attaches": ("before", "after", "before_else_after"),
+METADATA = {"clause": ("condition", "parallel_condition", "alternative_condition"), "attaches": ("before", "after", "before_else_after"),
             "restates": ("exclusion",)}
 #: What a terminate cue is: a conjunction ("but"), a consequent ("must", "then"), a comma, a colon, a parenthesis,
 #: a purpose ("for": it ends a negation, "contraindications | for anabolic drugs", not a permission, "hormonal
-#: therapy for non-cancer conditions | is acceptable").
-TERMINATORS = ("CONJ", "THEN", "COMMA", "COLON", "PAREN", "PURPOSE")
+#: therapy for non-cancer conditions | is acceptable"), an alternative limit ("HbA1c ≤ 9% if on triple therapy
+#: | or ≤ 10% on diet": it ends a condition).
+TERMINATORS = ("CONJ", "THEN", "COMMA", "COLON", "PAREN", "PURPOSE", "ALTERNATIVE")
 
 
 class ContextRule(Rule):
@@ -256,7 +257,7 @@ class ContextRule(Rule):
 
     literal: str = Field(min_length=1)
     category: Literal["NEGATED_EXISTENCE", "HYPOTHETICAL", "PERMITTED", "HISTORICAL", "FAMILY", "EXCEPTED", "CONJ",
-                      "THEN", "COMMA", "COLON", "PAREN", "PURPOSE", "PSEUDO"]
+                      "THEN", "COMMA", "COLON", "PAREN", "PURPOSE", "ALTERNATIVE", "PSEUDO"]
     direction: Literal["forward", "backward", "bidirectional", "terminate", "pseudo"]
     pattern: Optional[str] = None
     max_scope: Optional[int] = Field(default=None, ge=1)
@@ -266,7 +267,9 @@ class ContextRule(Rule):
         "medspaCy's free field; 'clause': 'condition' marks a HYPOTHETICAL cue that opens a condition ('if', 'for "
         "subjects with') rather than a plan ('planned surgery'), 'parallel_condition' one that opens a condition "
         "only beside another condition in parentheses, whose reading it parallels ('ECOG 0-1 (age >= 16) or "
-        "Lansky >= 50 (< 16)'); a condition's 'attaches' says what it applies to: 'before' (the nearest part before "
+        "Lansky >= 50 (< 16)'), 'alternative_condition' on an ALTERNATIVE terminator: the words after the "
+        "alternative limit it opens are that limit's condition ('HbA1c <= 9% if on triple therapy or <= 10% *on "
+        "diet*'); a condition's 'attaches' says what it applies to: 'before' (the nearest part before "
         "its cue), 'after' (every part after it) or 'before_else_after'; 'restates': 'exclusion' a negation cue "
         "that restates an exclusion criterion ('pregnant women | are excluded') and so asserts nothing in one."))
 
