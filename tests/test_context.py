@@ -148,6 +148,13 @@ CIRCUMSTANCE = next(rule for rule in GRAMMARS.cues if rule.cue == "circumstance"
     # a joiner and the cue's own last word list a second thing it negates (issue 10's consent example)
     ("Inability to understand the protocol or to give informed consent", ["protocol", "informed consent"],
      [True, True]),
+    # a participle that says what a condition acts on, or despite what, is a circumstance too
+    ("No neurological disease affecting gait", ["neurological disease", "gait"], [True, False]),
+    ("Failure to control seizures despite two antiepileptic drugs", ["seizures", "antiepileptic drugs"],
+     [True, False]),
+    # the words of another cue are what the negation passes over, not what it negates
+    ("No history of GI pathology", ["history", "GI pathology"], [False, True]),
+    ("Not scheduled to undergo an ultrasound", ["scheduled", "ultrasound"], [False, True]),
 ])
 def test_a_negation_bears_on_its_first_mention_not_on_its_circumstances(text, mentions, negated):
     """Given the mentions, a forward negation ends at a circumstance word (cues.jsonl ``circumstance``) after its
@@ -155,6 +162,19 @@ def test_a_negation_bears_on_its_first_mention_not_on_its_circumstances(text, me
     assert _negated_mentions(text, mentions) == negated
     modifiers = READER.modifiers(text)
     assert all(asserted(modifiers, text.index(m), text.index(m) + len(m), "NEGATED_EXISTENCE") for m in mentions)
+
+
+@pytest.mark.parametrize("text, mentions, excepted", [
+    ("Any vaccine other than influenza vaccine during the study", ["influenza vaccine", "study"], [True, False]),
+    ("Malignancy except for skin cancer occurring after a transplant", ["skin cancer", "transplant"], [True, False]),
+    ("Other CNS disease except epilepsy, migraine or narcolepsy", ["epilepsy", "migraine", "narcolepsy"],
+     [True, True, True]),
+])
+def test_an_exception_bears_on_its_first_mention_not_on_its_circumstances(text, mentions, excepted):
+    """Given the mentions, an exception ends at a circumstance after its first one, as a negation does."""
+    spans = [(text.index(m), text.index(m) + len(m)) for m in mentions]
+    modifiers = READER.modifiers(text, False, spans)
+    assert [bool(asserted(modifiers, start, end, "EXCEPTED")) for start, end in spans] == excepted
 
 
 def _refused(tmp_path, rule: dict, match: str) -> None:

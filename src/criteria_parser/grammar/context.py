@@ -10,9 +10,11 @@ exceed*", "*prior to*"); give each remaining cue a scope, the words after it (``
 (``backward``) or both, up to the end of its clause, the first cue of a category in its rule's ``terminated_by``
 ("no fever *but* cough"), or ``max_scope`` words. A target span is asserted by every cue whose scope it overlaps
 and that it does not hold itself. Given the mentions of the text (the pipeline's entities and constraints, the
-annotators' targets), a forward negation bears on its first mention, what that mention's "of" takes and what is
-listed with it, and ends before a ``circumstance`` word of ``cues.jsonl`` after it ("unable to perform [pace
-mapping] *during* {ablation procedure}", "no allergy to ..."), as LCT and Chia mark it. No spaCy here: the pipeline component (``pipeline/context.py``) and the
+annotators' targets), a forward negation or exception bears on its first mention, what that mention's "of"
+takes and what is listed with it, and ends before a ``circumstance`` word of ``cues.jsonl`` after it ("unable to
+perform [pace mapping] *during* {ablation procedure}", "no allergy to ...", "other than [CABG] *with* ..."), as LCT
+and Chia mark it; a negation passes over the words of the other cues in its scope ("no {history} of [stroke]",
+"not {scheduled} to undergo [ultrasound]"). No spaCy here: the pipeline component (``pipeline/context.py``) and the
 matcher share this one reader.
 """
 
@@ -27,6 +29,8 @@ from .loader import ContextRule, Grammars
 from .phrases import compile_phrases, normalize
 
 _WORD = re.compile(r"\w+")
+#: The forward cues that bear on their first mention and end at a circumstance after it (module docstring).
+BEARING = ("NEGATED_EXISTENCE", "EXCEPTED")
 #: An alternative limit ends a condition only after a limit it is the alternative of ("HbA1c ≤ 9% if on triple
 #: therapy | or ≤ 10%"; "If the curvature is less than 10 degrees or more than 40 degrees" is one condition).
 _DIGIT = re.compile(r"\d")
@@ -46,12 +50,17 @@ class Modifier:
     scope_start: int
     scope_end: int
     text: str
+    #: the words of other cues in the scope, which this cue passes over ("no | history of | stroke")
+    passes: tuple[tuple[int, int], ...] = ()
 
     def covers(self, start: int, end: int) -> bool:
         """Whether the words ``start``-``end`` lie (in part) in this cue's scope and do not hold the cue (a name
-        that holds it, "Lack of contracture", "non-small cell lung cancer", is not what the cue asserts)."""
+        that holds it, "Lack of contracture", "non-small cell lung cancer", is not what the cue asserts), nor lie
+        within the words of another cue it passes ("No *history* of GI pathology": the history is what the
+        negation is of, not what it negates)."""
         inside = start < self.scope_end and self.scope_start < end
-        return inside and not (start < self.end and self.start < end)
+        passed = any(low <= start and end <= high for low, high in self.passes)
+        return inside and not passed and not (start < self.end and self.start < end)
 
 
 @dataclass(frozen=True)
@@ -96,15 +105,29 @@ class ContextReader:
                 scope_start = _words_before(text, scope_start, cue.start, rule.max_scope)
             found.append(Modifier(rule.category, rule.id, cue.start, cue.end, scope_start, scope_end,
                                   text[cue.start:cue.end]))
-        return [self._bearing(text, m, mentions) for m in found] if mentions else found
+        if not mentions:
+            return found
+        found = [self._passing(m, found) for m in found]
+        return [self._bearing(text, m, mentions) for m in found]
+
+    @staticmethod
+    def _passing(modifier: Modifier, found: list[Modifier]) -> Modifier:
+        """A forward negation that passes over the words of the other asserting cues in its scope ("no | history
+        of | GI pathology", "not | scheduled | to undergo ultrasound"): a mention they hold is none it negates, nor
+        one its circumstance cut counts (:meth:`_bearing`)."""
+        if modifier.category != "NEGATED_EXISTENCE" or modifier.scope_start < modifier.end:
+            return modifier
+        passes = tuple((m.start, m.end) for m in found if m.category not in BEARING
+                       and modifier.scope_start <= m.start and m.end <= modifier.scope_end)
+        return replace(modifier, passes=passes) if passes else modifier
 
     def _bearing(self, text: str, modifier: Modifier, mentions: Sequence[tuple[int, int]]) -> Modifier:
         """A forward negation cut before the first circumstance word between two mentions it holds ("pace
         mapping | during | ablation procedure"), unless a joiner and the cue's own last word open the gap
         ("inability to understand the protocol *or to* give informed consent" lists what it negates)."""
-        if modifier.category != "NEGATED_EXISTENCE" or modifier.scope_start < modifier.end:
+        if modifier.category not in BEARING or modifier.scope_start < modifier.end:
             return modifier
-        held = sorted(span for span in mentions if modifier.covers(*span))
+        held = sorted(span for span in mentions if modifier.covers(*span))  # none a cue it passes holds
         repeated = re.compile(r"[\s,]*(?:(?:or|and|nor)\s+)?" + re.escape(modifier.text.split()[-1]) + r"\b",
                               re.IGNORECASE)
         for (_, before), (after, _) in zip(held, held[1:]):

@@ -217,12 +217,12 @@ class CueRule(Rule):
     platelets *and* hemoglobin": all; "chemotherapy, targeted therapy *or* radiotherapy": any); ``population``
     names a group of people a limit is for: two limits for different groups are alternatives ("< 11.5 g/dL for
     *females* and < 12.5 g/dL for *men*"); ``restriction`` limits a permission to what it names, so that the
-    rest is excluded ("*only* palliative radiotherapy is allowed"); ``circumstance`` ends what a negation bears on
-    after its first mention ("unable to perform pace mapping *during* ablation procedure": the ablation is none of
-    what is negated); ``respectively`` pairs listed limits with the list before it: with groups of people
-    there, the limits are alternatives ("≥ 1.5 and ≥ 1.4 mg/dL in males and females *respectively*"); ``list_end``
-    ends a list without ending a clause: the words before a colon are none of the items after it ("active
-    infection*:* HIV, hepatitis B or tuberculosis").
+    rest is excluded ("*only* palliative radiotherapy is allowed"); ``circumstance`` ends what a negation or an
+    exception bears on after its first mention ("unable to perform pace mapping *during* ablation procedure": the
+    ablation is none of what is negated; "disease *affecting* gait"); ``respectively`` pairs listed limits with
+    the list before it: with groups of people there, the limits are alternatives ("≥ 1.5 and ≥ 1.4 mg/dL in males
+    and females *respectively*"); ``list_end`` ends a list without ending a clause: the words before a colon are
+    none of the items after it ("active infection*:* HIV, hepatitis B or tuberculosis").
     """
 
     phrases: list[str] = Field(min_length=1)
