@@ -177,6 +177,35 @@ def test_an_exception_bears_on_its_first_mention_not_on_its_circumstances(text, 
     assert [bool(asserted(modifiers, start, end, "EXCEPTED")) for start, end in spans] == excepted
 
 
+@pytest.mark.parametrize("opener", next(r for r in GRAMMARS.cues if r.cue == "example").phrases)
+def test_an_example_cue_ends_a_negation_and_opens_examples_for_the_matcher(opener):
+    """cues.jsonl ``example`` is the one list of ConText's example terminators ("no [autoimmune disease] such as
+    {lupus}") and the matcher's parentheses of examples."""
+    from criteria_parser.grammar.matching import load_matching_grammar
+
+    text = f"No autoimmune disease {opener} lupus"
+    assert categories(text, "autoimmune disease") == {"NEGATED_EXISTENCE"} and categories(text, "lupus") == set()
+    remark = f"Prior therapy ({opener} surgery) within 4 weeks"
+    assert load_matching_grammar().finder.in_example(remark, remark.index("surgery"))
+
+
+def test_without_an_example_cue_neither_reader_sees_the_examples(tmp_path):
+    import shutil
+
+    from criteria_parser.grammar import loader
+    from criteria_parser.grammar.matching import load_matching_grammar
+
+    copy = tmp_path / "grammars"
+    shutil.copytree(loader.resources.files("criteria_parser.grammars"), copy)
+    cues = copy / "cues.jsonl"
+    cues.write_text(cues.read_text(encoding="utf-8").replace('"such as", ', ""), encoding="utf-8")
+    text, remark = "No autoimmune disease such as lupus", "Prior therapy (such as surgery) within 4 weeks"
+    lupus = text.index("lupus")
+    assert {m.category for m in asserted(context_reader(loader.load_grammars(copy)).modifiers(text), lupus,
+                                         lupus + 5)} == {"NEGATED_EXISTENCE"}
+    assert not load_matching_grammar(copy).finder.in_example(remark, remark.index("surgery"))
+
+
 def _refused(tmp_path, rule: dict, match: str) -> None:
     """The grammars with ``rule`` added to context.jsonl are refused with a message matching ``match``."""
     import shutil

@@ -75,7 +75,7 @@ class ContextReader:
 
     def __init__(self, grammars: Grammars) -> None:
         self.grammars = grammars
-        rules = [*grammars.context, *exception_rules(grammars)]
+        rules = [*grammars.context, *exception_rules(grammars), *example_rules(grammars)]
         self._literal_rules = {normalize(r.literal): r for r in rules if r.pattern is None and r.direction != "pseudo"}
         self._literals = compile_phrases(r.literal for r in rules if r.pattern is None and r.direction != "pseudo")
         self._pseudo = compile_phrases(r.literal for r in rules if r.direction == "pseudo")
@@ -158,6 +158,15 @@ def exception_rules(grammars: Grammars) -> list[ContextRule]:
     return [ContextRule(id=f"{rule.id}.{index}", literal=phrase, category="EXCEPTED", direction="forward",
                         terminated_by=["CONJ", "PURPOSE", "COLON", "THEN"], example=rule.example)
             for rule in grammars.cues if rule.cue == "exception" for index, phrase in enumerate(rule.phrases)]
+
+
+def example_rules(grammars: Grammars) -> list[ContextRule]:
+    """The ``example`` cues of cues.jsonl ("such as", "e.g.", "including") as CONJ terminators: the examples after
+    them are not what a cue before bears on ("no [autoimmune disease] such as {lupus}"); the matcher reads the
+    same list for parentheses of examples."""
+    return [ContextRule(id=f"{rule.id}.{index}", literal=phrase, category="CONJ", direction="terminate",
+                        example=rule.example)
+            for rule in grammars.cues if rule.cue == "example" for index, phrase in enumerate(rule.phrases)]
 
 
 def _inside_brackets(text: str, at: int, start: int, end: int) -> tuple[int, int]:

@@ -222,14 +222,17 @@ class CueRule(Rule):
     ablation is none of what is negated; "disease *affecting* gait"); ``respectively`` pairs listed limits with
     the list before it: with groups of people there, the limits are alternatives ("≥ 1.5 and ≥ 1.4 mg/dL in males
     and females *respectively*"); ``list_end`` ends a list without ending a clause: the words before a colon are
-    none of the items after it ("active infection*:* HIV, hepatitis B or tuberculosis").
+    none of the items after it ("active infection*:* HIV, hepatitis B or tuberculosis"); ``example`` opens examples
+    of what comes before it ("such as", "e.g."): it ends a ConText scope ("no [autoimmune disease] *such as* lupus")
+    and makes a parenthesis of examples for the matcher ("(e.g., medical, surgical or radiation oncology)"), one
+    list for both.
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
                  "conjunction", "list_separator", "population", "kind_name", "kind_scale", "restriction",
-                 "circumstance", "respectively", "list_end"]
+                 "circumstance", "respectively", "list_end", "example"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).

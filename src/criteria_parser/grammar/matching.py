@@ -251,9 +251,6 @@ class MatchingGrammar(_Model):
     narrowing_modifiers: list[str] = Field(description="Words right before a concept's phrase that name a narrower "
                                                         "kind of it ('breast cancer' is not every malignancy; "
                                                         "'anti-cancer' is no cancer at all).")
-    example_cues: list[str] = Field(description="Words opening a parenthesis of examples ('(e.g., medical, surgical "
-                                                 "or radiation oncology)'): what it names is not what a time window "
-                                                 "after it is about.")
     conditional_cues: list[str] = Field(description="Words that make a criterion apply to some patients only ('for "
                                                      "patients < 18 years', 'patients with HBV are eligible if'): "
                                                      "until the condition is read, no answer that screens out (an "
@@ -296,7 +293,7 @@ class MatchingGrammar(_Model):
     def _with_rules(self, grammars: Grammars) -> MatchingGrammar:
         self._rules = {"display": grammars.display_units(),
                        "categories": {sign: letters for sign, letters in grammars.numerals().items() if sign != letters}}
-        self._finder = ConceptFinder(self.concepts, self.example_cues)
+        self._finder = ConceptFinder(self.concepts, grammars.cue_phrases("example"))
         return self
 
     @property
