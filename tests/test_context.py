@@ -269,3 +269,29 @@ def test_issue_10_consent_negations_reach_past_six_words(parser):
     result = run(parser, CONSENT, RICH)
     assert answer(result, "exclusion", "1")[0] == "not met"
     assert answer(result, "exclusion", "2")[0] == "not met"
+
+
+LISTED = """Inclusion Criteria:
+1. No history of the following: stroke, epilepsy
+2. No history of the following: myocardial infarction, epilepsy
+"""
+
+
+@pytest.mark.parametrize("text, mentions, negated", [
+    ("No history of any of the following conditions: stroke, epilepsy", ["conditions", "stroke", "epilepsy"],
+     [True, True, True]),
+    ("Non-surgical biopsy of one of the following: liver, kidney", ["surgical", "liver"], [True, False]),
+])
+def test_a_negation_before_the_following_negates_the_list(text, mentions, negated):
+    """cues.jsonl ``list_intro``: a negation whose first stop is the colon after "the following" negates the list
+    (Chia marks it so; LCT, in one line of its tune part, does not), within its rule's reach ("non-")."""
+    assert _negated_mentions(text, mentions) == negated
+
+
+def test_a_negated_list_after_the_following_is_checked_item_by_item(parser):
+    """A patient without stroke and epilepsy meets the first (before, the list was read as required: not met); a
+    past myocardial infarction fails its check in the second."""
+    result = run(parser, LISTED, RICH)
+    assert answer(result, "inclusion", "1")[0] == "met"
+    found, reasons = answer(result, "inclusion", "2")
+    assert found != "met" and "negated by 'No': not met" in reasons  # unknown: the list names no joiner

@@ -14,7 +14,8 @@ annotators' targets), a forward negation or exception bears on its first mention
 takes and what is listed with it, and ends before a ``circumstance`` word of ``cues.jsonl`` after it ("unable to
 perform [pace mapping] *during* {ablation procedure}", "no allergy to ...", "other than [CABG] *with* ..."), as LCT
 and Chia mark it; a negation passes over the words of the other cues in its scope ("no {history} of [stroke]",
-"not {scheduled} to undergo [ultrasound]"). No spaCy here: the pipeline component (``pipeline/context.py``) and the
+"not {scheduled} to undergo [ultrasound]"). A negation whose first stop is the colon after a ``list_intro`` cue
+("no history of the following: [stroke], [epilepsy]") reaches the list, past its ``max_scope``. No spaCy here: the pipeline component (``pipeline/context.py``) and the
 matcher share this one reader.
 """
 
@@ -81,6 +82,7 @@ class ContextReader:
         self._pseudo = compile_phrases(r.literal for r in rules if r.direction == "pseudo")
         self._patterns = [(re.compile(r.pattern, re.IGNORECASE), r) for r in rules if r.pattern is not None]
         self._circumstance = compile_phrases(p for r in grammars.cues if r.cue == "circumstance" for p in r.phrases)
+        self._list_intro = compile_phrases(grammars.cue_phrases("list_intro"))
 
     def modifiers(self, text: str, exclusion: bool = False, mentions: Sequence[tuple[int, int]] = ()) -> list[Modifier]:
         """Every asserting cue of ``text`` with its scope, in text order; in an ``exclusion`` criterion a cue
@@ -98,8 +100,13 @@ class ContextReader:
                      and (c.rule.category != "ALTERNATIVE" or _DIGIT.search(text, clause_start, cue.start))]
             scope_start, scope_end = cue.end, cue.start
             if rule.direction in ("forward", "bidirectional"):
-                scope_end = min([c.start for c in stops if c.start >= cue.end] + [clause_end])
-                scope_end = _words_after(text, cue.end, scope_end, rule.max_scope)
+                after = [c for c in stops if c.start >= cue.end]
+                first = min(after, key=lambda c: c.start, default=None)
+                if first is not None and self._introduces(text, cue, first):  # "no history of the following: A, B"
+                    scope_end = min([c.start for c in after if c.start > first.start] + [clause_end])
+                else:
+                    scope_end = min([c.start for c in after] + [clause_end])
+                    scope_end = _words_after(text, cue.end, scope_end, rule.max_scope)
             if rule.direction in ("backward", "bidirectional"):
                 scope_start = max([c.end for c in stops if c.end <= cue.start] + [clause_start])
                 scope_start = _words_before(text, scope_start, cue.start, rule.max_scope)
@@ -120,6 +127,16 @@ class ContextReader:
         passes = tuple((m.start, m.end) for m in found if m.category not in BEARING
                        and modifier.scope_start <= m.start and m.end <= modifier.scope_end)
         return replace(modifier, passes=passes) if passes else modifier
+
+    def _introduces(self, text: str, cue: _Cue, stop: _Cue) -> bool:
+        """Whether a negation's first stop is a colon after a ``list_intro`` cue of cues.jsonl (within the rule's
+        ``max_scope``) and at most two words ("no history of any of the following conditions: A, B"): the list is
+        what it negates, to its own stop or the end of the clause, however many words it has."""
+        if cue.rule.category != "NEGATED_EXISTENCE" or stop.rule.category != "COLON":
+            return False
+        reach = _words_after(text, cue.end, stop.start, cue.rule.max_scope)  # "non-surgical biopsies of the ..."
+        return any(m.start() < reach and re.fullmatch(r"\s*(?:[\w-]+\s*){0,2}", text[m.end():stop.start])
+                   for m in self._list_intro.finditer(text, cue.end, stop.start))
 
     def _bearing(self, text: str, modifier: Modifier, mentions: Sequence[tuple[int, int]]) -> Modifier:
         """A forward negation cut before the first circumstance word between two mentions it holds ("pace

@@ -225,14 +225,15 @@ class CueRule(Rule):
     none of the items after it ("active infection*:* HIV, hepatitis B or tuberculosis"); ``example`` opens examples
     of what comes before it ("such as", "e.g."): it ends a ConText scope ("no [autoimmune disease] *such as* lupus")
     and makes a parenthesis of examples for the matcher ("(e.g., medical, surgical or radiation oncology)"), one
-    list for both.
+    list for both; ``list_intro`` before a colon makes a negation reach the list after it ("no history of *the
+    following*: stroke, epilepsy").
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
                  "conjunction", "list_separator", "population", "kind_name", "kind_scale", "restriction",
-                 "circumstance", "respectively", "list_end", "example"]
+                 "circumstance", "respectively", "list_end", "example", "list_intro"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).
