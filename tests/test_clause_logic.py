@@ -241,3 +241,15 @@ def test_a_bad_case_line_is_one_error(tmp_path):
     path.write_text('{"text": "Age ≥ 18", "clauses": [{"kind": "condition", "text": "if"}]}\n', encoding="utf-8")
     with pytest.raises(InputError, match="line 1: clause"):
         read_cases(path)
+
+
+def test_readings_remembered_for_one_text_are_not_another_texts():
+    """Issue 14: the reader remembers a part's bound and groups for the last text only; the same part offsets in
+    another text are read afresh."""
+    reader = clause_reader(load_grammars())
+    first, second = "age below 18 or above 65 years", "age of 18 to 65 years or older"
+    parts = spans(first, ["below 18", "above 65 years"])
+    disjoint = reader._disjoint(first, *parts)
+    assert disjoint and reader._bound(first, parts[0])[1] == "<"
+    assert reader._bound(second, parts[0]) is None  # "of 18 to" states no bound at those offsets
+    assert reader._disjoint(first, *parts) == disjoint

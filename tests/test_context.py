@@ -295,3 +295,17 @@ def test_a_negated_list_after_the_following_is_checked_item_by_item(parser):
     assert answer(result, "inclusion", "1")[0] == "met"
     found, reasons = answer(result, "inclusion", "2")
     assert found != "met" and "negated by 'No': not met" in reasons  # unknown: the list names no joiner
+
+
+def test_cues_found_once_answer_as_cues_found_again():
+    """Issue 14: criteria_context finds a criterion's cues and scopes once (``scoped``) and the clause reader of
+    criteria_clauses reuses them; given them, the reader answers as it does finding them itself, with mentions and
+    without, for both values of the exclusion flag."""
+    reader = context_reader(load_grammars())
+    text = "No history of pace mapping during ablation procedure, unless pregnant women are excluded"
+    held = [(text.index("pace"), text.index("pace") + 12), (text.index("ablation"), text.index("ablation") + 18)]
+    for exclusion in (False, True):
+        scoped = reader.scoped(text, exclusion)
+        for mentions in (held, ()):
+            assert reader.modifiers(text, exclusion, mentions, scoped) == reader.modifiers(text, exclusion, mentions)
+    assert reader.modifiers(text, False, held) != list(reader.scoped(text, False))  # the mentions cut a negation

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Union
+from functools import wraps
+from typing import Callable, Optional, Sequence, TypeVar, Union
 
 from .clauses import clause_around
 from .context import ContextReader, Modifier, context_reader
@@ -116,12 +117,35 @@ class Reading:
             node = inner
 
 
+_MISSING = object()
+T = TypeVar("T")
+
+
+def _per_text(method: Callable[..., T]) -> Callable[..., T]:
+    """``method(self, text, part)`` remembered for the last text read: the reader asks it of each part once for
+    each neighbour and pair of a criterion (its answers are never changed by a caller; issue 14)."""
+    name = method.__name__
+
+    @wraps(method)
+    def remembered(self: "ClauseReader", text: str, part: tuple[int, int]) -> T:
+        memo = self._memo  # one read: threads sharing the reader each see a whole entry
+        if memo[0] != text:
+            memo = self._memo = (text, {})
+        value = memo[1].get((name, part), _MISSING)
+        if value is _MISSING:
+            value = memo[1][name, part] = method(self, text, part)
+        return value
+
+    return remembered
+
+
 class ClauseReader:
     """Reads the clause logic of criterion texts (one reader per grammar set)."""
 
     def __init__(self, grammars: Grammars, context: ContextReader) -> None:
         self.grammars = grammars
         self.context = context
+        self._memo: tuple[Optional[str], dict] = (None, {})
         self._joiners = {kind: compile_phrases(grammars.cue_phrases(kind)) for kind in JOINING_CUES}
         self._rules = {(rule.cue, normalize(p)): rule.id for rule in grammars.cues for p in rule.phrases}
         self._conditions = {rule.id for rule in grammars.context
@@ -182,14 +206,16 @@ class ClauseReader:
         return []
 
     def read(self, text: str, parts: list[tuple[int, int]], exclusion: bool = False,
-             limits: Optional[list[Optional[tuple[int, int]]]] = None) -> Reading:
+             limits: Optional[list[Optional[tuple[int, int]]]] = None,
+             cues: Optional[Sequence[Modifier]] = None) -> Reading:
         """The clauses of ``text`` and the logic of ``parts`` (spans into ``text``).
 
         ``limits`` gives the span of each part's value: parts with one value are coordinated subjects ("ALT, AST
         and bilirubin > 2 × ULN"); in an ``exclusion`` criterion they are alternatives (any of them excludes:
-        the inclusion "ALT and AST ≤ 2 × ULN" turned round), else the joiner decides.
+        the inclusion "ALT and AST ≤ 2 × ULN" turned round), else the joiner decides. ``cues``: the ConText
+        cues of ``text`` before mentions cut any (:meth:`.context.ContextReader.scoped`), if the caller has them.
         """
-        clauses = self.clauses(text, exclusion=exclusion)
+        clauses = self.clauses(text, None if cues is None else list(cues), exclusion)
         roles = [self._role(clauses, start, end) for start, end in parts]
         shared = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                   if exclusion and limits and a != b and limits[a] is not None and limits[a] == limits[b]}
@@ -224,6 +250,7 @@ class ClauseReader:
         value = self._numbers.get(normalize(word))
         return int(value) if value is not None and value == int(value) else None
 
+    @_per_text
     def _bound(self, text: str, part: tuple[int, int]) -> Optional[tuple[str, str, float, str]]:
         """(the words before the comparator, its direction ``<`` or ``>``, the number, the word after it unless a
         joining word: its unit) of a part that is a bound
@@ -315,6 +342,7 @@ class ClauseReader:
             return None  # a limit ("creatinine ≤ 1.5", "less than 9"), not a class
         return words[:-1]
 
+    @_per_text
     def _populations(self, text: str, part: tuple[int, int]) -> set[str]:
         """The groups of people (``population`` rules) named in a part or in the three words after it ("< 11.5
         g/dL for females")."""
@@ -322,6 +350,7 @@ class ClauseReader:
         end = part[1] + (tail.end() if tail else 0)
         return self._populations_between(text, part[0], end)
 
+    @_per_text
     def _paired_groups(self, text: str, part: tuple[int, int]) -> Optional[str]:
         """The rule of a ``respectively`` after a part in its clause, when two groups of people or more stand
         between them: the limits listed up to the part are each for one group ("≥ 1.5 and ≥ 1.4 mg/dL in males

@@ -84,11 +84,21 @@ class ContextReader:
         self._circumstance = compile_phrases(p for r in grammars.cues if r.cue == "circumstance" for p in r.phrases)
         self._list_intro = compile_phrases(grammars.cue_phrases("list_intro"))
 
-    def modifiers(self, text: str, exclusion: bool = False, mentions: Sequence[tuple[int, int]] = ()) -> list[Modifier]:
+    def modifiers(self, text: str, exclusion: bool = False, mentions: Sequence[tuple[int, int]] = (),
+                  scoped: Optional[Sequence[Modifier]] = None) -> list[Modifier]:
         """Every asserting cue of ``text`` with its scope, in text order; in an ``exclusion`` criterion a cue
         that restates the exclusion ("pregnant women | are excluded"; ``metadata`` ``restates``) asserts
         nothing; with the text's ``mentions`` a forward negation ends at a circumstance after its first one
-        (module docstring)."""
+        (module docstring). ``scoped``: what :meth:`scoped` gave for the same text and flag, if the caller has it
+        (the pipeline finds the cues once for ``criteria_context`` and the clause reader: issue 14)."""
+        found = self.scoped(text, exclusion) if scoped is None else scoped
+        if not mentions:
+            return list(found)
+        passing = [self._passing(m, found) for m in found]
+        return [self._bearing(text, m, mentions) for m in passing]
+
+    def scoped(self, text: str, exclusion: bool = False) -> tuple[Modifier, ...]:
+        """The asserting cues of ``text`` with their scopes, before any mention cuts one (:meth:`modifiers`)."""
         cues = self._cues(text)
         found = []
         for cue in cues:
@@ -112,13 +122,10 @@ class ContextReader:
                 scope_start = _words_before(text, scope_start, cue.start, rule.max_scope)
             found.append(Modifier(rule.category, rule.id, cue.start, cue.end, scope_start, scope_end,
                                   text[cue.start:cue.end]))
-        if not mentions:
-            return found
-        found = [self._passing(m, found) for m in found]
-        return [self._bearing(text, m, mentions) for m in found]
+        return tuple(found)
 
     @staticmethod
-    def _passing(modifier: Modifier, found: list[Modifier]) -> Modifier:
+    def _passing(modifier: Modifier, found: Sequence[Modifier]) -> Modifier:
         """A forward negation that passes over the words of the other asserting cues in its scope ("no | history
         of | GI pathology", "not | scheduled | to undergo ultrasound"): a mention they hold is none it negates, nor
         one its circumstance cut counts (:meth:`_bearing`)."""

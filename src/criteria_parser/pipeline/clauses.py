@@ -35,7 +35,7 @@ from ..grammar.context import Modifier, asserted
 from ..grammar.loader import load_grammars
 from ..model import (Assertion, AssertionKind, Clause, ClauseKind, Constraint, CriterionException, Excerpt, Joiner,
                      LogicNode, Substitution)
-from .context import mentions
+from .context import mentions, scoped_key
 from .types import Found, register_extensions, text_of
 
 #: Which ConText category is which assertion (EXCEPTED cues make exceptions, not assertions).
@@ -99,7 +99,7 @@ class ClauseStructurer:
         # "at least two of the following": a count of sub-items, which is no part of what the criterion asks
         parts = [p for p in _parts(constraints, found) if said is None or not said[0] <= _at(p) < said[1]]
         reading = self.reader.read(text, [(p.start, p.end) for p in parts], bool(doc._.cp_exclusion),
-                                   [p.limit for p in parts])
+                                   [p.limit for p in parts], doc.user_data.get(scoped_key(self.reader.context)))
         self._clauses(text, parts, reading, doc._.cp_exceptions or [], structure)
         self._exceptions(text, parts, reading, doc._.cp_exceptions or [], structure)
         return structure

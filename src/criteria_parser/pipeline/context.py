@@ -40,8 +40,17 @@ class ContextComponent:
         self.reader = reader
 
     def __call__(self, doc: Doc) -> Doc:
-        doc._.cp_modifiers = self.reader.modifiers(text_of(doc), bool(doc._.cp_exclusion), mentions(doc))
+        text, exclusion = text_of(doc), bool(doc._.cp_exclusion)
+        scoped = self.reader.scoped(text, exclusion)
+        doc.user_data[scoped_key(self.reader)] = scoped  # the clause reader's cues (criteria_clauses)
+        doc._.cp_modifiers = self.reader.modifiers(text, exclusion, mentions(doc), scoped)
         return doc
+
+
+def scoped_key(reader: ContextReader) -> tuple[str, int]:
+    """Where ``criteria_context`` keeps, in ``doc.user_data``, the cues and scopes that ``reader`` found in the doc
+    before its mentions cut any (:meth:`~..grammar.context.ContextReader.scoped`)."""
+    return "cp_scoped_cues", id(reader)
 
 
 def mentions(doc: Doc) -> list[tuple[int, int]]:

@@ -80,10 +80,14 @@ class SubjectFinder:
         key = ("cp_lexicon_mentions", id(self), fuzzy)
         known = doc.user_data.get(key)
         if known is None:
-            known = doc.user_data[key] = self._find(doc, fuzzy)
+            known, corrected = self._find(doc, fuzzy)
+            doc.user_data[key] = known
+            if fuzzy and not corrected:  # no word read as a misspelling: what a search without them finds
+                doc.user_data.setdefault(("cp_lexicon_mentions", id(self), False), known)
         return list(known)
 
-    def _find(self, doc: Doc, fuzzy: bool) -> list[Mention]:
+    def _find(self, doc: Doc, fuzzy: bool) -> tuple[list[Mention], bool]:
+        """The mentions of ``doc``, and whether any word was read as a misspelling."""
         orths, starts = _pieces(doc)
         words = [w.lower() for w in orths]
         typos: dict[int, str] = {}
@@ -111,7 +115,7 @@ class SubjectFinder:
         mentions.extend(self._elided_mentions(doc, starts, orths, words, found))
         mentions.extend(self._abbreviation_mentions(doc, mentions))
         mentions.sort(key=lambda m: m.start)
-        return mentions
+        return mentions, bool(typos)
 
     @staticmethod
     def _mention(doc: Doc, starts: list[int], orths: list[str], first: int, end: int, entry: LexiconEntry,
