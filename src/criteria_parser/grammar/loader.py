@@ -222,7 +222,7 @@ class CueRule(Rule):
     ablation is none of what is negated; "disease *affecting* gait"); ``respectively`` pairs listed limits with
     the list before it: with groups of people there, the limits are alternatives ("≥ 1.5 and ≥ 1.4 mg/dL in males
     and females *respectively*"); ``list_end`` ends a list without ending a clause: the words before a colon are
-    none of the items after it ("active infection*:* HIV, hepatitis B or tuberculosis"); ``example`` opens examples
+    none of the items after it ("active infection*:* HIV, hepatitis B or tuberculosis"), nor a subject of the words after it; ``example`` opens examples
     of what comes before it ("such as", "e.g."): it ends a ConText scope ("no [autoimmune disease] *such as* lupus")
     and makes a parenthesis of examples for the matcher ("(e.g., medical, surgical or radiation oncology)"), one
     list for both; ``list_intro`` before a colon makes a negation reach the list after it ("no history of *the

@@ -100,6 +100,8 @@ class _Vocabulary:
         self._modifying = {p.lower() for rule in grammars.subjects if rule.id == "subj.stop.determiner"
                            for p in rule.phrases}
         self._example = re.compile(r"(?<![^\W_])(?:" + compile_phrases(role("example")).pattern + r")", re.IGNORECASE)
+        # what ends the words an example cue may take a subject from: a clause break or a colon (cues.jsonl)
+        self._phrase_end = compile_phrases([*grammars.cue_phrases("clause_break"), *grammars.cue_phrases("list_end")])
         #: words that open another clause after a value ("patients ≥18 who ...")
         self._clause_words = {p.lower() for rule in grammars.subjects if rule.id == "subj.stop.clause"
                               for p in rule.phrases}
@@ -445,8 +447,8 @@ class SubjectPicker(AgeReader, _OpenWords):
         for match in self._example.finditer(before):
             cue = match
         if cue is None or before.count("(", cue.end()) or before.count("(", 0, cue.start()) > before.count(
-                ")", 0, cue.start()) or re.search(r"[;:]|\.\s", before[cue.end():]) \
-                or re.search(r"[;:]|\.\s", before[:cue.start()]):
+                ")", 0, cue.start()) or self._phrase_end.search(before[cue.end():]) \
+                or self._phrase_end.search(before[:cue.start()]):
             return subjects
         phrase = self._phrase_left(words, clause, clause + len(before[:cue.start()].rstrip(" ,(")))
         if phrase is None:
