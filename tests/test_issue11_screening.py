@@ -428,3 +428,65 @@ def test_issue_11_8_a_resolved_condition_answers_only_what_asks_about_the_past(p
                                "3. Active malignancy\n")
     ckd = screened(listing, CKD, fhir=True)  # breast cancer resolved in 2015
     assert [ckd[f"exclusion {n}"] for n in (1, 2, 3)] == ["unknown", "met", "not met"]
+
+
+# The fourth tune sample of the audit ("tune4"): its misreadings, and the left-overs of the third, in words of our own.
+
+def test_issue_11_a_misspelt_inability_still_negates(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Unability to give written informed consent\n")
+    assert every_patient(listing, "exclusion 1") == {("not met",)}  # consent confirmed: was met, read as consent
+
+
+def test_issue_11_1_an_age_at_the_original_diagnosis_is_not_todays(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Aged 21 years or younger at the time of original diagnosis "
+                               "of leukemia\n2. Aged 21 years or younger\n")
+    for name in (CKD, NSCLC, PREGNANT):
+        answers = screened(listing, name)
+        assert (answers["inclusion 1"], answers["inclusion 2"]) == ("unknown", "not met"), name
+
+
+def test_issue_11_two_bounds_from_one_side_are_a_misread_range(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Body mass index >27 kg/m² to >38 kg/m²\n"
+                               "2. BMI ≥ 18 kg/m2 and BMI ≤ 35 kg/m2\n")
+    assert screened(listing, CKD)["inclusion 1"] == "unknown"  # 28.9: over 27 but not over 38; "all" was not met
+    assert screened(listing, CHILD)["inclusion 1"] == "not met"  # 17.3: under both, "all" and "any" agree
+    assert screened(listing, CKD)["inclusion 2"] == "met"  # a lower and an upper bound: a range, all of it
+
+
+def test_issue_11_10_a_class_named_in_the_lexicon_has_members(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Current statin therapy within 2 weeks\n"
+                               "2. Beta blockers within 2 weeks\n3. Use of NSAIDs within 7 days\n")
+    ckd, nsclc = screened(listing, CKD), screened(listing, NSCLC, fhir=True)
+    assert ckd["exclusion 1"] == "met"  # atorvastatin, ongoing: was 'no statins in the treatment history'
+    assert (nsclc["exclusion 1"], ckd["exclusion 2"], ckd["exclusion 3"]) == ("not met", "not met", "not met")
+    assert all(c.members for c in MATCHING.treatment_classes)
+
+
+def test_issue_11_10_a_steroid_may_be_counted_as_an_immunosuppressant(parser, tmp_path):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Received any immunosuppressive therapy within 4 weeks prior to "
+                               "screening\n")
+    assert screened(listing, CKD)["exclusion 1"] == "unknown"  # prednisone 7.5 mg/d: ATC H02, counted by some
+    assert screened(listing, CKD, fhir=True)["exclusion 1"] == "unknown"
+    assert screened(listing, PREGNANT)["exclusion 1"] == "not met"
+    data = json.loads((EXAMPLES / "patient-ckd-prednisone.json").read_text(encoding="utf-8"))
+    data["treatments"].append({"name": "tacrolimus", "route": "oral", "start": "2026-10-01", "dose": {"value": 2,
+                                                                                                   "unit": "mg/d"}})
+    (tmp_path / "patient-tacrolimus.json").write_text(json.dumps(data), encoding="utf-8")
+    assert screened(listing, "tacrolimus", examples=tmp_path)["exclusion 1"] == "met"  # ATC L04AD02
+
+
+def test_issue_11_2_a_sex_beside_someone_else_is_not_whom_the_criterion_is_about(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Women who are pregnant or anyone with HIV infection\n"
+                               "2. Women who are pregnant or breastfeeding\n")
+    child, nsclc = screened(listing, CHILD), screened(listing, NSCLC)
+    assert child["exclusion 1"] == "unknown"  # a boy whose HIV status is not recorded: was not met by his sex alone
+    assert nsclc["exclusion 1"] == "not met"  # a man, HIV ruled out
+    assert child["exclusion 2"] == "not met"  # only women are named
+
+
+def test_issue_11_an_exclusions_line_and_its_sub_items_are_not_joined_all(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Hemoglobin < 9 g/dL, or any of the following:\n"
+                               "  - HIV infection\n  - pregnancy\n")
+    pregnant = screened(listing, PREGNANT)  # hemoglobin 10.9 g/dL, 25 weeks pregnant
+    assert (pregnant["exclusion 1.2"], pregnant["exclusion 1"]) == ("met", "unknown")  # "all" was not met
+    assert screened(listing, NSCLC)["exclusion 1"] == "not met"  # none of them

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..match.plan import (
     UNKNOWN, Agreeing, AllOf, AnyOf, AtLeastUnknown, AtMostUnknown, CheckReader, Commitment, Compare, ConceptCheck, DoseLimit, EventWindow,
-    ListingPlan, Negated, Permission, TreatmentWindow, Unknown, Unless,
+    ListingPlan, Negated, Permission, TreatmentWindow, Unknown, Unless, maybe_of,
 )
 from ..match.fact_store import Facts
 from ..grammar.matching import MatchingGrammar
@@ -128,7 +128,9 @@ class JsonLogicWriter(CheckReader[Any]):
             member = {"or": [member, {"!": {"===": [_var(equivalent), None]}}]}
         other: Any = 0 if check.listed else {"if": [_var("current.classified"), 0, UNKNOWN]}  # no member list: a
         # treatment the grammars do not know may be one
-        over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [member, counted, other]}]}, 0]}
+        maybe = {"in": [maybe_of(check.treatment_class), _var("current.classes")]}  # a steroid as immunosuppressant
+        over = {"reduce": [_var("treatments"), {"max": [_var("accumulator"), {"if": [
+            member, counted, maybe, {"min": [counted, UNKNOWN]}, other]}]}, 0]}
         # a treatment not listed was not given only when the history is complete
         over = {"max": [{"if": [_var("treatments_complete"), 0, UNKNOWN]}, over]}
         return {"if": [{"===": [_var("treatments"), None]}, UNKNOWN, over]}

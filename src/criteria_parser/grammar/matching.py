@@ -36,6 +36,9 @@ class TreatmentClass(_Model):
     members: list[str] = Field(min_length=1)
     systemic: bool = Field(description="Whether only systemic routes count (topical, inhaled do not).")
     atc: str = Field(description="The WHO ATC groups the members are drawn from (ATC/DDD Index 2024).")
+    may_include: list[str] = Field(default=[], description="Other classes whose members criteria often count as "
+                                   "this class though ATC does not (systemic corticosteroids as immunosuppressants): "
+                                   "one of them inside the window leaves the criterion unknown, never absent.")
 
 
 class DoseEquivalents(_Model):
@@ -271,6 +274,9 @@ class MatchingGrammar(_Model):
                                                   "guidelines'): the clause they open asks nothing.")
     future_cues: list[str] = Field(description="Words about what is planned or expected ('anticipated need for "
                                                 "surgery'): no record holds it, so such an exclusion is never not met.")
+    other_person_cues: list[str] = Field(description="Words after a sex a criterion names that name someone else "
+                                                  "beside it ('Women who are pregnant or anyone with HIV'): the sex "
+                                                  "is then not whom the whole criterion is about.")
     stability_cues: list[str] = Field(description="Words that make a window a duration of stability ('on a stable "
                                       "dose for 3 months'): how long a treatment has been unchanged is in no record.")
     screening_anchor: str = Field(description="The anchor a time window without a named anchor is judged against.")

@@ -92,7 +92,10 @@ class Compiler:
             combined: Check = AnyOf(parts) if either else AllOf(parts)
             if criterion.logic == "at_least" and (criterion.logic_count or 1) > 1:
                 combined = self.clauses.at_least(parts, criterion.logic_count)
-            check = combined if own is None else AllOf((own, combined))
+            # an exclusion's own line and its sub-items: "X, or any of the following" are alternatives, "X within 6
+            # months: any of the following" one condition; the text does not say which, so "all" and "any" must agree
+            joined = Agreeing((own, combined)) if section.kind == "exclusion" else AllOf((own, combined))
+            check = combined if own is None else joined
         if not children:  # the sex a criterion names is its own check's, which FHIR states too
             gated = self._sex_named(section, criterion, check)
             own, check = (gated, gated) if gated is not check else (own, check)
@@ -130,7 +133,9 @@ class Compiler:
             return False
         if any(item.start <= entity.start < item.end for item in (*criterion.clauses, *criterion.exceptions)):
             return False
-        return low < clause_around(self.grammars, criterion.text, 0)[1]
+        end = clause_around(self.grammars, criterion.text, 0)[1]
+        # "Women who are pregnant or anyone with HIV": someone else named beside the sex, who may be of either sex
+        return low < end and not self.matching.cue_in(criterion.text[high:end], self.matching.other_person_cues)
 
     def _not_the_index(self, check: Check) -> Check:
         """An exclusion's check kept from ``met`` when it reads a concept the trial's own condition is one of ("prior
@@ -183,7 +188,7 @@ class Compiler:
         parts = tuple(g[0] if len(g) == 1 else AnyOf(tuple(g)) for _, g in sorted(groups.items()))
         result: Check = parts[0] if len(parts) == 1 else AllOf(parts)
         if len(parts) > 1 and (self._or_between_groups(criterion, conditions)
-                               or _exclusive_values(parts, self.matching) or _table(parts)):
+                               or _exclusive_values(parts, self.matching) or _table(parts) or _same_bounds(parts)):
             result = Agreeing(parts)  # "A (x < 90) or B (y > 170)" read as separate groups: "all" is not sure
         handled = self.clauses.handled(section, criterion)
         if criterion.tree is not None or criterion.clauses:  # the model's clause structure (schema 2.1)
@@ -291,6 +296,22 @@ def _table(parts: tuple[Check, ...]) -> bool:
             if isinstance(check, Compare):
                 groups.setdefault(check.variable.path, set()).add(index)
     return any(len(indices) > 2 for indices in groups.values())
+
+
+def _same_bounds(parts: tuple[Check, ...]) -> bool:
+    """Whether two groups bound one variable from the same side at different values ("BMI > 25 kg/m² to > 40 kg/m²",
+    a range written as two lower bounds): both together say no more than the stricter one, so "all" is likely a
+    misreading."""
+    seen: dict[tuple[str, str], set[tuple[int, float]]] = {}
+    for index, part in enumerate(parts):
+        for check in part.parts if isinstance(part, AnyOf) else (part,):
+            if not isinstance(check, Compare) or check.value is None or check.reference or check.value_high is not None:
+                continue
+            side = {">": "low", ">=": "low", "<": "high", "<=": "high"}.get(check.comparator)
+            if side is None:
+                continue
+            seen.setdefault((check.variable.path, side), set()).add((index, check.value))
+    return any(len({i for i, _ in found}) > 1 and len({v for _, v in found}) > 1 for found in seen.values())
 
 
 def _exclusive_values(parts: tuple[Check, ...], matching: MatchingGrammar) -> bool:

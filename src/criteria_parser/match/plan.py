@@ -30,6 +30,12 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
 
 
+def maybe_of(treatment_class: str) -> str:
+    """The mark, among a treatment's classes, that criteria often count it as ``treatment_class`` though ATC does
+    not (a class's ``may_include``): 'immunosuppressants?' for prednisone."""
+    return f"{treatment_class}?"
+
+
 @dataclass(frozen=True)
 class Variable:
     """A patient variable a check reads: its dotted path, meaning and canonical unit."""

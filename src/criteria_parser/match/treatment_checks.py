@@ -9,7 +9,7 @@ from ..grammar.matching import MatchingGrammar
 from ..grammar.units import display_unit
 from .fact_store import Facts, number_text
 from .outcome import Outcome, when_text
-from .plan import MET, NOT_MET, TRUTH_WORDS, UNKNOWN, DoseLimit, TreatmentWindow
+from .plan import MET, NOT_MET, TRUTH_WORDS, UNKNOWN, DoseLimit, TreatmentWindow, maybe_of
 from .treatments import INCOMPLETE
 
 
@@ -33,6 +33,12 @@ class TreatmentJudge:
             note = self.facts.notes.get(f"treatments[{index}]", row["name"])
             if self._member(check, row):
                 parts.append(self._treatment(check, row, note))
+            elif maybe_of(check.treatment_class) in row["classes"]:  # counted as one by some criteria (a steroid)
+                inside = self._treatment(check, row, note)
+                truth = min(inside.truth, UNKNOWN)
+                said = inside.reason.rsplit(": ", 1)[0]
+                parts.append(Outcome(truth, f"{said}; some count it as {what}: {TRUTH_WORDS[truth]}",
+                                     values=inside.values))
             elif not check.listed and not row["classified"]:  # no member list: a treatment the grammars do not know
                 parts.append(Outcome(UNKNOWN, f"{note}: may be {what} (no list of what counts as one): unknown"))
         if not self.facts.data.get("treatments_complete"):  # a treatment not listed may still have been given

@@ -12,7 +12,7 @@ from .conditions import names_concept
 from .fact_store import DAY_SECONDS, Facts, anchor_date, day_text, number_text
 from .names import LexiconNames
 from .patients import Patient, Treatment
-from .plan import Variable, slug
+from .plan import Variable, maybe_of, slug
 
 #: What a treatment history not said to be complete leaves open.
 INCOMPLETE = "the history is not said to be complete (treatments_complete)"
@@ -72,6 +72,11 @@ class TreatmentReader:
                 classes.add(slug(treatment_class.name))
             if treatment_class.systemic and route in self.matching.systemic_routes_excluded:
                 classes.discard(slug(treatment_class.name))
+        for treatment_class in self.matching.treatment_classes:  # counted as the class by some criteria only
+            named = {slug(self.names.resolve(m)) for m in treatment_class.may_include} | {
+                slug(m) for m in treatment_class.may_include}
+            if slug(treatment_class.name) not in classes and named & classes:
+                classes.add(maybe_of(slug(treatment_class.name)))
         return sorted(classes)
 
     def _classified(self, classes: list[str]) -> bool:
