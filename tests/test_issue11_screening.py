@@ -490,3 +490,13 @@ def test_issue_11_an_exclusions_line_and_its_sub_items_are_not_joined_all(parser
     pregnant = screened(listing, PREGNANT)  # hemoglobin 10.9 g/dL, 25 weeks pregnant
     assert (pregnant["exclusion 1.2"], pregnant["exclusion 1"]) == ("met", "unknown")  # "all" was not met
     assert screened(listing, NSCLC)["exclusion 1"] == "not met"  # none of them
+
+
+def test_issue_11_diabetes_is_read_from_the_record_by_its_type(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Adults with type 2 diabetes\nExclusion Criteria:\n"
+                               "1. Type 1 diabetes\n2. Known diabetes mellitus\n3. Poorly controlled diabetes\n"
+                               "4. Diabetes insipidus\n5. Pancreatic surgery, or diabetes secondary to pancreatitis\n")
+    ckd = screened(listing, CKD, fhir=True)  # type 2 diabetes (E11) recorded as active
+    assert (ckd["inclusion 1"], ckd["exclusion 1"], ckd["exclusion 2"]) == ("met", "unknown", "met")
+    assert [ckd[f"exclusion {n}"] for n in (3, 4, 5)] == ["unknown"] * 3  # narrower, or something else
+    assert screened(listing, NSCLC)["inclusion 1"] == "unknown"  # diagnoses are never complete

@@ -184,6 +184,11 @@ class ConceptFinder:
         return named | {concept.name for concept in self.concepts
                         if any(phrase_regex(kind).search(text) for kind in concept.kinds)}
 
+    def names_else(self, name: str, rest: str) -> Optional[str]:
+        """The ``not_before`` word of a concept ``name`` names that opens ``rest``, the text after it, if any
+        ("diabetes | secondary to pancreatitis"): the words then name something else."""
+        return next((cue for *_, concept in self._phrases(name) if (cue := _cue_at(rest, concept.not_before))), None)
+
     def phrase_spans(self, text: str) -> list[tuple[int, int]]:
         """Every span of ``text`` that names a concept (longest phrases first, none overlapping)."""
         return [(start, end) for start, end, _ in self._phrases(text)]

@@ -133,7 +133,10 @@ class ConceptReader:
             if entity.id in covered or entity.id not in mates or entity.type not in UNRECORDED_TYPES or \
                     not text[low:high].strip() or _restated(text, low, high, read):
                 continue
-            checks.append(self.entity(entity) or Unknown(f"'{entity.text}': no concept the record can answer"))
+            after = self.matching.finder.names_else(entity.name or entity.text, text[high:])  # "diabetes | secondary to"
+            check = None if after else self.entity(entity)
+            checks.append(check or Unknown(f"'{entity.text}': no concept the record can answer"
+                                           + (f" ('{after}' after it)" if after else "")))
             listed.append((low, high))
         # an item of the list no check reads, whether or not the model holds it as an entity: the list is unknown
         unread = self.guards.unread.list_items(text, listed)
