@@ -234,7 +234,7 @@ class Compiler:
         or BUN ≥ 1.5 × ULN"), between their starts."""
         spans: dict[int, tuple[int, int]] = {}
         for c in conditions:
-            start, end = _located(criterion, c)
+            start, end = located(criterion, c)
             low, high = spans.get(c.group, (start, end))
             spans[c.group] = (min(low, start), max(high, end))
         ordered = sorted(spans.values())
@@ -262,15 +262,6 @@ def _washout(window: Union[TreatmentWindow, EventWindow], matching: MatchingGram
     inside = next(name for name, forms in matching.comparators.items()
                   if forms.test == ("lt" if allowed[1] else "le"))
     return Negated(replace(window, comparator=inside), f"at least {window.shown}")
-
-
-def _located(criterion: Criterion, constraint: Constraint) -> tuple[int, int]:
-    """Where a constraint's words stand in the criterion's text: found by their words, since the offsets point into
-    the stored text, which may hold Markdown escapes the text here no longer has ("cells/mm\\^3")."""
-    found = criterion.text.find(constraint.text)
-    if found < 0:
-        found = max(constraint.text_start - criterion.start, 0)
-    return found, found + len(constraint.text)
 
 
 def _counts(criterion: Criterion, constraint: Constraint) -> bool:

@@ -14,7 +14,7 @@ from .plan import (MET, NOT_MET, UNKNOWN, Agreeing, AllOf, AnyOf, AtMostUnknown,
 from ..grammar.context import asserted, context_reader
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
-from ..model import Clause, Criterion, Entity, Excerpt, LogicNode, Section
+from ..model import Clause, Constraint, Criterion, Entity, Excerpt, LogicNode, Section
 
 #: Wraps the check of an entity that depends on a condition clause (:meth:`.clause_checks.ClauseChecks.conditional`).
 Conditional = Callable[[Entity, Check], Check]
@@ -168,15 +168,17 @@ class ConceptReader:
         return self.matching.has_cue(text, self.grammars.cue_phrases("alternative"))
 
 
-def located(criterion: Criterion, entity: Union[Entity, Excerpt, Clause]) -> tuple[int, int]:
-    """Where an entity's or an excerpt's words stand in the criterion's text: at its offsets, else (the stored text
-    held Markdown escapes the text here no longer has) where its words are found nearest them; (0, 0) when
-    nowhere."""
-    low = entity.start - criterion.start
+def located(criterion: Criterion, entity: Union[Entity, Excerpt, Clause, Constraint]) -> tuple[int, int]:
+    """Where an entity's, an excerpt's or a constraint's words stand in the criterion's text: at its offsets (a
+    constraint's ``text_start``), else (the stored text held Markdown escapes the text here no longer has,
+    "cells/mm\\^3") where its words are found nearest them; when nowhere, (0, 0), or a constraint at its offset."""
+    low = (entity.text_start if isinstance(entity, Constraint) else entity.start) - criterion.start
     if criterion.text[low:low + len(entity.text)] == entity.text:
         return low, low + len(entity.text)
     found = criterion.text.find(entity.text, max(low - 8, 0))
     found = criterion.text.find(entity.text) if found < 0 else found
+    if found < 0 and isinstance(entity, Constraint):
+        found = max(low, 0)
     return (found, found + len(entity.text)) if found >= 0 else (0, 0)
 
 
