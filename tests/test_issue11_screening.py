@@ -500,3 +500,17 @@ def test_issue_11_diabetes_is_read_from_the_record_by_its_type(parser):
     assert (ckd["inclusion 1"], ckd["exclusion 1"], ckd["exclusion 2"]) == ("met", "unknown", "met")
     assert [ckd[f"exclusion {n}"] for n in (3, 4, 5)] == ["unknown"] * 3  # narrower, or something else
     assert screened(listing, NSCLC)["inclusion 1"] == "unknown"  # diagnoses are never complete
+
+
+def test_issue_11_9_a_treatment_ended_before_the_screening_is_as_long_before_a_later_anchor(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Radiotherapy within 4 weeks prior to the first dose\n"
+                               "2. Chemotherapy within 14 days before randomization\n"
+                               "3. Systemic corticosteroids within 14 days before enrollment\n")
+    for fhir in (False, True):
+        ckd, nsclc = screened(listing, CKD, fhir=fhir), screened(listing, NSCLC, fhir=fhir)
+        assert (ckd["exclusion 1"], nsclc["exclusion 2"]) == ("not met", "not met")  # ended 2014; 21 days ago
+        assert ckd["exclusion 3"] == "unknown"  # prednisone ongoing: may still be given at enrollment
+        assert nsclc["exclusion 3"] == "not met"  # dexamethasone ended 20 days before the screening
+    child = screened(_listing(parser, "Exclusion Criteria:\n1. Oral corticosteroids within 120 days before "
+                                      "enrollment\n"), CHILD)
+    assert child["exclusion 1"] == "unknown"  # prednisolone 106 days before the screening: inside 120 days or not

@@ -116,7 +116,12 @@ class JsonLogicWriter(CheckReader[Any]):
     def treatment_window(self, check: TreatmentWindow) -> Any:
         days = f"current.days_before.{check.anchor}"
         inside = self._holds(_var(days), check.comparator, check.days)
-        window = {"if": [{"===": [_var(days), None]}, UNKNOWN, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
+        at_least, later = _var(f"current.days_at_least.{check.anchor}"), UNKNOWN  # an anchor still to come, undated
+        allowed = self.matching.interval(check.comparator, check.days)
+        if allowed is not None and allowed[2] != float("inf"):
+            past = {">" if allowed[3] else ">=": [at_least, allowed[2]]}
+            later = {"if": [{"and": [{"!==": [at_least, None]}, past]}, 0, UNKNOWN]}
+        window = {"if": [{"===": [_var(days), None]}, later, _truth({"and": [{">=": [_var(days), 0]}, inside]})]}
         counted: Any = window
         if check.dose is not None:
             counted = {"min": [window, self._dosed(check.dose)]}

@@ -62,7 +62,12 @@ class TreatmentJudge:
         anchor = check.anchor.replace("_", " ")
         values = {"variable": "treatments", "treatment": row["name"], "class": check.treatment_class,
                   "anchor": check.anchor, "days_before": days, "comparator": check.comparator, "limit_days": check.days}
-        if days is None:
+        at_least = row.get("days_at_least", {}).get(check.anchor)
+        if days is None and at_least is not None and self._beyond(check, at_least):
+            inside = NOT_MET
+            said = (f"{note}: ended {number_text(at_least)} days before the screening, so at least as long before "
+                    f"the {anchor}: outside {check.shown}")
+        elif days is None:
             inside, said = UNKNOWN, f"{note}: timing relative to the {anchor} unknown (dates or {anchor} date missing)"
         else:
             ok = days >= 0 and self.matching.holds(days, check.comparator, check.days)
@@ -81,6 +86,12 @@ class TreatmentJudge:
         if whys:
             values.update(dose=row["dose"], dose_as=row["dose_as"], **judgements)
         return Outcome(truth, "; ".join([said, *whys]) + f": {TRUTH_WORDS[truth]}", values=values)
+
+    def _beyond(self, check: TreatmentWindow, days: float) -> bool:
+        """Whether every time from ``days`` on lies past the window's end ("within 14 days": more than 14)."""
+        allowed = self.matching.interval(check.comparator, check.days)
+        return allowed is not None and allowed[2] != float("inf") and (days > allowed[2] or (
+            days == allowed[2] and not allowed[3]))
 
     def _dosed(self, row: dict, limit: DoseLimit, word: str) -> tuple[float, str]:
         """Whether a treatment's (equivalent) dose is within a dose limit or exception, and why."""

@@ -42,6 +42,7 @@ class TreatmentReader:
             row["days_before"] = {a: self._days_before(treatment, anchor_date(patient, a, today, self.matching),
                                                        today)
                                   for a in anchors}
+            row["days_at_least"] = {a: self._days_at_least(patient, treatment, a, today) for a in anchors}
             row["dose"] = self._dose(treatment, name)
             row["dose_as"] = self._equivalents(treatment, name)
             rows.append(row)
@@ -96,6 +97,17 @@ class TreatmentReader:
         if treatment.start > anchor:
             last = treatment.start
         return (anchor - last).total_seconds() / DAY_SECONDS
+
+    def _days_at_least(self, patient: Patient, treatment: Treatment, anchor: str, today: datetime) -> Optional[float]:
+        """How many days before an anchor still to come in the study (``timing_anchors``: enrollment, the first
+        dose), whose date the file does not give, a treatment ended at least: as many as before the screening. None
+        for an ongoing treatment, an anchor with a date, or one that is not still to come."""
+        future = {slug(a) for a in self.matching.timing_anchors}
+        if anchor not in future or anchor_date(patient, anchor, today, self.matching) is not None:
+            return None
+        if treatment.start is None or treatment.end is None or treatment.end > today or treatment.end < treatment.start:
+            return None
+        return (today - treatment.end).total_seconds() / DAY_SECONDS
 
     def _dose(self, treatment: Treatment, name: str) -> Optional[float]:
         entry = self.names.entry(name)
