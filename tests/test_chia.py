@@ -50,6 +50,8 @@ def evaluator(parser):
     ("140/90 or higher", [(">=", ("140",), None), (">=", ("90",), None)]),  # the words after a pair are the pair's
     ("within one month prior to initiation of peginterferon alfa-2a", [("<=", ("one",), "mo")]),  # a name's digit
     ("<=12 international units per liter (IU/L)", [("<=", ("12",), "U/L")]),  # a unit spelled with "per"
+    ("<U+2267>250µm", [(">=", ("250",), "um")]),  # a code point Chia spells out: "≧"
+    ("stage <U+2162>B", []),  # its digits are no value
     ("at Visit 2", []),
     ("positive", []),
 ])
@@ -94,6 +96,23 @@ def test_a_bound_before_another_shares_its_unit_within_a_span_and_across_spans(e
     tuples = evaluator.chia_tuples(read_ann("t.ann", ann, text), text)
     assert [(t.values, t.unit) for t in tuples] == [(("3.5",), "meq/L"), (("5.5",), "meq/L"),
                                                     (("0.5", "5"), None), (("4",), "wk")]
+
+
+def test_a_span_restating_the_one_before_in_brackets_takes_its_comparator(evaluator):
+    """Chia marks "[< 64 mmol/mol] ([8.0%])" as two spans: the restated limit is < 8.0% too, as the parser reads it;
+    a span with a comparator of its own keeps it, and one not in brackets states "="."""
+    text = "HbA1c < 64 mmol/mol (8.0%); weight over 50 kg (≥ 110 lbs); glucose ≤ 7 mmol/L, 126 mg/dL"
+    ann = ("T1\tValue 6 19\t< 64 mmol/mol\nT2\tValue 21 25\t8.0%\nT3\tValue 35 45\tover 50 kg\n"
+           "T4\tValue 47 56\t≥ 110 lbs\nT5\tValue 67 77\t≤ 7 mmol/L\nT6\tValue 79 88\t126 mg/dL\n")
+    tuples = evaluator.chia_tuples(read_ann("t.ann", ann, text), text)
+    assert [(t.comparator, t.values) for t in tuples] == [("<", ("64",)), ("<", ("8",)), (">", ("50",)),
+                                                          (">=", ("110",)), ("<=", ("7",)), ("=", ("126",))]
+
+
+def test_a_range_written_high_end_first_is_scored_low_end_first(evaluator):
+    text = "RASS between 0 and -4"
+    tuples = evaluator.chia_tuples(read_ann("t.ann", "T1\tValue 5 21\tbetween 0 and -4\n", text), text)
+    assert [(t.comparator, t.values) for t in tuples] == [("between", ("-4", "0"))]
 
 
 def test_discontinuous_span_reads_its_pieces_joined(evaluator):

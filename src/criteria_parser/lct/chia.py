@@ -49,10 +49,10 @@ _PAST = r"(?:past|last|previous|preceding|prior|recent)"
 #: Comparator phrases before a number, as written, most specific first: (pattern, comparator).
 PREFIX: list[tuple[str, str]] = [
     (r"between|from", "between"),
-    (r">\s*/?\s*=|>\s*or\s*=|=\s*>|≥|≧|⩾|greater\s+than\s+or\s+equal\s+(?:to)?|more\s+than\s+or\s+equal\s+(?:to)?"
+    (r">\s*/?\s*=|>\s*or\s*=|=\s*>|≥|≧|<U\+2267>|⩾|greater\s+than\s+or\s+equal\s+(?:to)?|more\s+than\s+or\s+equal\s+(?:to)?"
      r"|equal\s+to\s+or\s+(?:greater|more|higher)\s+than|at\s+least|no\s+less\s+than|not\s+less\s+than"
      r"|no\s+fewer\s+than|minimum(?:\s+of)?|a\s+minimum\s+of|at/above|or\s+greater\s+than", ">="),
-    (r"<\s*/?\s*=|<\s*or\s*=|=\s*<|≤|≦|⩽|less\s+than\s+or\s+equal\s+(?:to)?|equal\s+to\s+or\s+less\s+than"
+    (r"<\s*/?\s*=|<\s*or\s*=|=\s*<|≤|≦|<U\+2266>|⩽|less\s+than\s+or\s+equal\s+(?:to)?|equal\s+to\s+or\s+less\s+than"
      r"|at\s+most|no\s+more\s+than|not\s+more\s+than|not\s+exceeding|no\s+greater\s+than|not\s+greater\s+than"
      r"|up\s+to|maximum(?:\s+of)?|a\s+maximum\s+of|within|(?:in|during|over)\s+the\s+" + _PAST
      + r"|" + _PAST + r"|(?:(?:in|during|within)\s+)?the\s+first|first", "<="),
@@ -83,8 +83,9 @@ _SCALE_BEFORE = re.compile(r"([A-Za-z]+)\s*(?:of\s*)?(?:(?:\d+|[IVX]+|[A-D])\s*(
                            r"(?:[<>≤≥=]+\s*)?$")
 #: Digits, which a unit may touch ("20mg/d"); not after a slash, where they belong to the unit ("mL/min/1.73 m2"),
 #: unless a number of two digits or more is before it (the pair "160/100", not the days of "36 6/7 weeks"), nor
-#: glued to a word before them ("CD4", "HbA1c") or an ordinal ("2nd").
-_NUMBER = (r"(?<![\w.^])(?:(?<!/)|(?<=\d\d/))(?<![x×*]\s)(?<![x×*])[-−]?\d[\d,]*(?:\.\d+)?(?![\d^⁰¹²³⁴⁵⁶⁷⁸⁹])(?!(?:st|nd|rd|th)\b)"
+#: glued to a word before them ("CD4", "HbA1c") or an ordinal ("2nd"), nor a code point Chia spells out ("<U+2267>",
+#: "≧", a comparator above).
+_NUMBER = (r"(?<![\w.^])(?<!U\+)(?:(?<!/)|(?<=\d\d/))(?<![x×*]\s)(?<![x×*])[-−]?\d[\d,]*(?:\.\d+)?(?![\d^⁰¹²³⁴⁵⁶⁷⁸⁹])(?!(?:st|nd|rd|th)\b)"
            r"|(?<![\w.^])[-−]?\.\d+(?![\w])")
 #: A roman numeral; "X" before a reference is the multiplication sign ("1.5 X ULN").
 _ROMAN = r"(?-i:(?<![\w])(?:VIII|VII|VI|IV|IX|V|III|II|I|X(?!\s*(?:ULN|LLN|upper|lower|the|normal|\d)))(?![\w]))"
@@ -104,6 +105,7 @@ class SpanComparison:
     values: tuple[str, ...]
     comparator: str
     unit: Optional[str]
+    stated: bool = True  # False for an "=" that no word of the span states
 
 
 @dataclass
@@ -211,8 +213,9 @@ class SpanReader:
                 tail = text[unit_end:following.start if following else len(text)]
             postfix = self._postfix(tail)
             comparator = number.comparator if number.comparator not in (None, "between") else postfix or "="
+            stated = comparator != "=" or number.comparator == "="
             number.comparator = comparator
-            found.append(SpanComparison(number.start, (number.text,), comparator, unit))
+            found.append(SpanComparison(number.start, (number.text,), comparator, unit, stated))
             index += 1
         return found
 
@@ -302,6 +305,24 @@ class SpanReader:
         return None
 
 
+#: Between a value span and the span restating it in brackets: "[< 75 mmol/mol] ([9.0%])".
+_RESTATED_SPAN = re.compile(r"\s*[(\[]\s*")
+
+
+def restated(document: str, spans: list[tuple[tuple[tuple[int, int], ...], list[SpanComparison]]]
+             ) -> list[tuple[tuple[tuple[int, int], ...], list[SpanComparison]]]:
+    """``spans`` (pieces, items; in text order) where a span that states no comparator and restates the value
+    span before it in brackets, in another unit, takes that span's comparator: Chia marks "[< 75 mmol/mol]
+    ([9.0%])" as two spans, and the limit is < 9.0% too, as the parser reads it (issue 13)."""
+    out = list(spans)
+    for index in range(1, len(out)):
+        (before, limit), (pieces, items) = out[index - 1], out[index]
+        if (limit and items and limit[-1].comparator not in ("=", "between") and not any(i.stated for i in items)
+                and _RESTATED_SPAN.fullmatch(document, before[-1][1], pieces[0][0])):
+            out[index] = (pieces, [replace(i, comparator=limit[-1].comparator, stated=True) for i in items])
+    return out
+
+
 #: The second value of a pair after a span ("/100" of "[>160]/100 mmHg").
 _PAIRED = re.compile(r"\s*/\s*\d+(?:[.,]\d+)?")
 
@@ -328,5 +349,5 @@ def unmodeled(annotation: Annotation) -> list[tuple[int, int]]:
     return [(e.start, e.end) for e in annotation.entities.values() if e.type in UNMODELED_TYPES]
 
 
-__all__ = ["POSTFIX", "PREFIX", "SpanComparison", "SpanReader", "UNMODELED_TYPES", "VALUE_TYPES", "unmodeled",
-           "value_spans"]
+__all__ = ["POSTFIX", "PREFIX", "SpanComparison", "SpanReader", "UNMODELED_TYPES", "VALUE_TYPES", "restated",
+           "unmodeled", "value_spans"]

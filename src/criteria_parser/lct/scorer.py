@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from .brat import Annotation, Comparison, comparisons, comparisons_of, read_ann, stated_comparator
-from .chia import SpanReader, unmodeled, value_spans
+from .chia import SpanComparison, SpanReader, restated, unmodeled, value_spans
 from .split import Part, in_part
 from ..errors import InputError
 from ..grammar.loader import Grammars
@@ -256,16 +256,20 @@ class LeafEvaluator:
     def chia_gold(self, annotation: Annotation, text: str) -> list[tuple[tuple[tuple[int, int], ...], list[Tuple]]]:
         """Every Chia value span of ``annotation`` (its pieces), in text order, with its scored tuples (units
         shared: see :meth:`_shared_units`)."""
-        found = [(pieces, self.chia_items(text, pieces)) for pieces in value_spans(annotation)]
+        read = restated(text, [(pieces, self.chia.read(text, pieces)) for pieces in value_spans(annotation)])
+        found = [(pieces, self.chia_items(text, pieces, items)) for pieces, items in read]
         return self._shared_units(found, [(pieces[0][0], pieces[-1][1]) for pieces, _ in found], text)
 
-    def chia_items(self, text: str, pieces: tuple[tuple[int, int], ...]) -> list[Tuple]:
-        """The scored forms of one Chia value span (its pieces, in text order)."""
+    def chia_items(self, text: str, pieces: tuple[tuple[int, int], ...],
+                   items: Optional[list[SpanComparison]] = None) -> list[Tuple]:
+        """The scored forms of one Chia value span (its pieces, in text order), or of the ``items`` read from it."""
         found = []
-        for item in self.chia.read(text, pieces):
+        for item in self.chia.read(text, pieces) if items is None else items:
             values = tuple(self.values.key(v) for v in item.values)
             if any(v is None for v in values):
                 continue
+            if item.comparator == "between" and all(_order(v)[0] == 0 for v in values):  # type: ignore[arg-type]
+                values = tuple(sorted(values, key=_order))  # type: ignore[arg-type]  # "between 0 and -4": low end first
             unit = self.units.frequency(self.units.known(item.unit) if item.unit else None)
             found.append(Tuple(line_number(text, item.start), values, item.comparator, unit,  # type: ignore[arg-type]
                                unit in self.units.time_codes, " ".join(text[s:e] for s, e in pieces)))

@@ -26,8 +26,9 @@ _SPACED_THOUSANDS = r"[1-9]\d{0,2}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d,.])(?!\s
 DIGITS = (r"(?:10\^\d{1,2}(?![\d.])|\d{1,3}(?:,\d{3})+(?![\d,])|" + _SPACED_THOUSANDS + _DECIMAL_COMMA
           + r"\d+)(?:\.\d+)?")
 #: A number not glued to a word before it ("CD5", "x10", "COVID-19"), not the minutes of a clock time ("22:00"),
-#: nor followed by an ordinal suffix or digit.
-_NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)" + DIGITS
+#: nor followed by an ordinal suffix or digit, nor the hex digits of a code point a text spells out for a character
+#: it could not store (Chia's "<U+2267>" for "≧", "<U+3001>" for "、").
+_NUMBER = re.compile(r"(?<![\w.^*/])(?<!\d:)(?<![A-Za-z]-)(?<![A-Za-z]\.)(?<![A-Za-z],)(?<!U\+)" + DIGITS
                      + r"(?!\d|st\b|nd\b|rd\b|th\b|\.\d|,\d{3}(?!\d))")
 
 

@@ -35,8 +35,9 @@ from .units import UnitReader, joiner_pattern
 
 #: A number restated in digits in brackets: "three (3)".
 _RESTATED = re.compile(r"\s*\(\s*(?P<number>\d{1,3})\s*\)")
-#: A second value after a slash, sharing the unit written after it: "140/90 mmHg".
-_PAIRED = re.compile(r"\s*/\s*(?P<number>" + DIGITS + r")(?![\d,])(?!\.\d)")
+#: A second value after a slash, sharing the unit written after it: "140/90 mmHg"; a comma after it ends the pair
+#: ("BP > 140/90, despite ..."), but not one that groups thousands.
+_PAIRED = re.compile(r"\s*/\s*(?P<number>" + DIGITS + r")(?!\d|,\d)(?!\.\d)")
 
 
 class QuantityFinder:
@@ -142,7 +143,7 @@ class QuantityFinder:
         inclusive = self._bound_note.match(text, after)
         joined = self._joiner.match(text, inclusive.end() if inclusive else after)
         second = self._range_end(text, joined) if joined else None
-        if second and second[1] < value < 0:  # "-1 to -10 diopters": from -10 up to -1
+        if second and second[1] < value <= 0:  # "-1 to -10 diopters", "between 0 and -4": from -10 up to -1
             quantity.value, second = second[1], (second[0], value, *second[2:])
         ordered = bool(second) and second[1] >= quantity.value
         if (second and self._range_allowed(text, quantity.start, joined.group("joiner"))
