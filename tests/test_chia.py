@@ -51,6 +51,8 @@ def evaluator(parser):
     ("within one month prior to initiation of peginterferon alfa-2a", [("<=", ("one",), "mo")]),  # a name's digit
     ("<=12 international units per liter (IU/L)", [("<=", ("12",), "U/L")]),  # a unit spelled with "per"
     ("<U+2267>250µm", [(">=", ("250",), "um")]),  # a code point Chia spells out: "≧"
+    ("below or equal to 8", [("<=", ("8",), None)]),  # the grammar's comparator phrases in words
+    ("at least 18 and not older than 65 years", [(">=", ("18",), "a"), ("<=", ("65",), "a")]),  # not "older than"
     ("stage <U+2162>B", []),  # its digits are no value
     ("at Visit 2", []),
     ("positive", []),

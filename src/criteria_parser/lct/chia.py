@@ -126,15 +126,18 @@ class SpanReader:
     """
 
     def __init__(self, number_words: dict[str, float], unit_code: Callable[[str], Optional[str]],
-                 scale_code: Callable[[str], Optional[str]]) -> None:
+                 scale_code: Callable[[str], Optional[str]], comparators: tuple[tuple[str, str], ...] = ()) -> None:
         words = sorted(number_words, key=len, reverse=True)
         word_re = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"  # "one-three" is a range
         self.numbers = re.compile(f"{_NUMBER}|{_ROMAN}|{_LETTER}|{word_re}", re.IGNORECASE)
         self.number_words = number_words
         self.unit_code = unit_code
         self.scale_code = scale_code
+        # the comparator phrases of the parser's grammar in words ("below or equal to", "not older than") besides
+        # the reader's own: the longest phrase ending last decides ("not older than" is <=, not "older than")
+        phrases = PREFIX + [(r"\s+".join(map(re.escape, p.split())), c) for p, c in comparators]
         self.prefix = [(re.compile(r"(?:^|(?<=[\s(\d]))(?:" + p + r")(?=\s|\d|$|[.(-])" if p[0].isalpha() else p,
-                                   re.IGNORECASE), c) for p, c in PREFIX]
+                                   re.IGNORECASE), c) for p, c in phrases]
         self.postfix = [(re.compile(r"^\s*(?:of\s+(?:age\s+)?)?(?:" + p + r")(?![\w])", re.IGNORECASE), c)
                         for p, c in POSTFIX]
 
@@ -248,12 +251,12 @@ class SpanReader:
             return self.number_words.get(text.lower())
 
     def _prefix(self, gap: str) -> Optional[str]:
-        best: Optional[tuple[int, str]] = None
+        best: Optional[tuple[int, int, str]] = None
         for pattern, comparator in self.prefix:
             for match in pattern.finditer(gap):
-                if best is None or match.end() > best[0]:
-                    best = (match.end(), comparator)
-        return best[1] if best else None
+                if best is None or (match.end(), -match.start()) > best[:2]:
+                    best = (match.end(), -match.start(), comparator)
+        return best[2] if best else None
 
     def _postfix(self, tail: str) -> Optional[str]:
         for pattern, comparator in self.postfix:

@@ -204,7 +204,10 @@ class LeafEvaluator:
         grammars = self.parser.grammars
         self.units = UnitNormalizer(grammars)
         self.values = ValueKeys(grammars)
-        self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale)
+        # the grammar's comparator phrases of two words or more ("below or equal to"), not abbreviations ("min")
+        words = tuple((p, c.comparator) for c in grammars.comparators if c.position != "postfix"
+                      and c.comparator != "+-" for p in c.phrases if " " in p.strip() and p[0].isalpha())
+        self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale, words)
         self._listed = joiner_pattern(grammars, "listing")
 
     def gold_tuples(self, comparison: Comparison, text: str) -> list[Tuple]:
