@@ -38,6 +38,9 @@ _COUNTED_WORD = re.compile(r"[ \t]+([^\W\d_]{3,})[ \t]+")
 #: a word with capitals inside is a unit of its own ("microMolar per minute").
 _COUNTED_NOUN = re.compile(r"[ \t]+((?:[^\W\d_]|-)(?:[^\W\d_A-Z]|-)*)(?![\w])")
 _COUNTED_NOUNS = 3
+#: A slash touching a unit and a lower-case word that no unit form reads: the denominator of a rate ("mL/beat",
+#: "mL/injection site"); spaced or capitalized, the slash lists ("< 80 mmHg / Mean arterial pressure < 50 mmHg").
+_UNREAD_DENOMINATOR = re.compile(r"/(?P<word>(?-i:[a-z])[^\W\d_-]*)(?![\w])")
 #: A word that may be a misspelled unit, and how close it must be to a unit form (rapidfuzz ratio).
 _WORD = re.compile(r"[^\W\d_]{5,}(?![\w])")
 _FUZZY_UNIT_CUTOFF = 80.0
@@ -119,6 +122,11 @@ class UnitReader:
         if per is not None and not repaired:
             form, end = text[start:per.end], per.end
             candidates = (candidates[0] + ("" if per.candidates[0].startswith("/") else "/") + per.candidates[0],)
+            dimension = "rate"
+        unread = _UNREAD_DENOMINATOR.match(text, end) if not repaired else None
+        if unread is not None:  # "60 mL/beat" is a volume per beat, not "mL": the denominator as a UCUM annotation
+            form, end = text[start:unread.end()], unread.end()
+            candidates = (f"{candidates[0]}/{{{unread.group('word')}}}",)
             dimension = "rate"
         opened = "(" in text[position:start]
         if opened:
