@@ -104,6 +104,8 @@ class QuantityFinder:
                 position = max(position, quantity.text_end)
             paired = self._paired(text, quantity)
             if paired is not None:
+                if paired.value < quantity.value:  # a blood pressure's "150/95 or higher", not a score's "2/10 or more"
+                    quantity.pair_end = paired.text_end
                 found.append(paired)
                 position = paired.text_end
 

@@ -140,7 +140,9 @@ class ComparisonReader:
         if quantity.bound is not None:  # an end of a range read apart: ">= 1 hour" of "between 1 hour and 28 days"
             return Reading(quantity.bound, "implicit.range_end", None, flags, end=end)
         postfix = (postfix_cue(text, cues, end, "comparator") or postfix_cue(text, cues, quantity.end, "comparator")
-                   or _measure_after(text, cues, end))
+                   or _measure_after(text, cues, end)
+                   # "150/95 or higher": the words after a pair's second value bound both values
+                   or (postfix_cue(text, cues, quantity.pair_end, "comparator") if quantity.pair_end else None))
         if postfix is None or _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
             return None
         flags.append(Flag(kind=FlagKind.POSTFIX_COMPARATOR, read=text[quantity.start:postfix.end],

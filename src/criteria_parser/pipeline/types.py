@@ -73,6 +73,7 @@ class Quantity:
     joiner: Optional[str] = None  # range joiner as written ("-", "to", "and")
     category: Optional[str] = None  # a roman numeral value ("III", or "I-II" for a range)
     paired: bool = False  # the second value of "140/90 mmHg"
+    pair_end: Optional[int] = None  # on the first, larger value of a pair: where the second and its unit end
     #: a range end read apart (its ends have other units, or the high end is strict): ">=" on the low end,
     #: "<=" on a high end without comparator; ``upper`` is the high end, found with the low end
     bound: Optional[str] = None
