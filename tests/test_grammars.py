@@ -160,6 +160,7 @@ JOINER_READINGS = {
     ("cues.jsonl", "cue.bound_note"): [("between", 50.0, 90.0, "kg", None, None)],
     ("cues.jsonl", "cue.kind_name"): [],  # without it, "Type I or II diabetes" reads as two categories
     ("cues.jsonl", "cue.kind_name.factor"): [],  # without it, "factors II,V,VII and X" reads as categories
+    ("cues.jsonl", "cue.kind_head"): [],  # without it, "class I or III antiarrhythmic drugs" reads as categories
     ("relative.jsonl", "rel.filler"): [("=", 2.5, None, None, "ULN", None)],
     ("relative.jsonl", "rel.higher_than"): [(">", 2.0, None, None, "ULN", None)],
 }

@@ -204,7 +204,8 @@ class CueRule(Rule):
     after "on a", is the size of a scale ("on a 0-10 scale"), not a value; ``kind_name``: a roman numeral right
     after it is part of a kind's name ("Type I or II diabetes"), unless a scale of the lexicon holds the cue's
     words; ``kind_scale``: words with "type" that name a scale, whose numerals are values ("skin type III or
-    IV"). ``listing``: joins listed values or
+    IV"); ``kind_head``: a noun after roman numerals that makes them part of a kind's name ("class I or III
+    *antiarrhythmic* drugs", "HLA class I and class II *antibodies*"). ``listing``: joins listed values or
     subjects ("0 or 1", "ALT/AST"); ``per``: joins the parts of a compound unit ("mg per day"); ``bound_note``:
     a note after a range's bound that does not change it ("50 kg (inclusive)"). ``range_opener``: what must stand
     before a range joined by "and" ("between 12 and 18"); ``method_lead``: a word between a value and the method
@@ -232,7 +233,7 @@ class CueRule(Rule):
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
-                 "conjunction", "list_separator", "population", "kind_name", "kind_scale", "restriction",
+                 "conjunction", "list_separator", "population", "kind_name", "kind_scale", "kind_head", "restriction",
                  "circumstance", "respectively", "list_end", "example", "list_intro"]
 
 

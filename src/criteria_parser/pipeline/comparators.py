@@ -28,7 +28,7 @@ GAP_LIMIT = 80
 #: Cue kinds of cues.jsonl that this step finds (range joiners and clause breaks are read elsewhere).
 _LOGIC_CUES = ("alternative", "exception", "any_children")
 #: Cue kinds that say what a bare number is: a count of items, a label, the size of a scale, part of a name.
-_ITEM_CUES = ("count", "label", "scale", "kind_name", "kind_scale")
+_ITEM_CUES = ("count", "label", "scale", "kind_name", "kind_scale", "kind_head")
 
 
 class CueFinder:

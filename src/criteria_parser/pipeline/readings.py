@@ -45,6 +45,9 @@ _ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
 #: between a kind_name cue and its numeral, past the numerals listed before it: "Type I", "factors II,V,VII and X"
 _KIND_GAP = re.compile(r"[\s-]*(?:[IVX]+\s*(?:,|/|&|\band\b|\bor\b)\s*)*")
+#: between a numeral and the kind_head cue after it, past the numerals listed after it: "class I or III
+#: antiarrhythmic", "class I and class II antibodies"
+_KIND_HEAD_GAP = re.compile(r"[A-D]?(?:\s*(?:,|/|&|\b(?i:and|or)\b)\s*(?:(?i:class|classes|type)\s+)?[IVX]+[A-D]?)*[\s-]*")
 #: A comparator sign as read from the value written before it, and the measure word that must follow it; an
 #: "=" reads the same both ways ("80mmHg=DBP<110mmHg" is DBP = 80 as written, not the "<" of the value before).
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
@@ -258,10 +261,14 @@ def _names_a_kind(text: str, quantity: Quantity, cues: list[Cue], mentions: list
     """Whether a roman numeral is part of a kind's name: right after a ``kind_name`` cue or the numerals listed
     after one ("Type I or II diabetes", "Diabetes Type I and II", "factors II,V,VII and X"), unless the cue's
     words belong to a scale of the lexicon ("Fitzpatrick type III"); a ``kind_scale`` cue ("skin type III or
-    IV") is no ``kind_name`` cue."""
+    IV") is no ``kind_name`` cue; and before a ``kind_head`` cue, past the numerals listed after it ("class I or
+    III antiarrhythmic drugs")."""
     for cue in cues:
         if cue.kind == "kind_name" and cue.end <= quantity.start and _KIND_GAP.fullmatch(text[cue.end:quantity.start]):
             return not any(m.entry.category == "score" and m.start < cue.end and cue.start < m.end for m in mentions)
+        if (cue.kind == "kind_head" and cue.start >= quantity.end
+                and _KIND_HEAD_GAP.fullmatch(text[quantity.end:cue.start])):
+            return True
     return False
 
 
