@@ -52,6 +52,8 @@ _KIND_HEAD_GAP = re.compile(r"[A-D]?(?:\s*(?:,|/|&|\b(?i:and|or)\b)\s*(?:(?i:cla
 #: "=" reads the same both ways ("80mmHg=DBP<110mmHg" is DBP = 80 as written, not the "<" of the value before).
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
 _WORD_AFTER = re.compile(r"\s*[^\W\d_]")
+#: Between a value and the measure it is of, before a postfix comparator: "150 cm *of* height or greater".
+_OF_MEASURE = re.compile(r"[ \t]+of[ \t]+", re.IGNORECASE)
 #: Between a limit and its restatement in brackets: "< 50 mg/dL (2.7 mmol/L)".
 _BRACKET_OPEN = re.compile(r"\s*[(\[]\s*")
 #: Between a limit for one group and the next group's: "60 kg (132 lbs) for men and 48 kg for women".
@@ -108,7 +110,7 @@ class ComparisonReader:
             return None
         flags = list(quantity.flags)
         is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.window_units
-        reading = self._stated(text, quantity, cues, flags)
+        reading = self._stated(text, quantity, cues, flags, mentions)
         if reading is None:
             reading = self._implicit(doc, quantity, is_time, flags, mentions, last)
             if reading is None:
@@ -124,7 +126,8 @@ class ComparisonReader:
         reading.direction, reading.anchor, reading.end = (direction, anchor, end) if is_time else (None, None, end)
         return reading
 
-    def _stated(self, text: str, quantity: Quantity, cues: list[Cue], flags: list[Flag]) -> Optional[Reading]:
+    def _stated(self, text: str, quantity: Quantity, cues: list[Cue], flags: list[Flag],
+                mentions: list[Mention]) -> Optional[Reading]:
         """The comparator the text states for ``quantity``: a range, a prefix, the bound of a range end read apart
         or a postfix; the reading's direction is a prefix time relation's, its end where the postfix ends."""
         end = quantity.text_end
@@ -146,6 +149,12 @@ class ComparisonReader:
                    or _measure_after(text, cues, end)
                    # "150/95 or higher": the words after a pair's second value bound both values
                    or (postfix_cue(text, cues, quantity.pair_end, "comparator") if quantity.pair_end else None))
+        measure = _postfix_after_measure(text, cues, mentions, end) if postfix is None else None
+        if measure is not None:  # the measure between stays the value's subject: the reading ends before it
+            flags.append(Flag(kind=FlagKind.POSTFIX_COMPARATOR, read=measure.text,  # on the comparator's words
+                              understood=f"{measure.value} {text[quantity.start:quantity.text_end]}",
+                              start=measure.start, end=measure.end, rule=measure.rule))
+            return Reading(measure.value, measure.rule, None, flags, end=end)
         if postfix is None or _SUM.match(text, postfix.start):  # "18+ years", not "24 + 0 weeks"
             return None
         flags.append(Flag(kind=FlagKind.POSTFIX_COMPARATOR, read=text[quantity.start:postfix.end],
@@ -286,6 +295,13 @@ def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Patter
                                                           (cue.end == best.end and cue.start < best.start)):
             best = cue
     return best
+
+
+def _postfix_after_measure(text: str, cues: list[Cue], mentions: list[Mention], position: int) -> Optional[Cue]:
+    """A postfix comparator after "of" and the measure the value is of: "150 cm of height or greater" is >= 150."""
+    of = _OF_MEASURE.match(text, position)
+    measure = next((m for m in mentions if of and m.start == of.end()), None)
+    return postfix_cue(text, cues, measure.end, "comparator") if measure else None
 
 
 def _measure_after(text: str, cues: list[Cue], position: int) -> Optional[Cue]:

@@ -475,7 +475,10 @@ class SubjectPicker(AgeReader, _OpenWords):
               anchors: list[Cue]) -> list[Found]:
         """The subject written after the quantity: the event a link word introduces, or what a bare count counts;
         never the window's anchor."""
-        end = max([quantity.text_end] + [f.end for f in reading.flags if f.kind == "postfix_comparator"])
+        # past a postfix comparator read with the value ("92% or higher"), not one after its measure ("150 cm of
+        # height or greater", flagged on the comparator's words alone)
+        end = max([quantity.text_end] + [f.end for f in reading.flags if f.kind == "postfix_comparator"
+                                         and f.start == quantity.start])
         link = self._link.match(text, end)
         if link is None and (quantity.unit is None or quantity.unit.end <= quantity.start
                              or not set(quantity.unit.candidates) <= self._window_units):
