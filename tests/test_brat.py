@@ -108,3 +108,46 @@ def test_eval_brat_reports_a_directory_without_annotations(tmp_path):
     result = CliRunner().invoke(app, ["eval", "--brat", str(tmp_path)])
     assert result.exit_code == 2
     assert "no .txt files with .ann annotations" in result.output
+
+
+def _ann(text: str, events: list[list[tuple[str, str]]]) -> str:
+    """LCT standoff for ``text``: each event a list of (role, words), the words found in order; an operator is
+    BETWEEN, a time unit of weeks or days carries its attribute."""
+    kinds = {"Value": "Eq-Value", "Temporal-Unit": "Eq-Temporal-Unit", "Operator": "Eq-Operator"}
+    attributes = {"Operator": ("Eq-Operator-Value", "BETWEEN"), "weeks": ("Eq-Temporal-Unit-Value", "week"),
+                  "days": ("Eq-Temporal-Unit-Value", "day")}
+    lines, position, count = [], 0, 0
+    for number, args in enumerate(events, 1):
+        refs, spans = [], []
+        for role, words in args:
+            start = text.index(words, position)
+            position = start + len(words)
+            count += 1
+            lines.append(f"T{count}\t{kinds[role]} {start} {position}\t{words}")
+            name = attributes.get(role if role == "Operator" else words)
+            if name:
+                lines.append(f"A{count}\t{name[0]} T{count} {name[1]}")
+            refs.append(f"{role}:T{count}")
+            spans.append((start, position))
+        count += 1
+        start, end = spans[0][0], spans[-1][1]
+        lines.append(f"T{count}\tEq-Comparison {start} {end}\t{text[start:end]}")
+        lines.append(f"E{number}\tEq-Comparison:T{count} " + " ".join(refs))
+    return "\n".join(lines) + "\n"
+
+
+def test_days_lct_marks_with_their_own_unit_are_part_of_the_weeks_amount(parser):
+    """LCT marks "35 weeks 2 days" as two values, each with its time unit, and "between [28 weeks 0 days] and [33
+    weeks 5 days]" as two comparisons: the scorer reads one amount and one range, as the parser does."""
+    evaluator = LeafEvaluator(parser)
+    text = "Delivery before 35 weeks 2 days; gestation between 28 weeks 0 days and 33 weeks 5 days; at 30 + 4 weeks"
+    ann = _ann(text, [
+        [("Value", "35"), ("Temporal-Unit", "weeks"), ("Value", "2"), ("Temporal-Unit", "days")],
+        [("Operator", "between"), ("Value", "28"), ("Temporal-Unit", "weeks"), ("Value", "0"),
+         ("Temporal-Unit", "days")],
+        [("Value", "33"), ("Temporal-Unit", "weeks"), ("Value", "5"), ("Temporal-Unit", "days")],
+        [("Value", "30"), ("Value", "4"), ("Temporal-Unit", "weeks")],
+    ])
+    tuples = [t for _, found in evaluator.lct_gold(read_ann("t.ann", ann, text), text) for t in found]
+    assert [(t.comparator, t.values, t.unit) for t in tuples] == [
+        ("=", ("35.2857",), "wk"), ("between", ("28", "33.7143"), "wk"), ("=", ("30.5714",), "wk")]

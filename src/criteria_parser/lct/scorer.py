@@ -10,7 +10,10 @@ both sides are reduced to UCUM codes through ``grammars/units.jsonl`` (and the
 references of ``relative.jsonl``: "upper limit of normal" is ``ULN``), so
 "years" and "a" agree; a frequency counts by its time unit ("/wk" is "wk"), as
 LCT marks it. A gold comparison without an operator is ``=``; an ``=`` with
-several values ("ECOG 0 or 1") is one comparison per value.
+several values ("ECOG 0 or 1") is one comparison per value. An amount LCT
+marks as two values, the second in the first's smaller unit ("13 weeks 6
+days", "36 + 6 weeks"), is one amount (13 6/7 weeks), and a range it marks as
+a BETWEEN of one value and the comparison after it is one range.
 """
 
 from __future__ import annotations
@@ -209,6 +212,11 @@ class LeafEvaluator:
                       and c.comparator != "+-" for p in c.phrases if " " in p.strip() and p[0].isalpha())
         self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale, words)
         self._listed = joiner_pattern(grammars, "listing")
+        self._subunits = {u.ucum: u.subunit for u in grammars.units if u.subunit}
+        #: between a range's low end, annotated as a BETWEEN of its own, and the comparison of its high end: a
+        #: bound note of cues.jsonl ("of amenorrhea") and a range joiner
+        self._range_high = re.compile(r"(?:" + joiner_pattern(grammars, "bound_note").pattern + r")?\s*(?:and|to|-)\s*",
+                                      re.IGNORECASE)
 
     def gold_tuples(self, comparison: Comparison, text: str) -> list[Tuple]:
         """The scored forms of a gold comparison: one per value, except for a range or a plus-minus.
@@ -223,7 +231,7 @@ class LeafEvaluator:
             if _POWER_OF_TEN.match(entity.text) and re.fullmatch(r"\s*[x×*]\s*", text[entities[0].end:entity.start]):
                 entities.remove(entity)
                 pieces.append(replace(entity, start=entities[0].end))
-        values = [self.values.key(e.text) for e in entities]
+        entities, values = self._amounts(comparison, entities, text)
         if any(v is None for v in values):
             return []
         comparator = stated_comparator(comparison)
@@ -242,6 +250,40 @@ class LeafEvaluator:
         return [Tuple(line_number(text, e.start), g, comparator, unit, temporal, words)
                 for e, g in zip(entities if len(groups) > 1 else entities[:1], groups)]
 
+    def _amounts(self, comparison: Comparison, entities: list, text: str) -> tuple[list, list[Optional[str]]]:
+        """The value entities and scored values of a comparison, a value that counts the smaller unit of the value
+        before it (``subunit`` of ``units.jsonl``) added to it: "13 weeks 6 days", whose days LCT marks with a time
+        unit of their own, and "36 + 6 weeks", one unit after both, are 13 6/7 and 36 6/7 weeks, as the parser
+        reads them."""
+        written = [self.values.key(e.text) for e in entities]
+        if len(entities) < 2 or any(v is None for v in written) or not comparison.temporal_entities:
+            return entities, written
+        order = sorted(range(len(entities)), key=lambda i: entities[i].start)
+        entities, values = [entities[i] for i in order], [written[i] for i in order]
+        units = sorted(comparison.temporal_entities, key=lambda e: e.start)
+
+        def unit_after(index: int) -> Optional[str]:
+            end = entities[index + 1].start if index + 1 < len(entities) else len(text)
+            after = next((u for u in units if entities[index].end <= u.start < end), None)
+            return self.units.code(after.text) if after is not None else None
+
+        kept, out = [entities[0]], [values[0]]
+        for index in range(1, len(entities)):
+            unit = unit_after(index - 1)
+            plus = unit is None and re.fullmatch(r"\s*\+\s*", text[entities[index - 1].end:entities[index].start])
+            if plus:
+                unit = unit_after(index)
+            smaller = unit_after(index) if not plus else self._subunits.get(unit or "", ("", 0))[0]
+            subunit, count = self._subunits.get(unit or "", ("", 0))
+            part = float(values[index] or "nan")
+            if subunit and smaller == subunit and 0 <= part < count:
+                out[-1] = f"{float(out[-1] or 'nan') + part / count:g}"
+                continue
+            kept.append(entities[index])
+            out.append(values[index])
+        return (kept, out) if len(kept) < len(entities) else ([entities[order.index(i)] for i in range(len(order))],
+                                                              written)
+
     def chia_tuples(self, annotation: Annotation, text: str) -> list[Tuple]:
         """The scored forms of Chia's value spans (:mod:`.chia`): one per number, a range as ``between``."""
         found: dict[tuple, Tuple] = {}
@@ -254,6 +296,7 @@ class LeafEvaluator:
         """Every LCT comparison of ``annotation``, in text order, with its scored tuples (units shared: see
         :meth:`_shared_units`)."""
         found = sorted(((c, self.gold_tuples(c, text)) for c in comparisons(annotation)), key=lambda p: p[0].start)
+        found = _split_ranges(found, text, self._range_high)
         return self._shared_units(found, [(c.start, c.end) for c, _ in found], text)
 
     def chia_gold(self, annotation: Annotation, text: str) -> list[tuple[tuple[tuple[int, int], ...], list[Tuple]]]:
@@ -381,6 +424,24 @@ class LeafEvaluator:
             self.score_document(str(txt), source.text, ann.read_text(encoding="utf-8"), listing, report)
             report.documents += 1
         return report
+
+
+def _split_ranges(found: list[tuple[Comparison, list[Tuple]]], text: str, between: re.Pattern[str]
+                  ) -> list[tuple[Comparison, list[Tuple]]]:
+    """``found`` with a range annotated in two comparisons made one: a BETWEEN holding one value and the plain
+    comparison after it ("[between 16 weeks 0 days] and [23 weeks 6 days]") are ``between`` 16 and 23 6/7 wk."""
+    out: list[tuple[Comparison, list[Tuple]]] = []
+    for comparison, tuples in found:
+        if out:
+            before, low = out[-1]
+            if (len(low) == 1 and low[0].comparator == "between" and len(low[0].values) == 1 and len(tuples) == 1
+                    and tuples[0].comparator == "=" and len(tuples[0].values) == 1 and tuples[0].line == low[0].line
+                    and between.fullmatch(text, before.end, comparison.start)):
+                ends = tuple(sorted(low[0].values + tuples[0].values, key=_order))
+                out[-1] = (before, [replace(low[0], values=ends, unit=low[0].unit or tuples[0].unit)])
+                continue
+        out.append((comparison, tuples))
+    return out
 
 
 def _order(value: str) -> tuple[int, float, str]:
