@@ -123,8 +123,10 @@ class UnitReader:
             form, end = text[start:per.end], per.end
             candidates = (candidates[0] + ("" if per.candidates[0].startswith("/") else "/") + per.candidates[0],)
             dimension = "rate"
-        unread = _UNREAD_DENOMINATOR.match(text, end) if not repaired else None
-        if unread is not None:  # "60 mL/beat" is a volume per beat, not "mL": the denominator as a UCUM annotation
+        unread = _UNREAD_DENOMINATOR.match(text, end) if compound and not repaired else None
+        if unread is not None and self.read(text, end + 1, compound=False) is None:
+            # "60 mL/beat" is a volume per beat, not "mL": the denominator as a UCUM annotation (a unit there is a
+            # chain the reader leaves, "5 mg/mg/mg/...")
             form, end = text[start:unread.end()], unread.end()
             candidates = (f"{candidates[0]}/{{{unread.group('word')}}}",)
             dimension = "rate"
