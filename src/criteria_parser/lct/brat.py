@@ -116,6 +116,7 @@ class Comparison:
     temporal_entities: list[Entity] = field(default_factory=list)  # "days per week": days, week
     period: Optional[str] = None  # Eq-Temporal-Period-Value: past, recent, present, future, anytime
     event: str = ""  # the id of its Eq-Comparison event
+    temporal_codes: list[Optional[str]] = field(default_factory=list)  # of each temporal entity, from its attribute
 
 
 def stated_comparator(comparison: Comparison) -> str:
@@ -206,8 +207,10 @@ def comparisons(annotation: Annotation) -> list[Comparison]:
         temporal_value = annotation.attributes.get(temporal.id, {}).get("Eq-Temporal-Unit-Value") if temporal else None
         periods = [e for role, e in args if role == "Temporal-Period" and e]
         period = annotation.attributes.get(periods[0].id, {}).get("Eq-Temporal-Period-Value") if periods else None
+        codes = [TEMPORAL_UNITS.get(annotation.attributes.get(e.id, {}).get("Eq-Temporal-Unit-Value") or "")
+                 for e in temporals]
         found.append(Comparison(trigger.start, trigger.end, operator, values, units,
-                                TEMPORAL_UNITS.get(temporal_value or ""), temporals, period, event.id))
+                                TEMPORAL_UNITS.get(temporal_value or ""), temporals, period, event.id, codes))
     found.sort(key=lambda c: (c.values[0].start, c.start))
     return found
 

@@ -260,12 +260,12 @@ class LeafEvaluator:
             return entities, written
         order = sorted(range(len(entities)), key=lambda i: entities[i].start)
         entities, values = [entities[i] for i in order], [written[i] for i in order]
-        units = sorted(comparison.temporal_entities, key=lambda e: e.start)
+        # each time unit with its code, from its attribute (a typo in its words, "dasy", changes nothing)
+        units = sorted(zip(comparison.temporal_entities, comparison.temporal_codes), key=lambda u: u[0].start)
 
         def unit_after(index: int) -> Optional[str]:
             end = entities[index + 1].start if index + 1 < len(entities) else len(text)
-            after = next((u for u in units if entities[index].end <= u.start < end), None)
-            return self.units.code(after.text) if after is not None else None
+            return next((code for u, code in units if entities[index].end <= u.start < end), None)
 
         kept, out = [entities[0]], [values[0]]
         for index in range(1, len(entities)):
