@@ -87,6 +87,17 @@ CASES = [
      [("systemic pain medications", "time_window")]),
     ("Prior surgery. E.g. appendectomy within 2 weeks", [("appendectomy", "time_window")]),
     ("Has severe or unstable heart failure e.g., New York Heart Association (NYHA) grade IV", [("NYHA", "category")]),
+    # a score is the scale's it is taken on, named after it ("on the") or before "for"/a comma before "... score"
+    ("severe neuropathic pain rated at least 5 on the 10-point numerical rating scale (NRS)", [("NRS", "threshold")]),
+    ("Baseline level of pain of 2 or higher on 10 point scale.", [("10 point scale", "threshold")]),
+    ("moderate knee osteoarthritis stage <2 on the Kellgren Laurence scale", [("Kellgren Laurence scale", "threshold")]),
+    ("a score of >18 on the MADRS", [("MADRS", "threshold")]),
+    ("Score ≤ 10 on the Short Physical Performance Battery OR Walking speed < 1.2 m/sec",
+     [("Short Physical Performance Battery", "threshold"), ("Walking speed", "threshold")]),
+    ("GAD-7 Questionnaire for anxiety score ≥10", [("GAD-7 Questionnaire", "threshold")]),
+    ("Inadequate bowel preparation (Boston Bowel Prep Scale, total score ≤2)", [("Boston Bowel Prep Scale", "threshold")]),
+    ("HIT-6 total score ≥ 50 on day 1", [("HIT-6 total score", "threshold")]),  # no scale link: the words before
+    ("Hemoglobin ≥ 9 g/dL on the day of dosing", [("hemoglobin", "threshold")]),  # a measured amount: no scale
 ]
 
 

@@ -185,13 +185,15 @@ class SubjectRule(Rule):
     introduces the event it bounds or counts ("within 72 hours of", "6 months post-"); ``count``: what a bare number
     counts when it counts events of something ("5 attacks of migraine": migraine); ``event_link``: before an
     amount of time, attaches what an event acts on to the event, which the window bounds ("injection to affected
-    shoulder within 3 months"); ``procedure``, ``drug``:
+    shoulder within 3 months"); ``scale``: ends a scale's name, and after a score a ``scale_link`` ("on the")
+    names the scale it is taken on, which is its subject ("5 on the Roland-Morris Disability Questionnaire");
+    ``procedure``, ``drug``:
     a word that makes an open subject a procedure or a drug (else a condition, or for a measured value a
     measurement); ``generic``: words that alone name no clinical thing, no entity ("conditions", "drug").
     """
 
     role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "duration", "since_event", "event_gap", "event_link", "example", "link",
-                  "count", "procedure", "drug", "generic"]
+                  "count", "scale", "scale_link", "procedure", "drug", "generic"]
     phrases: list[str] = Field(min_length=1)
     subject: str = Field(min_length=1)
 

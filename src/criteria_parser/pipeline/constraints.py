@@ -115,6 +115,9 @@ class ConstraintAssembler:
             return [age], False  # no subject, but an amount like an age, not a window
         if age is not None:
             return [age], False
+        scale = self.subjects.scale_after(text, words, candidates, quantity, reading)
+        if scale is not None:  # "a score of greater than 5 on the Roland-Morris Disability Questionnaire"
+            return [scale], True
         subjects = self.subjects.before(text, words, candidates, quantity, window_start, subject_end,
                                         relation=reading.rule.startswith("time."))
         measure = next((c for c in measures if c.start == reading.cue_start), None) \

@@ -61,6 +61,10 @@ _MEASURED = frozenset({"measurement", "observation"})
 #: The years a bare number may be an age in, and the words that make an age phrase one ("or older", "age").
 _AGE_RANGE = (1, 120)
 _AGE_WORD = re.compile(r"ag(?:e|ed|es|ing)\b|old|young", re.IGNORECASE)
+#: Stop words that may stand inside a scale's name ("American Society of Anesthesiologists physical status").
+_NAME_WORDS = frozenset({"of"})
+#: The last word of an open subject that is a score of a scale named before it ("depression score").
+_SCORES = frozenset({"score", "scores"})
 #: Unit dimensions a drug may be measured in (a dose).
 _DOSES = frozenset({"mass", "dose_rate", "volume", "mass_per_area", "other", "activity_concentration"})
 
@@ -110,6 +114,11 @@ class _Vocabulary:
         self._procedure = {p.lower() for p in role("procedure")}
         self._drug = {p.lower() for p in role("drug")}
         self._counts = {p.lower() for p in role("count")}
+        #: the words that end a scale's name ("rating scale", "questionnaire"), and what links a score to the scale
+        #: it is taken on ("on the")
+        self._scales = {p.lower() for p in role("scale")}
+        self._scale_link = re.compile(r"[\s,]*(?:" + compile_phrases(role("scale_link")).pattern + r")\s+",
+                                      re.IGNORECASE)
         #: the words of comparator and time phrases: a value's own words, not a subject ("at least", "within")
         self._comparing = {w.lower() for rule in (*grammars.comparators, *grammars.time_relations)
                            for phrase in rule.phrases for w in re.findall(r"[^\W\d_]+", phrase)}
@@ -394,8 +403,11 @@ class SubjectPicker(AgeReader, _OpenWords):
         for word in words:  # "Phe concentration": the open words keep the measure's head
             if word.start >= end and word.end <= left and word.start - end <= 1 and word.lower in self._heads:
                 end = word.end
+        subject = self._open(text, phrase[0], end, quantity, found)
+        if not self.timed(quantity):
+            subject = self.scale_before(text, words, found, clause, subject)
         return self._event_acting(text, words, found, quantity, clause, self._class_of_examples(
-            text, words, found, quantity, start, [self._open(text, phrase[0], end, quantity, found)]))
+            text, words, found, quantity, start, [subject]))
 
     def _event_acting(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, clause: int,
                       subjects: list[Found]) -> list[Found]:
@@ -456,6 +468,85 @@ class SubjectPicker(AgeReader, _OpenWords):
         named = next((f for f in found if (f.start, f.end) == phrase), None) or self._open(
             text, phrase[0], phrase[1], quantity, found)
         return [named] if self.fits(named, quantity) else subjects
+
+    def scale_after(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity,
+                    reading: Reading) -> Optional[Found]:
+        """The scale a score is taken on, named after the value by a ``scale_link`` ("a baseline score of greater
+        than 5 on the Roland-Morris Disability Questionnaire", "< 120 points on the Mattis Dementia Rating Scale",
+        "stage <2 on the Kellgren Laurence scale"): the words after the link up to the ``scale`` words that end
+        the scale's name (a lexicon entity ending there or with its short form, or followed there by scale words only,
+        gives its concept;
+        "on the MADRS", a lexicon score, is one too), for a value without a unit or with a score's; else None. It
+        is the subject before any words before the value (the condition scored: "cognitive impairment (< 120
+        points on ...)")."""
+        unit = quantity.unit
+        if quantity.reference is not None or unit is not None and unit.dimension != "score":
+            return None
+        end = max([quantity.text_end, reading.end] + [f.end for f in reading.flags if f.kind == "postfix_comparator"]
+                  + ([unit.end] if unit is not None and unit.end > quantity.start else []))
+        link = self._scale_link.match(text, end)
+        if link is None:
+            return None
+        following = [w for w in words if w.start >= link.end()]
+        taken: list[_Word] = []
+        last_scale, index = 0, 0
+        while index < len(following) and len(taken) < 2 * _LONGEST:
+            word = following[index]
+            if word.lower == "(" and taken:  # a short form inside the name: "(ASA) physical status classification"
+                close = next((j for j in range(index + 1, min(index + 5, len(following)))
+                              if following[j].lower == ")"), None)
+                if close is None:
+                    break
+                taken.extend(following[index:close + 1])
+                index = close + 1
+                continue
+            if word.lower in _BREAKS or not any(c.isalnum() for c in word.lower) \
+                    or word.lower in self._stop and not (taken and word.lower in _NAME_WORDS):
+                break
+            if word.lower in self._scales:
+                taken.append(word)
+                last_scale = len(taken)
+            elif last_scale:
+                break  # the name ended with its scale words
+            else:
+                taken.append(word)
+            index += 1
+        if not taken:
+            return None
+        start = taken[0].start
+        if not last_scale:  # "on the MADRS": a lexicon score named alone
+            return next((f for f in found if f.start == start and f.entry is not None
+                         and f.entry.category == "score"), None)
+        stop = taken[last_scale - 1].end
+        named = next((f for f in found if f.entry is not None and start <= f.start < stop <= f.end), None) \
+            or next((f for f in found if f.entry is not None and f.start == start
+                     and all(w.lower in self._scales for w in taken if f.end <= w.start and w.end <= stop)), None)
+        return named or self._open(text, start, stop, quantity, found)
+
+    def scale_before(self, text: str, words: list[_Word], found: list[Found], clause: int,
+                     subject: Found) -> Found:
+        """The scale an open "... score" before a value is of, when the scale is named right before it after
+        "for" or a comma ("Patient Health Questionnaire (PHQ9) for depression score ≥15", "Boston Bowel Prep
+        Scale, total score ≤2"); else ``subject``."""
+        inside = [w for w in words if subject.start <= w.start and w.end <= subject.end]
+        if subject.entry is not None or not inside or inside[-1].lower not in _SCORES:
+            return subject
+        index = _last_before(words, subject.start)
+        if index < 1 or words[index].lower not in (",", "for") or words[index].start < clause:
+            return subject
+        index -= 1
+        if words[index].lower == ")":
+            opening = _opening(words, index, clause)
+            if opening is None or opening < 1:
+                return subject
+            index = opening - 1
+        if words[index].lower not in self._scales:
+            return subject
+        phrase = self._phrase_left(words, clause, words[index].end)
+        if phrase is None:
+            return subject
+        return next((f for f in found if (f.start, f.end) == phrase), None) or Found(
+            phrase[0], phrase[1], text[phrase[0]:phrase[1]], "observation", None, "subject.open")
 
     def counts_after(self, text: str, words: list[_Word], subjects: list[Found], quantity: Quantity) -> bool:
         """Whether a bare count names what it counts right after it, while the words before it are open ("Failure
