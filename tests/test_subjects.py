@@ -69,7 +69,7 @@ CASES = [
     ("Childhood cancer survivors age 1-18 years old", [("age", "range")]),
     ("Male or female >40 and <70 years old", [("age", "threshold"), ("age", "threshold")]),
     ("Grade 2 or above", [(None, "threshold")]),
-    ("Patients must have one of the following:", [(None, "threshold")]),
+    ("Patients must have one of the following:", [("the following", "threshold")]),  # the list, not an age
     ("Gestational age < 32 weeks", [("gestational age", "threshold")]),
     ("Women 1 year post-menopausal", [("menopausal", "time_window")]),
     ("Postmenopausal women for at least 1 year", [(None, "time_window")]),
@@ -98,6 +98,42 @@ CASES = [
     ("Inadequate bowel preparation (Boston Bowel Prep Scale, total score ≤2)", [("Boston Bowel Prep Scale", "threshold")]),
     ("HIT-6 total score ≥ 50 on day 1", [("HIT-6 total score", "threshold")]),  # no scale link: the words before
     ("Hemoglobin ≥ 9 g/dL on the day of dosing", [("hemoglobin", "threshold")]),  # a measured amount: no scale
+    # a bare count counts the list after it, and nothing after it shares that subject
+    ("The presence of fever for at least five days plus four of the following criteria:",
+     [("body temperature", "time_window"), ("the following criteria", "threshold")]),
+    ("at least one of these signs: fever > 38°C", [("these signs", "threshold"), ("body temperature", "threshold")]),
+    ("Treated with one of the following for at least 3 months:", [("the following", "threshold"), (None, "time_window")]),
+    # after a window, what has elapsed since, past a restated amount and a person's possessive
+    ("At least 3 weeks (21 days) must have elapsed since the end of participant's most recent systemic therapy",
+     [("systemic", "time_window"), ("systemic", "time_window")]),
+    ("Greater than 12 months from spinal cord injury", [("spinal cord injury", "time_window")]),
+    ("for 90 days after the last dose of study treatment", [(None, "time_window")]),  # the anchor: none
+    ("Currently pregnant, <6 months post-partum", [("partum", "time_window")]),
+    # a word that only describes or quantifies is no subject; a head word alone names nothing
+    ("tumors that have high (>90%) cure rate", [(None, "threshold")]),
+    ("Physically active (> 3 x 30 min moderate exercise per week)",
+     [("Physically active", "threshold"), (None, "time_window")]),
+    ("continue to lose weight despite at least 2 weeks of therapy", [("therapy", "time_window")]),
+    # a period in words restated in brackets; a since-event word that names its event; a count of prior lines
+    ("Suicide attempt within the past year (12 months)", [("Suicide attempt", "time_window")]),
+    ("Must be ≤ 92 days postpartum", [("postpartum", "time_window")]),
+    ("At least 2 lines of prior therapy (Part 1 only)", [("therapy", "threshold")]),
+    ("At least a 1-year history of migraine", [("migraine", "time_window")]),
+    ("Previous smoker with a smoking history >10 pack-years", [("smoking", "threshold")]),
+    ("Score of 24 or lower on the ASI-3", [("ASI-3", "threshold")]),
+    ("Alcohol Use Disorders Inventory Test (AUDIT) (score of 8 or higher)",
+     [("Alcohol Use Disorders Inventory Test", "threshold")]),
+    ("≥50 days have passed since the last irradiation", [("radiotherapy", "time_window")]),
+    # a person's label in a bracket says whose value it is; a row of ages by sex is ages
+    ("Anemia defined as low hemoglobin (men: <13 g/dL, women: <12 g/dL)",
+     [("hemoglobin", "threshold"), ("hemoglobin", "threshold")]),
+    ("13 to < 16 years: male: 1.5 female: 1.4", [("age", "threshold"), ("age", "threshold")]),
+    # a window after a dose held steady bounds the drug named before it
+    ("Patients on Sandostatin Lar must be on a stable dose for 30 days", [("Sandostatin Lar", "time_window")]),
+    ("well-controlled hypothyroidism is acceptable if on stable dose of l-thyroxine for ≥3 months",
+     [("l-thyroxine", "time_window")]),
+    ("Patients treated with corticosteroids were to receive a stable dose for at least 2 weeks",
+     [("corticosteroids", "time_window")]),
 ]
 
 

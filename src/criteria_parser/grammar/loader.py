@@ -187,13 +187,17 @@ class SubjectRule(Rule):
     amount of time, attaches what an event acts on to the event, which the window bounds ("injection to affected
     shoulder within 3 months"); ``scale``: ends a scale's name, and after a score a ``scale_link`` ("on the")
     names the scale it is taken on, which is its subject ("5 on the Roland-Morris Disability Questionnaire");
+    ``sub_list``: after a bare count and "of", the list it counts ("two of the following criteria:");
+    ``describing``: words that alone only describe or quantify, never an open subject ("high (>90%) cure rate");
+    ``steady_dose``: before an amount of time, a dose held steady, whose window bounds the drug named before it
+    after a ``drug_intro`` word ("on Sandostatin Lar ... must be on a stable dose for 30 days");
     ``procedure``, ``drug``:
     a word that makes an open subject a procedure or a drug (else a condition, or for a measured value a
     measurement); ``generic``: words that alone name no clinical thing, no entity ("conditions", "drug").
     """
 
     role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "duration", "since_event", "event_gap", "event_link", "example", "link",
-                  "count", "scale", "scale_link", "procedure", "drug", "generic"]
+                  "count", "sub_list", "scale", "scale_link", "describing", "steady_dose", "drug_intro", "procedure", "drug", "generic"]
     phrases: list[str] = Field(min_length=1)
     subject: str = Field(min_length=1)
 

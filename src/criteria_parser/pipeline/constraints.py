@@ -115,6 +115,9 @@ class ConstraintAssembler:
             return [age], False  # no subject, but an amount like an age, not a window
         if age is not None:
             return [age], False
+        listed = self.subjects.sub_list(text, words, quantity)
+        if listed is not None:  # "four of the following criteria:": the list is what the count counts
+            return [listed], True
         scale = self.subjects.scale_after(text, words, candidates, quantity, reading)
         if scale is not None:  # "a score of greater than 5 on the Roland-Morris Disability Questionnaire"
             return [scale], True

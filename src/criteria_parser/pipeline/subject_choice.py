@@ -61,6 +61,14 @@ _MEASURED = frozenset({"measurement", "observation"})
 #: The years a bare number may be an age in, and the words that make an age phrase one ("or older", "age").
 _AGE_RANGE = (1, 120)
 _AGE_WORD = re.compile(r"ag(?:e|ed|es|ing)\b|old|young", re.IGNORECASE)
+#: The same amount restated in brackets right after a value ("3 weeks (21 days)").
+_RESTATED = re.compile(r"\s*\(\s*[\d.,]+\s*[^\W\d_]{1,12}\s*\)")
+#: A period in words whose amount a bracket restates, right before it ("within the past year (12 months)").
+_WORDED_PERIOD = re.compile(r"(?<![^\W_])(?:within|in|during|over|for)\s+(?:the\s+)?(?:last|past|previous|prior|preceding)"
+                            r"\s+(?:year|month|week|day|decade)\s*\(\s*$", re.IGNORECASE)
+#: A person's label opening a bracket right before a comparator ("QTc prolongation (Male: >450 ms"): the bracket
+#: says whose value it is, and the subject stands before it.
+_LABEL = re.compile(r"\(\s*([^\W\d_]+)\s*:\s*$")
 #: Stop words that may stand inside a scale's name ("American Society of Anesthesiologists physical status").
 _NAME_WORDS = frozenset({"of"})
 #: The last word of an open subject that is a score of a scale named before it ("depression score").
@@ -103,6 +111,8 @@ class _Vocabulary:
         #: verb: "willing to take contraceptive measures")
         self._modifying = {p.lower() for rule in grammars.subjects if rule.id == "subj.stop.determiner"
                            for p in rule.phrases}
+        self._history = {p.lower() for rule in grammars.subjects if rule.id == "subj.stop.history"
+                         for p in rule.phrases}
         self._example = re.compile(r"(?<![^\W_])(?:" + compile_phrases(role("example")).pattern + r")", re.IGNORECASE)
         # what ends the words an example cue may take a subject from: a clause break or a colon (cues.jsonl)
         self._phrase_end = compile_phrases([*grammars.cue_phrases("clause_break"), *grammars.cue_phrases("list_end")])
@@ -111,13 +121,23 @@ class _Vocabulary:
                               for p in rule.phrases}
         self._since_event = re.compile(r"[\s-]*(?:" + compile_phrases(role("since_event")).pattern + r")",
                                        re.IGNORECASE)
+        #: the since_event words that name their event themselves ("postpartum"; not "after", "post")
+        self._since_word = re.compile(r"\s+(?:" + compile_phrases(
+            [p for p in role("since_event") if len(p) > 5 and p.isalpha()]).pattern + r")(?![^\W_])", re.IGNORECASE)
         self._procedure = {p.lower() for p in role("procedure")}
         self._drug = {p.lower() for p in role("drug")}
         self._counts = {p.lower() for p in role("count")}
         #: the words that end a scale's name ("rating scale", "questionnaire"), and what links a score to the scale
         #: it is taken on ("on the")
+        #: after a bare count, "of" and the list it counts ("at least two of the following criteria:")
+        self._sub_list = re.compile(r"\s+of\s+(?:" + compile_phrases(role("sub_list")).pattern + r")", re.IGNORECASE)
         self._scales = {p.lower() for p in role("scale")}
-        self._scale_link = re.compile(r"[\s,]*(?:" + compile_phrases(role("scale_link")).pattern + r")\s+",
+        #: a dose held steady ("stable dose"), and the words that name the drug so taken before it ("on", "with")
+        self._steady_dose = {w for p in role("steady_dose") for w in p.lower().split()}
+        self._drug_intro = {p.lower() for p in role("drug_intro")}
+        #: words that alone describe or quantify, and name nothing ("high", "average", "million")
+        self._describing = {p.lower() for p in role("describing")}
+        self._scale_link = re.compile(r"[\s,*]*(?:" + compile_phrases(role("scale_link")).pattern + r")\s+",
                                       re.IGNORECASE)
         #: the words of comparator and time phrases: a value's own words, not a subject ("at least", "within")
         self._comparing = {w.lower() for rule in (*grammars.comparators, *grammars.time_relations)
@@ -126,7 +146,9 @@ class _Vocabulary:
                                      re.IGNORECASE)
         self._age_before = re.compile(r"(?<![^\W_])(?:" + compile_phrases(role("age_before")).pattern
                                       + r")(?![^\W_])", re.IGNORECASE)
-        self._link = re.compile(r"\s*(?:" + compile_phrases(role("link")).pattern + r")[\s-]*", re.IGNORECASE)
+        # links may follow one another ("must have elapsed since" "completion of")
+        link = compile_phrases(role("link")).pattern
+        self._link = re.compile(r"\s*(?:" + link + r")(?:\s+(?:" + link + r"))*[\s-]*", re.IGNORECASE)
         # the phrases of one word only (", or" is "," and "or"), so the repetition cannot backtrack over spaces
         single = [p for p in grammars.cue_phrases("listing") if " " not in p]
         joiner = compile_phrases(single).pattern
@@ -176,8 +198,11 @@ class AgeReader(_Vocabulary):
         between = [w for w in words if start <= w.start and w.end <= quantity.start and any(c.isalpha() for c in w.lower)
                    and w.lower not in self._stop and w.lower not in self._comparing and w.lower not in self._gap]
         rest = text[max(quantity.text_end, reading.end):].strip(" .;,)")
-        if start == 0 and not between and unit.candidates[0] == "a" and not re.search(r"[^\W\d_]", rest):
-            return self._age_words(text, -1, -1)  # "Over 18 years", "From 18 to 25 years": the years are all
+        first = re.match(r"[:\s]*([^\W\d_]+)", rest)
+        if start == 0 and not between and unit.candidates[0] == "a" and (
+                not re.search(r"[^\W\d_]", rest) or first is not None and first.group(1).lower() in self._persons):
+            # "Over 18 years", "From 18 to 25 years": the years are all; "13 to < 16 years: male: 1.5": a row of ages
+            return self._age_words(text, -1, -1)
         return None
 
     def _own_and_named(self, words: list[_Word], start: int, left: int) -> tuple[list[_Word], list[_Word]]:
@@ -277,7 +302,9 @@ class _OpenWords(_Vocabulary):
                 groups += 1
                 index = opening - 1
                 continue
-            if word.lower in self._gap or word.lower in (":", "=", "-", "(") or window and word.lower in self._event_gap:
+            labelled = word.lower in self._persons and index + 1 < len(words) and words[index + 1].lower == ":"
+            if word.lower in self._gap or word.lower in (":", "=", "-", "(") or window and word.lower in self._event_gap \
+                    or labelled:  # "QTc prolongation (Male: >450 ms": whose value it is, not what it limits
                 index -= 1
                 continue
             return word.end
@@ -377,7 +404,12 @@ class SubjectPicker(AgeReader, _OpenWords):
         word may stand between them ("malignancy diagnosed within the past 3 years"), and before a time relation
         (``relation``) a comma ("Major surgical procedure, within 4 weeks")."""
         window = self.timed(quantity)
-        clause = max(start, clause_around(self._grammars, text, left)[0], _line_floor(text, start, left))
+        period = _WORDED_PERIOD.search(text, start, left)
+        if period is not None:
+            left = period.start()  # "Suicide attempt within the past year (12 months)": the attempt's window
+        label = _LABEL.search(text, start, left)
+        at = label.start() if label is not None and label.group(1).lower() in self._persons else left
+        clause = max(start, clause_around(self._grammars, text, at)[0], _line_floor(text, start, at))
         gap_start = self._gap_start(text, words, clause, left, relation, window)
         unit = quantity.unit
         scale_end = unit.end if unit is not None and unit.end <= quantity.start and unit.start >= left else left
@@ -398,16 +430,47 @@ class SubjectPicker(AgeReader, _OpenWords):
                                       self._class_of_examples(text, words, found, quantity, start, run))
         phrase = self._phrase_left(words, clause, gap_start)
         if phrase is None:
-            return []
+            drug = self._drug_at_steady_dose(text, words, found, quantity, start, gap_start)
+            if drug is None and not window:
+                drug = self._scale_of_bracketed_score(text, words, found, start, gap_start)
+            return [drug] if drug is not None else []
         end = self.short_form_after(text, words, phrase[1], left)
         for word in words:  # "Phe concentration": the open words keep the measure's head
             if word.start >= end and word.end <= left and word.start - end <= 1 and word.lower in self._heads:
                 end = word.end
         subject = self._open(text, phrase[0], end, quantity, found)
+        if not self.names_something(subject):
+            return []  # "high (>90%) cure rate": a word that only describes
         if not self.timed(quantity):
             subject = self.scale_before(text, words, found, clause, subject)
         return self._event_acting(text, words, found, quantity, clause, self._class_of_examples(
             text, words, found, quantity, start, [subject]))
+
+    def _drug_at_steady_dose(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity,
+                             start: int, gap_start: int) -> Optional[Found]:
+        """Before an amount of time, when the words before it say a dose held steady ("must be on a stable dose for
+        30 days", ``steady_dose``), the drug named before them in the same sentence: the nearest lexicon drug, else
+        the words after the last ``drug_intro`` word ("Patients on Sandostatin Lar ...", "treatment with
+        midodrine HCl, and has been at a stable dose for 3 months"); else None. The window bounds the drug."""
+        if not self.timed(quantity):
+            return None
+        index = _last_before(words, gap_start)
+        if index < 0 or words[index].start < start or words[index].lower not in self._steady_dose:
+            return None
+        while index > 0 and words[index - 1].lower in self._steady_dose and words[index - 1].start >= start:
+            index -= 1
+        floor = max(start, _line_floor(text, start, words[index].start), _sentence_start(text, start, words[index].start))
+        drugs = [f for f in found if floor <= f.start and f.end <= words[index].start and f.type == "drug"]
+        if drugs:
+            return max(drugs, key=lambda f: f.end)
+        for intro in reversed([w for w in words if floor <= w.start and w.end <= words[index].start
+                               and w.lower in self._drug_intro]):
+            phrase = self._phrase_right(words, intro.end, words[index].start)
+            if phrase is not None:
+                named = self._open(text, phrase[0], phrase[1], quantity, found)
+                if self.names_something(named):
+                    return Found(named.start, named.end, named.text, "drug", None, named.rule)
+        return None
 
     def _event_acting(self, text: str, words: list[_Word], found: list[Found], quantity: Quantity, clause: int,
                       subjects: list[Found]) -> list[Found]:
@@ -515,13 +578,66 @@ class SubjectPicker(AgeReader, _OpenWords):
             return None
         start = taken[0].start
         if not last_scale:  # "on the MADRS": a lexicon score named alone
-            return next((f for f in found if f.start == start and f.entry is not None
-                         and f.entry.category == "score"), None)
+            named = next((f for f in found if f.start == start and f.entry is not None
+                          and f.entry.category == "score"), None)
+            if named is None and self._scored(words, quantity, reading) and len(taken) <= 3 \
+                    and all(w.lower not in _NAME_WORDS and w.lower != "(" for w in taken):
+                # "Score of 24 or lower on the ASI-3": what a score is on is a scale, whatever its name
+                return self._open(text, start, taken[-1].end, quantity, found)
+            return named
         stop = taken[last_scale - 1].end
         named = next((f for f in found if f.entry is not None and start <= f.start < stop <= f.end), None) \
             or next((f for f in found if f.entry is not None and f.start == start
                      and all(w.lower in self._scales for w in taken if f.end <= w.start and w.end <= stop)), None)
         return named or self._open(text, start, stop, quantity, found)
+
+    def sub_list(self, text: str, words: list[_Word], quantity: Quantity) -> Optional[Found]:
+        """The list a bare count counts, named after it ("four of the following criteria:", "at least one of
+        these signs: fever ..."): the ``sub_list`` words and up to two words of their own after them, before the
+        items; else None. It is the subject before any words before the count (what the count is about is the
+        list, not the thing named before it: "fever for at least five days plus four of the following")."""
+        if quantity.unit is not None or quantity.reference is not None or quantity.category is not None:
+            return None
+        match = self._sub_list.match(text, quantity.text_end)
+        if match is None:
+            return None
+        start = match.start() + len(match.group()) - len(match.group().lstrip())
+        start += len(text[start:match.end()]) - len(text[start:match.end()].split(None, 1)[-1])  # after "of"
+        end = match.end()
+        for word in [w for w in words if w.start >= end][:2]:
+            if not word.lower.isalpha() or word.lower in self._stop or text[end:word.start].strip():
+                break
+            end = word.end
+        return Found(start, end, text[start:end], "observation", None, "subject.sub_list")
+
+    def _scored(self, words: list[_Word], quantity: Quantity, reading: Reading) -> bool:
+        """Whether a score word stands right before the value's comparator, past "of" ("score of 24 or lower")."""
+        index = _last_before(words, reading.cue_start if reading.cue_start is not None else quantity.start)
+        while index >= 0 and words[index].lower in ("of", "a", "the", "total"):
+            index -= 1
+        return index >= 0 and words[index].lower in _SCORES
+
+    def _scale_of_bracketed_score(self, text: str, words: list[_Word], found: list[Found], start: int,
+                                  end: int) -> Optional[Found]:
+        """The scale named right before a bracket that opens with a score ("Alcohol Use Disorders Inventory Test
+        (AUDIT) (score of 8 or higher)": the test), when the score word ends at ``end``; else None."""
+        index = _last_before(words, end)
+        if index < 2 or words[index].lower not in _SCORES or words[index - 1].lower != "(":
+            return None
+        index -= 2
+        if words[index].lower == ")":
+            opening = _opening(words, index, start)
+            if opening is None or opening < 1:
+                return None
+            index = opening - 1
+        if words[index].lower not in self._scales or words[index].start < start:
+            return None
+        floor = max(start, _line_floor(text, start, words[index].start))
+        phrase = self._phrase_left(words, floor, words[index].end)
+        if phrase is None:
+            return None
+        return next((f for f in found if (f.start, f.end) == phrase), None) or Found(
+            phrase[0], phrase[1], text[phrase[0]:phrase[1]], "observation", None, "subject.open")
 
     def scale_before(self, text: str, words: list[_Word], found: list[Found], clause: int,
                      subject: Found) -> Found:
@@ -570,11 +686,19 @@ class SubjectPicker(AgeReader, _OpenWords):
         # height or greater", flagged on the comparator's words alone)
         end = max([quantity.text_end] + [f.end for f in reading.flags if f.kind == "postfix_comparator"
                                          and f.start == quantity.start])
+        restated = _RESTATED.match(text, end)
+        if restated is not None:
+            end = restated.end()  # "At least 3 weeks (21 days) must have elapsed since ...": the same amount again
         link = self._link.match(text, end)
         if link is None and (quantity.unit is None or quantity.unit.end <= quantity.start
                              or not set(quantity.unit.candidates) <= self._window_units):
             # "at least two permanent first molars", "grade ≥ 2 neuropathy", "at least 6 mm probing depth"
             link = _SPACES.match(text, end)
+        if link is None and self.timed(quantity):
+            event = self._since_word.match(text, end)
+            if event is not None:  # "≤ 92 days postpartum": the time since the delivery the word names
+                at = event.start() + len(event.group()) - len(event.group().lstrip())
+                return [Found(at, event.end(), text[at:event.end()], "condition", None, "subject.open")]
         if link is None:
             return []
         begin = link.end()
@@ -582,6 +706,8 @@ class SubjectPicker(AgeReader, _OpenWords):
         counted = self._counted(text, words, begin)
         if counted is not None:
             begin = counted
+        if self.timed(quantity) or counted is not None:  # "2 lines of prior therapy"
+            begin = self._past_modifiers(words, begin, clause_end)
         phrase = self._phrase_right(words, begin, clause_end)
         # an entity that starts the words after it is their subject only when it ends them ("weight loss
         # medication": not body weight)
@@ -591,9 +717,24 @@ class SubjectPicker(AgeReader, _OpenWords):
             if phrase is None:
                 return []
             entity = self._open(text, phrase[0], phrase[1], quantity, found)
+            if not self.names_something(entity):
+                return []  # "> 3 x 30 min": a sign of the value, not what it limits
         if self.timed(quantity) and any(a.start < entity.end and entity.start < a.end for a in anchors) or not self.fits(entity, quantity):
             return []  # a window's anchor is not what it bounds ("< 750 g birth weight" has no window)
         return [entity]
+
+    def _past_modifiers(self, words: list[_Word], begin: int, ceiling: int) -> int:
+        """Where the event named at ``begin`` begins after the determiners, history words and a person's
+        possessive before it ("since the end of participant's most recent systemic therapy": systemic therapy)."""
+        for word in words:
+            if word.end <= begin:
+                continue
+            if word.start < begin:
+                return begin  # inside a word ("post-partum")
+            possessive = word.lower.endswith(("'s", "’s")) and word.lower[:-2] in self._persons
+            if word.end > ceiling or not (possessive or word.lower in self._modifying or word.lower in self._history):
+                return word.start if word.start > begin else begin
+        return begin
 
     def _counted(self, text: str, words: list[_Word], begin: int) -> Optional[int]:
         """Where what a count noun counts begins ("attacks of migraine": migraine), if one starts at ``begin``."""
@@ -606,6 +747,8 @@ class SubjectPicker(AgeReader, _OpenWords):
 
     def fits(self, subject: Found, quantity: Quantity) -> bool:
         """Whether ``subject`` may be what ``quantity`` measures (see the module docstring)."""
+        if subject.rule == "subject.sub_list":  # a list's items are counted, never measured or timed
+            return quantity.unit is None and quantity.reference is None and quantity.category is None
         if quantity.reference is not None:
             return subject.type in _MEASURED
         unit = quantity.unit
@@ -651,6 +794,16 @@ class SubjectPicker(AgeReader, _OpenWords):
                 return True
         return False
 
+    def names_something(self, subject: Found) -> bool:
+        """Whether an open subject's words can name a thing: not a single letter or sign ("3 x 30 min"), not
+        only words that describe or quantify (``describing``: "high", "average", "million")."""
+        if subject.entry is not None or subject.rule != "subject.open":
+            return True
+        named = [w.lower() for w in re.findall(r"[^\W\d_]+", subject.text)]
+        if len(named) == 1 and len(named[0]) < 2:
+            return False
+        return not named or not all(w in self._describing for w in named)
+
     def _open(self, text: str, start: int, end: int, quantity: Quantity, found: list[Found]) -> Found:
         """The entity of an open subject (the same one when the words already are an entity)."""
         same = next((f for f in found if (f.start, f.end) == (start, end)), None)
@@ -682,6 +835,12 @@ def _line_floor(text: str, start: int, end: int) -> int:
             return at + 1
         at = text.rfind("\n", start, at)
     return start
+
+
+def _sentence_start(text: str, start: int, end: int) -> int:
+    """Where the sentence holding ``end`` begins, after ``start``: after the last full stop followed by a space."""
+    at = max(text.rfind(". ", start, end), text.rfind("; ", start, end))
+    return at + 2 if at >= 0 else start
 
 
 def _last_before(words: list[_Word], position: int) -> int:
