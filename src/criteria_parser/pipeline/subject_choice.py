@@ -66,6 +66,10 @@ _RESTATED = re.compile(r"\s*\(\s*[\d.,]+\s*[^\W\d_]{1,12}\s*\)")
 #: A period in words whose amount a bracket restates, right before it ("within the past year (12 months)").
 _WORDED_PERIOD = re.compile(r"(?<![^\W_])(?:within|in|during|over|for)\s+(?:the\s+)?(?:last|past|previous|prior|preceding)"
                             r"\s+(?:year|month|week|day|decade)\s*\(\s*$", re.IGNORECASE)
+#: A period that a window after it continues ("during treatment with InO and for at least 8 months after ..."): what
+#: stands before the period is what the window bounds.
+_AND_AFTER = re.compile(r"(?<![^\W_])(?:during|throughout|while\s+on)\s+[^,;:.()\n]{1,60}?\s+and\s+(?:for\s+)?$",
+                        re.IGNORECASE)
 #: A person's label opening a bracket right before a comparator ("QTc prolongation (Male: >450 ms"): the bracket
 #: says whose value it is, and the subject stands before it.
 _LABEL = re.compile(r"\(\s*([^\W\d_]+)\s*:\s*$")
@@ -404,9 +408,11 @@ class SubjectPicker(AgeReader, _OpenWords):
         word may stand between them ("malignancy diagnosed within the past 3 years"), and before a time relation
         (``relation``) a comma ("Major surgical procedure, within 4 weeks")."""
         window = self.timed(quantity)
-        period = _WORDED_PERIOD.search(text, start, left)
+        period = _WORDED_PERIOD.search(text, start, left) or (_AND_AFTER.search(text, start, left) if window else None)
         if period is not None:
-            left = period.start()  # "Suicide attempt within the past year (12 months)": the attempt's window
+            # "Suicide attempt within the past year (12 months)": the attempt's window; "use effective contraception
+            # during treatment and for at least 8 months after the last dose": the contraception's
+            left = period.start()
         label = _LABEL.search(text, start, left)
         at = label.start() if label is not None and label.group(1).lower() in self._persons else left
         clause = max(start, clause_around(self._grammars, text, at)[0], _line_floor(text, start, at))
