@@ -630,20 +630,7 @@ class SubjectPicker(AgeReader, _OpenWords):
         index = _last_before(words, end)
         if index < 2 or words[index].lower not in _SCORES or words[index - 1].lower != "(":
             return None
-        index -= 2
-        if words[index].lower == ")":
-            opening = _opening(words, index, start)
-            if opening is None or opening < 1:
-                return None
-            index = opening - 1
-        if words[index].lower not in self._scales or words[index].start < start:
-            return None
-        floor = max(start, _line_floor(text, start, words[index].start))
-        phrase = self._phrase_left(words, floor, words[index].end)
-        if phrase is None:
-            return None
-        return next((f for f in found if (f.start, f.end) == phrase), None) or Found(
-            phrase[0], phrase[1], text[phrase[0]:phrase[1]], "observation", None, "subject.open")
+        return self._scale_ending(text, words, found, index - 2, start, True)
 
     def scale_before(self, text: str, words: list[_Word], found: list[Found], clause: int,
                      subject: Found) -> Found:
@@ -656,17 +643,25 @@ class SubjectPicker(AgeReader, _OpenWords):
         index = _last_before(words, subject.start)
         if index < 1 or words[index].lower not in (",", "for") or words[index].start < clause:
             return subject
-        index -= 1
+        return self._scale_ending(text, words, found, index - 1, clause, False) or subject
+
+    def _scale_ending(self, text: str, words: list[_Word], found: list[Found], index: int, floor: int,
+                      own_line: bool) -> Optional[Found]:
+        """The scale whose name ends with the word at ``index`` (or with a bracketed short form there, "Patient
+        Health Questionnaire (PHQ9)"), read leftwards after ``floor`` (with ``own_line``, from where its line
+        starts): a lexicon entity with those words, else open words; None when no scale word ends it."""
         if words[index].lower == ")":
-            opening = _opening(words, index, clause)
+            opening = _opening(words, index, floor)
             if opening is None or opening < 1:
-                return subject
+                return None
             index = opening - 1
-        if words[index].lower not in self._scales:
-            return subject
-        phrase = self._phrase_left(words, clause, words[index].end)
+        if words[index].lower not in self._scales or words[index].start < floor:
+            return None
+        if own_line:
+            floor = max(floor, _line_floor(text, floor, words[index].start))
+        phrase = self._phrase_left(words, floor, words[index].end)
         if phrase is None:
-            return subject
+            return None
         return next((f for f in found if (f.start, f.end) == phrase), None) or Found(
             phrase[0], phrase[1], text[phrase[0]:phrase[1]], "observation", None, "subject.open")
 
