@@ -514,3 +514,15 @@ def test_issue_11_9_a_treatment_ended_before_the_screening_is_as_long_before_a_l
     child = screened(_listing(parser, "Exclusion Criteria:\n1. Oral corticosteroids within 120 days before "
                                       "enrollment\n"), CHILD)
     assert child["exclusion 1"] == "unknown"  # prednisolone 106 days before the screening: inside 120 days or not
+
+
+def test_issue_11_an_age_that_picks_a_row_of_a_table_answers_nothing_alone(parser):
+    """A row of a table by age ("2 to < 12 years: boys 0.7, girls 0.6"; the subjects issue reads its age) says
+    whom the other numbers are for: failing or passing the age alone is unknown; an age limit with nothing else
+    still answers."""
+    listing = _listing(parser, "Inclusion Criteria:\n1. Serum creatinine by age as follows:\n"
+                               "   1. 2 to < 12 years boys: 0.7 girls: 0.6\n   2. >= 12 years boys: 1.2 girls: 1.1\n"
+                               "2. Aged 18 years or older\n")
+    assert every_patient(listing, "inclusion 1.1", "inclusion 1.2") == {("unknown", "unknown")}
+    assert screened(listing, CHILD)["inclusion 2"] == "not met"
+    assert screened(listing, CKD)["inclusion 2"] == "met"

@@ -21,6 +21,7 @@ Reads the cue lists of ``matching.json`` (``conditional_cues``, ``cohort_cues``,
 
 from __future__ import annotations
 
+import re
 from typing import Optional
 
 from .plan import AtLeastUnknown, AtMostUnknown, Check, slug
@@ -29,6 +30,9 @@ from .unread import UnreadWords
 from ..grammar.loader import Grammars
 from ..grammar.matching import MatchingGrammar
 from ..model import Constraint, Criterion, Section
+
+#: a number as written, for what no check reads
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 
 #: The entity types whose mention no check reads leaves a criterion unanswered (not a person's age or sex, not a
 #: measurement, which a limit would read).
@@ -89,6 +93,10 @@ class Guards:
         future = self.future(text) if section.kind == "exclusion" else None
         if future:
             return unsure(section.kind, check, f"'{future}': what is planned is in no record", fails=False)
+        grouped = self._grouped_by_age(criterion, text, read)
+        if grouped:  # "1 to < 2 years male: 0.6 female: 0.6": neither passing nor failing the age settles it
+            reason = f"the age picks whom '{grouped}' is for, which no check reads"
+            return unsure(section.kind, unsure(section.kind, check, reason, fails=False), reason, fails=True)
         unread = self._unlimited_condition(criterion)
         if unread:
             return unsure(section.kind, check, f"the criterion also names '{unread}', which no check reads",
@@ -96,6 +104,14 @@ class Guards:
         if words:
             return unsure(section.kind, check, f"the criterion also asks what is not checked ('{words}')", fails=False)
         return check
+
+    def _grouped_by_age(self, criterion: Criterion, text: str, read: list[tuple[int, int]]) -> Optional[str]:
+        """A number that no check reads beside limits that are all on age, if there is one: the age says whom the
+        number is for (a row of a table by age, "13 to < 16 years: male: 1.5 female: 1.4"), so the age alone
+        answers nothing."""
+        if not criterion.constraints or any(c.subject != self.matching.age.subject for c in criterion.constraints):
+            return None
+        return next((m.group() for m in _NUMBER.finditer(text) if not any(a <= m.start() < b for a, b in read)), None)
 
     def _unlimited_condition(self, criterion: Criterion) -> Optional[str]:
         """A condition the model lists for a criterion whose limits are all on age, which none of them limits
