@@ -601,8 +601,12 @@ class SubjectPicker(AgeReader, _OpenWords):
         """The list a bare count counts, named after it ("four of the following criteria:", "at least one of
         these signs: fever ..."): the ``sub_list`` words and up to two words of their own after them, before the
         items; else None. It is the subject before any words before the count (what the count is about is the
-        list, not the thing named before it: "fever for at least five days plus four of the following")."""
+        list, not the thing named before it: "fever for at least five days plus four of the following"), unless
+        the count stands in a bracket after that thing, which the list then defines ("Prediabetes (at least one of
+        the following is sufficient: ...)")."""
         if quantity.unit is not None or quantity.reference is not None or quantity.category is not None:
+            return None
+        if text.count("(", 0, quantity.start) > text.count(")", 0, quantity.start):
             return None
         match = self._sub_list.match(text, quantity.text_end)
         if match is None:
