@@ -161,6 +161,14 @@ JOINER_READINGS = {
     ("cues.jsonl", "cue.kind_name"): [],  # without it, "Type I or II diabetes" reads as two categories
     ("cues.jsonl", "cue.kind_name.factor"): [],  # without it, "factors II,V,VII and X" reads as categories
     ("cues.jsonl", "cue.kind_head"): [],  # without it, "class I or III antiarrhythmic drugs" reads as categories
+    ("cues.jsonl", "cue.kind_word"): [],  # without it, "class I and class II antibodies" reads as a category
+    ("cues.jsonl", "cue.scale_opener"): [(">=", 4.0, None, None, None, None)],  # without: also "0-10" as a range
+    ("cues.jsonl", "cue.group_lead"): [(">=", 60.0, None, "kg", None, None), (">=", 132.0, None, "[lb_av]", None, None),
+                                       (">=", 48.0, None, "kg", None, None)],  # without: "48 kg" is "="
+    ("cues.jsonl", "cue.group_joiner"): [(">=", 60.0, None, "kg", None, None), (">=", 132.0, None, "[lb_av]", None, None),
+                                         (">=", 48.0, None, "kg", None, None)],  # without: "48 kg" is "="
+    ("cues.jsonl", "cue.measure_end"): [(">=", 5.0, None, "a", None, None)],  # without: "=" 5
+    ("cues.jsonl", "cue.subunit_joiner"): [("=", 23 + 6 / 7, None, "wk", None, None)],  # without: 23 wk and 6 d
     ("relative.jsonl", "rel.filler"): [("=", 2.5, None, None, "ULN", None)],
     ("relative.jsonl", "rel.higher_than"): [(">", 2.0, None, None, "ULN", None)],
 }

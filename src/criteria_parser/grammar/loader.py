@@ -233,14 +233,21 @@ class CueRule(Rule):
     of what comes before it ("such as", "e.g."): it ends a ConText scope ("no [autoimmune disease] *such as* lupus")
     and makes a parenthesis of examples for the matcher ("(e.g., medical, surgical or radiation oncology)"), one
     list for both; ``list_intro`` before a colon makes a negation reach the list after it ("no history of *the
-    following*: stroke, epilepsy").
+    following*: stroke, epilepsy"). ``kind_word``: a word that may stand again before each numeral listed before
+    a ``kind_head`` ("HLA class I and *class* II antibodies"); ``scale_opener``: what stands before the size of a
+    scale ("*on a* 0-10 scale"); ``group_lead``: what opens the group of people a limit is for, before the next
+    group's limit ("60 kg (132 lbs) *for* men and 48 kg for women"), and ``group_joiner`` what joins that group to
+    the next limit ("for men *or* 48 kg"); ``measure_end``: what ends the measure a
+    "measure" comparator names before its value ("minimum disease duration *of* 5", "Maximum Age*:* 99");
+    ``subunit_joiner``: a word between an amount and its smaller unit ("23 weeks *and* 6 days").
     """
 
     phrases: list[str] = Field(min_length=1)
     cue: Literal["any_children", "alternative", "exception", "range", "range_opener", "clause_break", "value_filler",
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
                  "conjunction", "list_separator", "population", "kind_name", "kind_scale", "kind_head", "restriction",
-                 "circumstance", "respectively", "list_end", "example", "list_intro"]
+                 "circumstance", "respectively", "list_end", "example", "list_intro", "kind_word", "scale_opener",
+                 "group_lead", "group_joiner", "measure_end", "subunit_joiner"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Optional
 
 from ..errors import InputError
-from ..grammar.loader import Grammars
+from ..grammar.loader import Grammars, load_grammars
 from ..model import Comparator, Constraint, Criterion, Entity as ModelEntity, Listing, LogicNode
 
 #: LCT operator attribute value -> our comparator.
@@ -389,11 +390,17 @@ _VALUE_TOKEN = re.compile(r"[\w.,]+")
 _REFERENCE = re.compile(r"\s*(?P<ref>\S.*?)\s*$")
 
 
+@lru_cache(maxsize=1)
+def _range_words() -> frozenset[str]:
+    """The range joiners in words of the packaged cues.jsonl ("to", "and", "through"), never a value's token."""
+    return frozenset(p.lower() for p in load_grammars().cue_phrases("range") if p.isalpha())
+
+
 def _value_spans(constraint: Constraint, text: str) -> list[tuple[int, int]]:
     """Spans of the value (and, for a range, the second value) inside the constraint's value span."""
     tokens = [(m.start() + constraint.start, m.end() + constraint.start)
               for m in _VALUE_TOKEN.finditer(text[constraint.start:constraint.end])]
-    tokens = [(s, e) for s, e in tokens if text[s:e].lower() not in ("and", "to", "through")]
+    tokens = [(s, e) for s, e in tokens if text[s:e].lower() not in _range_words()]
     if not tokens:
         return []
     if constraint.value_high is not None and len(tokens) >= 2:

@@ -68,8 +68,6 @@ POSTFIX: list[tuple[str, str]] = [
     (r"(?:or|and)\s+(?:more|greater|older|above|higher|over|longer|later)|\+|or\s+more\s+than|older", ">="),
     (r"(?:or|and)\s+(?:less|fewer|younger|below|under|lower|shorter|earlier)", "<="),
 ]
-#: What joins the two ends of a range.
-_RANGE_JOIN = re.compile(r"\s*(?:-|–|—|~|～|to|through|and)\s*", re.IGNORECASE)
 #: What joins values of a list, or a value and its restatement in brackets.
 _LIST_JOIN = re.compile(r"[\s,;(]*(?:or|and|and/or)?[\s,;(]*", re.IGNORECASE)
 #: Between the two values of a pair, which share the first's operator and the second's unit ("> 160/100 mmHg").
@@ -123,16 +121,20 @@ class SpanReader:
         number_words: normalized number word -> value.
         unit_code: the UCUM code of a unit as written, or None when the words are no known unit.
         scale_code: the same for the scale words written before a value ("grade", "class").
+        comparators: comparator phrases in words of the parser's grammar, with their comparators.
+        range_join: what joins the two ends of a range (the ``range`` cues of cues.jsonl: "-", "to", "and").
     """
 
     def __init__(self, number_words: dict[str, float], unit_code: Callable[[str], Optional[str]],
-                 scale_code: Callable[[str], Optional[str]], comparators: tuple[tuple[str, str], ...] = ()) -> None:
+                 scale_code: Callable[[str], Optional[str]], comparators: tuple[tuple[str, str], ...],
+                 range_join: re.Pattern[str]) -> None:
         words = sorted(number_words, key=len, reverse=True)
         word_re = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"  # "one-three" is a range
         self.numbers = re.compile(f"{_NUMBER}|{_ROMAN}|{_LETTER}|{word_re}", re.IGNORECASE)
         self.number_words = number_words
         self.unit_code = unit_code
         self.scale_code = scale_code
+        self.range_join = range_join
         # the comparator phrases of the parser's grammar in words ("below or equal to", "not older than") besides
         # the reader's own: the longest phrase ending last decides ("not older than" is <=, not "older than")
         phrases = PREFIX + [(r"\s+".join(map(re.escape, p.split())), c) for p, c in comparators]
@@ -266,7 +268,7 @@ class SpanReader:
 
     def _is_range(self, text: str, number: _Number, following: _Number, between: bool = False) -> bool:
         gap = text[number.end:following.start]
-        joined = _RANGE_JOIN.fullmatch(gap) or re.fullmatch(r"\s*(?:to|-)\s*(?:<|≤|<=|less\s+than)\s*", gap)
+        joined = self.range_join.fullmatch(gap) or re.fullmatch(r"\s*(?:to|-)\s*(?:<|≤|<=|less\s+than)\s*", gap)
         if not joined:
             # "18 years to 65 years", "7.1% and 11.0%": the unit written at both ends
             joined = re.fullmatch(r"\s*([^\s\d]+)(?:\s+of\s+age)?\s*(?:-|–|to|and)\s*(?:(?:<|≤|<=|less\s+than)\s*)?",

@@ -210,13 +210,14 @@ class LeafEvaluator:
         # the grammar's comparator phrases of two words or more ("below or equal to"), not abbreviations ("min")
         words = tuple((p, c.comparator) for c in grammars.comparators if c.position != "postfix"
                       and c.comparator != "+-" for p in c.phrases if " " in p.strip() and p[0].isalpha())
-        self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale, words)
+        self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale, words,
+                               joiner_pattern(grammars, "range"))
         self._listed = joiner_pattern(grammars, "listing")
         self._subunits = {u.ucum: u.subunit for u in grammars.units if u.subunit}
         #: between a range's low end, annotated as a BETWEEN of its own, and the comparison of its high end: a
-        #: bound note of cues.jsonl ("of amenorrhea") and a range joiner
-        self._range_high = re.compile(r"(?:" + joiner_pattern(grammars, "bound_note").pattern + r")?\s*(?:and|to|-)\s*",
-                                      re.IGNORECASE)
+        #: bound note of cues.jsonl ("of amenorrhea") and a range joiner (cues.jsonl ``range``)
+        self._range_high = re.compile(r"(?:" + joiner_pattern(grammars, "bound_note").pattern + r")?"
+                                      + joiner_pattern(grammars, "range").pattern, re.IGNORECASE)
 
     def gold_tuples(self, comparison: Comparison, text: str) -> list[Tuple]:
         """The scored forms of a gold comparison: one per value, except for a range or a plus-minus.

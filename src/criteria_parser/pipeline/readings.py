@@ -26,7 +26,7 @@ from typing import Optional
 from spacy.tokens import Doc
 
 from ..grammar.loader import Grammars
-from ..grammar.phrases import normalize
+from ..grammar.phrases import compile_source, normalize
 from ..model import Comparator, Constraint, Flag, FlagKind
 from .comparators import GAP_LIMIT, postfix_cue
 from .numbers import roman_pattern
@@ -34,20 +34,12 @@ from .placement import WindowPlacer
 from .types import Cue, Mention, Quantity, text_of
 from .units import joiner_pattern
 
-#: What a "measure" comparator may name before its value: "minimum disease duration of 5", "Maximum Age: 99".
-_MEASURE_GAP = re.compile(r"^\s+(?:[^\W\d_][\w-]*\s+){0,2}[^\W\d_][\w-]*(?:\s*:|\s+(?:of|was|is))\s*$")
 #: A hyphenated amount before a noun modifies it ("2-hour glucose load", "10-point scale"): no value of its own.
 _MODIFIER = re.compile(r"-[^\W\d_]+[ \t]+[^\W\d_]")
 #: A noun counted by the bare number a criterion opens with ("Four video-recordings", "12 seizures").
 _COUNTED = re.compile(r"[ \t]+[^\W\d_]")
-#: Before the size of a scale, and between it and the word "scale": "on a 0-10 pain intensity numeric scale".
-_ON_A = re.compile(r"\bon\s+(?:an?\s+|the\s+)?$", re.IGNORECASE)
+#: Between the size of a scale and the word "scale": "on a 0-10 pain intensity numeric scale".
 _SCALE_GAP = re.compile(r"^[\s-]*(?:[^\W\d_][\w-]*\s+){0,3}$")
-#: between a kind_name cue and its numeral, past the numerals listed before it: "Type I", "factors II,V,VII and X"
-_KIND_GAP = re.compile(r"[\s-]*(?:[IVX]+\s*(?:,|/|&|\band\b|\bor\b)\s*)*")
-#: between a numeral and the kind_head cue after it, past the numerals listed after it: "class I or III
-#: antiarrhythmic", "class I and class II antibodies"
-_KIND_HEAD_GAP = re.compile(r"[A-D]?(?:\s*(?:,|/|&|\b(?i:and|or)\b)\s*(?:(?i:class|classes|type)\s+)?[IVX]+[A-D]?)*[\s-]*")
 #: A comparator sign as read from the value written before it, and the measure word that must follow it; an
 #: "=" reads the same both ways ("80mmHg=DBP<110mmHg" is DBP = 80 as written, not the "<" of the value before).
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "=": "="}
@@ -56,8 +48,6 @@ _WORD_AFTER = re.compile(r"\s*[^\W\d_]")
 _OF_MEASURE = re.compile(r"[ \t]+of[ \t]+", re.IGNORECASE)
 #: Between a limit and its restatement in brackets: "< 50 mg/dL (2.7 mmol/L)".
 _BRACKET_OPEN = re.compile(r"\s*[(\[]\s*")
-#: Between a limit for one group and the next group's: "60 kg (132 lbs) for men and 48 kg for women".
-_FOR_GROUP = re.compile(r"[\s)\]]*(?:for|in|among)\s+(?:[^\W\d_][\w-]*\s+){1,2}(?:and|or|,)\s+", re.IGNORECASE)
 #: A plus between numbers is a sum ("24 + 0 weeks", "groups 1+2"), and one before a minus opens a tolerance
 #: ("23 +/- 4", "23 +- 4"): not "or more".
 _SUM = re.compile(r"\+\s*(?:\d|/?\s*-)")
@@ -77,6 +67,32 @@ class Reading:
     listed_after: Optional[Constraint] = None  # the "=" value this one is listed after ("stage 4 or 5")
 
 
+class _Gaps:
+    """What may stand between a value and the words that decide its reading, built from cues of ``cues.jsonl``
+    (``listing``, ``kind_word``, ``scale_opener``, ``group_lead``, ``group_joiner``, ``measure_end``)."""
+
+    def __init__(self, grammars: Grammars) -> None:
+        def phrases(cue: str, case_sensitive: bool) -> str:
+            return "(?:" + compile_source(grammars.cue_phrases(cue), case_sensitive) + ")"
+
+        listed, listed_any_case = phrases("listing", True), "(?i:" + phrases("listing", False) + ")"
+        #: between a kind_name cue and its numeral, past the numerals listed before it: "Type I", "factors II,V,VII
+        #: and X"
+        self.kind = re.compile(r"[\s-]*(?:[IVX]+\s*" + listed + r"\s*)*")
+        #: between a numeral and the kind_head cue after it, past the numerals listed after it: "class I or III
+        #: antiarrhythmic", "class I and class II antibodies"
+        self.kind_head = re.compile(r"[A-D]?(?:\s*" + listed_any_case + r"\s*(?:(?i:" + phrases("kind_word", False)
+                                    + r")\s+)?[IVX]+[A-D]?)*[\s-]*")
+        #: before the size of a scale: "on a 0-10 pain intensity numeric scale"
+        self.scale_opener = re.compile(phrases("scale_opener", False) + r"\s+$", re.IGNORECASE)
+        #: between a limit for one group and the next group's: "60 kg (132 lbs) for men and 48 kg for women"
+        self.for_group = re.compile(r"[\s)\]]*" + phrases("group_lead", False) + r"\s+(?:[^\W\d_][\w-]*\s+){1,2}"
+                                    + phrases("group_joiner", False) + r"\s+", re.IGNORECASE)
+        #: what a "measure" comparator may name before its value: "minimum disease duration of 5", "Maximum Age: 99"
+        self.measure = re.compile(r"^\s+(?:[^\W\d_][\w-]*\s+){0,2}[^\W\d_][\w-]*\s*" + phrases("measure_end", True)
+                                  + r"\s*$")
+
+
 class ComparisonReader:
     """Reads what each quantity states, with the rules of one grammar set."""
 
@@ -93,6 +109,7 @@ class ComparisonReader:
         fillers = grammars.cue_phrases("value_filler")
         self.prefix_gap = re.compile(r"^[\s:(]*(?:(?:" + "|".join(map(re.escape, fillers)) + r")\s+)?[\s(]*$",
                                      re.IGNORECASE)
+        self.gaps = _Gaps(grammars)
 
     def read(self, doc: Doc, quantity: Quantity, cues: list[Cue], mentions: list[Mention],
              last: Optional[Constraint]) -> Optional[Reading]:
@@ -106,7 +123,7 @@ class ComparisonReader:
             last: the constraint built last in ``doc``, whose comparator a value listed after it shares.
         """
         text = text_of(doc)
-        if _not_a_value(text, quantity, cues):
+        if _not_a_value(text, quantity, cues, self.gaps):
             return None
         flags = list(quantity.flags)
         is_time = quantity.unit is not None and set(quantity.unit.candidates) <= self.window_units
@@ -131,9 +148,9 @@ class ComparisonReader:
         """The comparator the text states for ``quantity``: a range, a prefix, the bound of a range end read apart
         or a postfix; the reading's direction is a prefix time relation's, its end where the postfix ends."""
         end = quantity.text_end
-        prefix = _prefix_cue(text, cues, quantity.start, self.prefix_gap)
+        prefix = _prefix_cue(text, cues, quantity.start, self.prefix_gap, self.gaps)
         if prefix is None and quantity.unit is not None and quantity.unit.end <= quantity.start:
-            prefix = _prefix_cue(text, cues, quantity.unit.start, self.prefix_gap)  # "≥ grade II": the scale stands between
+            prefix = _prefix_cue(text, cues, quantity.unit.start, self.prefix_gap, self.gaps)  # "≥ grade II": the scale stands between
         if prefix is not None and prefix.kind == "time_relation" and quantity.unit is None:
             prefix = None  # "in the last five diary entries": a count, not a time window
         if quantity.value_high is not None:
@@ -219,7 +236,7 @@ class ComparisonReader:
             return Reading(quantity.reference.comparator or Comparator.EQ.value,
                             quantity.reference.comparator_rule or "implicit.amount", None, flags)
         unit = quantity.unit
-        if quantity.rule == "quantity.roman" and _names_a_kind(text, quantity, doc._.cp_cues or [], mentions):
+        if quantity.rule == "quantity.roman" and _names_a_kind(text, quantity, doc._.cp_cues or [], mentions, self.gaps):
             return None  # "Type I or II diabetes mellitus" names two diabetes types, as LCT and Chia mark it
         if quantity.rule == "quantity.roman" and self.listed_roman.match(text, quantity.end):
             return Reading(Comparator.EQ.value, "implicit.listed_category", None, flags)  # "bipolar I and II"
@@ -242,7 +259,7 @@ class ComparisonReader:
         gap = text[last.text_end:quantity.start]
         if _BRACKET_OPEN.fullmatch(gap):
             return "implicit.restated_value"
-        if _FOR_GROUP.fullmatch(gap) and self.dimensions.get(last.unit) == quantity.unit.dimension:
+        if self.gaps.for_group.fullmatch(gap) and self.dimensions.get(last.unit) == quantity.unit.dimension:
             return "implicit.listed_value"
         return None
 
@@ -254,34 +271,35 @@ def _unit_end(text: str, constraint: Constraint) -> int:
     return at + len(constraint.unit_text or "") if at >= 0 else constraint.text_end
 
 
-def _not_a_value(text: str, quantity: Quantity, cues: list[Cue]) -> bool:
+def _not_a_value(text: str, quantity: Quantity, cues: list[Cue], gaps: _Gaps) -> bool:
     """Whether ``quantity`` is a sample size ("(n=16)"), the size of a scale ("on a 0-10 numeric scale") or part
     of an anchor's name ("Cycle 1 Day 1", "visit 1")."""
     if any(c.kind == "label" and c.end <= quantity.start and not text[c.end:quantity.start].strip() for c in cues):
         return True
     if any(c.kind == "anchor" and c.start <= quantity.start and quantity.end <= c.end for c in cues):
         return True
-    return bool(_ON_A.search(text, max(0, quantity.start - GAP_LIMIT), quantity.start)) and any(
+    return bool(gaps.scale_opener.search(text, max(0, quantity.start - GAP_LIMIT), quantity.start)) and any(
         c.kind == "scale" and c.start >= quantity.text_end and _SCALE_GAP.match(text[quantity.text_end:c.start])
         for c in cues)
 
 
-def _names_a_kind(text: str, quantity: Quantity, cues: list[Cue], mentions: list[Mention]) -> bool:
+def _names_a_kind(text: str, quantity: Quantity, cues: list[Cue], mentions: list[Mention], gaps: _Gaps) -> bool:
     """Whether a roman numeral is part of a kind's name: right after a ``kind_name`` cue or the numerals listed
     after one ("Type I or II diabetes", "Diabetes Type I and II", "factors II,V,VII and X"), unless the cue's
     words belong to a scale of the lexicon ("Fitzpatrick type III"); a ``kind_scale`` cue ("skin type III or
     IV") is no ``kind_name`` cue; and before a ``kind_head`` cue, past the numerals listed after it ("class I or
     III antiarrhythmic drugs")."""
     for cue in cues:
-        if cue.kind == "kind_name" and cue.end <= quantity.start and _KIND_GAP.fullmatch(text[cue.end:quantity.start]):
+        if cue.kind == "kind_name" and cue.end <= quantity.start and gaps.kind.fullmatch(text[cue.end:quantity.start]):
             return not any(m.entry.category == "score" and m.start < cue.end and cue.start < m.end for m in mentions)
         if (cue.kind == "kind_head" and cue.start >= quantity.end
-                and _KIND_HEAD_GAP.fullmatch(text[quantity.end:cue.start])):
+                and gaps.kind_head.fullmatch(text[quantity.end:cue.start])):
             return True
     return False
 
 
-def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Pattern[str]) -> Optional[Cue]:
+def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Pattern[str], gaps: _Gaps
+                ) -> Optional[Cue]:
     """The comparator or time relation that ends right before ``position``, longest first."""
     best = None
     for cue in cues:
@@ -290,7 +308,7 @@ def _prefix_cue(text: str, cues: list[Cue], position: int, prefix_gap: re.Patter
             continue
         if cue.kind == "time_relation" and not cue.value:
             continue
-        gap = _MEASURE_GAP if cue.position == "measure" else prefix_gap
+        gap = gaps.measure if cue.position == "measure" else prefix_gap
         if gap.match(text[cue.end:position]) and (best is None or cue.end > best.end or
                                                           (cue.end == best.end and cue.start < best.start)):
             best = cue

@@ -17,7 +17,7 @@ from typing import Optional
 from rapidfuzz import fuzz, process
 
 from ..grammar.loader import Grammars
-from ..grammar.phrases import compile_phrases, normalize
+from ..grammar.phrases import compile_phrases, compile_source, normalize
 from .comparators import comparator_signs
 from .numbers import NumberReader, digits_value
 from .references import ReferenceReader
@@ -31,7 +31,6 @@ _RELATION_REACH = 40
 _LINE_END = re.compile(r"[ \t]*(?:$|[\r\n])")
 #: The smaller part of an amount: "23+6 weeks" (before the unit), "23 weeks 6 days", "2 years and 3 months".
 _PLUS_PART = re.compile(r"[ \t]*\+[ \t]*(?P<part>\d{1,2})(?![\d.,])")
-_AND_PART = re.compile(r"[ \t]*(?:and[ \t]+)?(?P<part>\d{1,2})(?![\d.,])")
 #: One word between a number and the time unit it counts: "15 headache days".
 _COUNTED_WORD = re.compile(r"[ \t]+([^\W\d_]{3,})[ \t]+")
 #: A word of what is counted per unit of time: "3 alcoholic drinks per day", "1-3 bolus insulin injections a day";
@@ -59,6 +58,9 @@ class UnitReader:
         self._numbers = numbers
         self._references = references
         self._subunits = {u.ucum: u.subunit for u in grammars.units if u.subunit}
+        #: the smaller part after the unit, after a ``subunit_joiner`` of cues.jsonl or none ("23 weeks and 6 days")
+        self._and_part = re.compile(r"[ \t]*(?:(?:" + compile_source(grammars.cue_phrases("subunit_joiner"))
+                                    + r")[ \t]+)?(?P<part>\d{1,2})(?![\d.,])")
         self._units: dict[str, tuple[str, tuple[str, ...], str, bool]] = {}
         sensitive, insensitive = [], []
         for unit in grammars.units:
@@ -161,7 +163,7 @@ class UnitReader:
             return value + digits_value(plus.group("part")) / self._subunits[later.candidates[0]][1], plus.end(), later
         if unit.candidates[0] not in self._subunits:
             return value, end, unit
-        part = _AND_PART.match(text, unit.end)
+        part = self._and_part.match(text, unit.end)
         smaller = self.read(text, part.end()) if part else None
         subunit, count = self._subunits[unit.candidates[0]]
         if smaller is None or smaller.candidates != (subunit,) or digits_value(part.group("part")) >= count:
