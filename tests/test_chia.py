@@ -53,6 +53,8 @@ def evaluator(parser):
     ("<U+2267>250µm", [(">=", ("250",), "um")]),  # a code point Chia spells out: "≧"
     ("below or equal to 8", [("<=", ("8",), None)]),  # the grammar's comparator phrases in words
     ("at least 18 and not older than 65 years", [(">=", ("18",), "a"), ("<=", ("65",), "a")]),  # not "older than"
+    ("Greater than or 18 years", [(">=", ("18",), "a")]),  # a lost "equal to", as the parser repairs it
+    ("50 cells/mm3or less", [("<=", ("50",), "/mm3")]),  # a unit touching the word after it
     ("stage <U+2162>B", []),  # its digits are no value
     ("at Visit 2", []),
     ("positive", []),

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Iterable
 
 _END = ""  # trie key marking the end of a phrase
+_ASCII_DIGITS = "0123456789"
 
 
 def _trie(phrases: Iterable[str]) -> dict:
@@ -41,7 +42,9 @@ def _emit(node: dict, glued: bool = False) -> str:
         branches.append(edge + _emit(node[key], glued))
     if _END in node:
         phrase = node[_END]
-        branches.append(r"(?!\w)" if phrase[-1:].isalnum() else "")
+        # a glued phrase (a unit) ending in an exponent may touch the next word: "50 cells/mm3or less", "mm3if"
+        branches.append(r"(?!\d)" if glued and phrase[-1:] in _ASCII_DIGITS else r"(?!\w)" if phrase[-1:].isalnum()
+                        else "")
     if len(branches) == 1:
         return branches[0]
     return "(?:" + "|".join(branches) + ")"
@@ -52,27 +55,31 @@ def phrase_pattern(phrase: str) -> str:
     return compile_source([phrase])
 
 
-def compile_source(phrases: Iterable[str], case_sensitive: bool = True, glued: bool = False) -> str:
+def compile_source(phrases: Iterable[str], case_sensitive: bool = True, glued: bool = False,
+                   after_digit: bool = False) -> str:
     """The regex source matching any of ``phrases``, longest first, with word boundaries.
 
     A ``glued`` phrase (a unit) may follow a word character ("30kg") and may have spaces around a slash
-    ("mmol/ l"), or another slash (:data:`_SLASHES`).
+    ("mmol/ l"), or another slash (:data:`_SLASHES`); one ending in a digit may touch the word after it
+    ("mm3or less"). An ``after_digit`` phrase may follow a digit ("mm3*or less*"), not a letter.
     """
     cleaned = {p if case_sensitive else p.lower() for p in phrases if p.strip()}
     words = _trie(p for p in cleaned if p[:1].isalnum())
     symbols = _trie(p for p in cleaned if not p[:1].isalnum())
     parts = []
     if words:
-        parts.append(("" if glued else r"(?<!\w)") + _emit(words, glued))
+        parts.append(("" if glued else r"(?<![^\W\d])" if after_digit else r"(?<!\w)") + _emit(words, glued))
     if symbols:
         parts.append(_emit(symbols, glued))
     return "|".join(f"(?:{p})" for p in parts) or r"(?!)"
 
 
-def compile_phrases(phrases: Iterable[str], case_sensitive: bool = False, glued: bool = False) -> re.Pattern[str]:
-    """One regex matching any of ``phrases``, longest first (``glued``: see :func:`compile_source`)."""
+def compile_phrases(phrases: Iterable[str], case_sensitive: bool = False, glued: bool = False,
+                    after_digit: bool = False) -> re.Pattern[str]:
+    """One regex matching any of ``phrases``, longest first (``glued``, ``after_digit``: see
+    :func:`compile_source`)."""
     flags = 0 if case_sensitive else re.IGNORECASE
-    return re.compile(compile_source(phrases, case_sensitive, glued), flags)
+    return re.compile(compile_source(phrases, case_sensitive, glued, after_digit), flags)
 
 
 @lru_cache(maxsize=None)

@@ -302,7 +302,9 @@ class SpanReader:
         if re.match(r"-[^\W\d]", text[start:stop]):  # "7-day", "a 3-hour walk": a unit joined by a hyphen
             start += 1
         tail = text[start:stop]
-        ends = [m.end() for m in re.finditer(r"[^\s(),;]+", tail)][:7]
+        # a unit ending in an exponent may touch the next word, as the parser reads it: "50 cells/mm3or less"
+        ends = sorted({m.end() for m in re.finditer(r"[^\s(),;]+", tail)}
+                      | {m.end() for m in re.finditer(r"\d(?=[^\W\d_])", tail)})[:7]
         for end in reversed(ends):
             words = tail[:end].strip(" .,;:")
             if words and self.unit_code(words) is not None:

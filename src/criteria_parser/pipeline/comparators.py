@@ -43,7 +43,9 @@ class CueFinder:
                 comparators[key] = Cue(0, 0, phrase, "comparator", rule.comparator, None, rule.position,
                                        rule.respelled, rule.id)
         for positions in (("prefix",), ("postfix", "measure")):  # "minimum" is a prefix and a measure phrase
-            self._add({k.split(":", 1)[1]: v for k, v in comparators.items() if k.split(":", 1)[0] in positions})
+            # a postfix may touch the digit a unit ends in: "50 cells/mm3or less"
+            self._add({k.split(":", 1)[1]: v for k, v in comparators.items() if k.split(":", 1)[0] in positions},
+                      after_digit="postfix" in positions)
         relations = {
             normalize(p): Cue(0, 0, p, "time_relation", r.comparator, r.direction, r.position, False, r.id)
             for r in grammars.time_relations for p in r.phrases
@@ -60,8 +62,8 @@ class CueFinder:
         self._add({normalize(p): Cue(0, 0, p, c.cue, rule=c.id) for c in grammars.cues if c.cue in _ITEM_CUES
                    for p in c.phrases})
 
-    def _add(self, table: dict[str, Cue]) -> None:
-        self._tables.append((compile_phrases(table), table))
+    def _add(self, table: dict[str, Cue], after_digit: bool = False) -> None:
+        self._tables.append((compile_phrases(table, after_digit=after_digit), table))
 
     def find(self, text: str) -> list[Cue]:
         """Every cue of ``text``, ordered by start."""
