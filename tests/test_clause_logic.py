@@ -3,6 +3,8 @@ them, and its condition, permission and exception clauses; scored against LCT an
 
 from __future__ import annotations
 
+import shutil
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from conftest import brat_corpus
 from criteria_parser.errors import InputError
 from criteria_parser.grammar.clause_logic import clause_reader
+from criteria_parser.grammar.clause_parts import SubItems
 from criteria_parser.grammar.loader import load_grammars
 from criteria_parser.lct.clause_scores import gold_pairs, read_cases, score_clauses, score_logic
 
@@ -147,7 +150,7 @@ def test_an_alternative_limit_ends_the_condition_before_it_and_takes_its_own():
         ("condition", "if on insulin", "ctx.hyp.if"), ("condition", "on oral agents alone", "ctx.end.or_limit")]
     assert reading.roles == (None, None) and reading.joined(0, 1) == "any"
     text = "HbA1c ≤ 8% if on insulin or ≤ 9%"
-    assert [c.rule for c in READER.clauses(text)] == ["ctx.hyp.if"]
+    assert [c.rule for c in READER.finder.find(text)] == ["ctx.hyp.if"]
     assert READER.read(text, spans(text, ["≤ 8%", "≤ 9%"])).joined(0, 1) == "any"
     text = "If the pain score is below 3 or above 8 points"
     reading = READER.read(text, spans(text, ["below 3", "above 8 points"]))
@@ -183,8 +186,24 @@ def test_a_condition_holds_its_parts_apart_from_the_requirement():
     ("Adequate organ function:", "all", None, None),
 ])
 def test_how_sub_items_combine(text, logic, count, words):
-    found, number, span = READER.children_logic(text)
+    found, number, span = READER.sub_items.logic(text)
     assert (found, number, text[span[0]:span[1]] if span else None) == (logic, count, words)
+
+
+COUNT_CUES = [rule for rule in GRAMMARS.cues if rule.cue in ("count_least", "count_more")]
+
+
+@pytest.mark.parametrize("rule", COUNT_CUES, ids=lambda r: r.id)
+def test_count_cue_is_what_reads_its_example(rule, tmp_path):
+    """The words that make a count of sub-items a minimum ("*at least* two", "two *or more*") are cues.jsonl's:
+    with the rule its example combines at least two sub-items, without it all."""
+    assert READER.sub_items.logic(rule.example)[:2] == ("at_least", 2)
+    with resources.as_file(resources.files("criteria_parser.grammars")) as source:
+        shutil.copytree(source, tmp_path / "g")
+    path = tmp_path / "g" / "cues.jsonl"
+    path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if f'"{rule.id}"' not in line), encoding="utf-8")
+    assert SubItems(load_grammars(tmp_path / "g")).logic(rule.example) == ("all", None, None)
 
 
 LCT_TEXT = "Birthweight ≥ 1500 g and/or gestation age ≥ 32 weeks"
@@ -249,7 +268,7 @@ def test_readings_remembered_for_one_text_are_not_another_texts():
     reader = clause_reader(load_grammars())
     first, second = "age below 18 or above 65 years", "age of 18 to 65 years or older"
     parts = spans(first, ["below 18", "above 65 years"])
-    disjoint = reader._disjoint(first, *parts)
-    assert disjoint and reader._bound(first, parts[0])[1] == "<"
-    assert reader._bound(second, parts[0]) is None  # "of 18 to" states no bound at those offsets
-    assert reader._disjoint(first, *parts) == disjoint
+    disjoint = reader.bounds.disjoint(first, *parts)
+    assert disjoint and reader.bounds.bound(first, parts[0])[1] == "<"
+    assert reader.bounds.bound(second, parts[0]) is None  # "of 18 to" states no bound at those offsets
+    assert reader.bounds.disjoint(first, *parts) == disjoint

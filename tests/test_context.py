@@ -164,6 +164,21 @@ def test_a_negation_bears_on_its_first_mention_not_on_its_circumstances(text, me
     assert all(asserted(modifiers, text.index(m), text.index(m) + len(m), "NEGATED_EXISTENCE") for m in mentions)
 
 
+JOINING = [(rule.id, phrase) for rule in GRAMMARS.cues if rule.cue in ("alternative", "conjunction", "list_separator")
+           for phrase in rule.phrases if phrase[0].isalpha()]
+
+
+@pytest.mark.parametrize("rule, joiner", JOINING, ids=[f"{rule}:{joiner}" for rule, joiner in JOINING])
+def test_a_joiner_of_cues_jsonl_and_the_cues_last_word_list_a_second_thing_negated(rule, joiner):
+    """The words that list a second thing a negation bears on before its own last word are the joining cues of
+    cues.jsonl ("Inability to understand the protocol *or to* give informed consent"); after another word the
+    circumstance word ("to") ends the negation."""
+    text = f"Inability to read protocol {joiner} to give consent"
+    assert _negated_mentions(text, ["protocol", "consent"]) == [True, True]
+    assert _negated_mentions("Inability to read protocol yet to give consent", ["protocol", "consent"]) == \
+        [True, False]
+
+
 @pytest.mark.parametrize("text, mentions, excepted", [
     ("Any vaccine other than influenza vaccine during the study", ["influenza vaccine", "study"], [True, False]),
     ("Malignancy except for skin cancer occurring after a transplant", ["skin cancer", "transplant"], [True, False]),

@@ -20,20 +20,22 @@ gives them:
   "and" ("creatinine ≤ 1.5 × ULN or CrCl ≥ 60 mL/min, and bilirubin ≤ 1.5 mg/dL"), and a clause break ends
   both.
 
-:meth:`ClauseReader.children_logic` reads how a criterion's sub-items combine: "any of the following", "at least
-two of the following" (``at_least`` 2), else all. No spaCy here; offsets are into the text given.
+:class:`ClauseFinder` finds the clauses; what the reader asks of one part (a bound, a class of a scale, the groups
+of people a limit is for) and how a criterion's sub-items combine ("any of the following", "at least two of the
+following": ``at_least`` 2) are the readers of :mod:`.clause_parts`. No spaCy here; offsets are into the text
+given.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import wraps
-from typing import Callable, Optional, Sequence, TypeVar, Union
+from typing import Optional, Sequence, Union
 
 from .clauses import clause_around
 from .context import ContextReader, Modifier, context_reader
 from .loader import Grammars
+from .clause_parts import Bounds, Populations, ScaleClasses, SubItems, cue_rules
 from .phrases import compile_phrases, normalize
 
 #: What each joining cue of cues.jsonl makes of two neighbouring parts.
@@ -42,13 +44,9 @@ JOINING_CUES = {"clause_break": "break", "alternative": "any", "conjunction": "a
 CLAUSE_KINDS = {"HYPOTHETICAL": "condition", "PERMITTED": "permission", "EXCEPTED": "exception"}
 
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
-_UNIT = re.compile(r"\s*([^\W\d_][\w/%]*)")
-_NUMBER = re.compile(r"\s*(\d+(?:[.,]\d+)?)")
 _OPENING = re.compile(r"\s*[(\[]\s*")
 _WORDS = re.compile(r"[^\W_]+")
-_LIMIT = re.compile(r"[\d<>≤≥=]")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_COUNT = re.compile(r"(?P<least>\bat\s+least\s+)?(?P<number>\w+)(?P<more>\s+or\s+more)?\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -117,55 +115,21 @@ class Reading:
             node = inner
 
 
-_MISSING = object()
-T = TypeVar("T")
-
-
-def _per_text(method: Callable[..., T]) -> Callable[..., T]:
-    """``method(self, text, part)`` remembered for the last text read: the reader asks it of each part once for
-    each neighbour and pair of a criterion (its answers are never changed by a caller; issue 14)."""
-    name = method.__name__
-
-    @wraps(method)
-    def remembered(self: "ClauseReader", text: str, part: tuple[int, int]) -> T:
-        memo = self._memo  # one read: threads sharing the reader each see a whole entry
-        if memo[0] != text:
-            memo = self._memo = (text, {})
-        value = memo[1].get((name, part), _MISSING)
-        if value is _MISSING:
-            value = memo[1][name, part] = method(self, text, part)
-        return value
-
-    return remembered
-
-
-class ClauseReader:
-    """Reads the clause logic of criterion texts (one reader per grammar set)."""
+class ClauseFinder:
+    """Finds the clauses of criterion texts that are not requirements: conditions, permissions and exceptions, from
+    the ConText cues (one finder per grammar set)."""
 
     def __init__(self, grammars: Grammars, context: ContextReader) -> None:
         self.grammars = grammars
         self.context = context
-        self._memo: tuple[Optional[str], dict] = (None, {})
-        self._joiners = {kind: compile_phrases(grammars.cue_phrases(kind)) for kind in JOINING_CUES}
-        self._rules = {(rule.cue, normalize(p)): rule.id for rule in grammars.cues for p in rule.phrases}
         self._conditions = {rule.id for rule in grammars.context
                             if rule.metadata.get("clause") in ("condition", "parallel_condition")}
         self._parallel = {rule.id for rule in grammars.context if rule.metadata.get("clause") == "parallel_condition"}
-        self._population = compile_phrases(grammars.cue_phrases("population"))
-        self._listing = compile_phrases(grammars.cue_phrases("listing"))
         self._alternatives = [(re.compile(rule.pattern or re.escape(rule.literal), re.IGNORECASE), rule.id)
                               for rule in grammars.context if rule.category == "ALTERNATIVE"]
         self._circumstance = compile_phrases(grammars.cue_phrases("circumstance"))
-        self._range = compile_phrases(grammars.cue_phrases("range"))
-        self._respectively = compile_phrases(grammars.cue_phrases("respectively"))
-        self._any_children = compile_phrases(grammars.cue_phrases("any_children"))
-        self._count = compile_phrases(grammars.cue_phrases("count"))
-        self._numbers = {normalize(w): rule.value for rule in grammars.numbers for w in rule.words}
-        self._classes = {n.casefold() for rule in grammars.numbers for n in rule.numerals} | set("abcd")
-        self._bounds = [(compile_phrases(rule.phrases), rule.comparator[0]) for rule in grammars.comparators
-                        if rule.comparator in ("<", "<=", ">", ">=") and rule.position == "prefix"]
 
-    def clauses(self, text: str, modifiers: Optional[list[Modifier]] = None, exclusion: bool = False) -> list[Clause]:
+    def find(self, text: str, modifiers: Optional[list[Modifier]] = None, exclusion: bool = False) -> list[Clause]:
         """The condition, permission and exception clauses of ``text`` (an ``exclusion`` criterion's), in text
         order."""
         found = []
@@ -205,6 +169,21 @@ class ClauseReader:
                            opener.end(), rule)]
         return []
 
+
+class ClauseReader:
+    """Reads the clause logic of criterion texts (one reader per grammar set)."""
+
+    def __init__(self, grammars: Grammars, context: ContextReader) -> None:
+        self.grammars = grammars
+        self.context = context
+        self.finder = ClauseFinder(grammars, context)
+        self.bounds = Bounds(grammars)
+        self.classes = ScaleClasses(grammars, self.bounds)
+        self.populations = Populations(grammars)
+        self.sub_items = SubItems(grammars)
+        self._joiners = {kind: compile_phrases(grammars.cue_phrases(kind)) for kind in JOINING_CUES}
+        self._rules = cue_rules(grammars)
+
     def read(self, text: str, parts: list[tuple[int, int]], exclusion: bool = False,
              limits: Optional[list[Optional[tuple[int, int]]]] = None,
              cues: Optional[Sequence[Modifier]] = None) -> Reading:
@@ -215,64 +194,20 @@ class ClauseReader:
         the inclusion "ALT and AST ≤ 2 × ULN" turned round), else the joiner decides. ``cues``: the ConText
         cues of ``text`` before mentions cut any (:meth:`.context.ContextReader.scoped`), if the caller has them.
         """
-        clauses = self.clauses(text, None if cues is None else list(cues), exclusion)
+        clauses = self.finder.find(text, None if cues is None else list(cues), exclusion)
         roles = [self._role(clauses, start, end) for start, end in parts]
         shared = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                   if exclusion and limits and a != b and limits[a] is not None and limits[a] == limits[b]}
         shared |= set(self._relaxed(text, parts, clauses, roles))
         shared |= {(a, b) for a, b in zip(range(len(parts)), range(1, len(parts)))
-                   if self._disjoint(text, parts[a], parts[b])}
+                   if self.bounds.disjoint(text, parts[a], parts[b])}
         apart = {(a, b) for a in range(len(parts)) for b in range(len(parts))
                  if limits and a != b and None not in (limits[a], limits[b]) and limits[a] != limits[b]
-                 and not self._is_class(text, parts[b])}  # "ECOG 0, 1, or 2": values of one measure
+                 and not self.classes.is_class(text, parts[b])}  # "ECOG 0, 1, or 2": values of one measure
         trees = [self._tree(text, parts, [i for i, r in enumerate(roles) if r == role], clauses, shared, apart,
                             exclusion)
                  for role in (None, *range(len(clauses)))]
         return Reading(tuple(clauses), tuple(roles), trees[0], tuple(trees[1:]))
-
-    def children_logic(self, text: str) -> tuple[str, Optional[int], Optional[tuple[int, int]]]:
-        """How the sub-items of a criterion whose own text is ``text`` combine: (``any``, None, span of "any of
-        the following"), (``at_least``, n, span of "at least n of the following"), else (``all``, None, None)."""
-        for match in self._count.finditer(text):
-            counted = _COUNT.search(text, 0, match.start())
-            number = self._number(counted.group("number")) if counted else None
-            if counted and number is not None and (counted.group("least") or counted.group("more")):
-                return ("any", None, (counted.start(), match.end())) if number == 1 else \
-                    ("at_least", number, (counted.start(), match.end()))
-        found = self._any_children.search(text)
-        if found:
-            return "any", None, found.span()
-        return "all", None, None
-
-    def _number(self, word: str) -> Optional[int]:
-        if word.isdigit():
-            return int(word)
-        value = self._numbers.get(normalize(word))
-        return int(value) if value is not None and value == int(value) else None
-
-    @_per_text
-    def _bound(self, text: str, part: tuple[int, int]) -> Optional[tuple[str, str, float, str]]:
-        """(the words before the comparator, its direction ``<`` or ``>``, the number, the word after it unless a
-        joining word: its unit) of a part that is a bound
-        ("below 18", "less than 18 years of age"; a part from its value on, "above | 65 years", takes the
-        comparator right before it), else None."""
-        low = part[0]
-        before = [(m.start(), direction) for pattern, direction in self._bounds
-                  for m in pattern.finditer(text, max(0, low - 40), low) if not text[m.end():low].strip()]
-        low = min(before)[0] if before else low
-        words = text[low:part[1]]
-        found = [(m.start(), m.end(), direction) for pattern, direction in self._bounds for m in pattern.finditer(words)]
-        if not found:
-            return None
-        start, end, direction = min(found, key=lambda f: (f[0], -f[1]))
-        number = _NUMBER.match(words, end)
-        if number is None:
-            return None
-        unit = _UNIT.match(words, number.end())
-        unit_word = normalize(unit.group(1)) if unit else ""
-        if any(self._joiners[kind].fullmatch(unit_word) for kind in ("alternative", "conjunction")):
-            unit_word = ""
-        return normalize(words[:start]), direction, float(number.group(1).replace(",", "")), unit_word
 
     def _relaxed(self, text: str, parts: list[tuple[int, int]], clauses: list[Clause],
                  roles: list[Optional[int]]) -> list[tuple[int, int]]:
@@ -291,79 +226,12 @@ class ClauseReader:
                     (roles[b] not in (None, *opening) and clauses[roles[b]].kind != "permission"):
                 continue
             a = max(before, key=lambda i: parts[i][1])
-            first, second = self._bound(text, parts[a]), self._bound(text, parts[b])
+            first, second = self.bounds.bound(text, parts[a]), self.bounds.bound(text, parts[b])
             heads = _WORDS.findall(second[0]) if second else []
             if first and heads and heads[-1] in _WORDS.findall(first[0]):
                 found.append((a, b))
                 roles[b] = None
         return found
-
-    def _disjoint(self, text: str, first: tuple[int, int], second: tuple[int, int]) -> bool:
-        """Whether two parts are bounds of one measure that cannot both hold ("below 18 and above 45 years", "less
-        than 18 years of age or more than 80 years"): alternatives, whatever joins them. One measure: the second
-        names no other subject than the first (no words before its comparator, or the same) and no other unit
-        ("at least 6 months but less than 3.5 years" is a range)."""
-        a, b = self._bound(text, first), self._bound(text, second)
-        if a is None or b is None or a[1] == b[1] or b[0] not in ("", a[0]) or (a[3] and b[3] and a[3] != b[3]):
-            return False
-        upper, lower = (a, b) if a[1] == "<" else (b, a)
-        return upper[2] <= lower[2]
-
-    def _is_class(self, text: str, part: tuple[int, int]) -> bool:
-        """Whether a part is a bare class of a scale ("III", "B", "2"): one measure takes one class at a time, so
-        classes listed together are alternatives ("NYHA class III and IV", "Child-Pugh B/C")."""
-        words = text[part[0]:part[1]].strip().casefold()
-        return words in self._classes or words.isdigit()
-
-    def _classes_of_one_scale(self, text: str, first: tuple[int, int], second: tuple[int, int], start: int,
-                              end: int) -> bool:
-        """Whether two parts are classes of one scale, which one measure takes one at a time: bare classes listed
-        ("NYHA class III and IV", "Child-Pugh B/C") or a range of them ("ETDRS level 20 (microaneurysms only) to
-        35": the words between, brackets aside, a ``listing`` or ``range`` cue), or classes after the same scale's
-        name ("ASA 2 and stable ASA 3": the second names no word the first does not, then a listing cue opens the
-        words between)."""
-        between = _BRACKETED.sub("", text[start:end]).strip(" ,/").casefold()
-        if self._is_class(text, first) and self._is_class(text, second):
-            return between == "" or bool(self._listing.fullmatch(between) or self._range.fullmatch(between))
-        named = [self._named_class(text, part) for part in (first, second)]
-        if None in named or not set(named[1]) <= set(named[0]):
-            return False
-        opening = _WORDS.match(between)
-        return between[:1] in (",", "/") or bool(opening and self._listing.fullmatch(opening.group()))
-
-    def _named_class(self, text: str, part: tuple[int, int]) -> Optional[list[str]]:
-        """The words before a part's last word when that is a class of a scale ("ASA 3": ``["asa"]``), else
-        None."""
-        words = _WORDS.findall(text[part[0]:part[1]].casefold())
-        if len(words) < 2 or words[-1] not in self._classes and not words[-1].isdigit():
-            return None
-        name = text[part[0]:part[1]].casefold().rsplit(words[-1], 1)[0]
-        if _LIMIT.search(name) or any(pattern.search(name) for pattern, _ in self._bounds):
-            return None  # a limit ("creatinine ≤ 1.5", "less than 9"), not a class
-        return words[:-1]
-
-    @_per_text
-    def _populations(self, text: str, part: tuple[int, int]) -> set[str]:
-        """The groups of people (``population`` rules) named in a part or in the three words after it ("< 11.5
-        g/dL for females")."""
-        tail = re.match(r"(?:\W*\w+){0,3}", text[part[1]:])
-        end = part[1] + (tail.end() if tail else 0)
-        return self._populations_between(text, part[0], end)
-
-    @_per_text
-    def _paired_groups(self, text: str, part: tuple[int, int]) -> Optional[str]:
-        """The rule of a ``respectively`` after a part in its clause, when two groups of people or more stand
-        between them: the limits listed up to the part are each for one group ("≥ 1.5 and ≥ 1.4 mg/dL in males
-        and females respectively"), else None."""
-        end = clause_around(self.grammars, text, part[1])[1]
-        cue = self._respectively.search(text, part[1], end)
-        if cue is None or len(self._populations_between(text, part[1], cue.start())) < 2:
-            return None
-        return self._rules["respectively", normalize(cue.group())]
-
-    def _populations_between(self, text: str, start: int, end: int) -> set[str]:
-        """The ``population`` rules named between ``start`` and ``end``."""
-        return {self._rules["population", normalize(m.group())] for m in self._population.finditer(text, start, end)}
 
     @staticmethod
     def _role(clauses: list[Clause], start: int, end: int) -> Optional[int]:
@@ -421,12 +289,12 @@ class ClauseReader:
             char = text[index]
             depth += (char in "([") - (char in ")]")
             outside.append(depth <= 0 and char not in ")]")
-        if self._classes_of_one_scale(text, first, second, start, end):
+        if self.classes.of_one_scale(text, first, second, start, end):
             return Joiner("any", start, end, text[start:end], "cue.listing")
-        groups = self._populations(text, first), self._populations(text, second)
+        groups = self.populations.of(text, first), self.populations.of(text, second)
         if groups[0] and groups[1] and groups[0] != groups[1]:
             return Joiner("any", start, end, text[start:end], min(groups[0]))
-        paired = self._paired_groups(text, second)
+        paired = self.populations.paired(text, second)
         if paired and self._joiners["clause_break"].search(text, start, end) is None:
             return Joiner("any", start, end, text[start:end], paired)
         for kind in JOINING_CUES:

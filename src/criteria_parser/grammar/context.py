@@ -27,7 +27,7 @@ from typing import Iterable, Optional, Sequence
 
 from .clauses import clause_around
 from .loader import ContextRule, Grammars
-from .phrases import compile_phrases, normalize
+from .phrases import compile_phrases, compile_source, normalize
 
 _WORD = re.compile(r"\w+")
 #: The forward cues that bear on their first mention and end at a circumstance after it (module docstring).
@@ -83,6 +83,11 @@ class ContextReader:
         self._patterns = [(re.compile(r.pattern, re.IGNORECASE), r) for r in rules if r.pattern is not None]
         self._circumstance = compile_phrases(p for r in grammars.cues if r.cue == "circumstance" for p in r.phrases)
         self._list_intro = compile_phrases(grammars.cue_phrases("list_intro"))
+        #: the words that join listed things (``alternative``, ``conjunction``, ``list_separator`` cues): after one,
+        #: a cue's own last word lists a second thing it bears on ("inability to understand the protocol *or to*
+        #: give informed consent")
+        self._joining = compile_source(p for kind in ("alternative", "conjunction", "list_separator")
+                                       for p in grammars.cue_phrases(kind))
 
     def modifiers(self, text: str, exclusion: bool = False, mentions: Sequence[tuple[int, int]] = (),
                   scoped: Optional[Sequence[Modifier]] = None) -> list[Modifier]:
@@ -152,7 +157,7 @@ class ContextReader:
         if modifier.category not in BEARING or modifier.scope_start < modifier.end:
             return modifier
         held = sorted(span for span in mentions if modifier.covers(*span))  # none a cue it passes holds
-        repeated = re.compile(r"[\s,]*(?:(?:or|and|nor)\s+)?" + re.escape(modifier.text.split()[-1]) + r"\b",
+        repeated = re.compile(rf"[\s,]*(?:(?:{self._joining})\s+)?" + re.escape(modifier.text.split()[-1]) + r"\b",
                               re.IGNORECASE)
         for (_, before), (after, _) in zip(held, held[1:]):
             word = self._circumstance.search(text, before, after) if before < after else None

@@ -239,7 +239,9 @@ class CueRule(Rule):
     group's limit ("60 kg (132 lbs) *for* men and 48 kg for women"), and ``group_joiner`` what joins that group to
     the next limit ("for men *or* 48 kg"); ``measure_end``: what ends the measure a
     "measure" comparator names before its value ("minimum disease duration *of* 5", "Maximum Age*:* 99");
-    ``subunit_joiner``: a word between an amount and its smaller unit ("23 weeks *and* 6 days").
+    ``subunit_joiner``: a word between an amount and its smaller unit ("23 weeks *and* 6 days"). Around a number before a ``count``
+    cue, ``count_least`` before it ("*at least* two of the following") and ``count_more`` after it ("two *or more*
+    of the following") make the sub-items combine as at least that many.
     """
 
     phrases: list[str] = Field(min_length=1)
@@ -247,7 +249,8 @@ class CueRule(Rule):
                  "method_lead", "count", "label", "scale", "listing", "per", "bound_note", "event_end", "event_head",
                  "conjunction", "list_separator", "population", "kind_name", "kind_scale", "kind_head", "restriction",
                  "circumstance", "respectively", "list_end", "example", "list_intro", "kind_word", "scale_opener",
-                 "group_lead", "group_joiner", "measure_end", "subunit_joiner"]
+                 "group_lead", "group_joiner", "measure_end", "subunit_joiner", "count_least",
+                 "count_more"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).

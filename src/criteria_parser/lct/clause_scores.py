@@ -185,7 +185,7 @@ def score_clauses(cases: list[dict], reader: ClauseReader) -> dict:
     for case in cases:
         text = case["text"]
         gold = [(c["kind"], *_span(text, c["text"])) for c in case["clauses"]]
-        found = [(c.kind, *_trimmed(text, c.start, c.end)) for c in reader.clauses(text)]
+        found = [(c.kind, *_trimmed(text, c.start, c.end)) for c in reader.finder.find(text)]
         for level, same in (("exact", lambda a, b: a == b),
                             ("overlap", lambda a, b: a[0] == b[0] and a[1] < b[2] and b[1] < a[2])):
             for kind in KINDS:

@@ -86,7 +86,7 @@ class ClauseStructurer:
         modifiers: list[Modifier] = doc._.cp_modifiers
         if modifiers is None:
             modifiers = self.reader.context.modifiers(text, bool(doc._.cp_exclusion), mentions(doc))
-        structure = ClauseStructure(children=self.reader.children_logic(text))
+        structure = ClauseStructure(children=self.reader.sub_items.logic(text))
         said = structure.children[2]
         constraints: list[Constraint] = doc._.cp_constraints or []
         found: list[Found] = doc._.cp_found or []
