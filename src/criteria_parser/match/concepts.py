@@ -103,6 +103,7 @@ class ConceptReader:
         modifiers = context_reader(self.grammars).modifiers(text, section.kind == "exclusion",
                                                             [(start, end) for start, end, _ in spans])
         checks: list[Check] = []
+        negated = 0  # how many of the checks a negation cue asserts
         for start, end, concept in spans:
             entity = next((e for e, low, high in entities if low < end and start < high), None)
             vague = self.matching.cue_in(text, self.matching.vague_time_cues)  # "recent": some time past
@@ -118,6 +119,7 @@ class ConceptReader:
             negation, hypothetical = _assertions(entity, modifiers, start, end)
             if negation:
                 check = Negated(check, negation)
+                negated += 1
             if hypothetical and not (entity is not None and entity.condition):
                 # "planned surgery", "if HBsAg positive": the record's answer is not the criterion's
                 check = AtMostUnknown(check, f"'{hypothetical}' makes {concept.name} conditional or planned, "
@@ -144,6 +146,8 @@ class ConceptReader:
         if len(checks) == 1:
             return checks[0]
         alternatives = self.alternatives(text)
+        if negated == len(checks):  # "No history of the following: MI, epilepsy", "no A or B": none of them
+            return AllOf(tuple(checks))
         if unread and not alternatives and all(joined for _, joined in unread):
             return AllOf(tuple(checks))  # "not pregnant and willing to use contraception": every part must hold
         if any(joined for _, joined in unread):
