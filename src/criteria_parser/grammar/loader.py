@@ -241,7 +241,9 @@ class CueRule(Rule):
     "measure" comparator names before its value ("minimum disease duration *of* 5", "Maximum Age*:* 99");
     ``subunit_joiner``: a word between an amount and its smaller unit ("23 weeks *and* 6 days"). Around a number before a ``count``
     cue, ``count_least`` before it ("*at least* two of the following") and ``count_more`` after it ("two *or more*
-    of the following") make the sub-items combine as at least that many.
+    of the following") make the sub-items combine as at least that many. ``capacity``: the negation
+    cues that say a person cannot or will not do something ("*inability to* give informed consent"), which Chia
+    annotates as a condition of its own rather than a negation (the assertion scorer reads them so on Chia only).
     """
 
     phrases: list[str] = Field(min_length=1)
@@ -250,7 +252,7 @@ class CueRule(Rule):
                  "conjunction", "list_separator", "population", "kind_name", "kind_scale", "kind_head", "restriction",
                  "circumstance", "respectively", "list_end", "example", "list_intro", "kind_word", "scale_opener",
                  "group_lead", "group_joiner", "measure_end", "subunit_joiner", "count_least",
-                 "count_more"]
+                 "count_more", "capacity"]
 
 
 #: What a ConText cue can assert about the words in its scope (EXCEPTED: the ``exception`` cues of cues.jsonl).

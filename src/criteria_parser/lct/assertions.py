@@ -32,6 +32,7 @@ from .split import Part, select
 from ..document.page import split_lines
 from ..grammar.context import ContextReader, asserted
 from ..grammar.loader import Grammars
+from ..grammar.phrases import normalize
 
 LCT_TARGETS = frozenset({"Condition", "Allergy", "Drug", "Immunization", "Procedure", "Observation", "Encounter"})
 CHIA_TARGETS = frozenset({"Condition", "Drug", "Procedure", "Measurement", "Observation", "Device", "Person",
@@ -169,12 +170,18 @@ def documents(corpus: Path, part: Part) -> Iterator[tuple[Path, str, str]]:
             yield path, text, ann.read_bytes().decode("utf-8", errors="replace")
 
 
-def context_predictor(reader: ContextReader) -> Predictor:
+def context_predictor(reader: ContextReader, scheme: str = "lct") -> Predictor:
     """Our ConText reader as a predictor: the categories of the cues whose scope holds each target, the targets
-    given as the line's mentions (as the pipeline gives its entities and constraints)."""
+    given as the line's mentions (as the pipeline gives its entities and constraints). On Chia a ``capacity`` cue
+    of cues.jsonl ("inability to", "unwilling to") is its own category, ``CAPACITY``: Chia annotates the incapacity
+    as the concept ("{Inability} to use the PCA device") and leaves its object unnegated (2 of 12 negated after
+    "inability to" in its tune part), where LCT negates the object (10 of 14) and the matcher needs it so."""
+    capacity = {normalize(p) for p in reader.grammars.cue_phrases("capacity")} if scheme == "chia" else set()
+
     def predict(line: str, targets: list[tuple[int, int]], exclusion: bool = False) -> list[set[str]]:
         modifiers = reader.modifiers(line, exclusion, targets)
-        return [{m.category for m in asserted(modifiers, start, end)} for start, end in targets]
+        return [{"CAPACITY" if normalize(m.text) in capacity else m.category for m in asserted(modifiers, start, end)}
+                for start, end in targets]
     return predict
 
 
@@ -219,7 +226,7 @@ def score_assertions(corpus: Path, grammars: Optional[Grammars] = None) -> dict:
     from ..grammar.context import context_reader
     from ..grammar.loader import load_grammars
 
-    predict = context_predictor(context_reader(grammars or load_grammars()))
+    predict = context_predictor(context_reader(grammars or load_grammars()), corpus_scheme(corpus))
     return {part: assertion_summary(evaluate_assertions(corpus, predict, part)) for part in ("tune", "held")}
 
 
