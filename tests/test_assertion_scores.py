@@ -60,7 +60,7 @@ def test_the_rules_score_every_lct_and_chia_target(tmp_path):
 #: Negation F1 (target 0.90) and "or" vs "and" accuracy (target 0.95, :mod:`test_clause_logic`) per corpus and
 #: part, measured 2026-12-03, second pass (README, "Assertions", "Clause logic"): floors, not the targets.
 FLOORS = {("negation", "leaf-dev"): {"tune": 0.77, "held": 0.73}, ("negation", "chia-dev"): {"tune": 0.81, "held": 0.74},
-          ("or_and", "leaf-dev"): {"tune": 0.90, "held": 0.91}, ("or_and", "chia-dev"): {"tune": 0.88, "held": 0.64}}
+          ("or_and", "leaf-dev"): {"tune": 0.95, "held": 0.96}, ("or_and", "chia-dev"): {"tune": 0.91, "held": 0.80}}
 SCORES = {"negation": lambda path: {part: s["negated"]["f1"] for part, s in score_assertions(path).items()},
           "or_and": lambda path: {part: s["accuracy"] for part, s in score_logic(path).items()}}
 
