@@ -64,20 +64,23 @@ class CRFModel:
         for kind_, matrix in ((_STATE, self.state), (_TRANSITION, self.transition)):
             chosen = records[records["type"] == kind_]
             matrix[chosen["source"], chosen["destination"]] = chosen["weight"]
+        # transitions by the label they lead to (label x the label before it): the Viterbi's rows, no broadcast view
+        self._into = np.ascontiguousarray(self.transition.T)
 
     def best(self, scores: np.ndarray) -> list[str]:
         """The labels of the best path through tokens scored ``scores`` (token x label): CRFsuite's Viterbi."""
         if not len(scores):
             return []
+        into, labels = self._into, _LABELS[:len(self.labels)]
         best, back = scores[0], []
         for state in scores[1:]:
-            paths = best[:, None] + self.transition  # paths[i, j]: the best path ending in label i, then label j
-            came = paths.argmax(axis=0)  # the first of equal paths, as CRFsuite keeps it
+            paths = into + best  # paths[j, i]: the best path ending in label i, then label j
+            came = paths.argmax(axis=1)  # the first of equal paths, as CRFsuite keeps it
             back.append(came)
-            best = paths[came, _LABELS[:len(came)]] + state
+            best = paths[labels, came] + state
         path = [int(best.argmax())]
         for came in reversed(back):
-            path.append(int(came[path[-1]]))
+            path.append(came.item(path[-1]))
         return [self.labels[i] for i in reversed(path)]
 
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
-from itertools import accumulate
+from itertools import accumulate, chain, compress, repeat
+from operator import is_
 from pathlib import Path
 from typing import Iterable, Optional
 
@@ -102,23 +103,23 @@ class EntityFinder:
 
     def _add(self, groups: Iterable[tuple]) -> None:
         """Work out the summed weights of new ``groups`` (one numpy call for all of them) and give each a row."""
-        index = self.model.index
+        get, strings, style, rows = self.model.index.get, self.featurizer.strings, self.style, self._rows
         ids, starts, known = [], [], []
         for group in groups:
-            shared, styled = self.featurizer.strings(group, self.style)
-            found = [i for i in map(index.get, (*shared, *styled)) if i is not None]
-            if found:
-                starts.append(len(ids))
-                ids += found
-                known.append(group)
-            else:
-                self._rows[group] = 0
+            shared, styled = strings(group, style)
+            found = list(map(get, shared + styled))
+            if found.count(None) == len(found):  # most word pairs: no feature the model knows
+                rows[group] = 0
+                continue
+            starts.append(len(ids))
+            ids += [i for i in found if i is not None]
+            known.append(group)
         first, self._used = self._used, self._used + len(known)
         while self._used > len(self._sums):
             self._sums = np.concatenate([self._sums, np.zeros_like(self._sums)])
         if known:
             self._sums[first:self._used] = np.add.reduceat(self.model.state[ids], starts, axis=0)
-            self._rows.update(zip(known, range(first, self._used)))
+            rows.update(zip(known, range(first, self._used)))
 
     def tags(self, doc: Doc) -> tuple[list[str], list[Mention]]:
         """The CRF's tag of each token of ``doc``, and the lexicon's mentions of it."""
@@ -128,12 +129,12 @@ class EntityFinder:
         if len(self._rows) > MAX_GROUPS:  # a process reading endless new words: start the table again
             self._rows.clear()
             self._used = 1
-        every = [group for token in groups for group in token]
+        every = list(chain.from_iterable(groups))
         rows = list(map(self._rows.get, every))
         if None in rows:
-            self._add(dict.fromkeys(g for g, row in zip(every, rows) if row is None))
-            rows = [self._rows[g] if row is None else row for g, row in zip(every, rows)]
-        starts = list(accumulate((len(token) for token in groups[:-1]), initial=0))
+            self._add(dict.fromkeys(compress(every, map(is_, rows, repeat(None)))))
+            rows = list(map(self._rows.__getitem__, every))
+        starts = list(accumulate(map(len, groups[:-1]), initial=0))
         return self.model.best(np.add.reduceat(self._sums[rows], starts, axis=0)), mentions
 
     def annotate(self, doc: Doc) -> Doc:

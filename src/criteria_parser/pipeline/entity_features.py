@@ -105,6 +105,10 @@ class Featurizer:
         self.drug_names = PhraseTagger((name, "drug") for name in knowledge.drug_names)
         self.phrases = PhraseTagger((words(phrase), kind) for phrase, kind in knowledge.phrases)
         self.stems = sorted((s.suffix for s in knowledge.drug_stems), key=len, reverse=True)
+        # the stems by length, longest first: a word's stem is the first length whose ending is one (as the first
+        # of ``stems`` it ends in: two stems of one length that a word ends in are the same string)
+        self._stems = [(n, {s for s in self.stems if len(s) == n}) for n in sorted({len(s) for s in self.stems},
+                                                                                    reverse=True)]
         self._words: dict[tuple[str, str], list[str]] = {}
 
     def _word(self, word: str, style: str) -> list[str]:
@@ -114,7 +118,7 @@ class Featurizer:
             w = word.lower()
             known = ["b", f"w={w}", f"s2={w[-2:]}", f"s3={w[-3:]}", f"s4={w[-4:]}", f"p3={w[:3]}", f"sh={_shape(word)}"]
             if self.settings.knowledge:
-                stem = next((s for s in self.stems if w.endswith(s) and len(w) >= len(s) + 2), None)
+                stem = next((w[-n:] for n, stems in self._stems if len(w) >= n + 2 and w[-n:] in stems), None)
                 if stem:
                     known += ["stem", f"stem={stem}"]
             known += [f"{style}:{x}" for x in known]
@@ -163,6 +167,9 @@ class Featurizer:
         """The features of one group of :meth:`groups`: shared, and in ``style`` (a word's group: all of them in
         the first list, the second empty)."""
         kind = group[0]
+        if kind == "p":  # the most groups a text has not had before
+            own = group[1] + group[2] + "|" + group[3]
+            return [own], [f"{style}:{own}"]
         if kind == "w":
             return self._word(group[1], style), []
         if kind == "t":
@@ -179,9 +186,6 @@ class Featurizer:
                 if near:
                     f += [f"sh{offset}={_shape(word)}", f"s3{offset}={lower[-3:]}", f"lx{offset}={lexicon}"]
                     f += [f"{name}{offset}={tag}" for name, tag in zip(_MARKS, marks) if tag != "O"]
-        else:
-            _, name, first, second = group
-            f = [f"{name}{first}|{second}"]
         return f, [f"{style}:{x}" for x in f]
 
     def __call__(self, doc: Doc, style: str) -> tuple[list[list[str]], list[Mention]]:
