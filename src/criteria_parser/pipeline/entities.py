@@ -118,7 +118,7 @@ class EntityFinder:
         while self._used > len(self._sums):
             self._sums = np.concatenate([self._sums, np.zeros_like(self._sums)])
         if known:
-            self._sums[first:self._used] = np.add.reduceat(self.model.state[ids], starts, axis=0)
+            self._sums[first:self._used] = np.add.reduceat(self.model.state.take(ids, axis=0), starts, axis=0)
             rows.update(zip(known, range(first, self._used)))
 
     def tags(self, doc: Doc) -> tuple[list[str], list[Mention]]:
@@ -135,7 +135,7 @@ class EntityFinder:
             self._add(dict.fromkeys(compress(every, map(is_, rows, repeat(None)))))
             rows = list(map(self._rows.__getitem__, every))
         starts = list(accumulate(map(len, groups[:-1]), initial=0))
-        return self.model.best(np.add.reduceat(self._sums[rows], starts, axis=0)), mentions
+        return self.model.best(np.add.reduceat(self._sums.take(rows, axis=0), starts, axis=0)), mentions
 
     def annotate(self, doc: Doc) -> Doc:
         """Set ``doc.ents`` and ``doc._.cp_entities``."""
