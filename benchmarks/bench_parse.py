@@ -151,6 +151,22 @@ def run_worker(python: str, variant: str, corpus_file: Path, profile: Path | Non
 
 # --- the previous tag, in a scratch venv -----------------------------------------------------------------------
 
+#: Each release's commit, for a clone that has the history but not the tags (a branch copied alone).
+RELEASES = {"v0.1.0": "717d7ea4ba92229c1863849eac1f24a9050540bc"}
+
+
+def revision(tag: str) -> str:
+    """The commit to check out for ``tag``: the tag itself when the clone has it, else its recorded commit."""
+    found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet", f"{tag}^{{commit}}"],
+                           capture_output=True, text=True)
+    if found.returncode == 0:
+        return found.stdout.strip()
+    if tag in RELEASES:
+        return RELEASES[tag]
+    raise SystemExit(f"bench_parse: --previous {tag}: no such tag or commit in {ROOT} (known releases: "
+                     f"{', '.join(RELEASES)})")
+
+
 def previous_python(tag: str, folder: Path) -> str:
     """The interpreter of a venv with ``tag`` installed (from a git worktree of the tag under ``folder``,
     outside the repository), made on first use with this venv's versions of every shared dependency; a
@@ -161,7 +177,7 @@ def previous_python(tag: str, folder: Path) -> str:
         return str(python)
     folder.mkdir(parents=True, exist_ok=True)
     if not tree.exists():
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), tag], check=True)
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), revision(tag)], check=True)
     subprocess.run([sys.executable, "-m", "venv", str(tree / ".venv")], check=True)
     frozen = subprocess.run([sys.executable, "-m", "pip", "freeze", "--exclude-editable"], check=True,
                             capture_output=True, text=True).stdout
