@@ -12,6 +12,7 @@ import pycrfsuite
 import pytest
 
 from criteria_parser.lct.training import blank_pipeline, train
+from criteria_parser.errors import InputError
 from criteria_parser.pipeline.crf import CRFModel
 from criteria_parser.pipeline.entities import MODEL, EntityFinder, featurizer
 
@@ -85,5 +86,8 @@ def test_a_freshly_trained_model_tags_as_crfsuite_does(tmp_path):
 def test_a_file_that_is_no_crfsuite_model_is_refused(tmp_path):
     bad = tmp_path / "bad.crfsuite"
     bad.write_bytes(b"not a model" * 10)
-    with pytest.raises(ValueError, match="not a CRFsuite"):
+    with pytest.raises(InputError, match="bad.crfsuite: not a CRFsuite"):
         CRFModel(bad)
+    (tmp_path / "short.crfsuite").write_bytes(b"lCRF")  # truncated: the header cannot be read
+    with pytest.raises(InputError, match="short.crfsuite: not a CRFsuite"):
+        CRFModel(tmp_path / "short.crfsuite")

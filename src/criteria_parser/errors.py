@@ -8,7 +8,7 @@ refusal. Its subclasses only name the kind of mistake (an input that is not a li
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 if TYPE_CHECKING:  # only an annotation: importing pydantic here would slow down every command's start-up
     from pydantic import ValidationError
@@ -55,6 +55,11 @@ def _rebuild(cls: type, problem: str, path: Optional[str], line: Optional[int], 
     CriteriaParserError.__init__(error, problem, path, line)
     error.__dict__.update(state)
     return error
+
+
+def validation_reason(error: Mapping[str, Any]) -> str:
+    """What one pydantic error says, without pydantic's ``Value error, `` before a validator's own message."""
+    return error["msg"].removeprefix("Value error, ")
 
 
 def validation_problem(exc: ValidationError) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, Optional, TypeVar
 
 from pydantic import ValidationError
 
-from ..errors import CriteriaParserError
+from ..errors import CriteriaParserError, validation_reason
 from ..model import Constraint, Criterion, Entity, Listing
 
 #: Fields a row edits, in the order the page shows them (``text`` is derived from the span).
@@ -165,7 +165,7 @@ def _validated(model: type[_Row], data: dict[str, Any], errors: dict[str, str],
     except ValidationError as exc:
         for error in exc.errors():
             field = str(error["loc"][0]) if error["loc"] else field_of(error["msg"])
-            errors.setdefault(field, error["msg"].removeprefix("Value error, "))
+            errors.setdefault(field, validation_reason(error))
         return None
 
 
@@ -309,7 +309,7 @@ def apply_rows(base: Listing, rows: list[dict[str, Any]], text: str, spellings: 
     try:
         Listing.model_validate(listing.model_dump())
     except ValidationError as exc:
-        raise EditsInvalid({"listing": {"row": exc.errors()[0]["msg"].removeprefix("Value error, ")}}) from None
+        raise EditsInvalid({"listing": {"row": validation_reason(exc.errors()[0])}}) from None
     return listing, accepted, doubtful_rows(built)
 
 

@@ -16,6 +16,8 @@ import struct
 from pathlib import Path
 import numpy as np
 
+from ..errors import InputError
+
 _HEADER = struct.Struct("<4sI4sIIIIIIIII")
 _CHUNK = struct.Struct("<4sII")
 _CQDB = struct.Struct("<4sIIIII")
@@ -50,15 +52,26 @@ class CRFModel:
     (attribute x label) and ``transition`` weights (label x label)."""
 
     def __init__(self, path: Path) -> None:
-        buffer = Path(path).read_bytes()
-        magic, _, kind, _, _, labels, attributes, features, label_names, attribute_names, _, _ = \
-            _HEADER.unpack_from(buffer, 0)
-        if magic != b"lCRF" or kind != b"FOMC":
-            raise ValueError(f"{path}: not a CRFsuite crf1d model")
-        _, _, count = _CHUNK.unpack_from(buffer, features)
-        records = np.frombuffer(buffer, dtype=_FEATURE, count=count, offset=features + _CHUNK.size)
-        self.labels: list[str] = _names(buffer, label_names)
-        self.index: dict[str, int] = {name: i for i, name in enumerate(_names(buffer, attribute_names))}
+        """Read the model file at ``path``.
+
+        Raises:
+            InputError: the file cannot be read or is not a CRFsuite crf1d model (``path: what is wrong``).
+        """
+        try:
+            buffer = Path(path).read_bytes()
+            magic, _, kind, _, _, labels, attributes, features, label_names, attribute_names, _, _ = \
+                _HEADER.unpack_from(buffer, 0)
+            if magic != b"lCRF" or kind != b"FOMC":
+                raise ValueError("not a CRFsuite crf1d model")
+            _, _, count = _CHUNK.unpack_from(buffer, features)
+            records = np.frombuffer(buffer, dtype=_FEATURE, count=count, offset=features + _CHUNK.size)
+            self.labels: list[str] = _names(buffer, label_names)
+            self.index: dict[str, int] = {name: i for i, name in enumerate(_names(buffer, attribute_names))}
+        except OSError as exc:
+            raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+        except (ValueError, struct.error, UnicodeDecodeError) as exc:  # a truncated file: struct.error
+            problem = str(exc) if type(exc) is ValueError else f"not a CRFsuite crf1d model ({exc})"
+            raise InputError(str(path), problem) from None
         self.state = np.zeros((attributes, labels))
         self.transition = np.zeros((labels, labels))
         for kind_, matrix in ((_STATE, self.state), (_TRANSITION, self.transition)):

@@ -76,7 +76,7 @@ class SafeHeaders:
 
         try:
             await self.app(scope, receive, send_safely)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the ASGI boundary: any crash of a request is logged and answered 500
             LOG.exception("workbench: %s %s failed", scope.get("method"), scope.get("path"))
             if started:
                 raise
