@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import SEED, criteria_text
-from criteria_parser.lct.brat import comparator_spans, comparisons, comparisons_of, listing_ann, read_ann
+from criteria_parser.lct.brat import (comparator_spans, comparisons, comparisons_of, decode_brat, listing_ann, read_ann,
+                                      read_annotation)
 from criteria_parser.cli import app
 from criteria_parser.errors import InputError
 from criteria_parser.lct.scorer import LeafEvaluator, UnitNormalizer, ValueKeys
@@ -32,6 +33,23 @@ def test_reader_builds_comparisons_with_operator_values_and_units():
 def test_reader_reports_file_and_line_of_a_bad_annotation(line, message):
     with pytest.raises(InputError, match=f"^doc.ann: {message}"):
         read_ann("doc.ann", line + "\n", "Age ≥ 18 years")
+
+
+def test_one_decoder_keeps_line_breaks_and_names_the_file_and_line_of_a_problem(tmp_path):
+    text = "Age \u2265 18 years\r\nNo HIV\rx"  # CRLF and a lone CR, as Chia has: brat offsets count both
+    (tmp_path / "doc.txt").write_bytes(text.encode("utf-8"))
+    (tmp_path / "doc.ann").write_bytes(b"T1\tEq-Value 6 8\t18\r\nT2\tCondition 19 22\tHIV\n")
+    assert decode_brat(tmp_path / "doc.txt") == text
+    annotation = read_annotation(tmp_path / "doc.ann", decode_brat(tmp_path / "doc.txt"))
+    assert [e.text for e in annotation.entities.values()] == ["18", "HIV"]
+    (tmp_path / "bad.ann").write_bytes(b"T1\tEq-Value 6 8\t18\nT2\tCondition six\tHIV\n")
+    with pytest.raises(InputError, match=r"bad.ann: line 2: bad entity"):
+        read_annotation(tmp_path / "bad.ann", text)
+    (tmp_path / "latin.ann").write_bytes("T1\tCondition 0 3\tn\u00e9".encode("cp1252"))
+    with pytest.raises(InputError, match=r"latin.ann: not UTF-8 \(byte 18\)"):
+        read_annotation(tmp_path / "latin.ann", text)
+    with pytest.raises(InputError, match=r"missing.ann: no such file"):
+        read_annotation(tmp_path / "missing.ann", text)
 
 
 def test_scorer_on_own_fixture_gets_every_tuple(parser):

@@ -16,7 +16,7 @@ Every constraint is validated like a workbench edit; one bad comparison refuses 
 from __future__ import annotations
 
 
-from ..lct.brat import ENTITY_EVENTS, Annotation, comparisons, read_ann
+from ..lct.brat import ENTITY_EVENTS, Annotation, comparisons, read_annotation
 from ..errors import CriteriaParserError
 from ..lct.scorer import LeafEvaluator
 from ..lct.assertions import LCT_HYPOTHETICAL
@@ -43,10 +43,7 @@ def import_brat(corpus: Corpus, parser: Parser) -> list[Imported]:
     for ann in anns:
         files = corpus.files(ann.with_suffix(".txt").name)
         text = corpus.text(files)
-        try:
-            annotation = read_ann(str(ann), ann.read_text(encoding="utf-8"), text)
-        except OSError as exc:
-            raise CriteriaParserError(f"cannot read: {exc.strerror}", ann) from None
+        annotation = read_annotation(ann, text)
         parsed = parser.parse_file(files.text, assume_inclusion=True)
         parsed.source = files.name
         gold = parsed.model_copy(deep=True)

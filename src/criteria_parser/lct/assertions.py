@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
-from .brat import read_ann
+from .brat import decode_brat, read_ann
 from .entities import corpus_scheme
 from .split import Part, select
 from ..document.page import split_lines
@@ -166,8 +166,7 @@ def documents(corpus: Path, part: Part) -> Iterator[tuple[Path, str, str]]:
     for path in select(sorted(corpus.rglob("*.txt")), part):
         ann = path.with_suffix(".ann")
         if ann.is_file():
-            text = path.read_bytes().decode("utf-8", errors="replace")
-            yield path, text, ann.read_bytes().decode("utf-8", errors="replace")
+            yield path, decode_brat(path), decode_brat(ann)
 
 
 def context_predictor(reader: ContextReader, scheme: str = "lct") -> Predictor:

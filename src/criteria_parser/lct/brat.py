@@ -7,7 +7,9 @@ text-bound entities: ``Operator`` (an ``Eq-Operator`` carrying an
 unit's denominator: "mg/dL" is Unit "mg", Per "dL") and ``Temporal-Unit``
 (``Eq-Temporal-Unit`` carrying an ``Eq-Temporal-Unit-Value`` attribute).
 
-:func:`read_ann` parses a file into an :class:`Annotation`;
+:func:`decode_brat` is the one decoder of a brat ``.txt`` or ``.ann`` file (UTF-8, line breaks as they are:
+brat offsets count every character), :func:`read_annotation` reads a ``.ann`` file with it;
+:func:`read_ann` parses a file's text into an :class:`Annotation`;
 :func:`comparisons` pulls the comparisons out of it; :func:`listing_ann`
 writes a parsed listing's constraints as such comparisons, so that
 ``comparisons(read_ann(listing_ann(...)))`` gives back what was written, and
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable, Optional
 
 from ..errors import InputError
@@ -130,6 +133,34 @@ def stated_comparator(comparison: Comparison) -> str:
     if comparison.operator is None and comparison.period in ("past", "recent") and comparison.temporal_unit:
         return Comparator.LE.value
     return OPERATORS.get(comparison.operator or "EQ", Comparator.EQ.value)
+
+
+def decode_brat(path: Path) -> str:
+    """The text of a brat ``.txt`` or ``.ann`` file: its bytes as UTF-8 (a byte order mark dropped), line breaks
+    untranslated, as brat counts offsets (Chia mixes CRLF, LF and lone CR).
+
+    Raises:
+        InputError: the file cannot be read or is not UTF-8 (``path: what is wrong``).
+    """
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), "no such file") from None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), f"not UTF-8 (byte {exc.start}): brat offsets need the text as annotated") from None
+
+
+def read_annotation(ann: Path, text: str) -> Annotation:
+    """The annotations of the ``.ann`` file ``ann`` of the document ``text`` (:func:`decode_brat`, :func:`read_ann`).
+
+    Raises:
+        InputError: the file cannot be read, is not UTF-8, or a line is malformed (``path: line N: ...``).
+    """
+    return read_ann(str(ann), decode_brat(ann), text)
 
 
 def read_ann(path: str, ann_text: str, text: str) -> Annotation:

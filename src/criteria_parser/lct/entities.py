@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Literal, Optional
 
-from .brat import Annotation, TextRange, read_ann
+from .brat import Annotation, TextRange, decode_brat, read_annotation
 from .split import Part, in_part
 from ..errors import InputError
 
@@ -164,15 +164,10 @@ def read_document(txt: Path, scheme: Scheme) -> Optional[EntityDocument]:
     Raises:
         InputError: the ``.ann`` beside ``txt`` is malformed, or the text is not UTF-8.
     """
-    data = txt.read_bytes()
-    if not data.strip():
+    text = decode_brat(txt)
+    if not text.strip():
         return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(str(txt), f"not UTF-8 (byte {exc.start}): brat offsets need the text as annotated") from None
-    ann = txt.with_suffix(".ann")
-    annotation = read_ann(str(ann), ann.read_bytes().decode("utf-8"), text)  # undecoded line breaks, as ``text``
+    annotation = read_annotation(txt.with_suffix(".ann"), text)
     entities = chia_entities(annotation) if scheme == "chia" else lct_entities(annotation)
     return EntityDocument(str(txt), text, entities, split_lines(text, entities))
 

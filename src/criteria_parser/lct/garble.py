@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .brat import TextRange
+from .brat import TextRange, decode_brat
 from ..document.atomic import write_atomic
 
 _WORDS = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
@@ -142,8 +142,7 @@ def garble_corpus(source: Path, out: Path, seed: int = 0, rate: float = 0.05) ->
         ann = txt.with_suffix(".ann")
         if not ann.is_file():
             continue
-        text = txt.read_bytes().decode("utf-8")  # line breaks as they are: brat offsets count them (Chia has CR)
-        garbled, moved = garble(text, ann.read_bytes().decode("utf-8"), seed * 100003 + number, rate)
+        garbled, moved = garble(decode_brat(txt), decode_brat(ann), seed * 100003 + number, rate)
         target = out / txt.relative_to(source)
         target.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(target, garbled)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
 
-from .brat import Annotation, Comparison, comparisons, comparisons_of, read_ann, stated_comparator
+from .brat import Annotation, Comparison, comparisons, comparisons_of, decode_brat, read_ann, stated_comparator
 from .chia import SpanComparison, SpanReader, restated, unmodeled, value_spans
 from .split import Part, in_part
 from ..errors import InputError
@@ -422,7 +422,7 @@ class LeafEvaluator:
         sources = [read_source(t) for t, _ in pairs]
         listings = self.parser.parse_many(sources, assume_inclusion=True)
         for (txt, ann), source, listing in zip(pairs, sources, listings):
-            self.score_document(str(txt), source.text, ann.read_text(encoding="utf-8"), listing, report)
+            self.score_document(str(txt), source.text, decode_brat(ann), listing, report)
             report.documents += 1
         return report
 
