@@ -195,3 +195,20 @@ def test_list_label_glued_to_its_text_is_a_label_not_a_value(parser):
                                                                ("2", "Participant has ECOG 0-1")]
     assert [(k.comparator, k.value) for k in inclusion.criteria[0].constraints] == [(">", 18)]
     assert exclusion.criteria[0].text == "2 Participants in one household"  # not "1 ": the number is its own
+
+
+def test_roman_labels_are_read_with_the_numerals_of_grammars_numbers():
+    from criteria_parser.document.outline import _style
+    from criteria_parser.grammar.loader import load_grammars
+
+    units = [n.lower() for rule in load_grammars().numbers if 1 <= rule.value <= 9 for n in rule.numerals if n.isascii()]
+    assert sorted(units) == sorted(["i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix"])
+    assert all(_style(tens + unit) == "roman" for tens in ("", "x", "xxx") for unit in units if 1 < len(tens + unit) <= 5)
+    assert [_style(v) for v in ("xx", "xxxiv", "xl", "iiii", "xxxxi", "vx")] == ["roman", "roman"] + ["letter"] * 4
+
+
+def test_a_roman_sub_list_past_ten_keeps_its_labels(parser):
+    text = "Exclusion Criteria:\n1. First\n" + "".join(f"   {n}. item {n}\n" for n in
+                                                       ("viii", "ix", "x", "xi", "xii"))
+    listing = parser.parse_text(text, "r.txt")
+    assert labels(listing.sections[0]) == ["1", "1.viii", "1.ix", "1.x", "1.xi", "1.xii"]

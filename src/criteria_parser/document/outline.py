@@ -16,11 +16,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Optional
 
 from .page import Line
 
-_ROMAN = re.compile(r"^(?=[ivx]{1,5}$)x{0,3}(ix|iv|v?i{0,3})$")
+
+@lru_cache(maxsize=1)
+def _roman_units() -> frozenset[str]:
+    """The roman numerals 1 to 9 of grammars/numbers.jsonl, in lower case ("i" ... "ix"): a label's last part."""
+    from ..grammar.loader import load_grammars  # the packaged grammars, read once per process
+
+    return frozenset(numeral.lower() for rule in load_grammars().numbers if 1 <= rule.value <= 9
+                     for numeral in rule.numerals if numeral.isascii())
+
+
+def _is_roman(value: str) -> bool:
+    """A roman label up to 39 in lower case: up to three "x", then a numeral of 1 to 9 or nothing ("xiv", "xx")."""
+    units = value.lstrip("x")
+    return len(value) <= 5 and len(value) - len(units) <= 3 and (not units or units in _roman_units())
 
 
 @dataclass
@@ -185,7 +199,7 @@ def _glued_label(line: Line, last: Optional[Item]) -> Optional[tuple[str, str, i
 def _style(value: str) -> str:
     if value[0].isdigit():
         return "number"
-    if len(value) > 1 and _ROMAN.match(value.lower()):
+    if len(value) > 1 and _is_roman(value.lower()):
         return "roman"
     return "letter"
 
