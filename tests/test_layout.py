@@ -212,3 +212,25 @@ def test_a_roman_sub_list_past_ten_keeps_its_labels(parser):
                                                        ("viii", "ix", "x", "xi", "xii"))
     listing = parser.parse_text(text, "r.txt")
     assert labels(listing.sections[0]) == ["1", "1.viii", "1.ix", "1.x", "1.xi", "1.xii"]
+
+
+@pytest.mark.parametrize("line, limit, value, is_heading", [
+    # listing.json heading_colon_within (60): the colon of a qualified heading stands within it
+    ("Inclusion Criteria for participants enrolled in cohort A of part 2:", "heading_colon_within", 60, True),
+    ("Inclusion Criteria for participants enrolled in cohort A of part 2:", "heading_colon_within", 40, False),
+    # heading_line_within (120): a heading without a colon, followed by a bracket, is a line at most this long
+    ("Inclusion Criteria (" + "all of these must hold " * 4 + ")", "heading_line_within", 120, True),
+    ("Inclusion Criteria (" + "all of these must hold " * 4 + ")", "heading_line_within", 80, False),
+    # fuzzy_heading_within (40): a misspelled heading is a line at most this long
+    ("Inclution Criteria", "fuzzy_heading_within", 40, True),
+    ("Inclution Criteria", "fuzzy_heading_within", 10, False),
+])
+def test_heading_length_limits_come_from_listing_json(line, limit, value, is_heading):
+    from criteria_parser.document.page import Line, PageReader
+    from criteria_parser.grammar.loader import load_grammars
+
+    listing = load_grammars().listing
+    if value != getattr(listing, limit):
+        listing = listing.model_copy(update={limit: value})
+    found = PageReader(listing).heading(Line(line, 0))
+    assert (found is not None and found.kind == "inclusion") is is_heading

@@ -163,7 +163,8 @@ class PageReader:
                 if not (named and _QUALIFIER_AFTER.fullmatch(rest)):
                     return None
                 return Heading(self._headings[match.group("heading").lower()], line.text[lead:].strip(), len(line.text))
-            if colon > 60 or (colon < 0 and len(stripped) > 120):
+            limits = self.grammar
+            if colon > limits.heading_colon_within or (colon < 0 and len(stripped) > limits.heading_line_within):
                 return None
             body = match.end() + (colon + 1 if colon >= 0 else len(rest))
             if not tail.strip(" \t*_"):
@@ -171,7 +172,7 @@ class PageReader:
             glued_at = lead if glued is not None else 0
             return Heading(self._headings[match.group("heading").lower()], line.text[lead:match.end()], body, glued_at)
         words = stripped.lower()
-        if len(words) <= 40 and ("clu" in words or "crit" in words):
+        if len(words) <= self.grammar.fuzzy_heading_within and ("clu" in words or "crit" in words):
             found = process.extractOne(words, list(self._headings), scorer=fuzz.ratio, score_cutoff=_FUZZY_HEADING_CUTOFF)
             if found:
                 return Heading(self._headings[found[0]], stripped, len(line.text))

@@ -341,6 +341,13 @@ class ListingGrammar(BaseModel):
     conditions_heading: list[str]
     bullets: list[str]
     months: list[str] = Field(description="How month names begin: a line of a date ('12 Nov 2024') is chrome.")
+    heading_colon_within: int = Field(gt=0, description=(
+        "The most characters between a heading's words and its colon ('Inclusion Criteria for cohort A:'); a colon "
+        "further on ends a criterion's words, not a heading."))
+    heading_line_within: int = Field(gt=0, description=(
+        "The longest line without a colon that is a heading (its heading words followed by nothing or a bracket)."))
+    fuzzy_heading_within: int = Field(gt=0, description=(
+        "The longest line read as a misspelled heading ('Inclution Criteria'): a longer line is a criterion."))
 
 
 RULE_MODELS: dict[str, type[Rule]] = {
