@@ -165,3 +165,24 @@ def test_aact_pipe_delimited_eligibilities_with_structured_columns(tmp_path):
     assert (record.format, record.sex, record.minimum_age, record.healthy_volunteers) == (
         "aact-csv", "Female", "18 Years", False)
     assert [(f.id, f.reason) for f in failures] == [("NCT90000012", "no eligibility criteria (empty criteria column)")]
+
+
+@pytest.mark.parametrize("value, expected", [
+    # listing.json registry_age_units, each coded by a time unit of units.jsonl
+    ("18 Years", (18.0, "a")), ("6 Months", (6.0, "mo")), ("2 Weeks", (2.0, "wk")), ("1 Day", (1.0, "d")),
+    ("12 hours", (12.0, "h")), ("30 Minutes", (30.0, "min")), ("N/A", None), ("18 yrs", None),
+])
+def test_structured_ages_read_the_registry_age_units_of_listing_json(value, expected):
+    from criteria_parser.model import Comparator
+    from criteria_parser.registry.records.structured import age_constraint
+
+    found = age_constraint("minimumAge", value, Comparator.GE)
+    assert (None if found is None else (found.value, found.unit)) == expected
+
+
+def test_every_registry_age_unit_is_a_time_unit_of_units_jsonl():
+    from criteria_parser.grammar.loader import load_grammars
+
+    grammars = load_grammars()
+    forms = {form.lower() for unit in grammars.units if unit.dimension == "time" for form in unit.forms}
+    assert set(grammars.listing.registry_age_units) <= forms

@@ -348,6 +348,9 @@ class ListingGrammar(BaseModel):
         "The longest line without a colon that is a heading (its heading words followed by nothing or a bracket)."))
     fuzzy_heading_within: int = Field(gt=0, description=(
         "The longest line read as a misspelled heading ('Inclution Criteria'): a longer line is a criterion."))
+    registry_age_units: list[str] = Field(min_length=1, description=(
+        "The units of a registry's structured age fields ('minimumAge: 18 Years'), each a form of a time unit of "
+        "units.jsonl (which gives its UCUM code), written in the singular: a plural 's' may follow."))
 
 
 RULE_MODELS: dict[str, type[Rule]] = {

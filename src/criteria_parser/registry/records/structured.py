@@ -9,26 +9,36 @@ Their subjects are the lexicon's ``age`` and ``sex`` concepts, with no words.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Optional
 
 from ...grammar.loader import load_grammars
 from ...model import Comparator, Constraint, ConstraintKind, Criterion, Flag, FlagKind, Listing, Section, SectionKind
 from .record import Record
 
-#: Age units of CT.gov structured fields, to UCUM.
-_AGE_UNITS = {"year": "a", "month": "mo", "week": "wk", "day": "d", "hour": "h", "minute": "min"}
-_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(year|month|week|day|hour|minute)s?\s*$", re.IGNORECASE)
 _SEXES = {"female": "female", "male": "male"}
 LABEL = "registry"
 
 
+@lru_cache(maxsize=1)
+def _age_units() -> tuple[re.Pattern[str], dict[str, str]]:
+    """How a structured age field reads ("18 Years"), and the UCUM code of each of its units: the
+    ``registry_age_units`` of listing.json, coded by the time units of units.jsonl."""
+    grammars = load_grammars()
+    codes = {form.lower(): unit.ucum for unit in grammars.units if unit.dimension == "time" for form in unit.forms}
+    units = {word: codes[word] for word in grammars.listing.registry_age_units}
+    words = "|".join(map(re.escape, units))
+    return re.compile(rf"^\s*(\d+(?:\.\d+)?)\s*({words})s?\s*$", re.IGNORECASE), units
+
+
 def age_constraint(field_name: str, value: Optional[str], comparator: Comparator) -> Optional[Constraint]:
     """``minimumAge: 18 Years`` as ``age >= 18 a``; None for "N/A", empty or unreadable values."""
-    match = _AGE.match(value or "")
+    pattern, units = _age_units()
+    match = pattern.match(value or "")
     if not match:
         return None
     number, unit_text = float(match.group(1)), match.group(2)
-    unit = _AGE_UNITS[unit_text.lower()]
+    unit = units[unit_text.lower()]
     understood = f"age {comparator.value} {number:g} {unit}"
     return _constraint(field_name, value, understood, kind=ConstraintKind.THRESHOLD, subject="age",
                        comparator=comparator, value=number, unit=unit, unit_text=unit_text)
