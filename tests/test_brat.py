@@ -53,7 +53,7 @@ def test_one_decoder_keeps_line_breaks_and_names_the_file_and_line_of_a_problem(
 
 
 def test_scorer_on_own_fixture_gets_every_tuple(parser):
-    report = LeafEvaluator(parser).evaluate(FIXTURE)
+    report = LeafEvaluator(parser).score_corpus(FIXTURE)
     assert report.overall.gold == 8  # "0 or 1" and "III or IV" are one '=' comparison per value
     assert report.overall.full_tuple() == (1.0, 1.0, 1.0)
 
@@ -63,7 +63,7 @@ def test_scorer_counts_a_wrong_comparator_as_detected_but_not_full(parser, tmp_p
     (tmp_path / "a.ann").write_text(
         "T1\tEq-Comparison 29 39\t> 18 years\nT2\tEq-Operator 29 30\t>\nA1\tEq-Operator-Value T2 GTEQ\n"
         "T3\tEq-Value 31 33\t18\nE1\tEq-Comparison:T1 Operator:T2 Value:T3\n", encoding="utf-8")
-    report = LeafEvaluator(parser).evaluate(tmp_path)
+    report = LeafEvaluator(parser).score_corpus(tmp_path)
     assert report.overall.detection()[2] == 1.0 and report.overall.full == 0
     assert [d.kind for d in report.disagreements] == ["wrong"]
     assert report.by_operator[">"].full_tuple()[:2] == (0.0, 0.0)  # precision counts in the prediction's slice

@@ -129,7 +129,7 @@ def test_discontinuous_span_reads_its_pieces_joined(evaluator):
 
 
 def test_fixture_scores_every_value_and_skips_unmodeled_criteria(evaluator):
-    report = evaluator.evaluate(FIXTURE)
+    report = evaluator.score_corpus(FIXTURE)
     assert report.documents == 1
     # CR, LF and CRLF all end lines; the trial inside Non-query-able text is scored on neither side
     assert report.overall.gold == 6

@@ -18,7 +18,7 @@ import spacy
 from criteria_parser.errors import InputError
 from criteria_parser.lct.brat import read_ann
 from criteria_parser.lct.entities import EntitySpan, corpus_scheme, read_corpus, split_lines
-from criteria_parser.lct.entity_scorer import Counts, entity_pipeline, evaluate_entities, render_entities, score_document
+from criteria_parser.lct.entity_scorer import Counts, entity_pipeline, score_entities, render_entities, score_document
 from criteria_parser.lct.training import CorpusStats, blank_pipeline, input_digest, inputs_file, line_docs, train
 from criteria_parser.pipeline.entities import MODEL
 
@@ -155,7 +155,7 @@ def test_the_component_is_an_entry_point_factory_and_batches_like_one_call():
 
 
 def test_eval_table_has_both_parts_side_by_side():
-    report = evaluate_entities(LEAF, entity_pipeline())
+    report = score_entities(LEAF, entity_pipeline())
     assert report.documents["tune"] == 1 and report.documents["held"] == 1 and report.documents["all"] == 2
     assert report.get("all", "exact", "all").gold == 10
     table = render_entities(report, ["tune", "held"])

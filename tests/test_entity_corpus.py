@@ -12,7 +12,7 @@ import pytest
 
 from conftest import SHARED
 from criteria_parser.lct.entities import corpus_scheme
-from criteria_parser.lct.entity_scorer import entity_pipeline, evaluate_entities
+from criteria_parser.lct.entity_scorer import entity_pipeline, score_entities
 from criteria_parser.lct.training import input_digest, inputs_file
 from criteria_parser.pipeline.entities import MODEL
 
@@ -38,7 +38,7 @@ def reports():
     for name in sorted({corpus for corpus, *_ in FLOORS}):
         if (CORPORA / name).is_dir():
             nlp = entity_pipeline(style=corpus_scheme(CORPORA / name))
-            found[name] = evaluate_entities(CORPORA / name, nlp)
+            found[name] = score_entities(CORPORA / name, nlp)
     return found
 
 

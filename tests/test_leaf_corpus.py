@@ -46,10 +46,10 @@ def test_scores_hold_their_floors_and_survive_garbling(evaluator, garbled, corpu
     if not CORPORA[corpus].is_dir():
         pytest.skip(f"{CORPORA[corpus]} is not present")
     full_floor, detection_floor = FLOORS[corpus, part]
-    clean = evaluator.evaluate(CORPORA[corpus], part)
+    clean = evaluator.score_corpus(CORPORA[corpus], part)
     assert clean.overall.full_tuple()[2] >= full_floor
     assert clean.overall.detection()[2] >= detection_floor
-    copy = evaluator.evaluate(garbled[corpus], part)
+    copy = evaluator.score_corpus(garbled[corpus], part)
     # LCT keeps every tuple; Chia's gold is read from the garbled words ("1-3" written "one-three"), nearly the same
     assert abs(copy.overall.gold - clean.overall.gold) <= (0 if corpus == "leaf" else clean.overall.gold // 200)
     assert copy.overall.full_tuple()[2] >= 0.95 * clean.overall.full_tuple()[2]

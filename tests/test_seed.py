@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, SEED
-from criteria_parser.curation.scoring import compare, evaluate_corpus, load_gold
+from criteria_parser.curation.scoring import compare, score_gold_corpus, load_gold
 from criteria_parser.export.flat import flat_rows
 
 GOLD = SEED.with_name("NCT06633354-listing.gold.json")
 
 
 def test_gold_f1_is_one_on_every_field(parser):
-    report = evaluate_corpus(ROOT / "corpora", parser)
+    report = score_gold_corpus(ROOT / "corpora", parser)
     failing = {field: round(score.f1, 3) for field, score in report.scores.items() if score.f1 != 1.0}
     assert failing == {}, report.disagreements[:10]
     assert report.scores["kind"].tp == 19  # every gold constraint found

@@ -156,7 +156,7 @@ def test_an_open_subject_is_an_entity_with_its_words(parser):
 
 
 def test_scorer_counts_owned_comparisons_of_both_schemes(parser):
-    report, subjects = SubjectEvaluator(parser).evaluate_subjects(FIXTURES)
+    report, subjects = SubjectEvaluator(parser).score_tuples_and_subjects(FIXTURES)
     overall = subjects.overall
     assert (overall.gold, overall.matched, overall.given, overall.right, overall.end_to_end) == (7, 7, 7, 7, 7)
     assert (overall.windows, overall.window_right) == (2, 2)
@@ -172,7 +172,7 @@ def test_scorer_counts_a_subject_that_is_not_the_owners(parser, tmp_path):
     ann.write_text(ann.read_text().replace(
         f"Procedure-Name {text.index('Radiotherapy')} {text.index('Radiotherapy') + 12}\tRadiotherapy",
         f"Procedure-Name {at} {at + 10}\tenrollment"))
-    _, subjects = SubjectEvaluator(parser).evaluate_subjects(tmp_path / "c")
+    _, subjects = SubjectEvaluator(parser).score_tuples_and_subjects(tmp_path / "c")
     assert (subjects.overall.right, subjects.overall.window_right) == (6, 1)
     assert subjects.misses[0][2:4] == ("Procedure: enrollment", "radiotherapy (time_window)")
 
@@ -207,7 +207,7 @@ def test_subject_floors_hold(parser, corpus, part):
     path = SHARED / "corpora" / corpus
     if not path.is_dir():
         pytest.skip(f"../shared/corpora/{corpus} is not present")
-    _, subjects = SubjectEvaluator(parser).evaluate_subjects(path, part)
+    _, subjects = SubjectEvaluator(parser).score_tuples_and_subjects(path, part)
     rates = subjects.overall.rates()
     ages = subjects.by_type["Age" if corpus == "leaf-dev" else "Person"].rates()["end_to_end"]
     got = tuple(round(rates[k], 3) for k in ("given", "right", "end_to_end", "windows")) + (round(ages, 3),)

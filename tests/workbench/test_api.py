@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from criteria_parser.curation.scoring import evaluate_corpus, render_report
+from criteria_parser.curation.scoring import score_gold_corpus, render_report
 from criteria_parser.model import Listing
 from criteria_parser.workbench.app import create_app
 from criteria_parser.curation.corpus import Corpus, UnsafePathError, fingerprint
@@ -78,7 +78,7 @@ def test_unaccepted_rows_leave_the_listing_in_progress(client, parser, corpus):
     constraint_rows = re.findall(r'class="row k-[^"]*"', page)
     assert sum(not row.endswith(' accepted"') for row in constraint_rows) == 2  # the unaccepted row and the template
     assert 'class="row entity-row accepted"' in page  # the entities were saved as they were: accepted
-    report = evaluate_corpus(corpus, parser)
+    report = score_gold_corpus(corpus, parser)
     assert [listing.status for listing in report.listings] == ["in progress"]
     assert f"note: {GOLD} is in progress" in render_report(report)
     assert "<td>in progress</td>" in eval_page(report)
@@ -460,7 +460,7 @@ def test_eval_reflects_a_correction_saved_in_the_workbench(client, parser, corpu
     rows = rows_of(parsed(parser, corpus))
     find(rows, "total bilirubin")["fields"]["unit"] = "mmol/L"
     assert save(client, rows).status_code == 200
-    report = evaluate_corpus(corpus, parser)
+    report = score_gold_corpus(corpus, parser)
     assert [(d.field, d.gold, d.parsed) for d in report.disagreements] == [("unit", "mmol/L", "umol/L")]
     assert [listing.status for listing in report.listings] == ["curated"] and "note:" not in render_report(report)
 

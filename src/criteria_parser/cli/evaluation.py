@@ -13,7 +13,7 @@ from .base import app, fail
 
 
 @app.command("eval")
-def evaluate(
+def eval_command(
     corpus: Path = typer.Argument(Path("corpora"), help="Directory of listings with '<name>.gold.json' files beside them."),
     errors: int = typer.Option(50, "--errors", help="List at most this many disagreements."),
     json_out: bool = typer.Option(False, "--json", help="Print the scores as JSON."),
@@ -26,7 +26,7 @@ def evaluate(
                                       "the file is there)."),
 ) -> None:
     """Compare parser output with every gold file of a corpus: precision, recall, F1 per field."""
-    from ..curation.scoring import evaluate_corpus, render_report
+    from ..curation.scoring import score_gold_corpus, render_report
 
     if brat is not None:
         if not parts or any(p not in PARTS for p in parts):
@@ -34,7 +34,7 @@ def evaluate(
         text, data = _brat_scores(brat, list(dict.fromkeys(parts)), errors, clause_cases)
         typer.echo(json.dumps(data, indent=2) if json_out else text)
         return
-    report = evaluate_corpus(corpus)
+    report = score_gold_corpus(corpus)
     if json_out:
         typer.echo(report.model_dump_json(indent=2))
     elif html_out:
@@ -53,7 +53,7 @@ def _brat_scores(corpus: Path, parts: list[str], errors: int, clause_cases: Path
     from ..lct.assertions import render_assertions, score_assertions
     from ..lct.clause_scores import read_cases, render_clauses, render_logic, score_clauses, score_logic
     from ..lct.entities import corpus_scheme
-    from ..lct.entity_scorer import entity_pipeline, entity_summary, evaluate_entities, render_entities
+    from ..lct.entity_scorer import entity_pipeline, entity_summary, score_entities, render_entities
     from ..lct.scorer import render, summary
     from ..lct.split import is_held_back
     from ..lct.subject_scorer import SubjectEvaluator, render_subjects, subject_summary
@@ -62,7 +62,7 @@ def _brat_scores(corpus: Path, parts: list[str], errors: int, clause_cases: Path
     data: dict = {"comparisons": {}, "subjects": {}}
     evaluator = SubjectEvaluator()
     for part in parts:
-        report, subjects = evaluator.evaluate_subjects(corpus, part)  # type: ignore[arg-type]
+        report, subjects = evaluator.score_tuples_and_subjects(corpus, part)  # type: ignore[arg-type]
         held = [d for d in report.disagreements if is_held_back(d.document)]
         report.disagreements = [d for d in report.disagreements if not is_held_back(d.document)]
         subjects.misses = [m for m in subjects.misses if not is_held_back(m[0])]
@@ -74,7 +74,7 @@ def _brat_scores(corpus: Path, parts: list[str], errors: int, clause_cases: Path
         data["subjects"][part] = subject_summary(subjects)
     scheme = corpus_scheme(corpus)
     nlp = entity_pipeline(style=scheme)
-    entities = evaluate_entities(corpus, nlp, parts[0] if len(parts) == 1 else "all")  # type: ignore[arg-type]
+    entities = score_entities(corpus, nlp, parts[0] if len(parts) == 1 else "all")  # type: ignore[arg-type]
     out += [f"== entities ({scheme} style; exact and overlap P/R/F1 per type)", render_entities(entities, parts)]
     data["entities"] = entity_summary(entities, parts)
     data["assertions"] = score_assertions(corpus)

@@ -331,7 +331,7 @@ def gold_pairs(corpus: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def evaluate_corpus(corpus: Path, parser: Optional[Any] = None) -> CorpusEval:
+def score_gold_corpus(corpus: Path, parser: Optional[Any] = None) -> CorpusEval:
     """Parse every listing of ``corpus`` that has a gold file and score it."""
     from ..parser import Parser
     from .reviewlog import gold_status

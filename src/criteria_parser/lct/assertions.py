@@ -184,7 +184,7 @@ def context_predictor(reader: ContextReader, scheme: str = "lct") -> Predictor:
     return predict
 
 
-def evaluate_assertions(corpus: Path, predict: Predictor, part: Part = "all") -> AssertionReport:
+def score_predictor(corpus: Path, predict: Predictor, part: Part = "all") -> AssertionReport:
     """Score ``predict`` on the targets of ``part`` of a brat corpus."""
     report = AssertionReport(corpus_scheme(corpus))
     for path, text, ann in documents(corpus, part):
@@ -226,7 +226,7 @@ def score_assertions(corpus: Path, grammars: Optional[Grammars] = None) -> dict:
     from ..grammar.loader import load_grammars
 
     predict = context_predictor(context_reader(grammars or load_grammars()), corpus_scheme(corpus))
-    return {part: assertion_summary(evaluate_assertions(corpus, predict, part)) for part in ("tune", "held")}
+    return {part: assertion_summary(score_predictor(corpus, predict, part)) for part in ("tune", "held")}
 
 
 def render_assertions(scores: dict) -> str:

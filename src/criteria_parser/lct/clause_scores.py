@@ -115,7 +115,7 @@ def gold_pairs(ann_text: str, text: str, scheme: str, path: str = "") -> list[Pa
     return found
 
 
-def evaluate_logic(corpus: Path, reader: ClauseReader, part: Part = "all") -> LogicReport:
+def score_clause_logic(corpus: Path, reader: ClauseReader, part: Part = "all") -> LogicReport:
     """Score the reader's "or" vs "and" on the gold pairs of ``part`` of a brat corpus."""
     report = LogicReport(corpus_scheme(corpus))
     for path, text, ann in documents(corpus, part):
@@ -152,7 +152,7 @@ def score_logic(corpus: Path, grammars: Optional[Grammars] = None) -> dict:
     reader = clause_reader(grammars or load_grammars())
     out = {}
     for part in ("tune", "held"):
-        report = evaluate_logic(corpus, reader, part)  # type: ignore[arg-type]
+        report = score_clause_logic(corpus, reader, part)  # type: ignore[arg-type]
         out[part] = {"scheme": report.scheme, "documents": report.documents, "pairs": dict(report.pairs),
                      "right": dict(report.right), "accuracy": report.accuracy(),
                      "coordinated": dict(report.coordinated)}

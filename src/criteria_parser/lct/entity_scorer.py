@@ -97,7 +97,7 @@ def predict(nlp: Language, documents: list[EntityDocument]) -> list[list[EntityS
     return found
 
 
-def evaluate_entities(corpus: Path, nlp: Language, part: Part = "all") -> EntityReport:
+def score_entities(corpus: Path, nlp: Language, part: Part = "all") -> EntityReport:
     """Score ``nlp``'s mentions on the documents of ``part`` of ``corpus``, kept by part and for all.
 
     ``nlp`` should follow the corpus's convention: ``entity_pipeline(style=corpus_scheme(corpus))``.

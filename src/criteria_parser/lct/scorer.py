@@ -404,7 +404,7 @@ class LeafEvaluator:
         report.by_operator[item.comparator].add(score)
         report.by_time["temporal" if item.temporal else "not temporal"].add(score)
 
-    def evaluate(self, corpus: Path, part: Part = "all") -> Report:
+    def score_corpus(self, corpus: Path, part: Part = "all") -> Report:
         """Parse and score every ``.txt`` with a ``.ann`` beside it under ``corpus``, in ``part`` of the split.
 
         Raises:
@@ -515,10 +515,10 @@ def summary(report: Report) -> dict:
             "by_time": {k: scores(v) for k, v in sorted(report.by_time.items())}}
 
 
-def evaluate_brat(corpus: Path, parser: Optional[Parser] = None, part: Part = "all") -> Report:
+def score_brat_corpus(corpus: Path, parser: Optional[Parser] = None, part: Part = "all") -> Report:
     """Score the parser on ``part`` of the brat corpus under ``corpus``."""
-    return LeafEvaluator(parser).evaluate(corpus, part)
+    return LeafEvaluator(parser).score_corpus(corpus, part)
 
 
-__all__ = ["LeafEvaluator", "Report", "LeafScore", "Tuple", "UnitNormalizer", "ValueKeys", "evaluate_brat",
+__all__ = ["LeafEvaluator", "Report", "LeafScore", "Tuple", "UnitNormalizer", "ValueKeys", "score_brat_corpus",
            "match_tuples", "render"]

@@ -153,10 +153,10 @@ def kind_agrees(constraint: Constraint, owner: Owner) -> bool:
 class SubjectEvaluator(LeafEvaluator):
     """The tuple scorer of :class:`~criteria_parser.lct.scorer.LeafEvaluator`, counting subjects as it goes."""
 
-    def evaluate_subjects(self, corpus: Path, part: Part = "all") -> tuple[Report, SubjectReport]:
+    def score_tuples_and_subjects(self, corpus: Path, part: Part = "all") -> tuple[Report, SubjectReport]:
         """Tuple scores and subject scores of ``part`` of the corpus under ``corpus``."""
         self._subjects = SubjectReport()
-        report = self.evaluate(corpus, part)
+        report = self.score_corpus(corpus, part)
         return report, self._subjects
 
     def score_document(self, name: str, text: str, annotation_text: str, listing: Listing, report: Report) -> None:
