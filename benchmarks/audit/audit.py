@@ -1,6 +1,6 @@
 """Re-run the screening audit and report its figures (issue 11; the method is in the README, "Matching patients").
 
-    .venv/bin/python benchmarks/audit/audit.py [--sample tune|tune2|tune3|tune4|held] [--pending FILE] [--json FILE]
+    .venv/bin/python benchmarks/audit/audit.py [--sample tune|tune2|tune3|tune4|tune5|held] [--pending FILE] [--json FILE]
 
 Draws the records of one sample of ``audit.json`` from ../shared/ctgov, screens its patients against them and
 compares every definite answer with the sample's judgements file. Prints the figures, then (samples of the tune
