@@ -526,3 +526,49 @@ def test_issue_11_an_age_that_picks_a_row_of_a_table_answers_nothing_alone(parse
     assert every_patient(listing, "inclusion 1.1", "inclusion 1.2") == {("unknown", "unknown")}
     assert screened(listing, CHILD)["inclusion 2"] == "not met"
     assert screened(listing, CKD)["inclusion 2"] == "met"
+
+
+# The fifth tune sample of the audit ("tune5"): its misreadings, in words of our own.
+
+def test_issue_11_a_consent_given_does_not_answer_an_exclusion_that_names_it(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Severe mental illness making informed consent unlikely\n"
+                               "2. Inability to give informed consent\n")
+    assert [c for c in MATCHING.concepts if c.required] and all(c.kind == "confirmation" for c in MATCHING.concepts
+                                                                  if c.required)
+    # no exclusion excludes a consent given: unread words turn it ("making ... unlikely"), so it is unknown
+    assert every_patient(listing, "exclusion 1", "exclusion 2") == {("unknown", "not met")}
+
+
+def test_issue_11_1_an_age_without_a_comparator_is_no_limit(parser):
+    listing = _listing(parser, f"Inclusion Criteria:\n1. {MATCHING.age.unstated_comparator_example}\n"
+                               "2. Age of 21 years and beyond\n")
+    assert screened(listing, CKD) == {"inclusion 1": "unknown", "inclusion 2": "met"}  # 67, not "18 to 19"
+    assert screened(listing, CHILD) == {"inclusion 1": "unknown", "inclusion 2": "not met"}
+
+
+def test_issue_11_1_a_limit_on_someone_else_is_not_the_patients(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1. Caregiver who is at least 21 years old of a child with "
+                               "asthma\n2. Children aged 6 to 17 years\nExclusion Criteria:\n1. Donor aged 18 to 60 "
+                               "years\n")
+    assert set(MATCHING.relation_cues) >= {"caregiver", "donor", "parent"}
+    assert screened(listing, CHILD) == {"inclusion 1": "unknown", "inclusion 2": "met", "exclusion 1": "unknown"}
+    assert screened(listing, NSCLC)["exclusion 1"] == "unknown"  # 45: the donor's age, not his
+
+
+def test_issue_11_a_pregnancy_to_come_is_not_the_pregnancy_of_today(parser):
+    pregnancy, = [c for c in MATCHING.concepts if c.future_after]
+    listing = _listing(parser, f"Exclusion Criteria:\n1. Wish to become pregnant within the next year\n"
+                               f"2. {pregnancy.future_example}\n3. Pregnant women or women planning pregnancy\n")
+    for fhir in (False, True):  # pregnant now: whether she wishes it is unread; the pregnancy of today still counts
+        assert screened(listing, PREGNANT, fhir) == {"exclusion 1": "unknown", "exclusion 2": "unknown",
+                                                     "exclusion 3": "met"}
+    # a man and a postmenopausal woman (Z78.0) cannot become pregnant
+    assert every_patient(listing, "exclusion 1", "exclusion 2") - {("unknown", "unknown")} == {("not met", "not met")}
+
+
+def test_issue_11_2_a_sex_named_after_or_is_one_alternative(parser):
+    listing = _listing(parser, "Exclusion Criteria:\n1. Pregnancy, or males with a QTc > 450 ms\n"
+                               "2. Pregnant or lactating women\n")
+    assert screened(listing, PREGNANT)["exclusion 1"] == "unknown"  # was "not met": female, not the males named
+    assert screened(listing, PREGNANT)["exclusion 2"] == "met"
+    assert screened(listing, NSCLC)["exclusion 2"] == "not met"  # "lactating women" still names whom

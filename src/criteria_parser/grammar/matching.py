@@ -109,6 +109,12 @@ class AgeVariable(_Model):
     subject: str
     unit: str
     example: str
+    unstated_comparator_rules: list[str] = Field(default_factory=list, description="Rules of the readings (pipeline/"
+                                                 "readings.py) that give a value the words wrote no comparator for: "
+                                                 "an age so read is no limit, since an age alone is rarely an exact "
+                                                 "one ('Participant must be 18 years of age': at least 18, or a "
+                                                 "range cut short): unknown.")
+    unstated_comparator_example: str = ""
 
 
 class ComparatorForms(_Model):
@@ -151,6 +157,14 @@ class Concept(_Model):
                                     "diagnoses that rule it out ('postmenopausal', Z78.0, rules out pregnancy).")
     not_before: list[str] = Field(default_factory=list, description="Words right after a phrase that make it name "
                                   "something else ('pregnancy test' is no pregnancy).")
+    future_after: list[str] = Field(default_factory=list, description="Words right before a phrase that make it "
+                                    "name one to come ('become pregnant', 'planning pregnancy'): answered only by "
+                                    "what rules it out (``sexes``, ``ruled_out_by``), never by a recorded one.")
+    future_example: Optional[str] = Field(default=None, description="A criterion naming one to come.")
+    required: bool = Field(default=False, description="Something trials require, never exclude ('informed consent'): "
+                           "an exclusion names it only for its lack, so one that no negation cue turns has the words "
+                           "that turn it unread ('would interfere with the ability to provide informed consent') and "
+                           "answers unknown, never met on the record's yes.")
 
 
 class ConceptFinder:
@@ -172,9 +186,19 @@ class ConceptFinder:
         order."""
         found: list[tuple[int, int, Concept]] = []
         for start, end, concept in self._phrases(text):
-            if concept not in [c for _, _, c in found]:
+            at = next((i for i, (*_, c) in enumerate(found) if c is concept), None)
+            if at is None:
                 found.append((start, end, concept))
+            elif self.future(text, found[at][0], concept) and not self.future(text, start, concept):
+                found[at] = (start, end, concept)  # "Pregnant women or those planning pregnancy": the one of today
         return sorted(found, key=lambda triple: triple[0])
+
+    @staticmethod
+    def future(text: str, start: int, concept: Concept) -> bool:
+        """Whether the concept named at ``start`` of ``text`` is one to come: a word of its ``future_after`` right
+        before it ("become | pregnant")."""
+        before = re.search(r"([\w'-]+)\W*$", text[:start])
+        return before is not None and before.group(1).lower() in (word.lower() for word in concept.future_after)
 
     def index_concepts(self, conditions: list[str]) -> set[str]:
         """The concepts a trial's own conditions name, by a phrase or a kind of it ("Carcinoma, Non-Small-Cell Lung"
@@ -279,6 +303,10 @@ class MatchingGrammar(_Model):
                                                   "guidelines'): the clause they open asks nothing.")
     future_cues: list[str] = Field(description="Words about what is planned or expected ('anticipated need for "
                                                 "surgery'): no record holds it, so such an exclusion is never not met.")
+    relation_cues: list[str] = Field(default_factory=list, description="Words naming a person other than the one "
+                                     "screened, whose limits a criterion may state ('Parent who is at least 18 years "
+                                     "old', 'Donor aged 18-60'): a limit with one of them before it in its clause is "
+                                     "that person's, not the patient's: unknown.")
     other_person_cues: list[str] = Field(description="Words after a sex a criterion names that name someone else "
                                                   "beside it ('Women who are pregnant or anyone with HIV'): the sex "
                                                   "is then not whom the whole criterion is about.")

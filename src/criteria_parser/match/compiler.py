@@ -8,6 +8,8 @@ an anchor by :mod:`.windows`, criteria without limits by :mod:`.concepts`, and w
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import replace
 from typing import Iterator, Optional, Union
 
@@ -134,6 +136,12 @@ class Compiler:
         if any(item.start <= entity.start < item.end for item in (*criterion.clauses, *criterion.exceptions)):
             return False
         end = clause_around(self.grammars, criterion.text, 0)[1]
+        # "Pregnant or lactating, or male patients whose partners ...": a sex named right after "or", with words
+        # before it, names one alternative of the criterion, not whom all of it is about ("lactating women" does)
+        alternative = re.search(r"(?:^|\W)(?:%s)\W*$" % "|".join(
+            re.escape(cue) for cue in self.grammars.cue_phrases("alternative")), before, re.IGNORECASE)
+        if alternative is not None and re.search(r"\w", before[:alternative.start()]):
+            return False
         # "Women who are pregnant or anyone with HIV": someone else named beside the sex, who may be of either sex
         return low < end and not self.matching.cue_in(criterion.text[high:end], self.matching.other_person_cues)
 

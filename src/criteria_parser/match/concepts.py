@@ -85,6 +85,12 @@ class ConceptReader:
         negation = next((a for a in entity.assertions if a.kind == "negated"), None)
         return Negated(check, negation.cue) if negation else check
 
+    def _future(self, concept) -> Variable:
+        """The variable of a concept to come ("become pregnant"): absent only where the record rules it out."""
+        return self.variables.add(Variable(f"concepts.{slug(concept.name)}_to_come", "concept_to_come", concept.name,
+                                           description=f"{concept.kind} '{concept.name}' to come: absent where a sex "
+                                           "or a diagnosis rules it out, else null"))
+
     def _variable(self, concept) -> Variable:
         return self.variables.add(Variable(f"concepts.{slug(concept.name)}", "concept", concept.name,
                                            description=f"{concept.kind} '{concept.name}': present, inactive, "
@@ -109,6 +115,8 @@ class ConceptReader:
             vague = self.matching.cue_in(text, self.matching.vague_time_cues)  # "recent": some time past
             inactive = NOT_MET if active else MET if vague or _past(entity, modifiers, start, end) else UNKNOWN
             check: Check = ConceptCheck(self._variable(concept), inactive, concept.name)
+            if self.matching.finder.future(text, start, concept):
+                check = ConceptCheck(self._future(concept), UNKNOWN, f"{concept.name} to come")  # "become pregnant"
             if vague:
                 check = AtMostUnknown(check, f"'{vague}' does not say how recent: a person must check the dates")
             narrower = self._narrower(text, start)
@@ -117,6 +125,10 @@ class ConceptReader:
             if self.matching.finder.in_example(text, start):
                 check = AtMostUnknown(check, f"{concept.name} is named as an example only: a person must check")
             negation, hypothetical = _assertions(entity, modifiers, start, end)
+            if concept.required and section.kind == "exclusion" and not negation:
+                # no exclusion excludes a consent given: the words that turn it went unread
+                check = Unknown(f"{concept.name}, which trials require, in an exclusion with no words read that turn "
+                                f"it: what about it excludes is not checked")
             if negation:
                 check = Negated(check, negation)
                 negated += 1

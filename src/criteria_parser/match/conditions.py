@@ -108,6 +108,13 @@ class ConditionReader:
                 return
         facts.put(variable.path, None, f"{concept.name} neither recorded nor ruled out")
 
+    def to_come(self, patient: Patient, concept: Concept, variable: Variable, facts: Facts) -> None:
+        """A condition to come ("become pregnant"): absent where the record rules it out (a sex, a diagnosis), else
+        unknown, whatever is recorded of it now."""
+        impossible = self.impossible(patient, concept)
+        facts.put(variable.path, "absent" if impossible else None,
+                  impossible or f"whether a {concept.name} is to come is not recorded")
+
     def confirmation(self, patient: Patient, variable: Variable, facts: Facts) -> None:
         """The patient's last answer about the variable's subject."""
         wanted = variable.subject.lower()

@@ -57,6 +57,8 @@ class FactBuilder:
                 concept = concept_of(self.matching, variable)
                 reader = self.treatments if concept.kind == "treatment" else self.conditions
                 reader.concept(patient, concept, variable, facts)
+            elif variable.kind == "concept_to_come":
+                self.conditions.to_come(patient, concept_of(self.matching, variable), variable, facts)
             elif variable.kind == "confirmation":
                 self.conditions.confirmation(patient, variable, facts)
         return facts

@@ -57,11 +57,18 @@ class LimitReader:
         unjustified = self.guards.subject.unjustified(criterion, constraint) if criterion is not None else None
         if unjustified:
             return Unknown(unjustified)
+        relation = self._relation(criterion, constraint) if criterion is not None else None
+        if relation:
+            return Unknown(f"the limit may be that of the '{relation}', not the patient's: '{constraint.text}'")
         if subject == self.matching.age.subject and criterion is not None:
             clause = self._clause(criterion, constraint)
             event = self.matching.cue_in(clause, self.matching.age_at_event_cues)
             if event:
                 return Unknown(f"the age is at another time than today ('{event}'): '{constraint.text}'")
+        if subject == self.matching.age.subject and constraint.rule in self.matching.age.unstated_comparator_rules \
+                and not _structured(constraint):
+            return Unknown(f"the words give the age no comparator, and an age alone is rarely an exact one: "
+                           f"'{constraint.text}'")
         try:
             if constraint.kind == "time_window" and constraint.direction != "after" and (
                 constraint.anchor or constraint.direction == "before"
@@ -76,6 +83,13 @@ class LimitReader:
             return self._compare(constraint, entry)
         except UnitMismatch as exc:
             return Unknown(f"'{constraint.text}': {exc}")
+
+    def _relation(self, criterion: Criterion, constraint: Constraint) -> Optional[str]:
+        """A person other than the patient (``relation_cues``: "Parent who is at least 18 years old") named before a
+        limit in its clause, whose limit it then may be, if one is."""
+        at = max(constraint.start - criterion.start, 0)
+        start, _ = clause_around(self.grammars, criterion.text, at)
+        return self.matching.cue_in(criterion.text[start:at], self.matching.relation_cues)
 
     def _canonical(self, constraint: Constraint, entry: Optional[LexiconEntry]) -> Optional[str]:
         if entry is not None and entry.unit:

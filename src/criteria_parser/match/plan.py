@@ -41,7 +41,7 @@ class Variable:
     """A patient variable a check reads: its dotted path, meaning and canonical unit."""
 
     path: str
-    kind: str  # obs, scale, event, event_window, treatment, concept, confirmation
+    kind: str  # obs, scale, event, event_window, treatment, concept, concept_to_come, confirmation
     subject: str
     unit: Optional[str] = None
     method: Optional[str] = None
