@@ -572,3 +572,9 @@ def test_issue_11_2_a_sex_named_after_or_is_one_alternative(parser):
     assert screened(listing, PREGNANT)["exclusion 1"] == "unknown"  # was "not met": female, not the males named
     assert screened(listing, PREGNANT)["exclusion 2"] == "met"
     assert screened(listing, NSCLC)["exclusion 2"] == "not met"  # "lactating women" still names whom
+
+
+def test_issue_11_11_an_item_number_or_a_type_number_is_no_age(parser):
+    listing = _listing(parser, "Inclusion Criteria:\n1 Participant must be >18 years\n2 Type-1 Diabetes\n")
+    assert screened(listing, CKD) == {"inclusion 1": "met", "inclusion 2": "unknown"}  # not age = 1
+    assert screened(listing, CHILD) == {"inclusion 1": "not met", "inclusion 2": "unknown"}
