@@ -4,6 +4,7 @@ subject scorer on fixtures of both schemes, and (with ../shared) the floors on L
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -26,7 +27,13 @@ def _subjects(parser, text: str) -> list[tuple]:
 
 @pytest.mark.parametrize("rule", GRAMMARS.subjects, ids=lambda r: r.id)
 def test_subject_rule_reads_its_example(parser, rule):
-    assert any(phrase.lower() in rule.example.lower() for phrase in rule.phrases)
+    if rule.pattern is not None:  # a pattern read up to a point of the text ("within the past year (" before "12")
+        pattern = re.compile(rule.pattern, re.IGNORECASE)
+        assert any(pattern.search(rule.example, 0, end) for end in range(len(rule.example) + 1))
+    elif rule.words is not None:  # a number of words: the example's subject has that many
+        assert len(rule.example.split()) > rule.words == len(rule.subject.split())
+    else:
+        assert any(phrase.lower() in rule.example.lower() for phrase in rule.phrases)
     found = _subjects(parser, rule.example)
     assert ((found[0][0] if found else None) or "-") == rule.subject
 

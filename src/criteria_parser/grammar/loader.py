@@ -197,9 +197,25 @@ class SubjectRule(Rule):
     """
 
     role: Literal["stop", "gap", "head", "age_after", "age_before", "person", "duration", "since_event", "event_gap", "event_link", "example", "link",
-                  "count", "sub_list", "scale", "scale_link", "describing", "steady_dose", "drug_intro", "procedure", "drug", "generic"]
-    phrases: list[str] = Field(min_length=1)
+                  "count", "sub_list", "scale", "scale_link", "describing", "steady_dose", "drug_intro", "procedure", "drug", "generic",
+                  "attaching", "article", "name_word", "score", "age_word", "restated", "worded_period", "and_after",
+                  "longest"]
+    phrases: list[str] = Field(default_factory=list)
+    pattern: Optional[str] = None
+    words: Optional[int] = Field(default=None, ge=1)
     subject: str = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "SubjectRule":
+        given = [bool(self.phrases), self.pattern is not None, self.words is not None]
+        if sum(given) != 1:
+            raise ValueError("a subject rule has one of phrases, pattern (a regular expression) or words (a number)")
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern does not compile: {exc}") from None
+        return self
 
 
 class CueRule(Rule):
@@ -423,6 +439,17 @@ class Grammars(BaseModel):
     def subject_phrases(self, role: str) -> list[str]:
         """The phrases of the ``role`` rules of ``subjects.jsonl`` ("stop", "gap", ...)."""
         return [phrase for rule in self.subjects if rule.role == role for phrase in rule.phrases]
+
+    def subject_pattern(self, role: str) -> "re.Pattern[str]":
+        """The regular expression of the ``role`` rules of ``subjects.jsonl`` (any of them; case-insensitive)."""
+        patterns = [rule.pattern for rule in self.subjects if rule.role == role and rule.pattern is not None]
+        if not patterns:
+            return re.compile(r"(?!)")
+        return re.compile(patterns[0] if len(patterns) == 1 else "|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+    def subject_number(self, role: str) -> int:
+        """The number of the ``role`` rule of ``subjects.jsonl`` ("longest": most words of an open subject)."""
+        return next(rule.words for rule in self.subjects if rule.role == role and rule.words is not None)
 
     def window_units(self) -> set[str]:
         """The UCUM codes of the units of time an amount of which may be a time window (``window`` of

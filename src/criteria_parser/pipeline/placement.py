@@ -32,8 +32,6 @@ _SHARED_EVENT = re.compile(r"\s+and(?:/or)?\s+(?:up\s+to\s+\d+\s+[^\W\d]+\s+)?(?
 _EVENT_TOKEN = re.compile(r"\([^()]*\)|[^\s(),;:\[\]]+|[(),;:\[\]]")
 #: A line break before a capital, a digit or a bullet starts the next item of a list: the event ended before it.
 _NEXT_ITEM = re.compile(r"\n[ \t]*[A-Z\d*•-]")
-_ARTICLES = ("the", "a", "an")
-_ARTICLE_GAP = re.compile(r"\s*(?:(?:the|a|an)\s+)?", re.IGNORECASE)
 _EVENT_WORDS = 6
 
 
@@ -45,6 +43,10 @@ class WindowPlacer:
         self.cue_finder = CueFinder(grammars)
         self.event_ends = {normalize(p) for p in grammars.cue_phrases("event_end")}
         self.event_heads = {normalize(p) for p in grammars.cue_phrases("event_head")}
+        #: the articles that may open an event ("the", subjects.jsonl), passed over
+        self.articles = tuple(p.lower() for p in grammars.subject_phrases("article"))
+        self.article_gap = re.compile(r"\s*(?:(?:" + "|".join(re.escape(a) for a in self.articles) + r")\s+)?",
+                                      re.IGNORECASE)
 
     def placed(self, text: str, cues: list[Cue], position: int, direction: Optional[str], comparator: str,
                mentions: list[Mention], is_time: bool) -> Optional[tuple[str, str, int]]:
@@ -71,7 +73,7 @@ class WindowPlacer:
         if shared is not None:
             after = shared.end()
         anchor = self._event_after(text, cues, after, link, is_time and relation.position != "prefix")
-        event_start = _ARTICLE_GAP.match(text, after).end()
+        event_start = self.article_gap.match(text, after).end()
         if anchor is None or (link and any(m.start <= event_start < m.end for m in mentions)):
             return None
         return direction if link else relation.direction, *anchor
@@ -98,14 +100,14 @@ class WindowPlacer:
                 word, last = word[:-1], True
             if normalize(word) in self.event_ends:
                 break
-            if words or word.lower() not in _ARTICLES:
+            if words or word.lower() not in self.articles:
                 words.append(word)
                 end = token.start() + len(word)
             if len(words) > _EVENT_WORDS:
                 return None  # a sentence goes on, not an event
             if last:
                 break
-        if not words or not re.match(r"[^\W\d_]", words[0]) or words[-1].lower() in ("of", *_ARTICLES):
+        if not words or not re.match(r"[^\W\d_]", words[0]) or words[-1].lower() in ("of", *self.articles):
             return None  # "prior to the start of" at a line's end: the event is cut off
         if link and not (_gerund(words[0]) or normalize(words[-1]) in self.event_heads):
             return None

@@ -48,11 +48,6 @@ _SPACES = re.compile(r"\s*")
 _CLOSING = {")": "(", "]": "["}
 #: Signs that open a listed item at the start of a line.
 _BULLETS = frozenset("-•*·▪")
-#: Words that attach a phrase to the one before it, and the articles that may follow them.
-_ATTACHING = frozenset({"of", "in", "on", "at", "into"})
-_ARTICLES = frozenset({"the", "a", "an"})
-#: Longest open subject, in words.
-_LONGEST = 6
 #: Most words of its own before what an event acts on, after the word that links them ("for urinary tract infection";
 #: no head word: not "to use effective contraceptive measures").
 _MODIFIERS = 2
@@ -60,23 +55,9 @@ _MODIFIERS = 2
 _MEASURED = frozenset({"measurement", "observation"})
 #: The years a bare number may be an age in, and the words that make an age phrase one ("or older", "age").
 _AGE_RANGE = (1, 120)
-_AGE_WORD = re.compile(r"ag(?:e|ed|es|ing)\b|old|young", re.IGNORECASE)
-#: The same amount restated in brackets right after a value ("3 weeks (21 days)").
-_RESTATED = re.compile(r"\s*\(\s*[\d.,]+\s*[^\W\d_]{1,12}\s*\)")
-#: A period in words whose amount a bracket restates, right before it ("within the past year (12 months)").
-_WORDED_PERIOD = re.compile(r"(?<![^\W_])(?:within|in|during|over|for)\s+(?:the\s+)?(?:last|past|previous|prior|preceding)"
-                            r"\s+(?:year|month|week|day|decade)\s*\(\s*$", re.IGNORECASE)
-#: A period that a window after it continues ("during treatment with InO and for at least 8 months after ..."): what
-#: stands before the period is what the window bounds.
-_AND_AFTER = re.compile(r"(?<![^\W_])(?:during|throughout|while\s+on)\s+[^,;:.()\n]{1,60}?\s+and\s+(?:for\s+)?$",
-                        re.IGNORECASE)
 #: A person's label opening a bracket right before a comparator ("QTc prolongation (Male: >450 ms"): the bracket
 #: says whose value it is, and the subject stands before it.
 _LABEL = re.compile(r"\(\s*([^\W\d_]+)\s*:\s*$")
-#: Stop words that may stand inside a scale's name ("American Society of Anesthesiologists physical status").
-_NAME_WORDS = frozenset({"of"})
-#: The last word of an open subject that is a score of a scale named before it ("depression score").
-_SCORES = frozenset({"score", "scores"})
 #: Unit dimensions a drug may be measured in (a dose).
 _DOSES = frozenset({"mass", "dose_rate", "volume", "mass_per_area", "other", "activity_concentration"})
 
@@ -129,6 +110,24 @@ class _Vocabulary:
         self._since_word = re.compile(r"\s+(?:" + compile_phrases(
             [p for p in role("since_event") if len(p) > 5 and p.isalpha()]).pattern + r")(?![^\W_])", re.IGNORECASE)
         self._procedure = {p.lower() for p in role("procedure")}
+        #: words that attach a phrase to the one before it ("of", "in"), and the articles that may follow them
+        self._attaching = {p.lower() for p in role("attaching")}
+        self._articles = {p.lower() for p in role("article")}
+        #: stop words that may stand inside a scale's name ("American Society of Anesthesiologists physical status")
+        self._name_words = {p.lower() for p in role("name_word")}
+        #: the last word of an open subject that is a score of a scale named before it ("depression score")
+        self._scores = {p.lower() for p in role("score")}
+        #: the longest open subject, in words
+        self._longest = grammars.subject_number("longest")
+        #: what makes an age phrase one ("or older", "of age"; not "or above")
+        self._age_word = grammars.subject_pattern("age_word")
+        #: the same amount restated in brackets right after a value ("3 weeks (21 days)")
+        self._restated = grammars.subject_pattern("restated")
+        #: a period in words whose amount a bracket restates, right before it ("within the past year (12 months)")
+        self._worded_period = grammars.subject_pattern("worded_period")
+        #: a period that a window after it continues ("during treatment with InO and for at least 8 months after
+        #: ..."): what stands before the period is what the window bounds
+        self._and_after = grammars.subject_pattern("and_after")
         self._drug = {p.lower() for p in role("drug")}
         self._counts = {p.lower() for p in role("count")}
         #: the words that end a scale's name ("rating scale", "questionnaire"), and what links a score to the scale
@@ -244,7 +243,7 @@ class AgeReader(_Vocabulary):
         if self._parallel_age(text, left, end):
             return self._age_words(text, -1, -1)
         after = self._age_after.match(text, quantity.text_end) or self._age_after.match(text, end)
-        if after is not None and _AGE_WORD.search(after.group()) and (person or not named):
+        if after is not None and self._age_word.search(after.group()) and (person or not named):
             at = after.start() + len(after.group()) - len(after.group().lstrip(" ,)"))
             return self._age_words(text, at, after.end())
         before = [m for m in self._age_before.finditer(text, start, quantity.start)
@@ -325,7 +324,7 @@ class _OpenWords(_Vocabulary):
         extremities")."""
         index = _last_before(words, end)
         taken: list[_Word] = []
-        while index >= 0 and words[index].start >= floor and len(taken) < _LONGEST + 2:
+        while index >= 0 and words[index].start >= floor and len(taken) < self._longest + 2:
             word = words[index]
             if word.lower in _CLOSING:
                 opening = _opening(words, index, floor)
@@ -346,7 +345,7 @@ class _OpenWords(_Vocabulary):
             taken.insert(0, word)
             index -= 1
         while taken and (taken[0].lower in self._heads or taken[0].lower in ("(", ")")
-                         or taken[0].lower in _ATTACHING or taken[0].lower in _ARTICLES):
+                         or taken[0].lower in self._attaching or taken[0].lower in self._articles):
             taken.pop(0)  # "administration of blood products": blood products
         if not any(any(c.isalpha() for c in w.lower) and w.lower not in self._heads for w in taken):
             return None
@@ -356,9 +355,9 @@ class _OpenWords(_Vocabulary):
         """When the stop word at ``index`` is "of"/"in"/"on"/"at" (with "the"/"a" after it) following a word of its
         own, the index of that word; else None."""
         at = index
-        if words[at].lower in _ARTICLES and at > 0:
+        if words[at].lower in self._articles and at > 0:
             at -= 1
-        if words[at].lower not in _ATTACHING or at == 0:
+        if words[at].lower not in self._attaching or at == 0:
             return None
         before = words[at - 1]
         if before.start < floor or before.lower in self._stop or before.lower in _BREAKS \
@@ -385,7 +384,7 @@ class _OpenWords(_Vocabulary):
                 word = _Word(begin, word.end, word.lower[begin - word.start:])  # "post-stroke": stroke
             if word.start < begin:
                 continue
-            if word.end > ceiling or len(taken) >= _LONGEST or word.lower in _BREAKS or word.lower in "()" \
+            if word.end > ceiling or len(taken) >= self._longest or word.lower in _BREAKS or word.lower in "()" \
                     or word.lower in self._stop or _is_number(word.lower) or not any(c.isalnum() for c in word.lower):
                 break
             taken.append(word)
@@ -408,7 +407,8 @@ class SubjectPicker(AgeReader, _OpenWords):
         word may stand between them ("malignancy diagnosed within the past 3 years"), and before a time relation
         (``relation``) a comma ("Major surgical procedure, within 4 weeks")."""
         window = self.timed(quantity)
-        period = _WORDED_PERIOD.search(text, start, left) or (_AND_AFTER.search(text, start, left) if window else None)
+        period = self._worded_period.search(text, start, left) \
+            or (self._and_after.search(text, start, left) if window else None)
         if period is not None:
             # "Suicide attempt within the past year (12 months)": the attempt's window; "use effective contraception
             # during treatment and for at least 8 months after the last dose": the contraception's
@@ -559,7 +559,7 @@ class SubjectPicker(AgeReader, _OpenWords):
         following = [w for w in words if w.start >= link.end()]
         taken: list[_Word] = []
         last_scale, index = 0, 0
-        while index < len(following) and len(taken) < 2 * _LONGEST:
+        while index < len(following) and len(taken) < 2 * self._longest:
             word = following[index]
             if word.lower == "(" and taken:  # a short form inside the name: "(ASA) physical status classification"
                 close = next((j for j in range(index + 1, min(index + 5, len(following)))
@@ -570,7 +570,7 @@ class SubjectPicker(AgeReader, _OpenWords):
                 index = close + 1
                 continue
             if word.lower in _BREAKS or not any(c.isalnum() for c in word.lower) \
-                    or word.lower in self._stop and not (taken and word.lower in _NAME_WORDS):
+                    or word.lower in self._stop and not (taken and word.lower in self._name_words):
                 break
             if word.lower in self._scales:
                 taken.append(word)
@@ -587,7 +587,7 @@ class SubjectPicker(AgeReader, _OpenWords):
             named = next((f for f in found if f.start == start and f.entry is not None
                           and f.entry.category == "score"), None)
             if named is None and self._scored(words, quantity, reading) and len(taken) <= 3 \
-                    and all(w.lower not in _NAME_WORDS and w.lower != "(" for w in taken):
+                    and all(w.lower not in self._name_words and w.lower != "(" for w in taken):
                 # "Score of 24 or lower on the ASI-3": what a score is on is a scale, whatever its name
                 return self._open(text, start, taken[-1].end, quantity, found)
             return named
@@ -625,14 +625,14 @@ class SubjectPicker(AgeReader, _OpenWords):
         index = _last_before(words, reading.cue_start if reading.cue_start is not None else quantity.start)
         while index >= 0 and words[index].lower in ("of", "a", "the", "total"):
             index -= 1
-        return index >= 0 and words[index].lower in _SCORES
+        return index >= 0 and words[index].lower in self._scores
 
     def _scale_of_bracketed_score(self, text: str, words: list[_Word], found: list[Found], start: int,
                                   end: int) -> Optional[Found]:
         """The scale named right before a bracket that opens with a score ("Alcohol Use Disorders Inventory Test
         (AUDIT) (score of 8 or higher)": the test), when the score word ends at ``end``; else None."""
         index = _last_before(words, end)
-        if index < 2 or words[index].lower not in _SCORES or words[index - 1].lower != "(":
+        if index < 2 or words[index].lower not in self._scores or words[index - 1].lower != "(":
             return None
         return self._scale_ending(text, words, found, index - 2, start, True)
 
@@ -642,7 +642,7 @@ class SubjectPicker(AgeReader, _OpenWords):
         "for" or a comma ("Patient Health Questionnaire (PHQ9) for depression score ≥15", "Boston Bowel Prep
         Scale, total score ≤2"); else ``subject``."""
         inside = [w for w in words if subject.start <= w.start and w.end <= subject.end]
-        if subject.entry is not None or not inside or inside[-1].lower not in _SCORES:
+        if subject.entry is not None or not inside or inside[-1].lower not in self._scores:
             return subject
         index = _last_before(words, subject.start)
         if index < 1 or words[index].lower not in (",", "for") or words[index].start < clause:
@@ -691,7 +691,7 @@ class SubjectPicker(AgeReader, _OpenWords):
         # height or greater", flagged on the comparator's words alone)
         end = max([quantity.text_end] + [f.end for f in reading.flags if f.kind == "postfix_comparator"
                                          and f.start == quantity.start])
-        restated = _RESTATED.match(text, end)
+        restated = self._restated.match(text, end)
         if restated is not None:
             end = restated.end()  # "At least 3 weeks (21 days) must have elapsed since ...": the same amount again
         link = self._link.match(text, end)
