@@ -46,6 +46,10 @@ _BREAKS = frozenset(",;.[]{}/|&+")
 _SPACES = re.compile(r"\s*")
 #: Brackets that close a note, and the ones that open it ("body mass index [BMI] > 30").
 _CLOSING = {")": "(", "]": "["}
+#: The end of a bracket right after a value ("recent (<6 months) acute cardiac event").
+_CLOSE_BRACKET = re.compile(r"\s*\)\s*")
+#: Most words of a relation between a bracket's opening and the amount it places ("(longer than the prior 6 months").
+_RELATION_WORDS = 4
 #: Signs that open a listed item at the start of a line.
 _BULLETS = frozenset("-•*·▪")
 #: Most words of its own before what an event acts on, after the word that links them ("for urinary tract infection";
@@ -704,6 +708,15 @@ class SubjectPicker(AgeReader, _OpenWords):
             if event is not None:  # "≤ 92 days postpartum": the time since the delivery the word names
                 at = event.start() + len(event.group()) - len(event.group().lstrip())
                 return [Found(at, event.end(), text[at:event.end()], "condition", None, "subject.open")]
+        if link is None and self.timed(quantity) and self._in_history_bracket(words, quantity.start):
+            # "recent (<6 months) acute cardiac event", "a recent history (within last 2 years) of mucosal disease":
+            # the bracket dates what the history word before it opens, named after the bracket
+            closing = _CLOSE_BRACKET.match(text, end)
+            if closing is not None:
+                link = self._link.match(text, closing.end()) or closing
+                following = [w for w in words if w.start >= link.end()][:2]
+                if len(following) == 2 and following[0].lower in self._heads and following[1].lower in self._attaching:
+                    link = self._link.match(text, following[0].end) or link  # "use of opioids": the opioids
         if link is None:
             return []
         begin = link.end()
@@ -727,6 +740,18 @@ class SubjectPicker(AgeReader, _OpenWords):
         if self.timed(quantity) and any(a.start < entity.end and entity.start < a.end for a in anchors) or not self.fits(entity, quantity):
             return []  # a window's anchor is not what it bounds ("< 750 g birth weight" has no window)
         return [entity]
+
+    def _in_history_bracket(self, words: list[_Word], start: int) -> bool:
+        """Whether the amount at ``start`` stands in a bracket, after at most its relation's words, that a history
+        word opens ("recent (<6 months)", "Current (past 12 months)", "chronic (longer than the prior 6 months)")."""
+        index = _last_before(words, start)
+        for _ in range(_RELATION_WORDS + 1):
+            if index < 1 or words[index].lower in _BREAKS or words[index].lower in _CLOSING:
+                return False
+            if words[index].lower == "(":
+                return words[index - 1].lower in self._history
+            index -= 1
+        return False
 
     def _past_modifiers(self, words: list[_Word], begin: int, ceiling: int) -> int:
         """Where the event named at ``begin`` begins after the determiners, history words and a person's
