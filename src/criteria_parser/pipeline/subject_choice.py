@@ -708,7 +708,8 @@ class SubjectPicker(AgeReader, _OpenWords):
             if event is not None:  # "≤ 92 days postpartum": the time since the delivery the word names
                 at = event.start() + len(event.group()) - len(event.group().lstrip())
                 return [Found(at, event.end(), text[at:event.end()], "condition", None, "subject.open")]
-        if link is None and self.timed(quantity) and self._in_history_bracket(words, quantity.start):
+        dated = link is None and self.timed(quantity) and self._in_history_bracket(words, quantity.start)
+        if dated:
             # "recent (<6 months) acute cardiac event", "a recent history (within last 2 years) of mucosal disease":
             # the bracket dates what the history word before it opens, named after the bracket
             closing = _CLOSE_BRACKET.match(text, end)
@@ -737,6 +738,9 @@ class SubjectPicker(AgeReader, _OpenWords):
             entity = self._open(text, phrase[0], phrase[1], quantity, found)
             if not self.names_something(entity):
                 return []  # "> 3 x 30 min": a sign of the value, not what it limits
+            following = next((w for w in words if w.start >= entity.end), None)
+            if dated and following is not None and following.lower.isalpha() and following.lower in self._joiners:
+                return []  # "recent (= 1 year) drug or alcohol abuse": the head may be both words', not "drug"
         if self.timed(quantity) and any(a.start < entity.end and entity.start < a.end for a in anchors) or not self.fits(entity, quantity):
             return []  # a window's anchor is not what it bounds ("< 750 g birth weight" has no window)
         return [entity]
