@@ -182,6 +182,8 @@ class ClauseReader:
         self.populations = Populations(grammars)
         self.sub_items = SubItems(grammars)
         self._joiners = {kind: compile_phrases(grammars.cue_phrases(kind)) for kind in JOINING_CUES}
+        #: any joining cue: one search tells a gap that holds none (their sources have no groups to clash)
+        self._any_joiner = re.compile("|".join(f"(?:{p.pattern})" for p in self._joiners.values()), re.IGNORECASE)
         self._rules = cue_rules(grammars)
 
     def read(self, text: str, parts: list[tuple[int, int]], exclusion: bool = False,
@@ -196,14 +198,14 @@ class ClauseReader:
         """
         clauses = self.finder.find(text, None if cues is None else list(cues), exclusion)
         roles = [self._role(clauses, start, end) for start, end in parts]
-        shared = {(a, b) for a in range(len(parts)) for b in range(len(parts))
-                  if exclusion and limits and a != b and limits[a] is not None and limits[a] == limits[b]}
+        limited = [a for a in range(len(parts)) if limits[a] is not None] if limits else []
+        shared = {(a, b) for a in limited for b in limited if a != b and limits[a] == limits[b]} if exclusion else set()
         shared |= set(self._relaxed(text, parts, clauses, roles))
         shared |= {(a, b) for a, b in zip(range(len(parts)), range(1, len(parts)))
                    if self.bounds.disjoint(text, parts[a], parts[b])}
-        apart = {(a, b) for a in range(len(parts)) for b in range(len(parts))
-                 if limits and a != b and None not in (limits[a], limits[b]) and limits[a] != limits[b]
-                 and not self.classes.is_class(text, parts[b])}  # "ECOG 0, 1, or 2": values of one measure
+        unclassed = [b for b in limited if not self.classes.is_class(text, parts[b])]
+        apart = {(a, b) for a in limited for b in unclassed
+                 if limits[a] != limits[b]}  # "ECOG 0, 1, or 2": values of one measure
         trees = [self._tree(text, parts, [i for i, r in enumerate(roles) if r == role], clauses, shared, apart,
                             exclusion)
                  for role in (None, *range(len(clauses)))]
@@ -216,7 +218,9 @@ class ClauseReader:
         bilirubin ≤ 5 × ULN is acceptable"): an alternative under its condition, not a second requirement nor a
         permission, so ``roles`` of b becomes None (a requirement). The condition opens b's clause and b's limit
         comes after it; the same measure: the last word before b's comparator is among the words before a's."""
-        found = []
+        found: list[tuple[int, int]] = []
+        if not any(c.kind == "condition" for c in clauses):
+            return found  # no condition opens any part's clause
         for b, (start, end) in enumerate(parts):
             low = clause_around(self.grammars, text, start)[0]
             opening = [i for i, c in enumerate(clauses) if c.kind == "condition" and low <= c.cue_start < start
@@ -284,11 +288,6 @@ class ClauseReader:
         (or NT-proBNP ≥ 600 pg/mL)"), an alternative in parentheses with a condition of
         its own, else none (all)."""
         start, end = min(first[1], second[0]), second[0]
-        depth, outside = 0, []
-        for index in range(start, end):
-            char = text[index]
-            depth += (char in "([") - (char in ")]")
-            outside.append(depth <= 0 and char not in ")]")
         if self.classes.of_one_scale(text, first, second, start, end):
             return Joiner("any", start, end, text[start:end], "cue.listing")
         groups = self.populations.of(text, first), self.populations.of(text, second)
@@ -297,14 +296,15 @@ class ClauseReader:
         paired = self.populations.paired(text, second)
         if paired and self._joiners["clause_break"].search(text, start, end) is None:
             return Joiner("any", start, end, text[start:end], paired)
-        for kind in JOINING_CUES:
-            for match in self._joiners[kind].finditer(text, start, end):
-                opens = kind == "alternative" and _OPENING.fullmatch(text, start, match.start())  # "X (or Y)"
-                if opens or all(outside[match.start() - start:match.end() - start]):
-                    rule = self._rules.get((kind, normalize(match.group())))
-                    return Joiner(JOINING_CUES[kind], match.start(), match.end(), match.group(), rule)
+        if self._any_joiner.search(text, start, end) is not None:  # no kind matches where none of them does
+            for kind in JOINING_CUES:
+                for match in self._joiners[kind].finditer(text, start, end):
+                    opens = kind == "alternative" and _OPENING.fullmatch(text, start, match.start())  # "X (or Y)"
+                    if opens or _outside(text, start, match.start(), match.end()):
+                        rule = self._rules.get((kind, normalize(match.group())))
+                        return Joiner(JOINING_CUES[kind], match.start(), match.end(), match.group(), rule)
         opening = max(text.rfind("(", start, end), text.rfind("[", start, end))  # depth counts both brackets
-        if depth > 0 and any(c.kind == "condition" and opening <= c.start < _close(text, end) for c in clauses):
+        if _depth(text, start, end) > 0 and any(c.kind == "condition" and opening <= c.start < _close(text, end) for c in clauses):
             return Joiner("any", opening, opening + 1, "(")
         return Joiner("all", end, end, "")
 
@@ -322,6 +322,24 @@ def _resolve_lists(logic: list[str], after: str, unended: str = "all", bare: Opt
         else:
             following = "all" if logic[index] == "break" else resolved[index]
     return resolved
+
+
+def _depth(text: str, start: int, end: int) -> int:
+    """The bracket depth at ``end`` of the words from ``start`` (both kinds of bracket count)."""
+    words = text[start:end]
+    return words.count("(") + words.count("[") - words.count(")") - words.count("]")
+
+
+def _outside(text: str, start: int, low: int, high: int) -> bool:
+    """Whether every character from ``low`` to ``high`` stands outside the brackets opened since ``start`` and is no
+    closing bracket."""
+    depth = _depth(text, start, low)
+    for index in range(low, high):
+        char = text[index]
+        depth += (char in "([") - (char in ")]")
+        if depth > 0 or char in ")]":
+            return False
+    return True
 
 
 def _clause_end(grammars: Grammars, text: str, at: int) -> tuple[int, int]:

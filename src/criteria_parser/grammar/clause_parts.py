@@ -72,6 +72,8 @@ class Bounds(Remembering):
         self.patterns = [(compile_phrases(rule.phrases), rule.comparator[0]) for rule in grammars.comparators
                          if rule.comparator in ("<", "<=", ">", ">=") and rule.position == "prefix"]
         self._joining = [compile_phrases(grammars.cue_phrases(kind)) for kind in ("alternative", "conjunction")]
+        #: any of the comparators: one search tells words that hold none (their sources have no groups to clash)
+        self._any = re.compile("|".join(f"(?:{p.pattern})" for p, _ in self.patterns) or r"(?!)", re.IGNORECASE)
 
     @per_text
     def bound(self, text: str, part: tuple[int, int]) -> Optional[tuple[str, str, float, str]]:
@@ -81,10 +83,12 @@ class Bounds(Remembering):
         comparator right before it), else None."""
         low = part[0]
         before = [(m.start(), direction) for pattern, direction in self.patterns
-                  for m in pattern.finditer(text, max(0, low - 40), low) if not text[m.end():low].strip()]
+                  for m in pattern.finditer(text, max(0, low - 40), low) if not text[m.end():low].strip()] \
+            if self._any.search(text, max(0, low - 40), low) else []
         low = min(before)[0] if before else low
         words = text[low:part[1]]
-        found = [(m.start(), m.end(), direction) for pattern, direction in self.patterns for m in pattern.finditer(words)]
+        found = [(m.start(), m.end(), direction) for pattern, direction in self.patterns
+                 for m in pattern.finditer(words)] if self._any.search(words) else []
         if not found:
             return None
         start, end, direction = min(found, key=lambda f: (f[0], -f[1]))
@@ -146,7 +150,7 @@ class ScaleClasses:
         if len(words) < 2 or words[-1] not in self._classes and not words[-1].isdigit():
             return None
         name = text[part[0]:part[1]].casefold().rsplit(words[-1], 1)[0]
-        if _LIMIT.search(name) or any(pattern.search(name) for pattern, _ in self._bounds.patterns):
+        if _LIMIT.search(name) or self._bounds._any.search(name):
             return None  # a limit ("creatinine ≤ 1.5", "less than 9"), not a class
         return words[:-1]
 

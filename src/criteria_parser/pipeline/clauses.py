@@ -83,13 +83,15 @@ class ClauseStructurer:
     def read(self, doc: Doc) -> ClauseStructure:
         """The :class:`ClauseStructure` of ``doc``."""
         text = text_of(doc)
-        modifiers: list[Modifier] = doc._.cp_modifiers
+        ext = doc._  # each ``doc._`` builds an accessor: one for every read here
+        modifiers: list[Modifier] = ext.cp_modifiers
+        exclusion = bool(ext.cp_exclusion)
         if modifiers is None:
-            modifiers = self.reader.context.modifiers(text, bool(doc._.cp_exclusion), mentions(doc))
+            modifiers = self.reader.context.modifiers(text, exclusion, mentions(doc))
         structure = ClauseStructure(children=self.reader.sub_items.logic(text))
         said = structure.children[2]
-        constraints: list[Constraint] = doc._.cp_constraints or []
-        found: list[Found] = doc._.cp_found or []
+        constraints: list[Constraint] = ext.cp_constraints or []
+        found: list[Found] = ext.cp_found or []
         if len(constraints) + len(found) > MAX_PARTS:  # bounded time: pairs of parts and cues are compared
             return structure
         for item in (*constraints, *found):
@@ -98,10 +100,11 @@ class ClauseStructurer:
                 structure.assertions[item.id] = marks
         # "at least two of the following": a count of sub-items, which is no part of what the criterion asks
         parts = [p for p in _parts(constraints, found) if said is None or not said[0] <= _at(p) < said[1]]
-        reading = self.reader.read(text, [(p.start, p.end) for p in parts], bool(doc._.cp_exclusion),
+        reading = self.reader.read(text, [(p.start, p.end) for p in parts], exclusion,
                                    [p.limit for p in parts], doc.user_data.get(scoped_key(self.reader.context)))
-        self._clauses(text, parts, reading, doc._.cp_exceptions or [], structure)
-        self._exceptions(text, parts, reading, doc._.cp_exceptions or [], structure)
+        exceptions = ext.cp_exceptions or []
+        self._clauses(text, parts, reading, exceptions, structure)
+        self._exceptions(text, parts, reading, exceptions, structure)
         return structure
 
     def _clauses(self, text: str, parts: list[_Part], reading: Reading, exceptions: list[tuple[int, int]],
