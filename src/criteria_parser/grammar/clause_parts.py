@@ -29,6 +29,7 @@ _UNIT = re.compile(r"\s*([^\W\d_][\w/%]*)")
 _NUMBER = re.compile(r"\s*(\d+(?:[.,]\d+)?)")
 _WORDS = re.compile(r"[^\W_]+")
 _LIMIT = re.compile(r"[\d<>≤≥=]")
+_TAIL = re.compile(r"(?:\W*\w+){0,3}")  # the three words after a part
 
 _MISSING = object()
 T = TypeVar("T")
@@ -169,8 +170,7 @@ class Populations(Remembering):
     def of(self, text: str, part: tuple[int, int]) -> set[str]:
         """The groups of people (``population`` rules) named in a part or in the three words after it ("< 11.5
         g/dL for females")."""
-        tail = re.match(r"(?:\W*\w+){0,3}", text[part[1]:])
-        end = part[1] + (tail.end() if tail else 0)
+        end = _TAIL.match(text, part[1]).end()  # matches at any position (zero words at least)
         return self.between(text, part[0], end)
 
     @per_text
