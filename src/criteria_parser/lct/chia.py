@@ -77,16 +77,16 @@ _LINE_END = re.compile(r"[\r\n]")
 _BETWEEN_BEFORE = re.compile(r"\bbetween\b(?:\s+[^\W\d]+){0,3}\s*$", re.IGNORECASE)
 #: A scale word before a value ("Grade [1]", "class [III-IV]"), also before a comparator ("Grade [≥ 3]") and before
 #: the values listed before this one ("NYHA class II, [III] or [IV]").
-_SCALE_BEFORE = re.compile(r"([A-Za-z]+)\s*(?:of\s*)?(?:(?:\d+|[IVX]+|[A-D])\s*(?:,|or|and|/)\s*(?:or\s+|and\s+)?)*"
-                           r"(?:[<>≤≥=]+\s*)?$")
+_SCALE_BEFORE = (r"([A-Za-z]+)\s*(?:of\s*)?(?:(?:\d+|{roman}|[A-D])\s*(?:,|or|and|/)\s*(?:or\s+|and\s+)?)*"
+                 r"(?:[<>≤≥=]+\s*)?$")
 #: Digits, which a unit may touch ("20mg/d"); not after a slash, where they belong to the unit ("mL/min/1.73 m2"),
 #: unless a number of two digits or more is before it (the pair "160/100", not the days of "36 6/7 weeks"), nor
 #: glued to a word before them ("CD4", "HbA1c") or an ordinal ("2nd"), nor a code point Chia spells out ("<U+2267>",
 #: "≧", a comparator above).
 _NUMBER = (r"(?<![\w.^])(?<!U\+)(?:(?<!/)|(?<=\d\d/))(?<![x×*]\s)(?<![x×*])[-−]?\d[\d,]*(?:\.\d+)?(?![\d^⁰¹²³⁴⁵⁶⁷⁸⁹])(?!(?:st|nd|rd|th)\b)"
            r"|(?<![\w.^])[-−]?\.\d+(?![\w])")
-#: A roman numeral; "X" before a reference is the multiplication sign ("1.5 X ULN").
-_ROMAN = r"(?-i:(?<![\w])(?:VIII|VII|VI|IV|IX|V|III|II|I|X(?!\s*(?:ULN|LLN|upper|lower|the|normal|\d)))(?![\w]))"
+#: After a roman numeral "X": before a reference it is the multiplication sign ("1.5 X ULN"), not ten.
+_TIMES_AFTER = r"(?!\s*(?:ULN|LLN|upper|lower|the|normal|\d))"
 _LETTER = r"(?<=stage |class |grade )(?-i:[A-D])(?![\w])"
 #: A word joined to the number after it by a hyphen ("alfa-2a", "IL-6"): part of a name unless it is a unit.
 _NAMED = re.compile(r"(?<![\w-])([^\W\d_]+)-$")
@@ -123,14 +123,19 @@ class SpanReader:
         scale_code: the same for the scale words written before a value ("grade", "class").
         comparators: comparator phrases in words of the parser's grammar, with their comparators.
         range_join: what joins the two ends of a range (the ``range`` cues of cues.jsonl: "-", "to", "and").
+        numerals: the upper-case roman numerals of numbers.jsonl ("I" ... "X").
     """
 
     def __init__(self, number_words: dict[str, float], unit_code: Callable[[str], Optional[str]],
                  scale_code: Callable[[str], Optional[str]], comparators: tuple[tuple[str, str], ...],
-                 range_join: re.Pattern[str]) -> None:
+                 range_join: re.Pattern[str], numerals: tuple[str, ...]) -> None:
         words = sorted(number_words, key=len, reverse=True)
         word_re = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"  # "one-three" is a range
-        self.numbers = re.compile(f"{_NUMBER}|{_ROMAN}|{_LETTER}|{word_re}", re.IGNORECASE)
+        numerals = tuple(sorted(numerals, key=len, reverse=True))
+        roman = "|".join(n + _TIMES_AFTER if n == "X" else n for n in numerals)
+        self.numbers = re.compile(f"{_NUMBER}|(?-i:(?<![\\w])(?:{roman})(?![\\w]))|{_LETTER}|{word_re}",
+                                  re.IGNORECASE)
+        self._scale_before = re.compile(_SCALE_BEFORE.format(roman="(?:" + "|".join(numerals) + ")"))
         self.number_words = number_words
         self.unit_code = unit_code
         self.scale_code = scale_code
@@ -174,7 +179,7 @@ class SpanReader:
             if unit:
                 found = [f if f.unit else replace(f, unit=after[unit[0]:unit[1]].strip()) for f in found]
         first = _document_offset(pieces, numbers[0].start)
-        scale = _SCALE_BEFORE.search(document[max(0, first - 40):first])
+        scale = self._scale_before.search(document[max(0, first - 40):first])
         if found[0].unit is None and scale and self.scale_code(scale.group(1)):
             found = [f if f.unit else replace(f, unit=scale.group(1)) for f in found]
         return found

@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator, Literal, Optional
 
 from .brat import Annotation, TextRange, decode_brat, read_annotation
 from .split import Part, in_part
 from ..errors import InputError
+from ..grammar.loader import load_grammars
 
 EntityType = Literal["condition", "drug", "procedure", "measurement", "observation", "device", "person"]
 ENTITY_TYPES: tuple[EntityType, ...] = ("condition", "drug", "procedure", "measurement", "observation", "device",
@@ -56,8 +58,15 @@ CHIA_TYPES: dict[str, EntityType] = {
 }
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
-#: A criterion's own numbering, which the parser strips before an entity is looked for ("  1. ", "- ", "b) ").
-_NUMBERING = re.compile(r"^\s*(?:[-•*·▪]|\(?(?:\d{1,3}|[a-zA-Z]|[ivxIVX]{1,4})[.)])?\s*")
+
+
+@lru_cache(maxsize=1)
+def _numbering() -> re.Pattern[str]:
+    """A criterion's own numbering, which the parser strips before an entity is looked for ("  1. ", "- ", "b) ",
+    "iv."): the roman numerals are those of the packaged grammars/numbers.jsonl, in either case."""
+    numerals = {n for n in load_grammars().numerals() if n.isascii()}
+    roman = "|".join(sorted(numerals | {n.lower() for n in numerals}, key=len, reverse=True))
+    return re.compile(rf"^\s*(?:[-•*·▪]|\(?(?:\d{{1,3}}|[a-zA-Z]|{roman})[.)])?\s*")
 
 
 @dataclass(frozen=True)
@@ -147,7 +156,7 @@ def split_lines(text: str, entities: list[EntitySpan]) -> list[Line]:
     lines = []
     for found in _LINE.finditer(text):
         raw = found.group().rstrip("\r\n")
-        numbering = _NUMBERING.match(raw)
+        numbering = _numbering().match(raw)
         start = found.start() + numbering.end()
         own = raw[numbering.end():].rstrip()
         if not own:

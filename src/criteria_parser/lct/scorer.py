@@ -211,7 +211,8 @@ class LeafEvaluator:
         words = tuple((p, c.comparator) for c in grammars.comparators if c.position != "postfix"
                       and c.comparator != "+-" for p in c.phrases if " " in p.strip() and p[0].isalpha())
         self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale, words,
-                               joiner_pattern(grammars, "range"))
+                               joiner_pattern(grammars, "range"),
+                               tuple(n for n in grammars.numerals() if n.isascii() and n.isupper()))
         self._listed = joiner_pattern(grammars, "listing")
         self._subunits = {u.ucum: u.subunit for u in grammars.units if u.subunit}
         #: between a range's low end, annotated as a BETWEEN of its own, and the comparison of its high end: a
