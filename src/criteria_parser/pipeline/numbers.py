@@ -75,12 +75,17 @@ class NumberReader:
                            start=match.start(), end=match.end(), rule=rule.id)
 
 
+def roman_letters(grammars: Grammars) -> list[str]:
+    """The roman numerals of ``numbers.jsonl`` in upper-case letters, longest first ("VIII", ..., "X", "I")."""
+    return sorted((n for n in grammars.numerals() if n.isascii()), key=lambda n: (-len(n), n))
+
+
 def roman_pattern(grammars: Grammars) -> str:
     """A roman numeral of an ordinal scale ("NYHA III", "ASA I-II"), from the ``numerals`` of ``numbers.jsonl``:
     in upper-case letters, a word of its own, not after a hyphen that follows another letter ("HER-II") but after
     one that follows a numeral ("I-II"); a roman numeral sign ("GradeⅠ") may follow a word directly."""
     numerals = grammars.numerals()
-    letters = sorted((n for n in numerals if n.isascii()), key=lambda n: (-len(n), n))
+    letters = roman_letters(grammars)
     signs = "".join(sorted(n for n in numerals if not n.isascii()))
     if not numerals:
         return r"(?!)"

@@ -29,7 +29,7 @@ from ..grammar.loader import Grammars
 from ..grammar.phrases import compile_source, normalize
 from ..model import Comparator, Constraint, Flag, FlagKind
 from .comparators import GAP_LIMIT, postfix_cue
-from .numbers import roman_pattern
+from .numbers import roman_letters, roman_pattern
 from .placement import WindowPlacer
 from .types import Cue, Mention, Quantity, text_of
 from .units import joiner_pattern
@@ -76,13 +76,14 @@ class _Gaps:
             return "(?:" + compile_source(grammars.cue_phrases(cue), case_sensitive) + ")"
 
         listed, listed_any_case = phrases("listing", True), "(?i:" + phrases("listing", False) + ")"
+        roman = "(?:" + "|".join(roman_letters(grammars)) + ")"  # the numerals of numbers.jsonl, bare
         #: between a kind_name cue and its numeral, past the numerals listed before it: "Type I", "factors II,V,VII
         #: and X"
-        self.kind = re.compile(r"[\s-]*(?:[IVX]+\s*" + listed + r"\s*)*")
+        self.kind = re.compile(r"[\s-]*(?:" + roman + r"\s*" + listed + r"\s*)*")
         #: between a numeral and the kind_head cue after it, past the numerals listed after it: "class I or III
         #: antiarrhythmic", "class I and class II antibodies"
         self.kind_head = re.compile(r"[A-D]?(?:\s*" + listed_any_case + r"\s*(?:(?i:" + phrases("kind_word", False)
-                                    + r")\s+)?[IVX]+[A-D]?)*[\s-]*")
+                                    + r")\s+)?" + roman + r"[A-D]?)*[\s-]*")
         #: before the size of a scale: "on a 0-10 pain intensity numeric scale"
         self.scale_opener = re.compile(phrases("scale_opener", False) + r"\s+$", re.IGNORECASE)
         #: between a limit for one group and the next group's: "60 kg (132 lbs) for men and 48 kg for women"
