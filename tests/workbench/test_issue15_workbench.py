@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,13 +28,16 @@ class _Slow:
 
     def __init__(self, parser) -> None:
         self._parser = parser
+        self.started = threading.Event()  # the slow parse is under way
+        self.release = threading.Event()  # the slow parse may finish
 
     def __getattr__(self, name: str):
         return getattr(self._parser, name)
 
     def parse_file(self, path, *args, **kwargs):
         if Path(path).name == "slow.txt":
-            time.sleep(3)
+            self.started.set()
+            self.release.wait(60)
         if Path(path).name == "crash.txt":
             raise RuntimeError("generator raised StopIteration")
         return self._parser.parse_file(path, *args, **kwargs)
@@ -112,18 +114,23 @@ def _serve(app) -> tuple[str, uvicorn.Server, threading.Thread]:
 
 def test_issue_15_a_slow_listing_does_not_block_other_clients(corpus, parser):
     shutil.copy(corpus / NAME, corpus / "slow.txt")
-    address, server, thread = _serve(create_app(corpus, "alice", parser=_Slow(parser)))
+    slow_parser = _Slow(parser)
+    address, server, thread = _serve(create_app(corpus, "alice", parser=slow_parser))
+    answers = []
     try:
         assert httpx.get(f"{address}/listing/{NAME}", timeout=60).status_code == 200  # parsed once, kept
-        slow = threading.Thread(target=httpx.get, args=(f"{address}/listing/slow.txt",), kwargs={"timeout": 60})
+        slow = threading.Thread(target=lambda: answers.append(httpx.get(f"{address}/listing/slow.txt", timeout=90)))
         slow.start()
-        time.sleep(0.5)  # the slow parse is under way
-        started = time.monotonic()
+        assert slow_parser.started.wait(30)
+        # the slow parse holds until released: these are answered while it is still under way, or not at all
         for path in (f"/listing/{NAME}", "/static/workbench.js"):
-            assert httpx.get(address + path, timeout=60).status_code == 200
-        assert time.monotonic() - started < 2.0 and slow.is_alive()
-        slow.join(30)
+            assert httpx.get(address + path, timeout=30).status_code == 200
+        assert not answers and slow.is_alive()
+        slow_parser.release.set()
+        slow.join(60)
+        assert [a.status_code for a in answers] == [200]
     finally:
+        slow_parser.release.set()
         server.should_exit = True
         thread.join(10)
 
