@@ -123,7 +123,7 @@ class SpanReader:
         scale_code: the same for the scale words written before a value ("grade", "class").
         comparators: comparator phrases in words of the parser's grammar, with their comparators.
         range_join: what joins the two ends of a range (the ``range`` cues of cues.jsonl: "-", "to", "and").
-        numerals: the upper-case roman numerals of numbers.jsonl ("I" ... "X").
+        numerals: the roman numerals of numbers.jsonl in upper-case letters, longest first (``roman_letters``).
     """
 
     def __init__(self, number_words: dict[str, float], unit_code: Callable[[str], Optional[str]],
@@ -131,7 +131,6 @@ class SpanReader:
                  range_join: re.Pattern[str], numerals: tuple[str, ...]) -> None:
         words = sorted(number_words, key=len, reverse=True)
         word_re = r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)"  # "one-three" is a range
-        numerals = tuple(sorted(numerals, key=len, reverse=True))
         roman = "|".join(n + _TIMES_AFTER if n == "X" else n for n in numerals)
         self.numbers = re.compile(f"{_NUMBER}|(?-i:(?<![\\w])(?:{roman})(?![\\w]))|{_LETTER}|{word_re}",
                                   re.IGNORECASE)

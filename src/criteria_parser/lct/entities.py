@@ -38,6 +38,7 @@ from .brat import Annotation, TextRange, decode_brat, read_annotation
 from .split import Part, in_part
 from ..errors import InputError
 from ..grammar.loader import load_grammars
+from ..pipeline.numbers import roman_letters
 
 EntityType = Literal["condition", "drug", "procedure", "measurement", "observation", "device", "person"]
 ENTITY_TYPES: tuple[EntityType, ...] = ("condition", "drug", "procedure", "measurement", "observation", "device",
@@ -64,8 +65,8 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 def _numbering() -> re.Pattern[str]:
     """A criterion's own numbering, which the parser strips before an entity is looked for ("  1. ", "- ", "b) ",
     "iv."): the roman numerals are those of the packaged grammars/numbers.jsonl, in either case."""
-    numerals = {n for n in load_grammars().numerals() if n.isascii()}
-    roman = "|".join(sorted(numerals | {n.lower() for n in numerals}, key=len, reverse=True))
+    letters = roman_letters(load_grammars())
+    roman = "|".join(letters + [n.lower() for n in letters])
     return re.compile(rf"^\s*(?:[-•*·▪]|\(?(?:\d{{1,3}}|[a-zA-Z]|{roman})[.)])?\s*")
 
 

@@ -33,6 +33,7 @@ from ..model import Constraint, Listing
 from ..parser import Parser
 from ..grammar.phrases import compile_phrases, normalize
 from ..document.source import read_source
+from ..pipeline.numbers import roman_letters
 from ..pipeline.units import joiner_pattern
 
 _DIGITS = re.compile(r"^[-−]?\d[\d,]*(?:\.\d+)?$|^[-−]?\.\d+$")
@@ -212,7 +213,7 @@ class LeafEvaluator:
                       and c.comparator != "+-" for p in c.phrases if " " in p.strip() and p[0].isalpha())
         self.chia = SpanReader(self.values.number_words, self.units.known, self.units.scale, words,
                                joiner_pattern(grammars, "range"),
-                               tuple(n for n in grammars.numerals() if n.isascii() and n.isupper()))
+                               tuple(roman_letters(grammars)))
         self._listed = joiner_pattern(grammars, "listing")
         self._subunits = {u.ucum: u.subunit for u in grammars.units if u.subunit}
         #: between a range's low end, annotated as a BETWEEN of its own, and the comparison of its high end: a
